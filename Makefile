@@ -1,0 +1,116 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make            build/mmtrace, BPF objects embedded as skeletons
+# make STATIC=1   fully static binary, for production hosts and test VMs
+# make deps       install the Debian packages the build and tests need
+# make test       unit, host (root) and VM tests; see tools/test/run.sh
+# make run        trace the bundled pinned-fork workload
+
+OUT ?= build
+CLANG ?= clang
+LLVM_STRIP ?= llvm-strip
+BPFTOOL ?= bpftool
+CC ?= gcc
+ARCH := x86
+
+# Debian packages by purpose; `make deps` installs all of them.
+DEB_BUILD := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev \
+	     libjson-c-dev make gcc pkg-config
+DEB_TEST := qemu-system-x86 busybox-static cpio python3
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow \
+	  -Wmissing-prototypes -D_GNU_SOURCE -I$(OUT) -Iinclude -Iuser
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall \
+	      -Wno-unused-function -Ibpf -Iinclude
+
+ifeq ($(STATIC),1)
+LDFLAGS += -static
+LDLIBS := -lbpf -ljson-c -lelf -lz -lzstd
+else
+LDLIBS := -lbpf -ljson-c -lelf -lz
+endif
+
+# One entry per tracer: bpf/<name>.bpf.c + user/<name>.c + include/<name>.h
+TRACERS := fork
+USER_SRCS := main.c probe.c ksyms.c output.c options.c session.c \
+	     $(addsuffix .c,$(TRACERS))
+USER_OBJS := $(addprefix $(OUT)/user/,$(USER_SRCS:.c=.o))
+SKELS := $(addprefix $(OUT)/,$(addsuffix .skel.h,$(TRACERS)))
+BPF_OBJS := $(addprefix $(OUT)/bpf/,$(addsuffix .bpf.o,$(TRACERS)))
+
+TOOLS := pinfork
+TOOL_BINS := $(addprefix $(OUT)/tools/,$(TOOLS))
+
+UNIT_TESTS := test_hist test_options test_ksyms test_probe test_output
+UNIT_BINS := $(addprefix $(OUT)/tests/,$(UNIT_TESTS))
+
+.PHONY: all clean deps check-deps test test-unit test-host test-vm run \
+	tools format
+.DELETE_ON_ERROR:
+
+all: check-deps $(OUT)/mmtrace tools
+
+tools: $(TOOL_BINS)
+
+check-deps:
+	@missing=""; \
+	for t in $(CLANG) $(BPFTOOL) $(LLVM_STRIP) $(CC); do \
+		command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; \
+	done; \
+	for h in bpf/libbpf.h gelf.h zlib.h json-c/json.h; do \
+		[ -e /usr/include/$$h ] || missing="$$missing $$h"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "mmtrace: missing build dependencies:$$missing" >&2; \
+		echo "mmtrace: install them with 'make deps' (Debian: apt-get install $(DEB_BUILD))" >&2; \
+		exit 1; \
+	fi
+
+deps:
+	apt-get install -y --no-install-recommends $(DEB_BUILD) $(DEB_TEST)
+
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c bpf/*.h include/*.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(LLVM_STRIP) -g $@
+
+$(OUT)/%.skel.h: $(OUT)/bpf/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+$(OUT)/user/%.o: user/%.c user/*.h include/*.h $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUT)/mmtrace: $(USER_OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUT)/tools/%: tools/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) $< -o $@
+
+# Unit tests link the user-space objects they test, never a BPF object.
+$(OUT)/tests/%: tools/test/unit/%.c $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itools/test/unit $^ $(LDLIBS) -o $@
+
+test: all $(UNIT_BINS)
+	tools/test/run.sh all
+
+test-unit: $(UNIT_BINS)
+	tools/test/run.sh unit
+
+test-host: all
+	tools/test/run.sh host
+
+test-vm: all
+	tools/test/run.sh vm
+
+run: all
+	$(OUT)/mmtrace fork -- $(OUT)/tools/pinfork --pages 64 --forks 10
+
+format:
+	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tools/*.c
+
+clean:
+	rm -rf $(OUT)

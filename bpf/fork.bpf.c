@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmtrace fork: fork() latency and the pages fork copies eagerly because they
+ * may be DMA-pinned (early COW, copy_present_page and its THP/hugetlb kin).
+ *
+ * A "window" is one clone-family syscall of one thread, from sys_enter to
+ * sys_exit. Everything the kernel does for that fork on that thread (the
+ * task_newtask event, page allocations, copy_page_range) is charged to the
+ * window; sys_exit folds the window into histograms and per-process rows.
+ * Which programs feed the window depends on the attach plan the loader picked
+ * (see user/fork.c): fentry, kprobe, or tracepoints only.
+ */
+#include "common.bpf.h"
+#include "fork.h"
+
+#define CLONE_VM 0x00000100UL
+#define CLONE_VFORK 0x00004000UL
+#define MMF_HAS_PINNED 27
+
+/* Page allocator zone bits of GFP_HIGHUSER_MOVABLE; stable since 2.6. */
+#define GFP_HIGHMEM_MOVABLE (0x02U | 0x08U)
+
+struct fork_window {
+	__u64 start_ns;
+	__u64 clone_flags;
+	__u64 copies;
+	__u64 thp_splits;
+	__u64 hugetlb_copies;
+	__u64 cpr_start_ns;
+	__u64 cpr_ns;
+	__u32 newtask_seen;
+	__u32 in_hugetlb_copy;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct fork_window);
+} windows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);
+	__type(key, struct fork_proc_key);
+	__type(value, struct fork_proc_stats);
+} procs SEC(".maps");
+
+/* Cumulative since load: user space reports differences per interval. */
+__u64 counters[FC_MAX] = {};
+__u64 latency_hist[FORK_LAT_KINDS][HIST_SLOTS] = {};
+__u64 vfork_latency_hist[HIST_SLOTS] = {};
+__u64 copies_hist[HIST_SLOTS] = {};
+
+/*
+ * Windows open right now. Page allocation and anon-rmap hooks fire on every
+ * fault in the system; when no fork is in flight they return before any map
+ * lookup.
+ */
+__u64 windows_open = 0;
+
+static __always_inline bool mm_has_pinned(struct mm_struct *mm)
+{
+	if (!mm)
+		return false;
+	if (bpf_core_field_exists(struct mm_struct___has_pinned, has_pinned)) {
+		struct mm_struct___has_pinned *old = (void *)mm;
+
+		return BPF_CORE_READ(old, has_pinned.counter) != 0;
+	}
+	if (bpf_core_type_exists(mm_flags_t)) {
+		struct mm_struct___flags_struct *m = (void *)mm;
+
+		return (BPF_CORE_READ(m, flags.__mm_flags[0]) >>
+			MMF_HAS_PINNED) & 1;
+	}
+	struct mm_struct___flags_long *m = (void *)mm;
+
+	return (BPF_CORE_READ(m, flags) >> MMF_HAS_PINNED) & 1;
+}
+
+static __always_inline bool current_mm_has_pinned(void)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+
+	return mm_has_pinned(BPF_CORE_READ(task, mm));
+}
+
+static __always_inline struct fork_window *current_window(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	if (!windows_open)
+		return NULL;
+	return bpf_map_lookup_elem(&windows, &tid);
+}
+
+static __always_inline struct fork_proc_stats *proc_stats(__u32 tgid)
+{
+	struct fork_proc_key key = { .tgid = tgid };
+	struct fork_proc_stats *st, zero = {};
+	long err;
+
+	st = bpf_map_lookup_elem(&procs, &key);
+	if (st)
+		return st;
+	bpf_get_current_comm(zero.comm, sizeof(zero.comm));
+	err = bpf_map_update_elem(&procs, &key, &zero, BPF_NOEXIST);
+	if (err && err != -17 /* EEXIST: another thread won the race */) {
+		count_loss(LOSS_PROC_MAP_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&procs, &key);
+}
+
+static __always_inline void hist_add(__u64 *hist, __u64 value)
+{
+	unsigned int slot = hist_slot(value);
+
+	if (slot < HIST_SLOTS)
+		__sync_fetch_and_add(&hist[slot], 1);
+}
+
+SEC("tracepoint")
+int fork_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct fork_window w = {};
+
+	if (!task_wanted(id >> 32))
+		return 0;
+	w.start_ns = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&windows, &tid, &w, BPF_ANY)) {
+		count_loss(LOSS_WINDOW_MAP_FULL);
+		return 0;
+	}
+	__sync_fetch_and_add(&windows_open, 1);
+	return 0;
+}
+
+SEC("tracepoint")
+int fork_newtask(struct trace_event_raw_task_newtask *ctx)
+{
+	struct fork_window *w = current_window();
+
+	if (!w)
+		return 0;
+	w->clone_flags = ctx->clone_flags;
+	w->newtask_seen = 1;
+	return 0;
+}
+
+static __always_inline void account_process_fork(struct fork_proc_stats *st,
+						 struct fork_window *w,
+						 __u64 delta_ns)
+{
+	bool pinned = current_mm_has_pinned();
+
+	__sync_fetch_and_add(&counters[FC_FORKS], 1);
+	__sync_fetch_and_add(&counters[FC_PINNED_COPIES], w->copies);
+	__sync_fetch_and_add(&counters[FC_THP_SPLITS], w->thp_splits);
+	__sync_fetch_and_add(&counters[FC_HUGETLB_COPIES], w->hugetlb_copies);
+	__sync_fetch_and_add(&counters[FC_CPR_NS], w->cpr_ns);
+	hist_add(latency_hist[pinned ? FORK_LAT_PINNED : FORK_LAT_UNPINNED],
+		 delta_ns / 1000);
+	hist_add(copies_hist, w->copies);
+	if (!st)
+		return;
+	__sync_fetch_and_add(&st->forks, 1);
+	__sync_fetch_and_add(&st->pinned_copies, w->copies);
+	__sync_fetch_and_add(&st->thp_splits, w->thp_splits);
+	__sync_fetch_and_add(&st->hugetlb_copies, w->hugetlb_copies);
+	__sync_fetch_and_add(&st->total_ns, delta_ns);
+	__sync_fetch_and_add(&st->cpr_ns, w->cpr_ns);
+	if (delta_ns > st->max_ns)
+		st->max_ns = delta_ns;
+	if (pinned)
+		st->has_pinned = 1;
+}
+
+SEC("tracepoint")
+int fork_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid(), delta_ns;
+	__u32 tid = (__u32)id;
+	struct fork_proc_stats *st;
+	struct fork_window *w;
+	long ret = ctx->ret;
+
+	w = current_window();
+	if (!w)
+		return 0;
+	delta_ns = bpf_ktime_get_ns() - w->start_ns;
+	st = proc_stats(id >> 32);
+	if (ret < 0) {
+		__sync_fetch_and_add(&counters[FC_FAILED], 1);
+		if (st)
+			__sync_fetch_and_add(&st->failed, 1);
+	} else if (w->clone_flags & CLONE_VFORK) {
+		/* The parent slept until the child exec'd or exited. */
+		__sync_fetch_and_add(&counters[FC_VFORKS], 1);
+		hist_add(vfork_latency_hist, delta_ns / 1000);
+		if (st)
+			__sync_fetch_and_add(&st->vforks, 1);
+	} else if (w->clone_flags & CLONE_VM) {
+		__sync_fetch_and_add(&counters[FC_THREADS], 1);
+		if (st)
+			__sync_fetch_and_add(&st->threads, 1);
+	} else {
+		account_process_fork(st, w, delta_ns);
+	}
+	bpf_map_delete_elem(&windows, &tid);
+	__sync_fetch_and_sub(&windows_open, 1);
+	return 0;
+}
+
+/*
+ * Tracepoint tier of pinned-page copies: in the parent's clone window, the
+ * only order-0 allocations with both HIGHMEM and MOVABLE zone bits are the
+ * pages copy_present_page() preallocates (page tables and vmalloc'd stacks
+ * lack MOVABLE). Hugetlb copies come from the pool and are not seen here.
+ */
+SEC("tracepoint")
+int fork_page_alloc(struct trace_event_raw_mm_page_alloc *ctx)
+{
+	struct fork_window *w = current_window();
+
+	if (!w)
+		return 0;
+	if (ctx->order == 0 &&
+	    (ctx->gfp_flags & GFP_HIGHMEM_MOVABLE) == GFP_HIGHMEM_MOVABLE)
+		w->copies++;
+	return 0;
+}
+
+/* fentry and kprobe tiers: the copy itself, inside copy_page_range(). */
+static __always_inline void cpr_begin(void)
+{
+	struct fork_window *w = current_window();
+
+	if (w)
+		w->cpr_start_ns = bpf_ktime_get_ns();
+}
+
+static __always_inline void cpr_end(void)
+{
+	struct fork_window *w = current_window();
+
+	if (!w || !w->cpr_start_ns)
+		return;
+	w->cpr_ns += bpf_ktime_get_ns() - w->cpr_start_ns;
+	w->cpr_start_ns = 0;
+}
+
+/* The new anon page of an early-COW copy is installed at exactly one site. */
+static __always_inline void count_copied_page(void)
+{
+	struct fork_window *w = current_window();
+
+	if (w && w->cpr_start_ns)
+		w->copies++;
+}
+
+/* copy_huge_pmd() splits a maybe-pinned THP and asks for a PTE retry. */
+static __always_inline void count_thp_split(long ret)
+{
+	struct fork_window *w;
+
+	if (ret != -EAGAIN)
+		return;
+	w = current_window();
+	if (w)
+		w->thp_splits++;
+}
+
+static __always_inline void hugetlb_copy_window(bool open)
+{
+	struct fork_window *w = current_window();
+
+	if (w)
+		w->in_hugetlb_copy = open;
+}
+
+static __always_inline void count_hugetlb_alloc(unsigned long ret)
+{
+	struct fork_window *w = current_window();
+
+	if (w && w->in_hugetlb_copy && ret && !is_err_value(ret))
+		w->hugetlb_copies++;
+}
+
+SEC("fentry")
+int BPF_PROG(cpr_fentry)
+{
+	cpr_begin();
+	return 0;
+}
+
+SEC("fexit")
+int BPF_PROG(cpr_fexit)
+{
+	cpr_end();
+	return 0;
+}
+
+SEC("fentry")
+int BPF_PROG(anon_rmap_fentry)
+{
+	count_copied_page();
+	return 0;
+}
+
+SEC("fexit")
+int BPF_PROG(huge_pmd_fexit, void *dst_mm, void *src_mm, void *dst_pmd,
+	     void *src_pmd, unsigned long addr, void *dst_vma, void *src_vma,
+	     int ret)
+{
+	count_thp_split(ret);
+	return 0;
+}
+
+SEC("fentry")
+int BPF_PROG(hugetlb_copy_fentry)
+{
+	hugetlb_copy_window(true);
+	return 0;
+}
+
+SEC("fexit")
+int BPF_PROG(hugetlb_copy_fexit)
+{
+	hugetlb_copy_window(false);
+	return 0;
+}
+
+SEC("fexit")
+int BPF_PROG(hugetlb_alloc_fexit, void *vma, unsigned long addr, int avoid,
+	     void *ret)
+{
+	count_hugetlb_alloc((unsigned long)ret);
+	return 0;
+}
+
+SEC("kprobe")
+int BPF_KPROBE(cpr_kprobe)
+{
+	cpr_begin();
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(cpr_kretprobe)
+{
+	cpr_end();
+	return 0;
+}
+
+SEC("kprobe")
+int BPF_KPROBE(anon_rmap_kprobe)
+{
+	count_copied_page();
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(huge_pmd_kretprobe, long ret)
+{
+	count_thp_split((int)ret);
+	return 0;
+}
+
+SEC("kprobe")
+int BPF_KPROBE(hugetlb_copy_kprobe)
+{
+	hugetlb_copy_window(true);
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(hugetlb_copy_kretprobe)
+{
+	hugetlb_copy_window(false);
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(hugetlb_alloc_kretprobe, unsigned long ret)
+{
+	count_hugetlb_alloc(ret);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The kernel types mmtrace's BPF programs read, and nothing else.
+ *
+ * Why not a vmlinux.h dumped from the build host's BTF: the build must not
+ * depend on the kernel it happens to run on (CI, containers, hosts without
+ * BTF), and a 3 MB header hides which fields we depend on. Every struct here
+ * carries preserve_access_index, so libbpf relocates each access against the
+ * running kernel's BTF (CO-RE): offsets, sizes and the existence of fields are
+ * resolved at load time, and one object serves 5.10 to 7.x. Add a field here
+ * when a program needs it; keep names identical to the kernel's.
+ */
+#ifndef MMTRACE_KERNEL_TYPES_H
+#define MMTRACE_KERNEL_TYPES_H
+
+/* Tells bpf_tracing.h to use the kernel's pt_regs field names. */
+#define __VMLINUX_H__
+
+typedef signed char __s8;
+typedef unsigned char __u8;
+typedef short __s16;
+typedef unsigned short __u16;
+typedef int __s32;
+typedef unsigned int __u32;
+typedef long long __s64;
+typedef unsigned long long __u64;
+typedef __u16 __le16;
+typedef __u16 __be16;
+typedef __u32 __le32;
+typedef __u32 __be32;
+typedef __u64 __le64;
+typedef __u64 __be64;
+typedef __u32 __wsum;
+typedef __u8 u8;
+typedef __u16 u16;
+typedef __u32 u32;
+typedef __u64 u64;
+typedef __s32 s32;
+typedef __s64 s64;
+typedef _Bool bool;
+typedef int pid_t;
+typedef unsigned int gfp_t;
+
+enum {
+	false = 0,
+	true = 1,
+};
+
+enum bpf_map_type {
+	BPF_MAP_TYPE_HASH = 1,
+	BPF_MAP_TYPE_ARRAY = 2,
+	BPF_MAP_TYPE_PERCPU_HASH = 5,
+	BPF_MAP_TYPE_PERCPU_ARRAY = 6,
+	BPF_MAP_TYPE_RINGBUF = 27,
+};
+
+enum {
+	BPF_ANY = 0,
+	BPF_NOEXIST = 1,
+	BPF_EXIST = 2,
+};
+
+#pragma clang attribute push(__attribute__((preserve_access_index)), \
+			     apply_to = record)
+
+/* x86-64 register layout, for PT_REGS_PARM*() in kprobes. */
+struct pt_regs {
+	unsigned long r15;
+	unsigned long r14;
+	unsigned long r13;
+	unsigned long r12;
+	unsigned long bp;
+	unsigned long bx;
+	unsigned long r11;
+	unsigned long r10;
+	unsigned long r9;
+	unsigned long r8;
+	unsigned long ax;
+	unsigned long cx;
+	unsigned long dx;
+	unsigned long si;
+	unsigned long di;
+	unsigned long orig_ax;
+	unsigned long ip;
+	unsigned long cs;
+	unsigned long flags;
+	unsigned long sp;
+	unsigned long ss;
+};
+
+typedef struct {
+	int counter;
+} atomic_t;
+
+/* 7.x wraps the mm flags word in a struct (mm_flags_t). */
+typedef struct {
+	unsigned long __mm_flags[1];
+} mm_flags_t;
+
+struct mm_struct {
+	unsigned long flags;
+};
+
+/* 5.9 - 5.17: a counter, set on the first FOLL_PIN of the mm. */
+struct mm_struct___has_pinned {
+	atomic_t has_pinned;
+};
+
+/* 5.18 - 6.x: MMF_HAS_PINNED lives in a plain unsigned long. */
+struct mm_struct___flags_long {
+	unsigned long flags;
+};
+
+/* 7.x: the same bit, inside mm_flags_t. */
+struct mm_struct___flags_struct {
+	mm_flags_t flags;
+};
+
+struct vm_area_struct {
+	unsigned long vm_start;
+	unsigned long vm_end;
+	struct mm_struct *vm_mm;
+	unsigned long vm_flags;
+};
+
+struct task_struct {
+	int pid;
+	int tgid;
+	struct mm_struct *mm;
+	char comm[16];
+};
+
+/* Classic tracepoint records (ctx of SEC("tracepoint") programs). */
+struct trace_entry {
+	unsigned short type;
+	unsigned char flags;
+	unsigned char preempt_count;
+	int pid;
+};
+
+struct trace_event_raw_sys_enter {
+	struct trace_entry ent;
+	long id;
+	unsigned long args[6];
+};
+
+struct trace_event_raw_sys_exit {
+	struct trace_entry ent;
+	long id;
+	long ret;
+};
+
+/* gfp_flags is 4 bytes on 5.10 and 8 on 6.x: CO-RE fixes the load size. */
+struct trace_event_raw_mm_page_alloc {
+	struct trace_entry ent;
+	unsigned long pfn;
+	unsigned int order;
+	unsigned long gfp_flags;
+	int migratetype;
+};
+
+struct trace_event_raw_task_newtask {
+	struct trace_entry ent;
+	pid_t pid;
+	char comm[16];
+	unsigned long clone_flags;
+	short oom_score_adj;
+};
+
+#pragma clang attribute pop
+
+#endif /* MMTRACE_KERNEL_TYPES_H */

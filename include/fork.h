@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What mmtrace fork's BPF side aggregates and user space reads. */
+#ifndef MMTRACE_FORK_H
+#define MMTRACE_FORK_H
+
+#include "filter.h"
+#include "hist.h"
+
+/* Fork latency histograms, in microseconds, split by the parent's mm. */
+enum fork_lat_kind {
+	FORK_LAT_UNPINNED,	/* parent mm never pinned a page */
+	FORK_LAT_PINNED,	/* parent mm has pinned (MMF_HAS_PINNED) */
+	FORK_LAT_KINDS,
+};
+
+/* Totals since load; user space reports per-interval differences. */
+enum fork_counter {
+	FC_FORKS,		/* successful process forks (new mm) */
+	FC_VFORKS,		/* successful vforks, kept out of latency */
+	FC_THREADS,		/* successful clones sharing the mm */
+	FC_FAILED,		/* clone family calls that returned an error */
+	FC_PINNED_COPIES,	/* base pages copied eagerly (maybe pinned) */
+	FC_THP_SPLITS,		/* pinned THPs split at fork (richer tiers) */
+	FC_HUGETLB_COPIES,	/* huge pages copied eagerly (richer tiers) */
+	FC_CPR_NS,		/* time in copy_page_range (richer tiers) */
+	FC_MAX,
+};
+
+struct fork_proc_key {
+	unsigned int tgid;
+};
+
+struct fork_proc_stats {
+	char comm[COMM_LEN];
+	unsigned long long forks;
+	unsigned long long vforks;
+	unsigned long long threads;
+	unsigned long long failed;
+	unsigned long long pinned_copies;
+	unsigned long long thp_splits;
+	unsigned long long hugetlb_copies;
+	unsigned long long total_ns;	/* process forks only */
+	unsigned long long max_ns;
+	unsigned long long cpr_ns;
+	unsigned int has_pinned;
+	unsigned int pad;
+};
+
+#endif /* MMTRACE_FORK_H */

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Log2 histogram slots, shared by the BPF programs (which fill them) and
+ * user space (which prints and exports them), so both agree on the bounds.
+ *
+ * Slot 0 holds the value 0; slot k >= 1 holds [2^(k-1), 2^k - 1]. Exporters
+ * rely on that: the upper bound of slot k is hist_slot_max(k).
+ */
+#ifndef MMTRACE_HIST_H
+#define MMTRACE_HIST_H
+
+#define HIST_SLOTS 40
+
+/* floor(log2(v)) for v > 0, branch-free: no loop for the verifier to walk. */
+static inline unsigned int hist_log2_u32(unsigned int v)
+{
+	unsigned int r, shift;
+
+	r = (v > 0xFFFF) << 4;
+	v >>= r;
+	shift = (v > 0xFF) << 3;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xF) << 2;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0x3) << 1;
+	v >>= shift;
+	r |= shift;
+	r |= (v >> 1);
+	return r;
+}
+
+static inline unsigned int hist_slot(unsigned long long v)
+{
+	unsigned int hi = v >> 32, slot;
+
+	if (!v)
+		return 0;
+	slot = hi ? hist_log2_u32(hi) + 33 : hist_log2_u32(v) + 1;
+	return slot < HIST_SLOTS ? slot : HIST_SLOTS - 1;
+}
+
+static inline unsigned long long hist_slot_min(unsigned int slot)
+{
+	return slot ? 1ULL << (slot - 1) : 0;
+}
+
+static inline unsigned long long hist_slot_max(unsigned int slot)
+{
+	return slot ? (1ULL << slot) - 1 : 0;
+}
+
+#endif /* MMTRACE_HIST_H */

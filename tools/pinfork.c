@@ -1,0 +1,492 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pinfork - a workload whose fork()-time copies of pinned pages are known.
+ *
+ * Since Linux 5.9, fork() does not share a private anonymous page that may be
+ * DMA-pinned (page_maybe_dma_pinned() in an mm with MMF_HAS_PINNED) with the
+ * child for copy-on-write: the device would keep writing into a page that the
+ * parent no longer owns after its next write.  It copies the page into the
+ * child at once instead (copy_present_page(), copy_hugetlb_page_range()).
+ *
+ * This program pins N pages with io_uring fixed buffers (FOLL_PIN |
+ * FOLL_LONGTERM), forks F times and prints, as one JSON line on stdout, how
+ * many such copies the kernel must have made, so that a tracer's count can be
+ * checked against the truth.
+ *
+ * Only raw syscalls are used (no liburing): the binary is linked statically
+ * and run in a busybox VM.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/io_uring.h>
+
+#ifndef MAP_HUGE_SHIFT
+#define MAP_HUGE_SHIFT		26
+#endif
+#ifndef MAP_HUGE_2MB
+#define MAP_HUGE_2MB		(21 << MAP_HUGE_SHIFT)
+#endif
+
+#define HUGE_PAGE_SIZE		(2UL << 20)
+/* io_buffer_validate() rejects a registered iovec longer than 1 GiB. */
+#define IOV_MAX_LEN		(1UL << 30)
+/* IORING_MAX_REG_BUFFERS: the kernel's cap on iovecs per registration. */
+#define MAX_REG_BUFFERS		(1UL << 14)
+#define MAX_FORKS		1000000UL
+#define MAX_DELAY_MS		3600000UL
+
+enum mode { MODE_PIN, MODE_DONTFORK, MODE_NOPIN };
+
+static const char *const mode_names[] = {
+	[MODE_PIN]	= "pin",
+	[MODE_DONTFORK]	= "dontfork",
+	[MODE_NOPIN]	= "nopin",
+};
+
+struct config {
+	unsigned long pages;
+	unsigned long forks;
+	unsigned long delay_ms;
+	enum mode mode;
+	bool hugetlb;
+	bool wait_start;
+};
+
+struct buffer {
+	char *addr;
+	size_t len;
+	size_t page_size;
+};
+
+static volatile sig_atomic_t got_usr1;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: pinfork [options]\n"
+"Pin a buffer with io_uring fixed buffers, fork F times (each child exits at\n"
+"once) and print the number of pinned pages fork() had to copy as JSON.\n"
+"\n"
+"  --pages N       buffer size in pages (default 64)\n"
+"  --forks F       number of forks (default 10)\n"
+"  --mode M        pin: pin the buffer (expect N*F copies)\n"
+"                  dontfork: pin, then MADV_DONTFORK (expect 0)\n"
+"                  nopin: never pin (expect 0); default pin\n"
+"  --hugetlb       use 2 MiB MAP_HUGETLB pages; N counts huge pages\n"
+"  --delay-ms MS   sleep between forks (default 0)\n"
+"  --wait-start    print the pid on stderr, then wait for SIGUSR1 or a\n"
+"                  newline on stdin before doing anything\n"
+"  --help          show this help\n"
+"\n"
+"Exit: 0 ok, 1 setup or fork failure, 2 bad arguments.\n");
+}
+
+/* Accept plain decimal only: strtoul() would take "-1" and "0x10". */
+static int parse_ulong(const char *opt, const char *s, unsigned long min,
+		       unsigned long max, unsigned long *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		goto bad;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		goto bad;
+	*out = v;
+	return 0;
+bad:
+	fprintf(stderr, "pinfork: --%s: invalid value '%s' ", opt, s);
+	if (max == ULONG_MAX)
+		fprintf(stderr, "(want >= %lu)\n", min);
+	else
+		fprintf(stderr, "(want %lu..%lu)\n", min, max);
+	return -1;
+}
+
+static int parse_mode(const char *s, enum mode *out)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++) {
+		if (!strcmp(s, mode_names[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	fprintf(stderr, "pinfork: --mode: invalid value '%s' %s\n", s,
+		"(want pin|dontfork|nopin)");
+	return -1;
+}
+
+/* The cap keeps the iovec count within what one registration accepts. */
+static int check_size(const struct config *cfg)
+{
+	size_t ps = cfg->hugetlb ? HUGE_PAGE_SIZE : (size_t)getpagesize();
+	unsigned long max = MAX_REG_BUFFERS * (IOV_MAX_LEN / ps);
+
+	if (cfg->pages <= max)
+		return 0;
+	fprintf(stderr, "pinfork: --pages: %lu is too large (max %lu)\n",
+		cfg->pages, max);
+	return -1;
+}
+
+/* Returns -1 to continue, or an exit code. */
+static int parse_args(int argc, char **argv, struct config *cfg)
+{
+	static const struct option longopts[] = {
+		{ "pages",	required_argument,	NULL, 'p' },
+		{ "forks",	required_argument,	NULL, 'f' },
+		{ "mode",	required_argument,	NULL, 'm' },
+		{ "hugetlb",	no_argument,		NULL, 'H' },
+		{ "delay-ms",	required_argument,	NULL, 'd' },
+		{ "wait-start",	no_argument,		NULL, 'w' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c, err = 0;
+
+	opterr = 0;	/* one error line, in our own format */
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			err = parse_ulong("pages", optarg, 1, ULONG_MAX,
+					  &cfg->pages);
+			break;
+		case 'f':
+			err = parse_ulong("forks", optarg, 0, MAX_FORKS,
+					  &cfg->forks);
+			break;
+		case 'm':
+			err = parse_mode(optarg, &cfg->mode);
+			break;
+		case 'H':
+			cfg->hugetlb = true;
+			break;
+		case 'd':
+			err = parse_ulong("delay-ms", optarg, 0, MAX_DELAY_MS,
+					  &cfg->delay_ms);
+			break;
+		case 'w':
+			cfg->wait_start = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr, "pinfork: bad option '%s' %s\n",
+				argv[optind - 1], "(see --help)");
+			return 2;
+		}
+		if (err)
+			return 2;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "pinfork: unexpected argument '%s'\n",
+			argv[optind]);
+		return 2;
+	}
+	return check_size(cfg) ? 2 : -1;
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	got_usr1 = 1;
+}
+
+/*
+ * Lets a tracer learn our pid and attach before anything happens.  SIGUSR1
+ * is blocked except inside ppoll()/sigsuspend(), so a signal sent as soon as
+ * the pid is printed cannot be lost.
+ */
+static void wait_for_start(void)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+	bool stdin_open = true;
+	sigset_t usr1, orig;
+	ssize_t n;
+	char c;
+
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, &orig);
+	sigaction(SIGUSR1, &sa, NULL);
+	fprintf(stderr,
+		"pinfork: pid %d waiting for SIGUSR1 or a newline on stdin\n",
+		(int)getpid());
+	while (!got_usr1) {
+		if (!stdin_open) {
+			sigsuspend(&orig);
+			continue;
+		}
+		if (ppoll(&pfd, 1, NULL, &orig) < 0) {
+			/* EINTR means got_usr1 is set. */
+			if (errno != EINTR)
+				stdin_open = false;
+			continue;
+		}
+		n = read(STDIN_FILENO, &c, 1);
+		if (n == 1 && c == '\n')
+			break;
+		/* At EOF only the signal can start us. */
+		if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+			stdin_open = false;
+	}
+	sigprocmask(SIG_SETMASK, &orig, NULL);
+}
+
+/* The parent's N pages and, during each fork, the child's N copies. */
+static void hugetlb_hint(unsigned long pages)
+{
+	fprintf(stderr, "pinfork: reserve 2 MiB huge pages first, e.g.\n");
+	fprintf(stderr, "  echo %lu > /proc/sys/vm/nr_hugepages\n", 2 * pages);
+}
+
+static int map_buffer(const struct config *cfg, struct buffer *buf)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+
+	buf->page_size = cfg->hugetlb ? HUGE_PAGE_SIZE : (size_t)getpagesize();
+	buf->len = cfg->pages * buf->page_size;
+	if (cfg->hugetlb)
+		flags |= MAP_HUGETLB | MAP_HUGE_2MB;
+	buf->addr = mmap(NULL, buf->len, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (buf->addr == MAP_FAILED) {
+		fprintf(stderr, "pinfork: mmap of %zu bytes: %s\n", buf->len,
+			strerror(errno));
+		if (cfg->hugetlb)
+			hugetlb_hint(cfg->pages);
+		return -1;
+	}
+	/* A THP (or mTHP) would be copied as one unit and change the count. */
+	if (!cfg->hugetlb && madvise(buf->addr, buf->len, MADV_NOHUGEPAGE)) {
+		fprintf(stderr, "pinfork: madvise(MADV_NOHUGEPAGE): %s\n",
+			strerror(errno));
+		munmap(buf->addr, buf->len);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Write every page so it is present and exclusively ours: a read would map
+ * the shared zero page, which fork() never copies.
+ */
+static void touch_buffer(const struct buffer *buf)
+{
+	size_t off;
+
+	for (off = 0; off < buf->len; off += buf->page_size)
+		buf->addr[off] = 1;
+}
+
+static void report_uring_error(const char *what, int err)
+{
+	fprintf(stderr, "pinfork: %s: %s\n", what, strerror(err));
+	if (err == ENOSYS) {
+		fprintf(stderr, "pinfork: kernel without io_uring\n");
+		return;
+	}
+	/* The errno for each cause differs between kernels: name both. */
+	fprintf(stderr, "pinfork: is io_uring disabled? ");
+	fprintf(stderr, "see /proc/sys/kernel/io_uring_disabled (0 = on)\n");
+	fprintf(stderr, "pinfork: without CAP_IPC_LOCK the pinned buffer ");
+	fprintf(stderr, "counts against RLIMIT_MEMLOCK (ulimit -l)\n");
+}
+
+/* Registering a fixed buffer pins it with FOLL_PIN | FOLL_LONGTERM. */
+static int register_buffer(int fd, const struct buffer *buf)
+{
+	size_t nr = (buf->len + IOV_MAX_LEN - 1) / IOV_MAX_LEN;
+	struct iovec *iov;
+	size_t i, off;
+	int ret = 0;
+
+	iov = calloc(nr, sizeof(*iov));
+	if (!iov) {
+		fprintf(stderr, "pinfork: out of memory\n");
+		return -1;
+	}
+	for (i = 0; i < nr; i++) {
+		off = i * IOV_MAX_LEN;
+		iov[i].iov_base = buf->addr + off;
+		iov[i].iov_len = buf->len - off < IOV_MAX_LEN ?
+				 buf->len - off : IOV_MAX_LEN;
+	}
+	if (syscall(__NR_io_uring_register, fd, IORING_REGISTER_BUFFERS,
+		    iov, (unsigned int)nr) < 0) {
+		report_uring_error("io_uring_register(IORING_REGISTER_BUFFERS)",
+				   errno);
+		ret = -1;
+	}
+	free(iov);
+	return ret;
+}
+
+/* Returns the ring fd, which must stay open to keep the pages pinned. */
+static int pin_buffer(const struct buffer *buf)
+{
+	struct io_uring_params p;
+	int fd;
+
+	memset(&p, 0, sizeof(p));
+	fd = syscall(__NR_io_uring_setup, 1, &p);
+	if (fd < 0) {
+		report_uring_error("io_uring_setup", errno);
+		return -1;
+	}
+	if (register_buffer(fd, buf)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void sleep_ms(unsigned long ms)
+{
+	struct timespec ts = {
+		.tv_sec = ms / 1000,
+		.tv_nsec = (ms % 1000) * 1000000L,
+	};
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static int fork_one(bool hugetlb)
+{
+	int status, err;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0) {
+		err = errno;
+		fprintf(stderr, "pinfork: fork: %s\n", strerror(err));
+		if (hugetlb && err == ENOMEM)
+			fprintf(stderr,
+				"pinfork: each fork needs N free huge pages\n");
+		return -1;
+	}
+	/* _exit(): the child must not flush stdio buffers or run atexit. */
+	if (pid == 0)
+		_exit(0);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			fprintf(stderr, "pinfork: waitpid: %s\n",
+				strerror(errno));
+			return -1;
+		}
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		fprintf(stderr, "pinfork: child %d: status 0x%x\n", (int)pid,
+			status);
+		return -1;
+	}
+	return 0;
+}
+
+static unsigned long fork_children(const struct config *cfg)
+{
+	unsigned long i, ok = 0;
+
+	for (i = 0; i < cfg->forks; i++) {
+		if (i && cfg->delay_ms)
+			sleep_ms(cfg->delay_ms);
+		if (!fork_one(cfg->hugetlb))
+			ok++;
+	}
+	return ok;
+}
+
+/*
+ * Only successful forks are counted: a failed fork may have copied part of
+ * the buffer before giving up, so the truth is unknown then (we exit 1).
+ */
+static int print_truth(const struct config *cfg, const struct buffer *buf,
+		       unsigned long forks_ok)
+{
+	unsigned long copies = 0;
+
+	if (cfg->mode == MODE_PIN)
+		copies = cfg->pages * forks_ok;
+	printf("{\"pid\":%d,\"mode\":\"%s\",\"pages\":%lu,\"page_size\":%zu,"
+	       "\"hugetlb\":%s,\"forks\":%lu,\"forks_ok\":%lu,"
+	       "\"expected_pinned_copies\":%lu,\"expected_unit\":\"%s\"}\n",
+	       (int)getpid(), mode_names[cfg->mode], cfg->pages,
+	       buf->page_size, cfg->hugetlb ? "true" : "false", cfg->forks,
+	       forks_ok, copies, cfg->hugetlb ? "huge_pages" : "base_pages");
+	if (fflush(stdout)) {
+		fprintf(stderr, "pinfork: stdout: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int run(const struct config *cfg)
+{
+	struct buffer buf;
+	unsigned long forks_ok;
+	int ring_fd = -1, ret = 1;
+
+	if (map_buffer(cfg, &buf))
+		return 1;
+	touch_buffer(&buf);
+	if (cfg->mode != MODE_NOPIN) {
+		ring_fd = pin_buffer(&buf);
+		if (ring_fd < 0)
+			goto unmap;
+	}
+	if (cfg->mode == MODE_DONTFORK &&
+	    madvise(buf.addr, buf.len, MADV_DONTFORK)) {
+		fprintf(stderr, "pinfork: madvise(MADV_DONTFORK): %s\n",
+			strerror(errno));
+		goto close_ring;
+	}
+	forks_ok = fork_children(cfg);
+	if (!print_truth(cfg, &buf, forks_ok) && forks_ok == cfg->forks)
+		ret = 0;
+close_ring:
+	if (ring_fd >= 0)
+		close(ring_fd);
+unmap:
+	munmap(buf.addr, buf.len);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg = {
+		.pages = 64,
+		.forks = 10,
+		.mode = MODE_PIN,
+	};
+	int ret;
+
+	ret = parse_args(argc, argv, &cfg);
+	if (ret >= 0)
+		return ret;
+	if (cfg.wait_start)
+		wait_for_start();
+	return run(&cfg);
+}

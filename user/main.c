@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0
+/* mmtrace: one binary, a subcommand per kernel area. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <json-c/json.h>
+#include "options.h"
+#include "output.h"
+#include "session.h"
+
+#define MMTRACE_VERSION "0.1.0"
+
+/* The one table a new tracer is added to. */
+static const struct tracer *const tracers[] = {
+	&fork_tracer,
+};
+
+#define N_TRACERS (sizeof(tracers) / sizeof(tracers[0]))
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: mmtrace SUBCOMMAND [OPTIONS] [--] [COMMAND [ARG...]]\n"
+		"eBPF tracing of Linux memory-management paths.\n\n"
+		"Subcommands:\n");
+	for (size_t i = 0; i < N_TRACERS; i++)
+		fprintf(out, "  %-8s %s\n", tracers[i]->name,
+			tracers[i]->summary);
+	fprintf(out,
+		"  %-8s %s\n\n"
+		"With COMMAND, mmtrace runs it, traces it alone and reports when it exits.\n"
+		"'mmtrace SUBCOMMAND --help' lists the options of each.\n",
+		"probes",
+		"which kernel hooks each view uses on this kernel, and why");
+}
+
+static const struct tracer *find_tracer(const char *name)
+{
+	for (size_t i = 0; i < N_TRACERS; i++)
+		if (!strcmp(tracers[i]->name, name))
+			return tracers[i];
+	return NULL;
+}
+
+static int probes_one(const struct tracer *t, const struct tracer_opts *o,
+		      struct json_object *views)
+{
+	struct session s;
+	int err;
+
+	err = session_open(&s, t, o);
+	if (err && !s.res) {
+		/* Setup failed before any plan was resolved. */
+		return 1;
+	}
+	if (views)
+		json_object_object_add(views, t->name,
+				       probe_json(t->obs, s.res, t->n_obs));
+	else
+		probe_print(t->obs, s.res, t->n_obs, o->verbose);
+	session_close(&s);
+	return err ? 1 : 0;
+}
+
+static void print_kernel(struct json_object *top)
+{
+	struct utsname u;
+	char lockdown[128] = "n/a";
+	FILE *f = fopen("/sys/kernel/security/lockdown", "r");
+
+	if (f) {
+		if (!fgets(lockdown, sizeof(lockdown), f))
+			lockdown[0] = '\0';
+		lockdown[strcspn(lockdown, "\n")] = '\0';
+		fclose(f);
+	}
+	uname(&u);
+	if (top) {
+		json_object_object_add(top, "kernel",
+				       json_object_new_string(u.release));
+		json_object_object_add(top, "lockdown",
+				       json_object_new_string(lockdown));
+		return;
+	}
+	printf("kernel %s, lockdown: %s\n\n", u.release, lockdown);
+}
+
+/* mmtrace probes [--json] [-v] [VIEW] */
+static int cmd_probes(int argc, char **argv)
+{
+	struct tracer_opts o = { .max_procs = 1024, .top = 1 };
+	struct json_object *top = NULL, *views = NULL;
+	const char *only = NULL;
+	int rc = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j"))
+			o.json = true;
+		else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose"))
+			o.verbose = true;
+		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			printf("Usage: mmtrace probes [--json] [-v] [VIEW]\n"
+			       "Loads every view as it would run, and prints per observation the\n"
+			       "attach tier used (fentry > kprobe > tracepoint) and why each richer\n"
+			       "tier was rejected on this kernel. -v lists the attach points.\n");
+			return 0;
+		} else if (argv[i][0] != '-' && !only && find_tracer(argv[i]))
+			only = argv[i];
+		else {
+			fprintf(stderr, "mmtrace probes: unknown argument '%s'\n",
+				argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	if (session_preflight())
+		return 1;
+	if (o.json) {
+		top = json_object_new_object();
+		views = json_object_new_object();
+	}
+	print_kernel(top);
+	for (size_t i = 0; i < N_TRACERS; i++) {
+		if (only && strcmp(only, tracers[i]->name))
+			continue;
+		if (!o.json)
+			printf("== mmtrace %s\n", tracers[i]->name);
+		rc |= probes_one(tracers[i], &o, views);
+	}
+	if (top) {
+		json_object_object_add(top, "views", views);
+		json_emit(stdout, top);
+	}
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const struct tracer *t;
+	struct tracer_opts opts;
+	char name[64];
+	int err;
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("mmtrace %s\n", MMTRACE_VERSION);
+		return 0;
+	}
+	if (!strcmp(argv[1], "probes"))
+		return cmd_probes(argc - 1, argv + 1);
+	t = find_tracer(argv[1]);
+	if (!t) {
+		fprintf(stderr, "mmtrace: unknown subcommand '%s' (try 'mmtrace --help')\n",
+			argv[1]);
+		return EXIT_USAGE;
+	}
+	snprintf(name, sizeof(name), "mmtrace %s", t->name);
+	argv[1] = name;
+	err = tracer_parse_args(t, argc - 1, argv + 1, &opts);
+	if (err)
+		return err;
+	return session_run(t, &opts);
+}

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <json-c/json.h>
+#include "hist.h"
+#include "output.h"
+#include "tracer.h"
+
+#define STARS 40
+
+static void print_stars(FILE *out, unsigned long long val,
+			unsigned long long max)
+{
+	int n = max ? (int)(val * STARS / max) : 0;
+
+	for (int i = 0; i < STARS; i++)
+		fputc(i < n ? '*' : ' ', out);
+}
+
+void print_log2_hist(FILE *out, const unsigned long long *slots, int n,
+		     const char *unit)
+{
+	unsigned long long max = 0;
+	int first = -1, last = -1;
+
+	for (int i = 0; i < n; i++) {
+		if (!slots[i])
+			continue;
+		if (first < 0)
+			first = i;
+		last = i;
+		if (slots[i] > max)
+			max = slots[i];
+	}
+	if (first < 0) {
+		fprintf(out, "     (none)\n");
+		return;
+	}
+	fprintf(out, "%24s : count    distribution\n", unit);
+	for (int i = first; i <= last; i++) {
+		fprintf(out, "%10llu -> %-10llu : %-8llu |", hist_slot_min(i),
+			hist_slot_max(i), slots[i]);
+		print_stars(out, slots[i], max);
+		fprintf(out, "|\n");
+	}
+}
+
+struct json_object *hist_json(const unsigned long long *slots, int n)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (int i = 0; i < n; i++) {
+		struct json_object *b;
+
+		if (!slots[i])
+			continue;
+		b = json_object_new_object();
+		json_object_object_add(b, "low",
+				       json_object_new_uint64(hist_slot_min(i)));
+		json_object_object_add(b, "high",
+				       json_object_new_uint64(hist_slot_max(i)));
+		json_object_object_add(b, "count",
+				       json_object_new_uint64(slots[i]));
+		json_object_array_add(arr, b);
+	}
+	return arr;
+}
+
+/* Length of the valid UTF-8 sequence at @s, or 0 if it is not valid. */
+static size_t utf8_seq_len(const unsigned char *s, size_t left)
+{
+	size_t len;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (len > left)
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	/* Overlong 3/4-byte forms, surrogates and code points > U+10FFFF. */
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
+		return 0;
+	return len;
+}
+
+void utf8_sanitize(const char *in, size_t in_len, char *out, size_t out_len)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t i = 0, o = 0, len;
+
+	if (!out_len)
+		return;
+	while (i < in_len && s[i]) {
+		len = utf8_seq_len(s + i, in_len - i);
+		if (!len) {
+			if (o + 3 >= out_len)
+				break;
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+			continue;
+		}
+		if (o + len >= out_len)
+			break;
+		memcpy(out + o, s + i, len);
+		o += len;
+		i += len;
+	}
+	out[o] = '\0';
+}
+
+struct json_object *json_comm(const char *comm, size_t len)
+{
+	/* Every byte may become a 3-byte replacement character. */
+	char buf[16 * 3 + 1];
+
+	utf8_sanitize(comm, len < 16 ? len : 16, buf, sizeof(buf));
+	return json_object_new_string(buf);
+}
+
+static struct json_object *probes_summary(const struct report_ctx *ctx,
+					  size_t n)
+{
+	struct json_object *o = json_object_new_object();
+
+	for (size_t i = 0; i < n; i++)
+		json_object_object_add(o, ctx->obs[i].name,
+				       json_object_new_string(probe_tier_name(
+					       probe_result_tier(&ctx->obs[i],
+								 &ctx->res[i]))));
+	return o;
+}
+
+struct json_object *report_json_header(const char *view,
+				       const struct report_ctx *ctx)
+{
+	struct json_object *o = json_object_new_object();
+	struct timespec ts;
+	struct utsname u;
+	char when[64];
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	uname(&u);
+	json_object_object_add(o, "view", json_object_new_string(view));
+	json_object_object_add(o, "time", json_object_new_string(when));
+	json_object_object_add(o, "seconds",
+			       json_object_new_double(ctx->seconds));
+	json_object_object_add(o, "final", json_object_new_boolean(ctx->final));
+	json_object_object_add(o, "kernel", json_object_new_string(u.release));
+	json_object_object_add(o, "probes", probes_summary(ctx, ctx->n_obs));
+	return o;
+}
+
+const char *report_time(const struct report_ctx *ctx, char *buf, size_t len)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	buf[0] = '\0';
+	if (ctx->opts->timestamps) {
+		localtime_r(&now, &tm);
+		strftime(buf, len, "%H:%M:%S ", &tm);
+	}
+	return buf;
+}
+
+void json_emit(FILE *out, struct json_object *obj)
+{
+	fprintf(out, "%s\n",
+		json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
+	fflush(out);
+	json_object_put(obj);
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Report output shared by every tracer: histograms, tables, JSON. */
+#ifndef MMTRACE_OUTPUT_H
+#define MMTRACE_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct json_object;
+struct report_ctx;
+
+/* bcc-style log2 histogram; prints "(none)" when empty. */
+void print_log2_hist(FILE *out, const unsigned long long *slots, int n,
+		     const char *unit);
+
+/* Non-empty log2 slots as [{"low": a, "high": b, "count": c}, ...]. */
+struct json_object *hist_json(const unsigned long long *slots, int n);
+
+/* Copies @in to @out as valid UTF-8: invalid bytes become U+FFFD. */
+void utf8_sanitize(const char *in, size_t in_len, char *out, size_t out_len);
+
+/* A json string from a kernel comm (not NUL-terminated past 16 bytes). */
+struct json_object *json_comm(const char *comm, size_t len);
+
+/* The fields every report carries: view, time, interval, final, probes. */
+struct json_object *report_json_header(const char *view,
+				       const struct report_ctx *ctx);
+
+/* "HH:MM:SS " when -T was given, "" otherwise, into @buf. */
+const char *report_time(const struct report_ctx *ctx, char *buf, size_t len);
+
+/* Prints @obj as one line and frees it. */
+void json_emit(FILE *out, struct json_object *obj);
+
+#endif /* MMTRACE_OUTPUT_H */

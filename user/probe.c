@@ -1,0 +1,592 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <json-c/json.h>
+#include "ksyms.h"
+#include "probe.h"
+
+#define TRACEFS "/sys/kernel/tracing"
+#define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
+
+const char *probe_tier_name(enum probe_tier tier)
+{
+	static const char *const names[] = {
+		[TIER_FENTRY] = "fentry",
+		[TIER_KPROBE] = "kprobe",
+		[TIER_TRACEPOINT] = "tracepoint",
+		[TIER_NONE] = "none",
+	};
+
+	return tier <= TIER_NONE ? names[tier] : "?";
+}
+
+const char *probe_kind_name(enum probe_kind kind)
+{
+	static const char *const names[] = {
+		[PROBE_FENTRY] = "fentry",
+		[PROBE_FEXIT] = "fexit",
+		[PROBE_KPROBE] = "kprobe",
+		[PROBE_KRETPROBE] = "kretprobe",
+		[PROBE_TP_BTF] = "tp_btf",
+		[PROBE_TRACEPOINT] = "tracepoint",
+	};
+
+	return kind <= PROBE_TRACEPOINT ? names[kind] : "?";
+}
+
+/* The live kernel: BTF, kallsyms and tracefs, each read once, on demand. */
+static struct btf *vmlinux_btf;
+static bool vmlinux_btf_tried;
+static struct ksyms *kernel_syms;
+static bool kernel_syms_tried;
+static char fentry_blocked[REASON_LEN];
+static const char *tracing_dir;
+
+static struct btf *live_btf(void)
+{
+	if (!vmlinux_btf_tried) {
+		vmlinux_btf_tried = true;
+		vmlinux_btf = btf__load_vmlinux_btf();
+		if (!vmlinux_btf)
+			vmlinux_btf = NULL;
+	}
+	return vmlinux_btf;
+}
+
+static int live_btf_func(const char *name, char *why, size_t len)
+{
+	struct btf *btf = live_btf();
+
+	if (!btf) {
+		snprintf(why, len,
+			 "kernel has no BTF (/sys/kernel/btf/vmlinux missing)");
+		return -ENOENT;
+	}
+	if (btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) < 0) {
+		snprintf(why, len, "%s not in kernel BTF (inlined or renamed)",
+			 name);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int live_ksym(const char *name, char *why, size_t len)
+{
+	if (!kernel_syms_tried) {
+		kernel_syms_tried = true;
+		kernel_syms = ksyms_load();
+	}
+	if (!kernel_syms) {
+		snprintf(why, len, "cannot read /proc/kallsyms: %s",
+			 strerror(errno));
+		return -EACCES;
+	}
+	if (!ksyms_has(kernel_syms, name)) {
+		snprintf(why, len, "%s not in /proc/kallsyms (inlined or renamed)",
+			 name);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static void lockdown_state(char *buf, size_t len)
+{
+	FILE *f = fopen("/sys/kernel/security/lockdown", "r");
+	char line[128] = "", *open, *close;
+
+	snprintf(buf, len, "unknown");
+	if (!f)
+		return;
+	if (fgets(line, sizeof(line), f)) {
+		/* "none [integrity] confidentiality": the bracketed one. */
+		open = strchr(line, '[');
+		close = open ? strchr(open, ']') : NULL;
+		if (open && close)
+			snprintf(buf, len, "%.*s", (int)(close - open - 1),
+				 open + 1);
+	}
+	fclose(f);
+}
+
+/* A trampoline attach is the only honest test: BTF alone is not enough. */
+static int live_fentry_try(const char *name, bool fexit, char *why,
+			   size_t len)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = 0xb7, .dst_reg = 0, .imm = 0 }, /* r0 = 0 */
+		{ .code = 0x95 },			   /* exit */
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts);
+	int id, prog_fd, link_fd, err;
+	char lockdown[64];
+
+	if (fentry_blocked[0]) {
+		snprintf(why, len, "%s", fentry_blocked);
+		return -EPERM;
+	}
+	if (live_btf_func(name, why, len))
+		return -ENOENT;
+	id = btf__find_by_name_kind(live_btf(), name, BTF_KIND_FUNC);
+	opts.expected_attach_type = fexit ? BPF_TRACE_FEXIT : BPF_TRACE_FENTRY;
+	opts.attach_btf_id = id;
+	prog_fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "mmtrace_probe", "GPL",
+				insns, 2, &opts);
+	if (prog_fd < 0) {
+		err = -errno;
+		if (err == -EPERM || err == -EACCES) {
+			lockdown_state(lockdown, sizeof(lockdown));
+			snprintf(fentry_blocked, sizeof(fentry_blocked),
+				 "fentry/fexit programs refused (%s; kernel lockdown: %s)",
+				 strerror(-err), lockdown);
+			snprintf(why, len, "%s", fentry_blocked);
+		} else {
+			snprintf(why, len, "%s %s: load failed: %s",
+				 fexit ? "fexit" : "fentry", name,
+				 strerror(-err));
+		}
+		return err;
+	}
+	link_fd = bpf_raw_tracepoint_open(NULL, prog_fd);
+	err = link_fd < 0 ? -errno : 0;
+	if (err)
+		snprintf(why, len, "%s %s: attach failed: %s%s",
+			 fexit ? "fexit" : "fentry", name, strerror(-err),
+			 err == -524 ? " (trampoline refused: too many arguments?)" : "");
+	else
+		close(link_fd);
+	close(prog_fd);
+	return err;
+}
+
+static int live_kprobes(char *why, size_t len)
+{
+	if (access("/sys/bus/event_source/devices/kprobe/type", F_OK) == 0)
+		return 0;
+	snprintf(why, len,
+		 "kprobes are not available in this kernel (no kprobe PMU: CONFIG_KPROBES off)");
+	return -EOPNOTSUPP;
+}
+
+/* libbpf looks for events in debugfs first, then tracefs; mirror it. */
+static const char *find_tracing_dir(char *why, size_t len)
+{
+	if (tracing_dir)
+		return tracing_dir;
+	if (access(DEBUGFS_TRACING "/events", F_OK) == 0)
+		return tracing_dir = DEBUGFS_TRACING;
+	if (access(TRACEFS "/events", F_OK) == 0)
+		return tracing_dir = TRACEFS;
+	if (mount("tracefs", TRACEFS, "tracefs", 0, NULL) == 0) {
+		fprintf(stderr, "mmtrace: mounted tracefs on %s\n", TRACEFS);
+		return tracing_dir = TRACEFS;
+	}
+	snprintf(why, len,
+		 "tracefs is not mounted and mounting it failed (%s): run 'mount -t tracefs tracefs %s' as root",
+		 strerror(errno), TRACEFS);
+	return NULL;
+}
+
+static int live_tracepoint(const char *event, char *why, size_t len)
+{
+	const char *dir = find_tracing_dir(why, len);
+	char path[256];
+
+	if (!dir)
+		return -ENOENT;
+	snprintf(path, sizeof(path), "%s/events/%s/id", dir, event);
+	if (access(path, F_OK)) {
+		snprintf(why, len, "tracepoint %s not in this kernel", event);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int live_tp_btf(const char *name, char *why, size_t len)
+{
+	char type[128];
+
+	if (!live_btf()) {
+		snprintf(why, len, "kernel has no BTF");
+		return -ENOENT;
+	}
+	snprintf(type, sizeof(type), "btf_trace_%s", name);
+	if (btf__find_by_name_kind(live_btf(), type, BTF_KIND_TYPEDEF) < 0) {
+		snprintf(why, len, "no BTF tracepoint %s in this kernel", name);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+const struct kernel_env *kernel_env_live(void)
+{
+	static const struct kernel_env env = {
+		.btf_func = live_btf_func,
+		.ksym = live_ksym,
+		.fentry_try = live_fentry_try,
+		.kprobes = live_kprobes,
+		.tracepoint = live_tracepoint,
+		.tp_btf = live_tp_btf,
+	};
+
+	return &env;
+}
+
+void kernel_env_live_cleanup(void)
+{
+	btf__free(vmlinux_btf);
+	vmlinux_btf = NULL;
+	vmlinux_btf_tried = false;
+	ksyms_free(kernel_syms);
+	kernel_syms = NULL;
+	kernel_syms_tried = false;
+}
+
+static int check_target(const struct kernel_env *env, enum probe_kind kind,
+			const char *target, char *why, size_t len)
+{
+	int err;
+
+	switch (kind) {
+	case PROBE_FENTRY:
+	case PROBE_FEXIT:
+		err = env->btf_func(target, why, len);
+		if (!err)
+			err = env->fentry_try(target, kind == PROBE_FEXIT, why,
+					      len);
+		return err;
+	case PROBE_KPROBE:
+	case PROBE_KRETPROBE:
+		err = env->kprobes(why, len);
+		if (!err)
+			err = env->ksym(target, why, len);
+		return err;
+	case PROBE_TP_BTF:
+		return env->tp_btf(target, why, len);
+	case PROBE_TRACEPOINT:
+		return env->tracepoint(target, why, len);
+	}
+	snprintf(why, len, "unknown probe kind %d", kind);
+	return -EINVAL;
+}
+
+/* The first candidate the kernel has; @why keeps the first refusal. */
+static const char *resolve_point(const struct kernel_env *env,
+				 const struct probe_point *pt, char *why,
+				 size_t len)
+{
+	char reason[REASON_LEN];
+
+	why[0] = '\0';
+	for (int i = 0; i < PROBE_MAX_TARGETS && pt->targets[i]; i++) {
+		if (!check_target(env, pt->kind, pt->targets[i], reason,
+				  sizeof(reason)))
+			return pt->targets[i];
+		if (!why[0])
+			snprintf(why, len, "%s", reason);
+	}
+	return NULL;
+}
+
+static bool plan_empty(const struct attach_plan *plan)
+{
+	return !plan->points[0].prog;
+}
+
+static int check_plan(const struct kernel_env *env,
+		      const struct attach_plan *plan, struct obs_result *res,
+		      char *why, size_t len)
+{
+	char reason[REASON_LEN];
+
+	for (int i = 0; i < PLAN_MAX_POINTS && plan->points[i].prog; i++) {
+		const struct probe_point *pt = &plan->points[i];
+
+		res->target[i] = resolve_point(env, pt, reason,
+					       sizeof(reason));
+		if (!res->target[i] && !pt->optional) {
+			snprintf(why, len, "%s", reason);
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
+int probe_resolve(const struct kernel_env *env, const struct observation *obs,
+		  int first, struct obs_result *res)
+{
+	res->chosen = -1;
+	for (int i = first; i < OBS_MAX_PLANS; i++) {
+		const struct attach_plan *plan = &obs->plans[i];
+
+		if (plan_empty(plan))
+			break;
+		memset(res->target, 0, sizeof(res->target));
+		if (!check_plan(env, plan, res, res->why[i],
+				sizeof(res->why[i]))) {
+			res->chosen = i;
+			return i;
+		}
+	}
+	memset(res->target, 0, sizeof(res->target));
+	return -1;
+}
+
+void probe_reject(struct obs_result *res, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (res->chosen < 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(res->why[res->chosen], REASON_LEN, fmt, ap);
+	va_end(ap);
+}
+
+static const struct attach_plan *chosen_plan(const struct observation *obs,
+					     const struct obs_result *res)
+{
+	return res->chosen >= 0 ? &obs->plans[res->chosen] : NULL;
+}
+
+enum probe_tier probe_result_tier(const struct observation *obs,
+				  const struct obs_result *res)
+{
+	const struct attach_plan *plan = chosen_plan(obs, res);
+
+	return plan ? plan->tier : TIER_NONE;
+}
+
+int probe_apply(struct bpf_object *obj, const struct observation *obs,
+		const struct obs_result *res, size_t n)
+{
+	struct bpf_program *prog;
+	int err;
+
+	bpf_object__for_each_program(prog, obj)
+		bpf_program__set_autoload(prog, false);
+	for (size_t o = 0; o < n; o++) {
+		const struct attach_plan *plan = chosen_plan(&obs[o], &res[o]);
+
+		for (int i = 0; plan && i < PLAN_MAX_POINTS; i++) {
+			const struct probe_point *pt = &plan->points[i];
+
+			if (!pt->prog)
+				break;
+			if (!res[o].target[i])
+				continue;
+			prog = bpf_object__find_program_by_name(obj, pt->prog);
+			if (!prog) {
+				fprintf(stderr, "mmtrace: BUG: no program %s\n",
+					pt->prog);
+				return -ENOENT;
+			}
+			bpf_program__set_autoload(prog, true);
+			if (pt->kind != PROBE_FENTRY && pt->kind != PROBE_FEXIT &&
+			    pt->kind != PROBE_TP_BTF)
+				continue;
+			err = bpf_program__set_attach_target(prog, 0,
+							     res[o].target[i]);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+static struct bpf_link *attach_point(struct bpf_program *prog,
+				     const struct probe_point *pt,
+				     const char *target)
+{
+	char category[64];
+	const char *slash;
+
+	switch (pt->kind) {
+	case PROBE_KPROBE:
+	case PROBE_KRETPROBE:
+		return bpf_program__attach_kprobe(
+			prog, pt->kind == PROBE_KRETPROBE, target);
+	case PROBE_TRACEPOINT:
+		slash = strchr(target, '/');
+		if (!slash || slash - target >= (long)sizeof(category)) {
+			errno = EINVAL;
+			return NULL;
+		}
+		snprintf(category, sizeof(category), "%.*s",
+			 (int)(slash - target), target);
+		return bpf_program__attach_tracepoint(prog, category,
+						      slash + 1);
+	default:
+		return bpf_program__attach(prog);
+	}
+}
+
+static int add_link(struct bpf_link ***links, size_t *n, struct bpf_link *l)
+{
+	struct bpf_link **grown = realloc(*links, (*n + 1) * sizeof(*grown));
+
+	if (!grown)
+		return -ENOMEM;
+	grown[(*n)++] = l;
+	*links = grown;
+	return 0;
+}
+
+int probe_attach(struct bpf_object *obj, const struct observation *obs,
+		 struct obs_result *res, size_t n, struct bpf_link ***links,
+		 size_t *n_links, size_t *failed_obs)
+{
+	for (size_t o = 0; o < n; o++) {
+		const struct attach_plan *plan = chosen_plan(&obs[o], &res[o]);
+
+		for (int i = 0; plan && i < PLAN_MAX_POINTS; i++) {
+			const struct probe_point *pt = &plan->points[i];
+			struct bpf_program *prog;
+			struct bpf_link *link;
+			int err;
+
+			if (!pt->prog)
+				break;
+			if (!res[o].target[i])
+				continue;
+			prog = bpf_object__find_program_by_name(obj, pt->prog);
+			link = prog ? attach_point(prog, pt, res[o].target[i])
+				    : NULL;
+			err = link ? add_link(links, n_links, link) : -errno;
+			if (err) {
+				probe_reject(&res[o], "%s %s: attach failed: %s",
+					     probe_kind_name(pt->kind),
+					     res[o].target[i], strerror(-err));
+				*failed_obs = o;
+				return err;
+			}
+		}
+	}
+	return 0;
+}
+
+int probe_owner(const struct observation *obs, const struct obs_result *res,
+		size_t n, const char *prog)
+{
+	for (size_t o = 0; o < n; o++) {
+		const struct attach_plan *plan = chosen_plan(&obs[o], &res[o]);
+
+		for (int i = 0; plan && i < PLAN_MAX_POINTS; i++) {
+			if (!plan->points[i].prog)
+				break;
+			if (res[o].target[i] &&
+			    !strcmp(plan->points[i].prog, prog))
+				return (int)o;
+		}
+	}
+	return -1;
+}
+
+static void print_points(const struct attach_plan *plan,
+			 const struct obs_result *res)
+{
+	for (int i = 0; i < PLAN_MAX_POINTS && plan->points[i].prog; i++) {
+		const struct probe_point *pt = &plan->points[i];
+
+		if (res->target[i])
+			printf("      %-10s %s\n", probe_kind_name(pt->kind),
+			       res->target[i]);
+		else
+			printf("      %-10s %s (absent, optional)\n",
+			       probe_kind_name(pt->kind), pt->targets[0]);
+	}
+}
+
+void probe_print(const struct observation *obs, const struct obs_result *res,
+		 size_t n, bool verbose)
+{
+	for (size_t o = 0; o < n; o++) {
+		const struct attach_plan *plan = chosen_plan(&obs[o], &res[o]);
+
+		printf("%-22s %s\n", obs[o].name, obs[o].summary);
+		for (int i = 0; i < OBS_MAX_PLANS; i++) {
+			if (plan_empty(&obs[o].plans[i]))
+				break;
+			if (i == res[o].chosen)
+				break;
+			printf("  rejected %-10s %s\n",
+			       probe_tier_name(obs[o].plans[i].tier),
+			       res[o].why[i]);
+		}
+		if (!plan) {
+			printf("  UNAVAILABLE: %s\n", obs[o].if_missing);
+			continue;
+		}
+		printf("  using    %-10s %s\n", probe_tier_name(plan->tier),
+		       plan->note ? plan->note : "");
+		if (verbose)
+			print_points(plan, &res[o]);
+	}
+}
+
+static struct json_object *points_json(const struct attach_plan *plan,
+				       const struct obs_result *res)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (int i = 0; i < PLAN_MAX_POINTS && plan->points[i].prog; i++) {
+		struct json_object *p = json_object_new_object();
+		const struct probe_point *pt = &plan->points[i];
+
+		json_object_object_add(p, "program",
+				       json_object_new_string(pt->prog));
+		json_object_object_add(p, "kind", json_object_new_string(
+						probe_kind_name(pt->kind)));
+		json_object_object_add(p, "target",
+				       res->target[i] ? json_object_new_string(
+							res->target[i]) : NULL);
+		json_object_array_add(arr, p);
+	}
+	return arr;
+}
+
+struct json_object *probe_json(const struct observation *obs,
+			       const struct obs_result *res, size_t n)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (size_t o = 0; o < n; o++) {
+		const struct attach_plan *plan = chosen_plan(&obs[o], &res[o]);
+		struct json_object *j = json_object_new_object();
+		struct json_object *rejected = json_object_new_array();
+
+		json_object_object_add(j, "name",
+				       json_object_new_string(obs[o].name));
+		json_object_object_add(j, "tier", json_object_new_string(
+				probe_tier_name(probe_result_tier(&obs[o], &res[o]))));
+		for (int i = 0; i < OBS_MAX_PLANS && i != res[o].chosen; i++) {
+			struct json_object *r;
+
+			if (plan_empty(&obs[o].plans[i]))
+				break;
+			r = json_object_new_object();
+			json_object_object_add(r, "tier", json_object_new_string(
+					probe_tier_name(obs[o].plans[i].tier)));
+			json_object_object_add(r, "reason",
+					       json_object_new_string(res[o].why[i]));
+			json_object_array_add(rejected, r);
+		}
+		json_object_object_add(j, "rejected", rejected);
+		json_object_object_add(j, "note", plan && plan->note ?
+				       json_object_new_string(plan->note) : NULL);
+		json_object_object_add(j, "points",
+				       plan ? points_json(plan, &res[o]) : NULL);
+		if (!plan)
+			json_object_object_add(j, "unavailable",
+					       json_object_new_string(obs[o].if_missing));
+		json_object_array_add(arr, j);
+	}
+	return arr;
+}

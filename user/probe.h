@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Attach plans: how every tracer finds the richest way to observe something
+ * on the running kernel, and says what it picked and why.
+ *
+ * An observation ("pinned-page copies at fork") has plans ordered richest
+ * first, typically fentry/fexit, then kprobe/kretprobe, then tracepoints.
+ * A plan is a set of probe points (one BPF program, one kind, candidate
+ * targets: the first one the kernel has wins). Resolution checks each plan
+ * against the kernel (BTF, kallsyms, a trial fentry attach, kprobe support,
+ * tracefs) and picks the first plan that passes; load or attach failures
+ * reject the plan and the session retries with the next one.
+ */
+#ifndef MMTRACE_PROBE_H
+#define MMTRACE_PROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct bpf_object;
+struct bpf_link;
+struct json_object;
+
+enum probe_kind {
+	PROBE_FENTRY,
+	PROBE_FEXIT,
+	PROBE_KPROBE,
+	PROBE_KRETPROBE,
+	PROBE_TP_BTF,
+	PROBE_TRACEPOINT,	/* target "category/event" */
+};
+
+enum probe_tier {
+	TIER_FENTRY,		/* fentry/fexit (BPF trampolines) */
+	TIER_KPROBE,		/* kprobe/kretprobe */
+	TIER_TRACEPOINT,	/* tracepoints, tp_btf, raw tracepoints */
+	TIER_NONE,		/* nothing could attach */
+};
+
+#define PROBE_MAX_TARGETS 4
+#define PLAN_MAX_POINTS 12
+#define OBS_MAX_PLANS 3
+#define REASON_LEN 200
+
+struct probe_point {
+	const char *prog;
+	enum probe_kind kind;
+	const char *targets[PROBE_MAX_TARGETS];
+	bool optional;		/* a missing target is noted, not fatal */
+};
+
+struct attach_plan {
+	enum probe_tier tier;
+	const char *note;	/* what this plan sees and misses */
+	struct probe_point points[PLAN_MAX_POINTS];
+};
+
+struct observation {
+	const char *name;
+	const char *summary;
+	const char *if_missing;	/* what the user loses if no plan works */
+	bool required;		/* the tracer cannot run without it */
+	struct attach_plan plans[OBS_MAX_PLANS];
+};
+
+/* What resolution decided for one observation. */
+struct obs_result {
+	int chosen;		/* plan index, -1 when none works */
+	char why[OBS_MAX_PLANS][REASON_LEN];
+	const char *target[PLAN_MAX_POINTS];	/* resolved, chosen plan */
+};
+
+/*
+ * What the running kernel offers. Production code uses kernel_env_live();
+ * unit tests pass a fake, so resolution is testable without privileges.
+ * Each check returns 0, or a negative errno and a reason in @why.
+ */
+struct kernel_env {
+	int (*btf_func)(const char *name, char *why, size_t len);
+	int (*ksym)(const char *name, char *why, size_t len);
+	int (*fentry_try)(const char *name, bool fexit, char *why, size_t len);
+	int (*kprobes)(char *why, size_t len);
+	int (*tracepoint)(const char *category_event, char *why, size_t len);
+	int (*tp_btf)(const char *name, char *why, size_t len);
+};
+
+const struct kernel_env *kernel_env_live(void);
+void kernel_env_live_cleanup(void);
+
+const char *probe_tier_name(enum probe_tier tier);
+const char *probe_kind_name(enum probe_kind kind);
+
+/* Resolves @obs from plan @first on; fills @res. Returns the chosen index. */
+int probe_resolve(const struct kernel_env *env, const struct observation *obs,
+		  int first, struct obs_result *res);
+
+/* Autoload and attach targets of @obj's programs for the chosen plans. */
+int probe_apply(struct bpf_object *obj, const struct observation *obs,
+		const struct obs_result *res, size_t n);
+
+/*
+ * Attaches the chosen plans. On failure, returns -errno and sets *failed_obs
+ * to the observation whose plan failed, with a reason in its result.
+ */
+int probe_attach(struct bpf_object *obj, const struct observation *obs,
+		 struct obs_result *res, size_t n, struct bpf_link ***links,
+		 size_t *n_links, size_t *failed_obs);
+
+/* Marks the chosen plan of @res as failed for @why. */
+void probe_reject(struct obs_result *res, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Index of the observation whose chosen plan loads program @prog. */
+int probe_owner(const struct observation *obs, const struct obs_result *res,
+		size_t n, const char *prog);
+
+enum probe_tier probe_result_tier(const struct observation *obs,
+				  const struct obs_result *res);
+
+void probe_print(const struct observation *obs, const struct obs_result *res,
+		 size_t n, bool verbose);
+struct json_object *probe_json(const struct observation *obs,
+			       const struct obs_result *res, size_t n);
+
+#endif /* MMTRACE_PROBE_H */

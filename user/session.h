@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Loading and running one tracer: the part every subcommand shares. */
+#ifndef MMTRACE_SESSION_H
+#define MMTRACE_SESSION_H
+
+#include "tracer.h"
+
+struct session {
+	const struct tracer *tracer;
+	void *skel;
+	struct obs_result *res;
+	struct bpf_link **links;
+	size_t n_links;
+};
+
+/*
+ * Resolves, loads and attaches @t, falling back plan by plan when the kernel
+ * refuses one. Returns 0, or a negative errno after saying what to do.
+ */
+int session_open(struct session *s, const struct tracer *t,
+		 const struct tracer_opts *opts);
+void session_close(struct session *s);
+
+/* Runs the subcommand: attach, optional COMMAND, reports. Exit status. */
+int session_run(const struct tracer *t, const struct tracer_opts *opts);
+
+/* Environment checks that turn EPERM into advice. */
+int session_preflight(void);
+
+#endif /* MMTRACE_SESSION_H */
