@@ -39,7 +39,7 @@ USER_OBJS := $(addprefix $(OUT)/user/,$(USER_SRCS:.c=.o))
 SKELS := $(addprefix $(OUT)/,$(addsuffix .skel.h,$(TRACERS)))
 BPF_OBJS := $(addprefix $(OUT)/bpf/,$(addsuffix .bpf.o,$(TRACERS)))
 
-TOOLS := pinfork
+TOOLS := pinfork forkmix
 TOOL_BINS := $(addprefix $(OUT)/tools/,$(TOOLS))
 
 UNIT_TESTS := test_hist test_options test_ksyms test_probe test_output
@@ -87,7 +87,7 @@ $(OUT)/mmtrace: $(USER_OBJS)
 
 $(OUT)/tools/%: tools/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) $< -o $@
+	$(CC) $(CFLAGS) $(LDFLAGS) $< -lpthread -o $@
 
 # Unit tests link the user-space objects they test, never a BPF object.
 $(OUT)/tests/%: tools/test/unit/%.c $(filter-out $(OUT)/user/main.o,$(USER_OBJS))

@@ -8,6 +8,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "filter.h"
+#include "hist.h"
 
 #define EAGAIN 11
 #define MAX_ERRNO 4095
@@ -48,6 +49,19 @@ static __always_inline bool task_wanted(__u32 tgid)
 	if (filter.comm_set && !comm_matches())
 		return false;
 	return true;
+}
+
+/*
+ * Verifiers before 6.x lose the bound when clang tests a copy of the index
+ * and indexes with the original; the empty asm pins both to one register.
+ */
+static __always_inline void hist_add(__u64 *hist, __u64 value)
+{
+	unsigned int slot = hist_slot(value);
+
+	asm volatile("" : "+r"(slot));
+	if (slot < HIST_SLOTS)
+		__sync_fetch_and_add(&hist[slot], 1);
 }
 
 static __always_inline bool is_err_value(unsigned long v)

@@ -113,13 +113,7 @@ static __always_inline struct fork_proc_stats *proc_stats(__u32 tgid)
 	return bpf_map_lookup_elem(&procs, &key);
 }
 
-static __always_inline void hist_add(__u64 *hist, __u64 value)
-{
-	unsigned int slot = hist_slot(value);
 
-	if (slot < HIST_SLOTS)
-		__sync_fetch_and_add(&hist[slot], 1);
-}
 
 SEC("tracepoint")
 int fork_enter(struct trace_event_raw_sys_enter *ctx)

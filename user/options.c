@@ -16,6 +16,7 @@ enum {
 	OPT_CGROUP = 0x100,
 	OPT_MAX_PROCS,
 	OPT_TOP,
+	OPT_TIER,
 };
 
 int parse_ulong(const char *s, unsigned long min, unsigned long max,
@@ -86,6 +87,9 @@ static const struct argp_option common_options[] = {
 	{ "max-procs", OPT_MAX_PROCS, "N", 0,
 	  "Processes tracked per report (default 10240); overflow is counted",
 	  4 },
+	{ "tier", OPT_TIER, "TIER", 0,
+	  "Use no tier richer than TIER: fentry (default), kprobe or tracepoint",
+	  4 },
 	{ "verbose", 'v', NULL, 0,
 	  "Show attach points and libbpf's messages", 4 },
 	{},
@@ -148,6 +152,17 @@ static error_t parse_common(int key, char *arg, struct argp_state *state)
 	case 'o':
 		o->output = arg;
 		return 0;
+	case OPT_TIER:
+		for (int t = TIER_FENTRY; t < TIER_NONE; t++)
+			if (!strcmp(arg, probe_tier_name(t))) {
+				o->max_tier = t;
+				return 0;
+			}
+		fprintf(stderr,
+			"mmtrace: invalid --tier '%s': fentry, kprobe or tracepoint\n",
+			arg);
+		ps->err = EXIT_USAGE;
+		return EINVAL;
 	case 'T':
 		o->timestamps = true;
 		return 0;

@@ -157,9 +157,10 @@ static int live_fentry_try(const char *name, bool fexit, char *why,
 	link_fd = bpf_raw_tracepoint_open(NULL, prog_fd);
 	err = link_fd < 0 ? -errno : 0;
 	if (err)
-		snprintf(why, len, "%s %s: attach failed: %s%s",
-			 fexit ? "fexit" : "fentry", name, strerror(-err),
-			 err == -524 ? " (trampoline refused: too many arguments?)" : "");
+		snprintf(why, len, "%s %s: attach failed: %s",
+			 fexit ? "fexit" : "fentry", name,
+			 err == -524 ? "ENOTSUPP (the trampoline refuses it: more than 6 arguments before 6.5?)"
+				     : strerror(-err));
 	else
 		close(link_fd);
 	close(prog_fd);
@@ -322,12 +323,24 @@ static int check_plan(const struct kernel_env *env,
 int probe_resolve(const struct kernel_env *env, const struct observation *obs,
 		  int first, struct obs_result *res)
 {
+	return probe_resolve_tier(env, obs, first, TIER_FENTRY, res);
+}
+
+int probe_resolve_tier(const struct kernel_env *env,
+		       const struct observation *obs, int first,
+		       enum probe_tier max_tier, struct obs_result *res)
+{
 	res->chosen = -1;
 	for (int i = first; i < OBS_MAX_PLANS; i++) {
 		const struct attach_plan *plan = &obs->plans[i];
 
 		if (plan_empty(plan))
 			break;
+		if (plan->tier < max_tier) {
+			snprintf(res->why[i], sizeof(res->why[i]),
+				 "not tried: --tier %s", probe_tier_name(max_tier));
+			continue;
+		}
 		memset(res->target, 0, sizeof(res->target));
 		if (!check_plan(env, plan, res, res->why[i],
 				sizeof(res->why[i]))) {

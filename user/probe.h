@@ -90,7 +90,13 @@ void kernel_env_live_cleanup(void);
 const char *probe_tier_name(enum probe_tier tier);
 const char *probe_kind_name(enum probe_kind kind);
 
-/* Resolves @obs from plan @first on; fills @res. Returns the chosen index. */
+/*
+ * Resolves @obs from plan @first on, skipping plans richer than @max_tier;
+ * fills @res. Returns the chosen index or -1.
+ */
+int probe_resolve_tier(const struct kernel_env *env,
+		       const struct observation *obs, int first,
+		       enum probe_tier max_tier, struct obs_result *res);
 int probe_resolve(const struct kernel_env *env, const struct observation *obs,
 		  int first, struct obs_result *res);
 

@@ -26,10 +26,13 @@ static char failed_prog[128];
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {
-	char msg[1024];
+	char msg[512];
 	const char *p, *end;
+	va_list copy;
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_copy(copy, ap);
+	vsnprintf(msg, sizeof(msg), fmt, copy);
+	va_end(copy);
 	p = strstr(msg, "prog '");
 	if (level == LIBBPF_WARN && p) {
 		p += strlen("prog '");
@@ -38,8 +41,9 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			snprintf(failed_prog, sizeof(failed_prog), "%.*s",
 				 (int)(end - p), p);
 	}
+	/* Verifier logs are long: print the original, not the copy. */
 	if (libbpf_verbose || (level == LIBBPF_WARN && !p))
-		fputs(msg, stderr);
+		vfprintf(stderr, fmt, ap);
 	return 0;
 }
 
@@ -70,8 +74,9 @@ static int required_missing(const struct tracer *t, struct obs_result *res)
 	for (size_t o = 0; o < t->n_obs; o++) {
 		if (res[o].chosen >= 0 || !t->obs[o].required)
 			continue;
-		fprintf(stderr, "mmtrace: cannot trace %s: %s is unavailable: %s\n",
-			t->name, t->obs[o].name, t->obs[o].if_missing);
+		fprintf(stderr,
+			"mmtrace: cannot trace %s: no attach plan for %s works on this kernel (-v shows libbpf's log):\n",
+			t->name, t->obs[o].name);
 		for (int i = 0; i < OBS_MAX_PLANS && res[o].why[i][0]; i++)
 			fprintf(stderr, "mmtrace:   %s tier: %s\n",
 				probe_tier_name(t->obs[o].plans[i].tier),
@@ -130,8 +135,9 @@ static int try_setup(struct session *s, const struct tracer *t,
 		if (!err)
 			return 0;
 	}
-	probe_resolve(kernel_env_live(), &t->obs[failed],
-		      s->res[failed].chosen + 1, &s->res[failed]);
+	probe_resolve_tier(kernel_env_live(), &t->obs[failed],
+			   s->res[failed].chosen + 1, opts->max_tier,
+			   &s->res[failed]);
 	return 1;
 }
 
@@ -148,7 +154,8 @@ int session_open(struct session *s, const struct tracer *t,
 	if (!s->res)
 		return -ENOMEM;
 	for (size_t o = 0; o < t->n_obs; o++)
-		probe_resolve(kernel_env_live(), &t->obs[o], 0, &s->res[o]);
+		probe_resolve_tier(kernel_env_live(), &t->obs[o], 0,
+				   opts->max_tier, &s->res[o]);
 	for (int attempt = 0; attempt < MAX_SETUP_ATTEMPTS; attempt++) {
 		err = required_missing(t, s->res);
 		if (err)
@@ -225,8 +232,7 @@ static void print_banner(const struct session *s, const struct tracer_opts *o)
 {
 	const struct tracer *t = s->tracer;
 
-	if (o->json)
-		return;
+	/* On stderr even with --json: stdout carries only reports. */
 	fprintf(stderr, "mmtrace %s: tracing", t->name);
 	for (size_t i = 0; i < t->n_obs; i++)
 		fprintf(stderr, "%s %s=%s", i ? "," : "", t->obs[i].name,

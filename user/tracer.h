@@ -22,6 +22,7 @@ struct tracer_opts {
 	unsigned int duration_s;	/* 0: until Ctrl-C or the command ends */
 	unsigned int max_procs;		/* per-process map size */
 	unsigned int top;		/* rows in text reports */
+	enum probe_tier max_tier;	/* --tier: richest tier allowed */
 	bool timestamps;
 	bool json;
 	bool verbose;

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Number parsing and argument validation: exit status 2, never a crash. */
+#include <string.h>
+#include "check.h"
+#include "options.h"
+
+static int parse(int argc, char **argv, struct tracer_opts *o)
+{
+	return tracer_parse_args(&fork_tracer, argc, argv, o);
+}
+
+int main(void)
+{
+	struct tracer_opts o;
+	unsigned long v = 0;
+
+	CHECK(!parse_ulong("42", 1, 100, "n", &v) && v == 42, "v=%lu", v);
+	CHECK(parse_ulong("", 1, 100, "n", &v), "empty rejected");
+	CHECK(parse_ulong("-1", 0, 100, "n", &v), "negative rejected");
+	CHECK(parse_ulong("12abc", 0, 100, "n", &v), "junk rejected");
+	CHECK(parse_ulong("0x10", 0, 100, "n", &v), "hex rejected");
+	CHECK(parse_ulong("0", 1, 100, "n", &v), "below min rejected");
+	CHECK(parse_ulong("101", 1, 100, "n", &v), "above max rejected");
+	CHECK(parse_ulong("99999999999999999999999", 0, ~0UL, "n", &v),
+	      "overflow rejected");
+
+	{
+		char *a[] = { "fork", "-i", "2", "-d", "10", "-T", "--json",
+			      "--comm", "bash", NULL };
+
+		CHECK(!parse(9, a, &o), "valid options accepted");
+		CHECK(o.interval_s == 2 && o.duration_s == 10 && o.timestamps &&
+		      o.json && o.filter.comm_set &&
+		      !strcmp(o.filter.comm, "bash"), "values kept");
+	}
+	{
+		char *a[] = { "fork", "-i", "0", NULL };
+
+		CHECK(parse(3, a, &o) == EXIT_USAGE, "zero interval");
+	}
+	{
+		char *a[] = { "fork", "--comm", "a-name-longer-than-15", NULL };
+
+		CHECK(parse(3, a, &o) == EXIT_USAGE, "long comm");
+	}
+	{
+		char *a[] = { "fork", "-p", "1", "--", "true", NULL };
+
+		CHECK(parse(5, a, &o) == EXIT_USAGE, "-p with COMMAND");
+	}
+	{
+		char *a[] = { "fork", "--cgroup", "/nonexistent/cg", NULL };
+
+		CHECK(parse(3, a, &o) == EXIT_USAGE, "missing cgroup");
+	}
+	{
+		char *a[] = { "fork", "-i", "1", "--", "sleep", "-i", "1", NULL };
+
+		CHECK(!parse(7, a, &o) && o.command &&
+		      !strcmp(o.command[0], "sleep") &&
+		      !strcmp(o.command[1], "-i"), "COMMAND keeps its options");
+	}
+	{
+		char *a[] = { "fork", "sleep", "--pages", "1", NULL };
+
+		CHECK(!parse(4, a, &o) && o.command &&
+		      !strcmp(o.command[1], "--pages"),
+		      "options after COMMAND belong to it");
+	}
+	CHECK_DONE();
+}

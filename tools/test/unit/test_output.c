@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Any process name gives valid JSON; histogram buckets keep their bounds. */
+#include <string.h>
+#include <json-c/json.h>
+#include "check.h"
+#include "hist.h"
+#include "output.h"
+
+static void check_comm(const char *comm, size_t len, const char *expect)
+{
+	struct json_object *s = json_comm(comm, len), *back;
+	const char *text = json_object_to_json_string(s);
+
+	back = json_tokener_parse(text);
+	CHECK(back && !strcmp(json_object_get_string(back), expect),
+	      "comm %s round-trips as %s", text, expect);
+	json_object_put(back);
+	json_object_put(s);
+}
+
+int main(void)
+{
+	unsigned long long slots[HIST_SLOTS] = {};
+	struct json_object *h;
+	char out[64];
+
+	utf8_sanitize("abc", 3, out, sizeof(out));
+	CHECK(!strcmp(out, "abc"), "ascii kept");
+	utf8_sanitize("a\xffz", 3, out, sizeof(out));
+	CHECK(!strcmp(out, "a\xef\xbf\xbdz"), "invalid byte replaced");
+	utf8_sanitize("\xc3\xa9t\xc3", 4, out, sizeof(out));
+	CHECK(!strcmp(out, "\xc3\xa9t\xef\xbf\xbd"), "truncated sequence");
+	utf8_sanitize("\xed\xa0\x80", 3, out, sizeof(out));
+	CHECK(!strcmp(out, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"),
+	      "surrogates replaced");
+	utf8_sanitize("abcdef", 6, out, 4);
+	CHECK(!strcmp(out, "abc"), "bounded by the output size");
+
+	check_comm("quote\"back\\", 11, "quote\"back\\");
+	check_comm("tab\tnl\n", 7, "tab\tnl\n");
+	check_comm("\xff\xfe", 2, "\xef\xbf\xbd\xef\xbf\xbd");
+	/* A full 16-byte comm has no NUL: never read past it. */
+	check_comm("0123456789abcdefXXXX", 16, "0123456789abcdef");
+
+	slots[0] = 3;
+	slots[hist_slot(100)] = 7;
+	h = hist_json(slots, HIST_SLOTS);
+	CHECK(json_object_array_length(h) == 2, "only non-empty buckets");
+	CHECK(json_object_get_uint64(json_object_object_get(
+		      json_object_array_get_idx(h, 1), "low")) == 64 &&
+	      json_object_get_uint64(json_object_object_get(
+		      json_object_array_get_idx(h, 1), "high")) == 127,
+	      "100 is reported in [64, 127]");
+	json_object_put(h);
+	CHECK_DONE();
+}

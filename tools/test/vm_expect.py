@@ -1,0 +1,109 @@
+# SPDX-License-Identifier: GPL-2.0
+"""What each kernel of the matrix must show, and the checks of a VM run.
+
+The tiers follow ../shared/kernel-probe-map.md: fentry wherever the
+function is out of line and the trampoline takes its arguments; 6.1 and
+5.10 trampolines refuse more than 6 arguments, so copy_huge_pmd (7) falls
+to kretprobe there.
+"""
+import json
+
+TIERS = {
+    "5.10": {"fork.syscalls": "tracepoint", "fork.pinned_copies": "fentry",
+             "fork.thp_splits": "kprobe", "fork.hugetlb_copies": "fentry"},
+    "6.1": {"fork.syscalls": "tracepoint", "fork.pinned_copies": "fentry",
+            "fork.thp_splits": "kprobe", "fork.hugetlb_copies": "fentry"},
+    "6.12": {"fork.syscalls": "tracepoint", "fork.pinned_copies": "fentry",
+             "fork.thp_splits": "fentry", "fork.hugetlb_copies": "fentry"},
+    "7.3": {"fork.syscalls": "tracepoint", "fork.pinned_copies": "fentry",
+            "fork.thp_splits": "fentry", "fork.hugetlb_copies": "fentry"},
+}
+
+TIER_ORDER = ("fentry", "kprobe", "tracepoint")
+
+
+def cases():
+    """(case name, --tier given) as guest-fork.sh runs them."""
+    for tier in TIER_ORDER:
+        for case in ("pin", "dontfork", "nopin", "hugetlb"):
+            yield f"{case}@{tier}", tier
+    yield "pin_big", "fentry"
+    yield "mix", "fentry"
+
+
+def expected_tier(kernel, obs, cap):
+    """The kernel's tier for @obs, or the --tier cap if that is poorer."""
+    best = TIERS[kernel][obs]
+    if best == "none":
+        return best
+    if TIER_ORDER.index(best) >= TIER_ORDER.index(cap):
+        return best
+    # Capped: the next plan down; hugetlb and THP have no tracepoint plan.
+    if cap == "tracepoint" and obs in ("fork.thp_splits",
+                                       "fork.hugetlb_copies"):
+        return "none"
+    return cap
+
+
+def parse_console(path):
+    """{case: {stream: [lines]}} from the tagged lines of a console log."""
+    out = {}
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            at = line.find("MMT|")
+            if at < 0:
+                continue
+            parts = line[at:].split("|", 3)
+            if len(parts) == 4:
+                out.setdefault(parts[1], {}).setdefault(parts[2], []).append(
+                    parts[3])
+    return out
+
+
+def check_case(check, check_fork, kernel, cname, run, cap):
+    check(f"{cname}: exit 0", run.get("rc") == ["0"],
+          f"rc {run.get('rc')} stderr {run.get('stderr')}")
+    try:
+        reports = [json.loads(l) for l in run.get("report", [])]
+        truth = json.loads(run.get("truth", ["{}"])[-1])
+    except ValueError as e:
+        check(f"{cname}: JSON", False, str(e))
+        return
+    if not reports or not truth:
+        check(f"{cname}: has a report and a truth", False, str(run))
+        return
+    probes = reports[-1]["probes"]
+    for obs in TIERS[kernel]:
+        want = expected_tier(kernel, obs, cap)
+        check(f"{cname}: {obs} tier {want}", probes.get(obs) == want,
+              f"got {probes.get(obs)}")
+    hugetlb = truth.get("expected_unit") == "huge_pages"
+    if hugetlb and probes.get("fork.hugetlb_copies") == "none":
+        # The tracepoint tier cannot see pool pages: it must say so.
+        got = reports[-1]["totals"]["hugetlb_copies"]
+        check(f"{cname}: hugetlb copies reported unknown", got is None,
+              f"got {got}")
+        truth = {k: v for k, v in truth.items()
+                 if k not in ("expected_pinned_copies",)}
+    check_fork(cname, reports, truth, None)
+    if hugetlb:
+        got = reports[-1]["totals"]["pinned_copies"]
+        check(f"{cname}: no base-page copies", got == 0, f"got {got}")
+
+
+def check_console(path, kernel, check, check_fork, check_tiers):
+    runs = parse_console(path)
+    name = f"vm {kernel}"
+    probes = runs.get("probes", {})
+    check(f"{name}: mmtrace probes exits 0", probes.get("rc") == ["0"],
+          f"rc {probes.get('rc')} {probes.get('stderr')}")
+    try:
+        doc = json.loads("".join(probes.get("json", [])))
+        check_tiers(name, doc, "fork",
+                    [f"{k}={v}" for k, v in TIERS[kernel].items()])
+    except (ValueError, KeyError) as e:
+        check(f"{name}: probes JSON", False, repr(e))
+    for case, cap in cases():
+        check_case(check, check_fork, kernel, f"{name} {case}",
+                   runs.get(case, {}), cap)

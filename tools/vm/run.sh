@@ -1,0 +1,134 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run.sh - boot a Debian kernel under qemu TCG with a busybox initramfs and
+# run a guest script in it. The guest console goes to stdout; the exit status
+# is the guest script's, 124 on timeout, 125 if the guest never reported one.
+set -euo pipefail
+
+usage() {
+	cat >&2 <<EOF
+usage: $0 --kernel 5.10|6.1|6.12|7.3 [--hugepages N] [--mem MB] [--timeout SEC]
+       [--add HOSTFILE[:GUESTPATH]]... -- GUEST_SCRIPT [ARGS...]
+EOF
+	exit 2
+}
+
+die() { echo "run.sh: $*" >&2; exit 2; }
+
+number() { [[ $2 =~ ^[0-9]+$ ]] || die "$1 wants a number, not '$2'"; }
+
+here=$(dirname "$(realpath "$0")")
+kernel='' hugepages='' mem=2048 timeout=300
+adds=()
+
+while (($#)); do
+	case $1 in
+	--kernel)	kernel=${2:-} ;;
+	--hugepages)	number "$1" "${2:-}"; hugepages=$2 ;;
+	--mem)		number "$1" "${2:-}"; mem=$2 ;;
+	--timeout)	number "$1" "${2:-}"; timeout=$2 ;;
+	--add)		adds+=("${2:-}") ;;
+	--)		shift; break ;;
+	*)		usage ;;
+	esac
+	(($# >= 2)) || usage
+	shift 2
+done
+if (($# < 1)) || [[ -z $kernel ]]; then
+	usage
+fi
+script=$1
+shift
+[[ -r $script ]] || die "cannot read $script"
+
+vmlinuz=$("$here/fetch-kernel.sh" "$kernel")
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+root=$tmp/root
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp}
+
+# The busybox binary must be static: the guest has no libc.
+cp /bin/busybox "$root/bin/busybox"
+for applet in $("$root/bin/busybox" --list-full); do
+	[[ -e $root/$applet ]] || ln -s /bin/busybox "$root/$applet"
+done
+
+# Added files go in last so that they win over a busybox applet of the
+# same name.
+for add in "${adds[@]}"; do
+	host=${add%%:*}
+	guest=/bin/$(basename "$host")
+	if [[ $add == *:* ]]; then
+		guest=${add#*:}
+	fi
+	[[ -r $host ]] || die "cannot read $host"
+	mkdir -p "$root/$(dirname "$guest")"
+	cp --remove-destination "$host" "$root/$guest"
+done
+
+cp "$script" "$root/test.sh"
+
+# Hand the arguments over as a sourced "set --" line, quoted for any shell,
+# because the kernel command line would mangle spaces and quotes.
+{
+	printf 'set --'
+	for arg in "$@"; do
+		printf " '%s'" "${arg//\'/\'\\\'\'}"
+	done
+	printf '\n'
+} >"$root/args"
+
+cat >"$root/init" <<'EOF'
+#!/bin/sh
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+# Nothing provides /dev/console in the archive itself, so the kernel may
+# have started us without stdio.
+exec </dev/console >/dev/console 2>&1
+mount -t securityfs securityfs /sys/kernel/security
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tracefs tracefs /sys/kernel/tracing
+mount -t bpf bpf /sys/fs/bpf
+mount -t tmpfs tmpfs /tmp
+cd /tmp
+. /args
+sh /test.sh "$@"
+printf '\nMMTRACE_VM_EXIT=%d\n' $?
+poweroff -f
+EOF
+chmod +x "$root/init"
+
+(cd "$root" && find . | cpio -o -H newc -R 0:0 --quiet) | gzip >"$tmp/initramfs.cpio.gz"
+
+# loglevel=1 leaves only emergencies (a panic) on the console, so that the
+# test's output stays readable; a test wanting more can read dmesg. panic=-1
+# with -no-reboot ends qemu at once on a panic instead of at the timeout.
+append="console=ttyS0 quiet loglevel=1 panic=-1${hugepages:+ hugepages=$hugepages}"
+
+# Not -nographic: with it SeaBIOS also writes its banner and terminal
+# resets to the serial port, in front of the test's first line.
+# --foreground keeps qemu in our process group so that ^C reaches it.
+set +e
+timeout --foreground -k 10 "$timeout" \
+	qemu-system-x86_64 -accel tcg,thread=multi -cpu max -m "$mem" -smp 2 \
+		-kernel "$vmlinuz" -initrd "$tmp/initramfs.cpio.gz" \
+		-append "$append" -nodefaults -display none -serial stdio \
+		-no-reboot </dev/null 2>&1 |
+	sed -u -e 's/\r//g' -e '/^\[ *[0-9.]*\] reboot: Power down$/d' |
+	tee "$tmp/console"
+qemu_rc=${PIPESTATUS[0]}
+set -e
+
+rc=$(sed -n 's/^MMTRACE_VM_EXIT=\([0-9]*\)$/\1/p' "$tmp/console" | tail -n1)
+if [[ -n $rc ]]; then
+	exit "$rc"
+elif ((qemu_rc == 124)); then
+	echo "run.sh: timed out after ${timeout}s" >&2
+	exit 124
+fi
+echo "run.sh: the guest exited without reporting a status (qemu: $qemu_rc)" >&2
+exit 125
