@@ -10,7 +10,9 @@
  *
  * This program pins N pages with io_uring fixed buffers (FOLL_PIN |
  * FOLL_LONGTERM), forks F times and prints, as one JSON line on stdout, how
- * many such copies the kernel must have made, so that a tracer's count can be
+ * many such copies the kernel should have made (a model, which some kernels
+ * do not follow: e.g. early hugetlb copies came after 5.9) and how many it did
+ * make, measured through /proc/self/pagemap, so that a tracer's count can be
  * checked against the truth.
  *
  * Only raw syscalls are used (no liburing): the binary is linked statically
@@ -20,6 +22,7 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
@@ -52,6 +55,13 @@
 #define MAX_FORKS		1000000UL
 #define MAX_DELAY_MS		3600000UL
 
+/* /proc/PID/pagemap: one 64-bit entry per base page of the address space. */
+#define PM_PFN_MASK		((UINT64_C(1) << 55) - 1)
+#define PM_PRESENT		(UINT64_C(1) << 63)
+#define PM_CHUNK		512
+/* What a child sends when it could not measure its copies. */
+#define COPIES_UNKNOWN		UINT64_MAX
+
 enum mode { MODE_PIN, MODE_DONTFORK, MODE_NOPIN };
 
 static const char *const mode_names[] = {
@@ -75,6 +85,28 @@ struct buffer {
 	size_t page_size;
 };
 
+/*
+ * The fork-time copies, measured: a child whose page has another PFN than the
+ * parent's got a copy.  Each child compares its own pagemap with pfns[] and
+ * sends its count through the pipe; ok is false once any part is unknown.
+ */
+struct measure {
+	uint64_t *pfns;
+	int rfd;
+	int wfd;
+	bool ok;
+	unsigned long copies;
+};
+
+/* Reads pagemap entries PM_CHUNK at a time. */
+struct pagemap {
+	int fd;
+	size_t page_size;
+	uint64_t base;
+	size_t nr;
+	uint64_t ent[PM_CHUNK];
+};
+
 static volatile sig_atomic_t got_usr1;
 
 static void usage(FILE *f)
@@ -94,6 +126,9 @@ static void usage(FILE *f)
 "  --wait-start    print the pid on stderr, then wait for SIGUSR1 or a\n"
 "                  newline on stdin before doing anything\n"
 "  --help          show this help\n"
+"\n"
+"The copies made are also measured through /proc/self/pagemap (needs\n"
+"CAP_SYS_ADMIN to see PFNs): \"observed_copies\" is null without it.\n"
 "\n"
 "Exit: 0 ok, 1 setup or fork failure, 2 bad arguments.\n");
 }
@@ -363,6 +398,196 @@ static int pin_buffer(const struct buffer *buf)
 	return fd;
 }
 
+static int pagemap_open(struct pagemap *pm)
+{
+	pm->fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	pm->page_size = (size_t)getpagesize();
+	pm->nr = 0;
+	return pm->fd < 0 ? -1 : 0;
+}
+
+/*
+ * The entry of the base page at @addr; @end bounds the read-ahead.  Reading
+ * pagemap neither faults pages in nor breaks copy-on-write.
+ */
+static int pagemap_get(struct pagemap *pm, uintptr_t addr, uintptr_t end,
+		       uint64_t *ent)
+{
+	uint64_t vpn = addr / pm->page_size;
+	size_t want;
+	ssize_t n;
+
+	if (!pm->nr || vpn < pm->base || vpn - pm->base >= pm->nr) {
+		want = (end - addr + pm->page_size - 1) / pm->page_size;
+		if (want > PM_CHUNK)
+			want = PM_CHUNK;
+		do {
+			n = pread(pm->fd, pm->ent, want * sizeof(pm->ent[0]),
+				  (off_t)(vpn * sizeof(pm->ent[0])));
+		} while (n < 0 && errno == EINTR);
+		if (n < (ssize_t)sizeof(pm->ent[0]))
+			return -1;
+		pm->base = vpn;
+		pm->nr = (size_t)n / sizeof(pm->ent[0]);
+	}
+	*ent = pm->ent[vpn - pm->base];
+	return 0;
+}
+
+/*
+ * The PFN of the first base page of each page of @buf, into @pfns.  A page
+ * not present, or a PFN of 0 (hidden without CAP_SYS_ADMIN), fails.
+ */
+static int read_pfns(const struct buffer *buf, uint64_t *pfns)
+{
+	uintptr_t start = (uintptr_t)buf->addr, end = start + buf->len;
+	struct pagemap pm;
+	uint64_t ent;
+	size_t i;
+	int ret = 0;
+
+	if (pagemap_open(&pm))
+		return -1;
+	for (i = 0; i < buf->len / buf->page_size; i++) {
+		if (pagemap_get(&pm, start + i * buf->page_size, end, &ent) ||
+		    !(ent & PM_PRESENT) || !(ent & PM_PFN_MASK)) {
+			ret = -1;
+			break;
+		}
+		pfns[i] = ent & PM_PFN_MASK;
+	}
+	close(pm.fd);
+	return ret;
+}
+
+static void measure_init(const struct buffer *buf, struct measure *m)
+{
+	int fds[2];
+
+	m->ok = false;
+	m->copies = 0;
+	m->rfd = m->wfd = -1;
+	m->pfns = calloc(buf->len / buf->page_size, sizeof(*m->pfns));
+	if (!m->pfns) {
+		fprintf(stderr, "pinfork: out of memory: %s\n",
+			"observed_copies unknown");
+		return;
+	}
+	if (read_pfns(buf, m->pfns)) {
+		fprintf(stderr, "pinfork: no PFNs in /proc/self/pagemap %s\n",
+			"(needs CAP_SYS_ADMIN): observed_copies unknown");
+		return;
+	}
+	/* Non-blocking: a child that died without a word must not hang us. */
+	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK)) {
+		fprintf(stderr, "pinfork: pipe: %s\n", strerror(errno));
+		return;
+	}
+	m->rfd = fds[0];
+	m->wfd = fds[1];
+	m->ok = true;
+}
+
+/*
+ * A page moved since the snapshot (migration, compaction) would read as a
+ * copy in a later child: then the measurement cannot be trusted.
+ */
+static void measure_finish(const struct buffer *buf, struct measure *m)
+{
+	size_t i, nr = buf->len / buf->page_size;
+	uint64_t *now;
+
+	if (!m->ok)
+		return;
+	now = calloc(nr, sizeof(*now));
+	if (!now || read_pfns(buf, now)) {
+		m->ok = false;
+	} else {
+		for (i = 0; i < nr; i++) {
+			if (now[i] != m->pfns[i]) {
+				fprintf(stderr, "pinfork: %s\n",
+					"buffer pages moved during the forks");
+				m->ok = false;
+				break;
+			}
+		}
+	}
+	free(now);
+}
+
+static void measure_free(struct measure *m)
+{
+	if (m->rfd >= 0)
+		close(m->rfd);
+	if (m->wfd >= 0)
+		close(m->wfd);
+	free(m->pfns);
+}
+
+/*
+ * Runs in the child: the pages present in our own pagemap with another PFN
+ * than the parent's were copied at fork.  A page absent (MADV_DONTFORK) was
+ * not.  The buffer itself is never touched, which would copy it on write.
+ */
+static uint64_t count_copies(const struct buffer *buf, const uint64_t *pfns)
+{
+	uintptr_t start = (uintptr_t)buf->addr, end = start + buf->len;
+	uint64_t ent, pfn, copies = 0;
+	struct pagemap pm;
+	size_t i;
+
+	if (pagemap_open(&pm))
+		return COPIES_UNKNOWN;
+	for (i = 0; i < buf->len / buf->page_size; i++) {
+		if (pagemap_get(&pm, start + i * buf->page_size, end, &ent)) {
+			copies = COPIES_UNKNOWN;
+			break;
+		}
+		if (!(ent & PM_PRESENT))
+			continue;
+		pfn = ent & PM_PFN_MASK;
+		if (!pfn) {
+			copies = COPIES_UNKNOWN;
+			break;
+		}
+		if (pfn != pfns[i])
+			copies++;
+	}
+	close(pm.fd);
+	return copies;
+}
+
+/* _exit(): the child must not flush stdio buffers or run atexit. */
+static void __attribute__((noreturn))
+child_exit(const struct buffer *buf, const struct measure *m)
+{
+	uint64_t copies;
+	ssize_t n;
+
+	if (m->ok) {
+		copies = count_copies(buf, m->pfns);
+		/* A failed write leaves the pipe empty: the parent sees that. */
+		n = write(m->wfd, &copies, sizeof(copies));
+		(void)n;
+	}
+	_exit(0);
+}
+
+/* After waitpid(): the child wrote its count, if any, before exiting. */
+static void collect_copies(struct measure *m)
+{
+	uint64_t copies;
+
+	if (!m->ok)
+		return;
+	if (read(m->rfd, &copies, sizeof(copies)) != sizeof(copies) ||
+	    copies == COPIES_UNKNOWN) {
+		m->ok = false;
+		return;
+	}
+	m->copies += copies;
+}
+
 static void sleep_ms(unsigned long ms)
 {
 	struct timespec ts = {
@@ -374,7 +599,8 @@ static void sleep_ms(unsigned long ms)
 		;
 }
 
-static int fork_one(bool hugetlb)
+static int fork_one(bool hugetlb, const struct buffer *buf,
+		    struct measure *m)
 {
 	int status, err;
 	pid_t pid;
@@ -388,16 +614,17 @@ static int fork_one(bool hugetlb)
 				"pinfork: each fork needs N free huge pages\n");
 		return -1;
 	}
-	/* _exit(): the child must not flush stdio buffers or run atexit. */
 	if (pid == 0)
-		_exit(0);
+		child_exit(buf, m);
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
 			fprintf(stderr, "pinfork: waitpid: %s\n",
 				strerror(errno));
+			m->ok = false;
 			return -1;
 		}
 	}
+	collect_copies(m);
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 		fprintf(stderr, "pinfork: child %d: status 0x%x\n", (int)pid,
 			status);
@@ -406,14 +633,15 @@ static int fork_one(bool hugetlb)
 	return 0;
 }
 
-static unsigned long fork_children(const struct config *cfg)
+static unsigned long fork_children(const struct config *cfg,
+				   const struct buffer *buf, struct measure *m)
 {
 	unsigned long i, ok = 0;
 
 	for (i = 0; i < cfg->forks; i++) {
 		if (i && cfg->delay_ms)
 			sleep_ms(cfg->delay_ms);
-		if (!fork_one(cfg->hugetlb))
+		if (!fork_one(cfg->hugetlb, buf, m))
 			ok++;
 	}
 	return ok;
@@ -424,18 +652,23 @@ static unsigned long fork_children(const struct config *cfg)
  * the buffer before giving up, so the truth is unknown then (we exit 1).
  */
 static int print_truth(const struct config *cfg, const struct buffer *buf,
-		       unsigned long forks_ok)
+		       unsigned long forks_ok, const struct measure *m)
 {
 	unsigned long copies = 0;
+	char observed[24] = "null";
 
 	if (cfg->mode == MODE_PIN)
 		copies = cfg->pages * forks_ok;
+	if (m->ok)
+		snprintf(observed, sizeof(observed), "%lu", m->copies);
 	printf("{\"pid\":%d,\"mode\":\"%s\",\"pages\":%lu,\"page_size\":%zu,"
 	       "\"hugetlb\":%s,\"forks\":%lu,\"forks_ok\":%lu,"
-	       "\"expected_pinned_copies\":%lu,\"expected_unit\":\"%s\"}\n",
+	       "\"expected_pinned_copies\":%lu,\"expected_unit\":\"%s\","
+	       "\"observed_copies\":%s}\n",
 	       (int)getpid(), mode_names[cfg->mode], cfg->pages,
 	       buf->page_size, cfg->hugetlb ? "true" : "false", cfg->forks,
-	       forks_ok, copies, cfg->hugetlb ? "huge_pages" : "base_pages");
+	       forks_ok, copies, cfg->hugetlb ? "huge_pages" : "base_pages",
+	       observed);
 	if (fflush(stdout)) {
 		fprintf(stderr, "pinfork: stdout: %s\n", strerror(errno));
 		return -1;
@@ -446,6 +679,7 @@ static int print_truth(const struct config *cfg, const struct buffer *buf,
 static int run(const struct config *cfg)
 {
 	struct buffer buf;
+	struct measure m;
 	unsigned long forks_ok;
 	int ring_fd = -1, ret = 1;
 
@@ -463,9 +697,13 @@ static int run(const struct config *cfg)
 			strerror(errno));
 		goto close_ring;
 	}
-	forks_ok = fork_children(cfg);
-	if (!print_truth(cfg, &buf, forks_ok) && forks_ok == cfg->forks)
+	/* Before the forks: nothing is added to the parent's clone() window. */
+	measure_init(&buf, &m);
+	forks_ok = fork_children(cfg, &buf, &m);
+	measure_finish(&buf, &m);
+	if (!print_truth(cfg, &buf, forks_ok, &m) && forks_ok == cfg->forks)
 		ret = 0;
+	measure_free(&m);
 close_ring:
 	if (ring_fd >= 0)
 		close(ring_fd);

@@ -236,6 +236,13 @@ static bool have(const struct report_ctx *ctx, int obs)
 	return ctx->res[obs].chosen >= 0;
 }
 
+/* Only the fentry and kprobe plans of pinned copies time copy_page_range. */
+static bool copy_time_known(const struct report_ctx *ctx)
+{
+	return probe_result_tier(&ctx->obs[OBS_PINNED],
+				 &ctx->res[OBS_PINNED]) < TIER_TRACEPOINT;
+}
+
 static struct json_object *u64_or_null(bool known, __u64 v)
 {
 	return known ? json_object_new_uint64(v) : NULL;
@@ -261,10 +268,8 @@ static struct json_object *row_json(const struct report_ctx *ctx,
 					  st->hugetlb_copies));
 	ADD("fork_us_total", json_object_new_uint64(st->total_ns / 1000));
 	ADD("fork_us_max", json_object_new_uint64(st->max_ns / 1000));
-	ADD("copy_page_range_us", u64_or_null(
-		    probe_result_tier(&ctx->obs[OBS_PINNED],
-				      &ctx->res[OBS_PINNED]) < TIER_TRACEPOINT,
-		    st->cpr_ns / 1000));
+	ADD("copy_page_range_us", u64_or_null(copy_time_known(ctx),
+					      st->cpr_ns / 1000));
 	ADD("has_pinned", json_object_new_boolean(st->has_pinned));
 #undef ADD
 	return j;
@@ -279,8 +284,7 @@ static void report_json(const struct report_ctx *ctx,
 	struct json_object *units = json_object_new_object();
 	struct json_object *rows = json_object_new_array();
 	struct json_object *lost = json_object_new_object();
-	bool cpr = probe_result_tier(&ctx->obs[OBS_PINNED],
-				     &ctx->res[OBS_PINNED]) < TIER_TRACEPOINT;
+	bool cpr = copy_time_known(ctx);
 
 	json_object_object_add(units, "latency", json_object_new_string("us"));
 	json_object_object_add(units, "pinned_copies",
@@ -337,7 +341,7 @@ static void print_rows(const struct report_ctx *ctx,
 	if (!r->n_rows)
 		return;
 	fprintf(out, "\n%-8s %-16s %7s %7s %14s %10s %10s %s\n", "PID", "COMM",
-		"FORKS", "VFORKS", "PINNED_COPIES", "AVG_US", "MAX_US",
+		"FORKS", "VFORKS", "PINNED_COPIES", "TOTAL_US", "MAX_US",
 		"HAS_PINNED");
 	for (size_t i = 0; i < n; i++) {
 		const struct fork_proc_stats *st = &r->rows[i].st;
@@ -345,8 +349,7 @@ static void print_rows(const struct report_ctx *ctx,
 		utf8_sanitize(st->comm, sizeof(st->comm), comm, sizeof(comm));
 		fprintf(out, "%-8u %-16s %7llu %7llu %14llu %10llu %10llu %s\n",
 			r->rows[i].pid, comm, st->forks, st->vforks,
-			st->pinned_copies,
-			st->forks ? st->total_ns / st->forks / 1000 : 0,
+			st->pinned_copies, st->total_ns / 1000,
 			st->max_ns / 1000, st->has_pinned ? "yes" : "no");
 	}
 	if (n < r->n_rows)
@@ -370,6 +373,8 @@ static void report_text(const struct report_ctx *ctx,
 		    r->counters[FC_THP_SPLITS]);
 	print_count(out, "hugetlb copies", have(ctx, OBS_HUGETLB),
 		    r->counters[FC_HUGETLB_COPIES]);
+	print_count(out, "copy_page_range us", copy_time_known(ctx),
+		    r->counters[FC_CPR_NS] / 1000);
 	fprintf(out, "\n");
 	fprintf(out, "\nfork latency, parents that have pinned pages:\n");
 	print_log2_hist(out, r->latency[FORK_LAT_PINNED], HIST_SLOTS, "usecs");

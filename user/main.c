@@ -66,7 +66,7 @@ static int probes_one(const struct tracer *t, const struct tracer_opts *o,
 static void print_kernel(struct json_object *top)
 {
 	struct utsname u;
-	char lockdown[128] = "n/a";
+	char lockdown[128] = "unknown (securityfs not mounted)";
 	FILE *f = fopen("/sys/kernel/security/lockdown", "r");
 
 	if (f) {

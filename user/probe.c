@@ -102,7 +102,7 @@ static void lockdown_state(char *buf, size_t len)
 	FILE *f = fopen("/sys/kernel/security/lockdown", "r");
 	char line[128] = "", *open, *close;
 
-	snprintf(buf, len, "unknown");
+	snprintf(buf, len, "unknown, securityfs not mounted");
 	if (!f)
 		return;
 	if (fgets(line, sizeof(line), f)) {
