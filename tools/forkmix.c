@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,24 +31,13 @@ static void *thread_main(void *arg)
 	return arg;
 }
 
-static int make_forks(unsigned long n)
+/*
+ * Not inlined: a vfork child borrows this frame until it _exits, so the
+ * frame must not be the caller's loop.
+ */
+static __attribute__((noinline)) int one_child(bool use_vfork)
 {
-	for (unsigned long i = 0; i < n; i++) {
-		pid_t pid = fork();
-
-		if (pid < 0)
-			return -1;
-		if (!pid)
-			_exit(0);
-		waitpid(pid, NULL, 0);
-	}
-	return 0;
-}
-
-/* Not inlined: the vfork child shares this frame until it _exits. */
-static __attribute__((noinline)) int one_vfork(void)
-{
-	pid_t pid = vfork();
+	pid_t pid = use_vfork ? vfork() : fork();
 
 	if (pid < 0)
 		return -1;
@@ -57,10 +47,10 @@ static __attribute__((noinline)) int one_vfork(void)
 	return 0;
 }
 
-static int make_vforks(unsigned long n)
+static int make_children(unsigned long n, bool use_vfork)
 {
 	for (unsigned long i = 0; i < n; i++)
-		if (one_vfork())
+		if (one_child(use_vfork))
 			return -1;
 	return 0;
 }
@@ -87,7 +77,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: forkmix FORKS VFORKS THREADS\n");
 		return 2;
 	}
-	if (make_forks(forks) || make_vforks(vforks) || make_threads(threads)) {
+	if (make_children(forks, false) || make_children(vforks, true) ||
+	    make_threads(threads)) {
 		perror("forkmix");
 		return 1;
 	}

@@ -159,19 +159,40 @@ sys.exit(0 if c.startswith("\ufffd\"q\\\t") else 1)' "$TMP/odd_comm.rep" &&
 		fail "host odd comm" "$(head -c 300 "$TMP/odd_comm.rep")"
 }
 
+# IDs of loaded BPF programs named like mmtrace fork's.
+fork_prog_ids() {
+	bpftool -j prog show 2>/dev/null | python3 -c 'import json, sys
+print(" ".join(sorted(str(p["id"]) for p in json.load(sys.stdin)
+      if p.get("name", "").startswith("fork_"))))'
+}
+
 # After SIGKILL no program of ours may stay loaded: links die with the fd.
+# Ours are the ones that appeared while this tracer attached, so other BPF
+# users on the host do not matter.
 host_detach() {
+	local before ours left id
+	before=" $(fork_prog_ids) "
 	start_tracer "$TMP/kill.rep" || fail "host SIGKILL" "did not attach"
+	ours=""
+	for id in $(fork_prog_ids); do
+		case $before in *" $id "*) ;; *) ours="$ours $id" ;; esac
+	done
 	kill -KILL "$tracer_pid"
 	wait "$tracer_pid" 2>/dev/null
-	local left
+	if [ -z "$ours" ]; then
+		fail "host SIGKILL" "no program of the tracer was found loaded"
+		return
+	fi
 	for _ in $(seq 50); do
-		left=$(bpftool prog show 2>/dev/null | grep -c ' name fork_' || true)
-		[ "$left" = 0 ] && break
+		left=""
+		for id in $(fork_prog_ids); do
+			case " $ours " in *" $id "*) left="$left $id" ;; esac
+		done
+		[ -z "$left" ] && break
 		sleep 0.1
 	done
-	[ "$left" = 0 ] && pass "host SIGKILL: no program left loaded" ||
-		fail "host SIGKILL" "$left programs still loaded"
+	[ -z "$left" ] && pass "host SIGKILL: its programs ($ours ) are gone" ||
+		fail "host SIGKILL" "programs$left still loaded"
 }
 
 host_bad_input() {
