@@ -8,6 +8,11 @@
  * parent no longer owns after its next write.  It copies the page into the
  * child at once instead (copy_present_page(), copy_hugetlb_page_range()).
  *
+ * A maybe-pinned transparent huge page is not copied whole: copy_huge_pmd()
+ * splits the parent's PMD (thp_split_pmd in /proc/vmstat) and returns
+ * -EAGAIN, and the PTEs are then copied one by one; each 4 KiB subpage of the
+ * still pinned folio is copied at once.  Later forks find the PTEs already.
+ *
  * This program pins N pages with io_uring fixed buffers (FOLL_PIN |
  * FOLL_LONGTERM), forks F times and prints, as one JSON line on stdout, how
  * many such copies the kernel should have made (a model, which some kernels
@@ -24,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -48,6 +54,7 @@
 #endif
 
 #define HUGE_PAGE_SIZE		(2UL << 20)
+#define THP_SYSFS		"/sys/kernel/mm/transparent_hugepage/"
 /* io_buffer_validate() rejects a registered iovec longer than 1 GiB. */
 #define IOV_MAX_LEN		(1UL << 30)
 /* IORING_MAX_REG_BUFFERS: the kernel's cap on iovecs per registration. */
@@ -59,6 +66,10 @@
 #define PM_PFN_MASK		((UINT64_C(1) << 55) - 1)
 #define PM_PRESENT		(UINT64_C(1) << 63)
 #define PM_CHUNK		512
+/* /proc/kpageflags bits (include/uapi/linux/kernel-page-flags.h). */
+#define KPF_COMPOUND_HEAD	15
+#define KPF_COMPOUND_TAIL	16
+#define KPF_THP			22
 /* What a child sends when it could not measure its copies. */
 #define COPIES_UNKNOWN		UINT64_MAX
 
@@ -76,6 +87,7 @@ struct config {
 	unsigned long delay_ms;
 	enum mode mode;
 	bool hugetlb;
+	bool thp;
 	bool wait_start;
 };
 
@@ -83,12 +95,14 @@ struct buffer {
 	char *addr;
 	size_t len;
 	size_t page_size;
+	bool thp;
 };
 
 /*
  * The fork-time copies, measured: a child whose page has another PFN than the
  * parent's got a copy.  Each child compares its own pagemap with pfns[] and
  * sends its count through the pipe; ok is false once any part is unknown.
+ * The THP splits are the change of the system-wide thp_split_pmd counter.
  */
 struct measure {
 	uint64_t *pfns;
@@ -96,6 +110,8 @@ struct measure {
 	int wfd;
 	bool ok;
 	unsigned long copies;
+	bool splits_ok;
+	uint64_t splits;
 };
 
 /* Reads pagemap entries PM_CHUNK at a time. */
@@ -122,6 +138,9 @@ static void usage(FILE *f)
 "                  dontfork: pin, then MADV_DONTFORK (expect 0)\n"
 "                  nopin: never pin (expect 0); default pin\n"
 "  --hugetlb       use 2 MiB MAP_HUGETLB pages; N counts huge pages\n"
+"  --thp           use 2 MiB transparent huge pages (MADV_HUGEPAGE); N\n"
+"                  counts huge pages; the first fork splits each one and\n"
+"                  copies its 512 base pages (expect 512*N*F copies)\n"
 "  --delay-ms MS   sleep between forks (default 0)\n"
 "  --wait-start    print the pid on stderr, then wait for SIGUSR1 or a\n"
 "                  newline on stdin before doing anything\n"
@@ -129,6 +148,8 @@ static void usage(FILE *f)
 "\n"
 "The copies made are also measured through /proc/self/pagemap (needs\n"
 "CAP_SYS_ADMIN to see PFNs): \"observed_copies\" is null without it.\n"
+"\"observed_thp_splits\" is the change of thp_split_pmd in /proc/vmstat\n"
+"across the forks, system-wide.\n"
 "\n"
 "Exit: 0 ok, 1 setup or fork failure, 2 bad arguments.\n");
 }
@@ -175,7 +196,8 @@ static int parse_mode(const char *s, enum mode *out)
 /* The cap keeps the iovec count within what one registration accepts. */
 static int check_size(const struct config *cfg)
 {
-	size_t ps = cfg->hugetlb ? HUGE_PAGE_SIZE : (size_t)getpagesize();
+	size_t ps = cfg->hugetlb || cfg->thp ? HUGE_PAGE_SIZE :
+		    (size_t)getpagesize();
 	unsigned long max = MAX_REG_BUFFERS * (IOV_MAX_LEN / ps);
 
 	if (cfg->pages <= max)
@@ -193,6 +215,7 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 		{ "forks",	required_argument,	NULL, 'f' },
 		{ "mode",	required_argument,	NULL, 'm' },
 		{ "hugetlb",	no_argument,		NULL, 'H' },
+		{ "thp",	no_argument,		NULL, 'T' },
 		{ "delay-ms",	required_argument,	NULL, 'd' },
 		{ "wait-start",	no_argument,		NULL, 'w' },
 		{ "help",	no_argument,		NULL, 'h' },
@@ -217,6 +240,9 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 		case 'H':
 			cfg->hugetlb = true;
 			break;
+		case 'T':
+			cfg->thp = true;
+			break;
 		case 'd':
 			err = parse_ulong("delay-ms", optarg, 0, MAX_DELAY_MS,
 					  &cfg->delay_ms);
@@ -238,6 +264,11 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 	if (optind < argc) {
 		fprintf(stderr, "pinfork: unexpected argument '%s'\n",
 			argv[optind]);
+		return 2;
+	}
+	if (cfg->hugetlb && cfg->thp) {
+		fprintf(stderr, "pinfork: --hugetlb and --thp are %s\n",
+			"mutually exclusive");
 		return 2;
 	}
 	return check_size(cfg) ? 2 : -1;
@@ -298,15 +329,46 @@ static void hugetlb_hint(unsigned long pages)
 	fprintf(stderr, "  echo %lu > /proc/sys/vm/nr_hugepages\n", 2 * pages);
 }
 
+/*
+ * A PMD can map a THP only at a 2 MiB aligned address: map 2 MiB more than
+ * needed and unmap the slack on both sides, leaving a buffer that
+ * munmap(addr, len) frees whole.
+ */
+static void *mmap_thp_aligned(size_t len)
+{
+	size_t map_len = len + HUGE_PAGE_SIZE, head;
+	uintptr_t mask = HUGE_PAGE_SIZE - 1, start;
+	char *p;
+
+	p = mmap(NULL, map_len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return p;
+	start = (uintptr_t)p;
+	head = ((start + mask) & ~mask) - start;
+	if (head)
+		munmap(p, head);
+	if (map_len - head > len)
+		munmap(p + head + len, map_len - head - len);
+	return p + head;
+}
+
 static int map_buffer(const struct config *cfg, struct buffer *buf)
 {
 	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+	int advice = MADV_NOHUGEPAGE;
 
-	buf->page_size = cfg->hugetlb ? HUGE_PAGE_SIZE : (size_t)getpagesize();
+	buf->thp = cfg->thp;
+	buf->page_size = cfg->hugetlb || cfg->thp ? HUGE_PAGE_SIZE :
+			 (size_t)getpagesize();
 	buf->len = cfg->pages * buf->page_size;
 	if (cfg->hugetlb)
 		flags |= MAP_HUGETLB | MAP_HUGE_2MB;
-	buf->addr = mmap(NULL, buf->len, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (cfg->thp)
+		buf->addr = mmap_thp_aligned(buf->len);
+	else
+		buf->addr = mmap(NULL, buf->len, PROT_READ | PROT_WRITE, flags,
+				 -1, 0);
 	if (buf->addr == MAP_FAILED) {
 		fprintf(stderr, "pinfork: mmap of %zu bytes: %s\n", buf->len,
 			strerror(errno));
@@ -314,10 +376,21 @@ static int map_buffer(const struct config *cfg, struct buffer *buf)
 			hugetlb_hint(cfg->pages);
 		return -1;
 	}
-	/* A THP (or mTHP) would be copied as one unit and change the count. */
-	if (!cfg->hugetlb && madvise(buf->addr, buf->len, MADV_NOHUGEPAGE)) {
-		fprintf(stderr, "pinfork: madvise(MADV_NOHUGEPAGE): %s\n",
+	if (cfg->hugetlb)
+		return 0;
+	/*
+	 * --thp wants 2 MiB THPs.  Otherwise a THP (or mTHP) would be copied
+	 * as one unit and change the count.
+	 */
+	if (cfg->thp)
+		advice = MADV_HUGEPAGE;
+	if (madvise(buf->addr, buf->len, advice)) {
+		fprintf(stderr, "pinfork: madvise(%s): %s\n",
+			cfg->thp ? "MADV_HUGEPAGE" : "MADV_NOHUGEPAGE",
 			strerror(errno));
+		if (cfg->thp && errno == EINVAL)
+			fprintf(stderr, "pinfork: %s\n",
+				"kernel without transparent huge pages?");
 		munmap(buf->addr, buf->len);
 		return -1;
 	}
@@ -435,21 +508,182 @@ static int pagemap_get(struct pagemap *pm, uintptr_t addr, uintptr_t end,
 }
 
 /*
- * The PFN of the first base page of each page of @buf, into @pfns.  A page
- * not present, or a PFN of 0 (hidden without CAP_SYS_ADMIN), fails.
+ * The bytes of PMD-mapped THPs (AnonHugePages) in the VMAs overlapping @buf;
+ * *inside tells whether those VMAs all lie within @buf, so that the sum is
+ * about @buf alone.
+ */
+static int smaps_anon_huge(const struct buffer *buf, size_t *bytes,
+			   bool *inside)
+{
+	uintptr_t start = (uintptr_t)buf->addr, end = start + buf->len;
+	bool in_buf = false, bol = true, line_start;
+	uintptr_t vm_start, vm_end;
+	unsigned long kb;
+	char line[512];
+	FILE *f;
+
+	f = fopen("/proc/self/smaps", "re");
+	if (!f)
+		return -1;
+	*bytes = 0;
+	*inside = true;
+	while (fgets(line, sizeof(line), f)) {
+		/* Skip the rest of a line longer than line[] (a long path). */
+		line_start = bol;
+		bol = strchr(line, '\n') != NULL;
+		if (!line_start)
+			continue;
+		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &vm_start,
+			   &vm_end) == 2) {
+			in_buf = vm_start < end && vm_end > start;
+			if (in_buf && (vm_start < start || vm_end > end))
+				*inside = false;
+		} else if (in_buf &&
+			   sscanf(line, "AnonHugePages: %lu kB", &kb) == 1) {
+			*bytes += kb << 10;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+/*
+ * Whether each 2 MiB page of @buf is one THP: physically contiguous base
+ * pages from a 2 MiB aligned PFN, a compound head then tails, all flagged
+ * THP.  -1 if pagemap or /proc/kpageflags cannot tell (CAP_SYS_ADMIN).
+ */
+static int kpageflags_thp(const struct buffer *buf, bool *thp)
+{
+	uintptr_t start = (uintptr_t)buf->addr, end = start + buf->len;
+	size_t i, ps = (size_t)getpagesize(), per = HUGE_PAGE_SIZE / ps;
+	uint64_t ent, pfn, flags, want, prev = 0;
+	struct pagemap pm;
+	int kfd, ret = 0;
+
+	if (pagemap_open(&pm))
+		return -1;
+	kfd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	if (kfd < 0) {
+		close(pm.fd);
+		return -1;
+	}
+	*thp = true;
+	for (i = 0; i < buf->len / ps && *thp; i++) {
+		if (pagemap_get(&pm, start + i * ps, end, &ent)) {
+			ret = -1;
+			break;
+		}
+		pfn = ent & PM_PFN_MASK;
+		if (!(ent & PM_PRESENT)) {
+			*thp = false;
+			break;
+		}
+		if (!pfn || pread(kfd, &flags, sizeof(flags),
+				  (off_t)(pfn * sizeof(flags))) !=
+			    sizeof(flags)) {
+			ret = -1;
+			break;
+		}
+		if (i % per) {
+			want = UINT64_C(1) << KPF_COMPOUND_TAIL;
+			*thp = pfn == prev + 1;
+		} else {
+			want = UINT64_C(1) << KPF_COMPOUND_HEAD;
+			*thp = !(pfn % per);
+		}
+		want |= UINT64_C(1) << KPF_THP;
+		if ((flags & want) != want)
+			*thp = false;
+		prev = pfn;
+	}
+	close(kfd);
+	close(pm.fd);
+	return ret;
+}
+
+static void print_file(const char *path)
+{
+	char line[256];
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(line, sizeof(line), f))
+		fprintf(stderr, "pinfork:   %s: %s%s", path, line,
+			strchr(line, '\n') ? "" : "\n");
+	fclose(f);
+}
+
+/*
+ * copy_huge_pmd() acts on a PMD-mapped THP only: without one, --thp would
+ * count something else.  smaps shows PMD mappings; kpageflags is the
+ * fallback when the VMA extends beyond the buffer.
+ */
+static int check_thp(const struct buffer *buf, const char *when)
+{
+	size_t bytes;
+	bool inside, thp;
+
+	if (!smaps_anon_huge(buf, &bytes, &inside)) {
+		if (bytes < buf->len) {
+			fprintf(stderr, "pinfork: smaps: %s %zu of %zu bytes\n",
+				"AnonHugePages", bytes, buf->len);
+			goto not_thp;
+		}
+		if (inside)
+			return 0;
+	}
+	if (!kpageflags_thp(buf, &thp)) {
+		if (thp)
+			return 0;
+		goto not_thp;
+	}
+	fprintf(stderr, "pinfork: %s: %s\n",
+		"cannot tell whether the buffer is in transparent huge pages",
+		"/proc/self/smaps and /proc/kpageflags do not say");
+	return -1;
+not_thp:
+	fprintf(stderr, "pinfork: the buffer is not in 2 MiB %s %s\n",
+		"transparent huge pages", when);
+	fprintf(stderr, "pinfork: THP must be 'always' or 'madvise' in %s%s\n",
+		THP_SYSFS "enabled", " (and memory not too fragmented):");
+	print_file(THP_SYSFS "enabled");
+	print_file(THP_SYSFS "hugepages-2048kB/enabled");
+	print_file(THP_SYSFS "defrag");
+	return -1;
+}
+
+/*
+ * The pages whose PFNs are compared: each page of @buf, by its first base
+ * page, but each base page of a THP, as fork() copies those one by one.
+ */
+static size_t measure_step(const struct buffer *buf)
+{
+	return buf->thp ? (size_t)getpagesize() : buf->page_size;
+}
+
+static size_t measure_nr(const struct buffer *buf)
+{
+	return buf->len / measure_step(buf);
+}
+
+/*
+ * The PFN of each measured page of @buf, into @pfns.  A page not present, or
+ * a PFN of 0 (hidden without CAP_SYS_ADMIN), fails.
  */
 static int read_pfns(const struct buffer *buf, uint64_t *pfns)
 {
 	uintptr_t start = (uintptr_t)buf->addr, end = start + buf->len;
+	size_t i, step = measure_step(buf);
 	struct pagemap pm;
 	uint64_t ent;
-	size_t i;
 	int ret = 0;
 
 	if (pagemap_open(&pm))
 		return -1;
-	for (i = 0; i < buf->len / buf->page_size; i++) {
-		if (pagemap_get(&pm, start + i * buf->page_size, end, &ent) ||
+	for (i = 0; i < measure_nr(buf); i++) {
+		if (pagemap_get(&pm, start + i * step, end, &ent) ||
 		    !(ent & PM_PRESENT) || !(ent & PM_PFN_MASK)) {
 			ret = -1;
 			break;
@@ -460,14 +694,36 @@ static int read_pfns(const struct buffer *buf, uint64_t *pfns)
 	return ret;
 }
 
-static void measure_init(const struct buffer *buf, struct measure *m)
+/* A /proc/vmstat counter; -1 if the kernel lacks it (e.g. no THP support). */
+static int vmstat_get(const char *name, uint64_t *val)
+{
+	char key[64];
+	uint64_t v;
+	FILE *f;
+	int ret = -1;
+
+	f = fopen("/proc/vmstat", "re");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %" SCNu64, key, &v) == 2) {
+		if (!strcmp(key, name)) {
+			*val = v;
+			ret = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+static void copies_init(const struct buffer *buf, struct measure *m)
 {
 	int fds[2];
 
 	m->ok = false;
 	m->copies = 0;
 	m->rfd = m->wfd = -1;
-	m->pfns = calloc(buf->len / buf->page_size, sizeof(*m->pfns));
+	m->pfns = calloc(measure_nr(buf), sizeof(*m->pfns));
 	if (!m->pfns) {
 		fprintf(stderr, "pinfork: out of memory: %s\n",
 			"observed_copies unknown");
@@ -488,13 +744,20 @@ static void measure_init(const struct buffer *buf, struct measure *m)
 	m->ok = true;
 }
 
+/* Last before the first fork: the split counter is read just before it. */
+static void measure_init(const struct buffer *buf, struct measure *m)
+{
+	copies_init(buf, m);
+	m->splits_ok = !vmstat_get("thp_split_pmd", &m->splits);
+}
+
 /*
  * A page moved since the snapshot (migration, compaction) would read as a
  * copy in a later child: then the measurement cannot be trusted.
  */
-static void measure_finish(const struct buffer *buf, struct measure *m)
+static void copies_finish(const struct buffer *buf, struct measure *m)
 {
-	size_t i, nr = buf->len / buf->page_size;
+	size_t i, nr = measure_nr(buf);
 	uint64_t *now;
 
 	if (!m->ok)
@@ -515,6 +778,22 @@ static void measure_finish(const struct buffer *buf, struct measure *m)
 	free(now);
 }
 
+/*
+ * First after the last waitpid().  thp_split_pmd is system-wide: a split
+ * elsewhere in the meantime is counted too.
+ */
+static void measure_finish(const struct buffer *buf, struct measure *m)
+{
+	uint64_t now;
+
+	if (m->splits_ok && !vmstat_get("thp_split_pmd", &now) &&
+	    now >= m->splits)
+		m->splits = now - m->splits;
+	else
+		m->splits_ok = false;
+	copies_finish(buf, m);
+}
+
 static void measure_free(struct measure *m)
 {
 	if (m->rfd >= 0)
@@ -532,14 +811,14 @@ static void measure_free(struct measure *m)
 static uint64_t count_copies(const struct buffer *buf, const uint64_t *pfns)
 {
 	uintptr_t start = (uintptr_t)buf->addr, end = start + buf->len;
+	size_t i, step = measure_step(buf);
 	uint64_t ent, pfn, copies = 0;
 	struct pagemap pm;
-	size_t i;
 
 	if (pagemap_open(&pm))
 		return COPIES_UNKNOWN;
-	for (i = 0; i < buf->len / buf->page_size; i++) {
-		if (pagemap_get(&pm, start + i * buf->page_size, end, &ent)) {
+	for (i = 0; i < measure_nr(buf); i++) {
+		if (pagemap_get(&pm, start + i * step, end, &ent)) {
 			copies = COPIES_UNKNOWN;
 			break;
 		}
@@ -650,25 +929,37 @@ static unsigned long fork_children(const struct config *cfg,
 /*
  * Only successful forks are counted: a failed fork may have copied part of
  * the buffer before giving up, so the truth is unknown then (we exit 1).
+ * With --thp the first fork splits each of the N THPs, and every fork copies
+ * their base pages.
  */
 static int print_truth(const struct config *cfg, const struct buffer *buf,
 		       unsigned long forks_ok, const struct measure *m)
 {
-	unsigned long copies = 0;
-	char observed[24] = "null";
+	unsigned long copies = 0, splits = 0;
+	char observed[24] = "null", observed_splits[24] = "null";
 
-	if (cfg->mode == MODE_PIN)
+	if (cfg->mode == MODE_PIN) {
 		copies = cfg->pages * forks_ok;
+		if (cfg->thp) {
+			copies *= HUGE_PAGE_SIZE / (size_t)getpagesize();
+			splits = forks_ok ? cfg->pages : 0;
+		}
+	}
 	if (m->ok)
 		snprintf(observed, sizeof(observed), "%lu", m->copies);
+	if (m->splits_ok)
+		snprintf(observed_splits, sizeof(observed_splits),
+			 "%" PRIu64, m->splits);
 	printf("{\"pid\":%d,\"mode\":\"%s\",\"pages\":%lu,\"page_size\":%zu,"
-	       "\"hugetlb\":%s,\"forks\":%lu,\"forks_ok\":%lu,"
+	       "\"hugetlb\":%s,\"thp\":%s,\"forks\":%lu,\"forks_ok\":%lu,"
 	       "\"expected_pinned_copies\":%lu,\"expected_unit\":\"%s\","
-	       "\"observed_copies\":%s}\n",
+	       "\"observed_copies\":%s,\"expected_thp_splits\":%lu,"
+	       "\"observed_thp_splits\":%s}\n",
 	       (int)getpid(), mode_names[cfg->mode], cfg->pages,
-	       buf->page_size, cfg->hugetlb ? "true" : "false", cfg->forks,
-	       forks_ok, copies, cfg->hugetlb ? "huge_pages" : "base_pages",
-	       observed);
+	       buf->page_size, cfg->hugetlb ? "true" : "false",
+	       cfg->thp ? "true" : "false", cfg->forks, forks_ok, copies,
+	       cfg->hugetlb ? "huge_pages" : "base_pages", observed, splits,
+	       observed_splits);
 	if (fflush(stdout)) {
 		fprintf(stderr, "pinfork: stdout: %s\n", strerror(errno));
 		return -1;
@@ -686,11 +977,17 @@ static int run(const struct config *cfg)
 	if (map_buffer(cfg, &buf))
 		return 1;
 	touch_buffer(&buf);
+	if (cfg->thp && check_thp(&buf, "after touching it"))
+		goto unmap;
 	if (cfg->mode != MODE_NOPIN) {
 		ring_fd = pin_buffer(&buf);
 		if (ring_fd < 0)
 			goto unmap;
 	}
+	/* A long-term pin may migrate (and split) a page in ZONE_MOVABLE. */
+	if (cfg->thp && cfg->mode != MODE_NOPIN &&
+	    check_thp(&buf, "after pinning it"))
+		goto close_ring;
 	if (cfg->mode == MODE_DONTFORK &&
 	    madvise(buf.addr, buf.len, MADV_DONTFORK)) {
 		fprintf(stderr, "pinfork: madvise(MADV_DONTFORK): %s\n",

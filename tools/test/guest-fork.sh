@@ -32,6 +32,7 @@ for tier in fentry kprobe tracepoint; do
 	run_case "dontfork@$tier" $tier pinfork --mode dontfork
 	run_case "nopin@$tier" $tier pinfork --mode nopin
 	run_case "hugetlb@$tier" $tier pinfork --hugetlb --pages 4 --forks 3
+	run_case "thp@$tier" $tier pinfork --thp --pages 2 --forks 3
 done
 run_case pin_big fentry pinfork --pages 1000 --forks 3
 run_case mix fentry forkmix 3 4 5

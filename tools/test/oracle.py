@@ -79,6 +79,8 @@ def check_fork(name, reports, truth, tier=None):
     check(f"{name}: row {key} == {want}",
           sum(p[key] or 0 for p in rows) == want,
           f"got {[p[key] for p in rows]}")
+    if truth.get("thp"):
+        check_thp_splits(name, reports, truth)
     pinned = truth["mode"] != "nopin"
     check(f"{name}: has_pinned == {pinned}",
           all(p["has_pinned"] == pinned for p in rows),
@@ -87,6 +89,19 @@ def check_fork(name, reports, truth, tier=None):
     got = sum(b["count"] for r in reports for b in r["latency_us"][hist])
     check(f"{name}: {forks} forks in the {hist} latency histogram",
           got == forks, f"got {got}")
+
+
+def check_thp_splits(name, reports, truth):
+    """Splits counted, or honestly unknown where no tier can see them."""
+    want = truth["expected_thp_splits"]
+    if truth.get("observed_thp_splits") is not None:
+        want = truth["observed_thp_splits"]  # system-wide vmstat delta
+    got = sum_totals(reports, "thp_splits")
+    if reports[-1]["probes"]["fork.thp_splits"] == "none":
+        check(f"{name}: thp_splits unknown without a probe", got is None,
+              f"got {got}")
+    else:
+        check(f"{name}: thp_splits == {want}", got == want, f"got {got}")
 
 
 def check_tiers(name, probes, view, expect):

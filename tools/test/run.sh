@@ -238,6 +238,7 @@ run_host() {
 	fork_case pin_big "$PINFORK" --pages 1000 --forks 3
 	fork_case dontfork "$PINFORK" --mode dontfork
 	fork_case nopin "$PINFORK" --mode nopin
+	fork_case thp "$PINFORK" --thp --pages 2 --forks 3
 	fork_case mix "$FORKMIX" 3 4 5
 	host_filters
 	host_intervals
