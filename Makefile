@@ -33,7 +33,7 @@ endif
 
 # One entry per tracer: bpf/<name>.bpf.c + user/<name>.c + include/<name>.h
 TRACERS := fork
-USER_SRCS := main.c probe.c ksyms.c output.c options.c session.c \
+USER_SRCS := main.c probe.c ksyms.c output.c options.c session.c command.c \
 	     $(addsuffix .c,$(TRACERS))
 USER_OBJS := $(addprefix $(OUT)/user/,$(USER_SRCS:.c=.o))
 SKELS := $(addprefix $(OUT)/,$(addsuffix .skel.h,$(TRACERS)))

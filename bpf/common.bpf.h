@@ -11,10 +11,26 @@
 #include "hist.h"
 
 #define EAGAIN 11
+#define EEXIST 17
 #define MAX_ERRNO 4095
 
 /* Set by the loader before load; constant for the verifier afterwards. */
 const volatile struct task_filter filter = {};
+
+/*
+ * Set by the loader once every program is attached (user/session.c finds
+ * it by its section). Until then nothing is counted, so no window can be
+ * opened by an entry probe whose exit probe is not attached yet.
+ */
+__u32 mmtrace_armed SEC(".data.armed") = 0;
+
+/* --cgroup: slot 0 holds the cgroup v2 directory; descendants match too. */
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} cgroup_filter SEC(".maps");
 
 /* Every lost update is counted; user space prints these in every report. */
 __u64 losses[LOSS_MAX] = {};
@@ -42,9 +58,12 @@ static __always_inline bool comm_matches(void)
 /* Cheapest test first: the tgid is a register read, comm a copy. */
 static __always_inline bool task_wanted(__u32 tgid)
 {
+	if (!mmtrace_armed)
+		return false;
 	if (filter.tgid && filter.tgid != tgid)
 		return false;
-	if (filter.cgroup_id && bpf_get_current_cgroup_id() != filter.cgroup_id)
+	if (filter.cgroup_set &&
+	    bpf_current_task_under_cgroup(&cgroup_filter, 0) != 1)
 		return false;
 	if (filter.comm_set && !comm_matches())
 		return false;

@@ -15,7 +15,19 @@
 
 #define CLONE_VM 0x00000100UL
 #define CLONE_VFORK 0x00004000UL
-#define MMF_HAS_PINNED 27
+
+/* Filled in by libbpf from the running kernel; see KERNEL_VERSION(). */
+extern unsigned int LINUX_KERNEL_VERSION __kconfig;
+
+/*
+ * MMF_HAS_PINNED was bit 28 when it replaced mm->has_pinned (5.15) and
+ * became 27 when MMF_OOM_VICTIM was deleted (6.0). Kernels with the old
+ * counter never reach the bit test.
+ */
+static __always_inline int mmf_has_pinned_bit(void)
+{
+	return LINUX_KERNEL_VERSION < KERNEL_VERSION(6, 0, 0) ? 28 : 27;
+}
 
 /* Page allocator zone bits of GFP_HIGHUSER_MOVABLE; stable since 2.6. */
 #define GFP_HIGHMEM_MOVABLE (0x02U | 0x08U)
@@ -28,8 +40,8 @@ struct fork_window {
 	__u64 hugetlb_copies;
 	__u64 cpr_start_ns;
 	__u64 cpr_ns;
-	__u32 newtask_seen;
 	__u32 in_hugetlb_copy;
+	__u32 pad;
 };
 
 struct {
@@ -39,9 +51,11 @@ struct {
 	__type(value, struct fork_window);
 } windows SEC(".maps");
 
+/* Not preallocated: --max-procs may be large, and rows are freed by RCU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 10240);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct fork_proc_key);
 	__type(value, struct fork_proc_stats);
 } procs SEC(".maps");
@@ -72,11 +86,11 @@ static __always_inline bool mm_has_pinned(struct mm_struct *mm)
 		struct mm_struct___flags_struct *m = (void *)mm;
 
 		return (BPF_CORE_READ(m, flags.__mm_flags[0]) >>
-			MMF_HAS_PINNED) & 1;
+			mmf_has_pinned_bit()) & 1;
 	}
 	struct mm_struct___flags_long *m = (void *)mm;
 
-	return (BPF_CORE_READ(m, flags) >> MMF_HAS_PINNED) & 1;
+	return (BPF_CORE_READ(m, flags) >> mmf_has_pinned_bit()) & 1;
 }
 
 static __always_inline bool current_mm_has_pinned(void)
@@ -106,7 +120,7 @@ static __always_inline struct fork_proc_stats *proc_stats(__u32 tgid)
 		return st;
 	bpf_get_current_comm(zero.comm, sizeof(zero.comm));
 	err = bpf_map_update_elem(&procs, &key, &zero, BPF_NOEXIST);
-	if (err && err != -17 /* EEXIST: another thread won the race */) {
+	if (err && err != -EEXIST /* another thread won the race */) {
 		count_loss(LOSS_PROC_MAP_FULL);
 		return NULL;
 	}
@@ -122,15 +136,28 @@ int fork_enter(struct trace_event_raw_sys_enter *ctx)
 	__u32 tid = (__u32)id;
 	struct fork_window w = {};
 
+	long err;
+
 	if (!task_wanted(id >> 32))
 		return 0;
 	w.start_ns = bpf_ktime_get_ns();
-	if (bpf_map_update_elem(&windows, &tid, &w, BPF_ANY)) {
-		count_loss(LOSS_WINDOW_MAP_FULL);
+	err = bpf_map_update_elem(&windows, &tid, &w, BPF_NOEXIST);
+	if (!err) {
+		__sync_fetch_and_add(&windows_open, 1);
 		return 0;
 	}
-	__sync_fetch_and_add(&windows_open, 1);
+	/* A window this thread left open (its exit was missed): reuse it. */
+	if (err == -EEXIST && !bpf_map_update_elem(&windows, &tid, &w, BPF_EXIST))
+		return 0;
+	count_loss(LOSS_WINDOW_MAP_FULL);
 	return 0;
+}
+
+static __always_inline void close_window(__u32 tid)
+{
+	/* Only the deleter decrements: the count cannot drift. */
+	if (!bpf_map_delete_elem(&windows, &tid))
+		__sync_fetch_and_sub(&windows_open, 1);
 }
 
 SEC("tracepoint")
@@ -141,7 +168,6 @@ int fork_newtask(struct trace_event_raw_task_newtask *ctx)
 	if (!w)
 		return 0;
 	w->clone_flags = ctx->clone_flags;
-	w->newtask_seen = 1;
 	return 0;
 }
 
@@ -204,8 +230,30 @@ int fork_exit(struct trace_event_raw_sys_exit *ctx)
 	} else {
 		account_process_fork(st, w, delta_ns);
 	}
-	bpf_map_delete_elem(&windows, &tid);
-	__sync_fetch_and_sub(&windows_open, 1);
+	close_window(tid);
+	return 0;
+}
+
+/*
+ * A thread that exits closes any window it left open, so a recycled tid
+ * never inherits one; a process that exits marks its row, which user
+ * space reports one last time and then deletes.
+ */
+SEC("tracepoint")
+int fork_task_exit(void *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct fork_proc_key key = { .tgid = id >> 32 };
+	struct fork_proc_stats *st;
+	__u32 tid = (__u32)id;
+
+	if (windows_open)
+		close_window(tid);
+	if (tid != key.tgid)
+		return 0;
+	st = bpf_map_lookup_elem(&procs, &key);
+	if (st)
+		st->exited = 1;
 	return 0;
 }
 
@@ -215,16 +263,31 @@ int fork_exit(struct trace_event_raw_sys_exit *ctx)
  * pages copy_present_page() preallocates (page tables and vmalloc'd stacks
  * lack MOVABLE). Hugetlb copies come from the pool and are not seen here.
  */
+static __always_inline void count_page_alloc(unsigned int order,
+					     unsigned long gfp_flags)
+{
+	struct fork_window *w;
+
+	if (order || (gfp_flags & GFP_HIGHMEM_MOVABLE) != GFP_HIGHMEM_MOVABLE)
+		return;
+	w = current_window();
+	if (w)
+		w->copies++;
+}
+
+/* tp_btf: typed arguments, and no perf record built for every allocation. */
+SEC("tp_btf")
+int BPF_PROG(fork_page_alloc_btf, struct page *page, unsigned int order,
+	     gfp_t gfp_flags, int migratetype)
+{
+	count_page_alloc(order, gfp_flags);
+	return 0;
+}
+
 SEC("tracepoint")
 int fork_page_alloc(struct trace_event_raw_mm_page_alloc *ctx)
 {
-	struct fork_window *w = current_window();
-
-	if (!w)
-		return 0;
-	if (ctx->order == 0 &&
-	    (ctx->gfp_flags & GFP_HIGHMEM_MOVABLE) == GFP_HIGHMEM_MOVABLE)
-		w->copies++;
+	count_page_alloc(ctx->order, ctx->gfp_flags);
 	return 0;
 }
 
@@ -305,14 +368,20 @@ int BPF_PROG(anon_rmap_fentry)
 	return 0;
 }
 
+/*
+ * fexit finds the return value after the arguments, so the program is tied
+ * to copy_huge_pmd's 7 (the plan checks the arity in BTF); the trampoline
+ * takes 7 arguments only from 6.5 on, older kernels use the kretprobe.
+ */
 SEC("fexit")
-int BPF_PROG(huge_pmd_fexit, void *dst_mm, void *src_mm, void *dst_pmd,
+int BPF_PROG(huge_pmd_fexit7, void *dst_mm, void *src_mm, void *dst_pmd,
 	     void *src_pmd, unsigned long addr, void *dst_vma, void *src_vma,
 	     int ret)
 {
 	count_thp_split(ret);
 	return 0;
 }
+
 
 SEC("fentry")
 int BPF_PROG(hugetlb_copy_fentry)

@@ -48,6 +48,7 @@ enum {
 
 enum bpf_map_type {
 	BPF_MAP_TYPE_HASH = 1,
+	BPF_MAP_TYPE_CGROUP_ARRAY = 8,
 	BPF_MAP_TYPE_ARRAY = 2,
 	BPF_MAP_TYPE_PERCPU_HASH = 5,
 	BPF_MAP_TYPE_PERCPU_ARRAY = 6,
@@ -58,6 +59,10 @@ enum {
 	BPF_ANY = 0,
 	BPF_NOEXIST = 1,
 	BPF_EXIST = 2,
+};
+
+enum {
+	BPF_F_NO_PREALLOC = 1,
 };
 
 #pragma clang attribute push(__attribute__((preserve_access_index)), \
@@ -97,16 +102,14 @@ typedef struct {
 	unsigned long __mm_flags[1];
 } mm_flags_t;
 
-struct mm_struct {
-	unsigned long flags;
-};
+struct mm_struct;
 
-/* 5.9 - 5.17: a counter, set on the first FOLL_PIN of the mm. */
+/* 5.9 - 5.14: a counter, set on the first FOLL_PIN of the mm. */
 struct mm_struct___has_pinned {
 	atomic_t has_pinned;
 };
 
-/* 5.18 - 6.x: MMF_HAS_PINNED lives in a plain unsigned long. */
+/* 5.15 - 6.x: MMF_HAS_PINNED lives in a plain unsigned long. */
 struct mm_struct___flags_long {
 	unsigned long flags;
 };
@@ -116,18 +119,8 @@ struct mm_struct___flags_struct {
 	mm_flags_t flags;
 };
 
-struct vm_area_struct {
-	unsigned long vm_start;
-	unsigned long vm_end;
-	struct mm_struct *vm_mm;
-	unsigned long vm_flags;
-};
-
 struct task_struct {
-	int pid;
-	int tgid;
 	struct mm_struct *mm;
-	char comm[16];
 };
 
 /* Classic tracepoint records (ctx of SEC("tracepoint") programs). */
@@ -158,6 +151,8 @@ struct trace_event_raw_mm_page_alloc {
 	unsigned long gfp_flags;
 	int migratetype;
 };
+
+struct page;
 
 struct trace_event_raw_task_newtask {
 	struct trace_entry ent;

@@ -9,7 +9,8 @@ struct task_filter {
 	unsigned int tgid;		/* 0: any process */
 	unsigned int comm_set;		/* 1: comm must equal comm[] */
 	char comm[COMM_LEN];
-	unsigned long long cgroup_id;	/* 0: any cgroup (v2 id) */
+	unsigned int cgroup_set;	/* 1: only tasks under --cgroup */
+	unsigned int pad;
 };
 
 /* Events lost to full maps or failed updates, counted in BPF, shown always. */

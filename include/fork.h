@@ -40,10 +40,10 @@ struct fork_proc_stats {
 	unsigned long long thp_splits;
 	unsigned long long hugetlb_copies;
 	unsigned long long total_ns;	/* process forks only */
-	unsigned long long max_ns;
+	unsigned long long max_ns;	/* since tracing began; racy max */
 	unsigned long long cpr_ns;
 	unsigned int has_pinned;
-	unsigned int pad;
+	unsigned int exited;		/* the process is gone: last report */
 };
 
 #endif /* MMTRACE_FORK_H */

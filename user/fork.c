@@ -11,6 +11,11 @@
 #include "tracer.h"
 
 #define TP(prog, event) { prog, PROBE_TRACEPOINT, { event } }
+#define PAGE_ALLOC_NOTE                                                       \
+	"early-COW preallocations: order-0 GFP_HIGHUSER_MOVABLE allocations "  \
+	"inside the parent's clone() (a fault inside clone, e.g. writing "     \
+	"CLONE_PARENT_SETTID, would add one); copy_page_range time unknown"
+
 #define TP_OPT(prog, event) { prog, PROBE_TRACEPOINT, { event }, true }
 
 static const struct observation fork_obs[] = {
@@ -32,6 +37,7 @@ static const struct observation fork_obs[] = {
 				TP_OPT("fork_enter", "syscalls/sys_enter_vfork"),
 				TP_OPT("fork_exit", "syscalls/sys_exit_vfork"),
 				TP("fork_newtask", "task/task_newtask"),
+				TP("fork_task_exit", "sched/sched_process_exit"),
 			},
 		} },
 	},
@@ -62,7 +68,12 @@ static const struct observation fork_obs[] = {
 			},
 			{
 				.tier = TIER_TRACEPOINT,
-				.note = "order-0 GFP_HIGHUSER_MOVABLE allocations inside the parent's clone(): exact for base pages; copy_page_range time unknown",
+				.note = PAGE_ALLOC_NOTE,
+				.points = { { "fork_page_alloc_btf", PROBE_TP_BTF, { "mm_page_alloc" } } },
+			},
+			{
+				.tier = TIER_TRACEPOINT,
+				.note = PAGE_ALLOC_NOTE " (classic tracepoint: costs more per allocation)",
 				.points = { TP("fork_page_alloc", "kmem/mm_page_alloc") },
 			},
 		},
@@ -75,7 +86,7 @@ static const struct observation fork_obs[] = {
 			{
 				.tier = TIER_FENTRY,
 				.note = "copy_huge_pmd returning -EAGAIN",
-				.points = { { "huge_pmd_fexit", PROBE_FEXIT, { "copy_huge_pmd" } } },
+				.points = { { "huge_pmd_fexit7", PROBE_FEXIT, { "copy_huge_pmd" }, .nargs = 7 } },
 			},
 			{
 				.tier = TIER_KPROBE,
@@ -96,7 +107,7 @@ static const struct observation fork_obs[] = {
 					{ "hugetlb_copy_fentry", PROBE_FENTRY, { "copy_hugetlb_page_range" } },
 					{ "hugetlb_copy_fexit", PROBE_FEXIT, { "copy_hugetlb_page_range" } },
 					{ "hugetlb_alloc_fexit", PROBE_FEXIT,
-					  { "alloc_hugetlb_folio", "alloc_huge_page" } },
+					  { "alloc_hugetlb_folio", "alloc_huge_page" }, .nargs = 3 },
 				},
 			},
 			{
@@ -115,30 +126,36 @@ static const struct observation fork_obs[] = {
 
 enum { OBS_SYSCALLS, OBS_PINNED, OBS_THP, OBS_HUGETLB };
 
-/* Cumulative BPF totals as of the previous report. */
-static struct {
+/* The BPF side's global counters and histograms, cumulative since load. */
+struct fork_totals {
 	__u64 counters[FC_MAX];
 	__u64 latency[FORK_LAT_KINDS][HIST_SLOTS];
 	__u64 vfork_latency[HIST_SLOTS];
 	__u64 copies[HIST_SLOTS];
 	__u64 losses[LOSS_MAX];
-} prev;
-
-/* This report's share: cumulative values minus the previous report's. */
-struct fork_report {
-	__u64 counters[FC_MAX];
-	__u64 latency[FORK_LAT_KINDS][HIST_SLOTS];
-	__u64 vfork_latency[HIST_SLOTS];
-	__u64 copies[HIST_SLOTS];
-	__u64 losses[LOSS_MAX];
-	struct fork_row *rows;
-	size_t n_rows;
 };
 
 struct fork_row {
 	unsigned int pid;
 	struct fork_proc_stats st;
 };
+
+/* One report's share: this report's totals minus the previous report's. */
+struct fork_report {
+	struct fork_totals t;
+	struct fork_row *rows;
+	size_t n_rows;
+};
+
+/*
+ * Rows stay in the BPF map while their process lives and are diffed here,
+ * so no update is lost to a read-then-delete race. @seen is sorted by pid.
+ */
+static struct {
+	struct fork_totals totals;
+	struct fork_row *seen;
+	size_t n_seen;
+} prev;
 
 static void *fork_open(void)
 {
@@ -178,6 +195,13 @@ static void delta(__u64 *out, const __u64 *now, __u64 *was, size_t n)
 	}
 }
 
+static int cmp_pid(const void *a, const void *b)
+{
+	const struct fork_row *x = a, *y = b;
+
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
 static int cmp_rows(const void *a, const void *b)
 {
 	const struct fork_row *x = a, *y = b;
@@ -186,49 +210,114 @@ static int cmp_rows(const void *a, const void *b)
 		return x->st.pinned_copies < y->st.pinned_copies ? 1 : -1;
 	if (x->st.forks != y->st.forks)
 		return x->st.forks < y->st.forks ? 1 : -1;
-	return x->pid < y->pid ? -1 : x->pid > y->pid;
+	return cmp_pid(a, b);
 }
 
-/* Takes every row out of the map: exited processes are reported once. */
-static int drain_rows(int fd, struct fork_report *r)
+/*
+ * @cur minus what the previous report saw of the same pid. A row that
+ * went backwards was deleted and recreated (pid reuse): all of it is new.
+ */
+static bool row_delta(const struct fork_row *cur, struct fork_row *out)
 {
-	struct fork_proc_key key, next;
-	struct fork_row *grown;
-	void *prev_key = NULL;
-	size_t cap = 0;
+	const struct fork_row *was;
+	const struct fork_proc_stats *c = &cur->st, *p;
 
-	while (!bpf_map_get_next_key(fd, prev_key, &next)) {
-		key = next;
-		prev_key = &key;
-		if (r->n_rows == cap) {
-			cap = cap ? cap * 2 : 64;
-			grown = realloc(r->rows, cap * sizeof(*grown));
-			if (!grown)
-				return -ENOMEM;
-			r->rows = grown;
-		}
-		if (bpf_map_lookup_elem(fd, &key, &r->rows[r->n_rows].st))
-			continue;
-		r->rows[r->n_rows++].pid = key.tgid;
-	}
-	for (size_t i = 0; i < r->n_rows; i++) {
-		key.tgid = r->rows[i].pid;
+	*out = *cur;
+	was = bsearch(cur, prev.seen, prev.n_seen, sizeof(*cur), cmp_pid);
+	if (!was || c->forks + c->vforks + c->threads + c->failed <
+			    was->st.forks + was->st.vforks + was->st.threads +
+				    was->st.failed)
+		return c->forks || c->vforks || c->threads || c->failed;
+	p = &was->st;
+	out->st.forks -= p->forks;
+	out->st.vforks -= p->vforks;
+	out->st.threads -= p->threads;
+	out->st.failed -= p->failed;
+	out->st.pinned_copies -= p->pinned_copies;
+	out->st.thp_splits -= p->thp_splits;
+	out->st.hugetlb_copies -= p->hugetlb_copies;
+	out->st.total_ns -= p->total_ns;
+	out->st.cpr_ns -= p->cpr_ns;
+	return out->st.forks || out->st.vforks || out->st.threads ||
+	       out->st.failed;
+}
+
+static int grow(struct fork_row **rows, size_t n, size_t *cap)
+{
+	struct fork_row *grown;
+
+	if (n < *cap)
+		return 0;
+	*cap = *cap ? *cap * 2 : 64;
+	grown = realloc(*rows, *cap * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	*rows = grown;
+	return 0;
+}
+
+/* Deleting while iterating would restart the walk: delete afterwards. */
+static void delete_exited(int fd, const struct fork_row *rows, size_t n)
+{
+	struct fork_proc_key key;
+
+	for (size_t i = 0; i < n; i++) {
+		key.tgid = rows[i].pid;
 		bpf_map_delete_elem(fd, &key);
 	}
+}
+
+/* Reads every row; rows of exited processes are reported once, then freed. */
+static int read_rows(int fd, struct fork_report *r)
+{
+	size_t n_seen = 0, cap_seen = 0, cap_rows = 0, n_gone = 0, cap_gone = 0;
+	struct fork_row *seen = NULL, *gone = NULL, cur;
+	struct fork_proc_key key, next;
+	void *prev_key = NULL;
+	int err = 0;
+
+	while (!err && !bpf_map_get_next_key(fd, prev_key, &next)) {
+		key = next;
+		prev_key = &key;
+		if (bpf_map_lookup_elem(fd, &key, &cur.st))
+			continue;
+		cur.pid = key.tgid;
+		err = grow(&r->rows, r->n_rows, &cap_rows);
+		if (!err && row_delta(&cur, &r->rows[r->n_rows]))
+			r->n_rows++;
+		if (!err && cur.st.exited) {
+			err = grow(&gone, n_gone, &cap_gone);
+			if (!err)
+				gone[n_gone++] = cur;
+		} else if (!err) {
+			err = grow(&seen, n_seen, &cap_seen);
+			if (!err)
+				seen[n_seen++] = cur;
+		}
+	}
+	delete_exited(fd, gone, n_gone);
+	free(gone);
+	qsort(seen, n_seen, sizeof(*seen), cmp_pid);
+	free(prev.seen);
+	prev.seen = seen;
+	prev.n_seen = n_seen;
 	qsort(r->rows, r->n_rows, sizeof(*r->rows), cmp_rows);
-	return 0;
+	return err;
 }
 
 static int collect(struct fork_bpf *s, struct fork_report *r)
 {
-	delta(r->counters, s->bss->counters, prev.counters, FC_MAX);
-	delta(&r->latency[0][0], &s->bss->latency_hist[0][0], &prev.latency[0][0],
-	      FORK_LAT_KINDS * HIST_SLOTS);
-	delta(r->vfork_latency, s->bss->vfork_latency_hist, prev.vfork_latency,
-	      HIST_SLOTS);
-	delta(r->copies, s->bss->copies_hist, prev.copies, HIST_SLOTS);
-	delta(r->losses, s->bss->losses, prev.losses, LOSS_MAX);
-	return drain_rows(bpf_map__fd(s->maps.procs), r);
+	struct fork_totals now;
+
+	memcpy(now.counters, s->bss->counters, sizeof(now.counters));
+	memcpy(now.latency, s->bss->latency_hist, sizeof(now.latency));
+	memcpy(now.vfork_latency, s->bss->vfork_latency_hist,
+	       sizeof(now.vfork_latency));
+	memcpy(now.copies, s->bss->copies_hist, sizeof(now.copies));
+	memcpy(now.losses, s->bss->losses, sizeof(now.losses));
+	delta(&r->t.counters[0], &now.counters[0], &prev.totals.counters[0],
+	      sizeof(now) / sizeof(__u64));
+	return read_rows(bpf_map__fd(s->maps.procs), r);
 }
 
 static bool have(const struct report_ctx *ctx, int obs)
@@ -292,33 +381,33 @@ static void report_json(const struct report_ctx *ctx,
 	json_object_object_add(units, "hugetlb_copies",
 			       json_object_new_string("huge_pages"));
 	json_object_object_add(o, "units", units);
-	json_object_object_add(t, "forks", json_object_new_uint64(r->counters[FC_FORKS]));
-	json_object_object_add(t, "vforks", json_object_new_uint64(r->counters[FC_VFORKS]));
-	json_object_object_add(t, "threads", json_object_new_uint64(r->counters[FC_THREADS]));
-	json_object_object_add(t, "failed", json_object_new_uint64(r->counters[FC_FAILED]));
+	json_object_object_add(t, "forks", json_object_new_uint64(r->t.counters[FC_FORKS]));
+	json_object_object_add(t, "vforks", json_object_new_uint64(r->t.counters[FC_VFORKS]));
+	json_object_object_add(t, "threads", json_object_new_uint64(r->t.counters[FC_THREADS]));
+	json_object_object_add(t, "failed", json_object_new_uint64(r->t.counters[FC_FAILED]));
 	json_object_object_add(t, "pinned_copies", u64_or_null(have(ctx, OBS_PINNED),
-				r->counters[FC_PINNED_COPIES]));
+				r->t.counters[FC_PINNED_COPIES]));
 	json_object_object_add(t, "thp_splits", u64_or_null(have(ctx, OBS_THP),
-				r->counters[FC_THP_SPLITS]));
+				r->t.counters[FC_THP_SPLITS]));
 	json_object_object_add(t, "hugetlb_copies", u64_or_null(have(ctx, OBS_HUGETLB),
-				r->counters[FC_HUGETLB_COPIES]));
+				r->t.counters[FC_HUGETLB_COPIES]));
 	json_object_object_add(t, "copy_page_range_us",
-			       u64_or_null(cpr, r->counters[FC_CPR_NS] / 1000));
+			       u64_or_null(cpr, r->t.counters[FC_CPR_NS] / 1000));
 	json_object_object_add(o, "totals", t);
 	json_object_object_add(lat, "has_pinned",
-			       hist_json(r->latency[FORK_LAT_PINNED], HIST_SLOTS));
+			       hist_json(r->t.latency[FORK_LAT_PINNED], HIST_SLOTS));
 	json_object_object_add(lat, "no_pinned",
-			       hist_json(r->latency[FORK_LAT_UNPINNED], HIST_SLOTS));
-	json_object_object_add(lat, "vfork", hist_json(r->vfork_latency, HIST_SLOTS));
+			       hist_json(r->t.latency[FORK_LAT_UNPINNED], HIST_SLOTS));
+	json_object_object_add(lat, "vfork", hist_json(r->t.vfork_latency, HIST_SLOTS));
 	json_object_object_add(o, "latency_us", lat);
-	json_object_object_add(o, "copies_per_fork", hist_json(r->copies, HIST_SLOTS));
+	json_object_object_add(o, "copies_per_fork", hist_json(r->t.copies, HIST_SLOTS));
 	for (size_t i = 0; i < r->n_rows; i++)
 		json_object_array_add(rows, row_json(ctx, &r->rows[i]));
 	json_object_object_add(o, "processes", rows);
 	json_object_object_add(lost, "window_map_full",
-			       json_object_new_uint64(r->losses[LOSS_WINDOW_MAP_FULL]));
+			       json_object_new_uint64(r->t.losses[LOSS_WINDOW_MAP_FULL]));
 	json_object_object_add(lost, "proc_map_full",
-			       json_object_new_uint64(r->losses[LOSS_PROC_MAP_FULL]));
+			       json_object_new_uint64(r->t.losses[LOSS_PROC_MAP_FULL]));
 	json_object_object_add(o, "lost", lost);
 	json_emit(ctx->out, o);
 }
@@ -364,39 +453,39 @@ static void report_text(const struct report_ctx *ctx,
 	char ts[32];
 
 	fprintf(out, "\n%sforks %llu  vforks %llu  threads %llu  failed %llu",
-		report_time(ctx, ts, sizeof(ts)), r->counters[FC_FORKS],
-		r->counters[FC_VFORKS], r->counters[FC_THREADS],
-		r->counters[FC_FAILED]);
+		report_time(ctx, ts, sizeof(ts)), r->t.counters[FC_FORKS],
+		r->t.counters[FC_VFORKS], r->t.counters[FC_THREADS],
+		r->t.counters[FC_FAILED]);
 	print_count(out, "pinned-page copies", have(ctx, OBS_PINNED),
-		    r->counters[FC_PINNED_COPIES]);
+		    r->t.counters[FC_PINNED_COPIES]);
 	print_count(out, "THP splits", have(ctx, OBS_THP),
-		    r->counters[FC_THP_SPLITS]);
+		    r->t.counters[FC_THP_SPLITS]);
 	print_count(out, "hugetlb copies", have(ctx, OBS_HUGETLB),
-		    r->counters[FC_HUGETLB_COPIES]);
+		    r->t.counters[FC_HUGETLB_COPIES]);
 	print_count(out, "copy_page_range us", copy_time_known(ctx),
-		    r->counters[FC_CPR_NS] / 1000);
+		    r->t.counters[FC_CPR_NS] / 1000);
 	fprintf(out, "\n");
 	fprintf(out, "\nfork latency, parents that have pinned pages:\n");
-	print_log2_hist(out, r->latency[FORK_LAT_PINNED], HIST_SLOTS, "usecs");
+	print_log2_hist(out, r->t.latency[FORK_LAT_PINNED], HIST_SLOTS, "usecs");
 	fprintf(out, "\nfork latency, other parents:\n");
-	print_log2_hist(out, r->latency[FORK_LAT_UNPINNED], HIST_SLOTS, "usecs");
-	if (r->counters[FC_VFORKS]) {
+	print_log2_hist(out, r->t.latency[FORK_LAT_UNPINNED], HIST_SLOTS, "usecs");
+	if (r->t.counters[FC_VFORKS]) {
 		fprintf(out, "\nvfork latency (until the child execs or exits):\n");
-		print_log2_hist(out, r->vfork_latency, HIST_SLOTS, "usecs");
+		print_log2_hist(out, r->t.vfork_latency, HIST_SLOTS, "usecs");
 	}
-	if (have(ctx, OBS_PINNED) && r->counters[FC_PINNED_COPIES]) {
+	if (have(ctx, OBS_PINNED) && r->t.counters[FC_PINNED_COPIES]) {
 		fprintf(out, "\npinned-page copies per fork:\n");
-		print_log2_hist(out, r->copies, HIST_SLOTS, "pages");
+		print_log2_hist(out, r->t.copies, HIST_SLOTS, "pages");
 	}
 	print_rows(ctx, r);
-	if (r->losses[LOSS_WINDOW_MAP_FULL] || r->losses[LOSS_PROC_MAP_FULL])
+	if (r->t.losses[LOSS_WINDOW_MAP_FULL] || r->t.losses[LOSS_PROC_MAP_FULL])
 		fprintf(out, "LOST: %llu forks (window map full), %llu process rows (process map full: raise --max-procs)\n",
-			r->losses[LOSS_WINDOW_MAP_FULL],
-			r->losses[LOSS_PROC_MAP_FULL]);
+			r->t.losses[LOSS_WINDOW_MAP_FULL],
+			r->t.losses[LOSS_PROC_MAP_FULL]);
 	fflush(out);
 }
 
-static int fork_report(void *skel, const struct report_ctx *ctx)
+static int fork_print_report(void *skel, const struct report_ctx *ctx)
 {
 	struct fork_report r = {};
 	int err = collect(skel, &r);
@@ -430,5 +519,5 @@ const struct tracer fork_tracer = {
 	.configure = fork_configure,
 	.load = fork_load,
 	.destroy = fork_destroy,
-	.report = fork_report,
+	.report = fork_print_report,
 };

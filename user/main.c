@@ -49,11 +49,10 @@ static int probes_one(const struct tracer *t, const struct tracer_opts *o,
 	struct session s;
 	int err;
 
+	/* Printed even when setup fails: that is when it matters most. */
 	err = session_open(&s, t, o);
-	if (err && !s.res) {
-		/* Setup failed before any plan was resolved. */
+	if (!s.res)
 		return 1;
-	}
 	if (views)
 		json_object_object_add(views, t->name,
 				       probe_json(t->obs, s.res, t->n_obs));
@@ -65,16 +64,10 @@ static int probes_one(const struct tracer *t, const struct tracer_opts *o,
 
 static void print_kernel(struct json_object *top)
 {
+	char lockdown[64];
 	struct utsname u;
-	char lockdown[128] = "unknown (securityfs not mounted)";
-	FILE *f = fopen("/sys/kernel/security/lockdown", "r");
 
-	if (f) {
-		if (!fgets(lockdown, sizeof(lockdown), f))
-			lockdown[0] = '\0';
-		lockdown[strcspn(lockdown, "\n")] = '\0';
-		fclose(f);
-	}
+	lockdown_state(lockdown, sizeof(lockdown));
 	uname(&u);
 	if (top) {
 		json_object_object_add(top, "kernel",
@@ -89,7 +82,7 @@ static void print_kernel(struct json_object *top)
 /* mmtrace probes [--json] [-v] [VIEW] */
 static int cmd_probes(int argc, char **argv)
 {
-	struct tracer_opts o = { .max_procs = 1024, .top = 1 };
+	struct tracer_opts o = { .max_procs = 1024, .top = 1, .cgroup_fd = -1 };
 	struct json_object *top = NULL, *views = NULL;
 	const char *only = NULL;
 	int rc = 0;

@@ -2,12 +2,12 @@
 #include <argp.h>
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <fcntl.h>
 #include <sys/vfs.h>
+#include <unistd.h>
 #include "options.h"
 
 #define CGROUP2_SUPER_MAGIC 0x63677270
@@ -47,25 +47,25 @@ int parse_ulong(const char *s, unsigned long min, unsigned long max,
 	return 0;
 }
 
-int cgroup_id_of(const char *path, unsigned long long *id)
+int cgroup_open(const char *path)
 {
 	struct statfs fs;
-	struct stat st;
+	int fd;
 
-	if (statfs(path, &fs) || stat(path, &st)) {
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
 		fprintf(stderr, "mmtrace: cannot use cgroup '%s': %s\n", path,
 			strerror(errno));
-		return -errno;
+		return -1;
 	}
-	if (fs.f_type != CGROUP2_SUPER_MAGIC || !S_ISDIR(st.st_mode)) {
+	if (fstatfs(fd, &fs) || fs.f_type != CGROUP2_SUPER_MAGIC) {
 		fprintf(stderr,
 			"mmtrace: '%s' is not a cgroup v2 directory (try /sys/fs/cgroup/...)\n",
 			path);
-		return -EINVAL;
+		close(fd);
+		return -1;
 	}
-	/* On cgroup2 the directory's inode number is the kernfs id. */
-	*id = st.st_ino;
-	return 0;
+	return fd;
 }
 
 static const struct argp_option common_options[] = {
@@ -73,7 +73,8 @@ static const struct argp_option common_options[] = {
 	{ "comm", 'c', "NAME", 0,
 	  "Trace processes with this name only (at most 15 chars)", 1 },
 	{ "cgroup", OPT_CGROUP, "PATH", 0,
-	  "Trace this cgroup v2 only, e.g. /sys/fs/cgroup/system.slice", 1 },
+	  "Trace this cgroup v2 and its descendants, e.g. /sys/fs/cgroup/system.slice",
+	  1 },
 	{ "interval", 'i', "SECONDS", 0,
 	  "Print a report every SECONDS (default: once, at the end)", 2 },
 	{ "duration", 'd', "SECONDS", 0,
@@ -182,10 +183,27 @@ static error_t parse_common(int key, char *arg, struct argp_state *state)
 	}
 }
 
+/* -p takes a process: a thread id would silently match nothing. */
 static int check_pid(unsigned int pid)
 {
-	if (kill((pid_t)pid, 0) && errno == ESRCH) {
+	char path[64], line[128];
+	unsigned int tgid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/status", pid);
+	f = fopen(path, "r");
+	if (!f) {
 		fprintf(stderr, "mmtrace: no process with pid %u\n", pid);
+		return EXIT_USAGE;
+	}
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %u", &tgid) == 1)
+			break;
+	fclose(f);
+	if (tgid && tgid != pid) {
+		fprintf(stderr,
+			"mmtrace: %u is a thread of process %u: use -p %u\n",
+			pid, tgid, tgid);
 		return EXIT_USAGE;
 	}
 	return 0;
@@ -202,8 +220,12 @@ static int validate(struct parse_state *ps)
 	}
 	if (o->filter.tgid && check_pid(o->filter.tgid))
 		return EXIT_USAGE;
-	if (ps->cgroup && cgroup_id_of(ps->cgroup, &o->filter.cgroup_id))
-		return EXIT_USAGE;
+	if (ps->cgroup) {
+		o->cgroup_fd = cgroup_open(ps->cgroup);
+		if (o->cgroup_fd < 0)
+			return EXIT_USAGE;
+		o->filter.cgroup_set = 1;
+	}
 	return 0;
 }
 
@@ -221,6 +243,7 @@ int tracer_parse_args(const struct tracer *t, int argc, char **argv,
 	int err;
 
 	memset(opts, 0, sizeof(*opts));
+	opts->cgroup_fd = -1;
 	opts->max_procs = 10240;
 	opts->top = 20;
 	argp_err_exit_status = EXIT_USAGE;

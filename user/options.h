@@ -15,8 +15,8 @@
 int parse_ulong(const char *s, unsigned long min, unsigned long max,
 		const char *what, unsigned long *out);
 
-/* Resolves a cgroup v2 directory to the id bpf_get_current_cgroup_id sees. */
-int cgroup_id_of(const char *path, unsigned long long *id);
+/* Opens a cgroup v2 directory for the --cgroup filter; returns an fd. */
+int cgroup_open(const char *path);
 
 /*
  * Parses the subcommand's argv (argv[0] is the subcommand). Returns 0, or

@@ -61,19 +61,29 @@ static struct btf *live_btf(void)
 	return vmlinux_btf;
 }
 
-static int live_btf_func(const char *name, char *why, size_t len)
+static int live_btf_func(const char *name, int nargs, char *why, size_t len)
 {
+	const struct btf_type *proto;
 	struct btf *btf = live_btf();
+	int id;
 
 	if (!btf) {
 		snprintf(why, len,
 			 "kernel has no BTF (/sys/kernel/btf/vmlinux missing)");
 		return -ENOENT;
 	}
-	if (btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) < 0) {
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC);
+	if (id < 0) {
 		snprintf(why, len, "%s not in kernel BTF (inlined or renamed)",
 			 name);
 		return -ENOENT;
+	}
+	proto = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
+	if (nargs && btf_vlen(proto) != nargs) {
+		snprintf(why, len,
+			 "%s takes %d arguments in this kernel; the program reads %d",
+			 name, btf_vlen(proto), nargs);
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -85,8 +95,7 @@ static int live_ksym(const char *name, char *why, size_t len)
 		kernel_syms = ksyms_load();
 	}
 	if (!kernel_syms) {
-		snprintf(why, len, "cannot read /proc/kallsyms: %s",
-			 strerror(errno));
+		snprintf(why, len, "cannot read /proc/kallsyms");
 		return -EACCES;
 	}
 	if (!ksyms_has(kernel_syms, name)) {
@@ -97,7 +106,7 @@ static int live_ksym(const char *name, char *why, size_t len)
 	return 0;
 }
 
-static void lockdown_state(char *buf, size_t len)
+void lockdown_state(char *buf, size_t len)
 {
 	FILE *f = fopen("/sys/kernel/security/lockdown", "r");
 	char line[128] = "", *open, *close;
@@ -132,7 +141,7 @@ static int live_fentry_try(const char *name, bool fexit, char *why,
 		snprintf(why, len, "%s", fentry_blocked);
 		return -EPERM;
 	}
-	if (live_btf_func(name, why, len))
+	if (live_btf_func(name, 0, why, len))
 		return -ENOENT;
 	id = btf__find_by_name_kind(live_btf(), name, BTF_KIND_FUNC);
 	opts.expected_attach_type = fexit ? BPF_TRACE_FEXIT : BPF_TRACE_FENTRY;
@@ -144,7 +153,7 @@ static int live_fentry_try(const char *name, bool fexit, char *why,
 		if (err == -EPERM || err == -EACCES) {
 			lockdown_state(lockdown, sizeof(lockdown));
 			snprintf(fentry_blocked, sizeof(fentry_blocked),
-				 "fentry/fexit programs refused (%s; kernel lockdown: %s)",
+				 "fentry/fexit programs refused (%s: kernel lockdown or an LSM; lockdown: %s)",
 				 strerror(-err), lockdown);
 			snprintf(why, len, "%s", fentry_blocked);
 		} else {
@@ -203,9 +212,10 @@ static int live_tracepoint(const char *event, char *why, size_t len)
 	if (!dir)
 		return -ENOENT;
 	snprintf(path, sizeof(path), "%s/events/%s/id", dir, event);
-	if (access(path, F_OK)) {
-		snprintf(why, len, "tracepoint %s not in this kernel", event);
-		return -ENOENT;
+	if (access(path, R_OK)) {
+		snprintf(why, len, "tracepoint %s: %s", event,
+			 errno == ENOENT ? "not in this kernel" : strerror(errno));
+		return -errno;
 	}
 	return 0;
 }
@@ -250,15 +260,17 @@ void kernel_env_live_cleanup(void)
 	kernel_syms_tried = false;
 }
 
-static int check_target(const struct kernel_env *env, enum probe_kind kind,
-			const char *target, char *why, size_t len)
+static int check_target(const struct kernel_env *env,
+			const struct probe_point *pt, const char *target,
+			char *why, size_t len)
 {
+	enum probe_kind kind = pt->kind;
 	int err;
 
 	switch (kind) {
 	case PROBE_FENTRY:
 	case PROBE_FEXIT:
-		err = env->btf_func(target, why, len);
+		err = env->btf_func(target, pt->nargs, why, len);
 		if (!err)
 			err = env->fentry_try(target, kind == PROBE_FEXIT, why,
 					      len);
@@ -287,7 +299,7 @@ static const char *resolve_point(const struct kernel_env *env,
 
 	why[0] = '\0';
 	for (int i = 0; i < PROBE_MAX_TARGETS && pt->targets[i]; i++) {
-		if (!check_target(env, pt->kind, pt->targets[i], reason,
+		if (!check_target(env, pt, pt->targets[i], reason,
 				  sizeof(reason)))
 			return pt->targets[i];
 		if (!why[0])
@@ -473,6 +485,8 @@ int probe_attach(struct bpf_object *obj, const struct observation *obs,
 			link = prog ? attach_point(prog, pt, res[o].target[i])
 				    : NULL;
 			err = link ? add_link(links, n_links, link) : -errno;
+			if (err && link)
+				bpf_link__destroy(link);
 			if (err) {
 				probe_reject(&res[o], "%s %s: attach failed: %s",
 					     probe_kind_name(pt->kind),

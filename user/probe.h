@@ -39,7 +39,7 @@ enum probe_tier {
 
 #define PROBE_MAX_TARGETS 4
 #define PLAN_MAX_POINTS 12
-#define OBS_MAX_PLANS 3
+#define OBS_MAX_PLANS 4
 #define REASON_LEN 200
 
 struct probe_point {
@@ -47,6 +47,7 @@ struct probe_point {
 	enum probe_kind kind;
 	const char *targets[PROBE_MAX_TARGETS];
 	bool optional;		/* a missing target is noted, not fatal */
+	int nargs;		/* fentry/fexit: the arity the program reads */
 };
 
 struct attach_plan {
@@ -76,7 +77,7 @@ struct obs_result {
  * Each check returns 0, or a negative errno and a reason in @why.
  */
 struct kernel_env {
-	int (*btf_func)(const char *name, char *why, size_t len);
+	int (*btf_func)(const char *name, int nargs, char *why, size_t len);
 	int (*ksym)(const char *name, char *why, size_t len);
 	int (*fentry_try)(const char *name, bool fexit, char *why, size_t len);
 	int (*kprobes)(char *why, size_t len);
@@ -88,6 +89,9 @@ const struct kernel_env *kernel_env_live(void);
 void kernel_env_live_cleanup(void);
 
 const char *probe_tier_name(enum probe_tier tier);
+
+/* The kernel's lockdown mode ("none", "integrity", ...), or why unknown. */
+void lockdown_state(char *buf, size_t len);
 const char *probe_kind_name(enum probe_kind kind);
 
 /*

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,7 +11,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "command.h"
 #include "session.h"
 
 /* Bounded: each retry rejects one plan, and there are few plans. */
@@ -41,11 +44,35 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			snprintf(failed_prog, sizeof(failed_prog), "%.*s",
 				 (int)(end - p), p);
 	}
-	/* Verifier logs are long: print the original, not the copy. */
-	if (libbpf_verbose || (level == LIBBPF_WARN && !p))
+	/*
+	 * Warnings are expected while plans fall back one by one; the final
+	 * outcome is reported by mmtrace itself. -v shows everything, with
+	 * verifier logs whole: print the original, not the copy.
+	 */
+	if (libbpf_verbose)
 		vfprintf(stderr, fmt, ap);
 	return 0;
 }
+
+/* Effective capabilities, from /proc: no libcap needed for three bits. */
+static bool has_cap(int cap)
+{
+	char line[128];
+	uint64_t eff = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return geteuid() == 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %" SCNx64, &eff) == 1)
+			break;
+	fclose(f);
+	return eff & (1ULL << cap);
+}
+
+#define CAP_SYS_ADMIN 21
+#define CAP_PERFMON 38
+#define CAP_BPF 39
 
 int session_preflight(void)
 {
@@ -54,9 +81,12 @@ int session_preflight(void)
 			"mmtrace: this kernel has no BTF (/sys/kernel/btf/vmlinux): mmtrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y\n");
 		return -ENOENT;
 	}
-	if (geteuid() != 0)
+	if (!has_cap(CAP_SYS_ADMIN) &&
+	    !(has_cap(CAP_BPF) && has_cap(CAP_PERFMON))) {
 		fprintf(stderr,
-			"mmtrace: warning: not running as root; loading BPF needs CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN (try sudo)\n");
+			"mmtrace: needs root: CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN (run it with sudo)\n");
+		return -EPERM;
+	}
 	return 0;
 }
 
@@ -67,6 +97,14 @@ static void detach_links(struct session *s)
 	free(s->links);
 	s->links = NULL;
 	s->n_links = 0;
+}
+
+static void unload(struct session *s)
+{
+	detach_links(s);
+	if (s->skel)
+		s->tracer->destroy(s->skel);
+	s->skel = NULL;
 }
 
 static int required_missing(const struct tracer *t, struct obs_result *res)
@@ -90,11 +128,29 @@ static void load_failure_advice(int err)
 {
 	fprintf(stderr, "mmtrace: loading BPF programs failed: %s\n",
 		strerror(-err));
-	if (err == -EPERM || err == -EACCES)
-		fprintf(stderr,
-			"mmtrace: run as root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN); rerun with -v for libbpf's log\n");
-	else
-		fprintf(stderr, "mmtrace: rerun with -v for libbpf's log\n");
+	fprintf(stderr, "mmtrace: rerun with -v for libbpf's log\n");
+}
+
+/*
+ * Filters that need a map, then the switch that lets programs count:
+ * both after attach, so that nothing half-attached is ever counted.
+ * Every BPF object has these two maps (bpf/common.bpf.h).
+ */
+static int arm(struct bpf_object *obj, const struct tracer_opts *opts)
+{
+	struct bpf_map *map;
+	__u32 zero = 0, one = 1;
+
+	if (opts->cgroup_fd >= 0) {
+		map = bpf_object__find_map_by_name(obj, "cgroup_filter");
+		if (!map || bpf_map_update_elem(bpf_map__fd(map), &zero,
+						&opts->cgroup_fd, BPF_ANY))
+			return -errno;
+	}
+	map = bpf_object__find_map_by_name(obj, ".data.armed");
+	if (!map || bpf_map_update_elem(bpf_map__fd(map), &zero, &one, BPF_ANY))
+		return -errno;
+	return 0;
 }
 
 /* One try: returns 0, 1 to retry with a plan rejected, or -errno. */
@@ -132,8 +188,13 @@ static int try_setup(struct session *s, const struct tracer *t,
 	} else {
 		err = probe_attach(obj, t->obs, s->res, t->n_obs, &s->links,
 				   &s->n_links, &failed);
-		if (!err)
-			return 0;
+		if (!err) {
+			err = arm(obj, opts);
+			if (err)
+				fprintf(stderr, "mmtrace: cannot arm the probes: %s\n",
+					strerror(-err));
+			return err;
+		}
 	}
 	probe_resolve_tier(kernel_env_live(), &t->obs[failed],
 			   s->res[failed].chosen + 1, opts->max_tier,
@@ -141,10 +202,12 @@ static int try_setup(struct session *s, const struct tracer *t,
 	return 1;
 }
 
+static volatile sig_atomic_t stop_requested, child_changed;
+
 int session_open(struct session *s, const struct tracer *t,
 		 const struct tracer_opts *opts)
 {
-	int err = -EAGAIN;
+	int err = -ELOOP;
 
 	memset(s, 0, sizeof(*s));
 	s->tracer = t;
@@ -157,32 +220,26 @@ int session_open(struct session *s, const struct tracer *t,
 		probe_resolve_tier(kernel_env_live(), &t->obs[o], 0,
 				   opts->max_tier, &s->res[o]);
 	for (int attempt = 0; attempt < MAX_SETUP_ATTEMPTS; attempt++) {
-		err = required_missing(t, s->res);
-		if (err)
-			break;
-		err = try_setup(s, t, opts);
+		err = stop_requested ? -EINTR : required_missing(t, s->res);
+		if (!err)
+			err = try_setup(s, t, opts);
 		if (err <= 0)
 			break;
-		detach_links(s);
-		t->destroy(s->skel);
-		s->skel = NULL;
+		unload(s);
+		err = -ELOOP;
 	}
+	/* On failure the results stay, for 'mmtrace probes' to print. */
 	if (err)
-		session_close(s);
-	return err < 0 ? err : 0;
+		unload(s);
+	return err;
 }
 
 void session_close(struct session *s)
 {
-	detach_links(s);
-	if (s->skel)
-		s->tracer->destroy(s->skel);
-	s->skel = NULL;
+	unload(s);
 	free(s->res);
 	s->res = NULL;
 }
-
-static volatile sig_atomic_t stop_requested, child_changed;
 
 static void on_stop(int sig)
 {
@@ -194,32 +251,6 @@ static void on_child(int sig)
 	child_changed = 1;
 }
 
-/* The child waits on a pipe until the probes are attached, then execs. */
-static pid_t spawn_held(char **argv, int *go_fd)
-{
-	int fds[2];
-	pid_t pid;
-	char c;
-
-	if (pipe2(fds, O_CLOEXEC))
-		return -1;
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		close(fds[1]);
-		if (read(fds[0], &c, 1) != 1)
-			_exit(127);
-		execvp(argv[0], argv);
-		fprintf(stderr, "mmtrace: cannot run %s: %s\n", argv[0],
-			strerror(errno));
-		_exit(127);
-	}
-	close(fds[0]);
-	*go_fd = fds[1];
-	return pid;
-}
-
 static double now_seconds(void)
 {
 	struct timespec ts;
@@ -228,7 +259,7 @@ static double now_seconds(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void print_banner(const struct session *s, const struct tracer_opts *o)
+static void print_banner(const struct session *s)
 {
 	const struct tracer *t = s->tracer;
 
@@ -263,127 +294,145 @@ static int report(const struct session *s, const struct tracer_opts *o,
 	return s->tracer->report(s->skel, &ctx);
 }
 
-static void install_handlers(sigset_t *orig)
+/* Ctrl-C and SIGTERM stop tracing, from setup on; a dead reader is not fatal. */
+static void install_handlers(void)
 {
 	struct sigaction sa = { .sa_handler = on_stop };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_child;
+	sigaction(SIGCHLD, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/*
+ * The signals that end a wait are blocked outside ppoll() and unblocked
+ * inside it, so one arriving between a check and the wait is not missed.
+ */
+static void block_wakeups(sigset_t *wait_mask)
+{
 	sigset_t block;
 
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &block, orig);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sa.sa_handler = on_child;
-	sigaction(SIGCHLD, &sa, NULL);
+	sigprocmask(SIG_BLOCK, &block, wait_mask);
+	sigdelset(wait_mask, SIGINT);
+	sigdelset(wait_mask, SIGTERM);
+	sigdelset(wait_mask, SIGCHLD);
 }
 
-static bool child_done(pid_t child, int *status)
+static struct timespec until(double due)
 {
-	if (child <= 0 || !child_changed)
-		return false;
-	child_changed = 0;
-	return waitpid(child, status, WNOHANG) == child;
+	double left = due - now_seconds();
+	struct timespec ts = {};
+
+	if (left > 0) {
+		ts.tv_sec = (time_t)left;
+		ts.tv_nsec = (long)((left - ts.tv_sec) * 1e9);
+	}
+	return ts;
 }
 
 /* Sleeps until a signal, the next report, or the end; reports on the way. */
 static int trace_loop(const struct session *s, const struct tracer_opts *o,
-		      pid_t child, int *status, const sigset_t *orig)
+		      struct command *cmd, double *last)
 {
-	double start = now_seconds(), last = start, now, due;
+	double start = now_seconds(), due, now;
 	struct timespec ts;
+	sigset_t wait_mask;
 	int err = 0;
 
+	block_wakeups(&wait_mask);
+	*last = start;
 	while (!stop_requested && !err) {
-		due = o->interval_s ? last + o->interval_s : 0;
+		due = o->interval_s ? *last + o->interval_s : 0;
 		if (o->duration_s && (!due || start + o->duration_s < due))
 			due = start + o->duration_s;
-		now = now_seconds();
-		if (due) {
-			double left = due > now ? due - now : 0;
-
-			ts.tv_sec = (time_t)left;
-			ts.tv_nsec = (long)((left - ts.tv_sec) * 1e9);
-		}
-		ppoll(NULL, 0, due ? &ts : NULL, orig);
-		if (child_done(child, status))
+		ts = until(due);
+		if (!(cmd && child_changed))
+			ppoll(NULL, 0, due ? &ts : NULL, &wait_mask);
+		child_changed = 0;
+		if (cmd && command_poll(cmd))
 			break;
 		now = now_seconds();
 		if (o->duration_s && now >= start + o->duration_s)
 			break;
-		if (o->interval_s && now >= last + o->interval_s) {
-			err = report(s, o, now - last, false);
-			last = now;
+		if (o->interval_s && now >= *last + o->interval_s) {
+			err = report(s, o, now - *last, false);
+			*last = now;
 		}
 	}
-	return err ? err : report(s, o, now_seconds() - last, true);
+	return err;
 }
 
 static int run_attached(struct session *s, const struct tracer_opts *o,
-			pid_t child, int go_fd)
+			struct command *cmd)
 {
-	int status = 0, err;
-	sigset_t orig;
+	double last;
+	int err;
 
-	install_handlers(&orig);
-	print_banner(s, o);
-	if (child > 0) {
-		if (write(go_fd, "g", 1) != 1)
-			return -errno;
-		close(go_fd);
+	print_banner(s);
+	if (cmd) {
+		err = command_release(cmd, o->command[0]);
+		if (err)
+			return err;
 	}
-	err = trace_loop(s, o, child, &status, &orig);
-	if (child > 0 && !WIFEXITED(status) && !WIFSIGNALED(status)) {
-		/* Stopped by a signal or -d: do not leave the command behind. */
-		kill(child, SIGTERM);
-		waitpid(child, &status, 0);
-	}
-	sigprocmask(SIG_SETMASK, &orig, NULL);
+	err = trace_loop(s, o, cmd, &last);
+	/* The COMMAND's last forks belong in the final report. */
+	if (cmd)
+		command_stop(cmd);
+	if (!err)
+		err = report(s, o, now_seconds() - last, true);
 	if (err)
 		return 1;
-	if (child > 0 && WIFEXITED(status) && WEXITSTATUS(status)) {
-		fprintf(stderr, "mmtrace: %s exited with status %d\n",
-			o->command[0], WEXITSTATUS(status));
-		return 1;
-	}
-	return 0;
+	return cmd ? command_exit_code(cmd, o->command[0]) : 0;
+}
+
+static int open_output(const char *path)
+{
+	if (!path)
+		return 0;
+	/* "e": the report file is not the COMMAND's business. */
+	report_out = fopen(path, "we");
+	if (report_out)
+		return 0;
+	fprintf(stderr, "mmtrace: cannot write %s: %s\n", path,
+		strerror(errno));
+	return -errno;
 }
 
 int session_run(const struct tracer *t, const struct tracer_opts *opts)
 {
 	struct tracer_opts o = *opts;
+	struct command cmd, *c = NULL;
 	struct session s;
-	pid_t child = 0;
-	int go_fd = -1, err;
+	int err;
 
+	install_handlers();
 	if (session_preflight())
 		return 1;
-	if (o.output) {
-		report_out = fopen(o.output, "w");
-		if (!report_out) {
-			fprintf(stderr, "mmtrace: cannot write %s: %s\n",
-				o.output, strerror(errno));
-			return 2;
-		}
-	}
+	if (open_output(o.output))
+		return 2;
 	if (o.command) {
-		child = spawn_held(o.command, &go_fd);
-		if (child < 0) {
-			fprintf(stderr, "mmtrace: fork: %s\n", strerror(errno));
+		err = command_spawn(&cmd, o.command);
+		if (err) {
+			fprintf(stderr, "mmtrace: fork: %s\n", strerror(-err));
 			return 1;
 		}
-		o.filter.tgid = child;
+		c = &cmd;
+		o.filter.tgid = cmd.pid;
 	}
 	err = session_open(&s, t, &o);
 	if (err) {
-		if (child > 0) {
-			close(go_fd);
-			waitpid(child, NULL, 0);
-		}
-		return 1;
+		if (c)
+			command_abort(c);
+		session_close(&s);
+		return err == -EINTR ? 130 : 1;
 	}
-	err = run_attached(&s, &o, child, go_fd);
+	err = run_attached(&s, &o, c);
 	session_close(&s);
 	kernel_env_live_cleanup();
 	if (report_out && fclose(report_out))

@@ -28,6 +28,7 @@ struct tracer_opts {
 	bool verbose;
 	char **command;			/* argv to run and trace, or NULL */
 	const char *output;		/* reports go here instead of stdout */
+	int cgroup_fd;			/* --cgroup directory, or -1 */
 };
 
 struct report_ctx {

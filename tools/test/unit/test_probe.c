@@ -18,17 +18,23 @@ static bool has(const char *name)
 	return false;
 }
 
-static int f_btf(const char *name, char *why, size_t len)
+static int f_btf(const char *name, int nargs, char *why, size_t len)
 {
-	if (has(name))
-		return 0;
-	snprintf(why, len, "%s not in kernel BTF", name);
-	return -ENOENT;
+	if (!has(name)) {
+		snprintf(why, len, "%s not in kernel BTF", name);
+		return -ENOENT;
+	}
+	/* The fake copy_huge_pmd takes 7 arguments, like 6.1's. */
+	if (nargs && strcmp(name, "copy_huge_pmd") == 0 && nargs != 7) {
+		snprintf(why, len, "%s takes 7 arguments", name);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int f_ksym(const char *name, char *why, size_t len)
 {
-	return f_btf(name, why, len);
+	return f_btf(name, 0, why, len);
 }
 
 static int f_fentry(const char *name, bool fexit, char *why, size_t len)
