@@ -18,9 +18,11 @@ DEB_BUILD := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev \
 	     libjson-c-dev make gcc pkg-config
 DEB_TEST := qemu-system-x86 busybox-static cpio python3
 
+# CFLAGS is the user's (make CFLAGS=...); what the build needs is ours.
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow \
-	  -Wmissing-prototypes -D_GNU_SOURCE -I$(OUT) -Iinclude -Iuser
+MMTRACE_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow \
+	  -Wmissing-prototypes -D_GNU_SOURCE -I$(OUT) -Iinclude -Iuser \
+	  $(CFLAGS)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall \
 	      -Wno-unused-function -Ibpf -Iinclude
 
@@ -48,6 +50,8 @@ UNIT_BINS := $(addprefix $(OUT)/tests/,$(UNIT_TESTS))
 .PHONY: all clean deps check-deps test test-unit test-host test-vm run \
 	tools format
 .DELETE_ON_ERROR:
+# Keep the BPF objects and skeletons for inspection (bpftool, llvm-objdump).
+.SECONDARY:
 
 all: check-deps $(OUT)/mmtrace tools
 
@@ -80,19 +84,19 @@ $(OUT)/%.skel.h: $(OUT)/bpf/%.bpf.o
 
 $(OUT)/user/%.o: user/%.c user/*.h include/*.h $(SKELS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(MMTRACE_CFLAGS) -c $< -o $@
 
 $(OUT)/mmtrace: $(USER_OBJS)
-	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(CC) $(MMTRACE_CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(OUT)/tools/%: tools/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) $< -lpthread -o $@
+	$(CC) $(MMTRACE_CFLAGS) $(LDFLAGS) $< -lpthread -o $@
 
-# Unit tests link the user-space objects they test, never a BPF object.
+# Unit tests link the user-space objects; none of them loads BPF.
 $(OUT)/tests/%: tools/test/unit/%.c $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itools/test/unit $^ $(LDLIBS) -o $@
+	$(CC) $(MMTRACE_CFLAGS) -Itools/test/unit $^ $(LDLIBS) -o $@
 
 test: all $(UNIT_BINS)
 	tools/test/run.sh all

@@ -2,7 +2,9 @@
 /*
  * forkmix: an oracle for how mmtrace fork classifies clone-family calls.
  * It makes exactly F forks, V vforks and T threads, one after the other,
- * and prints what it made as one JSON line.
+ * and prints what it made as one JSON line.  It never pins a page, so its
+ * truth also says that fork copied nothing: a tracer that counts copies
+ * for an unpinned parent is wrong, and the oracle checks it.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -82,7 +84,9 @@ int main(int argc, char **argv)
 		perror("forkmix");
 		return 1;
 	}
-	printf("{\"pid\":%d,\"forks\":%lu,\"vforks\":%lu,\"threads\":%lu}\n",
+	printf("{\"pid\":%d,\"forks\":%lu,\"vforks\":%lu,\"threads\":%lu,"
+	       "\"expected_pinned_copies\":0,\"expected_unit\":\"base_pages\","
+	       "\"mode\":\"nopin\"}\n",
 	       getpid(), forks, vforks, threads);
 	return 0;
 }

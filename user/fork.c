@@ -175,6 +175,11 @@ static int fork_configure(void *skel, const struct tracer_opts *opts)
 	return bpf_map__set_max_entries(s->maps.procs, opts->max_procs);
 }
 
+static bool fork_busy(void *skel)
+{
+	return ((struct fork_bpf *)skel)->bss->windows_open != 0;
+}
+
 static int fork_load(void *skel)
 {
 	return fork_bpf__load(skel);
@@ -425,7 +430,7 @@ static void print_rows(const struct report_ctx *ctx,
 {
 	FILE *out = ctx->out;
 	size_t n = r->n_rows < ctx->opts->top ? r->n_rows : ctx->opts->top;
-	char comm[16 * 3 + 1];
+	char comm[COMM_UTF8_LEN];
 
 	if (!r->n_rows)
 		return;
@@ -520,4 +525,5 @@ const struct tracer fork_tracer = {
 	.load = fork_load,
 	.destroy = fork_destroy,
 	.report = fork_print_report,
+	.busy = fork_busy,
 };

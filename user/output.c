@@ -122,8 +122,7 @@ void utf8_sanitize(const char *in, size_t in_len, char *out, size_t out_len)
 
 struct json_object *json_comm(const char *comm, size_t len)
 {
-	/* Every byte may become a 3-byte replacement character. */
-	char buf[16 * 3 + 1];
+	char buf[COMM_UTF8_LEN];
 
 	utf8_sanitize(comm, len < 16 ? len : 16, buf, sizeof(buf));
 	return json_object_new_string(buf);

@@ -17,6 +17,9 @@ void print_log2_hist(FILE *out, const unsigned long long *slots, int n,
 /* Non-empty log2 slots as [{"low": a, "high": b, "count": c}, ...]. */
 struct json_object *hist_json(const unsigned long long *slots, int n);
 
+/* A 16-byte comm in which every byte became a 3-byte U+FFFD, plus NUL. */
+#define COMM_UTF8_LEN (16 * 3 + 1)
+
 /* Copies @in to @out as valid UTF-8: invalid bytes become U+FFFD. */
 void utf8_sanitize(const char *in, size_t in_len, char *out, size_t out_len);
 

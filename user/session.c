@@ -136,10 +136,21 @@ static void load_failure_advice(int err)
  * both after attach, so that nothing half-attached is ever counted.
  * Every BPF object has these two maps (bpf/common.bpf.h).
  */
+static int set_armed(struct bpf_object *obj, __u32 armed)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, ".data.armed");
+	__u32 zero = 0;
+
+	if (!map || bpf_map_update_elem(bpf_map__fd(map), &zero, &armed,
+					BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 static int arm(struct bpf_object *obj, const struct tracer_opts *opts)
 {
 	struct bpf_map *map;
-	__u32 zero = 0, one = 1;
+	__u32 zero = 0;
 
 	if (opts->cgroup_fd >= 0) {
 		map = bpf_object__find_map_by_name(obj, "cgroup_filter");
@@ -147,10 +158,26 @@ static int arm(struct bpf_object *obj, const struct tracer_opts *opts)
 						&opts->cgroup_fd, BPF_ANY))
 			return -errno;
 	}
-	map = bpf_object__find_map_by_name(obj, ".data.armed");
-	if (!map || bpf_map_update_elem(bpf_map__fd(map), &zero, &one, BPF_ANY))
-		return -errno;
-	return 0;
+	return set_armed(obj, 1);
+}
+
+#define QUIESCE_MS 500
+
+/*
+ * Before the final report: no new event starts, and the ones in flight
+ * finish, so totals and per-process rows describe the same events. The
+ * wait is bounded: a vfork parent may sleep in its window for hours.
+ */
+static void quiesce(const struct session *s)
+{
+	const struct timespec tick = { .tv_nsec = 10 * 1000000L };
+	const struct tracer *t = s->tracer;
+
+	if (set_armed(t->object(s->skel), 0))
+		return;
+	for (int ms = 0; t->busy && t->busy(s->skel) && ms < QUIESCE_MS;
+	     ms += 10)
+		nanosleep(&tick, NULL);
 }
 
 /* One try: returns 0, 1 to retry with a plan rejected, or -errno. */
@@ -384,6 +411,7 @@ static int run_attached(struct session *s, const struct tracer_opts *o,
 	/* The COMMAND's last forks belong in the final report. */
 	if (cmd)
 		command_stop(cmd);
+	quiesce(s);
 	if (!err)
 		err = report(s, o, now_seconds() - last, true);
 	if (err)

@@ -56,6 +56,8 @@ struct tracer {
 	void (*destroy)(void *skel);
 	/* Reports what happened since the previous call. */
 	int (*report)(void *skel, const struct report_ctx *ctx);
+	/* True while an event is half counted (e.g. a fork in flight). */
+	bool (*busy)(void *skel);
 };
 
 extern const struct tracer fork_tracer;

@@ -4,15 +4,38 @@
 
 Every check prints one line, PASS or FAIL, for run.sh to count. The
 expected numbers come from the workload's own JSON, never from tuning.
+A crash of the oracle itself prints a FAIL line too: it must never look
+like a pass.
 
-  oracle.py fork REPORTS TRUTH [--tier T] [--name N]   pinfork/forkmix runs
-  oracle.py tiers PROBES VIEW OBS=TIER...              mmtrace probes --json
-  oracle.py vm CONSOLE_LOG KERNEL                      a whole VM run
+  oracle.py fork REPORTS TRUTH [--tier T] [--name N] [--busy-reports K]
+                                    pinfork/forkmix runs; K reports with forks
+  oracle.py rows REPORTS [--name N] a system-wide run: rows add up to totals
+  oracle.py tiers PROBES VIEW OBS=TIER...      mmtrace probes --json
+  oracle.py nokprobe PROBES VIEW OBS...        no kprobe PMU: OBS says so
+  oracle.py vm CONSOLE_LOG KERNEL              a whole VM run
 """
 import json
+import os
+import re
 import sys
+import traceback
 
 failures = 0
+
+# The JSON contract of README.md that the checks below read.
+REPORT_FIELDS = ("final", "probes", "totals", "processes", "latency_us",
+                 "copies_per_fork", "lost")
+TOTAL_FIELDS = ("forks", "vforks", "threads", "failed", "pinned_copies",
+                "thp_splits", "hugetlb_copies")
+ROW_FIELDS = ("pid", "comm", "forks", "vforks", "threads", "failed",
+              "pinned_copies", "thp_splits", "hugetlb_copies", "has_pinned")
+LATENCY_FIELDS = ("has_pinned", "no_pinned", "vfork")
+LOST_FIELDS = ("window_map_full", "proc_map_full")
+# Counters a process row and the totals share: rows must add up to totals.
+ROW_COUNTERS = ("forks", "vforks", "threads", "failed", "pinned_copies",
+                "hugetlb_copies")
+TRUTH_FIELDS = ("pid", "expected_pinned_copies", "expected_unit", "mode")
+KPROBES_OFF = re.compile(r"kprobes?\b.*\b(not available|unavailable)", re.I)
 
 
 def check(name, ok, detail=""):
@@ -22,11 +45,45 @@ def check(name, ok, detail=""):
     else:
         failures += 1
         print(f"FAIL {name}: {detail}")
+    return bool(ok)
 
 
 def read_json_lines(path):
     with open(path, encoding="utf-8") as f:  # strict: invalid UTF-8 fails
         return [json.loads(line) for line in f if line.strip()]
+
+
+def last_line(path):
+    """The last JSON line of @path, or {} for an empty file."""
+    lines = read_json_lines(path)
+    return lines[-1] if lines else {}
+
+
+def report_problems(reports):
+    """What the reports lack of the contract, as a list of strings."""
+    if not reports:
+        return ["no report"]
+    missing = set()
+    for r in reports:
+        missing.update(f for f in REPORT_FIELDS if f not in r)
+        parts = (("totals", TOTAL_FIELDS), ("latency_us", LATENCY_FIELDS),
+                 ("lost", LOST_FIELDS))
+        for part, fields in parts:
+            missing.update(f"{part}.{f}" for f in fields
+                           if f not in r.get(part, {}))
+        for p in r.get("processes", []):
+            missing.update(f"processes[].{f}" for f in ROW_FIELDS
+                           if f not in p)
+    return [f"reports lack {', '.join(sorted(missing))}"] if missing else []
+
+
+def truth_problems(truth):
+    if not truth:
+        return ["no truth (empty workload output)"]
+    missing = [f for f in TRUTH_FIELDS if f not in truth]
+    if "forks_ok" not in truth and "forks" not in truth:
+        missing.append("forks")
+    return [f"truth lacks {', '.join(missing)}"] if missing else []
 
 
 def sum_totals(reports, key):
@@ -38,22 +95,37 @@ def rows_of(reports, pid):
     return [p for r in reports for p in r["processes"] if p["pid"] == pid]
 
 
-def check_fork(name, reports, truth, tier=None):
+def check_common(name, reports):
+    """Checks every run must pass: one final report, nothing lost."""
+    finals = [r["final"] for r in reports]
+    check(f"{name}: one final report, the last", finals.count(True) == 1
+          and finals[-1], f"final flags {finals}")
+    lost = [(i, r["lost"]) for i, r in enumerate(reports)
+            if any(r["lost"][k] for k in LOST_FIELDS)]
+    check(f"{name}: nothing lost", not lost, f"lost (report, counts) {lost}")
+
+
+def check_fork(name, reports, truth, tier=None, busy=0):
     """Exact totals and per-process rows against pinfork/forkmix truth."""
-    check(f"{name}: one final report", reports and reports[-1]["final"],
-          f"{len(reports)} reports")
-    if not reports:
+    problems = report_problems(reports) + truth_problems(truth)
+    if not check(f"{name}: reports and truth complete", not problems,
+                 "; ".join(problems)):
         return
+    check_common(name, reports)
     if tier:
-        got = reports[-1]["probes"]["fork.pinned_copies"]
+        got = reports[-1]["probes"].get("fork.pinned_copies")
         check(f"{name}: pinned_copies tier {tier}", got == tier, f"got {got}")
+    pid = truth["pid"]
     forks = truth.get("forks_ok", truth.get("forks"))
-    rows = rows_of(reports, truth["pid"])
+    rows = rows_of(reports, pid)
     check(f"{name}: forks == {forks}", sum_totals(reports, "forks") == forks,
           f"got {sum_totals(reports, 'forks')}")
-    check(f"{name}: one process row per report",
-          rows and all(len(r["processes"]) <= 1 for r in reports),
-          f"rows {[len(r['processes']) for r in reports]}")
+    others = sorted({p["pid"] for r in reports for p in r["processes"]} -
+                    {pid})
+    check(f"{name}: rows of pid {pid} only, one per report",
+          rows and not others and
+          all(len(r["processes"]) <= 1 for r in reports),
+          f"other pids {others}, rows {[len(r['processes']) for r in reports]}")
     check(f"{name}: row forks == {forks}",
           sum(p["forks"] for p in rows) == forks,
           f"got {[p['forks'] for p in rows]}")
@@ -62,23 +134,12 @@ def check_fork(name, reports, truth, tier=None):
             got = sum_totals(reports, key)
             check(f"{name}: {key} == {truth[key]}", got == truth[key],
                   f"got {got}")
-    if "expected_pinned_copies" not in truth:
-        return
-    # What the kernel really did, measured by pagemap PFNs in parent and
-    # child, beats the model (N pages x F forks) where the two disagree.
-    want = truth["expected_pinned_copies"]
-    if truth.get("observed_copies") is not None:
-        if truth["observed_copies"] != want:
-            print(f"NOTE {name}: the kernel copied {truth['observed_copies']}"
-                  f" pages, the model expected {want}")
-        want = truth["observed_copies"]
-    unit = truth["expected_unit"]
-    key = "pinned_copies" if unit == "base_pages" else "hugetlb_copies"
-    got = sum_totals(reports, key)
-    check(f"{name}: {key} == {want} ({unit})", got == want, f"got {got}")
-    check(f"{name}: row {key} == {want}",
-          sum(p[key] or 0 for p in rows) == want,
-          f"got {[p[key] for p in rows]}")
+    if busy:
+        n = sum(1 for r in reports if r["totals"]["forks"])
+        check(f"{name}: {busy}+ reports with forks", n >= busy,
+              f"{n} of {len(reports)}: "
+              f"{[r['totals']['forks'] for r in reports]}")
+    check_copies(name, reports, truth, rows)
     if truth.get("thp"):
         check_thp_splits(name, reports, truth)
     pinned = truth["mode"] != "nopin"
@@ -89,6 +150,31 @@ def check_fork(name, reports, truth, tier=None):
     got = sum(b["count"] for r in reports for b in r["latency_us"][hist])
     check(f"{name}: {forks} forks in the {hist} latency histogram",
           got == forks, f"got {got}")
+
+
+def check_copies(name, reports, truth, rows):
+    """Pinned copies exact, or honestly unknown where no tier sees them."""
+    unit = truth["expected_unit"]
+    key = "pinned_copies" if unit == "base_pages" else "hugetlb_copies"
+    got = sum_totals(reports, key)
+    if reports[-1]["probes"].get(f"fork.{key}") == "none":
+        # The tracepoint tier cannot see pool pages: it must say so.
+        check(f"{name}: {key} unknown without a probe",
+              got is None and all(p[key] is None for p in rows),
+              f"got {got}, rows {[p[key] for p in rows]}")
+        return
+    # What the kernel really did, measured by pagemap PFNs in parent and
+    # child, beats the model (N pages x F forks) where the two disagree.
+    want = truth["expected_pinned_copies"]
+    if truth.get("observed_copies") is not None:
+        if truth["observed_copies"] != want:
+            print(f"NOTE {name}: the kernel copied {truth['observed_copies']}"
+                  f" pages, the model expected {want}")
+        want = truth["observed_copies"]
+    check(f"{name}: {key} == {want} ({unit})", got == want, f"got {got}")
+    check(f"{name}: row {key} == {want}",
+          sum(p[key] or 0 for p in rows) == want,
+          f"got {[p[key] for p in rows]}")
 
 
 def check_thp_splits(name, reports, truth):
@@ -104,6 +190,29 @@ def check_thp_splits(name, reports, truth):
         check(f"{name}: thp_splits == {want}", got == want, f"got {got}")
 
 
+def check_rows(name, reports):
+    """A system-wide run: summed over reports, rows add up to the totals."""
+    problems = report_problems(reports)
+    if not check(f"{name}: reports complete", not problems,
+                 "; ".join(problems)):
+        return
+    check_common(name, reports)
+    forks = sum_totals(reports, "forks")
+    check(f"{name}: saw forks", forks, f"totals.forks {forks}")
+    for key in ROW_COUNTERS:
+        total = sum_totals(reports, key)
+        vals = [p[key] for r in reports for p in r["processes"]]
+        per = [(sum(p[key] or 0 for p in r["processes"]), r["totals"][key])
+               for r in reports]
+        if total is None:
+            check(f"{name}: {key} unknown in rows too",
+                  all(v is None for v in vals), f"rows {set(vals)}")
+            continue
+        got = sum(v or 0 for v in vals)
+        check(f"{name}: rows' {key} add up to totals ({total})",
+              got == total, f"rows {got}; per report (rows, totals) {per}")
+
+
 def check_tiers(name, probes, view, expect):
     obs = {o["name"]: o for o in probes["views"][view]}
     for item in expect:
@@ -115,18 +224,40 @@ def check_tiers(name, probes, view, expect):
               f"got {got} ({reasons})")
 
 
+def check_no_kprobes(name, probes, view, keys):
+    """Without a kprobe PMU nothing may claim kprobes, and it must say why."""
+    obs = {o["name"]: o for o in probes["views"][view]}
+    for key in keys:
+        o = obs.get(key, {})
+        check(f"{name}: {key} not on kprobes", o.get("tier") not in
+              ("kprobe", None), f"got {o.get('tier')}")
+        why = [r.get("reason", "") for r in o.get("rejected", [])
+               if r.get("tier") == "kprobe"]
+        check(f"{name}: {key} says kprobes are not available",
+              any(KPROBES_OFF.search(r) for r in why),
+              f"kprobe rejections {why}")
+
+
+def opt(argv, flag, default=None):
+    return argv[argv.index(flag) + 1] if flag in argv else default
+
+
 def main(argv):
     cmd = argv[1]
     if cmd == "fork":
-        reports = read_json_lines(argv[2])
-        truth = read_json_lines(argv[3])[-1]
-        tier = argv[argv.index("--tier") + 1] if "--tier" in argv else None
-        name = argv[argv.index("--name") + 1] if "--name" in argv else "fork"
-        check_fork(name, reports, truth, tier)
+        check_fork(opt(argv, "--name", "fork"), read_json_lines(argv[2]),
+                   last_line(argv[3]), opt(argv, "--tier"),
+                   int(opt(argv, "--busy-reports", 0)))
+    elif cmd == "rows":
+        check_rows(opt(argv, "--name", "rows"), read_json_lines(argv[2]))
     elif cmd == "tiers":
-        check_tiers(f"probes {argv[3]}",
-                    read_json_lines(argv[2])[-1], argv[3], argv[4:])
+        check_tiers(f"probes {argv[3]}", last_line(argv[2]), argv[3],
+                    argv[4:])
+    elif cmd == "nokprobe":
+        check_no_kprobes(f"probes {argv[3]} without kprobes",
+                         last_line(argv[2]), argv[3], argv[4:])
     elif cmd == "vm":
+        sys.dont_write_bytecode = True  # no __pycache__ in the tree
         import vm_expect
         vm_expect.check_console(argv[2], argv[3], check, check_fork,
                                 check_tiers)
@@ -136,5 +267,23 @@ def main(argv):
     return 1 if failures else 0
 
 
+def crash_name(argv):
+    """The name a crash is reported under: the case's, when known."""
+    if "--name" in argv[:-1]:
+        return opt(argv, "--name")
+    if argv[1:2] == ["vm"] and len(argv) > 3:
+        return f"vm {argv[3]}"
+    return "oracle " + " ".join(argv[1:2])
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    try:
+        rc = main(sys.argv)
+    except Exception as e:  # a crash must be a FAIL, never silence
+        where = " <- ".join(f"{os.path.basename(f.filename)}:{f.lineno} "
+                            f"{f.name}" for f in
+                            reversed(traceback.extract_tb(e.__traceback__)))
+        print(f"FAIL {crash_name(sys.argv)}: oracle crashed: "
+              f"{type(e).__name__}: {e} (at {where})")
+        rc = 1
+    sys.exit(rc)
