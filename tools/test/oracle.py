@@ -258,9 +258,15 @@ def main(argv):
                          last_line(argv[2]), argv[3], argv[4:])
     elif cmd == "vm":
         sys.dont_write_bytecode = True  # no __pycache__ in the tree
-        import vm_expect
-        vm_expect.check_console(argv[2], argv[3], check, check_fork,
-                                check_tiers)
+        import glob
+        import importlib
+        import os
+        here = os.path.dirname(os.path.abspath(__file__))
+        sys.path.insert(0, here)
+        for path in sorted(glob.glob(os.path.join(here, "vm_*.py"))):
+            view = importlib.import_module(os.path.basename(path)[:-3])
+            view.check_console(argv[2], argv[3], check, check_fork,
+                               check_tiers)
     else:
         print(__doc__, file=sys.stderr)
         return 2

@@ -23,7 +23,7 @@ TIER_ORDER = ("fentry", "kprobe", "tracepoint")
 
 
 def cases():
-    """(case name, --tier given) as guest-fork.sh runs them."""
+    """(case name, --tier given) as guest_fork.sh runs them."""
     for tier in TIER_ORDER:
         for case in ("pin", "dontfork", "nopin", "hugetlb", "thp"):
             yield f"{case}@{tier}", tier

@@ -1,0 +1,211 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0
+# Shell helpers every test file shares; sourced by tools/test/run.sh.
+# Checks print "PASS name" or "FAIL name: why" and are counted here.
+
+passed=0
+failed=0
+skipped=0
+noise_pids=""
+CGROUP_DIR=""
+
+# Background jobs (tracers, noise loops, workloads) must not outlive us:
+# a leftover tracer keeps its programs attached.
+cleanup() {
+	local pids
+	pids=$(jobs -p)
+	# shellcheck disable=SC2086
+	[ -n "$pids" ] && kill $pids 2>/dev/null
+	[ -n "$CGROUP_DIR" ] && cgroup_remove
+	rm -rf "$TMP"
+}
+
+# Counts the PASS/FAIL lines of a checker's output and echoes them.
+tally() {
+	local line
+	while IFS= read -r line; do
+		echo "$line"
+		case $line in
+		PASS*) passed=$((passed + 1)) ;;
+		FAIL*) failed=$((failed + 1)) ;;
+		esac
+	done
+}
+
+pass() { echo "PASS $1"; passed=$((passed + 1)); }
+
+fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
+
+skip() {
+	if [ "${CI:-}" = true ]; then
+		fail "$1" "skipped under CI: $2"
+	else
+		echo "SKIP $1: $2"
+		skipped=$((skipped + 1))
+	fi
+}
+
+# verdict NAME OK DETAIL: PASS if OK is 0 (a status), else FAIL.
+verdict() {
+	if [ "$2" = 0 ]; then pass "$1"; else fail "$1" "$3"; fi
+}
+
+# check_with NAME CHECKER...: runs a checker and counts its verdicts. One
+# that exits non-zero without a FAIL line, or says nothing, crashed: that
+# must fail the suite, not leave it green.
+check_with() {
+	local name=$1 out rc
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	[ -n "$out" ] && tally <<<"$out"
+	if [ "$rc" != 0 ] && ! grep -q '^FAIL' <<<"$out"; then
+		fail "$name" "checker exited $rc without a FAIL: $(tail -n 3 <<<"$out")"
+	elif ! grep -q '^\(PASS\|FAIL\)' <<<"$out"; then
+		fail "$name" "checker printed no verdict"
+	fi
+}
+
+oracle() { bounded python3 tools/test/oracle.py "$@"; }
+
+# bounded CMD...: CMD with a deadline; 124 or 137 means it hung.
+bounded() { timeout -k 5 "$LIMIT" "$@"; }
+
+# status RC: an exit status in words, for FAIL lines.
+status() {
+	case $1 in
+	124 | 137) echo "timed out (exit $1)" ;;
+	*) echo "exit $1" ;;
+	esac
+}
+
+# wait_for PID SECONDS: reaps a background job. One still running after
+# SECONDS is killed and gets 124, as under timeout(1).
+wait_for() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		kill -KILL "$1" 2>/dev/null
+		wait "$1" 2>/dev/null
+		return 124
+	fi
+	wait "$1"
+}
+
+# wait_line FILE TEXT PID: until FILE holds TEXT; gives up after 10 s or
+# when PID, the process that should write it, is gone.
+wait_line() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		kill -0 "$3" 2>/dev/null || break
+		sleep 0.1
+	done
+	grep -q -- "$2" "$1" 2>/dev/null
+}
+
+# start_tracer VIEW OUT ARGS...: starts mmtrace VIEW in the background
+# and waits until it has attached. It is
+# not under timeout(1): tests need its own pid (fdinfo, SIGKILL), and
+# stop_tracer bounds the wait instead.
+start_tracer() {
+	local view=$1
+	tracer_out=$2
+	shift 2
+	"$MMTRACE" "$view" --json -o "$tracer_out" "$@" 2>"$tracer_out.err" &
+	tracer_pid=$!
+	wait_line "$tracer_out.err" 'Ctrl-C to stop' "$tracer_pid" && return 0
+	kill -KILL "$tracer_pid" 2>/dev/null
+	wait "$tracer_pid" 2>/dev/null
+	return 1
+}
+
+# stop_tracer NAME SIG: a tracer stopped by SIGINT or SIGTERM reports and
+# exits 0; a FAIL says otherwise.
+stop_tracer() {
+	local rc
+	kill -"$2" "$tracer_pid"
+	wait_for "$tracer_pid" 30
+	rc=$?
+	[ "$rc" = 0 ] && return 0
+	fail "$1" "tracer $(status $rc) after SIG$2: $(head -c 300 "$tracer_out.err")"
+	return 1
+}
+
+# noise_start CMD...: runs CMD over and over in the background until
+# noise_stop; a failing run ends the loop, and noise_stop reports it.
+noise_start() {
+	(while bounded "$@" >/dev/null 2>&1; do :; done; exit 1) &
+	noise_pids="$noise_pids $!"
+}
+
+# noise_stop NAME: a loop that ended by itself had a failing workload, and
+# the test then checked a filter against no noise at all.
+noise_stop() {
+	local pid rc
+	for pid in $noise_pids; do
+		if kill -0 "$pid" 2>/dev/null; then
+			kill "$pid"
+			wait "$pid" 2>/dev/null
+		else
+			wait "$pid"
+			rc=$?
+			fail "$1" "noise workload failed ($(status $rc))"
+		fi
+	done
+	noise_pids=""
+}
+
+# Removing a cgroup fails until its last task is reaped: retry a bit.
+cgroup_remove() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		rmdir "$CGROUP_DIR/inner" 2>/dev/null
+		rmdir "$CGROUP_DIR" 2>/dev/null && break
+		sleep 0.1
+	done
+	[ -d "$CGROUP_DIR" ] && return 1
+	CGROUP_DIR=""
+}
+
+# left_running PATTERN: pids of processes whose command line is PATTERN.
+left_running() {
+	pgrep -f -- "$1" | tr '\n' ' '
+}
+
+# Program IDs a process holds: prog fds and link fds both name one.
+held_prog_ids() {
+	cat /proc/"$1"/fdinfo/* 2>/dev/null |
+		sed -n 's/^prog_id:[[:space:]]*//p' | sort -un | tr '\n' ' '
+}
+
+# All loaded program IDs, or a failure if bpftool cannot list them.
+loaded_prog_ids() {
+	local json
+	json=$(bounded bpftool -j prog show) || return 1
+	python3 -c 'import json, sys
+print(" ".join(str(p["id"]) for p in json.load(sys.stdin)))' <<<"$json"
+}
+
+# which_of IDS LIST: the IDS that are in LIST.
+which_of() {
+	local id out=""
+	for id in $1; do
+		case " $2 " in *" $id "*) out="$out $id" ;; esac
+	done
+	echo "$out"
+}
+
+# The cgroup v2 hierarchy: /sys/fs/cgroup, or beside the v1 controllers
+# on a hybrid host (/sys/fs/cgroup/unified).
+cgroup2_root() {
+	if [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ]; then
+		echo /sys/fs/cgroup
+		return
+	fi
+	awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts
+}
+
