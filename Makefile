@@ -33,18 +33,19 @@ else
 LDLIBS := -lbpf -ljson-c -lelf -lz
 endif
 
-# One entry per tracer: bpf/<name>.bpf.c + user/<name>.c + include/<name>.h
-TRACERS := fork
+# One tracer per bpf/<name>.bpf.c, with user/<name>.c and include/<name>.h
+TRACERS := $(patsubst bpf/%.bpf.c,%,$(wildcard bpf/*.bpf.c))
 USER_SRCS := main.c probe.c ksyms.c output.c options.c session.c command.c \
 	     $(addsuffix .c,$(TRACERS))
 USER_OBJS := $(addprefix $(OUT)/user/,$(USER_SRCS:.c=.o))
 SKELS := $(addprefix $(OUT)/,$(addsuffix .skel.h,$(TRACERS)))
 BPF_OBJS := $(addprefix $(OUT)/bpf/,$(addsuffix .bpf.o,$(TRACERS)))
 
-TOOLS := pinfork forkmix
+# Workloads that print their own truth: one tools/<name>.c each.
+TOOLS := $(patsubst tools/%.c,%,$(wildcard tools/*.c))
 TOOL_BINS := $(addprefix $(OUT)/tools/,$(TOOLS))
 
-UNIT_TESTS := test_hist test_options test_ksyms test_probe test_output
+UNIT_TESTS := $(patsubst tools/test/unit/%.c,%,$(wildcard tools/test/unit/test_*.c))
 UNIT_BINS := $(addprefix $(OUT)/tests/,$(UNIT_TESTS))
 
 .PHONY: all clean deps check-deps test test-unit test-host test-vm run \
