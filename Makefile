@@ -6,6 +6,10 @@
 # make test       unit, host (root) and VM tests; see tools/test/run.sh
 # make run        trace the bundled pinned-fork workload
 
+# make SAN=1: AddressSanitizer and UBSan on the user space, in build/san.
+ifeq ($(SAN),1)
+OUT ?= build/san
+endif
 OUT ?= build
 CLANG ?= clang
 LLVM_STRIP ?= llvm-strip
@@ -25,6 +29,12 @@ MMTRACE_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow \
 	  $(CFLAGS)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall \
 	      -Wno-unused-function -Ibpf -Iinclude
+
+ifeq ($(SAN),1)
+MMTRACE_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all \
+		  -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
 
 ifeq ($(STATIC),1)
 LDFLAGS += -static
@@ -100,16 +110,16 @@ $(OUT)/tests/%: tools/test/unit/%.c $(filter-out $(OUT)/user/main.o,$(USER_OBJS)
 	$(CC) $(MMTRACE_CFLAGS) -Itools/test/unit $^ $(LDLIBS) -o $@
 
 test: all $(UNIT_BINS)
-	tools/test/run.sh all
+	BUILD=$(OUT) tools/test/run.sh all
 
 test-unit: $(UNIT_BINS)
-	tools/test/run.sh unit
+	BUILD=$(OUT) tools/test/run.sh unit
 
 test-host: all
-	tools/test/run.sh host
+	BUILD=$(OUT) tools/test/run.sh host
 
 test-vm: all
-	tools/test/run.sh vm
+	BUILD=$(OUT) tools/test/run.sh vm
 
 run: all
 	$(OUT)/mmtrace fork -- $(OUT)/tools/pinfork --pages 64 --forks 10

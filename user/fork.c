@@ -228,7 +228,9 @@ static bool row_delta(const struct fork_row *cur, struct fork_row *out)
 	const struct fork_proc_stats *c = &cur->st, *p;
 
 	*out = *cur;
-	was = bsearch(cur, prev.seen, prev.n_seen, sizeof(*cur), cmp_pid);
+	/* bsearch() on the first report's empty (NULL) array is undefined. */
+	was = prev.n_seen ? bsearch(cur, prev.seen, prev.n_seen, sizeof(*cur),
+				    cmp_pid) : NULL;
 	if (!was || c->forks + c->vforks + c->threads + c->failed <
 			    was->st.forks + was->st.vforks + was->st.threads +
 				    was->st.failed)

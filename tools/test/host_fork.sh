@@ -359,6 +359,28 @@ fork_probes() {
 	fi
 }
 
+# A process table of 16 and 40 processes that each fork once: exactly 24
+# forks find no row, and each one is counted as lost, never dropped.
+fork_map_full() {
+	local name="host map full" wl=mfull$$ i rc=0
+	cp "$FORKMIX" "$TMP/$wl"
+	if ! start_tracer fork "$TMP/full.rep" --tier "$HOST_TIER" \
+		--comm "$wl" --max-procs 16; then
+		fail "$name" "did not attach: $(head -c 300 "$TMP/full.rep.err")"
+		return
+	fi
+	for ((i = 0; i < 40; i++)); do
+		bounded "$TMP/$wl" 1 0 0 >/dev/null || rc=1
+	done
+	stop_tracer "$name" INT || return
+	verdict "$name: workloads ran" "$rc" "a forkmix failed"
+	check_with "$name" python3 -c 'import json, sys
+r = json.loads(open(sys.argv[1]).readlines()[-1])
+got = (r["totals"]["forks"], len(r["processes"]), r["lost"]["proc_map_full"])
+print(("PASS" if got == (40, 16, 24) else "FAIL") + " host map full: "
+      "40 forks, 16 rows, 24 lost: got %s" % (got,))' "$TMP/full.rep"
+}
+
 host_fork() {
 	fork_probes
 	fork_case pin "$PINFORK" --pages 64 --forks 10
@@ -371,6 +393,7 @@ host_fork() {
 	fork_intervals
 	fork_odd_comm
 	fork_rows
+	fork_map_full
 	fork_cgroup
 	fork_command_stop
 	fork_command_status
