@@ -207,6 +207,14 @@ static int cmp_pid(const void *a, const void *b)
 	return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
+/* qsort() with a NULL array is undefined even for zero elements. */
+static void sort_rows(struct fork_row *rows, size_t n,
+		      int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(rows, n, sizeof(*rows), cmp);
+}
+
 static int cmp_rows(const void *a, const void *b)
 {
 	const struct fork_row *x = a, *y = b;
@@ -304,11 +312,11 @@ static int read_rows(int fd, struct fork_report *r)
 	}
 	delete_exited(fd, gone, n_gone);
 	free(gone);
-	qsort(seen, n_seen, sizeof(*seen), cmp_pid);
+	sort_rows(seen, n_seen, cmp_pid);
 	free(prev.seen);
 	prev.seen = seen;
 	prev.n_seen = n_seen;
-	qsort(r->rows, r->n_rows, sizeof(*r->rows), cmp_rows);
+	sort_rows(r->rows, r->n_rows, cmp_rows);
 	return err;
 }
 

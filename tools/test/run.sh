@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# mmtrace's test runner: tools/test/run.sh all|unit|host|vm
+# mmtrace's test runner: tools/test/run.sh all|unit|host|san|vm
 #
 #   unit  no privileges, any machine: build/tests/test_*, oracle self-test
 #   host  root, this machine's kernel: host_<view>.sh, oracles under the
 #         tracepoint tier
+#   san   the unit and host tiers again, mmtrace built with ASan and UBSan
 #   vm    root, qemu: guest_<view>.sh in Debian 5.10, 6.1, 6.12 and 7.3,
 #         checked by vm_<view>.py (MMTRACE_VM_KERNELS="6.1 7.3" picks some)
 #
@@ -95,10 +96,48 @@ run_host() {
 	done
 }
 
+# The same checks on a sanitized mmtrace: memory errors and undefined
+# behaviour abort it, and the test that ran it fails. The workloads stay
+# unsanitized: they are the oracles.
+run_san() {
+	local build=$BUILD mmtrace=$MMTRACE
+	if ! make -s SAN=1 OUT="$build/san" "$build/san/mmtrace" unit-bins; then
+		fail "san build" "make SAN=1 failed"
+		return
+	fi
+	echo "== ASan and UBSan"
+	BUILD=$build/san
+	MMTRACE=$BUILD/mmtrace
+	run_unit
+	run_host
+	BUILD=$build
+	MMTRACE=$mmtrace
+}
+
+# Kernel modules the guest scripts may insmod (e.g. brd, a RAM block
+# device for O_DIRECT), from the kernel's own package in the VM cache,
+# decompressed here: busybox insmod reads plain .ko files only. Prints
+# --add arguments, one per line; a module the cache lacks is left out.
+VM_MODULES="brd"
+vm_module_adds() {
+	local k=$1 m ko dir=$TMP/modules-$1
+	mkdir -p "$dir"
+	for m in $VM_MODULES; do
+		ko=$(find "${MMTRACE_VM_CACHE:-/var/cache/mmtrace-vm}/$k" \
+			-name "$m.ko" -o -name "$m.ko.xz" 2>/dev/null | head -n 1)
+		case $ko in
+		*.xz) xz -dc "$ko" >"$dir/$m.ko" || continue ;;
+		?*) cp "$ko" "$dir/$m.ko" ;;
+		*) continue ;;
+		esac
+		printf -- '--add\n%s\n' "$dir/$m.ko:/lib/modules/$m.ko"
+	done
+}
+
 # One boot per kernel runs every view's guest script; the console log is
 # then checked by every vm_<view>.py.
 run_vm() {
-	local k log rc tool adds=()
+	local k log rc tool adds=() mods
 	if [ "$(id -u)" != 0 ] || ! command -v qemu-system-x86_64 >/dev/null; then
 		skip "vm tests" "need root and qemu-system-x86"
 		return
@@ -112,8 +151,9 @@ run_vm() {
 	echo "exit 0" >>"$TMP/guest.sh"
 	for k in ${MMTRACE_VM_KERNELS:-5.10 6.1 6.12 7.3}; do
 		log=$TMP/vm-$k.log
+		mapfile -t mods < <(vm_module_adds "$k")
 		tools/vm/run.sh --kernel "$k" --hugepages 16 --timeout 900 \
-			"${adds[@]}" -- "$TMP/guest.sh" >"$log" 2>&1
+			"${adds[@]}" "${mods[@]}" -- "$TMP/guest.sh" >"$log" 2>&1
 		rc=$?
 		verdict "vm $k: boots and runs" "$rc" "exit $rc: $(tail -5 "$log")"
 		check_with "vm $k" oracle vm "$log" "$k"
@@ -124,9 +164,10 @@ run_vm() {
 case ${1:-all} in
 unit) run_unit ;;
 host) run_host ;;
+san) run_san ;;
 vm) run_vm ;;
-all) run_unit; run_host; run_vm ;;
-*) echo "usage: $0 all|unit|host|vm" >&2; exit 2 ;;
+all) run_unit; run_host; run_san; run_vm ;;
+*) echo "usage: $0 all|unit|host|san|vm" >&2; exit 2 ;;
 esac
 
 echo "$passed passed, $failed failed, $skipped skipped"
