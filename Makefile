@@ -20,7 +20,7 @@ ARCH := x86
 # Debian packages by purpose; `make deps` installs all of them.
 DEB_BUILD := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev \
 	     libjson-c-dev make gcc pkg-config
-DEB_TEST := qemu-system-x86 busybox-static cpio python3
+DEB_TEST := qemu-system-x86 busybox-static cpio python3 libclang-rt-14-dev
 
 # CFLAGS is the user's (make CFLAGS=...); what the build needs is ours.
 CFLAGS ?= -O2 -g
@@ -60,7 +60,7 @@ UNIT_TESTS := $(patsubst tools/test/unit/%.c,%,$(wildcard tools/test/unit/test_*
 UNIT_BINS := $(addprefix $(OUT)/tests/,$(UNIT_TESTS))
 
 .PHONY: all clean deps check-deps test test-unit test-host test-vm run \
-	tools format unit-bins
+	tools format unit-bins fuzz
 .DELETE_ON_ERROR:
 # Keep the BPF objects and skeletons for inspection (bpftool, llvm-objdump).
 .SECONDARY:
@@ -109,6 +109,21 @@ $(OUT)/tools/%: tools/%.c
 $(OUT)/tests/%: tools/test/unit/%.c $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
 	@mkdir -p $(@D)
 	$(CC) $(MMTRACE_CFLAGS) $(SAN_FLAGS) -Itools/test/unit $^ $(LDLIBS) -o $@
+
+# libFuzzer targets (clang): each links the user-space files it exercises.
+FUZZ_TARGETS := $(patsubst tools/test/fuzz/%.c,%,$(wildcard tools/test/fuzz/fuzz_*.c))
+FUZZ_BINS := $(addprefix $(OUT)/fuzz/,$(FUZZ_TARGETS))
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
+	       -fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude -Iuser -I$(OUT)
+fuzz_srcs_fuzz_ksyms := user/ksyms.c
+fuzz_srcs_fuzz_utf8 := user/output.c user/probe.c user/ksyms.c
+fuzz_srcs_fuzz_options := user/options.c user/probe.c user/ksyms.c
+
+$(OUT)/fuzz/%: tools/test/fuzz/%.c user/*.c user/*.h include/*.h
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) $< $(fuzz_srcs_$*) -lbpf -ljson-c -lelf -lz -o $@
+
+fuzz: $(FUZZ_BINS)
 
 # The unit test binaries alone, for run.sh's sanitizer tier.
 unit-bins: $(UNIT_BINS)

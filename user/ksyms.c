@@ -59,7 +59,8 @@ struct ksyms *ksyms_parse(FILE *f)
 			return NULL;
 		}
 	}
-	qsort(ks->names, ks->n, sizeof(*ks->names), cmp_names);
+	if (ks->n > 1)
+		qsort(ks->names, ks->n, sizeof(*ks->names), cmp_names);
 	return ks;
 }
 

@@ -229,6 +229,8 @@ static int validate(struct parse_state *ps)
 	return 0;
 }
 
+unsigned int options_argp_flags;
+
 int tracer_parse_args(const struct tracer *t, int argc, char **argv,
 		      struct tracer_opts *opts)
 {
@@ -247,7 +249,8 @@ int tracer_parse_args(const struct tracer *t, int argc, char **argv,
 	opts->max_procs = 10240;
 	opts->top = 20;
 	argp_err_exit_status = EXIT_USAGE;
-	err = argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &ps);
+	err = argp_parse(&argp, argc, argv, ARGP_IN_ORDER | options_argp_flags,
+			 NULL, &ps);
 	if (ps.err)
 		return ps.err;
 	if (err)

@@ -25,4 +25,7 @@ int cgroup_open(const char *path);
 int tracer_parse_args(const struct tracer *t, int argc, char **argv,
 		      struct tracer_opts *opts);
 
+/* Extra argp flags; the fuzzer sets ARGP_NO_EXIT so that errors return. */
+extern unsigned int options_argp_flags;
+
 #endif /* MMTRACE_OPTIONS_H */

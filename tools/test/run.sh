@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# mmtrace's test runner: tools/test/run.sh all|unit|host|san|vm
+# mmtrace's test runner: tools/test/run.sh all|unit|host|san|fuzz|vm
 #
 #   unit  no privileges, any machine: build/tests/test_*, oracle self-test
 #   host  root, this machine's kernel: host_<view>.sh, oracles under the
 #         tracepoint tier
 #   san   the unit and host tiers again, mmtrace built with ASan and UBSan
+#   fuzz  libFuzzer on the parsers of untrusted text (tools/test/fuzz/)
 #   vm    root, qemu: guest_<view>.sh in Debian 5.10, 6.1, 6.12 and 7.3,
 #         checked by vm_<view>.py (MMTRACE_VM_KERNELS="6.1 7.3" picks some)
 #
@@ -122,6 +123,8 @@ VM_MODULES="brd"
 vm_module_adds() {
 	local k=$1 m ko dir=$TMP/modules-$1
 	mkdir -p "$dir"
+	# The first run fetches the kernel here rather than in run.sh.
+	tools/vm/fetch-kernel.sh "$k" >/dev/null 2>&1
 	for m in $VM_MODULES; do
 		ko=$(find "${MMTRACE_VM_CACHE:-/var/cache/mmtrace-vm}/$k" \
 			-name "$m.ko" -o -name "$m.ko.xz" 2>/dev/null | head -n 1)
@@ -131,6 +134,25 @@ vm_module_adds() {
 		*) continue ;;
 		esac
 		printf -- '--add\n%s\n' "$dir/$m.ko:/lib/modules/$m.ko"
+	done
+}
+
+# libFuzzer on every parser of untrusted text, a few seconds each (longer
+# runs: MMTRACE_FUZZ_SECONDS). A crash leaves its input in the FAIL line.
+run_fuzz() {
+	local f name rc secs=${MMTRACE_FUZZ_SECONDS:-10}
+	if ! make -s OUT="$BUILD" fuzz; then
+		fail "fuzz build" "make fuzz failed (clang, libclang-rt-14-dev)"
+		return
+	fi
+	for f in "$BUILD"/fuzz/fuzz_*; do
+		name=${f##*/}
+		timeout -k 5 $((secs + 60)) "$f" -max_total_time="$secs" \
+			-close_fd_mask=3 -artifact_prefix="$TMP/$name-" \
+			>"$TMP/$name.log" 2>&1
+		rc=$?
+		verdict "fuzz $name: $(grep -o 'Done [0-9]* runs' "$TMP/$name.log")" \
+			"$rc" "$(status $rc): $(grep -m 3 -E 'ERROR|runtime error|Test unit written' "$TMP/$name.log")"
 	done
 }
 
@@ -165,9 +187,10 @@ case ${1:-all} in
 unit) run_unit ;;
 host) run_host ;;
 san) run_san ;;
+fuzz) run_fuzz ;;
 vm) run_vm ;;
-all) run_unit; run_host; run_san; run_vm ;;
-*) echo "usage: $0 all|unit|host|san|vm" >&2; exit 2 ;;
+all) run_unit; run_host; run_san; run_fuzz; run_vm ;;
+*) echo "usage: $0 all|unit|host|san|fuzz|vm" >&2; exit 2 ;;
 esac
 
 echo "$passed passed, $failed failed, $skipped skipped"
