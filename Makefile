@@ -20,7 +20,8 @@ ARCH := x86
 # Debian packages by purpose; `make deps` installs all of them.
 DEB_BUILD := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev \
 	     libjson-c-dev make gcc pkg-config
-DEB_TEST := qemu-system-x86 busybox-static cpio python3 libclang-rt-14-dev
+DEB_TEST := qemu-system-x86 busybox-static cpio python3 libclang-rt-14-dev \
+	    valgrind
 
 # CFLAGS is the user's (make CFLAGS=...); what the build needs is ours.
 CFLAGS ?= -O2 -g

@@ -381,6 +381,28 @@ print(("PASS" if got == (40, 16, 24) else "FAIL") + " host map full: "
       "40 forks, 16 rows, 24 lost: got %s" % (got,))' "$TMP/full.rep"
 }
 
+# A short run under valgrind: no invalid access, no leak. The suppressions
+# cover only valgrind's model of bpf() (see valgrind.supp).
+fork_valgrind() {
+	local name="host valgrind" rc
+	# ASan and valgrind exclude each other; the plain host tier runs it.
+	[ -n "${SANITIZED:-}" ] && return
+	if ! command -v valgrind >/dev/null; then
+		skip "$name" "valgrind is not installed"
+		return
+	fi
+	bounded valgrind --error-exitcode=9 --leak-check=full \
+		--errors-for-leak-kinds=definite,indirect \
+		--suppressions=tools/test/valgrind.supp \
+		"$MMTRACE" fork --tier "$HOST_TIER" --json -o "$TMP/vg.rep" -- \
+		"$FORKMIX" 2 1 1 >"$TMP/vg.truth" 2>"$TMP/vg.err"
+	rc=$?
+	verdict "$name: no memory error, no leak" "$rc" \
+		"$(status $rc): $(grep -m 5 -E 'Invalid|uninitialised|lost:|ERROR SUMMARY' "$TMP/vg.err")"
+	[ "$rc" = 0 ] && check_with "$name" oracle fork "$TMP/vg.rep" \
+		"$TMP/vg.truth" --name "$name" --tier "$HOST_TIER"
+}
+
 host_fork() {
 	fork_probes
 	fork_case pin "$PINFORK" --pages 64 --forks 10
@@ -394,6 +416,7 @@ host_fork() {
 	fork_odd_comm
 	fork_rows
 	fork_map_full
+	fork_valgrind
 	fork_cgroup
 	fork_command_stop
 	fork_command_status

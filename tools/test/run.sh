@@ -109,8 +109,10 @@ run_san() {
 	echo "== ASan and UBSan"
 	BUILD=$build/san
 	MMTRACE=$BUILD/mmtrace
+	SANITIZED=1
 	run_unit
 	run_host
+	SANITIZED=
 	BUILD=$build
 	MMTRACE=$mmtrace
 }
