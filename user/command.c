@@ -66,16 +66,38 @@ static void reap(struct command *c)
 		c->reaped = true;
 }
 
+/* Ctrl-C during the handshake must not pass for a failed exec. */
+static ssize_t write_retry(int fd, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = write(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+static ssize_t read_retry(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
 int command_release(struct command *c, const char *name)
 {
 	ssize_t n;
 	int err;
 
-	n = write(c->go_fd, "g", 1);
+	n = write_retry(c->go_fd, "g", 1);
 	close(c->go_fd);
 	c->go_fd = -1;
 	/* EOF: exec succeeded and closed the CLOEXEC end. */
-	n = n == 1 ? read(c->status_fd, &err, sizeof(err)) : -1;
+	if (n == 1)
+		n = read_retry(c->status_fd, &err, sizeof(err));
 	close(c->status_fd);
 	c->status_fd = -1;
 	if (n == 0)
