@@ -5,6 +5,7 @@
 # make deps       install the Debian packages the build and tests need
 # make test       unit, host (root) and VM tests; see tools/test/run.sh
 # make run        trace the bundled pinned-fork workload
+# make soak       ten minutes under load: RSS must stay flat
 
 # make SAN=1: AddressSanitizer and UBSan on the user space, in build/san.
 ifeq ($(SAN),1)
@@ -61,7 +62,7 @@ UNIT_TESTS := $(patsubst tools/test/unit/%.c,%,$(wildcard tools/test/unit/test_*
 UNIT_BINS := $(addprefix $(OUT)/tests/,$(UNIT_TESTS))
 
 .PHONY: all clean deps check-deps test test-unit test-host test-vm run \
-	tools format unit-bins fuzz
+	tools format unit-bins fuzz soak
 .DELETE_ON_ERROR:
 # Keep the BPF objects and skeletons for inspection (bpftool, llvm-objdump).
 .SECONDARY:
@@ -140,6 +141,10 @@ test-host: all
 
 test-vm: all
 	BUILD=$(OUT) tools/test/run.sh vm
+
+# Ten minutes under looping workloads; mmtrace's RSS must stay flat.
+soak: all
+	BUILD=$(OUT) tools/test/soak.sh
 
 run: all
 	$(OUT)/mmtrace fork -- $(OUT)/tools/pinfork --pages 64 --forks 10
