@@ -6,6 +6,7 @@
 # make test       unit, host (root) and VM tests; see tools/test/run.sh
 # make run        trace the bundled pinned-fork workload
 # make soak       ten minutes under load: RSS must stay flat
+# make bench      what tracing costs, against a floor and bpftrace
 
 # make SAN=1: AddressSanitizer and UBSan on the user space, in build/san.
 ifeq ($(SAN),1)
@@ -22,7 +23,7 @@ ARCH := x86
 DEB_BUILD := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev \
 	     libjson-c-dev make gcc pkg-config
 DEB_TEST := qemu-system-x86 busybox-static cpio python3 libclang-rt-14-dev \
-	    valgrind
+	    valgrind bpftrace
 
 # CFLAGS is the user's (make CFLAGS=...); what the build needs is ours.
 CFLAGS ?= -O2 -g
@@ -62,7 +63,7 @@ UNIT_TESTS := $(patsubst tools/test/unit/%.c,%,$(wildcard tools/test/unit/test_*
 UNIT_BINS := $(addprefix $(OUT)/tests/,$(UNIT_TESTS))
 
 .PHONY: all clean deps check-deps test test-unit test-host test-vm run \
-	tools format unit-bins fuzz soak
+	tools format unit-bins fuzz soak bench
 .DELETE_ON_ERROR:
 # Keep the BPF objects and skeletons for inspection (bpftool, llvm-objdump).
 .SECONDARY:
@@ -141,6 +142,10 @@ test-host: all
 
 test-vm: all
 	BUILD=$(OUT) tools/test/run.sh vm
+
+# Cost of tracing, side by side with a floor and bpftrace (a few minutes).
+bench: all
+	BUILD=$(OUT) python3 tools/bench/bench.py
 
 # Ten minutes under looping workloads; mmtrace's RSS must stay flat.
 soak: all
