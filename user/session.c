@@ -246,6 +246,11 @@ int session_open(struct session *s, const struct tracer *t,
 	for (size_t o = 0; o < t->n_obs; o++)
 		probe_resolve_tier(kernel_env_live(), &t->obs[o], 0,
 				   opts->max_tier, &s->res[o]);
+	/*
+	 * libbpf parses the kernel's BTF again for CO-RE: drop ours first,
+	 * so that one 4 MB copy at a time is in memory. A retry re-reads it.
+	 */
+	kernel_env_live_cleanup();
 	for (int attempt = 0; attempt < MAX_SETUP_ATTEMPTS; attempt++) {
 		err = stop_requested ? -EINTR : required_missing(t, s->res);
 		if (!err)
