@@ -98,3 +98,37 @@ bool ksyms_has(const struct ksyms *ks, const char *name)
 	return bsearch(&name, ks->names, ks->n, sizeof(*ks->names),
 		       cmp_names) != NULL;
 }
+
+static bool is_cold_part(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n >= 5 && !strcmp(name + n - 5, ".cold");
+}
+
+const char *ksyms_find_clone(const struct ksyms *ks, const char *base)
+{
+	size_t lo = 0, hi, len = strlen(base);
+
+	if (!ks)
+		return NULL;
+	/* The first name >= @base: the exact name, then its clones, sorted. */
+	hi = ks->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(ks->names[mid], base) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < ks->n && !strncmp(ks->names[lo], base, len); lo++) {
+		const char *name = ks->names[lo];
+
+		if (!name[len])
+			return name;
+		if (name[len] == '.' && !is_cold_part(name))
+			return name;
+	}
+	return NULL;
+}

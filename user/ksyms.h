@@ -17,4 +17,11 @@ size_t ksyms_count(const struct ksyms *ks);
 /* Exact match on text (function) symbols; module symbols included. */
 bool ksyms_has(const struct ksyms *ks, const char *name);
 
+/*
+ * @base itself, else the first compiler clone of it (base.isra.0,
+ * base.constprop.0.isra.0, ...; never a .cold part), or NULL. The name
+ * returned lives as long as @ks.
+ */
+const char *ksyms_find_clone(const struct ksyms *ks, const char *base);
+
 #endif /* MMTRACE_KSYMS_H */

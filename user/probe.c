@@ -106,6 +106,20 @@ static int live_ksym(const char *name, char *why, size_t len)
 	return 0;
 }
 
+static const char *live_ksym_clone(const char *base, char *why, size_t len)
+{
+	const char *name;
+
+	if (live_ksym(base, why, len) == -EACCES)
+		return NULL;
+	name = ksyms_find_clone(kernel_syms, base);
+	if (!name)
+		snprintf(why, len,
+			 "neither %s nor a clone of it in /proc/kallsyms (inlined?)",
+			 base);
+	return name;
+}
+
 void lockdown_state(char *buf, size_t len)
 {
 	FILE *f = fopen("/sys/kernel/security/lockdown", "r");
@@ -241,6 +255,7 @@ const struct kernel_env *kernel_env_live(void)
 	static const struct kernel_env env = {
 		.btf_func = live_btf_func,
 		.ksym = live_ksym,
+		.ksym_clone = live_ksym_clone,
 		.fentry_try = live_fentry_try,
 		.kprobes = live_kprobes,
 		.tracepoint = live_tracepoint,
@@ -260,12 +275,37 @@ void kernel_env_live_cleanup(void)
 	kernel_syms_tried = false;
 }
 
+/* "NAME.*" resolved to a kallsyms name, or NULL with a reason. */
+static const char *resolve_clone(const struct kernel_env *env,
+				 const char *target, char *why, size_t len)
+{
+	size_t n = strlen(target), suffix = strlen(PROBE_CLONE_SUFFIX);
+	char base[128];
+
+	if (!env->ksym_clone || n <= suffix || n - suffix >= sizeof(base)) {
+		snprintf(why, len, "cannot resolve clones of %s", target);
+		return NULL;
+	}
+	snprintf(base, sizeof(base), "%.*s", (int)(n - suffix), target);
+	return env->ksym_clone(base, why, len);
+}
+
+static bool is_clone_pattern(const char *target)
+{
+	size_t n = strlen(target), suffix = strlen(PROBE_CLONE_SUFFIX);
+
+	return n > suffix && !strcmp(target + n - suffix, PROBE_CLONE_SUFFIX);
+}
+
+/* 0 if @target can be used; *@resolved is the name to attach to. */
 static int check_target(const struct kernel_env *env,
 			const struct probe_point *pt, const char *target,
-			char *why, size_t len)
+			const char **resolved, char *why, size_t len)
 {
 	enum probe_kind kind = pt->kind;
 	int err;
+
+	*resolved = target;
 
 	switch (kind) {
 	case PROBE_FENTRY:
@@ -278,9 +318,10 @@ static int check_target(const struct kernel_env *env,
 	case PROBE_KPROBE:
 	case PROBE_KRETPROBE:
 		err = env->kprobes(why, len);
-		if (!err)
-			err = env->ksym(target, why, len);
-		return err;
+		if (err || !is_clone_pattern(target))
+			return err ? err : env->ksym(target, why, len);
+		*resolved = resolve_clone(env, target, why, len);
+		return *resolved ? 0 : -ENOENT;
 	case PROBE_TP_BTF:
 		return env->tp_btf(target, why, len);
 	case PROBE_TRACEPOINT:
@@ -296,12 +337,13 @@ static const char *resolve_point(const struct kernel_env *env,
 				 size_t len)
 {
 	char reason[REASON_LEN];
+	const char *resolved;
 
 	why[0] = '\0';
 	for (int i = 0; i < PROBE_MAX_TARGETS && pt->targets[i]; i++) {
-		if (!check_target(env, pt, pt->targets[i], reason,
+		if (!check_target(env, pt, pt->targets[i], &resolved, reason,
 				  sizeof(reason)))
-			return pt->targets[i];
+			return resolved;
 		if (!why[0])
 			snprintf(why, len, "%s", reason);
 	}
@@ -321,10 +363,14 @@ static int check_plan(const struct kernel_env *env,
 
 	for (int i = 0; i < PLAN_MAX_POINTS && plan->points[i].prog; i++) {
 		const struct probe_point *pt = &plan->points[i];
+		const char *name = resolve_point(env, pt, reason,
+						 sizeof(reason));
 
-		res->target[i] = resolve_point(env, pt, reason,
-					       sizeof(reason));
-		if (!res->target[i] && !pt->optional) {
+		res->target[i] = NULL;
+		if (name) {
+			snprintf(res->target_name[i], TARGET_LEN, "%s", name);
+			res->target[i] = res->target_name[i];
+		} else if (!pt->optional) {
 			snprintf(why, len, "%s", reason);
 			return -ENOENT;
 		}

@@ -42,6 +42,13 @@ enum probe_tier {
 #define OBS_MAX_PLANS 4
 #define REASON_LEN 200
 
+/*
+ * A kprobe or kretprobe target "NAME.*" is NAME or a compiler clone of it
+ * (NAME.isra.0, ...), whichever kallsyms has: clones are named by the
+ * compiler of each build, and a kprobe needs the exact symbol.
+ */
+#define PROBE_CLONE_SUFFIX ".*"
+
 struct probe_point {
 	const char *prog;
 	enum probe_kind kind;
@@ -65,10 +72,18 @@ struct observation {
 };
 
 /* What resolution decided for one observation. */
+/* Kernel symbol names are at most 512 bytes (KSYM_NAME_LEN, 6.1+). */
+#define TARGET_LEN 512
+
 struct obs_result {
 	int chosen;		/* plan index, -1 when none works */
 	char why[OBS_MAX_PLANS][REASON_LEN];
 	const char *target[PLAN_MAX_POINTS];	/* resolved, chosen plan */
+	/*
+	 * The names target[] points to. Copies: a clone's name comes from
+	 * the kallsyms table, which is freed as soon as resolution is done.
+	 */
+	char target_name[PLAN_MAX_POINTS][TARGET_LEN];
 };
 
 /*
@@ -79,6 +94,8 @@ struct obs_result {
 struct kernel_env {
 	int (*btf_func)(const char *name, int nargs, char *why, size_t len);
 	int (*ksym)(const char *name, char *why, size_t len);
+	/* Optional: the kallsyms name of @base or of a clone of it. */
+	const char *(*ksym_clone)(const char *base, char *why, size_t len);
 	int (*fentry_try)(const char *name, bool fexit, char *why, size_t len);
 	int (*kprobes)(char *why, size_t len);
 	int (*tracepoint)(const char *category_event, char *why, size_t len);
