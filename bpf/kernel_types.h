@@ -52,7 +52,9 @@ enum bpf_map_type {
 	BPF_MAP_TYPE_ARRAY = 2,
 	BPF_MAP_TYPE_PERCPU_HASH = 5,
 	BPF_MAP_TYPE_PERCPU_ARRAY = 6,
+	BPF_MAP_TYPE_STACK_TRACE = 7,
 	BPF_MAP_TYPE_RINGBUF = 27,
+	BPF_MAP_TYPE_LRU_HASH = 9,
 };
 
 enum {
@@ -160,6 +162,56 @@ struct trace_event_raw_task_newtask {
 	char comm[16];
 	unsigned long clone_flags;
 	short oom_score_adj;
+};
+
+/* locks: only the offset of mmap_lock is read, to recognise the lock. */
+struct rw_semaphore {
+	long count;
+};
+
+struct mm_struct___mmap_lock {
+	struct rw_semaphore mmap_lock;
+};
+
+/* Exists only with CONFIG_PER_VMA_LOCK (6.4+): int in 6.x, u32 in 7.x. */
+struct vm_area_struct___per_vma_lock {
+	int vm_lock_seq;
+};
+
+/* 7.x replaced the mmap_lock events' memcg_path string with memcg_id. */
+struct trace_event_raw_mmap_lock___memcg_id {
+	u64 memcg_id;
+};
+
+/* hugetlb: only the address of i_mmap_rwsem is used, a lock identity. */
+struct address_space {
+	struct rw_semaphore i_mmap_rwsem;
+};
+
+struct file {
+	struct address_space *f_mapping;
+};
+
+struct vm_area_struct {
+	struct mm_struct *vm_mm;
+	struct file *vm_file;
+};
+
+/*
+ * How many mms share a PMD page table: page refcount before the dedicated
+ * counter, page->pt_share_count on 6.1.147+, ptdesc->pt_share_count on
+ * 6.12.9+ (virt_to_ptdesc is virt_to_page with another type).
+ */
+struct page___refcount {
+	atomic_t _refcount;
+};
+
+struct page___pt_share {
+	atomic_t pt_share_count;
+};
+
+struct ptdesc {
+	atomic_t pt_share_count;
 };
 
 #pragma clang attribute pop

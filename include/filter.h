@@ -17,6 +17,8 @@ struct task_filter {
 enum loss_counter {
 	LOSS_WINDOW_MAP_FULL,
 	LOSS_PROC_MAP_FULL,
+	LOSS_LOCK_STATE_FULL,	/* per-task lock state (locks view) */
+	LOSS_LOCK_TABLE_FULL,	/* contended-lock table (locks view) */
 	LOSS_MAX,
 };
 

@@ -12,6 +12,10 @@ like a pass.
   oracle.py rows REPORTS [--name N] a system-wide run: rows add up to totals
   oracle.py tiers PROBES VIEW OBS=TIER...      mmtrace probes --json
   oracle.py nokprobe PROBES VIEW OBS...        no kprobe PMU: OBS says so
+  oracle.py hugetlb-none REPORTS [--name N]    hugetlb where nothing is seen
+  oracle.py gup REPORTS TRUTH [--name N]      a gupwork vmsplice run
+  oracle.py locks REPORTS TRUTH --threads T [--name N] [--expect-tiers
+            OBS=TIER,...]                    an mmapstorm run (vm_locks.py)
   oracle.py vm CONSOLE_LOG KERNEL              a whole VM run
 """
 import json
@@ -238,6 +242,59 @@ def check_no_kprobes(name, probes, view, keys):
               f"kprobe rejections {why}")
 
 
+def check_hugetlb_none(name, reports):
+    """A hugetlb run where nothing is observable: every number is null."""
+    if not check(f"{name}: one final report", len(reports) == 1 and
+                 reports[0].get("final"), f"{len(reports)} reports"):
+        return
+    r = reports[0]
+    tiers = {k: v for k, v in r["probes"].items() if k.startswith("hugetlb.")}
+    check(f"{name}: no hugetlb observation has a probe",
+          tiers and all(v == "none" for v in tiers.values()), f"{tiers}")
+    totals = r["totals"]
+    check(f"{name}: totals null, never 0",
+          all(totals[k] is None for k in ("pmd_share_calls", "pmd_shared",
+                                          "pmd_share_ns", "i_mmap_waits",
+                                          "pmd_unshares", "retracts")),
+          f"{totals}")
+    check(f"{name}: no rows", r["processes"] == [], f"{r['processes']}")
+
+
+def check_gup(name, reports, truth):
+    """A gupwork vmsplice run on any kernel: what vmsplice does with it is
+    the same from 5.10 to 7.x (see vm_gup.py)."""
+    sys.dont_write_bytecode = True
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import vm_gup
+    if not check(f"{name}: one final report and a vmsplice truth",
+                 len(reports) == 1 and reports[0].get("final") and
+                 truth.get("work") == "vmsplice",
+                 f"{len(reports)} reports, truth {truth}"):
+        return
+    rep = reports[0]
+    check(f"{name}: nothing lost", not any(rep["lost"].values()),
+          f"lost {rep['lost']}")
+    split = rep["probes"].get("gup.slow_path") != "none"
+    vm_gup.check_numbers(check, name, rep, truth, None, split)
+
+
+def check_locks(name, reports, truth, threads, expect_tiers):
+    """An mmapstorm run followed with -p: the checks live in vm_locks.py,
+    which the VM tests share."""
+    sys.dont_write_bytecode = True
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import vm_locks
+    if not check(f"{name}: a report and a truth", reports and truth,
+                 f"{len(reports)} reports, truth {truth}"):
+        return
+    probes = reports[-1]["probes"]
+    for item in filter(None, (expect_tiers or "").split(",")):
+        key, tier = item.split("=")
+        check(f"{name}: {key} tier {tier}", probes.get(key) == tier,
+              f"got {probes.get(key)}")
+    vm_locks.check_numbers(check, name, reports, truth, threads)
+
+
 def opt(argv, flag, default=None):
     return argv[argv.index(flag) + 1] if flag in argv else default
 
@@ -256,6 +313,16 @@ def main(argv):
     elif cmd == "nokprobe":
         check_no_kprobes(f"probes {argv[3]} without kprobes",
                          last_line(argv[2]), argv[3], argv[4:])
+    elif cmd == "hugetlb-none":
+        check_hugetlb_none(opt(argv, "--name", "hugetlb"),
+                           read_json_lines(argv[2]))
+    elif cmd == "gup":
+        check_gup(opt(argv, "--name", "gup"), read_json_lines(argv[2]),
+                  last_line(argv[3]))
+    elif cmd == "locks":
+        check_locks(opt(argv, "--name", "locks"), read_json_lines(argv[2]),
+                    last_line(argv[3]), int(opt(argv, "--threads", 1)),
+                    opt(argv, "--expect-tiers"))
     elif cmd == "vm":
         sys.dont_write_bytecode = True  # no __pycache__ in the tree
         import glob
