@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmtrace gup: get_user_pages_fast() and pin_user_pages_fast(), and how
+ * many pages the lockless walk got before the slow path had to take over.
+ *
+ * Every *_user_pages_fast*() wrapper funnels into one core function
+ * (internal_get_user_pages_fast up to 6.1, gup_fast_fallback from 6.12).
+ * The core walks the page tables locklessly, then hands the rest of the
+ * range to a slow-path function (__gup_longterm_locked, or 5.10/6.1's
+ * get_user_pages_unlocked) that faults pages in under mmap_lock. A "call"
+ * is one core invocation of one thread; when the fallback is entered
+ * inside it, its start address says how many pages came before it, i.e.
+ * how many the lockless walk got. The core's return value is the total.
+ */
+#include "common.bpf.h"
+#include "mm.bpf.h"
+#include "gup.h"
+
+#define PAGE_SHIFT 12
+
+/* FOLL_* bits of the running kernel, resolved by user space. */
+const volatile struct gup_foll foll = {};
+/* 5.10's __gup_longterm_locked takes the task first: (tsk, mm, start, nr). */
+const volatile bool longterm_locked_has_task = false;
+
+struct gup_call {
+	__u64 start;		/* page aligned, as the core aligns it */
+	__u64 start_ns;
+	__u64 fast;		/* pages before the fallback's start */
+	__u32 nr;
+	__u32 flags;
+	__u32 fell_back;
+	__u32 first_pin;	/* the mm had not pinned before this call */
+	__s32 stack_id;		/* the caller's kernel stack or -errno */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct gup_call);
+} calls SEC(".maps");
+
+/* Not preallocated: --max-procs may be large. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct gup_proc_key);
+	__type(value, struct gup_proc_stats);
+} procs SEC(".maps");
+
+/* Kernel stacks of the callers; user space symbolizes them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 1024);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, GUP_STACK_DEPTH * sizeof(__u64));
+} stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct gup_caller_stats);
+} callers SEC(".maps");
+
+/* Calls whose caller could not be kept (a stack or caller map full). */
+__u64 caller_losses = 0;
+
+/* Cumulative since load: user space reports differences per interval. */
+__u64 counters[GUP_CLASSES][GC_MAX] = {};
+__u64 latency_hist[GUP_LAT_KINDS][HIST_SLOTS] = {};
+__u64 errors[GUP_ERRNO_SLOTS] = {};
+__u64 first_pins = 0;
+
+/*
+ * Calls in flight. The fallback functions also serve every slow-only
+ * get/pin_user_pages() in the system; outside a call they return here.
+ */
+__u64 calls_open = 0;
+
+static __always_inline void gup_begin(void *ctx, unsigned long start,
+				      __u32 nr, __u32 flags)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct gup_call c = {};
+
+	if (!task_wanted(id >> 32))
+		return;
+	c.start = start & ~((1UL << PAGE_SHIFT) - 1);
+	c.nr = nr;
+	c.flags = flags;
+	/* The core sets MMF_HAS_PINNED itself: read it before it does. */
+	c.first_pin = (flags & foll.pin) && !current_mm_has_pinned();
+	c.stack_id = bpf_get_stackid(ctx, &stacks, 0);
+	c.start_ns = bpf_ktime_get_ns();
+	if (!bpf_map_update_elem(&calls, &tid, &c, BPF_NOEXIST)) {
+		__sync_fetch_and_add(&calls_open, 1);
+		return;
+	}
+	/* A call whose exit was missed: this one replaces it. */
+	if (!bpf_map_update_elem(&calls, &tid, &c, BPF_EXIST))
+		return;
+	count_loss(LOSS_WINDOW_MAP_FULL);
+}
+
+static __always_inline struct gup_call *current_call(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	if (!calls_open)
+		return NULL;
+	return bpf_map_lookup_elem(&calls, &tid);
+}
+
+/* The slow path takes over at @start: the pages before it were walked. */
+static __always_inline void gup_fallback(unsigned long start)
+{
+	struct gup_call *c = current_call();
+	__u64 fast;
+
+	if (!c || c->fell_back)
+		return;
+	c->fell_back = 1;
+	start &= ~((1UL << PAGE_SHIFT) - 1);
+	fast = start > c->start ? (start - c->start) >> PAGE_SHIFT : 0;
+	c->fast = fast < c->nr ? fast : c->nr;
+}
+
+static __always_inline struct gup_proc_stats *proc_stats(__u32 tgid)
+{
+	struct gup_proc_key key = { .tgid = tgid };
+	struct gup_proc_stats *st, zero = {};
+	long err;
+
+	st = bpf_map_lookup_elem(&procs, &key);
+	if (st)
+		return st;
+	bpf_get_current_comm(zero.comm, sizeof(zero.comm));
+	err = bpf_map_update_elem(&procs, &key, &zero, BPF_NOEXIST);
+	if (err && err != -EEXIST /* another thread won the race */) {
+		count_loss(LOSS_PROC_MAP_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&procs, &key);
+}
+
+/* What one finished call adds, to the totals and to a process row. */
+struct gup_outcome {
+	__u64 returned;
+	__u64 fast;
+	__u64 slow;
+	__u64 ns;
+	bool error;
+	bool shortfall;
+};
+
+static __always_inline void count_class(enum gup_class cls,
+					const struct gup_call *c,
+					const struct gup_outcome *o)
+{
+	__u64 *ctr = counters[cls];
+
+	__sync_fetch_and_add(&ctr[GC_CALLS], 1);
+	__sync_fetch_and_add(&ctr[GC_ASKED], c->nr);
+	__sync_fetch_and_add(&ctr[GC_RETURNED], o->returned);
+	__sync_fetch_and_add(&ctr[GC_FAST], o->fast);
+	__sync_fetch_and_add(&ctr[GC_SLOW], o->slow);
+	if (c->fell_back)
+		__sync_fetch_and_add(&ctr[GC_FALLBACKS], 1);
+	if (o->shortfall)
+		__sync_fetch_and_add(&ctr[GC_SHORT], 1);
+	if (o->error)
+		__sync_fetch_and_add(&ctr[GC_ERRORS], 1);
+}
+
+static __always_inline void count_process(const struct gup_call *c,
+					  const struct gup_outcome *o)
+{
+	struct gup_proc_stats *st;
+
+	st = proc_stats(bpf_get_current_pid_tgid() >> 32);
+	if (!st)
+		return;
+	__sync_fetch_and_add(&st->calls, 1);
+	__sync_fetch_and_add(&st->asked, c->nr);
+	__sync_fetch_and_add(&st->returned, o->returned);
+	__sync_fetch_and_add(&st->pages_fast, o->fast);
+	__sync_fetch_and_add(&st->pages_slow, o->slow);
+	__sync_fetch_and_add(&st->total_ns, o->ns);
+	if (c->fell_back)
+		__sync_fetch_and_add(&st->fallbacks, 1);
+	if (o->error)
+		__sync_fetch_and_add(&st->errors, 1);
+	if (c->flags & foll.pin)
+		__sync_fetch_and_add(&st->pin_calls, 1);
+	if (c->first_pin)
+		st->first_pin = 1;
+	st->has_pinned = current_mm_has_pinned();
+}
+
+static __always_inline void count_caller(const struct gup_call *c,
+					 const struct gup_outcome *o)
+{
+	struct gup_caller_stats *cs, zero = {};
+	__u32 id = c->stack_id;
+
+	if (c->stack_id < 0)
+		goto lost;
+	cs = bpf_map_lookup_elem(&callers, &id);
+	if (!cs) {
+		long err = bpf_map_update_elem(&callers, &id, &zero,
+					       BPF_NOEXIST);
+
+		if (err && err != -EEXIST)
+			goto lost;
+		cs = bpf_map_lookup_elem(&callers, &id);
+		if (!cs)
+			goto lost;
+	}
+	__sync_fetch_and_add(&cs->calls, 1);
+	__sync_fetch_and_add(&cs->asked, c->nr);
+	__sync_fetch_and_add(&cs->pages_fast, o->fast);
+	__sync_fetch_and_add(&cs->pages_slow, o->slow);
+	return;
+lost:
+	__sync_fetch_and_add(&caller_losses, 1);
+}
+
+static __always_inline void count_call(const struct gup_call *c, long ret)
+{
+	struct gup_outcome o = { .ns = bpf_ktime_get_ns() - c->start_ns };
+
+	if (ret < 0) {
+		__u64 e = -ret;
+
+		o.error = true;
+		__sync_fetch_and_add(&errors[e < GUP_ERRNO_SLOTS ? e : 0], 1);
+	} else {
+		o.returned = ret;
+		o.shortfall = ret < c->nr;
+	}
+	/* A failing fallback still returns what the walk got. */
+	o.fast = c->fell_back ? c->fast : o.returned;
+	if (o.fast > o.returned)
+		o.fast = o.returned;
+	o.slow = o.returned - o.fast;
+	count_class(GUP_ALL, c, &o);
+	if (c->flags & foll.pin)
+		count_class(GUP_PIN, c, &o);
+	if (c->flags & foll.get)
+		count_class(GUP_GET, c, &o);
+	if (c->flags & foll.longterm)
+		count_class(GUP_LONGTERM, c, &o);
+	if (c->flags & foll.write)
+		count_class(GUP_WRITE, c, &o);
+	hist_add(latency_hist[c->fell_back ? GUP_LAT_FALLBACK : GUP_LAT_FAST],
+		 o.ns);
+	if (c->first_pin)
+		__sync_fetch_and_add(&first_pins, 1);
+	count_process(c, &o);
+	count_caller(c, &o);
+}
+
+static __always_inline void close_call(__u32 tid)
+{
+	/* Only the deleter decrements: the count cannot drift. */
+	if (!bpf_map_delete_elem(&calls, &tid))
+		__sync_fetch_and_sub(&calls_open, 1);
+}
+
+static __always_inline void gup_end(long ret)
+{
+	struct gup_call *c = current_call();
+
+	if (!c)
+		return;
+	count_call(c, ret);
+	close_call((__u32)bpf_get_current_pid_tgid());
+}
+
+/*
+ * The core returns int up to 6.1 and long from 6.12; a page count or an
+ * errno fits in an int either way, and the upper half of an int return is
+ * not defined.
+ */
+SEC("fentry")
+int BPF_PROG(gup_core_fentry, unsigned long start, unsigned long nr_pages,
+	     unsigned int gup_flags)
+{
+	gup_begin(ctx, start, (__u32)nr_pages, gup_flags);
+	return 0;
+}
+
+SEC("fexit")
+int BPF_PROG(gup_core_fexit, unsigned long start, unsigned long nr_pages,
+	     unsigned int gup_flags, void *pages, long ret)
+{
+	gup_end((int)ret);
+	return 0;
+}
+
+SEC("kprobe")
+int BPF_KPROBE(gup_core_kprobe, unsigned long start, unsigned long nr_pages,
+	       unsigned int gup_flags)
+{
+	gup_begin(ctx, start, (__u32)nr_pages, gup_flags);
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(gup_core_kretprobe, long ret)
+{
+	gup_end((int)ret);
+	return 0;
+}
+
+/* __gup_longterm_locked(mm, start, nr_pages, ...), 6.1 on. */
+SEC("fentry")
+int BPF_PROG(gup_longterm_fentry, void *mm, unsigned long start)
+{
+	gup_fallback(start);
+	return 0;
+}
+
+/* get_user_pages_unlocked(start, nr_pages, pages, gup_flags) */
+SEC("fentry")
+int BPF_PROG(gup_unlocked_fentry, unsigned long start)
+{
+	gup_fallback(start);
+	return 0;
+}
+
+SEC("kprobe")
+int BPF_KPROBE(gup_longterm_kprobe)
+{
+	unsigned long arg2 = PT_REGS_PARM2(ctx), arg3 = PT_REGS_PARM3(ctx);
+
+	/*
+	 * Both loads before the choice: clang would otherwise pick the ctx
+	 * offset first, and the verifier refuses a ctx pointer that moved.
+	 */
+	asm volatile("" : "+r"(arg2), "+r"(arg3));
+	gup_fallback(longterm_locked_has_task ? arg3 : arg2);
+	return 0;
+}
+
+SEC("kprobe")
+int BPF_KPROBE(gup_unlocked_kprobe, unsigned long start)
+{
+	gup_fallback(start);
+	return 0;
+}
+
+/*
+ * A thread that exits drops a call it left open, so a recycled tid never
+ * inherits one; a process that exits marks its row, which user space
+ * reports one last time and then deletes.
+ */
+SEC("tracepoint")
+int gup_task_exit(void *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct gup_proc_key key = { .tgid = id >> 32 };
+	struct gup_proc_stats *st;
+	__u32 tid = (__u32)id;
+
+	if (calls_open)
+		close_call(tid);
+	if (tid != key.tgid)
+		return 0;
+	st = bpf_map_lookup_elem(&procs, &key);
+	if (st)
+		st->exited = 1;
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

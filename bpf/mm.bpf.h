@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Reading mm state every kernel spells differently. Views include this
+ * after common.bpf.h (fork.bpf.c still carries its own copy).
+ */
+#ifndef MMTRACE_MM_BPF_H
+#define MMTRACE_MM_BPF_H
+
+/* Filled in by libbpf from the running kernel; see KERNEL_VERSION(). */
+extern unsigned int LINUX_KERNEL_VERSION __kconfig;
+
+/*
+ * MMF_HAS_PINNED was bit 28 when it replaced mm->has_pinned (5.15) and
+ * became 27 when MMF_OOM_VICTIM was deleted (6.0). Kernels with the old
+ * counter never reach the bit test.
+ */
+static __always_inline int mmf_has_pinned_bit(void)
+{
+	return LINUX_KERNEL_VERSION < KERNEL_VERSION(6, 0, 0) ? 28 : 27;
+}
+
+/* Has this mm ever pinned a page (FOLL_PIN)? Sticky for the mm's life. */
+static __always_inline bool mm_has_pinned(struct mm_struct *mm)
+{
+	if (!mm)
+		return false;
+	if (bpf_core_field_exists(struct mm_struct___has_pinned, has_pinned)) {
+		struct mm_struct___has_pinned *old = (void *)mm;
+
+		return BPF_CORE_READ(old, has_pinned.counter) != 0;
+	}
+	if (bpf_core_type_exists(mm_flags_t)) {
+		struct mm_struct___flags_struct *m = (void *)mm;
+
+		return (BPF_CORE_READ(m, flags.__mm_flags[0]) >>
+			mmf_has_pinned_bit()) & 1;
+	}
+	struct mm_struct___flags_long *m = (void *)mm;
+
+	return (BPF_CORE_READ(m, flags) >> mmf_has_pinned_bit()) & 1;
+}
+
+static __always_inline bool current_mm_has_pinned(void)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+
+	return mm_has_pinned(BPF_CORE_READ(task, mm));
+}
+
+#endif /* MMTRACE_MM_BPF_H */

@@ -1,0 +1,907 @@
+// SPDX-License-Identifier: GPL-2.0
+/* mmtrace gup: the table entry, FOLL_* resolution, glue and the report. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <json-c/json.h>
+#include "gup.h"
+#include "gup.skel.h"
+#include "output.h"
+#include "tracer.h"
+
+#define CORE_FUNCS { "gup_fast_fallback", "internal_get_user_pages_fast" }
+#define TASK_EXIT { "gup_task_exit", PROBE_TRACEPOINT, { "sched/sched_process_exit" } }
+
+static const struct observation gup_obs[] = {
+	{
+		.name = "gup.calls",
+		.summary = "get/pin_user_pages_fast*() calls: pages asked for and returned, latency, errors, by FOLL_* class",
+		.if_missing = "GUP-fast is not observable: no tracepoint covers it (needs fentry or kprobe on gup_fast_fallback or internal_get_user_pages_fast)",
+		.required = true,
+		.plans = {
+			{
+				.tier = TIER_FENTRY,
+				.note = "entry and return of the core every *_user_pages_fast*() wrapper calls",
+				.points = {
+					{ "gup_core_fentry", PROBE_FENTRY, CORE_FUNCS, .nargs = 4 },
+					{ "gup_core_fexit", PROBE_FEXIT, CORE_FUNCS, .nargs = 4 },
+					TASK_EXIT,
+				},
+			},
+			{
+				.tier = TIER_KPROBE,
+				.note = "as fentry, through kprobes (slower per call)",
+				.points = {
+					{ "gup_core_kprobe", PROBE_KPROBE, CORE_FUNCS },
+					{ "gup_core_kretprobe", PROBE_KRETPROBE, CORE_FUNCS },
+					TASK_EXIT,
+				},
+			},
+		},
+	},
+	{
+		.name = "gup.slow_path",
+		.summary = "pages the lockless walk got vs pages the slow-path fallback got",
+		.if_missing = "lockless vs slow-path pages are not told apart (needs fentry or kprobe on __gup_longterm_locked); calls and totals still count",
+		.plans = {
+			{
+				.tier = TIER_FENTRY,
+				.note = "where the fallback starts inside a call: the pages before it were walked locklessly",
+				.points = {
+					{ "gup_longterm_fentry", PROBE_FENTRY,
+					  { "__gup_longterm_locked" }, .nargs = 6 },
+					{ "gup_unlocked_fentry", PROBE_FENTRY,
+					  { "get_user_pages_unlocked" }, true, 4 },
+				},
+			},
+			{
+				.tier = TIER_KPROBE,
+				.note = "as fentry, through kprobes",
+				.points = {
+					{ "gup_longterm_kprobe", PROBE_KPROBE,
+					  { "__gup_longterm_locked" } },
+					{ "gup_unlocked_kprobe", PROBE_KPROBE,
+					  { "get_user_pages_unlocked" }, true },
+				},
+			},
+		},
+	},
+};
+
+enum { OBS_CALLS, OBS_SLOW };
+
+static const char *const class_names[GUP_CLASSES] = {
+	[GUP_ALL] = "all", [GUP_PIN] = "pin", [GUP_GET] = "get",
+	[GUP_LONGTERM] = "longterm", [GUP_WRITE] = "write",
+};
+
+/* The BPF side's globals, cumulative since load. */
+struct gup_totals {
+	__u64 counters[GUP_CLASSES][GC_MAX];
+	__u64 latency[GUP_LAT_KINDS][HIST_SLOTS];
+	__u64 errors[GUP_ERRNO_SLOTS];
+	__u64 first_pins;
+	__u64 caller_losses;
+	__u64 losses[LOSS_MAX];
+};
+
+struct gup_row {
+	unsigned int pid;
+	struct gup_proc_stats st;
+};
+
+struct gup_caller {
+	__u32 stack_id;
+	struct gup_caller_stats st;
+};
+
+struct gup_report {
+	struct gup_totals t;
+	struct gup_row *rows;
+	size_t n_rows;
+	struct gup_caller *callers;
+	size_t n_callers;
+	struct gup_bpf *skel;		/* the stacks map names callers */
+};
+
+/* Kernel text symbols by address, to name the callers' frames. */
+struct kaddr {
+	unsigned long long addr;
+	char *name;
+};
+
+/* Rows live in the BPF map while their process lives; diffed here. */
+static struct {
+	struct gup_totals totals;
+	struct gup_row *seen;
+	size_t n_seen;
+	struct gup_caller *callers;	/* sorted by stack id */
+	size_t n_callers;
+} prev;
+
+static struct {
+	struct kaddr *syms;
+	size_t n;
+	bool tried;
+} kaddrs;
+
+static struct gup_foll foll;
+
+/*
+ * From 6.3 the FOLL_* values are enumerators (anonymous enums in BTF,
+ * some of them in mm/internal.h): take them from BTF when all are there.
+ */
+static int foll_from_btf(struct gup_foll *f)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	int found = 0;
+
+	if (!btf)
+		return -ENOENT;
+	for (__u32 id = 1; id < btf__type_cnt(btf) && found != 0xf; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		const struct btf_enum *e;
+
+		if (!btf_is_enum(t))
+			continue;
+		e = btf_enum(t);
+		for (int i = 0; i < btf_vlen(t); i++, e++) {
+			const char *n = btf__name_by_offset(btf, e->name_off);
+			unsigned int *slot = NULL;
+			int bit = 0;
+
+			if (!strcmp(n, "FOLL_WRITE"))
+				slot = &f->write, bit = 1;
+			else if (!strcmp(n, "FOLL_GET"))
+				slot = &f->get, bit = 2;
+			else if (!strcmp(n, "FOLL_PIN"))
+				slot = &f->pin, bit = 4;
+			else if (!strcmp(n, "FOLL_LONGTERM"))
+				slot = &f->longterm, bit = 8;
+			if (slot) {
+				*slot = e->val;
+				found |= bit;
+			}
+		}
+	}
+	btf__free(btf);
+	return found == 0xf ? 0 : -ENOENT;
+}
+
+static bool kernel_older_than(int major, int minor)
+{
+	struct utsname u;
+	int ma = 0, mi = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
+		return false;
+	return ma < major || (ma == major && mi < minor);
+}
+
+/* #defines before 6.3 (not in BTF): 5.10 and 6.1 share these values. */
+static void foll_resolve(struct gup_foll *f, bool verbose)
+{
+	static const struct gup_foll defines = {
+		.write = 0x1, .get = 0x4, .longterm = 0x10000, .pin = 0x40000,
+	};
+	static const struct gup_foll enums_6_12 = {
+		.write = 0x1, .get = 0x2, .longterm = 0x100, .pin = 0x80000,
+	};
+
+	if (!foll_from_btf(f))
+		return;
+	if (kernel_older_than(6, 3)) {
+		*f = defines;
+		return;
+	}
+	*f = enums_6_12;
+	if (verbose)
+		fprintf(stderr,
+			"mmtrace: FOLL_* not in BTF; assuming 6.12's values\n");
+}
+
+/* 5.10's __gup_longterm_locked(tsk, mm, start, ...) has 7 arguments. */
+static bool longterm_locked_has_task(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	const struct btf_type *t;
+	bool has_task = false;
+	int id;
+
+	if (!btf)
+		return false;
+	id = btf__find_by_name_kind(btf, "__gup_longterm_locked",
+				    BTF_KIND_FUNC);
+	if (id > 0) {
+		t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
+		has_task = btf_vlen(t) == 7;
+	}
+	btf__free(btf);
+	return has_task;
+}
+
+static void *gup_open(void)
+{
+	return gup_bpf__open();
+}
+
+static struct bpf_object *gup_object(void *skel)
+{
+	return ((struct gup_bpf *)skel)->obj;
+}
+
+static int gup_configure(void *skel, const struct tracer_opts *opts)
+{
+	struct gup_bpf *s = skel;
+
+	foll_resolve(&foll, opts->verbose);
+	s->rodata->filter = opts->filter;
+	s->rodata->foll = foll;
+	s->rodata->longterm_locked_has_task = longterm_locked_has_task();
+	return bpf_map__set_max_entries(s->maps.procs, opts->max_procs);
+}
+
+static int gup_load(void *skel)
+{
+	return gup_bpf__load(skel);
+}
+
+static void gup_destroy(void *skel)
+{
+	gup_bpf__destroy(skel);
+}
+
+static bool gup_busy(void *skel)
+{
+	return ((struct gup_bpf *)skel)->bss->calls_open != 0;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	const struct gup_row *x = a, *y = b;
+
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+static int cmp_rows(const void *a, const void *b)
+{
+	const struct gup_row *x = a, *y = b;
+
+	if (x->st.asked != y->st.asked)
+		return x->st.asked < y->st.asked ? 1 : -1;
+	return cmp_pid(a, b);
+}
+
+/* Counters of a row, in the order of struct gup_proc_stats. */
+#define ROW_U64(st) (&(st)->calls)
+#define ROW_N_U64 9
+
+/*
+ * @cur minus what the previous report saw of the same pid. A row whose
+ * calls went backwards was deleted and recreated (pid reuse): all new.
+ */
+static bool row_delta(const struct gup_row *cur, struct gup_row *out)
+{
+	const struct gup_row *was;
+
+	*out = *cur;
+	was = bsearch(cur, prev.seen, prev.n_seen, sizeof(*cur), cmp_pid);
+	if (was && cur->st.calls >= was->st.calls) {
+		unsigned long long *o = ROW_U64(&out->st);
+		const unsigned long long *p = ROW_U64(&was->st);
+
+		for (int i = 0; i < ROW_N_U64; i++)
+			o[i] -= p[i];
+	}
+	return out->st.calls != 0;
+}
+
+static int grow(struct gup_row **rows, size_t n, size_t *cap)
+{
+	struct gup_row *grown;
+
+	if (n < *cap)
+		return 0;
+	*cap = *cap ? *cap * 2 : 64;
+	grown = realloc(*rows, *cap * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	*rows = grown;
+	return 0;
+}
+
+static int append(struct gup_row **rows, size_t *n, size_t *cap,
+		  const struct gup_row *row)
+{
+	int err = grow(rows, *n, cap);
+
+	if (!err)
+		(*rows)[(*n)++] = *row;
+	return err;
+}
+
+/* Reads every row; rows of exited processes are reported once, then freed. */
+static int read_rows(int fd, struct gup_report *r)
+{
+	size_t n_seen = 0, cap_seen = 0, cap_rows = 0, n_gone = 0, cap_gone = 0;
+	struct gup_row *seen = NULL, *gone = NULL, cur;
+	struct gup_proc_key key, next;
+	void *prev_key = NULL;
+	int err = 0;
+
+	while (!err && !bpf_map_get_next_key(fd, prev_key, &next)) {
+		key = next;
+		prev_key = &key;
+		if (bpf_map_lookup_elem(fd, &key, &cur.st))
+			continue;
+		cur.pid = key.tgid;
+		err = grow(&r->rows, r->n_rows, &cap_rows);
+		if (!err && row_delta(&cur, &r->rows[r->n_rows]))
+			r->n_rows++;
+		if (!err && cur.st.exited)
+			err = append(&gone, &n_gone, &cap_gone, &cur);
+		else if (!err)
+			err = append(&seen, &n_seen, &cap_seen, &cur);
+	}
+	/* Deleting while iterating would restart the walk. */
+	for (size_t i = 0; i < n_gone; i++) {
+		key.tgid = gone[i].pid;
+		bpf_map_delete_elem(fd, &key);
+	}
+	free(gone);
+	qsort(seen, n_seen, sizeof(*seen), cmp_pid);
+	free(prev.seen);
+	prev.seen = seen;
+	prev.n_seen = n_seen;
+	qsort(r->rows, r->n_rows, sizeof(*r->rows), cmp_rows);
+	return err;
+}
+
+static int cmp_stack_id(const void *a, const void *b)
+{
+	const struct gup_caller *x = a, *y = b;
+
+	return x->stack_id < y->stack_id ? -1 : x->stack_id > y->stack_id;
+}
+
+static int cmp_callers(const void *a, const void *b)
+{
+	const struct gup_caller *x = a, *y = b;
+
+	if (x->st.calls != y->st.calls)
+		return x->st.calls < y->st.calls ? 1 : -1;
+	return cmp_stack_id(a, b);
+}
+
+/*
+ * Caller rows are cumulative in the map (a stack id is never reused):
+ * this report's share is the difference from the previous one.
+ */
+static int read_callers(int fd, struct gup_report *r)
+{
+	struct gup_caller *now = NULL, *grown;
+	size_t n = 0, cap = 0;
+	__u32 key, next, *prev_key = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev_key, &next)) {
+		key = next;
+		prev_key = &key;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			grown = realloc(now, cap * sizeof(*now));
+			if (!grown) {
+				free(now);
+				return -ENOMEM;
+			}
+			now = grown;
+		}
+		now[n].stack_id = key;
+		if (!bpf_map_lookup_elem(fd, &key, &now[n].st))
+			n++;
+	}
+	qsort(now, n, sizeof(*now), cmp_stack_id);
+	r->callers = calloc(n ? n : 1, sizeof(*r->callers));
+	if (!r->callers) {
+		free(now);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct gup_caller d = now[i], *was;
+
+		was = bsearch(&now[i], prev.callers, prev.n_callers,
+			      sizeof(*was), cmp_stack_id);
+		if (was) {
+			d.st.calls -= was->st.calls;
+			d.st.asked -= was->st.asked;
+			d.st.pages_fast -= was->st.pages_fast;
+			d.st.pages_slow -= was->st.pages_slow;
+		}
+		if (d.st.calls)
+			r->callers[r->n_callers++] = d;
+	}
+	free(prev.callers);
+	prev.callers = now;
+	prev.n_callers = n;
+	qsort(r->callers, r->n_callers, sizeof(*r->callers), cmp_callers);
+	return 0;
+}
+
+static int cmp_kaddr(const void *a, const void *b)
+{
+	const struct kaddr *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* Text symbols of /proc/kallsyms by address, loaded at the first need. */
+static void kaddrs_load(void)
+{
+	FILE *f = fopen("/proc/kallsyms", "r");
+	char line[512], name[256], type;
+	unsigned long long addr;
+	size_t cap = 0;
+
+	kaddrs.tried = true;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		struct kaddr *grown;
+
+		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3 ||
+		    (type != 't' && type != 'T') || !addr)
+			continue;
+		if (kaddrs.n == cap) {
+			cap = cap ? cap * 2 : 65536;
+			grown = realloc(kaddrs.syms, cap * sizeof(*grown));
+			if (!grown)
+				break;
+			kaddrs.syms = grown;
+		}
+		kaddrs.syms[kaddrs.n].addr = addr;
+		kaddrs.syms[kaddrs.n].name = strdup(name);
+		if (kaddrs.syms[kaddrs.n].name)
+			kaddrs.n++;
+	}
+	fclose(f);
+	qsort(kaddrs.syms, kaddrs.n, sizeof(*kaddrs.syms), cmp_kaddr);
+}
+
+/* The function containing @addr, or NULL (BPF trampolines, no symbols). */
+static const char *ksym_name(unsigned long long addr)
+{
+	size_t lo = 0, hi;
+
+	if (!kaddrs.tried)
+		kaddrs_load();
+	hi = kaddrs.n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (kaddrs.syms[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? kaddrs.syms[lo - 1].name : NULL;
+}
+
+/* GUP itself, iov_iter glue and the tracer's own frames name no caller. */
+static bool gup_internal(const char *name)
+{
+	static const char *const prefixes[] = {
+		"bpf_", "gup_", "internal_get_user_pages_fast",
+		"get_user_pages_fast", "pin_user_pages_fast", "iov_iter_",
+		"__iov_iter_", "want_pages_array",
+	};
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(*prefixes); i++)
+		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
+/*
+ * Names of the frames of @stack_id into @names; *caller is the first
+ * frame outside GUP. Returns the number of frames.
+ */
+static int caller_frames(int stacks_fd, __u32 stack_id,
+			 const char *names[GUP_STACK_DEPTH],
+			 const char **caller)
+{
+	__u64 ips[GUP_STACK_DEPTH] = {};
+	int n = 0;
+
+	*caller = NULL;
+	if (bpf_map_lookup_elem(stacks_fd, &stack_id, ips))
+		return 0;
+	for (int i = 0; i < GUP_STACK_DEPTH && ips[i]; i++) {
+		const char *name = ksym_name(ips[i]);
+
+		if (!name)
+			continue;
+		names[n++] = name;
+		/*
+		 * Before 5.13 the unwinder cannot pass the return address a
+		 * kretprobe replaced (kprobe tier): the caller is unknown.
+		 */
+		if (strstr(name, "kretprobe_trampoline"))
+			break;
+		if (!*caller && !gup_internal(name))
+			*caller = name;
+	}
+	return n;
+}
+
+static int collect(struct gup_bpf *s, struct gup_report *r)
+{
+	struct gup_totals now;
+	__u64 *n = &now.counters[0][0], *was = &prev.totals.counters[0][0];
+	__u64 *out = &r->t.counters[0][0];
+	int err;
+
+	memcpy(now.counters, s->bss->counters, sizeof(now.counters));
+	memcpy(now.latency, s->bss->latency_hist, sizeof(now.latency));
+	memcpy(now.errors, s->bss->errors, sizeof(now.errors));
+	now.first_pins = s->bss->first_pins;
+	now.caller_losses = s->bss->caller_losses;
+	memcpy(now.losses, s->bss->losses, sizeof(now.losses));
+	for (size_t i = 0; i < sizeof(now) / sizeof(__u64); i++) {
+		out[i] = n[i] - was[i];
+		was[i] = n[i];
+	}
+	err = read_callers(bpf_map__fd(s->maps.callers), r);
+	return err ? err : read_rows(bpf_map__fd(s->maps.procs), r);
+}
+
+/* Without the fallback probe, fast and slow pages cannot be told apart. */
+static bool split_known(const struct report_ctx *ctx)
+{
+	return ctx->res[OBS_SLOW].chosen >= 0;
+}
+
+static struct json_object *u64_or_null(bool known, __u64 v)
+{
+	return known ? json_object_new_uint64(v) : NULL;
+}
+
+static struct json_object *class_json(const struct report_ctx *ctx,
+				      const __u64 *c)
+{
+	struct json_object *j = json_object_new_object();
+	bool split = split_known(ctx);
+
+#define ADD(k, v) json_object_object_add(j, k, v)
+	ADD("calls", json_object_new_uint64(c[GC_CALLS]));
+	ADD("pages_asked", json_object_new_uint64(c[GC_ASKED]));
+	ADD("pages_returned", json_object_new_uint64(c[GC_RETURNED]));
+	ADD("pages_fast", u64_or_null(split, c[GC_FAST]));
+	ADD("pages_slow", u64_or_null(split, c[GC_SLOW]));
+	ADD("fallbacks", u64_or_null(split, c[GC_FALLBACKS]));
+	ADD("short", json_object_new_uint64(c[GC_SHORT]));
+	ADD("errors", json_object_new_uint64(c[GC_ERRORS]));
+#undef ADD
+	return j;
+}
+
+static const char *errno_name(int e)
+{
+	const char *name = e ? strerrorname_np(e) : NULL;
+
+	return name ? name : "other";
+}
+
+static struct json_object *errors_json(const struct gup_report *r)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (int e = 0; e < GUP_ERRNO_SLOTS; e++) {
+		struct json_object *j;
+
+		if (!r->t.errors[e])
+			continue;
+		j = json_object_new_object();
+		json_object_object_add(j, "errno", e ?
+				       json_object_new_int(e) : NULL);
+		json_object_object_add(j, "name",
+				       json_object_new_string(errno_name(e)));
+		json_object_object_add(j, "count",
+				       json_object_new_uint64(r->t.errors[e]));
+		json_object_array_add(a, j);
+	}
+	return a;
+}
+
+static struct json_object *latency_json(const struct report_ctx *ctx,
+					const struct gup_report *r)
+{
+	struct json_object *j = json_object_new_object();
+	const __u64 *fast = r->t.latency[GUP_LAT_FAST];
+	const __u64 *fallback = r->t.latency[GUP_LAT_FALLBACK];
+	__u64 all[HIST_SLOTS];
+	bool split = split_known(ctx);
+
+	for (int i = 0; i < HIST_SLOTS; i++)
+		all[i] = fast[i] + fallback[i];
+	json_object_object_add(j, "all", hist_json(all, HIST_SLOTS));
+	/* Without the fallback probe every call looks fast: say unknown. */
+	json_object_object_add(j, "fast", split ?
+			       hist_json(fast, HIST_SLOTS) : NULL);
+	json_object_object_add(j, "fallback", split ?
+			       hist_json(fallback, HIST_SLOTS) : NULL);
+	return j;
+}
+
+static struct json_object *row_json(const struct report_ctx *ctx,
+				    const struct gup_row *row)
+{
+	const struct gup_proc_stats *st = &row->st;
+	struct json_object *j = json_object_new_object();
+	bool split = split_known(ctx);
+
+#define ADD(k, v) json_object_object_add(j, k, v)
+	ADD("pid", json_object_new_int64(row->pid));
+	ADD("comm", json_comm(st->comm, sizeof(st->comm)));
+	ADD("calls", json_object_new_uint64(st->calls));
+	ADD("pages_asked", json_object_new_uint64(st->asked));
+	ADD("pages_returned", json_object_new_uint64(st->returned));
+	ADD("pages_fast", u64_or_null(split, st->pages_fast));
+	ADD("pages_slow", u64_or_null(split, st->pages_slow));
+	ADD("fallbacks", u64_or_null(split, st->fallbacks));
+	ADD("errors", json_object_new_uint64(st->errors));
+	ADD("pin_calls", json_object_new_uint64(st->pin_calls));
+	ADD("gup_us_total", json_object_new_uint64(st->total_ns / 1000));
+	ADD("first_pin", json_object_new_boolean(st->first_pin));
+	ADD("has_pinned", json_object_new_boolean(st->has_pinned));
+#undef ADD
+	return j;
+}
+
+static struct json_object *callers_json(const struct report_ctx *ctx,
+					const struct gup_report *r)
+{
+	struct json_object *a = json_object_new_array();
+	int fd = bpf_map__fd(((struct gup_bpf *)r->skel)->maps.stacks);
+	bool split = split_known(ctx);
+
+	for (size_t i = 0; i < r->n_callers; i++) {
+		const struct gup_caller *c = &r->callers[i];
+		struct json_object *j = json_object_new_object();
+		struct json_object *stack = json_object_new_array();
+		const char *names[GUP_STACK_DEPTH], *caller;
+		int n = caller_frames(fd, c->stack_id, names, &caller);
+
+		for (int f = 0; f < n; f++)
+			json_object_array_add(stack,
+					      json_object_new_string(names[f]));
+		json_object_object_add(j, "caller", caller ?
+				       json_object_new_string(caller) : NULL);
+		json_object_object_add(j, "calls",
+				       json_object_new_uint64(c->st.calls));
+		json_object_object_add(j, "pages_asked",
+				       json_object_new_uint64(c->st.asked));
+		json_object_object_add(j, "pages_fast",
+				       u64_or_null(split, c->st.pages_fast));
+		json_object_object_add(j, "pages_slow",
+				       u64_or_null(split, c->st.pages_slow));
+		json_object_object_add(j, "stack", stack);
+		json_object_array_add(a, j);
+	}
+	return a;
+}
+
+static struct json_object *foll_json(void)
+{
+	struct json_object *j = json_object_new_object();
+
+	json_object_object_add(j, "write", json_object_new_int64(foll.write));
+	json_object_object_add(j, "get", json_object_new_int64(foll.get));
+	json_object_object_add(j, "pin", json_object_new_int64(foll.pin));
+	json_object_object_add(j, "longterm",
+			       json_object_new_int64(foll.longterm));
+	return j;
+}
+
+static void report_json(const struct report_ctx *ctx,
+			const struct gup_report *r)
+{
+	struct json_object *o = report_json_header("gup", ctx);
+	struct json_object *units = json_object_new_object();
+	struct json_object *by = json_object_new_object();
+	struct json_object *rows = json_object_new_array();
+	struct json_object *t, *lost = json_object_new_object();
+
+	json_object_object_add(units, "latency", json_object_new_string("ns"));
+	json_object_object_add(units, "pages", json_object_new_string("base_pages"));
+	json_object_object_add(o, "units", units);
+	json_object_object_add(o, "foll", foll_json());
+	t = class_json(ctx, r->t.counters[GUP_ALL]);
+	json_object_object_add(t, "first_pins",
+			       json_object_new_uint64(r->t.first_pins));
+	json_object_object_add(o, "totals", t);
+	for (int c = GUP_PIN; c < GUP_CLASSES; c++)
+		json_object_object_add(by, class_names[c],
+				       class_json(ctx, r->t.counters[c]));
+	json_object_object_add(o, "by_flag", by);
+	json_object_object_add(o, "latency_ns", latency_json(ctx, r));
+	json_object_object_add(o, "errors", errors_json(r));
+	for (size_t i = 0; i < r->n_rows; i++)
+		json_object_array_add(rows, row_json(ctx, &r->rows[i]));
+	json_object_object_add(o, "processes", rows);
+	json_object_object_add(o, "callers", callers_json(ctx, r));
+	json_object_object_add(lost, "call_map_full",
+			       json_object_new_uint64(r->t.losses[LOSS_WINDOW_MAP_FULL]));
+	json_object_object_add(lost, "proc_map_full",
+			       json_object_new_uint64(r->t.losses[LOSS_PROC_MAP_FULL]));
+	json_object_object_add(lost, "caller_map_full",
+			       json_object_new_uint64(r->t.caller_losses));
+	json_object_object_add(o, "lost", lost);
+	json_emit(ctx->out, o);
+}
+
+static void print_split(FILE *out, bool known, __u64 v)
+{
+	if (known)
+		fprintf(out, " %9llu", v);
+	else
+		fprintf(out, " %9s", "n/a");
+}
+
+static void print_classes(const struct report_ctx *ctx,
+			  const struct gup_report *r)
+{
+	FILE *out = ctx->out;
+	bool split = split_known(ctx);
+
+	fprintf(out, "\n%-9s %9s %9s %9s %9s %9s %9s %9s %9s\n", "FOLL",
+		"CALLS", "ASKED", "RETURNED", "FAST", "SLOW", "FALLBACKS",
+		"SHORT", "ERRORS");
+	for (int c = 0; c < GUP_CLASSES; c++) {
+		const __u64 *v = r->t.counters[c];
+
+		fprintf(out, "%-9s %9llu %9llu %9llu", class_names[c],
+			v[GC_CALLS], v[GC_ASKED], v[GC_RETURNED]);
+		print_split(out, split, v[GC_FAST]);
+		print_split(out, split, v[GC_SLOW]);
+		print_split(out, split, v[GC_FALLBACKS]);
+		fprintf(out, " %9llu %9llu\n", v[GC_SHORT], v[GC_ERRORS]);
+	}
+}
+
+static void print_rows(const struct report_ctx *ctx,
+		       const struct gup_report *r)
+{
+	FILE *out = ctx->out;
+	size_t n = r->n_rows < ctx->opts->top ? r->n_rows : ctx->opts->top;
+	bool split = split_known(ctx);
+	char comm[COMM_UTF8_LEN];
+
+	if (!r->n_rows)
+		return;
+	fprintf(out, "\n%-8s %-16s %8s %9s %9s %9s %9s %7s %s\n", "PID", "COMM",
+		"CALLS", "ASKED", "RETURNED", "FAST", "SLOW", "ERRORS",
+		"HAS_PINNED");
+	for (size_t i = 0; i < n; i++) {
+		const struct gup_proc_stats *st = &r->rows[i].st;
+
+		utf8_sanitize(st->comm, sizeof(st->comm), comm, sizeof(comm));
+		fprintf(out, "%-8u %-16s %8llu %9llu %9llu", r->rows[i].pid,
+			comm, st->calls, st->asked, st->returned);
+		print_split(out, split, st->pages_fast);
+		print_split(out, split, st->pages_slow);
+		fprintf(out, " %7llu %s%s\n", st->errors,
+			st->has_pinned ? "yes" : "no",
+			st->first_pin ? " (first pin seen)" : "");
+	}
+	if (n < r->n_rows)
+		fprintf(out, "(%zu more processes; --top or --json shows them)\n",
+			r->n_rows - n);
+}
+
+static void print_callers(const struct report_ctx *ctx,
+			  const struct gup_report *r)
+{
+	int fd = bpf_map__fd(((struct gup_bpf *)r->skel)->maps.stacks);
+	size_t n = r->n_callers < ctx->opts->top ? r->n_callers : ctx->opts->top;
+	bool split = split_known(ctx);
+	FILE *out = ctx->out;
+
+	if (!r->n_callers)
+		return;
+	fprintf(out, "\n%-32s %8s %9s %9s %9s\n", "CALLER", "CALLS", "ASKED",
+		"FAST", "SLOW");
+	for (size_t i = 0; i < n; i++) {
+		const struct gup_caller *c = &r->callers[i];
+		const char *names[GUP_STACK_DEPTH], *caller;
+
+		caller_frames(fd, c->stack_id, names, &caller);
+		fprintf(out, "%-32s %8llu %9llu", caller ? caller : "?",
+			c->st.calls, c->st.asked);
+		print_split(out, split, c->st.pages_fast);
+		print_split(out, split, c->st.pages_slow);
+		fprintf(out, "\n");
+	}
+}
+
+static void report_text(const struct report_ctx *ctx,
+			const struct gup_report *r)
+{
+	FILE *out = ctx->out;
+	const __u64 *all = r->t.counters[GUP_ALL];
+	char ts[32];
+
+	fprintf(out, "\n%sGUP-fast calls %llu  pages asked %llu  returned %llu  first pins %llu\n",
+		report_time(ctx, ts, sizeof(ts)), all[GC_CALLS],
+		all[GC_ASKED], all[GC_RETURNED], r->t.first_pins);
+	print_classes(ctx, r);
+	if (split_known(ctx)) {
+		fprintf(out, "\nlatency, calls the lockless walk finished:\n");
+		print_log2_hist(out, r->t.latency[GUP_LAT_FAST], HIST_SLOTS, "nsecs");
+		fprintf(out, "\nlatency, calls that fell back to the slow path:\n");
+		print_log2_hist(out, r->t.latency[GUP_LAT_FALLBACK], HIST_SLOTS, "nsecs");
+	} else {
+		fprintf(out, "\nlatency, all calls:\n");
+		print_log2_hist(out, r->t.latency[GUP_LAT_FAST], HIST_SLOTS, "nsecs");
+	}
+	if (all[GC_ERRORS]) {
+		fprintf(out, "\nerrors:");
+		for (int e = 0; e < GUP_ERRNO_SLOTS; e++)
+			if (r->t.errors[e])
+				fprintf(out, " %s %llu", errno_name(e),
+					r->t.errors[e]);
+		fprintf(out, "\n");
+	}
+	print_callers(ctx, r);
+	print_rows(ctx, r);
+	if (r->t.losses[LOSS_WINDOW_MAP_FULL] || r->t.losses[LOSS_PROC_MAP_FULL] ||
+	    r->t.caller_losses)
+		fprintf(out, "LOST: %llu calls (call map full), %llu process rows (process map full: raise --max-procs), %llu callers (stack map full)\n",
+			r->t.losses[LOSS_WINDOW_MAP_FULL],
+			r->t.losses[LOSS_PROC_MAP_FULL], r->t.caller_losses);
+	fflush(out);
+}
+
+static int gup_print_report(void *skel, const struct report_ctx *ctx)
+{
+	struct gup_report r = { .skel = skel };
+	int err = collect(skel, &r);
+
+	if (!err) {
+		if (ctx->opts->json)
+			report_json(ctx, &r);
+		else
+			report_text(ctx, &r);
+	}
+	free(r.rows);
+	free(r.callers);
+	return err;
+}
+
+const struct tracer gup_tracer = {
+	.name = "gup",
+	.summary = "GUP-fast pins and gets: lockless pages vs slow-path fallback",
+	.doc = "Trace get_user_pages_fast() and pin_user_pages_fast(): calls, "
+	       "pages asked for and returned, how many the lockless walk got "
+	       "and how many the slow path had to fault in, by FOLL_PIN, "
+	       "FOLL_GET, FOLL_LONGTERM and FOLL_WRITE; latency, errors, and "
+	       "per process whether its mm has ever pinned (what makes fork "
+	       "copy pages early).\v"
+	       "Examples:\n"
+	       "  mmtrace gup                      # all processes, until Ctrl-C\n"
+	       "  mmtrace gup -i 5 -T              # a report every 5 s\n"
+	       "  mmtrace gup --json -- ./app      # run ./app, trace it, JSON\n"
+	       "Needs fentry or kprobes: no tracepoint covers GUP-fast.\n"
+	       "Which kernel hooks are used: mmtrace probes.",
+	.obs = gup_obs,
+	.n_obs = sizeof(gup_obs) / sizeof(gup_obs[0]),
+	.open = gup_open,
+	.object = gup_object,
+	.configure = gup_configure,
+	.load = gup_load,
+	.destroy = gup_destroy,
+	.report = gup_print_report,
+	.busy = gup_busy,
+};
