@@ -1,0 +1,417 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmtrace hugetlb: hugetlb PMD sharing (huge_pmd_share), the waits on the
+ * file's i_mmap_rwsem it causes, PMD unsharing, and khugepaged's page-table
+ * retraction.
+ *
+ * huge_pmd_share() runs on the first fault of a PUD-sized range of a shared
+ * hugetlb mapping. It walks the file's i_mmap tree under i_mmap_rwsem for a
+ * VMA of another mm whose PMD table covers the same file range; if it finds
+ * one it takes a share of it, else it allocates a table of its own. Which
+ * one happened is read at exit from the share count of the returned table's
+ * page. Which programs run depends on the plan user/hugetlb.c picked.
+ */
+#include "common.bpf.h"
+#include "hugetlb.h"
+
+#define LCB_F_READ 0x2
+#define PAGE_MASK (~0xfffUL)
+#define PAGE_SHIFT 12
+/* x86-64: user addresses are below this, kernel pointers above. */
+#define KERNEL_HALF 0xffff800000000000UL
+
+/*
+ * virt_to_page() on x86-64: with CONFIG_RANDOMIZE_MEMORY both bases move at
+ * boot and are variables; without it they are these 4-level constants.
+ */
+extern const void vmemmap_base __ksym __weak;
+extern const void page_offset_base __ksym __weak;
+#define VMEMMAP_START_FIXED 0xffffea0000000000UL
+#define PAGE_OFFSET_FIXED 0xffff888000000000UL
+
+struct wait {
+	__u64 start_ns;
+	__u64 lock;
+	__u32 waiter;		/* enum imap_waiter */
+	__u32 mode;		/* enum imap_mode */
+};
+
+/* Per thread: entry time of huge_pmd_share / retract_page_tables. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} share_start SEC(".maps"), retract_start SEC(".maps"),
+	share_lock SEC(".maps");
+
+/* Per thread: a wait on an i_mmap_rwsem in progress. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct wait);
+} waits SEC(".maps");
+
+/*
+ * i_mmap_rwsems of files whose PMDs someone tried to share: contention on
+ * them outside huge_pmd_share is charged to "other holders". Old ones are
+ * evicted, never refused.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, __u8);
+} imap_locks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct hugetlb_proc_key);
+	__type(value, struct hugetlb_proc_stats);
+} procs SEC(".maps");
+
+/* Cumulative since load: user space reports differences per interval. */
+__u64 counters[HC_MAX] = {};
+__u64 share_hist[HIST_SLOTS] = {};		/* ns per huge_pmd_share */
+__u64 imap_waits[IMAP_WAITERS][IMAP_MODES] = {};
+__u64 imap_wait_ns[IMAP_WAITERS][IMAP_MODES] = {};
+__u64 imap_wait_hist[IMAP_WAITERS][HIST_SLOTS] = {};	/* us */
+__u64 retract_hist[HIST_SLOTS] = {};		/* us */
+
+static __always_inline struct hugetlb_proc_stats *proc_stats(__u32 tgid)
+{
+	struct hugetlb_proc_key key = { .tgid = tgid };
+	struct hugetlb_proc_stats *st, zero = {};
+	long err;
+
+	st = bpf_map_lookup_elem(&procs, &key);
+	if (st)
+		return st;
+	bpf_get_current_comm(zero.comm, sizeof(zero.comm));
+	err = bpf_map_update_elem(&procs, &key, &zero, BPF_NOEXIST);
+	if (err && err != -EEXIST /* another thread won the race */) {
+		count_loss(LOSS_PROC_MAP_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&procs, &key);
+}
+
+/* Opens a per-thread window: the filter is applied once, here. */
+static __always_inline void window_open(void *map, __u64 value)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+
+	if (!task_wanted(id >> 32))
+		return;
+	if (bpf_map_update_elem(map, &tid, &value, BPF_ANY))
+		count_loss(LOSS_WINDOW_MAP_FULL);
+}
+
+/* Closes it; returns its value, 0 if this thread had none open. */
+static __always_inline __u64 window_close(void *map)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 *v = bpf_map_lookup_elem(map, &tid), value;
+
+	if (!v)
+		return 0;
+	value = *v;
+	bpf_map_delete_elem(map, &tid);
+	return value;
+}
+
+static __always_inline unsigned long read_ulong(const void *p)
+{
+	unsigned long v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), p);
+	return v;
+}
+
+/*
+ * Does the PMD table @pte points into serve more than one mm? The count
+ * lives in the table's struct page (virt_to_page), under the names the
+ * kernel used over time.
+ */
+static __always_inline bool table_is_shared(unsigned long pte)
+{
+	unsigned long vmemmap, offset, page;
+
+	if (!pte || is_err_value(pte))
+		return false;
+	vmemmap = &vmemmap_base ? read_ulong(&vmemmap_base) :
+				  VMEMMAP_START_FIXED;
+	offset = &page_offset_base ? read_ulong(&page_offset_base) :
+				     PAGE_OFFSET_FIXED;
+	page = vmemmap + (((pte & PAGE_MASK) - offset) >> PAGE_SHIFT) *
+				 bpf_core_type_size(struct page___refcount);
+	if (bpf_core_field_exists(struct ptdesc, pt_share_count))
+		return BPF_CORE_READ((struct ptdesc *)page,
+				     pt_share_count.counter) > 0;
+	if (bpf_core_field_exists(struct page___pt_share, pt_share_count))
+		return BPF_CORE_READ((struct page___pt_share *)page,
+				     pt_share_count.counter) > 0;
+	/* Before the counter, each sharer held a reference (get_page). */
+	return BPF_CORE_READ((struct page___refcount *)page,
+			     _refcount.counter) > 1;
+}
+
+static __always_inline void share_enter(void)
+{
+	window_open(&share_start, bpf_ktime_get_ns());
+}
+
+static __always_inline void share_exit(unsigned long ret)
+{
+	__u64 start = window_close(&share_start), delta;
+	struct hugetlb_proc_stats *st;
+	bool shared;
+
+	if (!start)
+		return;
+	delta = bpf_ktime_get_ns() - start;
+	shared = table_is_shared(ret);
+	__sync_fetch_and_add(&counters[HC_SHARE_CALLS], 1);
+	__sync_fetch_and_add(&counters[HC_SHARED], shared);
+	__sync_fetch_and_add(&counters[HC_SHARE_NS], delta);
+	hist_add(share_hist, delta);
+	st = proc_stats(bpf_get_current_pid_tgid() >> 32);
+	if (!st)
+		return;
+	__sync_fetch_and_add(&st->share_calls, 1);
+	__sync_fetch_and_add(&st->shared, shared);
+	__sync_fetch_and_add(&st->share_ns, delta);
+}
+
+/* &vma->vm_file->f_mapping->i_mmap_rwsem: the lock huge_pmd_share takes. */
+static __always_inline void stash_imap_lock(struct vm_area_struct *vma)
+{
+	struct address_space *mapping = BPF_CORE_READ(vma, vm_file, f_mapping);
+	__u64 lock;
+	__u8 one = 1;
+
+	if (!mapping)
+		return;
+	lock = (__u64)mapping +
+	       bpf_core_field_offset(struct address_space, i_mmap_rwsem);
+	window_open(&share_lock, lock);
+	/* LRU: a full map evicts an old lock, it cannot refuse. */
+	bpf_map_update_elem(&imap_locks, &lock, &one, BPF_ANY);
+}
+
+static __always_inline void wait_begin(__u64 lock, unsigned int flags)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	__u64 *stashed = bpf_map_lookup_elem(&share_lock, &tid);
+	struct wait w = { .lock = lock };
+
+	if (stashed && *stashed == lock)
+		w.waiter = IMAP_SHARE;
+	else if (bpf_map_lookup_elem(&imap_locks, &lock) &&
+		 task_wanted(id >> 32))
+		w.waiter = IMAP_OTHER;
+	else
+		return;
+	w.mode = flags & LCB_F_READ ? IMAP_READ : IMAP_WRITE;
+	w.start_ns = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&waits, &tid, &w, BPF_ANY))
+		count_loss(LOSS_WINDOW_MAP_FULL);
+}
+
+static __always_inline void wait_end(__u64 lock)
+{
+	__u64 id = bpf_get_current_pid_tgid(), delta;
+	__u32 tid = (__u32)id;
+	struct hugetlb_proc_stats *st;
+	struct wait *w = bpf_map_lookup_elem(&waits, &tid);
+	__u64 who, mode;
+
+	if (!w || w->lock != lock)
+		return;
+	delta = bpf_ktime_get_ns() - w->start_ns;
+	who = w->waiter;
+	mode = w->mode;
+	bpf_map_delete_elem(&waits, &tid);
+	/* 64-bit and pinned: the bound checked is the one indexed with. */
+	asm volatile("" : "+r"(who), "+r"(mode));
+	if (who >= IMAP_WAITERS || mode >= IMAP_MODES)
+		return;
+	__sync_fetch_and_add(&imap_waits[who][mode], 1);
+	__sync_fetch_and_add(&imap_wait_ns[who][mode], delta);
+	hist_add(imap_wait_hist[who], delta / 1000);
+	st = proc_stats(id >> 32);
+	if (!st)
+		return;
+	__sync_fetch_and_add(&st->imap_waits, 1);
+	__sync_fetch_and_add(&st->imap_wait_ns, delta);
+}
+
+static __always_inline void count_unshare(long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct hugetlb_proc_stats *st;
+
+	if ((ret & 0xff) != 1 || !task_wanted(id >> 32))
+		return;
+	__sync_fetch_and_add(&counters[HC_UNSHARES], 1);
+	st = proc_stats(id >> 32);
+	if (st)
+		__sync_fetch_and_add(&st->unshares, 1);
+}
+
+static __always_inline void retract_exit(void)
+{
+	__u64 start = window_close(&retract_start), delta;
+	struct hugetlb_proc_stats *st;
+
+	if (!start)
+		return;
+	delta = bpf_ktime_get_ns() - start;
+	__sync_fetch_and_add(&counters[HC_RETRACTS], 1);
+	__sync_fetch_and_add(&counters[HC_RETRACT_NS], delta);
+	hist_add(retract_hist, delta / 1000);
+	st = proc_stats(bpf_get_current_pid_tgid() >> 32);
+	if (!st)
+		return;
+	__sync_fetch_and_add(&st->retracts, 1);
+	__sync_fetch_and_add(&st->retract_ns, delta);
+}
+
+/*
+ * fexit types the returned pte_t * as a kernel pointer, on which the
+ * verifier forbids the arithmetic of virt_to_page: read it as a number.
+ */
+static __always_inline unsigned long ctx_number(unsigned long long *ctx,
+						int i)
+{
+	unsigned long v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), &ctx[i]);
+	return v;
+}
+
+/* huge_pmd_share(mm, vma, addr, pud) since 5.12; (mm, addr, pud) before. */
+SEC("fentry")
+int BPF_PROG(share_fentry)
+{
+	share_enter();
+	return 0;
+}
+
+SEC("fexit")
+int BPF_PROG(share_fexit4)
+{
+	share_exit(ctx_number(ctx, 4));
+	return 0;
+}
+
+SEC("fexit")
+int BPF_PROG(share_fexit3)
+{
+	share_exit(ctx_number(ctx, 3));
+	return 0;
+}
+
+SEC("kprobe")
+int BPF_KPROBE(share_kprobe)
+{
+	share_enter();
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(share_kretprobe, unsigned long ret)
+{
+	share_exit(ret);
+	return 0;
+}
+
+SEC("fentry")
+int BPF_PROG(imap_stash_fentry, void *mm, struct vm_area_struct *vma)
+{
+	stash_imap_lock(vma);
+	return 0;
+}
+
+SEC("fexit")
+int BPF_PROG(imap_stash_fexit)
+{
+	window_close(&share_lock);
+	return 0;
+}
+
+/*
+ * The second argument is the vma from 5.12 on and a user address before:
+ * only a kernel pointer is a vma.
+ */
+SEC("kprobe")
+int BPF_KPROBE(imap_stash_kprobe, void *mm, unsigned long arg2)
+{
+	if (arg2 >= KERNEL_HALF)
+		stash_imap_lock((struct vm_area_struct *)arg2);
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(imap_stash_kretprobe)
+{
+	window_close(&share_lock);
+	return 0;
+}
+
+SEC("tp_btf")
+int BPF_PROG(imap_contention_begin, void *lock, unsigned int flags)
+{
+	wait_begin((__u64)lock, flags);
+	return 0;
+}
+
+SEC("tp_btf")
+int BPF_PROG(imap_contention_end, void *lock, int ret)
+{
+	wait_end((__u64)lock);
+	return 0;
+}
+
+/* A clone (.isra.0, ...): only the return value is trustworthy. */
+SEC("kretprobe")
+int BPF_KRETPROBE(unshare_kretprobe, long ret)
+{
+	count_unshare(ret);
+	return 0;
+}
+
+SEC("fentry")
+int BPF_PROG(retract_fentry)
+{
+	window_open(&retract_start, bpf_ktime_get_ns());
+	return 0;
+}
+
+SEC("fexit")
+int BPF_PROG(retract_fexit)
+{
+	retract_exit();
+	return 0;
+}
+
+SEC("kprobe")
+int BPF_KPROBE(retract_kprobe)
+{
+	window_open(&retract_start, bpf_ktime_get_ns());
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(retract_kretprobe)
+{
+	retract_exit();
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

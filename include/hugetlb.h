@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What mmtrace hugetlb's BPF side aggregates and user space reads. */
+#ifndef MMTRACE_HUGETLB_H
+#define MMTRACE_HUGETLB_H
+
+#include "filter.h"
+#include "hist.h"
+
+/* Who waited on a file's i_mmap_rwsem. */
+enum imap_waiter {
+	IMAP_SHARE,		/* huge_pmd_share, looking for a table */
+	IMAP_OTHER,		/* unmap, unshare, migration, khugepaged */
+	IMAP_WAITERS,
+};
+
+enum imap_mode {
+	IMAP_READ,
+	IMAP_WRITE,
+	IMAP_MODES,
+};
+
+/* Totals since load; user space reports per-interval differences. */
+enum hugetlb_counter {
+	HC_SHARE_CALLS,		/* huge_pmd_share calls */
+	HC_SHARED,		/* ... that found a PMD table to share */
+	HC_SHARE_NS,		/* time spent in huge_pmd_share */
+	HC_UNSHARES,		/* __huge_pmd_unshare returning 1 */
+	HC_RETRACTS,		/* retract_page_tables calls (khugepaged) */
+	HC_RETRACT_NS,
+	HC_MAX,
+};
+
+struct hugetlb_proc_key {
+	unsigned int tgid;
+};
+
+struct hugetlb_proc_stats {
+	char comm[COMM_LEN];
+	unsigned long long share_calls;
+	unsigned long long shared;
+	unsigned long long share_ns;
+	unsigned long long imap_waits;	/* as any kind of waiter */
+	unsigned long long imap_wait_ns;
+	unsigned long long unshares;
+	unsigned long long retracts;
+	unsigned long long retract_ns;
+};
+
+#endif /* MMTRACE_HUGETLB_H */

@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: GPL-2.0
+# The hugetlb oracles, in a test VM; guest-lib.sh runs first (tag).
+#
+# pmdshare's processes are siblings, so they are traced by --comm (a
+# COMMAND would trace its first pid only), with the tracer started first
+# and armed ("Ctrl-C to stop") before the workload runs.
+
+# hugetlb_case NAME TIER "MMTRACE OPTIONS" COMMAND...
+hugetlb_case() {
+	name=$1
+	tier=$2
+	opts=$3
+	shift 3
+	# shellcheck disable=SC2086
+	mmtrace hugetlb --json --tier "$tier" --comm pmdshare $opts \
+		-o "/tmp/$name.rep" 2>"/tmp/$name.err" &
+	tracer=$!
+	i=0
+	while ! grep -q 'Ctrl-C to stop' "/tmp/$name.err" 2>/dev/null &&
+		kill -0 "$tracer" 2>/dev/null && [ $i -lt 1200 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	"$@" >"/tmp/$name.truth" 2>"/tmp/$name.werr"
+	echo "MMT|$name|wrc|$?"
+	kill -INT "$tracer"
+	wait "$tracer"
+	echo "MMT|$name|rc|$?"
+	tag "$name" report "/tmp/$name.rep"
+	tag "$name" truth "/tmp/$name.truth"
+	tag "$name" stderr "/tmp/$name.err"
+	tag "$name" werr "/tmp/$name.werr"
+}
+
+for tier in fentry kprobe tracepoint; do
+	hugetlb_case "hugetlb:share@$tier" $tier "" pmdshare --procs 4 --pages 4
+done
+hugetlb_case "hugetlb:private@fentry" fentry "" pmdshare --procs 3 --pages 4 \
+	--private
+# Reports every second while processes come and go: rows are diffed, and
+# summed over the reports they must give the same exact numbers.
+hugetlb_case "hugetlb:interval@fentry" fentry "-i 1" pmdshare --procs 5 \
+	--pages 3 --delay-ms 700
+# khugepaged's retraction, driven by MADV_COLLAPSE of shmem (one process).
+for tier in fentry kprobe; do
+	run_case hugetlb "hugetlb:retract@$tier" $tier shmcollapse 2
+done

@@ -1,0 +1,191 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The hugetlb checks of a VM run: tiers per kernel and exact PMD sharing.
+
+Tiers follow ../shared/kernel-probe-map.md section 4: huge_pmd_share is
+out of line everywhere (3 arguments on 5.10, 4 from 5.12); the unshare
+helper is a compiler clone (kretprobe only); retract_page_tables is
+inlined into collapse_file on 6.1; 5.10 has no lock:contention events.
+"""
+import json
+
+from vm_fork import TIER_ORDER, parse_console
+
+TIERS = {
+    "5.10": {"hugetlb.pmd_share": "fentry", "hugetlb.i_mmap_waits": "none",
+             "hugetlb.pmd_unshare": "kprobe", "hugetlb.retract": "fentry"},
+    "6.1": {"hugetlb.pmd_share": "fentry", "hugetlb.i_mmap_waits": "fentry",
+            "hugetlb.pmd_unshare": "kprobe", "hugetlb.retract": "none"},
+    "6.12": {"hugetlb.pmd_share": "fentry", "hugetlb.i_mmap_waits": "fentry",
+             "hugetlb.pmd_unshare": "kprobe", "hugetlb.retract": "fentry"},
+    "7.3": {"hugetlb.pmd_share": "fentry", "hugetlb.i_mmap_waits": "fentry",
+            "hugetlb.pmd_unshare": "kprobe", "hugetlb.retract": "fentry"},
+}
+
+# (case, --tier given), as guest_hugetlb.sh runs them.
+CASES = [(f"hugetlb:share@{t}", t) for t in TIER_ORDER] + [
+    ("hugetlb:private@fentry", "fentry"), ("hugetlb:interval@fentry", "fentry")]
+COUNTS = ("pmd_share_calls", "pmd_shared", "pmd_unshares", "retracts")
+
+
+def add(a, b):
+    return None if a is None or b is None else a + b
+
+
+def merged(reports):
+    """Interval reports summed into one: totals and rows per pid."""
+    totals = dict(reports[-1]["totals"])
+    rows = {}
+    for key in COUNTS:
+        vals = [r["totals"][key] for r in reports]
+        totals[key] = None if None in vals else sum(vals)
+    for r in reports:
+        for p in r["processes"]:
+            row = rows.setdefault(p["pid"], dict(p, **{k: 0 for k in COUNTS
+                                                        if p[k] is not None}))
+            for key in COUNTS:
+                row[key] = add(row[key], p[key])
+    return dict(reports[-1], totals=totals, processes=list(rows.values()))
+
+
+def expected_tier(kernel, obs, cap):
+    """The kernel's tier for @obs under --tier @cap (no tracepoint plans)."""
+    best = TIERS[kernel][obs]
+    if best == "none" or TIER_ORDER.index(best) >= TIER_ORDER.index(cap):
+        return best
+    return "none" if cap == "tracepoint" else cap
+
+
+def check_counts(check, name, report, truth, probes):
+    totals, rows = report["totals"], report["processes"]
+    kids = {c["pid"]: c for c in truth["children"]}
+    others = sorted(p["pid"] for p in rows if p["pid"] not in kids)
+    check(f"{name}: rows of pmdshare's processes only", not others,
+          f"other pids {others}")
+    by_pid = {p["pid"]: p for p in rows}
+    if probes.get("hugetlb.pmd_share") == "none":
+        check(f"{name}: PMD sharing unknown (null) without a probe",
+              totals["pmd_share_calls"] is None and
+              totals["pmd_shared"] is None and
+              all(p["pmd_shared"] is None for p in rows),
+              f"totals {totals}")
+    else:
+        want = truth["expected_shares"]
+        if truth.get("observed_shares") not in (None, want):
+            print(f"NOTE {name}: pmdshare measured "
+                  f"{truth['observed_shares']} shares, model {want}")
+        check(f"{name}: pmd_shared == {want}", totals["pmd_shared"] == want,
+              f"got {totals['pmd_shared']}")
+        if truth["expected_calls"] is not None:
+            want = truth["expected_calls"]
+            check(f"{name}: pmd_share_calls == {want}",
+                  totals["pmd_share_calls"] == want,
+                  f"got {totals['pmd_share_calls']}")
+        for pid, kid in kids.items():
+            row = by_pid.get(pid, {"pmd_share_calls": 0, "pmd_shared": 0})
+            ok = row["pmd_shared"] == kid["expected_shares"] and (
+                kid["expected_calls"] is None or
+                row["pmd_share_calls"] == kid["expected_calls"])
+            check(f"{name}: row {pid} calls/shared", ok,
+                  f"got {row}, want {kid}")
+    unshares = totals["pmd_unshares"]
+    if probes.get("hugetlb.pmd_unshare") == "none":
+        check(f"{name}: unshares unknown (null)", unshares is None,
+              f"got {unshares}")
+    else:
+        want = truth["expected_unshares"]
+        check(f"{name}: pmd_unshares == {want}", unshares == want,
+              f"got {unshares}")
+    waits = totals["i_mmap_waits"]
+    if probes.get("hugetlb.i_mmap_waits") == "none":
+        check(f"{name}: i_mmap waits unknown (null)", waits is None,
+              f"got {waits}")
+    else:
+        check(f"{name}: i_mmap waits split by waiter and mode",
+              isinstance(waits, dict) and
+              set(waits) == {"huge_pmd_share", "other"} and
+              all(set(v) == {"read", "write"} for v in waits.values()),
+              f"got {waits}")
+    if probes.get("hugetlb.retract") == "none":
+        check(f"{name}: retracts unknown (null)",
+              totals["retracts"] is None, f"got {totals['retracts']}")
+
+
+def check_case(check, kernel, name, run, cap):
+    check(f"{name}: tracer and workload exit 0",
+          run.get("rc") == ["0"] and run.get("wrc") == ["0"],
+          f"rc {run.get('rc')} wrc {run.get('wrc')} "
+          f"stderr {run.get('stderr')} werr {run.get('werr')}")
+    try:
+        reports = [json.loads(line) for line in run.get("report", [])]
+        truth = json.loads(run.get("truth", ["{}"])[-1])
+    except ValueError as e:
+        check(f"{name}: JSON", False, str(e))
+        return
+    finals = [r.get("final") for r in reports]
+    if not check(f"{name}: one final report, the last, and a truth",
+                 finals and finals.count(True) == 1 and finals[-1] and
+                 truth.get("children"), f"{run}"):
+        return
+    if "interval" in name:
+        check(f"{name}: several reports", len(reports) >= 3,
+              f"{len(reports)} reports")
+    report = merged(reports)
+    probes = report["probes"]
+    for obs in TIERS[kernel]:
+        want = expected_tier(kernel, obs, cap)
+        check(f"{name}: {obs} tier {want}", probes.get(obs) == want,
+              f"got {probes.get(obs)}")
+    lost = [r["lost"] for r in reports if any(r["lost"].values())]
+    check(f"{name}: nothing lost", not lost, f"lost {lost}")
+    check_counts(check, name, report, truth, probes)
+
+
+def check_retract(check, kernel, name, run, cap):
+    """shmcollapse: one retract_page_tables per successful collapse."""
+    check(f"{name}: exit 0", run.get("rc") == ["0"],
+          f"rc {run.get('rc')} stderr {run.get('stderr')}")
+    try:
+        reports = [json.loads(line) for line in run.get("report", [])]
+        truth = json.loads(run.get("truth", ["{}"])[-1])
+    except ValueError as e:
+        check(f"{name}: JSON", False, str(e))
+        return
+    if not check(f"{name}: one final report and a truth",
+                 len(reports) == 1 and reports[0].get("final") and
+                 "expected_retracts" in truth, f"{run}"):
+        return
+    tier = reports[0]["probes"].get("hugetlb.retract")
+    want_tier = expected_tier(kernel, "hugetlb.retract", cap)
+    check(f"{name}: hugetlb.retract tier {want_tier}", tier == want_tier,
+          f"got {tier}")
+    got = reports[0]["totals"]["retracts"]
+    rows = [p for p in reports[0]["processes"] if p["pid"] == truth["pid"]]
+    if tier == "none":
+        check(f"{name}: retracts unknown (null)", got is None, f"got {got}")
+        return
+    want = truth["expected_retracts"]
+    if truth.get("observed_pmd_mapped") not in (None, want):
+        print(f"NOTE {name}: {truth['observed_pmd_mapped']} ranges PMD-mapped"
+              f" after {want} collapses")
+    check(f"{name}: retracts == {want}", got == want, f"got {got}")
+    check(f"{name}: row retracts == {want}",
+          sum(p["retracts"] for p in rows) == want,
+          f"rows {reports[0]['processes']}")
+
+
+def check_console(path, kernel, check, check_fork, check_tiers):
+    runs = parse_console(path)
+    name = f"vm {kernel}"
+    probes = runs.get("probes", {})
+    try:
+        doc = json.loads("".join(probes.get("json", [])))
+        check_tiers(name, doc, "hugetlb",
+                    [f"{k}={v}" for k, v in TIERS[kernel].items()])
+    except (ValueError, KeyError) as e:
+        check(f"{name}: hugetlb probes JSON", False, repr(e))
+    for case, cap in CASES:
+        check_case(check, kernel, f"{name} {case}", runs.get(case, {}), cap)
+    for cap in ("fentry", "kprobe"):
+        case = f"hugetlb:retract@{cap}"
+        check_retract(check, kernel, f"{name} {case}", runs.get(case, {}),
+                      cap)

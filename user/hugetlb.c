@@ -1,0 +1,567 @@
+// SPDX-License-Identifier: GPL-2.0
+/* mmtrace hugetlb: the table entry, the skeleton glue and the report. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <json-c/json.h>
+#include "hugetlb.h"
+#include "hugetlb.skel.h"
+#include "output.h"
+#include "tracer.h"
+
+#define CONTENTION_POINTS                                                    \
+	{ "imap_contention_begin", PROBE_TP_BTF, { "contention_begin" } },   \
+	{ "imap_contention_end", PROBE_TP_BTF, { "contention_end" } }
+
+static const struct observation hugetlb_obs[] = {
+	{
+		.name = "hugetlb.pmd_share",
+		.summary = "huge_pmd_share calls, how many shared a PMD table, time in it",
+		.if_missing = "huge_pmd_share is not observable on this kernel: PMD-sharing calls, shares and their time are unknown (needs fentry/fexit or kprobes on huge_pmd_share; no tracepoint fires there)",
+		.plans = {
+			{
+				.tier = TIER_FENTRY,
+				.note = "share count of the returned table's page at exit",
+				.points = {
+					{ "share_fentry", PROBE_FENTRY, { "huge_pmd_share" } },
+					{ "share_fexit4", PROBE_FEXIT, { "huge_pmd_share" }, .nargs = 4 },
+				},
+			},
+			{
+				.tier = TIER_FENTRY,
+				.note = "share count of the returned table's page at exit (3-argument huge_pmd_share, before 5.12)",
+				.points = {
+					{ "share_fentry", PROBE_FENTRY, { "huge_pmd_share" } },
+					{ "share_fexit3", PROBE_FEXIT, { "huge_pmd_share" }, .nargs = 3 },
+				},
+			},
+			{
+				.tier = TIER_KPROBE,
+				.note = "as fentry, through kprobes",
+				.points = {
+					{ "share_kprobe", PROBE_KPROBE, { "huge_pmd_share" } },
+					{ "share_kretprobe", PROBE_KRETPROBE, { "huge_pmd_share" } },
+				},
+			},
+		},
+	},
+	{
+		.name = "hugetlb.i_mmap_waits",
+		.summary = "waits on a hugetlb file's i_mmap_rwsem: huge_pmd_share vs other holders",
+		.if_missing = "i_mmap_rwsem waits are not measured (needs the lock:contention_* tracepoints and fentry or kprobes on the 4-argument huge_pmd_share to learn the lock)",
+		.plans = {
+			{
+				.tier = TIER_FENTRY,
+				.note = "lock:contention_* on the i_mmap_rwsem huge_pmd_share takes; other waiters on a known one are 'other' (unmap, unshare, migration, khugepaged)",
+				.points = {
+					{ "imap_stash_fentry", PROBE_FENTRY, { "huge_pmd_share" }, .nargs = 4 },
+					{ "imap_stash_fexit", PROBE_FEXIT, { "huge_pmd_share" } },
+					CONTENTION_POINTS,
+				},
+			},
+			{
+				.tier = TIER_KPROBE,
+				.note = "as fentry; the lock is learned through a kprobe",
+				.points = {
+					{ "imap_stash_kprobe", PROBE_KPROBE, { "huge_pmd_share" } },
+					{ "imap_stash_kretprobe", PROBE_KRETPROBE, { "huge_pmd_share" } },
+					CONTENTION_POINTS,
+				},
+			},
+		},
+	},
+	{
+		.name = "hugetlb.pmd_unshare",
+		.summary = "shared PMD tables given up (huge_pmd_unshare returning 1)",
+		.if_missing = "PMD unsharing is not counted (needs a kretprobe on __huge_pmd_unshare or its compiler clone)",
+		.plans = { {
+			.tier = TIER_KPROBE,
+			.note = "kretprobe on the clone every unshare site calls (fentry cannot take clones)",
+			.points = { { "unshare_kretprobe", PROBE_KRETPROBE,
+				      { "__huge_pmd_unshare" PROBE_CLONE_SUFFIX,
+					"huge_pmd_unshare" } } },
+		} },
+	},
+	{
+		.name = "hugetlb.retract",
+		.summary = "khugepaged page-table retractions (retract_page_tables): count and time",
+		.if_missing = "khugepaged page-table retractions are not counted (retract_page_tables is inlined into collapse_file on 6.1, or no fentry/kprobes)",
+		.plans = {
+			{
+				.tier = TIER_FENTRY,
+				.note = "retract_page_tables entry to exit",
+				.points = {
+					{ "retract_fentry", PROBE_FENTRY, { "retract_page_tables" } },
+					{ "retract_fexit", PROBE_FEXIT, { "retract_page_tables" } },
+				},
+			},
+			{
+				.tier = TIER_KPROBE,
+				.note = "retract_page_tables entry to exit",
+				.points = {
+					{ "retract_kprobe", PROBE_KPROBE, { "retract_page_tables" } },
+					{ "retract_kretprobe", PROBE_KRETPROBE, { "retract_page_tables" } },
+				},
+			},
+		},
+	},
+};
+
+enum { OBS_SHARE, OBS_WAITS, OBS_UNSHARE, OBS_RETRACT };
+
+/* The BPF side's global counters and histograms, cumulative since load. */
+struct hugetlb_totals {
+	__u64 counters[HC_MAX];
+	__u64 share_hist[HIST_SLOTS];
+	__u64 imap_waits[IMAP_WAITERS][IMAP_MODES];
+	__u64 imap_wait_ns[IMAP_WAITERS][IMAP_MODES];
+	__u64 imap_wait_hist[IMAP_WAITERS][HIST_SLOTS];
+	__u64 retract_hist[HIST_SLOTS];
+	__u64 losses[LOSS_MAX];
+};
+
+struct hugetlb_row {
+	unsigned int pid;
+	struct hugetlb_proc_stats st;
+};
+
+struct hugetlb_report {
+	struct hugetlb_totals t;
+	struct hugetlb_row *rows;
+	size_t n_rows;
+};
+
+/* What the previous report saw; @seen is sorted by pid. */
+static struct {
+	struct hugetlb_totals totals;
+	struct hugetlb_row *seen;
+	size_t n_seen;
+} prev;
+
+static const char *const waiter_names[IMAP_WAITERS] = {
+	[IMAP_SHARE] = "huge_pmd_share",
+	[IMAP_OTHER] = "other",
+};
+
+static void *hugetlb_open(void)
+{
+	return hugetlb_bpf__open();
+}
+
+static struct bpf_object *hugetlb_object(void *skel)
+{
+	return ((struct hugetlb_bpf *)skel)->obj;
+}
+
+static int hugetlb_configure(void *skel, const struct tracer_opts *opts)
+{
+	struct hugetlb_bpf *s = skel;
+
+	s->rodata->filter = opts->filter;
+	return bpf_map__set_max_entries(s->maps.procs, opts->max_procs);
+}
+
+static int hugetlb_load(void *skel)
+{
+	return hugetlb_bpf__load(skel);
+}
+
+static void hugetlb_destroy(void *skel)
+{
+	hugetlb_bpf__destroy(skel);
+}
+
+/* Nothing is half counted for long: windows last one function call. */
+static bool hugetlb_busy(void *skel)
+{
+	return false;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	const struct hugetlb_row *x = a, *y = b;
+
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+static int cmp_rows(const void *a, const void *b)
+{
+	const struct hugetlb_row *x = a, *y = b;
+
+	if (x->st.share_calls != y->st.share_calls)
+		return x->st.share_calls < y->st.share_calls ? 1 : -1;
+	if (x->st.imap_wait_ns != y->st.imap_wait_ns)
+		return x->st.imap_wait_ns < y->st.imap_wait_ns ? 1 : -1;
+	return cmp_pid(a, b);
+}
+
+#define ROW_FIELDS(X)                                                        \
+	X(share_calls) X(shared) X(share_ns) X(imap_waits) X(imap_wait_ns)   \
+	X(unshares) X(retracts) X(retract_ns)
+
+static __u64 row_events(const struct hugetlb_proc_stats *s)
+{
+	return s->share_calls + s->imap_waits + s->unshares + s->retracts;
+}
+
+/*
+ * @cur minus what the previous report saw of the same pid; false if
+ * nothing happened since. Fewer events than before means the row was
+ * deleted and the pid reused: all of it is new.
+ */
+static bool row_delta(const struct hugetlb_row *cur, struct hugetlb_row *out)
+{
+	const struct hugetlb_row *was = NULL;
+
+	*out = *cur;
+	if (prev.n_seen)
+		was = bsearch(cur, prev.seen, prev.n_seen, sizeof(*cur),
+			      cmp_pid);
+	if (was && row_events(&cur->st) >= row_events(&was->st)) {
+#define SUB(f) out->st.f -= was->st.f;
+		ROW_FIELDS(SUB)
+#undef SUB
+	}
+	return row_events(&out->st) != 0;
+}
+
+static int grow(struct hugetlb_row **rows, size_t n, size_t *cap)
+{
+	struct hugetlb_row *grown;
+
+	if (n < *cap)
+		return 0;
+	*cap = *cap ? *cap * 2 : 64;
+	grown = realloc(*rows, *cap * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	*rows = grown;
+	return 0;
+}
+
+/* A process that is gone cannot add to its row: report it once, drop it. */
+static bool process_gone(unsigned int pid)
+{
+	return kill((pid_t)pid, 0) && errno == ESRCH;
+}
+
+/*
+ * Reads every row. A row stays in the map while its process lives and is
+ * diffed against @prev; the last report of a process that is gone frees it.
+ */
+static int read_rows(int fd, struct hugetlb_report *r)
+{
+	size_t n_seen = 0, cap_seen = 0, cap_rows = 0, n_gone = 0, cap_gone = 0;
+	struct hugetlb_row *seen = NULL, *gone = NULL, cur;
+	struct hugetlb_proc_key key, next;
+	void *prev_key = NULL;
+	int err = 0;
+
+	while (!err && !bpf_map_get_next_key(fd, prev_key, &next)) {
+		key = next;
+		prev_key = &key;
+		if (bpf_map_lookup_elem(fd, &key, &cur.st))
+			continue;
+		cur.pid = key.tgid;
+		err = grow(&r->rows, r->n_rows, &cap_rows);
+		if (!err && row_delta(&cur, &r->rows[r->n_rows]))
+			r->n_rows++;
+		if (err)
+			break;
+		if (process_gone(cur.pid)) {
+			err = grow(&gone, n_gone, &cap_gone);
+			if (!err)
+				gone[n_gone++] = cur;
+		} else {
+			err = grow(&seen, n_seen, &cap_seen);
+			if (!err)
+				seen[n_seen++] = cur;
+		}
+	}
+	/* Deleting while iterating would restart the walk: delete after. */
+	for (size_t i = 0; i < n_gone; i++) {
+		key.tgid = gone[i].pid;
+		bpf_map_delete_elem(fd, &key);
+	}
+	free(gone);
+	qsort(seen, n_seen, sizeof(*seen), cmp_pid);
+	free(prev.seen);
+	prev.seen = seen;
+	prev.n_seen = n_seen;
+	qsort(r->rows, r->n_rows, sizeof(*r->rows), cmp_rows);
+	return err;
+}
+
+static void delta(__u64 *out, const __u64 *now, __u64 *was, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		out[i] = now[i] - was[i];
+		was[i] = now[i];
+	}
+}
+
+static int collect(struct hugetlb_bpf *s, struct hugetlb_report *r)
+{
+	struct hugetlb_totals now;
+
+	memcpy(now.counters, s->bss->counters, sizeof(now.counters));
+	memcpy(now.share_hist, s->bss->share_hist, sizeof(now.share_hist));
+	memcpy(now.imap_waits, s->bss->imap_waits, sizeof(now.imap_waits));
+	memcpy(now.imap_wait_ns, s->bss->imap_wait_ns,
+	       sizeof(now.imap_wait_ns));
+	memcpy(now.imap_wait_hist, s->bss->imap_wait_hist,
+	       sizeof(now.imap_wait_hist));
+	memcpy(now.retract_hist, s->bss->retract_hist,
+	       sizeof(now.retract_hist));
+	memcpy(now.losses, s->bss->losses, sizeof(now.losses));
+	delta(&r->t.counters[0], &now.counters[0], &prev.totals.counters[0],
+	      sizeof(now) / sizeof(__u64));
+	return read_rows(bpf_map__fd(s->maps.procs), r);
+}
+
+static bool have(const struct report_ctx *ctx, int obs)
+{
+	return ctx->res[obs].chosen >= 0;
+}
+
+static struct json_object *u64_or_null(bool known, __u64 v)
+{
+	return known ? json_object_new_uint64(v) : NULL;
+}
+
+static struct json_object *row_json(const struct report_ctx *ctx,
+				    const struct hugetlb_row *row)
+{
+	const struct hugetlb_proc_stats *st = &row->st;
+	struct json_object *j = json_object_new_object();
+	bool share = have(ctx, OBS_SHARE), waits = have(ctx, OBS_WAITS);
+	bool retract = have(ctx, OBS_RETRACT);
+
+#define ADD(k, v) json_object_object_add(j, k, v)
+	ADD("pid", json_object_new_int64(row->pid));
+	ADD("comm", json_comm(st->comm, sizeof(st->comm)));
+	ADD("pmd_share_calls", u64_or_null(share, st->share_calls));
+	ADD("pmd_shared", u64_or_null(share, st->shared));
+	ADD("pmd_share_ns", u64_or_null(share, st->share_ns));
+	ADD("i_mmap_waits", u64_or_null(waits, st->imap_waits));
+	ADD("i_mmap_wait_us", u64_or_null(waits, st->imap_wait_ns / 1000));
+	ADD("pmd_unshares", u64_or_null(have(ctx, OBS_UNSHARE),
+					st->unshares));
+	ADD("retracts", u64_or_null(retract, st->retracts));
+	ADD("retract_us", u64_or_null(retract, st->retract_ns / 1000));
+#undef ADD
+	return j;
+}
+
+/* {"huge_pmd_share": {"read": {"waits": n, "wait_us": t}, ...}, ...} */
+static struct json_object *waits_json(const struct report_ctx *ctx,
+				      const struct hugetlb_totals *t)
+{
+	static const char *const modes[IMAP_MODES] = { "read", "write" };
+	struct json_object *o;
+
+	if (!have(ctx, OBS_WAITS))
+		return NULL;
+	o = json_object_new_object();
+	for (int w = 0; w < IMAP_WAITERS; w++) {
+		struct json_object *by_mode = json_object_new_object();
+
+		for (int m = 0; m < IMAP_MODES; m++) {
+			struct json_object *c = json_object_new_object();
+
+			json_object_object_add(c, "waits",
+				json_object_new_uint64(t->imap_waits[w][m]));
+			json_object_object_add(c, "wait_us",
+				json_object_new_uint64(t->imap_wait_ns[w][m] / 1000));
+			json_object_object_add(by_mode, modes[m], c);
+		}
+		json_object_object_add(o, waiter_names[w], by_mode);
+	}
+	return o;
+}
+
+static struct json_object *hist_or_null(bool known, const __u64 *slots)
+{
+	return known ? hist_json(slots, HIST_SLOTS) : NULL;
+}
+
+static void report_json(const struct report_ctx *ctx,
+			const struct hugetlb_report *r)
+{
+	struct json_object *o = report_json_header("hugetlb", ctx);
+	struct json_object *t = json_object_new_object();
+	struct json_object *h = json_object_new_object();
+	struct json_object *wh = NULL;
+	struct json_object *rows = json_object_new_array();
+	struct json_object *lost = json_object_new_object();
+	const __u64 *c = r->t.counters;
+	bool share = have(ctx, OBS_SHARE), retract = have(ctx, OBS_RETRACT);
+
+#define ADD(obj, k, v) json_object_object_add(obj, k, v)
+	ADD(t, "pmd_share_calls", u64_or_null(share, c[HC_SHARE_CALLS]));
+	ADD(t, "pmd_shared", u64_or_null(share, c[HC_SHARED]));
+	ADD(t, "pmd_share_ns", u64_or_null(share, c[HC_SHARE_NS]));
+	ADD(t, "i_mmap_waits", waits_json(ctx, &r->t));
+	ADD(t, "pmd_unshares", u64_or_null(have(ctx, OBS_UNSHARE),
+					   c[HC_UNSHARES]));
+	ADD(t, "retracts", u64_or_null(retract, c[HC_RETRACTS]));
+	ADD(t, "retract_us", u64_or_null(retract, c[HC_RETRACT_NS] / 1000));
+	ADD(o, "totals", t);
+	ADD(h, "pmd_share_ns", hist_or_null(share, r->t.share_hist));
+	if (have(ctx, OBS_WAITS)) {
+		wh = json_object_new_object();
+		for (int w = 0; w < IMAP_WAITERS; w++)
+			ADD(wh, waiter_names[w],
+			    hist_json(r->t.imap_wait_hist[w], HIST_SLOTS));
+	}
+	ADD(h, "i_mmap_wait_us", wh);
+	ADD(h, "retract_us", hist_or_null(retract, r->t.retract_hist));
+	ADD(o, "histograms", h);
+	for (size_t i = 0; i < r->n_rows; i++)
+		json_object_array_add(rows, row_json(ctx, &r->rows[i]));
+	ADD(o, "processes", rows);
+	ADD(lost, "window_map_full",
+	    json_object_new_uint64(r->t.losses[LOSS_WINDOW_MAP_FULL]));
+	ADD(lost, "proc_map_full",
+	    json_object_new_uint64(r->t.losses[LOSS_PROC_MAP_FULL]));
+	ADD(o, "lost", lost);
+#undef ADD
+	json_emit(ctx->out, o);
+}
+
+static void print_count(FILE *out, const char *label, bool known, __u64 v)
+{
+	if (known)
+		fprintf(out, "  %s %llu", label, v);
+	else
+		fprintf(out, "  %s n/a", label);
+}
+
+static void print_num(FILE *out, int width, bool known, __u64 v)
+{
+	if (known)
+		fprintf(out, " %*llu", width, v);
+	else
+		fprintf(out, " %*s", width, "n/a");
+}
+
+static void print_rows(const struct report_ctx *ctx,
+		       const struct hugetlb_report *r)
+{
+	FILE *out = ctx->out;
+	size_t n = r->n_rows < ctx->opts->top ? r->n_rows : ctx->opts->top;
+	bool share = have(ctx, OBS_SHARE), waits = have(ctx, OBS_WAITS);
+	char comm[COMM_UTF8_LEN];
+
+	if (!r->n_rows)
+		return;
+	fprintf(out, "\n%-8s %-16s %10s %10s %10s %10s %12s %9s %9s\n", "PID",
+		"COMM", "SHARE_CALLS", "SHARED", "SHARE_US", "IMAP_WAITS",
+		"IMAP_WAIT_US", "UNSHARES", "RETRACTS");
+	for (size_t i = 0; i < n; i++) {
+		const struct hugetlb_proc_stats *st = &r->rows[i].st;
+
+		utf8_sanitize(st->comm, sizeof(st->comm), comm, sizeof(comm));
+		fprintf(out, "%-8u %-16s", r->rows[i].pid, comm);
+		print_num(out, 11, share, st->share_calls);
+		print_num(out, 10, share, st->shared);
+		print_num(out, 10, share, st->share_ns / 1000);
+		print_num(out, 10, waits, st->imap_waits);
+		print_num(out, 12, waits, st->imap_wait_ns / 1000);
+		print_num(out, 9, have(ctx, OBS_UNSHARE), st->unshares);
+		print_num(out, 9, have(ctx, OBS_RETRACT), st->retracts);
+		fprintf(out, "\n");
+	}
+	if (n < r->n_rows)
+		fprintf(out, "(%zu more processes; --top or --json shows them)\n",
+			r->n_rows - n);
+}
+
+static void print_waits(FILE *out, const struct hugetlb_totals *t)
+{
+	for (int w = 0; w < IMAP_WAITERS; w++) {
+		fprintf(out, "\ni_mmap_rwsem waits by %s: read %llu (%llu us), write %llu (%llu us)\n",
+			waiter_names[w], t->imap_waits[w][IMAP_READ],
+			t->imap_wait_ns[w][IMAP_READ] / 1000,
+			t->imap_waits[w][IMAP_WRITE],
+			t->imap_wait_ns[w][IMAP_WRITE] / 1000);
+		print_log2_hist(out, t->imap_wait_hist[w], HIST_SLOTS, "usecs");
+	}
+}
+
+static void report_text(const struct report_ctx *ctx,
+			const struct hugetlb_report *r)
+{
+	const __u64 *c = r->t.counters;
+	bool share = have(ctx, OBS_SHARE);
+	FILE *out = ctx->out;
+	char ts[32];
+
+	fprintf(out, "\n%shuge_pmd_share", report_time(ctx, ts, sizeof(ts)));
+	print_count(out, "calls", share, c[HC_SHARE_CALLS]);
+	print_count(out, "shared", share, c[HC_SHARED]);
+	print_count(out, "us", share, c[HC_SHARE_NS] / 1000);
+	print_count(out, "unshares", have(ctx, OBS_UNSHARE), c[HC_UNSHARES]);
+	print_count(out, "retracts", have(ctx, OBS_RETRACT), c[HC_RETRACTS]);
+	print_count(out, "retract us", have(ctx, OBS_RETRACT),
+		    c[HC_RETRACT_NS] / 1000);
+	fprintf(out, "\n");
+	if (!share)
+		fprintf(out, "huge_pmd_share is not observable on this kernel ('mmtrace probes hugetlb' says why)\n");
+	if (share && c[HC_SHARE_CALLS]) {
+		fprintf(out, "\nhuge_pmd_share latency:\n");
+		print_log2_hist(out, r->t.share_hist, HIST_SLOTS, "nsecs");
+	}
+	if (have(ctx, OBS_WAITS))
+		print_waits(out, &r->t);
+	if (have(ctx, OBS_RETRACT) && c[HC_RETRACTS]) {
+		fprintf(out, "\nretract_page_tables latency:\n");
+		print_log2_hist(out, r->t.retract_hist, HIST_SLOTS, "usecs");
+	}
+	print_rows(ctx, r);
+	if (r->t.losses[LOSS_WINDOW_MAP_FULL] || r->t.losses[LOSS_PROC_MAP_FULL])
+		fprintf(out, "LOST: %llu calls (window map full), %llu process rows (process map full: raise --max-procs)\n",
+			r->t.losses[LOSS_WINDOW_MAP_FULL],
+			r->t.losses[LOSS_PROC_MAP_FULL]);
+	fflush(out);
+}
+
+static int hugetlb_print_report(void *skel, const struct report_ctx *ctx)
+{
+	struct hugetlb_report r = {};
+	int err = collect(skel, &r);
+
+	if (!err) {
+		if (ctx->opts->json)
+			report_json(ctx, &r);
+		else
+			report_text(ctx, &r);
+	}
+	free(r.rows);
+	return err;
+}
+
+const struct tracer hugetlb_tracer = {
+	.name = "hugetlb",
+	.summary = "hugetlb PMD sharing and the i_mmap_rwsem waits it causes",
+	.doc = "Trace hugetlb PMD-table sharing: huge_pmd_share calls, how many "
+	       "found a table to share, time in it, waits on the file's "
+	       "i_mmap_rwsem (huge_pmd_share vs other holders), PMD unsharing "
+	       "and khugepaged page-table retractions.\v"
+	       "Examples:\n"
+	       "  mmtrace hugetlb                  # all processes, until Ctrl-C\n"
+	       "  mmtrace hugetlb -i 5 -T          # a report every 5 s\n"
+	       "  mmtrace hugetlb --json -- ./app  # run ./app, trace it, JSON\n"
+	       "Which kernel hooks are used: mmtrace probes hugetlb.",
+	.obs = hugetlb_obs,
+	.n_obs = sizeof(hugetlb_obs) / sizeof(hugetlb_obs[0]),
+	.open = hugetlb_open,
+	.object = hugetlb_object,
+	.configure = hugetlb_configure,
+	.load = hugetlb_load,
+	.destroy = hugetlb_destroy,
+	.report = hugetlb_print_report,
+	.busy = hugetlb_busy,
+};
