@@ -1,0 +1,579 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmtrace locks: mmap_lock wait and hold times, sleeping-lock contention,
+ * and page faults served under a per-VMA lock or fallen back to mmap_lock.
+ *
+ * mmap_lock: the mmap_lock tracepoints fire around every acquisition
+ * (start_locking, acquire_returned) and release. A task's pending
+ * acquisition is kept per thread; a held lock per (mm, thread, mode), with a
+ * depth, since readers nest and a thread may hold two mms (fork). What cannot
+ * be matched is counted, never guessed.
+ *
+ * Contention: lock:contention_begin/end, per thread for sleeping locks; the
+ * waits still in flight are charged by user space at the final report.
+ *
+ * Faults: page_fault_user opens a per-thread fault window; the first sign of
+ * mmap_lock inside it marks the fault a fallback (see the plan notes in
+ * user/locks.c for which sign each tier uses and how exact it is).
+ */
+#include "common.bpf.h"
+#include "locks.h"
+
+#define USER_RPL 3		/* regs->cs & 3 of a fault in user mode */
+#define STATE_ENTRIES 10240
+
+struct pending_lock {
+	__u64 mm;
+	__u64 start_ns;
+	__u32 write;
+	__u32 pad;
+};
+
+struct hold_key {
+	__u64 mm;
+	__u32 tid;
+	__u32 write;
+};
+
+struct hold {
+	__u64 start_ns;
+	__u64 depth;
+};
+
+struct fault_window {
+	__u32 vma_tried;	/* lock_vma_under_rcu already returned */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, STATE_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct pending_lock);
+} pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, STATE_ENTRIES);
+	__type(key, struct hold_key);
+	__type(value, struct hold);
+} holds SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, STATE_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct lock_wait);
+} waits SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, STATE_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct fault_window);
+} fault_windows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, STATE_ENTRIES);
+	__type(key, struct lock_key);
+	__type(value, struct lock_stats);
+} lock_table SEC(".maps");
+
+/* Not preallocated: --max-procs may be large, and rows are freed by RCU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct locks_proc_key);
+	__type(value, struct locks_proc_stats);
+} procs SEC(".maps");
+
+/* Cumulative since load: user space reports differences per interval. */
+__u64 counters[LC_MAX] = {};
+__u64 wait_hist[LOCK_MODES][HIST_SLOTS] = {};
+__u64 hold_hist[LOCK_MODES][HIST_SLOTS] = {};
+__u64 contention_hist[CONT_CLASSES][HIST_SLOTS] = {};
+
+/* Fault windows open now: syscall entry returns at once when none is. */
+__u64 fault_windows_open = 0;
+
+static __always_inline void add(__u64 *where, __u64 v)
+{
+	__sync_fetch_and_add(where, v);
+}
+
+static __always_inline struct locks_proc_stats *proc_stats(__u32 tgid)
+{
+	struct locks_proc_key key = { .tgid = tgid };
+	struct locks_proc_stats *st, zero = {};
+	long err;
+
+	st = bpf_map_lookup_elem(&procs, &key);
+	if (st)
+		return st;
+	bpf_get_current_comm(zero.comm, sizeof(zero.comm));
+	err = bpf_map_update_elem(&procs, &key, &zero, BPF_NOEXIST);
+	if (err && err != -EEXIST /* another thread won the race */) {
+		count_loss(LOSS_PROC_MAP_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&procs, &key);
+}
+
+static __always_inline void proc_add(struct locks_proc_stats *st, int i,
+				     __u64 v)
+{
+	if (st && i >= 0 && i < PV_SUMS)
+		add(&st->v[i], v);
+}
+
+static __always_inline void set_max(__u64 *max, __u64 v)
+{
+	if (v > *max)
+		*max = v;
+}
+
+/* ---- mmap_lock: wait and hold times ---------------------------------- */
+
+static __always_inline void mmap_start(__u64 mm, bool write)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct pending_lock p = {
+		.mm = mm,
+		.start_ns = bpf_ktime_get_ns(),
+		.write = write,
+	};
+
+	if (!task_wanted(id >> 32))
+		return;
+	if (bpf_map_update_elem(&pending, &tid, &p, BPF_ANY))
+		count_loss(LOSS_LOCK_STATE_FULL);
+}
+
+static __always_inline void hold_begin(__u64 mm, __u32 tid, bool write,
+				       __u64 now)
+{
+	struct hold_key key = { .mm = mm, .tid = tid, .write = write };
+	struct hold fresh = { .start_ns = now, .depth = 1 };
+	struct hold *h = bpf_map_lookup_elem(&holds, &key);
+
+	if (h) {
+		/* A nested reader: the outer hold keeps timing. */
+		h->depth++;
+		add(&counters[LC_NESTED], 1);
+		return;
+	}
+	if (bpf_map_update_elem(&holds, &key, &fresh, BPF_NOEXIST))
+		count_loss(LOSS_LOCK_STATE_FULL);
+}
+
+static __always_inline bool hold_end(__u64 mm, __u32 tid, bool write,
+				     __u64 now, struct locks_proc_stats *st)
+{
+	struct hold_key key = { .mm = mm, .tid = tid, .write = write };
+	struct hold *h = bpf_map_lookup_elem(&holds, &key);
+	__u64 delta;
+
+	if (!h)
+		return false;
+	if (--h->depth > 0)
+		return true;
+	delta = now - h->start_ns;
+	bpf_map_delete_elem(&holds, &key);
+	hist_add(hold_hist[write], delta);
+	proc_add(st, PV_READ_HOLD_NS + write, delta);
+	if (st && write)
+		set_max(&st->max_write_hold_ns, delta);
+	return true;
+}
+
+/*
+ * mmap_write_downgrade() emits acquire_returned(read, success) with no
+ * start_locking: the write hold ends and a read hold begins. munmap does it.
+ */
+static __always_inline bool mmap_downgrade(__u64 mm, __u32 tid, __u64 now,
+					   struct locks_proc_stats *st)
+{
+	if (!hold_end(mm, tid, true, now, st))
+		return false;
+	add(&counters[LC_DOWNGRADES], 1);
+	hold_begin(mm, tid, false, now);
+	return true;
+}
+
+static __always_inline void mmap_returned(__u64 mm, bool write, bool success)
+{
+	__u64 id = bpf_get_current_pid_tgid(), now, delta;
+	struct locks_proc_stats *st;
+	struct pending_lock *p;
+	__u32 tid = (__u32)id;
+
+	if (!task_wanted(id >> 32))
+		return;
+	now = bpf_ktime_get_ns();
+	st = proc_stats(id >> 32);
+	p = bpf_map_lookup_elem(&pending, &tid);
+	if (p && p->mm == mm && p->write == write) {
+		delta = now - p->start_ns;
+		bpf_map_delete_elem(&pending, &tid);
+		hist_add(wait_hist[write], delta);
+		proc_add(st, PV_READ_WAIT_NS + write, delta);
+	} else if (!write && success && mmap_downgrade(mm, tid, now, st)) {
+		return;
+	}
+	/* An acquisition whose start came before tracing: no wait sample. */
+	if (!success) {
+		add(&counters[LC_FAILED_R + write], 1);
+		proc_add(st, PV_READ_FAILED + write, 1);
+		return;
+	}
+	add(&counters[LC_ACQUIRED_R + write], 1);
+	proc_add(st, PV_READ_ACQUIRED + write, 1);
+	hold_begin(mm, tid, write, now);
+}
+
+static __always_inline void mmap_released(__u64 mm, bool write)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (!task_wanted(id >> 32))
+		return;
+	if (!hold_end(mm, (__u32)id, write, bpf_ktime_get_ns(),
+		      proc_stats(id >> 32)))
+		add(&counters[LC_UNMATCHED_RELEASE], 1);
+}
+
+/*
+ * The events' arguments: (mm, memcg_path, write[, success]) up to 6.x,
+ * (mm, write[, success]) once memcg_id replaced the path in the record.
+ * The test is a CO-RE constant: the verifier never walks the other arm.
+ */
+static __always_inline bool mmap_events_without_path(void)
+{
+	return bpf_core_field_exists(
+		struct trace_event_raw_mmap_lock___memcg_id, memcg_id);
+}
+
+/*
+ * Argument @i of the 6.x layout. The empty asm keeps clang from merging the
+ * two loads into one at a computed offset, which the verifier refuses on
+ * a context pointer.
+ */
+static __always_inline bool mmap_arg(__u64 *ctx, int i)
+{
+	__u64 v;
+
+	if (mmap_events_without_path()) {
+		v = ctx[i - 1];
+		asm volatile("" ::: "memory");
+	} else {
+		v = ctx[i];
+	}
+	return v & 1;
+}
+
+static __always_inline bool mmap_write_arg(__u64 *ctx)
+{
+	return mmap_arg(ctx, 2);
+}
+
+static __always_inline bool mmap_success_arg(__u64 *ctx)
+{
+	return mmap_arg(ctx, 3);
+}
+
+SEC("tp_btf")
+int mmap_start_btf(__u64 *ctx)
+{
+	mmap_start(ctx[0], mmap_write_arg(ctx));
+	return 0;
+}
+
+SEC("tp_btf")
+int mmap_returned_btf(__u64 *ctx)
+{
+	mmap_returned(ctx[0], mmap_write_arg(ctx), mmap_success_arg(ctx));
+	return 0;
+}
+
+SEC("tp_btf")
+int mmap_released_btf(__u64 *ctx)
+{
+	mmap_released(ctx[0], mmap_write_arg(ctx));
+	return 0;
+}
+
+/* ---- sleeping-lock contention ----------------------------------------- */
+
+static __always_inline bool own_mmap_lock(__u64 lock)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	__u64 mm = (__u64)BPF_CORE_READ(task, mm);
+
+	return mm && lock == mm + bpf_core_field_offset(
+					  struct mm_struct___mmap_lock,
+					  mmap_lock);
+}
+
+static __always_inline void contention_begin(__u64 lock, __u32 flags)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct lock_wait *w, fresh = {
+		.addr = lock,
+		.start_ns = bpf_ktime_get_ns(),
+		.flags = flags,
+		.tgid = id >> 32,
+		.is_mmap = own_mmap_lock(lock),
+	};
+
+	if (!task_wanted(id >> 32))
+		return;
+	/* Spinlocks may nest in interrupts: a per-thread slot is wrong. */
+	if ((flags & LCB_F_SPIN) && !(flags & LCB_F_MUTEX)) {
+		add(&counters[LC_SPIN_SKIPPED], 1);
+		return;
+	}
+	w = bpf_map_lookup_elem(&waits, &tid);
+	if (w && w->addr == lock) {
+		/* A mutex that spun and now sleeps: one wait, from the start. */
+		w->flags = flags;
+		return;
+	}
+	if (bpf_map_update_elem(&waits, &tid, &fresh, BPF_ANY))
+		count_loss(LOSS_LOCK_STATE_FULL);
+}
+
+static __always_inline void lock_table_add(__u64 lock, __u32 flags,
+					   bool is_mmap, __u64 delta)
+{
+	struct lock_key key = {
+		.addr = lock,
+		.flags = flags & ~LCB_F_SPIN,
+		.is_mmap = is_mmap,
+	};
+	struct lock_stats *ls, zero = {};
+	long err;
+
+	ls = bpf_map_lookup_elem(&lock_table, &key);
+	if (!ls) {
+		err = bpf_map_update_elem(&lock_table, &key, &zero,
+					  BPF_NOEXIST);
+		if (err && err != -EEXIST) {
+			count_loss(LOSS_LOCK_TABLE_FULL);
+			return;
+		}
+		ls = bpf_map_lookup_elem(&lock_table, &key);
+		if (!ls)
+			return;
+	}
+	add(&ls->contended, 1);
+	add(&ls->total_ns, delta);
+	set_max(&ls->max_ns, delta);
+}
+
+static __always_inline void contention_end(__u64 lock)
+{
+	__u64 id = bpf_get_current_pid_tgid(), delta;
+	struct locks_proc_stats *st;
+	__u32 tid = (__u32)id, flags;
+	struct lock_wait *w;
+	bool is_mmap;
+	int class;
+
+	if (!task_wanted(id >> 32))
+		return;
+	w = bpf_map_lookup_elem(&waits, &tid);
+	if (!w || w->addr != lock)
+		return;
+	delta = bpf_ktime_get_ns() - w->start_ns;
+	flags = w->flags;
+	is_mmap = w->is_mmap;
+	bpf_map_delete_elem(&waits, &tid);
+	class = is_mmap ? CONT_MMAP : CONT_OTHER;
+	add(&counters[LC_CONTENDED_MMAP + class], 1);
+	hist_add(contention_hist[class], delta);
+	lock_table_add(lock, flags, is_mmap, delta);
+	st = proc_stats(id >> 32);
+	proc_add(st, PV_MMAP_CONTENDED + 2 * class, 1);
+	proc_add(st, PV_MMAP_CONTENTION_NS + 2 * class, delta);
+	if (st && is_mmap)
+		set_max(&st->max_mmap_wait_ns, delta);
+}
+
+SEC("tp_btf")
+int BPF_PROG(contention_begin_btf, void *lock, unsigned int flags)
+{
+	contention_begin((__u64)lock, flags);
+	return 0;
+}
+
+SEC("tp_btf")
+int BPF_PROG(contention_end_btf, void *lock, int ret)
+{
+	contention_end((__u64)lock);
+	return 0;
+}
+
+/* ---- page faults: per-VMA lock or mmap_lock --------------------------- */
+
+static __always_inline void close_fault_window(__u32 tid)
+{
+	/* Only the deleter decrements: the count cannot drift. */
+	if (!bpf_map_delete_elem(&fault_windows, &tid))
+		__sync_fetch_and_sub(&fault_windows_open, 1);
+}
+
+static __always_inline void fault_begin(void)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct fault_window fresh = {};
+	__u32 tid = (__u32)id;
+	long err;
+
+	if (!task_wanted(id >> 32))
+		return;
+	add(&counters[LC_FAULTS], 1);
+	proc_add(proc_stats(id >> 32), PV_FAULTS, 1);
+	err = bpf_map_update_elem(&fault_windows, &tid, &fresh, BPF_NOEXIST);
+	if (!err) {
+		__sync_fetch_and_add(&fault_windows_open, 1);
+		return;
+	}
+	/* The previous fault's window, never closed: reuse it. */
+	if (err == -EEXIST &&
+	    !bpf_map_update_elem(&fault_windows, &tid, &fresh, BPF_EXIST))
+		return;
+	count_loss(LOSS_WINDOW_MAP_FULL);
+}
+
+static __always_inline struct fault_window *fault_window(__u32 tid)
+{
+	if (!fault_windows_open)
+		return NULL;
+	return bpf_map_lookup_elem(&fault_windows, &tid);
+}
+
+/* The fault in this thread's window went to mmap_lock: count it once. */
+static __always_inline void fault_fell_back(void)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+
+	if (!fault_window(tid) || !task_wanted(id >> 32))
+		return;
+	close_fault_window(tid);
+	add(&counters[LC_FALLBACKS], 1);
+	proc_add(proc_stats(id >> 32), PV_FALLBACKS, 1);
+}
+
+SEC("tp_btf")
+int vma_fault_btf(__u64 *ctx)
+{
+	fault_begin();
+	return 0;
+}
+
+/*
+ * fentry tier. A user fault calls lock_mm_and_find_vma() only when it
+ * does not finish under the VMA lock (its only caller on x86 is
+ * do_user_addr_fault(); kernel-mode faults go there directly, and are
+ * told apart by regs->cs). A retry calls it again: the window is closed
+ * after the first call.
+ */
+SEC("fentry")
+int BPF_PROG(vma_fallback_fentry, void *mm, unsigned long addr,
+	     struct pt_regs *regs)
+{
+	if ((BPF_CORE_READ(regs, cs) & 3) == USER_RPL)
+		fault_fell_back();
+	return 0;
+}
+
+/* The fault's own attempt is the first after page_fault_user. */
+SEC("fexit")
+int BPF_PROG(vma_lock_fexit, void *mm, unsigned long addr, void *vma)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct fault_window *w = fault_window((__u32)id);
+
+	if (!w || w->vma_tried || !task_wanted(id >> 32))
+		return 0;
+	w->vma_tried = 1;
+	if (!vma) {
+		add(&counters[LC_VMA_ABORTS], 1);
+		proc_add(proc_stats(id >> 32), PV_VMA_ABORTS, 1);
+	}
+	return 0;
+}
+
+/*
+ * Tracepoint tier: a fault whose thread starts a read acquisition of
+ * mmap_lock before it enters a syscall or faults again fell back; a write
+ * acquisition or a syscall means the fault was over without one.
+ */
+SEC("tp_btf")
+int vma_tp_lock_btf(__u64 *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	/*
+	 * Without per-VMA locks every fault takes mmap_lock and this plan
+	 * would call each one a fallback: the relocation of a field that only
+	 * CONFIG_PER_VMA_LOCK kernels have fails the load there instead.
+	 */
+	if (bpf_core_field_offset(struct vm_area_struct___per_vma_lock,
+				  vm_lock_seq) == 0xffffffff)
+		return 0;
+	if (!fault_window(tid))
+		return 0;
+	if (mmap_write_arg(ctx))
+		close_fault_window(tid);
+	else
+		fault_fell_back();
+	return 0;
+}
+
+SEC("tp_btf")
+int vma_tp_syscall_btf(__u64 *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	if (fault_window(tid))
+		close_fault_window(tid);
+	return 0;
+}
+
+/* ---- exits ----------------------------------------------------------- */
+
+/*
+ * A thread that exits drops its state, so a recycled tid never inherits
+ * it; a process that exits marks its row, which user space reports one
+ * last time and then deletes.
+ */
+SEC("tracepoint")
+int locks_task_exit(void *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct locks_proc_key key = { .tgid = id >> 32 };
+	struct locks_proc_stats *st;
+	__u32 tid = (__u32)id;
+
+	bpf_map_delete_elem(&pending, &tid);
+	bpf_map_delete_elem(&waits, &tid);
+	if (fault_windows_open)
+		close_fault_window(tid);
+	if (tid != key.tgid)
+		return 0;
+	st = bpf_map_lookup_elem(&procs, &key);
+	if (!st)
+		return 0;
+	/* The name it ends with: a traced COMMAND started as mmtrace. */
+	bpf_get_current_comm(st->comm, sizeof(st->comm));
+	st->exited = 1;
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What mmtrace locks' BPF side aggregates and user space reads. */
+#ifndef MMTRACE_LOCKS_H
+#define MMTRACE_LOCKS_H
+
+#include "filter.h"
+#include "hist.h"
+
+enum lock_mode {
+	MODE_READ,
+	MODE_WRITE,
+	LOCK_MODES,
+};
+
+/* Sleeping-lock waits, split by what the lock is. */
+enum contention_class {
+	CONT_MMAP,		/* &current->mm->mmap_lock */
+	CONT_OTHER,
+	CONT_CLASSES,
+};
+
+/* Totals since load; user space reports per-interval differences. */
+enum locks_counter {
+	LC_ACQUIRED_R,		/* mmap_lock read acquisitions */
+	LC_ACQUIRED_W,
+	LC_FAILED_R,		/* trylock or killable that failed */
+	LC_FAILED_W,
+	LC_DOWNGRADES,		/* write lock turned read (munmap) */
+	LC_NESTED,		/* taken again while this task held it */
+	LC_UNMATCHED_RELEASE,	/* released, but the acquire was not seen */
+	LC_CONTENDED_MMAP,	/* contention_begin on mmap_lock */
+	LC_CONTENDED_OTHER,	/* on any other sleeping lock */
+	LC_SPIN_SKIPPED,	/* spinlock contention: not traced */
+	LC_FAULTS,		/* user page faults */
+	LC_FALLBACKS,		/* of them, served under mmap_lock */
+	LC_VMA_ABORTS,		/* lock_vma_under_rcu found no VMA (fentry) */
+	LC_MAX,
+};
+
+/* Per-process sums; the first PV_SUMS are diffed per report. */
+enum locks_proc_value {
+	PV_READ_ACQUIRED,
+	PV_WRITE_ACQUIRED,
+	PV_READ_FAILED,
+	PV_WRITE_FAILED,
+	PV_READ_WAIT_NS,
+	PV_WRITE_WAIT_NS,
+	PV_READ_HOLD_NS,
+	PV_WRITE_HOLD_NS,
+	PV_MMAP_CONTENDED,
+	PV_MMAP_CONTENTION_NS,
+	PV_OTHER_CONTENDED,
+	PV_OTHER_CONTENTION_NS,
+	PV_FAULTS,
+	PV_FALLBACKS,
+	PV_VMA_ABORTS,
+	PV_SUMS,
+};
+
+struct locks_proc_key {
+	unsigned int tgid;
+};
+
+struct locks_proc_stats {
+	unsigned long long v[PV_SUMS];
+	unsigned long long max_write_hold_ns;	/* since tracing began */
+	unsigned long long max_mmap_wait_ns;	/* contention, idem */
+	char comm[COMM_LEN];
+	unsigned int exited;	/* the process is gone: last report */
+	unsigned int pad;
+};
+
+/* One contended lock, as perf lock contention -l shows it. */
+struct lock_key {
+	unsigned long long addr;
+	unsigned int flags;	/* LCB_F_*, without LCB_F_SPIN */
+	unsigned int is_mmap;	/* the waiter's own mmap_lock */
+};
+
+struct lock_stats {
+	unsigned long long contended;
+	unsigned long long total_ns;
+	unsigned long long max_ns;	/* since tracing began */
+};
+
+/* A wait in progress, per task; read at the final report. */
+struct lock_wait {
+	unsigned long long addr;
+	unsigned long long start_ns;
+	unsigned int flags;
+	unsigned int tgid;
+	unsigned int is_mmap;	/* the waiter's own mmap_lock */
+	unsigned int pad;
+};
+
+#define LCB_F_SPIN	0x1
+#define LCB_F_READ	0x2
+#define LCB_F_WRITE	0x4
+#define LCB_F_RT	0x8
+#define LCB_F_PERCPU	0x10
+#define LCB_F_MUTEX	0x20
+
+#endif /* MMTRACE_LOCKS_H */

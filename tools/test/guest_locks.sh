@@ -1,0 +1,45 @@
+# SPDX-License-Identifier: GPL-2.0
+# The locks oracles, in a test VM; guest-lib.sh runs first (tag).
+#
+# The tracer follows mmapstorm with -p from before its storm until after it
+# printed its truth, so that both count the same events (vm_locks.py).
+
+# locks_wait FILE TEXT: until FILE holds TEXT, for at most 120 s.
+locks_wait() {
+	i=0
+	while [ $i -lt 1200 ]; do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# locks_case NAME TIER MMAPSTORM_ARGS...
+locks_case() {
+	name=$1
+	tier=$2
+	shift 2
+	mmapstorm --wait-start "$@" >"/tmp/$name.truth" 2>"/tmp/$name.wl" &
+	wl=$!
+	locks_wait "/tmp/$name.wl" ready
+	mmtrace locks --json --tier "$tier" -p "$wl" -o "/tmp/$name.rep" \
+		2>"/tmp/$name.err" &
+	tracer=$!
+	locks_wait "/tmp/$name.err" 'Ctrl-C to stop'
+	kill -USR1 "$wl"
+	locks_wait "/tmp/$name.wl" "done,"
+	kill -INT "$tracer"
+	wait "$tracer"
+	echo "MMT|$name|rc|$?"
+	kill -USR1 "$wl"
+	wait "$wl"
+	tag "$name" report "/tmp/$name.rep"
+	tag "$name" truth "/tmp/$name.truth"
+	tag "$name" stderr "/tmp/$name.err"
+	tag "$name" stderr "/tmp/$name.wl"
+}
+
+locks_case locks:storm4 fentry --threads 4 --count 2000
+locks_case locks:storm1 fentry --threads 1 --count 2000
+locks_case locks:storm4@tracepoint tracepoint --threads 4 --count 2000

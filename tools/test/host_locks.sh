@@ -1,0 +1,82 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0
+# Host tests of mmtrace locks, on this machine's kernel. Sourced by run.sh,
+# which calls host_locks; helpers are in lib.sh. The checks are in
+# vm_locks.py (check_numbers), shared with the VM tests.
+
+MMAPSTORM=$BUILD/tools/mmapstorm
+
+# locks_storm NAME THREADS COUNT [TRACER_ARGS...]: the tracer follows
+# mmapstorm with -p from before its storm until after it printed its truth,
+# so that both count the same events; the process exits only after the
+# tracer stopped.
+locks_storm() {
+	local name=$1 threads=$2 count=$3 wl rc
+	shift 3
+	"$MMAPSTORM" --wait-start --threads "$threads" --count "$count" \
+		>"$TMP/$name.truth" 2>"$TMP/$name.wl" </dev/null &
+	wl=$!
+	# SIGUSR1 before mmapstorm is ready for it would kill it.
+	if ! wait_line "$TMP/$name.wl" 'ready' "$wl"; then
+		fail "$name" "mmapstorm not ready: $(cat "$TMP/$name.wl")"
+		kill -KILL "$wl" 2>/dev/null
+		return
+	fi
+	if ! start_tracer locks "$TMP/$name.rep" --tier "$HOST_TIER" \
+		-p "$wl" "$@"; then
+		fail "$name" "did not attach: $(head -c 300 "$TMP/$name.rep.err")"
+		kill -KILL "$wl"
+		return
+	fi
+	kill -USR1 "$wl"
+	if ! wait_line "$TMP/$name.wl" 'done' "$wl"; then
+		fail "$name" "mmapstorm did not finish: $(cat "$TMP/$name.wl")"
+		kill -KILL "$wl" 2>/dev/null
+		stop_tracer "$name" INT
+		return
+	fi
+	stop_tracer "$name" INT || { kill -KILL "$wl"; return; }
+	kill -USR1 "$wl"
+	wait_for "$wl" "$LIMIT"
+	rc=$?
+	if [ "$rc" != 0 ]; then
+		fail "$name" "mmapstorm $(status $rc): $(cat "$TMP/$name.wl")"
+		return
+	fi
+	check_with "$name" oracle locks "$TMP/$name.rep" "$TMP/$name.truth" \
+		--name "$name" --threads "$threads" \
+		--expect-tiers "locks.mmap_lock=tracepoint,locks.contention=tracepoint,locks.vma_faults=tracepoint"
+}
+
+# The locks view's tiers on this host: tracepoints for all, and the fentry
+# plan of VMA-lock faults says why it was refused.
+locks_probes() {
+	local name="host locks probes"
+	# Its exit status speaks for every view; this test is about one.
+	bounded "$MMTRACE" probes --json >"$TMP/locks.probes" \
+		2>"$TMP/locks.probes.err"
+	if [ ! -s "$TMP/locks.probes" ]; then
+		fail "$name" "mmtrace probes printed nothing: $(head -c 300 "$TMP/locks.probes.err")"
+		return
+	fi
+	check_with "$name" oracle tiers "$TMP/locks.probes" locks \
+		locks.exits=tracepoint locks.mmap_lock=tracepoint \
+		locks.contention=tracepoint locks.vma_faults=tracepoint
+}
+
+host_locks() {
+	locks_probes
+	locks_storm "host locks 4 threads" 4 2000
+	locks_storm "host locks 1 thread" 1 2000
+	locks_intervals
+}
+
+# A storm of a few seconds reported every second: the reports add up to
+# the same exact numbers.
+locks_intervals() {
+	local name="host locks -i 1" n
+	locks_storm "$name" 4 40000 -i 1
+	n=$(wc -l <"$TMP/$name.rep")
+	[ "$n" -ge 3 ]
+	verdict "$name: $n reports" $? "only $n reports"
+}

@@ -1,0 +1,184 @@
+# SPDX-License-Identifier: GPL-2.0
+"""What mmtrace locks must show on each kernel of the matrix, and the
+number checks its host and VM tests share.
+
+Tiers (../shared/kernel-probe-map.md, section 6): the mmap_lock and
+lock:contention tracepoints exist from 6.1 on and not on Debian's 5.10;
+per-VMA locks exist on 6.12 and 7.x, where lock_mm_and_find_vma and
+lock_vma_under_rcu take fentry/fexit; 6.1 and 5.10 have no per-VMA locks.
+
+The workload (tools/mmapstorm.c) runs under --wait-start and the tracer
+follows it with -p from before the storm until after it printed, so the
+counts cover exactly the storm:
+- mmap() and munmap() each take mmap_lock for write once, nothing else in
+  the storm does: write acquisitions == mmap + munmap calls;
+- every user fault is counted once, under the VMA lock or as a fallback:
+  their sum == the faults getrusage() measured;
+- with several threads, mmap_lock is contended; with one, never.
+"""
+import json
+
+TIERS = {
+    "5.10": {"locks.exits": "tracepoint", "locks.mmap_lock": "none",
+             "locks.contention": "none", "locks.vma_faults": "none"},
+    "6.1": {"locks.exits": "tracepoint", "locks.mmap_lock": "tracepoint",
+            "locks.contention": "tracepoint", "locks.vma_faults": "none"},
+    "6.12": {"locks.exits": "tracepoint", "locks.mmap_lock": "tracepoint",
+             "locks.contention": "tracepoint", "locks.vma_faults": "fentry"},
+    "7.3": {"locks.exits": "tracepoint", "locks.mmap_lock": "tracepoint",
+            "locks.contention": "tracepoint", "locks.vma_faults": "fentry"},
+}
+
+# (case, --tier, threads) as guest_locks.sh runs them.
+CASES = (("locks:storm4", "fentry", 4), ("locks:storm1", "fentry", 1),
+         ("locks:storm4@tracepoint", "tracepoint", 4))
+
+MMAP_FIELDS = ("mmap_read_acquired", "mmap_write_acquired",
+               "mmap_read_failed", "mmap_write_failed")
+CONTENTION_FIELDS = ("mmap_contended", "other_contended")
+VMA_FIELDS = ("faults", "vma_lock_faults", "vma_lock_fallbacks")
+LOST_FIELDS = ("state_map_full", "lock_table_full", "fault_window_map_full",
+               "proc_map_full")
+
+
+def expected_tier(kernel, obs, cap):
+    best = TIERS[kernel][obs]
+    if cap == "tracepoint" and best == "fentry":
+        return "tracepoint"     # the VMA-fault plan has a tracepoint tier
+    return best
+
+
+def row_sum(reports, pid, field):
+    """The field summed over the workload's rows; None if any is null."""
+    vals = [p.get(field) for r in reports for p in r["processes"]
+            if p["pid"] == pid]
+    if not vals:
+        return 0
+    return None if None in vals else sum(vals)
+
+
+def check_nulls(check, name, reports, pid, fields, what):
+    vals = {f: row_sum(reports, pid, f) for f in fields}
+    tot = {f: reports[-1]["totals"][f] for f in fields}
+    check(f"{name}: {what} unknown: null, never 0",
+          all(v is None for v in tot.values()) and
+          all(v in (None, 0) for v in vals.values()) and
+          all(p.get(f) is None for r in reports for p in r["processes"]
+              for f in fields), f"totals {tot}, rows {vals}")
+
+
+def missed(reports, program):
+    """Events @program did not run for, as mmtrace reports them."""
+    return sum(r["lost"]["recursion_misses_by_program"].get(program, 0)
+               for r in reports)
+
+
+def check_count(check, name, label, got, want, misses):
+    """@got must be @want; an event the kernel did not run the counting
+    program for (a recursion miss, which mmtrace reports) may lack."""
+    if not misses:
+        check(f"{name}: {label} ({want})", got == want, f"got {got}")
+        return
+    check(f"{name}: {label} ({want}), less at most the {misses} events "
+          f"mmtrace reports missed", got is not None and
+          want - misses <= got <= want, f"got {got}")
+
+
+def check_numbers(check, name, reports, truth, threads):
+    """The workload's truth against the reports of its run."""
+    pid = truth["pid"]
+    probes = reports[-1]["probes"]
+    check(f"{name}: one final report, the last",
+          [r["final"] for r in reports].count(True) == 1 and
+          reports[-1]["final"], "final flags")
+    lost = [r["lost"] for r in reports if any(r["lost"][k]
+                                              for k in LOST_FIELDS)]
+    check(f"{name}: nothing lost", not lost, f"lost {lost}")
+    check(f"{name}: the storm ran", truth.get("errno") == 0 and
+          truth["mmap_calls"] == threads * truth["count"] and
+          truth["munmap_calls"] == truth["mmap_calls"], f"truth {truth}")
+    if probes.get("locks.mmap_lock") == "none":
+        check_nulls(check, name, reports, pid, MMAP_FIELDS, "mmap_lock")
+    else:
+        check_count(check, name, "mmap_lock write acquisitions == mmap + "
+                    "munmap calls", row_sum(reports, pid,
+                                            "mmap_write_acquired"),
+                    truth["mmap_calls"] + truth["munmap_calls"],
+                    missed(reports, "mmap_returned_btf"))
+        got = row_sum(reports, pid, "mmap_write_failed")
+        check(f"{name}: no failed write acquisition", got == 0,
+              f"got {got}")
+    if probes.get("locks.vma_faults") == "none":
+        check_nulls(check, name, reports, pid, VMA_FIELDS, "VMA-lock faults")
+    else:
+        served = row_sum(reports, pid, "vma_lock_faults")
+        fell = row_sum(reports, pid, "vma_lock_fallbacks")
+        check_count(check, name, "faults under the VMA lock + fallbacks == "
+                    "faults measured", None if None in (served, fell)
+                    else served + fell, truth["faults"],
+                    missed(reports, "vma_fault_btf"))
+    if probes.get("locks.contention") == "none":
+        check_nulls(check, name, reports, pid, CONTENTION_FIELDS,
+                    "contention")
+        return
+    got = row_sum(reports, pid, "mmap_contended")
+    if threads > 1:
+        check(f"{name}: {threads} threads contend on mmap_lock", got and
+              got > 0, f"got {got}")
+        mine = [lk for r in reports for lk in r["locks"] if lk["mmap_lock"]]
+        check(f"{name}: the contended mmap_lock is an rwsem in the table",
+              mine and all(lk["type"].startswith("rwsem") for lk in mine),
+              f"locks {mine}")
+    else:
+        check(f"{name}: one thread never contends on mmap_lock", got == 0,
+              f"got {got}")
+
+
+def parse_console(path):
+    """{case: {stream: [lines]}} from the tagged lines of a console log."""
+    out = {}
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            at = line.find("MMT|")
+            if at < 0:
+                continue
+            parts = line[at:].split("|", 3)
+            if len(parts) == 4:
+                out.setdefault(parts[1], {}).setdefault(parts[2], []).append(
+                    parts[3])
+    return out
+
+
+def check_case(check, kernel, cname, run, cap, threads):
+    check(f"{cname}: exit 0", run.get("rc") == ["0"],
+          f"rc {run.get('rc')} stderr {run.get('stderr')}")
+    try:
+        reports = [json.loads(line) for line in run.get("report", [])]
+        truth = json.loads(run.get("truth", ["{}"])[-1])
+    except ValueError as e:
+        check(f"{cname}: JSON", False, str(e))
+        return
+    if not reports or not truth:
+        check(f"{cname}: has a report and a truth", False, str(run))
+        return
+    probes = reports[-1]["probes"]
+    for obs in TIERS[kernel]:
+        want = expected_tier(kernel, obs, cap)
+        check(f"{cname}: {obs} tier {want}", probes.get(obs) == want,
+              f"got {probes.get(obs)}")
+    check_numbers(check, cname, reports, truth, threads)
+
+
+def check_console(path, kernel, check, check_fork, check_tiers):
+    runs = parse_console(path)
+    name = f"vm {kernel} locks"
+    try:
+        doc = json.loads("".join(runs.get("probes", {}).get("json", [])))
+        check_tiers(name, doc, "locks",
+                    [f"{k}={v}" for k, v in TIERS[kernel].items()])
+    except (ValueError, KeyError) as e:
+        check(f"{name}: probes JSON", False, repr(e))
+    for case, cap, threads in CASES:
+        check_case(check, kernel, f"vm {kernel} {case}", runs.get(case, {}),
+                   cap, threads)

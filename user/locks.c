@@ -1,0 +1,788 @@
+// SPDX-License-Identifier: GPL-2.0
+/* mmtrace locks: the table entry, the skeleton glue and the report. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <json-c/json.h>
+#include "locks.h"
+#include "locks.skel.h"
+#include "output.h"
+#include "tracer.h"
+
+#define TP(prog, event) { prog, PROBE_TRACEPOINT, { event } }
+#define BTF(prog, event) { prog, PROBE_TP_BTF, { event } }
+
+static const struct observation locks_obs[] = {
+	{
+		.name = "locks.exits",
+		.summary = "thread and process exits: per-thread state, rows of exited processes",
+		.if_missing = "the sched_process_exit tracepoint is missing",
+		.required = true,
+		.plans = { {
+			.tier = TIER_TRACEPOINT,
+			.note = "drops a thread's state when it exits",
+			.points = { TP("locks_task_exit", "sched/sched_process_exit") },
+		} },
+	},
+	{
+		.name = "locks.mmap_lock",
+		.summary = "mmap_lock acquisitions, failures, wait and hold times, read and write",
+		.if_missing = "mmap_lock is not traced: this kernel has no mmap_lock tracepoints (Debian 5.10 has none; the lock functions are inline, so no kprobe sees them either)",
+		.plans = { {
+			.tier = TIER_TRACEPOINT,
+			.note = "mmap_lock_start_locking to acquire_returned (wait), acquire to released (hold); on 6.1/6.12 enabling them formats a memcg path per acquisition, which costs",
+			.points = {
+				BTF("mmap_start_btf", "mmap_lock_start_locking"),
+				BTF("mmap_returned_btf", "mmap_lock_acquire_returned"),
+				BTF("mmap_released_btf", "mmap_lock_released"),
+			},
+		} },
+	},
+	{
+		.name = "locks.contention",
+		.summary = "sleeping-lock contention (rwsem, mutex, rtmutex, percpu-rwsem), mmap_lock or other",
+		.if_missing = "lock contention is not traced: this kernel has no lock:contention_begin/end tracepoints (5.19+)",
+		.plans = { {
+			.tier = TIER_TRACEPOINT,
+			.note = "lock:contention_begin to contention_end per thread; spinlocks are counted, not timed; rwsem writers' optimistic spinning comes before contention_begin and is not seen",
+			.points = {
+				BTF("contention_begin_btf", "contention_begin"),
+				BTF("contention_end_btf", "contention_end"),
+			},
+		} },
+	},
+	{
+		.name = "locks.vma_faults",
+		.summary = "user page faults served under a per-VMA lock, or fallen back to mmap_lock",
+		.if_missing = "faults are not split by lock: this kernel has no per-VMA locks (CONFIG_PER_VMA_LOCK, 6.4+: every fault takes mmap_lock), or no page_fault_user tracepoint",
+		.plans = {
+			{
+				.tier = TIER_FENTRY,
+				.note = "exact: a user fault that enters lock_mm_and_find_vma fell back; lock_vma_under_rcu returning NULL is an abort",
+				.points = {
+					BTF("vma_fault_btf", "page_fault_user"),
+					{ "vma_lock_fexit", PROBE_FEXIT, { "lock_vma_under_rcu" }, .nargs = 2 },
+					{ "vma_fallback_fentry", PROBE_FENTRY, { "lock_mm_and_find_vma" }, .nargs = 3 },
+				},
+			},
+			{
+				.tier = TIER_TRACEPOINT,
+				.note = "NOT EXACT: a fault after which its thread starts a read acquisition of mmap_lock before its next syscall or fault counts as a fallback; that also counts a fault that set up a new VMA's anon_vma under mmap_read_trylock while holding the VMA lock, and a thread killed by a signal after a fault (exit_mm); the sum is exact",
+				.points = {
+					BTF("vma_fault_btf", "page_fault_user"),
+					BTF("vma_tp_lock_btf", "mmap_lock_start_locking"),
+					BTF("vma_tp_syscall_btf", "sys_enter"),
+				},
+			},
+		},
+	},
+};
+
+enum { OBS_EXITS, OBS_MMAP, OBS_CONTENTION, OBS_VMA };
+
+/* The BPF side's global counters and histograms, cumulative since load. */
+struct locks_totals {
+	__u64 counters[LC_MAX];
+	__u64 wait[LOCK_MODES][HIST_SLOTS];
+	__u64 hold[LOCK_MODES][HIST_SLOTS];
+	__u64 contention[CONT_CLASSES][HIST_SLOTS];
+	__u64 losses[LOSS_MAX];
+};
+
+/*
+ * A row of a BPF hash map whose values begin with counters that only grow:
+ * reports show the growth since the previous report. Keys are compared as
+ * bytes, so both tables share the diffing.
+ */
+#define ROW_KEY_MAX 16
+
+struct row {
+	unsigned char key[ROW_KEY_MAX];
+	union {
+		struct locks_proc_stats proc;
+		struct lock_stats lock;
+		__u64 sums[PV_SUMS];
+	} v;
+};
+
+struct table {
+	const char *name;
+	size_t key_size;
+	size_t value_size;
+	size_t n_sums;		/* leading __u64 counters of the value */
+	bool has_exited;	/* proc rows: delete the exited ones */
+	struct row *seen;	/* previous report, sorted by key */
+	size_t n_seen;
+};
+
+static struct table proc_table = {
+	.name = "procs",
+	.key_size = sizeof(struct locks_proc_key),
+	.value_size = sizeof(struct locks_proc_stats),
+	.n_sums = PV_SUMS,
+	.has_exited = true,
+};
+
+static struct table lock_table = {
+	.name = "lock_table",
+	.key_size = sizeof(struct lock_key),
+	.value_size = sizeof(struct lock_stats),
+	.n_sums = 2,		/* contended, total_ns */
+};
+
+struct rows {
+	struct row *r;
+	size_t n, cap;
+};
+
+/*
+ * A tracing program does not run when it is already running on that CPU
+ * (the kernel counts a recursion miss): with preemptible tracepoints, two
+ * threads on one CPU can meet in the same program. Each miss is an event
+ * a report does not hold; it is reported per program, never hidden.
+ */
+#define MAX_PROGS 32
+
+struct prog_misses {
+	const char *name[MAX_PROGS];
+	__u64 n[MAX_PROGS];
+};
+
+static struct prog_misses prev_misses;
+
+static void read_misses(struct bpf_object *obj, struct prog_misses *now)
+{
+	struct bpf_program *prog;
+	int i = 0;
+
+	bpf_object__for_each_program(prog, obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (i == MAX_PROGS)
+			break;
+		now->name[i] = bpf_program__name(prog);
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			now->n[i] = info.recursion_misses;
+		i++;
+	}
+}
+
+struct locks_report {
+	struct locks_totals t;
+	struct rows procs;
+	struct rows locks;
+	__u64 charged;		/* waits in flight at the end, charged */
+	struct prog_misses misses;	/* events programs did not run for */
+};
+
+static struct locks_totals prev_totals;
+
+static int cmp_key(const void *a, const void *b)
+{
+	return memcmp(((const struct row *)a)->key,
+		      ((const struct row *)b)->key, ROW_KEY_MAX);
+}
+
+static int rows_push(struct rows *rows, const struct row *r)
+{
+	struct row *grown;
+
+	if (rows->n == rows->cap) {
+		rows->cap = rows->cap ? rows->cap * 2 : 64;
+		grown = realloc(rows->r, rows->cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		rows->r = grown;
+	}
+	rows->r[rows->n++] = *r;
+	return 0;
+}
+
+/*
+ * @cur minus what the previous report saw under the same key. A row that
+ * went backwards was deleted and recreated (pid reuse): all of it is new.
+ * Returns whether anything grew.
+ */
+static bool row_delta(const struct table *t, const struct row *cur,
+		      struct row *out)
+{
+	const struct row *was;
+	bool grew = false;
+	size_t i;
+
+	*out = *cur;
+	was = bsearch(cur, t->seen, t->n_seen, sizeof(*cur), cmp_key);
+	for (i = 0; was && i < t->n_sums; i++)
+		if (cur->v.sums[i] < was->v.sums[i])
+			was = NULL;
+	for (i = 0; i < t->n_sums; i++) {
+		if (was)
+			out->v.sums[i] -= was->v.sums[i];
+		grew |= out->v.sums[i] != 0;
+	}
+	return grew;
+}
+
+/* Deleting while iterating would restart the walk: delete afterwards. */
+static void delete_rows(int fd, const struct rows *gone)
+{
+	for (size_t i = 0; i < gone->n; i++)
+		bpf_map_delete_elem(fd, gone->r[i].key);
+}
+
+/* Reads every row; rows of exited processes are reported once, then freed. */
+static int read_table(struct table *t, int fd, struct rows *out)
+{
+	struct rows seen = {}, gone = {};
+	unsigned char key[ROW_KEY_MAX], next[ROW_KEY_MAX];
+	struct row cur, delta;
+	void *prev_key = NULL;
+	int err = 0;
+
+	while (!err && !bpf_map_get_next_key(fd, prev_key, next)) {
+		memcpy(key, next, sizeof(key));
+		prev_key = key;
+		memset(&cur, 0, sizeof(cur));
+		memcpy(cur.key, key, t->key_size);
+		if (bpf_map_lookup_elem(fd, key, &cur.v))
+			continue;
+		if (row_delta(t, &cur, &delta))
+			err = rows_push(out, &delta);
+		if (!err && t->has_exited && cur.v.proc.exited)
+			err = rows_push(&gone, &cur);
+		else if (!err)
+			err = rows_push(&seen, &cur);
+	}
+	delete_rows(fd, &gone);
+	free(gone.r);
+	qsort(seen.r, seen.n, sizeof(*seen.r), cmp_key);
+	free(t->seen);
+	t->seen = seen.r;
+	t->n_seen = seen.n;
+	return err;
+}
+
+static void *locks_open(void)
+{
+	return locks_bpf__open();
+}
+
+static struct bpf_object *locks_object(void *skel)
+{
+	return ((struct locks_bpf *)skel)->obj;
+}
+
+static int locks_configure(void *skel, const struct tracer_opts *opts)
+{
+	struct locks_bpf *s = skel;
+
+	s->rodata->filter = opts->filter;
+	return bpf_map__set_max_entries(s->maps.procs, opts->max_procs);
+}
+
+static int locks_load(void *skel)
+{
+	return locks_bpf__load(skel);
+}
+
+static void locks_destroy(void *skel)
+{
+	locks_bpf__destroy(skel);
+}
+
+static void delta(__u64 *out, const __u64 *now, __u64 *was, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		__u64 v = now[i];
+
+		out[i] = v - was[i];
+		was[i] = v;
+	}
+}
+
+static unsigned int proc_pid(const struct row *r)
+{
+	return ((const struct locks_proc_key *)r->key)->tgid;
+}
+
+static struct row *find_proc(struct rows *procs, unsigned int pid)
+{
+	for (size_t i = 0; i < procs->n; i++)
+		if (proc_pid(&procs->r[i]) == pid)
+			return &procs->r[i];
+	return NULL;
+}
+
+static struct row *find_lock(struct rows *locks, const struct lock_key *key)
+{
+	for (size_t i = 0; i < locks->n; i++)
+		if (!memcmp(locks->r[i].key, key, sizeof(*key)))
+			return &locks->r[i];
+	return NULL;
+}
+
+static __u64 monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* A wait still in flight at the end: charged as if it ended now. */
+static int charge_wait(struct locks_report *r, int procs_fd,
+		       const struct lock_wait *w, __u64 now)
+{
+	int class = w->is_mmap ? CONT_MMAP : CONT_OTHER;
+	struct lock_key lk = { w->addr, w->flags & ~LCB_F_SPIN, w->is_mmap };
+	__u64 ns = now > w->start_ns ? now - w->start_ns : 0;
+	struct row fresh = {}, *row;
+	int err;
+
+	r->charged++;
+	r->t.counters[LC_CONTENDED_MMAP + class]++;
+	r->t.contention[class][hist_slot(ns)]++;
+	row = find_lock(&r->locks, &lk);
+	if (!row) {
+		memcpy(fresh.key, &lk, sizeof(lk));
+		err = rows_push(&r->locks, &fresh);
+		if (err)
+			return err;
+		row = &r->locks.r[r->locks.n - 1];
+	}
+	row->v.lock.contended++;
+	row->v.lock.total_ns += ns;
+	if (ns > row->v.lock.max_ns)
+		row->v.lock.max_ns = ns;
+	row = find_proc(&r->procs, w->tgid);
+	if (!row) {
+		memset(&fresh, 0, sizeof(fresh));
+		memcpy(fresh.key, &w->tgid, sizeof(w->tgid));
+		bpf_map_lookup_elem(procs_fd, fresh.key, &fresh.v.proc);
+		memset(fresh.v.proc.v, 0, sizeof(fresh.v.proc.v));
+		err = rows_push(&r->procs, &fresh);
+		if (err)
+			return err;
+		row = &r->procs.r[r->procs.n - 1];
+	}
+	row->v.proc.v[PV_MMAP_CONTENDED + 2 * class]++;
+	row->v.proc.v[PV_MMAP_CONTENTION_NS + 2 * class] += ns;
+	if (w->is_mmap && ns > row->v.proc.max_mmap_wait_ns)
+		row->v.proc.max_mmap_wait_ns = ns;
+	return 0;
+}
+
+static int charge_in_flight(struct locks_bpf *s, struct locks_report *r)
+{
+	int fd = bpf_map__fd(s->maps.waits), err = 0;
+	__u32 key, next, *prev_key = NULL;
+	__u64 now = monotonic_ns();
+	struct lock_wait w;
+
+	while (!err && !bpf_map_get_next_key(fd, prev_key, &next)) {
+		key = next;
+		prev_key = &key;
+		if (!bpf_map_lookup_elem(fd, &key, &w))
+			err = charge_wait(r, bpf_map__fd(s->maps.procs), &w,
+					  now);
+	}
+	return err;
+}
+
+static int cmp_procs(const void *a, const void *b)
+{
+	const struct locks_proc_stats *x = &((const struct row *)a)->v.proc;
+	const struct locks_proc_stats *y = &((const struct row *)b)->v.proc;
+	__u64 xs = x->v[PV_READ_ACQUIRED] + x->v[PV_WRITE_ACQUIRED];
+	__u64 ys = y->v[PV_READ_ACQUIRED] + y->v[PV_WRITE_ACQUIRED];
+
+	if (x->v[PV_MMAP_CONTENTION_NS] != y->v[PV_MMAP_CONTENTION_NS])
+		return x->v[PV_MMAP_CONTENTION_NS] <
+		       y->v[PV_MMAP_CONTENTION_NS] ? 1 : -1;
+	if (xs != ys)
+		return xs < ys ? 1 : -1;
+	return proc_pid(a) < proc_pid(b) ? -1 : proc_pid(a) > proc_pid(b);
+}
+
+static int cmp_locks(const void *a, const void *b)
+{
+	const struct lock_stats *x = &((const struct row *)a)->v.lock;
+	const struct lock_stats *y = &((const struct row *)b)->v.lock;
+
+	if (x->total_ns != y->total_ns)
+		return x->total_ns < y->total_ns ? 1 : -1;
+	return cmp_key(a, b);
+}
+
+static int collect(struct locks_bpf *s, struct locks_report *r, bool final)
+{
+	struct prog_misses misses = {};
+	struct locks_totals now;
+	int err;
+
+	memcpy(now.counters, s->bss->counters, sizeof(now.counters));
+	memcpy(now.wait, s->bss->wait_hist, sizeof(now.wait));
+	memcpy(now.hold, s->bss->hold_hist, sizeof(now.hold));
+	memcpy(now.contention, s->bss->contention_hist,
+	       sizeof(now.contention));
+	memcpy(now.losses, s->bss->losses, sizeof(now.losses));
+	delta(&r->t.counters[0], &now.counters[0], &prev_totals.counters[0],
+	      sizeof(now) / sizeof(__u64));
+	read_misses(s->obj, &misses);
+	r->misses = misses;
+	delta(r->misses.n, misses.n, prev_misses.n, MAX_PROGS);
+	err = read_table(&proc_table, bpf_map__fd(s->maps.procs), &r->procs);
+	if (!err)
+		err = read_table(&lock_table, bpf_map__fd(s->maps.lock_table),
+				 &r->locks);
+	/* The programs are disarmed by now: the waits map holds still. */
+	if (!err && final)
+		err = charge_in_flight(s, r);
+	qsort(r->procs.r, r->procs.n, sizeof(*r->procs.r), cmp_procs);
+	qsort(r->locks.r, r->locks.n, sizeof(*r->locks.r), cmp_locks);
+	return err;
+}
+
+static bool have(const struct report_ctx *ctx, int obs)
+{
+	return ctx->res[obs].chosen >= 0;
+}
+
+/* Only the fentry plan sees lock_vma_under_rcu give up. */
+static bool aborts_known(const struct report_ctx *ctx)
+{
+	return probe_result_tier(&ctx->obs[OBS_VMA], &ctx->res[OBS_VMA]) ==
+	       TIER_FENTRY;
+}
+
+static struct json_object *u64_or_null(bool known, __u64 v)
+{
+	return known ? json_object_new_uint64(v) : NULL;
+}
+
+/* "rwsem:W", "mutex", ... as perf lock contention names lock types. */
+static const char *lock_type(unsigned int flags)
+{
+	if (flags & LCB_F_PERCPU)
+		return flags & LCB_F_WRITE ? "pcpu-sem:W" : "pcpu-sem:R";
+	if (flags & LCB_F_MUTEX)
+		return "mutex";
+	if (flags & LCB_F_RT)
+		return "rtmutex";
+	if (flags & LCB_F_WRITE)
+		return "rwsem:W";
+	if (flags & LCB_F_READ)
+		return "rwsem:R";
+	return "other";
+}
+
+#define ADD(o, k, v) json_object_object_add(o, k, v)
+
+static struct json_object *proc_json(const struct report_ctx *ctx,
+				     const struct row *row)
+{
+	const struct locks_proc_stats *st = &row->v.proc;
+	struct json_object *j = json_object_new_object();
+	bool mm = have(ctx, OBS_MMAP), cont = have(ctx, OBS_CONTENTION);
+	bool vma = have(ctx, OBS_VMA);
+
+	ADD(j, "pid", json_object_new_int64(proc_pid(row)));
+	ADD(j, "comm", json_comm(st->comm, sizeof(st->comm)));
+	ADD(j, "mmap_read_acquired", u64_or_null(mm, st->v[PV_READ_ACQUIRED]));
+	ADD(j, "mmap_write_acquired", u64_or_null(mm, st->v[PV_WRITE_ACQUIRED]));
+	ADD(j, "mmap_read_failed", u64_or_null(mm, st->v[PV_READ_FAILED]));
+	ADD(j, "mmap_write_failed", u64_or_null(mm, st->v[PV_WRITE_FAILED]));
+	ADD(j, "mmap_read_wait_ns", u64_or_null(mm, st->v[PV_READ_WAIT_NS]));
+	ADD(j, "mmap_write_wait_ns", u64_or_null(mm, st->v[PV_WRITE_WAIT_NS]));
+	ADD(j, "mmap_read_hold_ns", u64_or_null(mm, st->v[PV_READ_HOLD_NS]));
+	ADD(j, "mmap_write_hold_ns", u64_or_null(mm, st->v[PV_WRITE_HOLD_NS]));
+	ADD(j, "mmap_write_hold_max_ns", u64_or_null(mm, st->max_write_hold_ns));
+	ADD(j, "mmap_contended", u64_or_null(cont, st->v[PV_MMAP_CONTENDED]));
+	ADD(j, "mmap_contention_ns",
+	    u64_or_null(cont, st->v[PV_MMAP_CONTENTION_NS]));
+	ADD(j, "mmap_contention_max_ns",
+	    u64_or_null(cont, st->max_mmap_wait_ns));
+	ADD(j, "other_contended", u64_or_null(cont, st->v[PV_OTHER_CONTENDED]));
+	ADD(j, "other_contention_ns",
+	    u64_or_null(cont, st->v[PV_OTHER_CONTENTION_NS]));
+	ADD(j, "faults", u64_or_null(vma, st->v[PV_FAULTS]));
+	ADD(j, "vma_lock_faults",
+	    u64_or_null(vma, st->v[PV_FAULTS] - st->v[PV_FALLBACKS]));
+	ADD(j, "vma_lock_fallbacks", u64_or_null(vma, st->v[PV_FALLBACKS]));
+	ADD(j, "vma_lock_aborts",
+	    u64_or_null(aborts_known(ctx), st->v[PV_VMA_ABORTS]));
+	return j;
+}
+
+static struct json_object *lock_json(const struct row *row)
+{
+	const struct lock_key *k = (const void *)row->key;
+	const struct lock_stats *ls = &row->v.lock;
+	struct json_object *j = json_object_new_object();
+	char addr[32];
+
+	snprintf(addr, sizeof(addr), "0x%llx", k->addr);
+	ADD(j, "addr", json_object_new_string(addr));
+	ADD(j, "type", json_object_new_string(lock_type(k->flags)));
+	ADD(j, "mmap_lock", json_object_new_boolean(k->is_mmap));
+	ADD(j, "contended", json_object_new_uint64(ls->contended));
+	ADD(j, "total_ns", json_object_new_uint64(ls->total_ns));
+	ADD(j, "max_ns", json_object_new_uint64(ls->max_ns));
+	ADD(j, "avg_ns", json_object_new_uint64(ls->contended ?
+						ls->total_ns / ls->contended : 0));
+	return j;
+}
+
+static struct json_object *totals_json(const struct report_ctx *ctx,
+				       const struct locks_report *r)
+{
+	const __u64 *c = r->t.counters;
+	struct json_object *t = json_object_new_object();
+	bool mm = have(ctx, OBS_MMAP), cont = have(ctx, OBS_CONTENTION);
+	bool vma = have(ctx, OBS_VMA);
+
+	ADD(t, "mmap_read_acquired", u64_or_null(mm, c[LC_ACQUIRED_R]));
+	ADD(t, "mmap_write_acquired", u64_or_null(mm, c[LC_ACQUIRED_W]));
+	ADD(t, "mmap_read_failed", u64_or_null(mm, c[LC_FAILED_R]));
+	ADD(t, "mmap_write_failed", u64_or_null(mm, c[LC_FAILED_W]));
+	ADD(t, "mmap_downgrades", u64_or_null(mm, c[LC_DOWNGRADES]));
+	ADD(t, "mmap_nested", u64_or_null(mm, c[LC_NESTED]));
+	ADD(t, "mmap_unmatched_releases",
+	    u64_or_null(mm, c[LC_UNMATCHED_RELEASE]));
+	ADD(t, "mmap_contended", u64_or_null(cont, c[LC_CONTENDED_MMAP]));
+	ADD(t, "other_contended", u64_or_null(cont, c[LC_CONTENDED_OTHER]));
+	ADD(t, "spin_contended_untimed", u64_or_null(cont, c[LC_SPIN_SKIPPED]));
+	ADD(t, "waits_in_flight_charged", u64_or_null(cont, r->charged));
+	ADD(t, "faults", u64_or_null(vma, c[LC_FAULTS]));
+	ADD(t, "vma_lock_faults", u64_or_null(vma, c[LC_FAULTS] - c[LC_FALLBACKS]));
+	ADD(t, "vma_lock_fallbacks", u64_or_null(vma, c[LC_FALLBACKS]));
+	ADD(t, "vma_lock_aborts", u64_or_null(aborts_known(ctx),
+					      c[LC_VMA_ABORTS]));
+	return t;
+}
+
+static __u64 misses_total(const struct locks_report *r)
+{
+	__u64 sum = 0;
+
+	for (int i = 0; i < MAX_PROGS; i++)
+		sum += r->misses.n[i];
+	return sum;
+}
+
+/* {"program": misses} for the programs that missed events. */
+static struct json_object *misses_json(const struct locks_report *r)
+{
+	struct json_object *j = json_object_new_object();
+
+	for (int i = 0; i < MAX_PROGS; i++)
+		if (r->misses.n[i] && r->misses.name[i])
+			json_object_object_add(j, r->misses.name[i],
+				json_object_new_uint64(r->misses.n[i]));
+	return j;
+}
+
+static struct json_object *hist_or_null(bool known, const __u64 *slots)
+{
+	return known ? hist_json(slots, HIST_SLOTS) : NULL;
+}
+
+static void report_json(const struct report_ctx *ctx,
+			const struct locks_report *r)
+{
+	struct json_object *o = report_json_header("locks", ctx);
+	struct json_object *units = json_object_new_object();
+	struct json_object *mm = json_object_new_object();
+	struct json_object *cont = json_object_new_object();
+	struct json_object *procs = json_object_new_array();
+	struct json_object *locks = json_object_new_array();
+	struct json_object *lost = json_object_new_object();
+	bool m = have(ctx, OBS_MMAP), c = have(ctx, OBS_CONTENTION);
+
+	ADD(units, "latency", json_object_new_string("ns"));
+	ADD(o, "units", units);
+	ADD(o, "totals", totals_json(ctx, r));
+	ADD(mm, "read_wait", hist_or_null(m, r->t.wait[MODE_READ]));
+	ADD(mm, "write_wait", hist_or_null(m, r->t.wait[MODE_WRITE]));
+	ADD(mm, "read_hold", hist_or_null(m, r->t.hold[MODE_READ]));
+	ADD(mm, "write_hold", hist_or_null(m, r->t.hold[MODE_WRITE]));
+	ADD(o, "mmap_lock_ns", mm);
+	ADD(cont, "mmap_lock", hist_or_null(c, r->t.contention[CONT_MMAP]));
+	ADD(cont, "other", hist_or_null(c, r->t.contention[CONT_OTHER]));
+	ADD(o, "contention_ns", cont);
+	for (size_t i = 0; i < r->locks.n; i++)
+		json_object_array_add(locks, lock_json(&r->locks.r[i]));
+	ADD(o, "locks", locks);
+	for (size_t i = 0; i < r->procs.n; i++)
+		json_object_array_add(procs, proc_json(ctx, &r->procs.r[i]));
+	ADD(o, "processes", procs);
+	ADD(lost, "state_map_full",
+	    json_object_new_uint64(r->t.losses[LOSS_LOCK_STATE_FULL]));
+	ADD(lost, "lock_table_full",
+	    json_object_new_uint64(r->t.losses[LOSS_LOCK_TABLE_FULL]));
+	ADD(lost, "fault_window_map_full",
+	    json_object_new_uint64(r->t.losses[LOSS_WINDOW_MAP_FULL]));
+	ADD(lost, "proc_map_full",
+	    json_object_new_uint64(r->t.losses[LOSS_PROC_MAP_FULL]));
+	ADD(lost, "recursion_misses", json_object_new_uint64(misses_total(r)));
+	ADD(lost, "recursion_misses_by_program", misses_json(r));
+	ADD(o, "lost", lost);
+	json_emit(ctx->out, o);
+}
+
+#undef ADD
+
+static void print_hist(FILE *out, bool known, const char *title,
+		       const __u64 *slots)
+{
+	if (!known)
+		return;
+	fprintf(out, "\n%s:\n", title);
+	print_log2_hist(out, slots, HIST_SLOTS, "nsecs");
+}
+
+static void print_locks(const struct report_ctx *ctx,
+			const struct locks_report *r)
+{
+	size_t n = r->locks.n < ctx->opts->top ? r->locks.n : ctx->opts->top;
+	FILE *out = ctx->out;
+
+	if (!r->locks.n)
+		return;
+	fprintf(out, "\n%10s %12s %12s %12s  %-10s %s\n", "contended",
+		"total wait", "max wait", "avg wait", "type", "lock");
+	for (size_t i = 0; i < n; i++) {
+		const struct lock_key *k = (const void *)r->locks.r[i].key;
+		const struct lock_stats *ls = &r->locks.r[i].v.lock;
+
+		fprintf(out, "%10llu %9llu us %9llu us %9llu us  %-10s 0x%llx%s\n",
+			ls->contended, ls->total_ns / 1000, ls->max_ns / 1000,
+			ls->contended ? ls->total_ns / ls->contended / 1000 : 0,
+			lock_type(k->flags), k->addr,
+			k->is_mmap ? " (mmap_lock)" : "");
+	}
+	if (n < r->locks.n)
+		fprintf(out, "(%zu more locks; --top or --json shows them)\n",
+			r->locks.n - n);
+}
+
+static void print_procs(const struct report_ctx *ctx,
+			const struct locks_report *r)
+{
+	size_t n = r->procs.n < ctx->opts->top ? r->procs.n : ctx->opts->top;
+	char comm[COMM_UTF8_LEN];
+	FILE *out = ctx->out;
+
+	if (!r->procs.n)
+		return;
+	fprintf(out, "\n%-8s %-16s %10s %10s %12s %12s %10s %10s %10s\n",
+		"PID", "COMM", "MMAP_READ", "MMAP_WRITE", "MMAP_WAIT_US",
+		"CONTENTION", "FAULTS", "VMA_LOCK", "FALLBACK");
+	for (size_t i = 0; i < n; i++) {
+		const struct locks_proc_stats *st = &r->procs.r[i].v.proc;
+
+		utf8_sanitize(st->comm, sizeof(st->comm), comm, sizeof(comm));
+		fprintf(out, "%-8u %-16s %10llu %10llu %12llu %12llu %10llu %10llu %10llu\n",
+			proc_pid(&r->procs.r[i]), comm,
+			st->v[PV_READ_ACQUIRED], st->v[PV_WRITE_ACQUIRED],
+			(st->v[PV_READ_WAIT_NS] + st->v[PV_WRITE_WAIT_NS]) / 1000,
+			st->v[PV_MMAP_CONTENDED], st->v[PV_FAULTS],
+			st->v[PV_FAULTS] - st->v[PV_FALLBACKS],
+			st->v[PV_FALLBACKS]);
+	}
+	if (n < r->procs.n)
+		fprintf(out, "(%zu more processes; --top or --json shows them)\n",
+			r->procs.n - n);
+}
+
+static void print_count(FILE *out, const char *label, bool known, __u64 v)
+{
+	if (known)
+		fprintf(out, "  %s %llu", label, v);
+	else
+		fprintf(out, "  %s n/a", label);
+}
+
+static void report_text(const struct report_ctx *ctx,
+			const struct locks_report *r)
+{
+	bool m = have(ctx, OBS_MMAP), c = have(ctx, OBS_CONTENTION);
+	bool v = have(ctx, OBS_VMA);
+	const __u64 *n = r->t.counters;
+	FILE *out = ctx->out;
+	char ts[32];
+
+	fprintf(out, "\n%smmap_lock", report_time(ctx, ts, sizeof(ts)));
+	print_count(out, "read", m, n[LC_ACQUIRED_R]);
+	print_count(out, "write", m, n[LC_ACQUIRED_W]);
+	print_count(out, "failed", m, n[LC_FAILED_R] + n[LC_FAILED_W]);
+	fprintf(out, "\ncontended");
+	print_count(out, "mmap_lock", c, n[LC_CONTENDED_MMAP]);
+	print_count(out, "other", c, n[LC_CONTENDED_OTHER]);
+	fprintf(out, "\nfaults");
+	print_count(out, "all", v, n[LC_FAULTS]);
+	print_count(out, "under VMA lock", v, n[LC_FAULTS] - n[LC_FALLBACKS]);
+	print_count(out, "fell back to mmap_lock", v, n[LC_FALLBACKS]);
+	fprintf(out, "\n");
+	print_hist(out, m, "mmap_lock read wait", r->t.wait[MODE_READ]);
+	print_hist(out, m, "mmap_lock write wait", r->t.wait[MODE_WRITE]);
+	print_hist(out, m, "mmap_lock read hold", r->t.hold[MODE_READ]);
+	print_hist(out, m, "mmap_lock write hold", r->t.hold[MODE_WRITE]);
+	print_hist(out, c, "contended mmap_lock wait", r->t.contention[CONT_MMAP]);
+	print_hist(out, c, "other contended lock wait",
+		   r->t.contention[CONT_OTHER]);
+	print_locks(ctx, r);
+	print_procs(ctx, r);
+	if (r->t.losses[LOSS_LOCK_STATE_FULL] ||
+	    r->t.losses[LOSS_LOCK_TABLE_FULL] ||
+	    r->t.losses[LOSS_WINDOW_MAP_FULL] ||
+	    r->t.losses[LOSS_PROC_MAP_FULL] || misses_total(r))
+		fprintf(out, "LOST: %llu lock states, %llu lock rows, %llu fault windows, %llu process rows (raise --max-procs), %llu events (program busy on that CPU)\n",
+			r->t.losses[LOSS_LOCK_STATE_FULL],
+			r->t.losses[LOSS_LOCK_TABLE_FULL],
+			r->t.losses[LOSS_WINDOW_MAP_FULL],
+			r->t.losses[LOSS_PROC_MAP_FULL], misses_total(r));
+	fflush(out);
+}
+
+static int locks_print_report(void *skel, const struct report_ctx *ctx)
+{
+	struct locks_report r = {};
+	int err = collect(skel, &r, ctx->final);
+
+	if (!err) {
+		if (ctx->opts->json)
+			report_json(ctx, &r);
+		else
+			report_text(ctx, &r);
+	}
+	free(r.procs.r);
+	free(r.locks.r);
+	return err;
+}
+
+const struct tracer locks_tracer = {
+	.name = "locks",
+	.summary = "mmap_lock wait and hold times, lock contention, per-VMA-lock faults",
+	.doc = "Trace mm locking: mmap_lock acquisitions with wait and hold times "
+	       "(read and write), sleeping-lock contention (mmap_lock or other, "
+	       "like perf lock contention), and page faults served under a "
+	       "per-VMA lock or fallen back to mmap_lock.\v"
+	       "Examples:\n"
+	       "  mmtrace locks                    # all processes, until Ctrl-C\n"
+	       "  mmtrace locks -p 1234 -d 10      # one process, 10 s\n"
+	       "  mmtrace locks --json -- ./app    # run ./app, trace it, JSON\n"
+	       "Which kernel hooks are used: mmtrace probes.",
+	.obs = locks_obs,
+	.n_obs = sizeof(locks_obs) / sizeof(locks_obs[0]),
+	.open = locks_open,
+	.object = locks_object,
+	.configure = locks_configure,
+	.load = locks_load,
+	.destroy = locks_destroy,
+	.report = locks_print_report,
+};
