@@ -61,5 +61,8 @@ struct tracer {
 };
 
 extern const struct tracer fork_tracer;
+extern const struct tracer hugetlb_tracer;
+extern const struct tracer gup_tracer;
+extern const struct tracer locks_tracer;
 
 #endif /* MMTRACE_TRACER_H */
