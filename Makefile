@@ -50,6 +50,7 @@ endif
 # One tracer per bpf/<name>.bpf.c, with user/<name>.c and include/<name>.h
 TRACERS := $(patsubst bpf/%.bpf.c,%,$(wildcard bpf/*.bpf.c))
 USER_SRCS := main.c probe.c ksyms.c output.c options.c session.c command.c \
+	     rows.c \
 	     $(addsuffix .c,$(TRACERS))
 USER_OBJS := $(addprefix $(OUT)/user/,$(USER_SRCS:.c=.o))
 SKELS := $(addprefix $(OUT)/,$(addsuffix .skel.h,$(TRACERS)))

@@ -83,6 +83,45 @@ static __always_inline void hist_add(__u64 *hist, __u64 value)
 		__sync_fetch_and_add(&hist[slot], 1);
 }
 
+/*
+ * The value of @key in @map, inserted from @init first if missing (as
+ * libbpf-tools' bpf_map_lookup_or_try_init); NULL, and counted as @loss,
+ * when the map is full.
+ */
+static __always_inline void *lookup_or_init(void *map, const void *key,
+					    const void *init,
+					    enum loss_counter loss)
+{
+	void *val = bpf_map_lookup_elem(map, key);
+	long err;
+
+	if (val)
+		return val;
+	err = bpf_map_update_elem(map, key, init, BPF_NOEXIST);
+	/* EEXIST: another CPU inserted it first, which is fine. */
+	if (err && err != -EEXIST) {
+		count_loss(loss);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(map, key);
+}
+
+/*
+ * The row of process @tgid in a per-process @map, created from @zero with
+ * the current comm in @zero_comm if it is new. The comm is only read for
+ * a new row: most calls find theirs.
+ */
+static __always_inline void *proc_row(void *map, __u32 tgid, void *zero,
+				      char *zero_comm)
+{
+	void *row = bpf_map_lookup_elem(map, &tgid);
+
+	if (row)
+		return row;
+	bpf_get_current_comm(zero_comm, COMM_LEN);
+	return lookup_or_init(map, &tgid, zero, LOSS_PROC_MAP_FULL);
+}
+
 static __always_inline bool is_err_value(unsigned long v)
 {
 	return v >= (unsigned long)-MAX_ERRNO;

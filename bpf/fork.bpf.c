@@ -11,23 +11,11 @@
  * (see user/fork.c): fentry, kprobe, or tracepoints only.
  */
 #include "common.bpf.h"
+#include "mm.bpf.h"
 #include "fork.h"
 
 #define CLONE_VM 0x00000100UL
 #define CLONE_VFORK 0x00004000UL
-
-/* Filled in by libbpf from the running kernel; see KERNEL_VERSION(). */
-extern unsigned int LINUX_KERNEL_VERSION __kconfig;
-
-/*
- * MMF_HAS_PINNED was bit 28 when it replaced mm->has_pinned (5.15) and
- * became 27 when MMF_OOM_VICTIM was deleted (6.0). Kernels with the old
- * counter never reach the bit test.
- */
-static __always_inline int mmf_has_pinned_bit(void)
-{
-	return LINUX_KERNEL_VERSION < KERNEL_VERSION(6, 0, 0) ? 28 : 27;
-}
 
 /* Page allocator zone bits of GFP_HIGHUSER_MOVABLE; stable since 2.6. */
 #define GFP_HIGHMEM_MOVABLE (0x02U | 0x08U)
@@ -73,33 +61,6 @@ __u64 copies_hist[HIST_SLOTS] = {};
  */
 __u64 windows_open = 0;
 
-static __always_inline bool mm_has_pinned(struct mm_struct *mm)
-{
-	if (!mm)
-		return false;
-	if (bpf_core_field_exists(struct mm_struct___has_pinned, has_pinned)) {
-		struct mm_struct___has_pinned *old = (void *)mm;
-
-		return BPF_CORE_READ(old, has_pinned.counter) != 0;
-	}
-	if (bpf_core_type_exists(mm_flags_t)) {
-		struct mm_struct___flags_struct *m = (void *)mm;
-
-		return (BPF_CORE_READ(m, flags.__mm_flags[0]) >>
-			mmf_has_pinned_bit()) & 1;
-	}
-	struct mm_struct___flags_long *m = (void *)mm;
-
-	return (BPF_CORE_READ(m, flags) >> mmf_has_pinned_bit()) & 1;
-}
-
-static __always_inline bool current_mm_has_pinned(void)
-{
-	struct task_struct *task = (void *)bpf_get_current_task();
-
-	return mm_has_pinned(BPF_CORE_READ(task, mm));
-}
-
 static __always_inline struct fork_window *current_window(void)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
@@ -111,20 +72,9 @@ static __always_inline struct fork_window *current_window(void)
 
 static __always_inline struct fork_proc_stats *proc_stats(__u32 tgid)
 {
-	struct fork_proc_key key = { .tgid = tgid };
-	struct fork_proc_stats *st, zero = {};
-	long err;
+	struct fork_proc_stats zero = {};
 
-	st = bpf_map_lookup_elem(&procs, &key);
-	if (st)
-		return st;
-	bpf_get_current_comm(zero.comm, sizeof(zero.comm));
-	err = bpf_map_update_elem(&procs, &key, &zero, BPF_NOEXIST);
-	if (err && err != -EEXIST /* another thread won the race */) {
-		count_loss(LOSS_PROC_MAP_FULL);
-		return NULL;
-	}
-	return bpf_map_lookup_elem(&procs, &key);
+	return proc_row(&procs, tgid, &zero, zero.comm);
 }
 
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Reading mm state every kernel spells differently. Views include this
- * after common.bpf.h (fork.bpf.c still carries its own copy).
+ * after common.bpf.h.
  */
 #ifndef MMTRACE_MM_BPF_H
 #define MMTRACE_MM_BPF_H

@@ -30,6 +30,7 @@ struct fork_proc_key {
 	unsigned int tgid;
 };
 
+/* Counters that only grow, forks to cpr_ns: reports show their growth. */
 struct fork_proc_stats {
 	char comm[COMM_LEN];
 	unsigned long long forks;
@@ -40,8 +41,8 @@ struct fork_proc_stats {
 	unsigned long long thp_splits;
 	unsigned long long hugetlb_copies;
 	unsigned long long total_ns;	/* process forks only */
-	unsigned long long max_ns;	/* since tracing began; racy max */
 	unsigned long long cpr_ns;
+	unsigned long long max_ns;	/* since tracing began; racy max */
 	unsigned int has_pinned;
 	unsigned int exited;		/* the process is gone: last report */
 };

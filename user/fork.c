@@ -8,6 +8,7 @@
 #include "fork.h"
 #include "fork.skel.h"
 #include "output.h"
+#include "rows.h"
 #include "tracer.h"
 
 #define TP(prog, event) { prog, PROBE_TRACEPOINT, { event } }
@@ -135,27 +136,26 @@ struct fork_totals {
 	__u64 losses[LOSS_MAX];
 };
 
-struct fork_row {
-	unsigned int pid;
-	struct fork_proc_stats st;
-};
-
 /* One report's share: this report's totals minus the previous report's. */
 struct fork_report {
 	struct fork_totals t;
-	struct fork_row *rows;
-	size_t n_rows;
+	struct rows rows;
 };
 
-/*
- * Rows stay in the BPF map while their process lives and are diffed here,
- * so no update is lost to a read-then-delete race. @seen is sorted by pid.
- */
-static struct {
-	struct fork_totals totals;
-	struct fork_row *seen;
-	size_t n_seen;
-} prev;
+static struct fork_totals prev_totals;
+
+static struct row_table proc_rows = {
+	.key_size = sizeof(struct fork_proc_key),
+	.value_size = sizeof(struct fork_proc_stats),
+	.sums_off = offsetof(struct fork_proc_stats, forks),
+	.sums_end = offsetofend(struct fork_proc_stats, cpr_ns),
+	.exited_off = offsetof(struct fork_proc_stats, exited),
+};
+
+static const struct fork_proc_stats *stats(const struct row *row)
+{
+	return (const void *)row->value;
+}
 
 static void *fork_open(void)
 {
@@ -200,129 +200,21 @@ static void delta(__u64 *out, const __u64 *now, __u64 *was, size_t n)
 	}
 }
 
-static int cmp_pid(const void *a, const void *b)
-{
-	const struct fork_row *x = a, *y = b;
-
-	return x->pid < y->pid ? -1 : x->pid > y->pid;
-}
-
-/* qsort() with a NULL array is undefined even for zero elements. */
-static void sort_rows(struct fork_row *rows, size_t n,
-		      int (*cmp)(const void *, const void *))
-{
-	if (n > 1)
-		qsort(rows, n, sizeof(*rows), cmp);
-}
-
 static int cmp_rows(const void *a, const void *b)
 {
-	const struct fork_row *x = a, *y = b;
+	const struct fork_proc_stats *x = stats(a), *y = stats(b);
 
-	if (x->st.pinned_copies != y->st.pinned_copies)
-		return x->st.pinned_copies < y->st.pinned_copies ? 1 : -1;
-	if (x->st.forks != y->st.forks)
-		return x->st.forks < y->st.forks ? 1 : -1;
-	return cmp_pid(a, b);
-}
-
-/*
- * @cur minus what the previous report saw of the same pid. A row that
- * went backwards was deleted and recreated (pid reuse): all of it is new.
- */
-static bool row_delta(const struct fork_row *cur, struct fork_row *out)
-{
-	const struct fork_row *was;
-	const struct fork_proc_stats *c = &cur->st, *p;
-
-	*out = *cur;
-	/* bsearch() on the first report's empty (NULL) array is undefined. */
-	was = prev.n_seen ? bsearch(cur, prev.seen, prev.n_seen, sizeof(*cur),
-				    cmp_pid) : NULL;
-	if (!was || c->forks + c->vforks + c->threads + c->failed <
-			    was->st.forks + was->st.vforks + was->st.threads +
-				    was->st.failed)
-		return c->forks || c->vforks || c->threads || c->failed;
-	p = &was->st;
-	out->st.forks -= p->forks;
-	out->st.vforks -= p->vforks;
-	out->st.threads -= p->threads;
-	out->st.failed -= p->failed;
-	out->st.pinned_copies -= p->pinned_copies;
-	out->st.thp_splits -= p->thp_splits;
-	out->st.hugetlb_copies -= p->hugetlb_copies;
-	out->st.total_ns -= p->total_ns;
-	out->st.cpr_ns -= p->cpr_ns;
-	return out->st.forks || out->st.vforks || out->st.threads ||
-	       out->st.failed;
-}
-
-static int grow(struct fork_row **rows, size_t n, size_t *cap)
-{
-	struct fork_row *grown;
-
-	if (n < *cap)
-		return 0;
-	*cap = *cap ? *cap * 2 : 64;
-	grown = realloc(*rows, *cap * sizeof(*grown));
-	if (!grown)
-		return -ENOMEM;
-	*rows = grown;
-	return 0;
-}
-
-/* Deleting while iterating would restart the walk: delete afterwards. */
-static void delete_exited(int fd, const struct fork_row *rows, size_t n)
-{
-	struct fork_proc_key key;
-
-	for (size_t i = 0; i < n; i++) {
-		key.tgid = rows[i].pid;
-		bpf_map_delete_elem(fd, &key);
-	}
-}
-
-/* Reads every row; rows of exited processes are reported once, then freed. */
-static int read_rows(int fd, struct fork_report *r)
-{
-	size_t n_seen = 0, cap_seen = 0, cap_rows = 0, n_gone = 0, cap_gone = 0;
-	struct fork_row *seen = NULL, *gone = NULL, cur;
-	struct fork_proc_key key, next;
-	void *prev_key = NULL;
-	int err = 0;
-
-	while (!err && !bpf_map_get_next_key(fd, prev_key, &next)) {
-		key = next;
-		prev_key = &key;
-		if (bpf_map_lookup_elem(fd, &key, &cur.st))
-			continue;
-		cur.pid = key.tgid;
-		err = grow(&r->rows, r->n_rows, &cap_rows);
-		if (!err && row_delta(&cur, &r->rows[r->n_rows]))
-			r->n_rows++;
-		if (!err && cur.st.exited) {
-			err = grow(&gone, n_gone, &cap_gone);
-			if (!err)
-				gone[n_gone++] = cur;
-		} else if (!err) {
-			err = grow(&seen, n_seen, &cap_seen);
-			if (!err)
-				seen[n_seen++] = cur;
-		}
-	}
-	delete_exited(fd, gone, n_gone);
-	free(gone);
-	sort_rows(seen, n_seen, cmp_pid);
-	free(prev.seen);
-	prev.seen = seen;
-	prev.n_seen = n_seen;
-	sort_rows(r->rows, r->n_rows, cmp_rows);
-	return err;
+	if (x->pinned_copies != y->pinned_copies)
+		return x->pinned_copies < y->pinned_copies ? 1 : -1;
+	if (x->forks != y->forks)
+		return x->forks < y->forks ? 1 : -1;
+	return row_pid(a) < row_pid(b) ? -1 : row_pid(a) > row_pid(b);
 }
 
 static int collect(struct fork_bpf *s, struct fork_report *r)
 {
 	struct fork_totals now;
+	int err;
 
 	memcpy(now.counters, s->bss->counters, sizeof(now.counters));
 	memcpy(now.latency, s->bss->latency_hist, sizeof(now.latency));
@@ -330,9 +222,11 @@ static int collect(struct fork_bpf *s, struct fork_report *r)
 	       sizeof(now.vfork_latency));
 	memcpy(now.copies, s->bss->copies_hist, sizeof(now.copies));
 	memcpy(now.losses, s->bss->losses, sizeof(now.losses));
-	delta(&r->t.counters[0], &now.counters[0], &prev.totals.counters[0],
+	delta(&r->t.counters[0], &now.counters[0], &prev_totals.counters[0],
 	      sizeof(now) / sizeof(__u64));
-	return read_rows(bpf_map__fd(s->maps.procs), r);
+	err = rows_read(&proc_rows, bpf_map__fd(s->maps.procs), &r->rows);
+	rows_sort(&r->rows, cmp_rows);
+	return err;
 }
 
 static bool have(const struct report_ctx *ctx, int obs)
@@ -353,13 +247,13 @@ static struct json_object *u64_or_null(bool known, __u64 v)
 }
 
 static struct json_object *row_json(const struct report_ctx *ctx,
-				    const struct fork_row *row)
+				    const struct row *row)
 {
-	const struct fork_proc_stats *st = &row->st;
+	const struct fork_proc_stats *st = stats(row);
 	struct json_object *j = json_object_new_object();
 
 #define ADD(k, v) json_object_object_add(j, k, v)
-	ADD("pid", json_object_new_int64(row->pid));
+	ADD("pid", json_object_new_int64(row_pid(row)));
 	ADD("comm", json_comm(st->comm, sizeof(st->comm)));
 	ADD("forks", json_object_new_uint64(st->forks));
 	ADD("vforks", json_object_new_uint64(st->vforks));
@@ -416,8 +310,8 @@ static void report_json(const struct report_ctx *ctx,
 	json_object_object_add(lat, "vfork", hist_json(r->t.vfork_latency, HIST_SLOTS));
 	json_object_object_add(o, "latency_us", lat);
 	json_object_object_add(o, "copies_per_fork", hist_json(r->t.copies, HIST_SLOTS));
-	for (size_t i = 0; i < r->n_rows; i++)
-		json_object_array_add(rows, row_json(ctx, &r->rows[i]));
+	for (size_t i = 0; i < r->rows.n; i++)
+		json_object_array_add(rows, row_json(ctx, &r->rows.r[i]));
 	json_object_object_add(o, "processes", rows);
 	json_object_object_add(lost, "window_map_full",
 			       json_object_new_uint64(r->t.losses[LOSS_WINDOW_MAP_FULL]));
@@ -439,26 +333,26 @@ static void print_rows(const struct report_ctx *ctx,
 		       const struct fork_report *r)
 {
 	FILE *out = ctx->out;
-	size_t n = r->n_rows < ctx->opts->top ? r->n_rows : ctx->opts->top;
+	size_t n = r->rows.n < ctx->opts->top ? r->rows.n : ctx->opts->top;
 	char comm[COMM_UTF8_LEN];
 
-	if (!r->n_rows)
+	if (!r->rows.n)
 		return;
 	fprintf(out, "\n%-8s %-16s %7s %7s %14s %10s %10s %s\n", "PID", "COMM",
 		"FORKS", "VFORKS", "PINNED_COPIES", "TOTAL_US", "MAX_US",
 		"HAS_PINNED");
 	for (size_t i = 0; i < n; i++) {
-		const struct fork_proc_stats *st = &r->rows[i].st;
+		const struct fork_proc_stats *st = stats(&r->rows.r[i]);
 
 		utf8_sanitize(st->comm, sizeof(st->comm), comm, sizeof(comm));
 		fprintf(out, "%-8u %-16s %7llu %7llu %14llu %10llu %10llu %s\n",
-			r->rows[i].pid, comm, st->forks, st->vforks,
+			row_pid(&r->rows.r[i]), comm, st->forks, st->vforks,
 			st->pinned_copies, st->total_ns / 1000,
 			st->max_ns / 1000, st->has_pinned ? "yes" : "no");
 	}
-	if (n < r->n_rows)
+	if (n < r->rows.n)
 		fprintf(out, "(%zu more processes; --top or --json shows them)\n",
-			r->n_rows - n);
+			r->rows.n - n);
 }
 
 static void report_text(const struct report_ctx *ctx,
@@ -511,7 +405,7 @@ static int fork_print_report(void *skel, const struct report_ctx *ctx)
 		else
 			report_text(ctx, &r);
 	}
-	free(r.rows);
+	rows_free(&r.rows);
 	return err;
 }
 

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "rows.h"
+
+static int cmp_key(const void *a, const void *b)
+{
+	return memcmp(((const struct row *)a)->key,
+		      ((const struct row *)b)->key, ROW_KEY_MAX);
+}
+
+static int push(struct rows *rows, const struct row *r)
+{
+	struct row *grown;
+
+	if (rows->n == rows->cap) {
+		rows->cap = rows->cap ? rows->cap * 2 : 64;
+		grown = realloc(rows->r, rows->cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		rows->r = grown;
+	}
+	rows->r[rows->n++] = *r;
+	return 0;
+}
+
+static uint64_t *sums(const struct row_table *t, struct row *r)
+{
+	return (uint64_t *)(r->value + t->sums_off);
+}
+
+/*
+ * @cur minus what the previous report saw under the same key, into @out.
+ * A row that went backwards was deleted and recreated (pid reuse): all of
+ * it is new. Returns whether anything grew.
+ */
+static bool row_growth(const struct row_table *t, const struct row *cur,
+		       struct row *out)
+{
+	size_t n = (t->sums_end - t->sums_off) / sizeof(uint64_t);
+	struct row *was = NULL;
+	uint64_t *now, *then;
+	bool grew = false;
+
+	*out = *cur;
+	now = sums(t, out);
+	/* bsearch() on an empty, NULL array is undefined. */
+	if (t->n_seen)
+		was = bsearch(cur, t->seen, t->n_seen, sizeof(*cur), cmp_key);
+	then = was ? sums(t, was) : NULL;
+	for (size_t i = 0; then && i < n; i++)
+		if (now[i] < then[i])
+			then = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (then)
+			now[i] -= then[i];
+		grew |= now[i] != 0;
+	}
+	return grew;
+}
+
+static bool exited(const struct row_table *t, const struct row *r)
+{
+	uint32_t flag;
+
+	if (t->exited_off < 0)
+		return false;
+	memcpy(&flag, r->value + t->exited_off, sizeof(flag));
+	return flag;
+}
+
+/* Deleting while iterating would restart the walk: delete afterwards. */
+static void delete_rows(int fd, const struct rows *gone)
+{
+	for (size_t i = 0; i < gone->n; i++)
+		bpf_map_delete_elem(fd, gone->r[i].key);
+}
+
+int rows_read(struct row_table *t, int fd, struct rows *out)
+{
+	unsigned char key[ROW_KEY_MAX] = {}, next[ROW_KEY_MAX] = {};
+	struct rows seen = {}, gone = {};
+	struct row cur, growth;
+	void *prev_key = NULL;
+	int err = 0;
+
+	if (t->key_size > ROW_KEY_MAX || t->value_size > ROW_VALUE_MAX)
+		return -E2BIG;
+	while (!err && !bpf_map_get_next_key(fd, prev_key, next)) {
+		memcpy(key, next, t->key_size);
+		prev_key = key;
+		memset(&cur, 0, sizeof(cur));
+		memcpy(cur.key, key, t->key_size);
+		if (bpf_map_lookup_elem(fd, key, cur.value))
+			continue;	/* deleted meanwhile */
+		if (row_growth(t, &cur, &growth))
+			err = push(out, &growth);
+		if (!err)
+			err = push(exited(t, &cur) ? &gone : &seen, &cur);
+	}
+	delete_rows(fd, &gone);
+	free(gone.r);
+	rows_sort(&seen, cmp_key);
+	free(t->seen);
+	t->seen = seen.r;
+	t->n_seen = seen.n;
+	return err;
+}
+
+void rows_sort(struct rows *rows, int (*cmp)(const void *, const void *))
+{
+	/* qsort() on a NULL array is undefined, even for no element. */
+	if (rows->n > 1)
+		qsort(rows->r, rows->n, sizeof(*rows->r), cmp);
+}
+
+void rows_free(struct rows *rows)
+{
+	free(rows->r);
+	rows->r = NULL;
+	rows->n = rows->cap = 0;
+}
+
+void row_table_free(struct row_table *t)
+{
+	free(t->seen);
+	t->seen = NULL;
+	t->n_seen = 0;
+}

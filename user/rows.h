@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Per-report rows of a BPF hash map whose values hold counters that only
+ * grow (per-process tables, lock tables). Rows stay in the map; each
+ * report shows what grew since the previous one, so no update is lost to
+ * a read-then-delete race. Rows of exited processes are reported once
+ * more and then deleted, so the map does not fill with the dead.
+ */
+#ifndef MMTRACE_ROWS_H
+#define MMTRACE_ROWS_H
+
+#include <stddef.h>
+
+#define ROW_KEY_MAX 16
+#define ROW_VALUE_MAX 512
+
+#define offsetofend(type, member) \
+	(offsetof(type, member) + sizeof(((type *)0)->member))
+
+/* How a map's values are laid out, and what the previous report saw. */
+struct row_table {
+	size_t key_size;	/* <= ROW_KEY_MAX */
+	size_t value_size;	/* <= ROW_VALUE_MAX */
+	size_t sums_off;	/* the __u64 counters that only grow */
+	size_t sums_end;
+	long exited_off;	/* a __u32 set when the process exited; -1 */
+	struct row *seen;	/* previous report, sorted by key */
+	size_t n_seen;
+};
+
+/* One row as read: the key and the value in slots of fixed size. */
+struct row {
+	unsigned char key[ROW_KEY_MAX];
+	unsigned char value[ROW_VALUE_MAX] __attribute__((aligned(8)));
+};
+
+struct rows {
+	struct row *r;
+	size_t n, cap;
+};
+
+/*
+ * Appends to @out every row of map @fd that grew since the previous call,
+ * with its counters as the growth; other fields as they are now.
+ */
+int rows_read(struct row_table *t, int fd, struct rows *out);
+
+/* qsort() of the rows; @cmp compares two struct row. */
+void rows_sort(struct rows *rows, int (*cmp)(const void *, const void *));
+
+void rows_free(struct rows *rows);
+void row_table_free(struct row_table *t);
+
+/* The key of per-process tables: the process id. */
+static inline unsigned int row_pid(const struct row *r)
+{
+	return *(const unsigned int *)r->key;
+}
+
+#endif /* MMTRACE_ROWS_H */
