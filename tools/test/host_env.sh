@@ -23,7 +23,7 @@ env_no_btf() {
 # says so, and the numbers are exact.
 env_no_tracefs() {
 	local name="host env: tracefs not mounted" rc
-	local pf=$BUILD/tools/pinfork
+	local pf=$WORKLOADS/pinfork
 	in_mount_ns "for m in \$(awk '\$3 == \"tracefs\" || \$3 == \"debugfs\" \\
 			{ print \$2 }' /proc/mounts | sort -r); do umount \$m; done
 		! ls /sys/kernel/tracing/events >/dev/null 2>&1 || exit 3

@@ -3,8 +3,8 @@
 # Host tests of mmtrace fork, on this machine's kernel. Sourced by run.sh,
 # which calls host_fork; helpers are in lib.sh.
 
-PINFORK=$BUILD/tools/pinfork
-FORKMIX=$BUILD/tools/forkmix
+PINFORK=$WORKLOADS/pinfork
+FORKMIX=$WORKLOADS/forkmix
 
 # fork_case NAME ARGS...: mmtrace fork --json around a workload, then the
 # oracle compares its report with the workload's own truth.
@@ -34,7 +34,9 @@ pinning_noise() {
 
 fork_pid_filter() {
 	local name="host -p" wl rc
-	"$PINFORK" --wait-start >"$TMP/pid.truth" 2>"$TMP/pid.start" </dev/null &
+	# Emptied first: wait_line must not read a line left by the san tier.
+	: >"$TMP/pid.start"
+	"$PINFORK" --wait-start >"$TMP/pid.truth" 2>>"$TMP/pid.start" </dev/null &
 	wl=$!
 	# SIGUSR1 before pinfork is ready for it would kill it.
 	if ! wait_line "$TMP/pid.start" 'waiting for SIGUSR1' "$wl"; then

@@ -8,7 +8,7 @@
 # mmtrace probes must say so and why, and mmtrace gup must refuse to run
 # rather than report zeros. Elsewhere the vmsplice oracle runs.
 
-GUPWORK=$BUILD/tools/gupwork
+GUPWORK=$WORKLOADS/gupwork
 
 gup_probes() {
 	local out=$TMP/gup.probes rc

@@ -4,7 +4,7 @@
 # which calls host_locks; helpers are in lib.sh. The checks are in
 # vm_locks.py (check_numbers), shared with the VM tests.
 
-MMAPSTORM=$BUILD/tools/mmapstorm
+MMAPSTORM=$WORKLOADS/mmapstorm
 
 # locks_storm NAME THREADS COUNT [TRACER_ARGS...]: the tracer follows
 # mmapstorm with -p from before its storm until after it printed its truth,
@@ -13,8 +13,10 @@ MMAPSTORM=$BUILD/tools/mmapstorm
 locks_storm() {
 	local name=$1 threads=$2 count=$3 wl rc
 	shift 3
+	# Emptied first: wait_line must not read a line left by the san tier.
+	: >"$TMP/$name.wl"
 	"$MMAPSTORM" --wait-start --threads "$threads" --count "$count" \
-		>"$TMP/$name.truth" 2>"$TMP/$name.wl" </dev/null &
+		>"$TMP/$name.truth" 2>>"$TMP/$name.wl" </dev/null &
 	wl=$!
 	# SIGUSR1 before mmapstorm is ready for it would kill it.
 	if ! wait_line "$TMP/$name.wl" 'ready' "$wl"; then

@@ -115,7 +115,10 @@ start_tracer() {
 	local view=$1
 	tracer_out=$2
 	shift 2
-	"$MMTRACE" "$view" --json -o "$tracer_out" "$@" 2>"$tracer_out.err" &
+	# Emptied here, not by the job's redirection: that one may come after
+	# wait_line has read a banner left by an earlier run (the san tier).
+	: >"$tracer_out.err"
+	"$MMTRACE" "$view" --json -o "$tracer_out" "$@" 2>>"$tracer_out.err" &
 	tracer_pid=$!
 	wait_line "$tracer_out.err" 'Ctrl-C to stop' "$tracer_pid" && return 0
 	kill -KILL "$tracer_pid" 2>/dev/null

@@ -23,6 +23,8 @@ MMTRACE=$BUILD/mmtrace
 # Every tier has tracepoints, so the host checks exact numbers there; the
 # VM matrix covers the richer tiers.
 export HOST_TIER=tracepoint
+# The workloads are oracles and never sanitized: always the plain build's.
+WORKLOADS=$BUILD/tools
 # A hung mmtrace or workload must fail its test, not stall CI (seconds).
 LIMIT=${MMTRACE_TEST_TIMEOUT:-120}
 TMP=$(mktemp -d /tmp/mmtrace-test.XXXXXX)
