@@ -105,20 +105,9 @@ static __always_inline void add(__u64 *where, __u64 v)
 
 static __always_inline struct locks_proc_stats *proc_stats(__u32 tgid)
 {
-	struct locks_proc_key key = { .tgid = tgid };
-	struct locks_proc_stats *st, zero = {};
-	long err;
+	struct locks_proc_stats zero = {};
 
-	st = bpf_map_lookup_elem(&procs, &key);
-	if (st)
-		return st;
-	bpf_get_current_comm(zero.comm, sizeof(zero.comm));
-	err = bpf_map_update_elem(&procs, &key, &zero, BPF_NOEXIST);
-	if (err && err != -EEXIST /* another thread won the race */) {
-		count_loss(LOSS_PROC_MAP_FULL);
-		return NULL;
-	}
-	return bpf_map_lookup_elem(&procs, &key);
+	return proc_row(&procs, tgid, &zero, zero.comm);
 }
 
 static __always_inline void proc_add(struct locks_proc_stats *st, int i,
@@ -355,20 +344,10 @@ static __always_inline void lock_table_add(__u64 lock, __u32 flags,
 		.is_mmap = is_mmap,
 	};
 	struct lock_stats *ls, zero = {};
-	long err;
 
-	ls = bpf_map_lookup_elem(&lock_table, &key);
-	if (!ls) {
-		err = bpf_map_update_elem(&lock_table, &key, &zero,
-					  BPF_NOEXIST);
-		if (err && err != -EEXIST) {
-			count_loss(LOSS_LOCK_TABLE_FULL);
-			return;
-		}
-		ls = bpf_map_lookup_elem(&lock_table, &key);
-		if (!ls)
-			return;
-	}
+	ls = lookup_or_init(&lock_table, &key, &zero, LOSS_LOCK_TABLE_FULL);
+	if (!ls)
+		return;
 	add(&ls->contended, 1);
 	add(&ls->total_ns, delta);
 	set_max(&ls->max_ns, delta);

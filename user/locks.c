@@ -9,6 +9,7 @@
 #include "locks.h"
 #include "locks.skel.h"
 #include "output.h"
+#include "rows.h"
 #include "tracer.h"
 
 #define TP(prog, event) { prog, PROBE_TRACEPOINT, { event } }
@@ -91,51 +92,32 @@ struct locks_totals {
 	__u64 losses[LOSS_MAX];
 };
 
-/*
- * A row of a BPF hash map whose values begin with counters that only grow:
- * reports show the growth since the previous report. Keys are compared as
- * bytes, so both tables share the diffing.
- */
-#define ROW_KEY_MAX 16
-
-struct row {
-	unsigned char key[ROW_KEY_MAX];
-	union {
-		struct locks_proc_stats proc;
-		struct lock_stats lock;
-		__u64 sums[PV_SUMS];
-	} v;
-};
-
-struct table {
-	const char *name;
-	size_t key_size;
-	size_t value_size;
-	size_t n_sums;		/* leading __u64 counters of the value */
-	bool has_exited;	/* proc rows: delete the exited ones */
-	struct row *seen;	/* previous report, sorted by key */
-	size_t n_seen;
-};
-
-static struct table proc_table = {
-	.name = "procs",
+static struct row_table proc_rows = {
 	.key_size = sizeof(struct locks_proc_key),
 	.value_size = sizeof(struct locks_proc_stats),
-	.n_sums = PV_SUMS,
-	.has_exited = true,
+	.sums_off = offsetof(struct locks_proc_stats, v),
+	.sums_end = offsetofend(struct locks_proc_stats, v),
+	.exited_off = offsetof(struct locks_proc_stats, exited),
 };
 
-static struct table lock_table = {
-	.name = "lock_table",
+/* Contended and total_ns grow; max_ns is since tracing began. */
+static struct row_table lock_rows = {
 	.key_size = sizeof(struct lock_key),
 	.value_size = sizeof(struct lock_stats),
-	.n_sums = 2,		/* contended, total_ns */
+	.sums_off = offsetof(struct lock_stats, contended),
+	.sums_end = offsetofend(struct lock_stats, total_ns),
+	.exited_off = -1,
 };
 
-struct rows {
-	struct row *r;
-	size_t n, cap;
-};
+static struct locks_proc_stats *proc(const struct row *row)
+{
+	return (void *)row->value;
+}
+
+static struct lock_stats *lock(const struct row *row)
+{
+	return (void *)row->value;
+}
 
 /*
  * A tracing program does not run when it is already running on that CPU
@@ -181,91 +163,6 @@ struct locks_report {
 
 static struct locks_totals prev_totals;
 
-static int cmp_key(const void *a, const void *b)
-{
-	return memcmp(((const struct row *)a)->key,
-		      ((const struct row *)b)->key, ROW_KEY_MAX);
-}
-
-static int rows_push(struct rows *rows, const struct row *r)
-{
-	struct row *grown;
-
-	if (rows->n == rows->cap) {
-		rows->cap = rows->cap ? rows->cap * 2 : 64;
-		grown = realloc(rows->r, rows->cap * sizeof(*grown));
-		if (!grown)
-			return -ENOMEM;
-		rows->r = grown;
-	}
-	rows->r[rows->n++] = *r;
-	return 0;
-}
-
-/*
- * @cur minus what the previous report saw under the same key. A row that
- * went backwards was deleted and recreated (pid reuse): all of it is new.
- * Returns whether anything grew.
- */
-static bool row_delta(const struct table *t, const struct row *cur,
-		      struct row *out)
-{
-	const struct row *was;
-	bool grew = false;
-	size_t i;
-
-	*out = *cur;
-	was = bsearch(cur, t->seen, t->n_seen, sizeof(*cur), cmp_key);
-	for (i = 0; was && i < t->n_sums; i++)
-		if (cur->v.sums[i] < was->v.sums[i])
-			was = NULL;
-	for (i = 0; i < t->n_sums; i++) {
-		if (was)
-			out->v.sums[i] -= was->v.sums[i];
-		grew |= out->v.sums[i] != 0;
-	}
-	return grew;
-}
-
-/* Deleting while iterating would restart the walk: delete afterwards. */
-static void delete_rows(int fd, const struct rows *gone)
-{
-	for (size_t i = 0; i < gone->n; i++)
-		bpf_map_delete_elem(fd, gone->r[i].key);
-}
-
-/* Reads every row; rows of exited processes are reported once, then freed. */
-static int read_table(struct table *t, int fd, struct rows *out)
-{
-	struct rows seen = {}, gone = {};
-	unsigned char key[ROW_KEY_MAX], next[ROW_KEY_MAX];
-	struct row cur, delta;
-	void *prev_key = NULL;
-	int err = 0;
-
-	while (!err && !bpf_map_get_next_key(fd, prev_key, next)) {
-		memcpy(key, next, sizeof(key));
-		prev_key = key;
-		memset(&cur, 0, sizeof(cur));
-		memcpy(cur.key, key, t->key_size);
-		if (bpf_map_lookup_elem(fd, key, &cur.v))
-			continue;
-		if (row_delta(t, &cur, &delta))
-			err = rows_push(out, &delta);
-		if (!err && t->has_exited && cur.v.proc.exited)
-			err = rows_push(&gone, &cur);
-		else if (!err)
-			err = rows_push(&seen, &cur);
-	}
-	delete_rows(fd, &gone);
-	free(gone.r);
-	qsort(seen.r, seen.n, sizeof(*seen.r), cmp_key);
-	free(t->seen);
-	t->seen = seen.r;
-	t->n_seen = seen.n;
-	return err;
-}
-
 static void *locks_open(void)
 {
 	return locks_bpf__open();
@@ -304,15 +201,10 @@ static void delta(__u64 *out, const __u64 *now, __u64 *was, size_t n)
 	}
 }
 
-static unsigned int proc_pid(const struct row *r)
-{
-	return ((const struct locks_proc_key *)r->key)->tgid;
-}
-
 static struct row *find_proc(struct rows *procs, unsigned int pid)
 {
 	for (size_t i = 0; i < procs->n; i++)
-		if (proc_pid(&procs->r[i]) == pid)
+		if (row_pid(&procs->r[i]) == pid)
 			return &procs->r[i];
 	return NULL;
 }
@@ -354,25 +246,25 @@ static int charge_wait(struct locks_report *r, int procs_fd,
 			return err;
 		row = &r->locks.r[r->locks.n - 1];
 	}
-	row->v.lock.contended++;
-	row->v.lock.total_ns += ns;
-	if (ns > row->v.lock.max_ns)
-		row->v.lock.max_ns = ns;
+	lock(row)->contended++;
+	lock(row)->total_ns += ns;
+	if (ns > lock(row)->max_ns)
+		lock(row)->max_ns = ns;
 	row = find_proc(&r->procs, w->tgid);
 	if (!row) {
 		memset(&fresh, 0, sizeof(fresh));
 		memcpy(fresh.key, &w->tgid, sizeof(w->tgid));
-		bpf_map_lookup_elem(procs_fd, fresh.key, &fresh.v.proc);
-		memset(fresh.v.proc.v, 0, sizeof(fresh.v.proc.v));
+		bpf_map_lookup_elem(procs_fd, fresh.key, fresh.value);
+		memset(proc(&fresh)->v, 0, sizeof(proc(&fresh)->v));
 		err = rows_push(&r->procs, &fresh);
 		if (err)
 			return err;
 		row = &r->procs.r[r->procs.n - 1];
 	}
-	row->v.proc.v[PV_MMAP_CONTENDED + 2 * class]++;
-	row->v.proc.v[PV_MMAP_CONTENTION_NS + 2 * class] += ns;
-	if (w->is_mmap && ns > row->v.proc.max_mmap_wait_ns)
-		row->v.proc.max_mmap_wait_ns = ns;
+	proc(row)->v[PV_MMAP_CONTENDED + 2 * class]++;
+	proc(row)->v[PV_MMAP_CONTENTION_NS + 2 * class] += ns;
+	if (w->is_mmap && ns > proc(row)->max_mmap_wait_ns)
+		proc(row)->max_mmap_wait_ns = ns;
 	return 0;
 }
 
@@ -395,8 +287,7 @@ static int charge_in_flight(struct locks_bpf *s, struct locks_report *r)
 
 static int cmp_procs(const void *a, const void *b)
 {
-	const struct locks_proc_stats *x = &((const struct row *)a)->v.proc;
-	const struct locks_proc_stats *y = &((const struct row *)b)->v.proc;
+	const struct locks_proc_stats *x = proc(a), *y = proc(b);
 	__u64 xs = x->v[PV_READ_ACQUIRED] + x->v[PV_WRITE_ACQUIRED];
 	__u64 ys = y->v[PV_READ_ACQUIRED] + y->v[PV_WRITE_ACQUIRED];
 
@@ -405,17 +296,17 @@ static int cmp_procs(const void *a, const void *b)
 		       y->v[PV_MMAP_CONTENTION_NS] ? 1 : -1;
 	if (xs != ys)
 		return xs < ys ? 1 : -1;
-	return proc_pid(a) < proc_pid(b) ? -1 : proc_pid(a) > proc_pid(b);
+	return row_pid(a) < row_pid(b) ? -1 : row_pid(a) > row_pid(b);
 }
 
 static int cmp_locks(const void *a, const void *b)
 {
-	const struct lock_stats *x = &((const struct row *)a)->v.lock;
-	const struct lock_stats *y = &((const struct row *)b)->v.lock;
+	const struct lock_stats *x = lock(a), *y = lock(b);
 
 	if (x->total_ns != y->total_ns)
 		return x->total_ns < y->total_ns ? 1 : -1;
-	return cmp_key(a, b);
+	return memcmp(((const struct row *)a)->key,
+		      ((const struct row *)b)->key, ROW_KEY_MAX);
 }
 
 static int collect(struct locks_bpf *s, struct locks_report *r, bool final)
@@ -435,15 +326,15 @@ static int collect(struct locks_bpf *s, struct locks_report *r, bool final)
 	read_misses(s->obj, &misses);
 	r->misses = misses;
 	delta(r->misses.n, misses.n, prev_misses.n, MAX_PROGS);
-	err = read_table(&proc_table, bpf_map__fd(s->maps.procs), &r->procs);
+	err = rows_read(&proc_rows, bpf_map__fd(s->maps.procs), &r->procs);
 	if (!err)
-		err = read_table(&lock_table, bpf_map__fd(s->maps.lock_table),
-				 &r->locks);
+		err = rows_read(&lock_rows, bpf_map__fd(s->maps.lock_table),
+				&r->locks);
 	/* The programs are disarmed by now: the waits map holds still. */
 	if (!err && final)
 		err = charge_in_flight(s, r);
-	qsort(r->procs.r, r->procs.n, sizeof(*r->procs.r), cmp_procs);
-	qsort(r->locks.r, r->locks.n, sizeof(*r->locks.r), cmp_locks);
+	rows_sort(&r->procs, cmp_procs);
+	rows_sort(&r->locks, cmp_locks);
 	return err;
 }
 
@@ -485,12 +376,12 @@ static const char *lock_type(unsigned int flags)
 static struct json_object *proc_json(const struct report_ctx *ctx,
 				     const struct row *row)
 {
-	const struct locks_proc_stats *st = &row->v.proc;
+	const struct locks_proc_stats *st = proc(row);
 	struct json_object *j = json_object_new_object();
 	bool mm = have(ctx, OBS_MMAP), cont = have(ctx, OBS_CONTENTION);
 	bool vma = have(ctx, OBS_VMA);
 
-	ADD(j, "pid", json_object_new_int64(proc_pid(row)));
+	ADD(j, "pid", json_object_new_int64(row_pid(row)));
 	ADD(j, "comm", json_comm(st->comm, sizeof(st->comm)));
 	ADD(j, "mmap_read_acquired", u64_or_null(mm, st->v[PV_READ_ACQUIRED]));
 	ADD(j, "mmap_write_acquired", u64_or_null(mm, st->v[PV_WRITE_ACQUIRED]));
@@ -521,7 +412,7 @@ static struct json_object *proc_json(const struct report_ctx *ctx,
 static struct json_object *lock_json(const struct row *row)
 {
 	const struct lock_key *k = (const void *)row->key;
-	const struct lock_stats *ls = &row->v.lock;
+	const struct lock_stats *ls = lock(row);
 	struct json_object *j = json_object_new_object();
 	char addr[32];
 
@@ -657,7 +548,7 @@ static void print_locks(const struct report_ctx *ctx,
 		"total wait", "max wait", "avg wait", "type", "lock");
 	for (size_t i = 0; i < n; i++) {
 		const struct lock_key *k = (const void *)r->locks.r[i].key;
-		const struct lock_stats *ls = &r->locks.r[i].v.lock;
+		const struct lock_stats *ls = lock(&r->locks.r[i]);
 
 		fprintf(out, "%10llu %9llu us %9llu us %9llu us  %-10s 0x%llx%s\n",
 			ls->contended, ls->total_ns / 1000, ls->max_ns / 1000,
@@ -683,11 +574,11 @@ static void print_procs(const struct report_ctx *ctx,
 		"PID", "COMM", "MMAP_READ", "MMAP_WRITE", "MMAP_WAIT_US",
 		"CONTENTION", "FAULTS", "VMA_LOCK", "FALLBACK");
 	for (size_t i = 0; i < n; i++) {
-		const struct locks_proc_stats *st = &r->procs.r[i].v.proc;
+		const struct locks_proc_stats *st = proc(&r->procs.r[i]);
 
 		utf8_sanitize(st->comm, sizeof(st->comm), comm, sizeof(comm));
 		fprintf(out, "%-8u %-16s %10llu %10llu %12llu %12llu %10llu %10llu %10llu\n",
-			proc_pid(&r->procs.r[i]), comm,
+			row_pid(&r->procs.r[i]), comm,
 			st->v[PV_READ_ACQUIRED], st->v[PV_WRITE_ACQUIRED],
 			(st->v[PV_READ_WAIT_NS] + st->v[PV_WRITE_WAIT_NS]) / 1000,
 			st->v[PV_MMAP_CONTENDED], st->v[PV_FAULTS],
@@ -760,8 +651,8 @@ static int locks_print_report(void *skel, const struct report_ctx *ctx)
 		else
 			report_text(ctx, &r);
 	}
-	free(r.procs.r);
-	free(r.locks.r);
+	rows_free(&r.procs);
+	rows_free(&r.locks);
 	return err;
 }
 

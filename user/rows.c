@@ -13,7 +13,7 @@ static int cmp_key(const void *a, const void *b)
 		      ((const struct row *)b)->key, ROW_KEY_MAX);
 }
 
-static int push(struct rows *rows, const struct row *r)
+int rows_push(struct rows *rows, const struct row *r)
 {
 	struct row *grown;
 
@@ -98,9 +98,9 @@ int rows_read(struct row_table *t, int fd, struct rows *out)
 		if (bpf_map_lookup_elem(fd, key, cur.value))
 			continue;	/* deleted meanwhile */
 		if (row_growth(t, &cur, &growth))
-			err = push(out, &growth);
+			err = rows_push(out, &growth);
 		if (!err)
-			err = push(exited(t, &cur) ? &gone : &seen, &cur);
+			err = rows_push(exited(t, &cur) ? &gone : &seen, &cur);
 	}
 	delete_rows(fd, &gone);
 	free(gone.r);

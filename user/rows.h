@@ -45,6 +45,9 @@ struct rows {
  */
 int rows_read(struct row_table *t, int fd, struct rows *out);
 
+/* Appends a copy of @r (e.g. a row made up at the final report). */
+int rows_push(struct rows *rows, const struct row *r);
+
 /* qsort() of the rows; @cmp compares two struct row. */
 void rows_sort(struct rows *rows, int (*cmp)(const void *, const void *));
 
