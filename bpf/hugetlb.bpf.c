@@ -83,20 +83,9 @@ __u64 retract_hist[HIST_SLOTS] = {};		/* us */
 
 static __always_inline struct hugetlb_proc_stats *proc_stats(__u32 tgid)
 {
-	struct hugetlb_proc_key key = { .tgid = tgid };
-	struct hugetlb_proc_stats *st, zero = {};
-	long err;
+	struct hugetlb_proc_stats zero = {};
 
-	st = bpf_map_lookup_elem(&procs, &key);
-	if (st)
-		return st;
-	bpf_get_current_comm(zero.comm, sizeof(zero.comm));
-	err = bpf_map_update_elem(&procs, &key, &zero, BPF_NOEXIST);
-	if (err && err != -EEXIST /* another thread won the race */) {
-		count_loss(LOSS_PROC_MAP_FULL);
-		return NULL;
-	}
-	return bpf_map_lookup_elem(&procs, &key);
+	return proc_row(&procs, tgid, &zero, zero.comm);
 }
 
 /* Opens a per-thread window: the filter is applied once, here. */

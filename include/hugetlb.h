@@ -34,6 +34,10 @@ struct hugetlb_proc_key {
 	unsigned int tgid;
 };
 
+/*
+ * Counters that only grow, share_calls to retract_ns: reports show their
+ * growth. No exited flag: user space asks the kernel whether a pid is gone.
+ */
 struct hugetlb_proc_stats {
 	char comm[COMM_LEN];
 	unsigned long long share_calls;

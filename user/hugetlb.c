@@ -9,6 +9,7 @@
 #include "hugetlb.h"
 #include "hugetlb.skel.h"
 #include "output.h"
+#include "rows.h"
 #include "tracer.h"
 
 #define CONTENTION_POINTS                                                    \
@@ -122,23 +123,27 @@ struct hugetlb_totals {
 	__u64 losses[LOSS_MAX];
 };
 
-struct hugetlb_row {
-	unsigned int pid;
-	struct hugetlb_proc_stats st;
-};
-
 struct hugetlb_report {
 	struct hugetlb_totals t;
-	struct hugetlb_row *rows;
-	size_t n_rows;
+	struct rows rows;
 };
 
-/* What the previous report saw; @seen is sorted by pid. */
-static struct {
-	struct hugetlb_totals totals;
-	struct hugetlb_row *seen;
-	size_t n_seen;
-} prev;
+static struct hugetlb_totals prev_totals;
+
+static bool row_process_gone(const struct row *r);
+
+/*
+ * No exited flag in BPF: a row whose process is gone is reported, then
+ * deleted, as rows.c does with the flag.
+ */
+static struct row_table proc_rows = {
+	.key_size = sizeof(struct hugetlb_proc_key),
+	.value_size = sizeof(struct hugetlb_proc_stats),
+	.sums_off = offsetof(struct hugetlb_proc_stats, share_calls),
+	.sums_end = offsetofend(struct hugetlb_proc_stats, retract_ns),
+	.exited_off = -1,
+	.gone = row_process_gone,
+};
 
 static const char *const waiter_names[IMAP_WAITERS] = {
 	[IMAP_SHARE] = "huge_pmd_share",
@@ -171,6 +176,7 @@ static int hugetlb_load(void *skel)
 static void hugetlb_destroy(void *skel)
 {
 	hugetlb_bpf__destroy(skel);
+	row_table_free(&proc_rows);
 }
 
 /* Nothing is half counted for long: windows last one function call. */
@@ -179,27 +185,21 @@ static bool hugetlb_busy(void *skel)
 	return false;
 }
 
-static int cmp_pid(const void *a, const void *b)
+static const struct hugetlb_proc_stats *stats(const struct row *row)
 {
-	const struct hugetlb_row *x = a, *y = b;
-
-	return x->pid < y->pid ? -1 : x->pid > y->pid;
+	return (const void *)row->value;
 }
 
 static int cmp_rows(const void *a, const void *b)
 {
-	const struct hugetlb_row *x = a, *y = b;
+	const struct hugetlb_proc_stats *x = stats(a), *y = stats(b);
 
-	if (x->st.share_calls != y->st.share_calls)
-		return x->st.share_calls < y->st.share_calls ? 1 : -1;
-	if (x->st.imap_wait_ns != y->st.imap_wait_ns)
-		return x->st.imap_wait_ns < y->st.imap_wait_ns ? 1 : -1;
-	return cmp_pid(a, b);
+	if (x->share_calls != y->share_calls)
+		return x->share_calls < y->share_calls ? 1 : -1;
+	if (x->imap_wait_ns != y->imap_wait_ns)
+		return x->imap_wait_ns < y->imap_wait_ns ? 1 : -1;
+	return row_pid(a) < row_pid(b) ? -1 : row_pid(a) > row_pid(b);
 }
-
-#define ROW_FIELDS(X)                                                        \
-	X(share_calls) X(shared) X(share_ns) X(imap_waits) X(imap_wait_ns)   \
-	X(unshares) X(retracts) X(retract_ns)
 
 static __u64 row_events(const struct hugetlb_proc_stats *s)
 {
@@ -207,91 +207,23 @@ static __u64 row_events(const struct hugetlb_proc_stats *s)
 }
 
 /*
- * @cur minus what the previous report saw of the same pid; false if
- * nothing happened since. Fewer events than before means the row was
- * deleted and the pid reused: all of it is new.
+ * Only rows with new events are shown: a row whose times alone grew was
+ * read between the two halves of one event's update.
  */
-static bool row_delta(const struct hugetlb_row *cur, struct hugetlb_row *out)
+static void drop_quiet(struct rows *rows)
 {
-	const struct hugetlb_row *was = NULL;
+	size_t kept = 0;
 
-	*out = *cur;
-	if (prev.n_seen)
-		was = bsearch(cur, prev.seen, prev.n_seen, sizeof(*cur),
-			      cmp_pid);
-	if (was && row_events(&cur->st) >= row_events(&was->st)) {
-#define SUB(f) out->st.f -= was->st.f;
-		ROW_FIELDS(SUB)
-#undef SUB
-	}
-	return row_events(&out->st) != 0;
-}
-
-static int grow(struct hugetlb_row **rows, size_t n, size_t *cap)
-{
-	struct hugetlb_row *grown;
-
-	if (n < *cap)
-		return 0;
-	*cap = *cap ? *cap * 2 : 64;
-	grown = realloc(*rows, *cap * sizeof(*grown));
-	if (!grown)
-		return -ENOMEM;
-	*rows = grown;
-	return 0;
+	for (size_t i = 0; i < rows->n; i++)
+		if (row_events(stats(&rows->r[i])))
+			rows->r[kept++] = rows->r[i];
+	rows->n = kept;
 }
 
 /* A process that is gone cannot add to its row: report it once, drop it. */
-static bool process_gone(unsigned int pid)
+static bool row_process_gone(const struct row *r)
 {
-	return kill((pid_t)pid, 0) && errno == ESRCH;
-}
-
-/*
- * Reads every row. A row stays in the map while its process lives and is
- * diffed against @prev; the last report of a process that is gone frees it.
- */
-static int read_rows(int fd, struct hugetlb_report *r)
-{
-	size_t n_seen = 0, cap_seen = 0, cap_rows = 0, n_gone = 0, cap_gone = 0;
-	struct hugetlb_row *seen = NULL, *gone = NULL, cur;
-	struct hugetlb_proc_key key, next;
-	void *prev_key = NULL;
-	int err = 0;
-
-	while (!err && !bpf_map_get_next_key(fd, prev_key, &next)) {
-		key = next;
-		prev_key = &key;
-		if (bpf_map_lookup_elem(fd, &key, &cur.st))
-			continue;
-		cur.pid = key.tgid;
-		err = grow(&r->rows, r->n_rows, &cap_rows);
-		if (!err && row_delta(&cur, &r->rows[r->n_rows]))
-			r->n_rows++;
-		if (err)
-			break;
-		if (process_gone(cur.pid)) {
-			err = grow(&gone, n_gone, &cap_gone);
-			if (!err)
-				gone[n_gone++] = cur;
-		} else {
-			err = grow(&seen, n_seen, &cap_seen);
-			if (!err)
-				seen[n_seen++] = cur;
-		}
-	}
-	/* Deleting while iterating would restart the walk: delete after. */
-	for (size_t i = 0; i < n_gone; i++) {
-		key.tgid = gone[i].pid;
-		bpf_map_delete_elem(fd, &key);
-	}
-	free(gone);
-	qsort(seen, n_seen, sizeof(*seen), cmp_pid);
-	free(prev.seen);
-	prev.seen = seen;
-	prev.n_seen = n_seen;
-	qsort(r->rows, r->n_rows, sizeof(*r->rows), cmp_rows);
-	return err;
+	return kill((pid_t)row_pid(r), 0) && errno == ESRCH;
 }
 
 static void delta(__u64 *out, const __u64 *now, __u64 *was, size_t n)
@@ -304,6 +236,7 @@ static void delta(__u64 *out, const __u64 *now, __u64 *was, size_t n)
 
 static int collect(struct hugetlb_bpf *s, struct hugetlb_report *r)
 {
+	int fd = bpf_map__fd(s->maps.procs), err;
 	struct hugetlb_totals now;
 
 	memcpy(now.counters, s->bss->counters, sizeof(now.counters));
@@ -316,9 +249,12 @@ static int collect(struct hugetlb_bpf *s, struct hugetlb_report *r)
 	memcpy(now.retract_hist, s->bss->retract_hist,
 	       sizeof(now.retract_hist));
 	memcpy(now.losses, s->bss->losses, sizeof(now.losses));
-	delta(&r->t.counters[0], &now.counters[0], &prev.totals.counters[0],
+	delta(&r->t.counters[0], &now.counters[0], &prev_totals.counters[0],
 	      sizeof(now) / sizeof(__u64));
-	return read_rows(bpf_map__fd(s->maps.procs), r);
+	err = rows_read(&proc_rows, fd, &r->rows);
+	drop_quiet(&r->rows);
+	rows_sort(&r->rows, cmp_rows);
+	return err;
 }
 
 static bool have(const struct report_ctx *ctx, int obs)
@@ -332,15 +268,15 @@ static struct json_object *u64_or_null(bool known, __u64 v)
 }
 
 static struct json_object *row_json(const struct report_ctx *ctx,
-				    const struct hugetlb_row *row)
+				    const struct row *row)
 {
-	const struct hugetlb_proc_stats *st = &row->st;
+	const struct hugetlb_proc_stats *st = stats(row);
 	struct json_object *j = json_object_new_object();
 	bool share = have(ctx, OBS_SHARE), waits = have(ctx, OBS_WAITS);
 	bool retract = have(ctx, OBS_RETRACT);
 
 #define ADD(k, v) json_object_object_add(j, k, v)
-	ADD("pid", json_object_new_int64(row->pid));
+	ADD("pid", json_object_new_int64(row_pid(row)));
 	ADD("comm", json_comm(st->comm, sizeof(st->comm)));
 	ADD("pmd_share_calls", u64_or_null(share, st->share_calls));
 	ADD("pmd_shared", u64_or_null(share, st->shared));
@@ -419,8 +355,8 @@ static void report_json(const struct report_ctx *ctx,
 	ADD(h, "i_mmap_wait_us", wh);
 	ADD(h, "retract_us", hist_or_null(retract, r->t.retract_hist));
 	ADD(o, "histograms", h);
-	for (size_t i = 0; i < r->n_rows; i++)
-		json_object_array_add(rows, row_json(ctx, &r->rows[i]));
+	for (size_t i = 0; i < r->rows.n; i++)
+		json_object_array_add(rows, row_json(ctx, &r->rows.r[i]));
 	ADD(o, "processes", rows);
 	ADD(lost, "window_map_full",
 	    json_object_new_uint64(r->t.losses[LOSS_WINDOW_MAP_FULL]));
@@ -451,20 +387,20 @@ static void print_rows(const struct report_ctx *ctx,
 		       const struct hugetlb_report *r)
 {
 	FILE *out = ctx->out;
-	size_t n = r->n_rows < ctx->opts->top ? r->n_rows : ctx->opts->top;
+	size_t n = r->rows.n < ctx->opts->top ? r->rows.n : ctx->opts->top;
 	bool share = have(ctx, OBS_SHARE), waits = have(ctx, OBS_WAITS);
 	char comm[COMM_UTF8_LEN];
 
-	if (!r->n_rows)
+	if (!r->rows.n)
 		return;
 	fprintf(out, "\n%-8s %-16s %10s %10s %10s %10s %12s %9s %9s\n", "PID",
 		"COMM", "SHARE_CALLS", "SHARED", "SHARE_US", "IMAP_WAITS",
 		"IMAP_WAIT_US", "UNSHARES", "RETRACTS");
 	for (size_t i = 0; i < n; i++) {
-		const struct hugetlb_proc_stats *st = &r->rows[i].st;
+		const struct hugetlb_proc_stats *st = stats(&r->rows.r[i]);
 
 		utf8_sanitize(st->comm, sizeof(st->comm), comm, sizeof(comm));
-		fprintf(out, "%-8u %-16s", r->rows[i].pid, comm);
+		fprintf(out, "%-8u %-16s", row_pid(&r->rows.r[i]), comm);
 		print_num(out, 11, share, st->share_calls);
 		print_num(out, 10, share, st->shared);
 		print_num(out, 10, share, st->share_ns / 1000);
@@ -474,9 +410,9 @@ static void print_rows(const struct report_ctx *ctx,
 		print_num(out, 9, have(ctx, OBS_RETRACT), st->retracts);
 		fprintf(out, "\n");
 	}
-	if (n < r->n_rows)
+	if (n < r->rows.n)
 		fprintf(out, "(%zu more processes; --top or --json shows them)\n",
-			r->n_rows - n);
+			r->rows.n - n);
 }
 
 static void print_waits(FILE *out, const struct hugetlb_totals *t)
@@ -539,7 +475,7 @@ static int hugetlb_print_report(void *skel, const struct report_ctx *ctx)
 		else
 			report_text(ctx, &r);
 	}
-	free(r.rows);
+	rows_free(&r.rows);
 	return err;
 }
 

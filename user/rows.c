@@ -68,7 +68,7 @@ static bool exited(const struct row_table *t, const struct row *r)
 	uint32_t flag;
 
 	if (t->exited_off < 0)
-		return false;
+		return t->gone && t->gone(r);
 	memcpy(&flag, r->value + t->exited_off, sizeof(flag));
 	return flag;
 }

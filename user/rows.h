@@ -9,6 +9,7 @@
 #ifndef MMTRACE_ROWS_H
 #define MMTRACE_ROWS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define ROW_KEY_MAX 16
@@ -17,6 +18,8 @@
 #define offsetofend(type, member) \
 	(offsetof(type, member) + sizeof(((type *)0)->member))
 
+struct row;
+
 /* How a map's values are laid out, and what the previous report saw. */
 struct row_table {
 	size_t key_size;	/* <= ROW_KEY_MAX */
@@ -24,6 +27,8 @@ struct row_table {
 	size_t sums_off;	/* the __u64 counters that only grow */
 	size_t sums_end;
 	long exited_off;	/* a __u32 set when the process exited; -1 */
+	/* Without such a flag: is this row's process gone? (optional) */
+	bool (*gone)(const struct row *r);
 	struct row *seen;	/* previous report, sorted by key */
 	size_t n_seen;
 };
