@@ -85,12 +85,11 @@ static __always_inline void hist_add(__u64 *hist, __u64 value)
 
 /*
  * The value of @key in @map, inserted from @init first if missing (as
- * libbpf-tools' bpf_map_lookup_or_try_init); NULL, and counted as @loss,
- * when the map is full.
+ * libbpf-tools' bpf_map_lookup_or_try_init); NULL when the map is full,
+ * which the caller counts as a loss: every view keeps its own counters.
  */
 static __always_inline void *lookup_or_init(void *map, const void *key,
-					    const void *init,
-					    enum loss_counter loss)
+					    const void *init)
 {
 	void *val = bpf_map_lookup_elem(map, key);
 	long err;
@@ -99,10 +98,8 @@ static __always_inline void *lookup_or_init(void *map, const void *key,
 		return val;
 	err = bpf_map_update_elem(map, key, init, BPF_NOEXIST);
 	/* EEXIST: another CPU inserted it first, which is fine. */
-	if (err && err != -EEXIST) {
-		count_loss(loss);
+	if (err && err != -EEXIST)
 		return NULL;
-	}
 	return bpf_map_lookup_elem(map, key);
 }
 
@@ -119,7 +116,10 @@ static __always_inline void *proc_row(void *map, __u32 tgid, void *zero,
 	if (row)
 		return row;
 	bpf_get_current_comm(zero_comm, COMM_LEN);
-	return lookup_or_init(map, &tgid, zero, LOSS_PROC_MAP_FULL);
+	row = lookup_or_init(map, &tgid, zero);
+	if (!row)
+		count_loss(LOSS_PROC_MAP_FULL);
+	return row;
 }
 
 static __always_inline bool is_err_value(unsigned long v)

@@ -132,20 +132,9 @@ static __always_inline void gup_fallback(unsigned long start)
 
 static __always_inline struct gup_proc_stats *proc_stats(__u32 tgid)
 {
-	struct gup_proc_key key = { .tgid = tgid };
-	struct gup_proc_stats *st, zero = {};
-	long err;
+	struct gup_proc_stats zero = {};
 
-	st = bpf_map_lookup_elem(&procs, &key);
-	if (st)
-		return st;
-	bpf_get_current_comm(zero.comm, sizeof(zero.comm));
-	err = bpf_map_update_elem(&procs, &key, &zero, BPF_NOEXIST);
-	if (err && err != -EEXIST /* another thread won the race */) {
-		count_loss(LOSS_PROC_MAP_FULL);
-		return NULL;
-	}
-	return bpf_map_lookup_elem(&procs, &key);
+	return proc_row(&procs, tgid, &zero, zero.comm);
 }
 
 /* What one finished call adds, to the totals and to a process row. */
@@ -210,17 +199,9 @@ static __always_inline void count_caller(const struct gup_call *c,
 
 	if (c->stack_id < 0)
 		goto lost;
-	cs = bpf_map_lookup_elem(&callers, &id);
-	if (!cs) {
-		long err = bpf_map_update_elem(&callers, &id, &zero,
-					       BPF_NOEXIST);
-
-		if (err && err != -EEXIST)
-			goto lost;
-		cs = bpf_map_lookup_elem(&callers, &id);
-		if (!cs)
-			goto lost;
-	}
+	cs = lookup_or_init(&callers, &id, &zero);
+	if (!cs)
+		goto lost;
 	__sync_fetch_and_add(&cs->calls, 1);
 	__sync_fetch_and_add(&cs->asked, c->nr);
 	__sync_fetch_and_add(&cs->pages_fast, o->fast);

@@ -345,9 +345,11 @@ static __always_inline void lock_table_add(__u64 lock, __u32 flags,
 	};
 	struct lock_stats *ls, zero = {};
 
-	ls = lookup_or_init(&lock_table, &key, &zero, LOSS_LOCK_TABLE_FULL);
-	if (!ls)
+	ls = lookup_or_init(&lock_table, &key, &zero);
+	if (!ls) {
+		count_loss(LOSS_LOCK_TABLE_FULL);
 		return;
+	}
 	add(&ls->contended, 1);
 	add(&ls->total_ns, delta);
 	set_max(&ls->max_ns, delta);

@@ -55,7 +55,7 @@ enum gup_lat_kind {
 /* Kernel frames kept per caller stack: deep enough to reach the syscall. */
 #define GUP_STACK_DEPTH 24
 
-/* Per kernel call stack of the core's caller (a stack-map id). */
+/* Per kernel call stack of the core's caller (a stack-map id); all grow. */
 struct gup_caller_stats {
 	unsigned long long calls;
 	unsigned long long asked;
@@ -67,6 +67,7 @@ struct gup_proc_key {
 	unsigned int tgid;
 };
 
+/* Counters that only grow, calls to total_ns: reports show their growth. */
 struct gup_proc_stats {
 	char comm[COMM_LEN];
 	unsigned long long calls;

@@ -11,6 +11,7 @@
 #include "gup.h"
 #include "gup.skel.h"
 #include "output.h"
+#include "rows.h"
 #include "tracer.h"
 
 #define CORE_FUNCS { "gup_fast_fallback", "internal_get_user_pages_fast" }
@@ -89,22 +90,10 @@ struct gup_totals {
 	__u64 losses[LOSS_MAX];
 };
 
-struct gup_row {
-	unsigned int pid;
-	struct gup_proc_stats st;
-};
-
-struct gup_caller {
-	__u32 stack_id;
-	struct gup_caller_stats st;
-};
-
 struct gup_report {
 	struct gup_totals t;
-	struct gup_row *rows;
-	size_t n_rows;
-	struct gup_caller *callers;
-	size_t n_callers;
+	struct rows rows;
+	struct rows callers;
 	struct gup_bpf *skel;		/* the stacks map names callers */
 };
 
@@ -114,14 +103,44 @@ struct kaddr {
 	char *name;
 };
 
-/* Rows live in the BPF map while their process lives; diffed here. */
-static struct {
-	struct gup_totals totals;
-	struct gup_row *seen;
-	size_t n_seen;
-	struct gup_caller *callers;	/* sorted by stack id */
-	size_t n_callers;
-} prev;
+static struct gup_totals prev_totals;
+
+/* Rows live in the BPF map while their process lives; diffed there. */
+static struct row_table proc_rows = {
+	.key_size = sizeof(struct gup_proc_key),
+	.value_size = sizeof(struct gup_proc_stats),
+	.sums_off = offsetof(struct gup_proc_stats, calls),
+	.sums_end = offsetofend(struct gup_proc_stats, total_ns),
+	.exited_off = offsetof(struct gup_proc_stats, exited),
+};
+
+/* Caller rows are cumulative in the map (a stack id is never reused). */
+static struct row_table caller_rows = {
+	.key_size = sizeof(__u32),
+	.value_size = sizeof(struct gup_caller_stats),
+	.sums_off = offsetof(struct gup_caller_stats, calls),
+	.sums_end = offsetofend(struct gup_caller_stats, pages_slow),
+	.exited_off = -1,
+};
+
+static const struct gup_proc_stats *stats(const struct row *row)
+{
+	return (const void *)row->value;
+}
+
+static const struct gup_caller_stats *caller_stats(const struct row *row)
+{
+	return (const void *)row->value;
+}
+
+/* The key of a caller row: its stack id. */
+static __u32 stack_id(const struct row *row)
+{
+	__u32 id;
+
+	memcpy(&id, row->key, sizeof(id));
+	return id;
+}
 
 static struct {
 	struct kaddr *syms;
@@ -260,174 +279,23 @@ static bool gup_busy(void *skel)
 	return ((struct gup_bpf *)skel)->bss->calls_open != 0;
 }
 
-static int cmp_pid(const void *a, const void *b)
-{
-	const struct gup_row *x = a, *y = b;
-
-	return x->pid < y->pid ? -1 : x->pid > y->pid;
-}
-
 static int cmp_rows(const void *a, const void *b)
 {
-	const struct gup_row *x = a, *y = b;
+	const struct gup_proc_stats *x = stats(a), *y = stats(b);
 
-	if (x->st.asked != y->st.asked)
-		return x->st.asked < y->st.asked ? 1 : -1;
-	return cmp_pid(a, b);
-}
-
-/* Counters of a row, in the order of struct gup_proc_stats. */
-#define ROW_U64(st) (&(st)->calls)
-#define ROW_N_U64 9
-
-/*
- * @cur minus what the previous report saw of the same pid. A row whose
- * calls went backwards was deleted and recreated (pid reuse): all new.
- */
-static bool row_delta(const struct gup_row *cur, struct gup_row *out)
-{
-	const struct gup_row *was;
-
-	*out = *cur;
-	was = bsearch(cur, prev.seen, prev.n_seen, sizeof(*cur), cmp_pid);
-	if (was && cur->st.calls >= was->st.calls) {
-		unsigned long long *o = ROW_U64(&out->st);
-		const unsigned long long *p = ROW_U64(&was->st);
-
-		for (int i = 0; i < ROW_N_U64; i++)
-			o[i] -= p[i];
-	}
-	return out->st.calls != 0;
-}
-
-static int grow(struct gup_row **rows, size_t n, size_t *cap)
-{
-	struct gup_row *grown;
-
-	if (n < *cap)
-		return 0;
-	*cap = *cap ? *cap * 2 : 64;
-	grown = realloc(*rows, *cap * sizeof(*grown));
-	if (!grown)
-		return -ENOMEM;
-	*rows = grown;
-	return 0;
-}
-
-static int append(struct gup_row **rows, size_t *n, size_t *cap,
-		  const struct gup_row *row)
-{
-	int err = grow(rows, *n, cap);
-
-	if (!err)
-		(*rows)[(*n)++] = *row;
-	return err;
-}
-
-/* Reads every row; rows of exited processes are reported once, then freed. */
-static int read_rows(int fd, struct gup_report *r)
-{
-	size_t n_seen = 0, cap_seen = 0, cap_rows = 0, n_gone = 0, cap_gone = 0;
-	struct gup_row *seen = NULL, *gone = NULL, cur;
-	struct gup_proc_key key, next;
-	void *prev_key = NULL;
-	int err = 0;
-
-	while (!err && !bpf_map_get_next_key(fd, prev_key, &next)) {
-		key = next;
-		prev_key = &key;
-		if (bpf_map_lookup_elem(fd, &key, &cur.st))
-			continue;
-		cur.pid = key.tgid;
-		err = grow(&r->rows, r->n_rows, &cap_rows);
-		if (!err && row_delta(&cur, &r->rows[r->n_rows]))
-			r->n_rows++;
-		if (!err && cur.st.exited)
-			err = append(&gone, &n_gone, &cap_gone, &cur);
-		else if (!err)
-			err = append(&seen, &n_seen, &cap_seen, &cur);
-	}
-	/* Deleting while iterating would restart the walk. */
-	for (size_t i = 0; i < n_gone; i++) {
-		key.tgid = gone[i].pid;
-		bpf_map_delete_elem(fd, &key);
-	}
-	free(gone);
-	qsort(seen, n_seen, sizeof(*seen), cmp_pid);
-	free(prev.seen);
-	prev.seen = seen;
-	prev.n_seen = n_seen;
-	qsort(r->rows, r->n_rows, sizeof(*r->rows), cmp_rows);
-	return err;
-}
-
-static int cmp_stack_id(const void *a, const void *b)
-{
-	const struct gup_caller *x = a, *y = b;
-
-	return x->stack_id < y->stack_id ? -1 : x->stack_id > y->stack_id;
+	if (x->asked != y->asked)
+		return x->asked < y->asked ? 1 : -1;
+	return row_pid(a) < row_pid(b) ? -1 : row_pid(a) > row_pid(b);
 }
 
 static int cmp_callers(const void *a, const void *b)
 {
-	const struct gup_caller *x = a, *y = b;
+	const struct gup_caller_stats *x = caller_stats(a);
+	const struct gup_caller_stats *y = caller_stats(b);
 
-	if (x->st.calls != y->st.calls)
-		return x->st.calls < y->st.calls ? 1 : -1;
-	return cmp_stack_id(a, b);
-}
-
-/*
- * Caller rows are cumulative in the map (a stack id is never reused):
- * this report's share is the difference from the previous one.
- */
-static int read_callers(int fd, struct gup_report *r)
-{
-	struct gup_caller *now = NULL, *grown;
-	size_t n = 0, cap = 0;
-	__u32 key, next, *prev_key = NULL;
-
-	while (!bpf_map_get_next_key(fd, prev_key, &next)) {
-		key = next;
-		prev_key = &key;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			grown = realloc(now, cap * sizeof(*now));
-			if (!grown) {
-				free(now);
-				return -ENOMEM;
-			}
-			now = grown;
-		}
-		now[n].stack_id = key;
-		if (!bpf_map_lookup_elem(fd, &key, &now[n].st))
-			n++;
-	}
-	qsort(now, n, sizeof(*now), cmp_stack_id);
-	r->callers = calloc(n ? n : 1, sizeof(*r->callers));
-	if (!r->callers) {
-		free(now);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct gup_caller d = now[i], *was;
-
-		was = bsearch(&now[i], prev.callers, prev.n_callers,
-			      sizeof(*was), cmp_stack_id);
-		if (was) {
-			d.st.calls -= was->st.calls;
-			d.st.asked -= was->st.asked;
-			d.st.pages_fast -= was->st.pages_fast;
-			d.st.pages_slow -= was->st.pages_slow;
-		}
-		if (d.st.calls)
-			r->callers[r->n_callers++] = d;
-	}
-	free(prev.callers);
-	prev.callers = now;
-	prev.n_callers = n;
-	qsort(r->callers, r->n_callers, sizeof(*r->callers), cmp_callers);
-	return 0;
+	if (x->calls != y->calls)
+		return x->calls < y->calls ? 1 : -1;
+	return stack_id(a) < stack_id(b) ? -1 : stack_id(a) > stack_id(b);
 }
 
 static int cmp_kaddr(const void *a, const void *b)
@@ -539,7 +407,7 @@ static int caller_frames(int stacks_fd, __u32 stack_id,
 static int collect(struct gup_bpf *s, struct gup_report *r)
 {
 	struct gup_totals now;
-	__u64 *n = &now.counters[0][0], *was = &prev.totals.counters[0][0];
+	__u64 *n = &now.counters[0][0], *was = &prev_totals.counters[0][0];
 	__u64 *out = &r->t.counters[0][0];
 	int err;
 
@@ -553,8 +421,14 @@ static int collect(struct gup_bpf *s, struct gup_report *r)
 		out[i] = n[i] - was[i];
 		was[i] = n[i];
 	}
-	err = read_callers(bpf_map__fd(s->maps.callers), r);
-	return err ? err : read_rows(bpf_map__fd(s->maps.procs), r);
+	err = rows_read(&caller_rows, bpf_map__fd(s->maps.callers),
+			&r->callers);
+	rows_sort(&r->callers, cmp_callers);
+	if (err)
+		return err;
+	err = rows_read(&proc_rows, bpf_map__fd(s->maps.procs), &r->rows);
+	rows_sort(&r->rows, cmp_rows);
+	return err;
 }
 
 /* Without the fallback probe, fast and slow pages cannot be told apart. */
@@ -636,14 +510,14 @@ static struct json_object *latency_json(const struct report_ctx *ctx,
 }
 
 static struct json_object *row_json(const struct report_ctx *ctx,
-				    const struct gup_row *row)
+				    const struct row *row)
 {
-	const struct gup_proc_stats *st = &row->st;
+	const struct gup_proc_stats *st = stats(row);
 	struct json_object *j = json_object_new_object();
 	bool split = split_known(ctx);
 
 #define ADD(k, v) json_object_object_add(j, k, v)
-	ADD("pid", json_object_new_int64(row->pid));
+	ADD("pid", json_object_new_int64(row_pid(row)));
 	ADD("comm", json_comm(st->comm, sizeof(st->comm)));
 	ADD("calls", json_object_new_uint64(st->calls));
 	ADD("pages_asked", json_object_new_uint64(st->asked));
@@ -667,12 +541,13 @@ static struct json_object *callers_json(const struct report_ctx *ctx,
 	int fd = bpf_map__fd(((struct gup_bpf *)r->skel)->maps.stacks);
 	bool split = split_known(ctx);
 
-	for (size_t i = 0; i < r->n_callers; i++) {
-		const struct gup_caller *c = &r->callers[i];
+	for (size_t i = 0; i < r->callers.n; i++) {
+		const struct row *row = &r->callers.r[i];
+		const struct gup_caller_stats *c = caller_stats(row);
 		struct json_object *j = json_object_new_object();
 		struct json_object *stack = json_object_new_array();
 		const char *names[GUP_STACK_DEPTH], *caller;
-		int n = caller_frames(fd, c->stack_id, names, &caller);
+		int n = caller_frames(fd, stack_id(row), names, &caller);
 
 		for (int f = 0; f < n; f++)
 			json_object_array_add(stack,
@@ -680,13 +555,13 @@ static struct json_object *callers_json(const struct report_ctx *ctx,
 		json_object_object_add(j, "caller", caller ?
 				       json_object_new_string(caller) : NULL);
 		json_object_object_add(j, "calls",
-				       json_object_new_uint64(c->st.calls));
+				       json_object_new_uint64(c->calls));
 		json_object_object_add(j, "pages_asked",
-				       json_object_new_uint64(c->st.asked));
+				       json_object_new_uint64(c->asked));
 		json_object_object_add(j, "pages_fast",
-				       u64_or_null(split, c->st.pages_fast));
+				       u64_or_null(split, c->pages_fast));
 		json_object_object_add(j, "pages_slow",
-				       u64_or_null(split, c->st.pages_slow));
+				       u64_or_null(split, c->pages_slow));
 		json_object_object_add(j, "stack", stack);
 		json_object_array_add(a, j);
 	}
@@ -728,8 +603,8 @@ static void report_json(const struct report_ctx *ctx,
 	json_object_object_add(o, "by_flag", by);
 	json_object_object_add(o, "latency_ns", latency_json(ctx, r));
 	json_object_object_add(o, "errors", errors_json(r));
-	for (size_t i = 0; i < r->n_rows; i++)
-		json_object_array_add(rows, row_json(ctx, &r->rows[i]));
+	for (size_t i = 0; i < r->rows.n; i++)
+		json_object_array_add(rows, row_json(ctx, &r->rows.r[i]));
 	json_object_object_add(o, "processes", rows);
 	json_object_object_add(o, "callers", callers_json(ctx, r));
 	json_object_object_add(lost, "call_map_full",
@@ -775,53 +650,55 @@ static void print_rows(const struct report_ctx *ctx,
 		       const struct gup_report *r)
 {
 	FILE *out = ctx->out;
-	size_t n = r->n_rows < ctx->opts->top ? r->n_rows : ctx->opts->top;
+	size_t n = r->rows.n < ctx->opts->top ? r->rows.n : ctx->opts->top;
 	bool split = split_known(ctx);
 	char comm[COMM_UTF8_LEN];
 
-	if (!r->n_rows)
+	if (!r->rows.n)
 		return;
 	fprintf(out, "\n%-8s %-16s %8s %9s %9s %9s %9s %7s %s\n", "PID", "COMM",
 		"CALLS", "ASKED", "RETURNED", "FAST", "SLOW", "ERRORS",
 		"HAS_PINNED");
 	for (size_t i = 0; i < n; i++) {
-		const struct gup_proc_stats *st = &r->rows[i].st;
+		const struct row *row = &r->rows.r[i];
+		const struct gup_proc_stats *st = stats(row);
 
 		utf8_sanitize(st->comm, sizeof(st->comm), comm, sizeof(comm));
-		fprintf(out, "%-8u %-16s %8llu %9llu %9llu", r->rows[i].pid,
-			comm, st->calls, st->asked, st->returned);
+		fprintf(out, "%-8u %-16s %8llu %9llu %9llu", row_pid(row), comm,
+			st->calls, st->asked, st->returned);
 		print_split(out, split, st->pages_fast);
 		print_split(out, split, st->pages_slow);
 		fprintf(out, " %7llu %s%s\n", st->errors,
 			st->has_pinned ? "yes" : "no",
 			st->first_pin ? " (first pin seen)" : "");
 	}
-	if (n < r->n_rows)
+	if (n < r->rows.n)
 		fprintf(out, "(%zu more processes; --top or --json shows them)\n",
-			r->n_rows - n);
+			r->rows.n - n);
 }
 
 static void print_callers(const struct report_ctx *ctx,
 			  const struct gup_report *r)
 {
 	int fd = bpf_map__fd(((struct gup_bpf *)r->skel)->maps.stacks);
-	size_t n = r->n_callers < ctx->opts->top ? r->n_callers : ctx->opts->top;
+	size_t n = r->callers.n < ctx->opts->top ? r->callers.n : ctx->opts->top;
 	bool split = split_known(ctx);
 	FILE *out = ctx->out;
 
-	if (!r->n_callers)
+	if (!r->callers.n)
 		return;
 	fprintf(out, "\n%-32s %8s %9s %9s %9s\n", "CALLER", "CALLS", "ASKED",
 		"FAST", "SLOW");
 	for (size_t i = 0; i < n; i++) {
-		const struct gup_caller *c = &r->callers[i];
+		const struct row *row = &r->callers.r[i];
+		const struct gup_caller_stats *c = caller_stats(row);
 		const char *names[GUP_STACK_DEPTH], *caller;
 
-		caller_frames(fd, c->stack_id, names, &caller);
+		caller_frames(fd, stack_id(row), names, &caller);
 		fprintf(out, "%-32s %8llu %9llu", caller ? caller : "?",
-			c->st.calls, c->st.asked);
-		print_split(out, split, c->st.pages_fast);
-		print_split(out, split, c->st.pages_slow);
+			c->calls, c->asked);
+		print_split(out, split, c->pages_fast);
+		print_split(out, split, c->pages_slow);
 		fprintf(out, "\n");
 	}
 }
@@ -875,8 +752,8 @@ static int gup_print_report(void *skel, const struct report_ctx *ctx)
 		else
 			report_text(ctx, &r);
 	}
-	free(r.rows);
-	free(r.callers);
+	rows_free(&r.rows);
+	rows_free(&r.callers);
 	return err;
 }
 
