@@ -160,6 +160,16 @@ run_fuzz() {
 	done
 }
 
+# What a guest that died printed: the oops (where, and the call trace),
+# else the last lines. The whole log stays in MMTRACE_VM_LOGS if set.
+oops_of() {
+	if grep -q -E 'BUG:|Oops|general protection|Kernel panic' "$1"; then
+		grep -E -A 40 'BUG:|Oops|general protection' "$1" | head -60
+	else
+		tail -5 "$1"
+	fi
+}
+
 # One boot per kernel runs every view's guest script; the console log is
 # then checked by every vm_<view>.py.
 run_vm() {
@@ -181,7 +191,7 @@ run_vm() {
 		tools/vm/run.sh --kernel "$k" --hugepages 16 --timeout 900 \
 			"${adds[@]}" "${mods[@]}" -- "$TMP/guest.sh" >"$log" 2>&1
 		rc=$?
-		verdict "vm $k: boots and runs" "$rc" "exit $rc: $(tail -5 "$log")"
+		verdict "vm $k: boots and runs" "$rc" "exit $rc: $(oops_of "$log")"
 		check_with "vm $k" oracle vm "$log" "$k"
 		[ -n "${MMTRACE_VM_LOGS:-}" ] && cp "$log" "$MMTRACE_VM_LOGS/"
 	done
