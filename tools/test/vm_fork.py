@@ -8,6 +8,8 @@ to kretprobe there.
 """
 import json
 
+from vmlib import case_json, exit_zero, parse_console
+
 TIERS = {
     "5.10": {"fork.syscalls": "tracepoint", "fork.pinned_copies": "fentry",
              "fork.thp_splits": "kprobe", "fork.hugetlb_copies": "fentry"},
@@ -45,30 +47,10 @@ def expected_tier(kernel, obs, cap):
     return cap
 
 
-def parse_console(path):
-    """{case: {stream: [lines]}} from the tagged lines of a console log."""
-    out = {}
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            line = line.rstrip("\n")
-            at = line.find("MMT|")
-            if at < 0:
-                continue
-            parts = line[at:].split("|", 3)
-            if len(parts) == 4:
-                out.setdefault(parts[1], {}).setdefault(parts[2], []).append(
-                    parts[3])
-    return out
-
-
 def check_case(check, check_fork, kernel, cname, run, cap):
-    check(f"{cname}: exit 0", run.get("rc") == ["0"],
-          f"rc {run.get('rc')} stderr {run.get('stderr')}")
-    try:
-        reports = [json.loads(l) for l in run.get("report", [])]
-        truth = json.loads(run.get("truth", ["{}"])[-1])
-    except ValueError as e:
-        check(f"{cname}: JSON", False, str(e))
+    exit_zero(check, cname, run)
+    reports, truth = case_json(check, cname, run)
+    if reports is None:
         return
     if not reports or not truth:
         check(f"{cname}: has a report and a truth", False, str(run))

@@ -19,7 +19,7 @@ what each kernel's source does with it:
 """
 import json
 
-from vm_fork import parse_console
+from vmlib import case_json, exit_zero, parse_console
 
 TIER_ORDER = ("fentry", "kprobe", "tracepoint")
 OBS = ("gup.calls", "gup.slow_path")
@@ -176,13 +176,9 @@ def check_numbers(check, cname, rep, truth, kernel, split):
 
 
 def check_case(check, kernel, cname, run, cap):
-    check(f"{cname}: exit 0", run.get("rc") == ["0"],
-          f"rc {run.get('rc')} stderr {run.get('stderr')}")
-    try:
-        reports = [json.loads(l) for l in run.get("report", [])]
-        truth = json.loads(run.get("truth", ["{}"])[-1])
-    except ValueError as e:
-        check(f"{cname}: JSON", False, str(e))
+    exit_zero(check, cname, run)
+    reports, truth = case_json(check, cname, run)
+    if reports is None:
         return
     if not check(f"{cname}: one final report and a truth",
                  len(reports) == 1 and reports[0].get("final") and truth,

@@ -8,7 +8,8 @@ inlined into collapse_file on 6.1; 5.10 has no lock:contention events.
 """
 import json
 
-from vm_fork import TIER_ORDER, parse_console
+from vm_fork import TIER_ORDER
+from vmlib import case_json, parse_console
 
 TIERS = {
     "5.10": {"hugetlb.pmd_share": "fentry", "hugetlb.i_mmap_waits": "none",
@@ -115,11 +116,8 @@ def check_case(check, kernel, name, run, cap):
           run.get("rc") == ["0"] and run.get("wrc") == ["0"],
           f"rc {run.get('rc')} wrc {run.get('wrc')} "
           f"stderr {run.get('stderr')} werr {run.get('werr')}")
-    try:
-        reports = [json.loads(line) for line in run.get("report", [])]
-        truth = json.loads(run.get("truth", ["{}"])[-1])
-    except ValueError as e:
-        check(f"{name}: JSON", False, str(e))
+    reports, truth = case_json(check, name, run)
+    if reports is None:
         return
     finals = [r.get("final") for r in reports]
     if not check(f"{name}: one final report, the last, and a truth",
@@ -144,11 +142,8 @@ def check_retract(check, kernel, name, run, cap):
     """shmcollapse: one retract_page_tables per successful collapse."""
     check(f"{name}: exit 0", run.get("rc") == ["0"],
           f"rc {run.get('rc')} stderr {run.get('stderr')}")
-    try:
-        reports = [json.loads(line) for line in run.get("report", [])]
-        truth = json.loads(run.get("truth", ["{}"])[-1])
-    except ValueError as e:
-        check(f"{name}: JSON", False, str(e))
+    reports, truth = case_json(check, name, run)
+    if reports is None:
         return
     if not check(f"{name}: one final report and a truth",
                  len(reports) == 1 and reports[0].get("final") and

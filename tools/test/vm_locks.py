@@ -18,6 +18,8 @@ counts cover exactly the storm:
 """
 import json
 
+from vmlib import case_json, exit_zero, parse_console
+
 TIERS = {
     "5.10": {"locks.exits": "tracepoint", "locks.mmap_lock": "none",
              "locks.contention": "none", "locks.vma_faults": "none"},
@@ -134,30 +136,10 @@ def check_numbers(check, name, reports, truth, threads):
               f"got {got}")
 
 
-def parse_console(path):
-    """{case: {stream: [lines]}} from the tagged lines of a console log."""
-    out = {}
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            line = line.rstrip("\n")
-            at = line.find("MMT|")
-            if at < 0:
-                continue
-            parts = line[at:].split("|", 3)
-            if len(parts) == 4:
-                out.setdefault(parts[1], {}).setdefault(parts[2], []).append(
-                    parts[3])
-    return out
-
-
 def check_case(check, kernel, cname, run, cap, threads):
-    check(f"{cname}: exit 0", run.get("rc") == ["0"],
-          f"rc {run.get('rc')} stderr {run.get('stderr')}")
-    try:
-        reports = [json.loads(line) for line in run.get("report", [])]
-        truth = json.loads(run.get("truth", ["{}"])[-1])
-    except ValueError as e:
-        check(f"{cname}: JSON", False, str(e))
+    exit_zero(check, cname, run)
+    reports, truth = case_json(check, cname, run)
+    if reports is None:
         return
     if not reports or not truth:
         check(f"{cname}: has a report and a truth", False, str(run))

@@ -1,0 +1,40 @@
+# SPDX-License-Identifier: GPL-2.0
+"""What every vm_<view>.py needs from a VM's console log.
+
+guest-lib.sh tags each line it wants seen "MMT|case|stream|"; these
+helpers pick the tagged lines out and open a case's reports and truth.
+"""
+import json
+
+
+def parse_console(path):
+    """{case: {stream: [lines]}} from the tagged lines of a console log."""
+    out = {}
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            at = line.find("MMT|")
+            if at < 0:
+                continue
+            parts = line[at:].split("|", 3)
+            if len(parts) == 4:
+                out.setdefault(parts[1], {}).setdefault(parts[2], []).append(
+                    parts[3])
+    return out
+
+
+def exit_zero(check, name, run):
+    """mmtrace exited 0 in this case."""
+    return check(f"{name}: exit 0", run.get("rc") == ["0"],
+                 f"rc {run.get('rc')} stderr {run.get('stderr')}")
+
+
+def case_json(check, name, run):
+    """A case's reports and the workload's truth; (None, None) after a FAIL."""
+    try:
+        reports = [json.loads(line) for line in run.get("report", [])]
+        truth = json.loads(run.get("truth", ["{}"])[-1])
+    except ValueError as e:
+        check(f"{name}: JSON", False, str(e))
+        return None, None
+    return reports, truth
