@@ -122,6 +122,21 @@ static __always_inline void *proc_row(void *map, __u32 tgid, void *zero,
 	return row;
 }
 
+/*
+ * The row of the process whose leader is exiting now, or NULL (another
+ * thread exits, or the process has no row). Views mark it exited; user
+ * space reports it one last time and then deletes it (user/rows.c).
+ */
+static __always_inline void *exiting_proc_row(void *map)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+
+	if ((__u32)id != tgid)
+		return NULL;
+	return bpf_map_lookup_elem(map, &tgid);
+}
+
 static __always_inline bool is_err_value(unsigned long v)
 {
 	return v >= (unsigned long)-MAX_ERRNO;

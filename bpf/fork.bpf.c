@@ -192,16 +192,11 @@ int fork_exit(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint")
 int fork_task_exit(void *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct fork_proc_key key = { .tgid = id >> 32 };
 	struct fork_proc_stats *st;
-	__u32 tid = (__u32)id;
 
 	if (windows_open)
-		close_window(tid);
-	if (tid != key.tgid)
-		return 0;
-	st = bpf_map_lookup_elem(&procs, &key);
+		close_window((__u32)bpf_get_current_pid_tgid());
+	st = exiting_proc_row(&procs);
 	if (st)
 		st->exited = 1;
 	return 0;

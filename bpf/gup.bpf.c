@@ -344,16 +344,11 @@ int BPF_KPROBE(gup_unlocked_kprobe, unsigned long start)
 SEC("tracepoint")
 int gup_task_exit(void *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct gup_proc_key key = { .tgid = id >> 32 };
 	struct gup_proc_stats *st;
-	__u32 tid = (__u32)id;
 
 	if (calls_open)
-		close_call(tid);
-	if (tid != key.tgid)
-		return 0;
-	st = bpf_map_lookup_elem(&procs, &key);
+		close_call((__u32)bpf_get_current_pid_tgid());
+	st = exiting_proc_row(&procs);
 	if (st)
 		st->exited = 1;
 	return 0;

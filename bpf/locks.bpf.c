@@ -537,18 +537,14 @@ int vma_tp_syscall_btf(__u64 *ctx)
 SEC("tracepoint")
 int locks_task_exit(void *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct locks_proc_key key = { .tgid = id >> 32 };
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct locks_proc_stats *st;
-	__u32 tid = (__u32)id;
 
 	bpf_map_delete_elem(&pending, &tid);
 	bpf_map_delete_elem(&waits, &tid);
 	if (fault_windows_open)
 		close_fault_window(tid);
-	if (tid != key.tgid)
-		return 0;
-	st = bpf_map_lookup_elem(&procs, &key);
+	st = exiting_proc_row(&procs);
 	if (!st)
 		return 0;
 	/* The name it ends with: a traced COMMAND started as mmtrace. */
