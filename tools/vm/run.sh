@@ -112,9 +112,14 @@ append="console=ttyS0 quiet loglevel=1 panic=-1${hugepages:+ hugepages=$hugepage
 # Not -nographic: with it SeaBIOS also writes its banner and terminal
 # resets to the serial port, in front of the test's first line.
 # --foreground keeps qemu in our process group so that ^C reaches it.
+# Single-threaded TCG: with one host thread per vCPU, the kernel's int3
+# text patching (static keys flip whenever a tracepoint is enabled) races
+# in the emulator, and a guest died on a half-patched jmp in
+# do_user_addr_fault ("Oops: int3"). MMTRACE_VM_ACCEL overrides it.
 set +e
 timeout --foreground -k 10 "$timeout" \
-	qemu-system-x86_64 -accel tcg,thread=multi -cpu max -m "$mem" -smp 2 \
+	qemu-system-x86_64 -accel "${MMTRACE_VM_ACCEL:-tcg,thread=single}" \
+		-cpu max -m "$mem" -smp 2 \
 		-kernel "$vmlinuz" -initrd "$tmp/initramfs.cpio.gz" \
 		-append "$append" -nodefaults -display none -serial stdio \
 		-no-reboot </dev/null 2>&1 |
