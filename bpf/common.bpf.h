@@ -83,6 +83,13 @@ static __always_inline void hist_add(__u64 *hist, __u64 value)
 		__sync_fetch_and_add(&hist[slot], 1);
 }
 
+/* Records @raw (e.g. ns) in the slot of @raw / @div (e.g. us), and its sum. */
+static __always_inline void hist_record(__u64 *hist, __u64 raw, __u64 div)
+{
+	hist_add(hist, raw / div);
+	__sync_fetch_and_add(&hist[HIST_SUM], raw);
+}
+
 /*
  * The value of @key in @map, inserted from @init first if missing (as
  * libbpf-tools' bpf_map_lookup_or_try_init); NULL when the map is full,

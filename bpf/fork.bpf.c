@@ -50,9 +50,9 @@ struct {
 
 /* Cumulative since load: user space reports differences per interval. */
 __u64 counters[FC_MAX] = {};
-__u64 latency_hist[FORK_LAT_KINDS][HIST_SLOTS] = {};
-__u64 vfork_latency_hist[HIST_SLOTS] = {};
-__u64 copies_hist[HIST_SLOTS] = {};
+__u64 latency_hist[FORK_LAT_KINDS][HIST_LEN] = {};
+__u64 vfork_latency_hist[HIST_LEN] = {};
+__u64 copies_hist[HIST_LEN] = {};
 
 /*
  * Windows open right now. Page allocation and anon-rmap hooks fire on every
@@ -132,9 +132,9 @@ static __always_inline void account_process_fork(struct fork_proc_stats *st,
 	__sync_fetch_and_add(&counters[FC_THP_SPLITS], w->thp_splits);
 	__sync_fetch_and_add(&counters[FC_HUGETLB_COPIES], w->hugetlb_copies);
 	__sync_fetch_and_add(&counters[FC_CPR_NS], w->cpr_ns);
-	hist_add(latency_hist[pinned ? FORK_LAT_PINNED : FORK_LAT_UNPINNED],
-		 delta_ns / 1000);
-	hist_add(copies_hist, w->copies);
+	hist_record(latency_hist[pinned ? FORK_LAT_PINNED : FORK_LAT_UNPINNED],
+		    delta_ns, 1000);
+	hist_record(copies_hist, w->copies, 1);
 	if (!st)
 		return;
 	__sync_fetch_and_add(&st->forks, 1);
@@ -170,7 +170,7 @@ int fork_exit(struct trace_event_raw_sys_exit *ctx)
 	} else if (w->clone_flags & CLONE_VFORK) {
 		/* The parent slept until the child exec'd or exited. */
 		__sync_fetch_and_add(&counters[FC_VFORKS], 1);
-		hist_add(vfork_latency_hist, delta_ns / 1000);
+		hist_record(vfork_latency_hist, delta_ns, 1000);
 		if (st)
 			__sync_fetch_and_add(&st->vforks, 1);
 	} else if (w->clone_flags & CLONE_VM) {

@@ -71,7 +71,7 @@ __u64 caller_losses = 0;
 
 /* Cumulative since load: user space reports differences per interval. */
 __u64 counters[GUP_CLASSES][GC_MAX] = {};
-__u64 latency_hist[GUP_LAT_KINDS][HIST_SLOTS] = {};
+__u64 latency_hist[GUP_LAT_KINDS][HIST_LEN] = {};
 __u64 errors[GUP_ERRNO_SLOTS] = {};
 __u64 first_pins = 0;
 
@@ -238,8 +238,8 @@ static __always_inline void count_call(const struct gup_call *c, long ret)
 		count_class(GUP_LONGTERM, c, &o);
 	if (c->flags & foll.write)
 		count_class(GUP_WRITE, c, &o);
-	hist_add(latency_hist[c->fell_back ? GUP_LAT_FALLBACK : GUP_LAT_FAST],
-		 o.ns);
+	hist_record(latency_hist[c->fell_back ? GUP_LAT_FALLBACK : GUP_LAT_FAST],
+		    o.ns, 1);
 	if (c->first_pin)
 		__sync_fetch_and_add(&first_pins, 1);
 	count_process(c, &o);

@@ -75,11 +75,11 @@ struct {
 
 /* Cumulative since load: user space reports differences per interval. */
 __u64 counters[HC_MAX] = {};
-__u64 share_hist[HIST_SLOTS] = {};		/* ns per huge_pmd_share */
+__u64 share_hist[HIST_LEN] = {};		/* ns per huge_pmd_share */
 __u64 imap_waits[IMAP_WAITERS][IMAP_MODES] = {};
 __u64 imap_wait_ns[IMAP_WAITERS][IMAP_MODES] = {};
-__u64 imap_wait_hist[IMAP_WAITERS][HIST_SLOTS] = {};	/* us */
-__u64 retract_hist[HIST_SLOTS] = {};		/* us */
+__u64 imap_wait_hist[IMAP_WAITERS][HIST_LEN] = {};	/* us */
+__u64 retract_hist[HIST_LEN] = {};		/* us */
 
 static __always_inline struct hugetlb_proc_stats *proc_stats(__u32 tgid)
 {
@@ -167,7 +167,7 @@ static __always_inline void share_exit(unsigned long ret)
 	__sync_fetch_and_add(&counters[HC_SHARE_CALLS], 1);
 	__sync_fetch_and_add(&counters[HC_SHARED], shared);
 	__sync_fetch_and_add(&counters[HC_SHARE_NS], delta);
-	hist_add(share_hist, delta);
+	hist_record(share_hist, delta, 1);
 	st = proc_stats(bpf_get_current_pid_tgid() >> 32);
 	if (!st)
 		return;
@@ -232,7 +232,7 @@ static __always_inline void wait_end(__u64 lock)
 		return;
 	__sync_fetch_and_add(&imap_waits[who][mode], 1);
 	__sync_fetch_and_add(&imap_wait_ns[who][mode], delta);
-	hist_add(imap_wait_hist[who], delta / 1000);
+	hist_record(imap_wait_hist[who], delta, 1000);
 	st = proc_stats(id >> 32);
 	if (!st)
 		return;
@@ -263,7 +263,7 @@ static __always_inline void retract_exit(void)
 	delta = bpf_ktime_get_ns() - start;
 	__sync_fetch_and_add(&counters[HC_RETRACTS], 1);
 	__sync_fetch_and_add(&counters[HC_RETRACT_NS], delta);
-	hist_add(retract_hist, delta / 1000);
+	hist_record(retract_hist, delta, 1000);
 	st = proc_stats(bpf_get_current_pid_tgid() >> 32);
 	if (!st)
 		return;

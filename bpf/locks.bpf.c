@@ -91,9 +91,9 @@ struct {
 
 /* Cumulative since load: user space reports differences per interval. */
 __u64 counters[LC_MAX] = {};
-__u64 wait_hist[LOCK_MODES][HIST_SLOTS] = {};
-__u64 hold_hist[LOCK_MODES][HIST_SLOTS] = {};
-__u64 contention_hist[CONT_CLASSES][HIST_SLOTS] = {};
+__u64 wait_hist[LOCK_MODES][HIST_LEN] = {};
+__u64 hold_hist[LOCK_MODES][HIST_LEN] = {};
+__u64 contention_hist[CONT_CLASSES][HIST_LEN] = {};
 
 /* Fault windows open now: syscall entry returns at once when none is. */
 __u64 fault_windows_open = 0;
@@ -171,7 +171,7 @@ static __always_inline bool hold_end(__u64 mm, __u32 tid, bool write,
 		return true;
 	delta = now - h->start_ns;
 	bpf_map_delete_elem(&holds, &key);
-	hist_add(hold_hist[write], delta);
+	hist_record(hold_hist[write], delta, 1);
 	proc_add(st, PV_READ_HOLD_NS + write, delta);
 	if (st && write)
 		set_max(&st->max_write_hold_ns, delta);
@@ -207,7 +207,7 @@ static __always_inline void mmap_returned(__u64 mm, bool write, bool success)
 	if (p && p->mm == mm && p->write == write) {
 		delta = now - p->start_ns;
 		bpf_map_delete_elem(&pending, &tid);
-		hist_add(wait_hist[write], delta);
+		hist_record(wait_hist[write], delta, 1);
 		proc_add(st, PV_READ_WAIT_NS + write, delta);
 	} else if (!write && success && mmap_downgrade(mm, tid, now, st)) {
 		return;
@@ -375,7 +375,7 @@ static __always_inline void contention_end(__u64 lock)
 	bpf_map_delete_elem(&waits, &tid);
 	class = is_mmap ? CONT_MMAP : CONT_OTHER;
 	add(&counters[LC_CONTENDED_MMAP + class], 1);
-	hist_add(contention_hist[class], delta);
+	hist_record(contention_hist[class], delta, 1);
 	lock_table_add(lock, flags, is_mmap, delta);
 	st = proc_stats(id >> 32);
 	proc_add(st, PV_MMAP_CONTENDED + 2 * class, 1);

@@ -11,6 +11,14 @@
 
 #define HIST_SLOTS 40
 
+/*
+ * A histogram is HIST_LEN counters: the slots, then the sum of the values
+ * recorded, in their raw unit (nanoseconds, pages) before any scaling to
+ * the slot unit, so that an exporter's _sum is exact, not estimated.
+ */
+#define HIST_SUM HIST_SLOTS
+#define HIST_LEN (HIST_SLOTS + 1)
+
 /* floor(log2(v)) for v > 0, branch-free: no loop for the verifier to walk. */
 static inline unsigned int hist_log2_u32(unsigned int v)
 {

@@ -130,9 +130,9 @@ enum { OBS_SYSCALLS, OBS_PINNED, OBS_THP, OBS_HUGETLB };
 /* The BPF side's global counters and histograms, cumulative since load. */
 struct fork_totals {
 	__u64 counters[FC_MAX];
-	__u64 latency[FORK_LAT_KINDS][HIST_SLOTS];
-	__u64 vfork_latency[HIST_SLOTS];
-	__u64 copies[HIST_SLOTS];
+	__u64 latency[FORK_LAT_KINDS][HIST_LEN];
+	__u64 vfork_latency[HIST_LEN];
+	__u64 copies[HIST_LEN];
 	__u64 losses[LOSS_MAX];
 };
 

@@ -83,7 +83,7 @@ static const char *const class_names[GUP_CLASSES] = {
 /* The BPF side's globals, cumulative since load. */
 struct gup_totals {
 	__u64 counters[GUP_CLASSES][GC_MAX];
-	__u64 latency[GUP_LAT_KINDS][HIST_SLOTS];
+	__u64 latency[GUP_LAT_KINDS][HIST_LEN];
 	__u64 errors[GUP_ERRNO_SLOTS];
 	__u64 first_pins;
 	__u64 caller_losses;
@@ -495,7 +495,7 @@ static struct json_object *latency_json(const struct report_ctx *ctx,
 	struct json_object *j = json_object_new_object();
 	const __u64 *fast = r->t.latency[GUP_LAT_FAST];
 	const __u64 *fallback = r->t.latency[GUP_LAT_FALLBACK];
-	__u64 all[HIST_SLOTS];
+	__u64 all[HIST_LEN];
 	bool split = split_known(ctx);
 
 	for (int i = 0; i < HIST_SLOTS; i++)

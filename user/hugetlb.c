@@ -115,11 +115,11 @@ enum { OBS_SHARE, OBS_WAITS, OBS_UNSHARE, OBS_RETRACT };
 /* The BPF side's global counters and histograms, cumulative since load. */
 struct hugetlb_totals {
 	__u64 counters[HC_MAX];
-	__u64 share_hist[HIST_SLOTS];
+	__u64 share_hist[HIST_LEN];
 	__u64 imap_waits[IMAP_WAITERS][IMAP_MODES];
 	__u64 imap_wait_ns[IMAP_WAITERS][IMAP_MODES];
-	__u64 imap_wait_hist[IMAP_WAITERS][HIST_SLOTS];
-	__u64 retract_hist[HIST_SLOTS];
+	__u64 imap_wait_hist[IMAP_WAITERS][HIST_LEN];
+	__u64 retract_hist[HIST_LEN];
 	__u64 losses[LOSS_MAX];
 };
 

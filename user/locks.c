@@ -86,9 +86,9 @@ enum { OBS_EXITS, OBS_MMAP, OBS_CONTENTION, OBS_VMA };
 /* The BPF side's global counters and histograms, cumulative since load. */
 struct locks_totals {
 	__u64 counters[LC_MAX];
-	__u64 wait[LOCK_MODES][HIST_SLOTS];
-	__u64 hold[LOCK_MODES][HIST_SLOTS];
-	__u64 contention[CONT_CLASSES][HIST_SLOTS];
+	__u64 wait[LOCK_MODES][HIST_LEN];
+	__u64 hold[LOCK_MODES][HIST_LEN];
+	__u64 contention[CONT_CLASSES][HIST_LEN];
 	__u64 losses[LOSS_MAX];
 };
 
@@ -238,6 +238,7 @@ static int charge_wait(struct locks_report *r, int procs_fd,
 	r->charged++;
 	r->t.counters[LC_CONTENDED_MMAP + class]++;
 	r->t.contention[class][hist_slot(ns)]++;
+	r->t.contention[class][HIST_SUM] += ns;
 	row = find_lock(&r->locks, &lk);
 	if (!row) {
 		memcpy(fresh.key, &lk, sizeof(lk));
