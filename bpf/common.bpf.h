@@ -112,17 +112,18 @@ static __always_inline void *lookup_or_init(void *map, const void *key,
 
 /*
  * The row of process @tgid in a per-process @map, created from @zero with
- * the current comm in @zero_comm if it is new. The comm is only read for
- * a new row: most calls find theirs.
+ * the current comm and cgroup (for the exporter's labels) if it is new.
+ * Both are only read for a new row: most calls find theirs.
  */
 static __always_inline void *proc_row(void *map, __u32 tgid, void *zero,
-				      char *zero_comm)
+				      char *zero_comm, __u64 *zero_cgroup)
 {
 	void *row = bpf_map_lookup_elem(map, &tgid);
 
 	if (row)
 		return row;
 	bpf_get_current_comm(zero_comm, COMM_LEN);
+	*zero_cgroup = bpf_get_current_cgroup_id();
 	row = lookup_or_init(map, &tgid, zero);
 	if (!row)
 		count_loss(LOSS_PROC_MAP_FULL);

@@ -134,7 +134,7 @@ static __always_inline struct gup_proc_stats *proc_stats(__u32 tgid)
 {
 	struct gup_proc_stats zero = {};
 
-	return proc_row(&procs, tgid, &zero, zero.comm);
+	return proc_row(&procs, tgid, &zero, zero.comm, &zero.cgroup_id);
 }
 
 /* What one finished call adds, to the totals and to a process row. */

@@ -85,7 +85,7 @@ static __always_inline struct hugetlb_proc_stats *proc_stats(__u32 tgid)
 {
 	struct hugetlb_proc_stats zero = {};
 
-	return proc_row(&procs, tgid, &zero, zero.comm);
+	return proc_row(&procs, tgid, &zero, zero.comm, &zero.cgroup_id);
 }
 
 /* Opens a per-thread window: the filter is applied once, here. */

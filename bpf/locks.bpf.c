@@ -107,7 +107,7 @@ static __always_inline struct locks_proc_stats *proc_stats(__u32 tgid)
 {
 	struct locks_proc_stats zero = {};
 
-	return proc_row(&procs, tgid, &zero, zero.comm);
+	return proc_row(&procs, tgid, &zero, zero.comm, &zero.cgroup_id);
 }
 
 static __always_inline void proc_add(struct locks_proc_stats *st, int i,

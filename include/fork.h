@@ -33,6 +33,7 @@ struct fork_proc_key {
 /* Counters that only grow, forks to cpr_ns: reports show their growth. */
 struct fork_proc_stats {
 	char comm[COMM_LEN];
+	unsigned long long cgroup_id;	/* cgroup v2 id at first sight */
 	unsigned long long forks;
 	unsigned long long vforks;
 	unsigned long long threads;

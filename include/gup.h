@@ -70,6 +70,7 @@ struct gup_proc_key {
 /* Counters that only grow, calls to total_ns: reports show their growth. */
 struct gup_proc_stats {
 	char comm[COMM_LEN];
+	unsigned long long cgroup_id;	/* cgroup v2 id at first sight */
 	unsigned long long calls;
 	unsigned long long asked;
 	unsigned long long returned;

@@ -40,6 +40,7 @@ struct hugetlb_proc_key {
  */
 struct hugetlb_proc_stats {
 	char comm[COMM_LEN];
+	unsigned long long cgroup_id;	/* cgroup v2 id at first sight */
 	unsigned long long share_calls;
 	unsigned long long shared;
 	unsigned long long share_ns;

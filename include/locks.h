@@ -66,6 +66,7 @@ struct locks_proc_stats {
 	unsigned long long max_write_hold_ns;	/* since tracing began */
 	unsigned long long max_mmap_wait_ns;	/* contention, idem */
 	char comm[COMM_LEN];
+	unsigned long long cgroup_id;	/* cgroup v2 id at first sight */
 	unsigned int exited;	/* the process is gone: last report */
 	unsigned int pad;
 };
