@@ -21,7 +21,7 @@ ARCH := x86
 
 # Debian packages by purpose; `make deps` installs all of them.
 DEB_BUILD := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev \
-	     libjson-c-dev make gcc pkg-config
+	     libjson-c-dev libmicrohttpd-dev make gcc pkg-config
 DEB_TEST := qemu-system-x86 busybox-static cpio python3 libclang-rt-14-dev \
 	    valgrind bpftrace xz-utils
 
@@ -42,16 +42,22 @@ endif
 
 ifeq ($(STATIC),1)
 LDFLAGS += -static
+# libmicrohttpd's static link needs GnuTLS's, which Debian does not ship
+# whole: the static binary has every view but not `mmtrace serve`.
 LDLIBS := -lbpf -ljson-c -lelf -lz -lzstd
+MMTRACE_CFLAGS += -DMMTRACE_NO_SERVE
 else
-LDLIBS := -lbpf -ljson-c -lelf -lz
+LDLIBS := -lbpf -ljson-c -lelf -lz -lmicrohttpd -lpthread
 endif
 
 # One tracer per bpf/<name>.bpf.c, with user/<name>.c and include/<name>.h
 TRACERS := $(patsubst bpf/%.bpf.c,%,$(wildcard bpf/*.bpf.c))
 USER_SRCS := main.c probe.c ksyms.c output.c options.c session.c command.c \
-	     rows.c \
+	     rows.c metrics.c labels.c export.c serve.c \
 	     $(addsuffix .c,$(TRACERS))
+ifeq ($(STATIC),1)
+USER_SRCS := $(filter-out serve.c,$(USER_SRCS))
+endif
 USER_OBJS := $(addprefix $(OUT)/user/,$(USER_SRCS:.c=.o))
 SKELS := $(addprefix $(OUT)/,$(addsuffix .skel.h,$(TRACERS)))
 BPF_OBJS := $(addprefix $(OUT)/bpf/,$(addsuffix .bpf.o,$(TRACERS)))

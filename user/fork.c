@@ -409,6 +409,78 @@ static int fork_print_report(void *skel, const struct report_ctx *ctx)
 	return err;
 }
 
+#define BSS struct fork_bpf__bss
+#define KIND(k) .label = "kind", .label_value = k
+#define PARENT(p) .label = "parent", .label_value = p
+
+static const struct metric_def fork_metrics_defs[] = {
+	METRIC_U64(BSS, "fork_clones", "Successful clone-family calls: fork (new mm), vfork, thread (shared mm)",
+		   counters[FC_FORKS], 0, OBS_SYSCALLS, KIND("fork")),
+	METRIC_U64(BSS, "fork_clones", "", counters[FC_VFORKS], 0,
+		   OBS_SYSCALLS, KIND("vfork")),
+	METRIC_U64(BSS, "fork_clones", "", counters[FC_THREADS], 0,
+		   OBS_SYSCALLS, KIND("thread")),
+	METRIC_U64(BSS, "fork_failed", "Clone-family calls that returned an error",
+		   counters[FC_FAILED], 0, OBS_SYSCALLS),
+	METRIC_U64(BSS, "fork_pinned_copies", "Base pages fork copied eagerly because they may be DMA-pinned",
+		   counters[FC_PINNED_COPIES], 0, OBS_PINNED),
+	METRIC_U64(BSS, "fork_thp_splits", "Maybe-pinned THPs split at fork",
+		   counters[FC_THP_SPLITS], 0, OBS_THP),
+	METRIC_U64(BSS, "fork_hugetlb_copies", "Huge pages fork copied eagerly because they may be DMA-pinned",
+		   counters[FC_HUGETLB_COPIES], 0, OBS_HUGETLB),
+	METRIC_U64(BSS, "fork_copy_page_range_seconds", "Time forks spent in copy_page_range",
+		   counters[FC_CPR_NS], 9, OBS_PINNED,
+		   .below_tier = TIER_TRACEPOINT),
+	METRIC_HIST_US(BSS, "fork_latency_seconds", "fork() latency in the parent, by whether its mm has pinned pages",
+		       latency_hist[FORK_LAT_PINNED], OBS_SYSCALLS,
+		       PARENT("has_pinned")),
+	METRIC_HIST_US(BSS, "fork_latency_seconds", "",
+		       latency_hist[FORK_LAT_UNPINNED], OBS_SYSCALLS,
+		       PARENT("no_pinned")),
+	METRIC_HIST_US(BSS, "fork_vfork_latency_seconds", "vfork() latency: until the child execs or exits",
+		       vfork_latency_hist, OBS_SYSCALLS),
+	METRIC_HIST(BSS, "fork_pinned_copies_per_fork", "Pinned-page copies per fork (base pages)",
+		    copies_hist, 0, false, 21, 0, OBS_PINNED),
+};
+
+#define ROW(n, h, member, dec, ob)                                           \
+	{ n, h, offsetof(struct fork_proc_stats, member), dec, ob }
+
+static const struct row_metric_def fork_row_defs[] = {
+	ROW("forks", "Successful forks (new mm)", forks, 0, OBS_SYSCALLS),
+	ROW("pinned_copies", "Base pages fork copied eagerly because they may be DMA-pinned",
+	    pinned_copies, 0, OBS_PINNED),
+	ROW("thp_splits", "Maybe-pinned THPs split at fork", thp_splits, 0,
+	    OBS_THP),
+	ROW("hugetlb_copies", "Huge pages fork copied eagerly", hugetlb_copies,
+	    0, OBS_HUGETLB),
+	ROW("fork_seconds", "Time in fork() (process forks)", total_ns, 9,
+	    OBS_SYSCALLS),
+};
+
+static void *fork_bss(void *skel)
+{
+	return ((struct fork_bpf *)skel)->bss;
+}
+
+static struct bpf_map *fork_rows_map(void *skel)
+{
+	return ((struct fork_bpf *)skel)->maps.procs;
+}
+
+static const struct tracer_metrics fork_metrics = {
+	.defs = fork_metrics_defs,
+	.n_defs = sizeof(fork_metrics_defs) / sizeof(fork_metrics_defs[0]),
+	.bss = fork_bss,
+	.losses_off = offsetof(BSS, losses),
+	.rows = &proc_rows,
+	.rows_map = fork_rows_map,
+	.comm_off = offsetof(struct fork_proc_stats, comm),
+	.cgroup_off = offsetof(struct fork_proc_stats, cgroup_id),
+	.row_defs = fork_row_defs,
+	.n_row_defs = sizeof(fork_row_defs) / sizeof(fork_row_defs[0]),
+};
+
 const struct tracer fork_tracer = {
 	.name = "fork",
 	.summary = "fork() latency and pages copied because they may be DMA-pinned",
@@ -430,4 +502,5 @@ const struct tracer fork_tracer = {
 	.destroy = fork_destroy,
 	.report = fork_print_report,
 	.busy = fork_busy,
+	.metrics = &fork_metrics,
 };

@@ -8,9 +8,8 @@
 #include <json-c/json.h>
 #include "options.h"
 #include "output.h"
+#include "serve.h"
 #include "session.h"
-
-#define MMTRACE_VERSION "0.1.0"
 
 /* The one table a new tracer is added to. */
 static const struct tracer *const tracers[] = {
@@ -32,11 +31,13 @@ static void usage(FILE *out)
 		fprintf(out, "  %-8s %s\n", tracers[i]->name,
 			tracers[i]->summary);
 	fprintf(out,
+		"  %-8s %s\n"
 		"  %-8s %s\n\n"
 		"With COMMAND, mmtrace runs it, traces it alone and reports when it exits.\n"
 		"'mmtrace SUBCOMMAND --help' lists the options of each.\n",
 		"probes",
-		"which kernel hooks each view uses on this kernel, and why");
+		"which kernel hooks each view uses on this kernel, and why",
+		"serve", "every view as Prometheus metrics over HTTP (an exporter)");
 }
 
 static const struct tracer *find_tracer(const char *name)
@@ -157,6 +158,15 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "probes"))
 		return cmd_probes(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "serve")) {
+#ifdef MMTRACE_NO_SERVE
+		fprintf(stderr, "mmtrace: this static build has no HTTP server: build without STATIC=1 for 'mmtrace serve'\n");
+		return 1;
+#else
+		argv[1] = "mmtrace serve";
+		return serve_main(tracers, N_TRACERS, argc - 1, argv + 1);
+#endif
+	}
 	t = find_tracer(argv[1]);
 	if (!t) {
 		fprintf(stderr, "mmtrace: unknown subcommand '%s' (try 'mmtrace --help')\n",

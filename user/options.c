@@ -47,6 +47,32 @@ int parse_ulong(const char *s, unsigned long min, unsigned long max,
 	return 0;
 }
 
+int parse_comm(const char *arg, struct task_filter *filter)
+{
+	if (strlen(arg) >= COMM_LEN || !*arg) {
+		fprintf(stderr,
+			"mmtrace: invalid comm '%s': 1 to %d characters (the kernel keeps %d)\n",
+			arg, COMM_LEN - 1, COMM_LEN - 1);
+		return -EINVAL;
+	}
+	filter->comm_set = 1;
+	strncpy(filter->comm, arg, COMM_LEN - 1);
+	return 0;
+}
+
+int parse_tier(const char *arg, enum probe_tier *tier)
+{
+	for (int t = TIER_FENTRY; t < TIER_NONE; t++)
+		if (!strcmp(arg, probe_tier_name(t))) {
+			*tier = t;
+			return 0;
+		}
+	fprintf(stderr,
+		"mmtrace: invalid --tier '%s': fentry, kprobe or tracepoint\n",
+		arg);
+	return -EINVAL;
+}
+
 int cgroup_open(const char *path)
 {
 	struct statfs fs;
@@ -126,15 +152,10 @@ static error_t parse_common(int key, char *arg, struct argp_state *state)
 		return parse_number(ps, arg, 1, INT_MAX, "pid",
 				    &o->filter.tgid);
 	case 'c':
-		if (strlen(arg) >= COMM_LEN || !*arg) {
-			fprintf(stderr,
-				"mmtrace: invalid comm '%s': 1 to %d characters (the kernel keeps %d)\n",
-				arg, COMM_LEN - 1, COMM_LEN - 1);
+		if (parse_comm(arg, &o->filter)) {
 			ps->err = EXIT_USAGE;
 			return EINVAL;
 		}
-		o->filter.comm_set = 1;
-		strncpy(o->filter.comm, arg, COMM_LEN - 1);
 		return 0;
 	case OPT_CGROUP:
 		ps->cgroup = arg;
@@ -154,16 +175,11 @@ static error_t parse_common(int key, char *arg, struct argp_state *state)
 		o->output = arg;
 		return 0;
 	case OPT_TIER:
-		for (int t = TIER_FENTRY; t < TIER_NONE; t++)
-			if (!strcmp(arg, probe_tier_name(t))) {
-				o->max_tier = t;
-				return 0;
-			}
-		fprintf(stderr,
-			"mmtrace: invalid --tier '%s': fentry, kprobe or tracepoint\n",
-			arg);
-		ps->err = EXIT_USAGE;
-		return EINVAL;
+		if (parse_tier(arg, &o->max_tier)) {
+			ps->err = EXIT_USAGE;
+			return EINVAL;
+		}
+		return 0;
 	case 'T':
 		o->timestamps = true;
 		return 0;
@@ -184,7 +200,7 @@ static error_t parse_common(int key, char *arg, struct argp_state *state)
 }
 
 /* -p takes a process: a thread id would silently match nothing. */
-static int check_pid(unsigned int pid)
+int check_pid(unsigned int pid)
 {
 	char path[64], line[128];
 	unsigned int tgid = 0;

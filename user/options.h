@@ -15,6 +15,15 @@
 int parse_ulong(const char *s, unsigned long min, unsigned long max,
 		const char *what, unsigned long *out);
 
+/* --comm: 1 to 15 characters, or a one-line error and -EINVAL. */
+int parse_comm(const char *arg, struct task_filter *filter);
+
+/* --tier: fentry, kprobe or tracepoint; else one line and -EINVAL. */
+int parse_tier(const char *arg, enum probe_tier *tier);
+
+/* -p: an existing process, not a thread; else one line and EXIT_USAGE. */
+int check_pid(unsigned int pid);
+
 /* Opens a cgroup v2 directory for the --cgroup filter; returns an fd. */
 int cgroup_open(const char *path);
 

@@ -10,11 +10,17 @@
 #define MMTRACE_TRACER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include "filter.h"
+#include "metrics.h"
 #include "probe.h"
 
+#define MMTRACE_VERSION "0.2.0"
+
 struct bpf_object;
+struct bpf_map;
+struct row_table;
 
 struct tracer_opts {
 	struct task_filter filter;
@@ -41,6 +47,64 @@ struct report_ctx {
 	FILE *out;
 };
 
+/*
+ * One exported value: a __u64 counter or a HIST_LEN histogram in the
+ * skeleton's .bss, cumulative since load. Members of one family (same
+ * name, one fixed label each) are adjacent in a view's table.
+ */
+struct metric_def {
+	const char *name;	/* mmtrace_<name>; counters without _total */
+	const char *help;
+	enum metric_type type;
+	size_t off;		/* offset in .bss */
+	int decimals;		/* value unit: 10^-decimals (ns -> s: 9) */
+	int obs;		/* only while this observation is attached */
+	enum probe_tier below_tier;	/* and below this tier (0: any) */
+	const char *label, *label_value;	/* optional */
+	int slot_decimals;	/* histograms: the slot unit (us: 6) */
+	bool truncated;		/* slots hold raw / 10^k (ns -> us) */
+	unsigned int max_slot;	/* last finite bucket */
+};
+
+/* Trailing arguments are more designated initializers: .label = ... */
+#define METRIC_U64(bss_type, n, h, member, dec, ob, ...)                     \
+	{ .name = n, .help = h, .type = METRIC_COUNTER,                      \
+	  .off = offsetof(bss_type, member), .decimals = dec, .obs = ob,     \
+	  __VA_ARGS__ }
+#define METRIC_HIST(bss_type, n, h, member, slot_dec, trunc, max, sum_dec,  \
+		    ob, ...)                                                 \
+	{ .name = n, .help = h, .type = METRIC_HISTOGRAM,                    \
+	  .off = offsetof(bss_type, member), .slot_decimals = slot_dec,      \
+	  .truncated = trunc, .max_slot = max, .decimals = sum_dec,          \
+	  .obs = ob, __VA_ARGS__ }
+/* Time histograms: ns recorded in us slots, up to 2^27 us (134 s). */
+#define METRIC_HIST_US(bss_type, n, h, member, ob, ...)                      \
+	METRIC_HIST(bss_type, n, h, member, 6, true, 27, 9, ob, __VA_ARGS__)
+/* ns recorded in ns slots, up to 2^37 ns (137 s). */
+#define METRIC_HIST_NS(bss_type, n, h, member, ob, ...)                      \
+	METRIC_HIST(bss_type, n, h, member, 9, false, 37, 9, ob, __VA_ARGS__)
+
+/* A per-process counter, exported summed by comm or cgroup (--by). */
+struct row_metric_def {
+	const char *name;	/* mmtrace_<view>_<by>_<name> */
+	const char *help;
+	size_t off;		/* in the row value, inside the sums */
+	int decimals;
+	int obs;
+};
+
+struct tracer_metrics {
+	const struct metric_def *defs;
+	size_t n_defs;
+	void *(*bss)(void *skel);
+	size_t losses_off;	/* .bss offset of losses[LOSS_MAX] */
+	struct row_table *rows;	/* per-process rows (user/rows.h) */
+	struct bpf_map *(*rows_map)(void *skel);
+	size_t comm_off, cgroup_off;	/* in the row value */
+	const struct row_metric_def *row_defs;
+	size_t n_row_defs;
+};
+
 struct tracer {
 	const char *name;
 	const char *summary;		/* one line in `mmtrace --help` */
@@ -58,6 +122,8 @@ struct tracer {
 	int (*report)(void *skel, const struct report_ctx *ctx);
 	/* True while an event is half counted (e.g. a fork in flight). */
 	bool (*busy)(void *skel);
+	/* What `mmtrace serve` exports (user/serve.c); NULL: nothing. */
+	const struct tracer_metrics *metrics;
 };
 
 extern const struct tracer fork_tracer;

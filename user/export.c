@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <ftw.h>
+#include <mntent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "export.h"
+#include "hist.h"
+#include "output.h"
+#include "rows.h"
+
+/* Unknown cgroup ids trigger a rescan of cgroupfs, at most this often. */
+#define CGROUP_RESCAN_S 5.0
+
+static const char *const loss_names[LOSS_MAX] = LOSS_NAMES;
+
+const char *export_by_name(enum export_by by)
+{
+	static const char *const names[] = {
+		[EXPORT_BY_NONE] = "none",
+		[EXPORT_BY_COMM] = "comm",
+		[EXPORT_BY_CGROUP] = "cgroup",
+	};
+
+	return names[by];
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int export_init(struct exporter *x)
+{
+	for (size_t i = 0; i < x->n_views; i++) {
+		struct export_view *v = &x->views[i];
+		const struct tracer_metrics *tm = v->t->metrics;
+		int err;
+
+		if (!v->loaded || !tm)
+			continue;
+		err = label_table_init(&v->labels, x->top, tm->n_row_defs);
+		if (err)
+			return err;
+	}
+	return pthread_mutex_init(&x->lock, NULL) ? -ENOMEM : 0;
+}
+
+/*
+ * cgroup v2 ids are the inode numbers of cgroupfs directories; a walk of
+ * the cgroup2 mount names them. Ids of removed cgroups stay "unknown".
+ */
+static struct exporter *walking;
+
+static int add_cgroup(const char *path, const struct stat *st, int type,
+		      struct FTW *ftw)
+{
+	struct exporter *x = walking;
+	const char *rel = path + strlen(x->cgroup_root);
+	struct cgroup_name *grown;
+
+	if (type != FTW_D)
+		return 0;
+	grown = realloc(x->cgroups, (x->n_cgroups + 1) * sizeof(*grown));
+	if (!grown)
+		return -1;
+	x->cgroups = grown;
+	grown[x->n_cgroups].id = st->st_ino;
+	grown[x->n_cgroups].path = strdup(*rel ? rel : "/");
+	if (grown[x->n_cgroups].path)
+		x->n_cgroups++;
+	return 0;
+}
+
+static int cmp_cgroup(const void *a, const void *b)
+{
+	const struct cgroup_name *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static void free_cgroups(struct exporter *x)
+{
+	for (size_t i = 0; i < x->n_cgroups; i++)
+		free(x->cgroups[i].path);
+	free(x->cgroups);
+	x->cgroups = NULL;
+	x->n_cgroups = 0;
+}
+
+static int find_cgroup2_root(struct exporter *x)
+{
+	struct mntent *m;
+	FILE *f;
+
+	if (x->cgroup_root[0])
+		return 0;
+	f = setmntent("/proc/self/mounts", "r");
+	if (!f)
+		return -errno;
+	while ((m = getmntent(f)))
+		if (!strcmp(m->mnt_type, "cgroup2")) {
+			snprintf(x->cgroup_root, sizeof(x->cgroup_root), "%s",
+				 m->mnt_dir);
+			break;
+		}
+	endmntent(f);
+	return x->cgroup_root[0] ? 0 : -ENOENT;
+}
+
+static void scan_cgroups(struct exporter *x)
+{
+	free_cgroups(x);
+	x->cgroups_scanned = now_seconds();
+	if (find_cgroup2_root(x))
+		return;
+	walking = x;
+	nftw(x->cgroup_root, add_cgroup, 16, FTW_PHYS | FTW_MOUNT);
+	walking = NULL;
+	if (x->n_cgroups > 1)
+		qsort(x->cgroups, x->n_cgroups, sizeof(*x->cgroups),
+		      cmp_cgroup);
+}
+
+static const char *cgroup_path(struct exporter *x, unsigned long long id)
+{
+	struct cgroup_name key = { .id = id }, *hit = NULL;
+
+	for (int pass = 0; pass < 2 && !hit; pass++) {
+		if (x->n_cgroups)
+			hit = bsearch(&key, x->cgroups, x->n_cgroups,
+				      sizeof(key), cmp_cgroup);
+		if (!hit && now_seconds() - x->cgroups_scanned >=
+				    CGROUP_RESCAN_S)
+			scan_cgroups(x);
+	}
+	return hit ? hit->path : "unknown";
+}
+
+static const char *row_label(struct exporter *x,
+			     const struct tracer_metrics *tm,
+			     const struct row *r, char *buf, size_t len)
+{
+	unsigned long long cgroup;
+
+	if (x->by == EXPORT_BY_COMM) {
+		utf8_sanitize((const char *)r->value + tm->comm_off, COMM_LEN,
+			      buf, len);
+		return buf;
+	}
+	memcpy(&cgroup, r->value + tm->cgroup_off, sizeof(cgroup));
+	return cgroup_path(x, cgroup);
+}
+
+static void collect_view(struct exporter *x, struct export_view *v,
+			 double now)
+{
+	const struct tracer_metrics *tm = v->t->metrics;
+	char comm[COMM_UTF8_LEN];
+	struct rows rows = {};
+	struct label_entry *e;
+	__u64 growth;
+
+	/* Read even with --by none: that is what recycles exited rows. */
+	rows_read(tm->rows, bpf_map__fd(tm->rows_map(v->s.skel)), &rows);
+	for (size_t i = 0; x->by != EXPORT_BY_NONE && i < rows.n; i++) {
+		e = label_table_get(&v->labels,
+				    row_label(x, tm, &rows.r[i], comm,
+					      sizeof(comm)),
+				    now);
+		for (size_t d = 0; d < tm->n_row_defs; d++) {
+			memcpy(&growth, rows.r[i].value + tm->row_defs[d].off,
+			       sizeof(growth));
+			e->sums[d] += growth;
+		}
+	}
+	rows_free(&rows);
+}
+
+void export_collect(struct exporter *x)
+{
+	double now = now_seconds();
+
+	pthread_mutex_lock(&x->lock);
+	for (size_t i = 0; i < x->n_views; i++)
+		if (x->views[i].loaded && x->views[i].t->metrics)
+			collect_view(x, &x->views[i], now);
+	pthread_mutex_unlock(&x->lock);
+}
+
+static bool obs_attached(const struct export_view *v, int obs)
+{
+	return obs < 0 || v->s.res[obs].chosen >= 0;
+}
+
+static bool def_exported(const struct export_view *v,
+			 const struct metric_def *d)
+{
+	if (!obs_attached(v, d->obs))
+		return false;
+	return !d->below_tier ||
+	       probe_result_tier(&v->t->obs[d->obs], &v->s.res[d->obs]) <
+		       d->below_tier;
+}
+
+static void family(struct metrics *m, const char *name, enum metric_type type,
+		   const char *help)
+{
+	char full[sizeof("mmtrace_") + 128];
+
+	snprintf(full, sizeof(full), "mmtrace_%s", name);
+	metrics_family(m, full, type, help);
+}
+
+static void render_def(struct metrics *m, const struct export_view *v,
+		       const struct metric_def *d)
+{
+	const unsigned char *bss = v->t->metrics->bss(v->s.skel);
+	struct metric_label label = { d->label, d->label_value };
+	unsigned long long hist[HIST_LEN], value;
+	size_t n = d->label ? 1 : 0;
+
+	if (d->type == METRIC_HISTOGRAM) {
+		/* A copy: the buckets and the count must agree. */
+		memcpy(hist, bss + d->off, sizeof(hist));
+		metrics_log2_hist(m, &label, n, hist, d->max_slot,
+				  d->slot_decimals, d->truncated, d->decimals);
+		return;
+	}
+	memcpy(&value, bss + d->off, sizeof(value));
+	metrics_sample(m, &label, n, value, d->decimals);
+}
+
+/* A family is the run of adjacent defs with its name. */
+static void render_defs(struct metrics *m, const struct export_view *v)
+{
+	const struct tracer_metrics *tm = v->t->metrics;
+	size_t i = 0, end;
+	bool any;
+
+	while (i < tm->n_defs) {
+		any = false;
+		for (end = i; end < tm->n_defs &&
+			      !strcmp(tm->defs[end].name, tm->defs[i].name);
+		     end++)
+			any |= def_exported(v, &tm->defs[end]);
+		if (any)
+			family(m, tm->defs[i].name, tm->defs[i].type,
+			       tm->defs[i].help);
+		for (; i < end; i++)
+			if (def_exported(v, &tm->defs[i]))
+				render_def(m, v, &tm->defs[i]);
+	}
+}
+
+static void render_label_rows(struct metrics *m, struct exporter *x,
+			      const struct export_view *v)
+{
+	const struct tracer_metrics *tm = v->t->metrics;
+	const char *by = export_by_name(x->by);
+	struct metric_label label = { by, NULL };
+	const struct label_table *lt = &v->labels;
+	char name[128];
+
+	if (x->by == EXPORT_BY_NONE)
+		return;
+	for (size_t d = 0; d < tm->n_row_defs; d++) {
+		const struct row_metric_def *rd = &tm->row_defs[d];
+
+		if (!obs_attached(v, rd->obs))
+			continue;
+		snprintf(name, sizeof(name), "%s_%s_%s", v->t->name, by,
+			 rd->name);
+		family(m, name, METRIC_COUNTER, rd->help);
+		for (size_t i = 0; i < lt->n; i++) {
+			label.value = lt->e[i].value;
+			metrics_sample(m, &label, 1, lt->e[i].sums[d],
+				       rd->decimals);
+		}
+		if (lt->other_used) {
+			label.value = lt->other.value;
+			metrics_sample(m, &label, 1, lt->other.sums[d],
+				       rd->decimals);
+		}
+	}
+}
+
+static void render_probes(struct metrics *m, const struct exporter *x)
+{
+	struct metric_label l[3] = { { "view", NULL }, { "observation", NULL }, { "tier", NULL } };
+
+	family(m, "view_up", METRIC_GAUGE,
+	       "1 if the view is loaded and attached, 0 if this kernel cannot run it");
+	for (size_t i = 0; i < x->n_views; i++) {
+		l[0].value = x->views[i].t->name;
+		metrics_sample(m, l, 1, x->views[i].loaded, 0);
+	}
+	family(m, "probe_attached", METRIC_GAUGE,
+	       "1 if the observation is attached, at this tier; 0 if unavailable ('mmtrace probes' says why)");
+	for (size_t i = 0; i < x->n_views; i++) {
+		const struct export_view *v = &x->views[i];
+
+		l[0].value = v->t->name;
+		for (size_t o = 0; o < v->t->n_obs; o++) {
+			bool up = v->loaded && v->s.res[o].chosen >= 0;
+
+			l[1].value = v->t->obs[o].name;
+			l[2].value = probe_tier_name(up ? probe_result_tier(
+						&v->t->obs[o], &v->s.res[o]) :
+							  TIER_NONE);
+			metrics_sample(m, l, 3, up, 0);
+		}
+	}
+}
+
+static void render_losses(struct metrics *m, const struct exporter *x)
+{
+	struct metric_label l[2] = { { "view", NULL }, { "reason", NULL } };
+	unsigned long long lost;
+
+	family(m, "lost", METRIC_COUNTER,
+	       "Events not counted: a full map, a failed update, a full ring buffer, a failed stack capture");
+	for (size_t i = 0; i < x->n_views; i++) {
+		const struct export_view *v = &x->views[i];
+		const unsigned char *bss;
+
+		if (!v->loaded || !v->t->metrics)
+			continue;
+		bss = v->t->metrics->bss(v->s.skel);
+		l[0].value = v->t->name;
+		for (int r = 0; r < LOSS_MAX; r++) {
+			memcpy(&lost, bss + v->t->metrics->losses_off +
+					      r * sizeof(lost),
+			       sizeof(lost));
+			l[1].value = loss_names[r];
+			metrics_sample(m, l, 2, lost, 0);
+		}
+	}
+}
+
+enum prog_stat { STAT_RUN_NS, STAT_RUNS, STAT_MISSES, STATS };
+
+static unsigned long long prog_stat(const struct bpf_prog_info *info,
+				    enum prog_stat s)
+{
+	if (s == STAT_RUN_NS)
+		return info->run_time_ns;
+	return s == STAT_RUNS ? info->run_cnt : info->recursion_misses;
+}
+
+static void render_prog_stat(struct metrics *m, const struct exporter *x,
+			     enum prog_stat stat)
+{
+	struct metric_label l[2] = { { "view", NULL }, { "program", NULL } };
+	struct bpf_program *prog;
+
+	for (size_t i = 0; i < x->n_views; i++) {
+		const struct export_view *v = &x->views[i];
+
+		if (!v->loaded)
+			continue;
+		l[0].value = v->t->name;
+		bpf_object__for_each_program(prog, v->t->object(v->s.skel)) {
+			struct bpf_prog_info info = {};
+			__u32 len = sizeof(info);
+			int fd = bpf_program__fd(prog);
+
+			if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+				continue;
+			l[1].value = bpf_program__name(prog);
+			metrics_sample(m, l, 2, prog_stat(&info, stat),
+				       stat == STAT_RUN_NS ? 9 : 0);
+		}
+	}
+}
+
+static void render_bpf_stats(struct metrics *m, const struct exporter *x)
+{
+	family(m, "bpf_stats_enabled", METRIC_GAUGE,
+	       "1 if the kernel keeps BPF run time and run counts (BPF_ENABLE_STATS)");
+	metrics_sample(m, NULL, 0, x->bpf_stats, 0);
+	if (x->bpf_stats) {
+		family(m, "bpf_program_run_seconds", METRIC_COUNTER,
+		       "Time mmtrace's BPF programs ran, per program");
+		render_prog_stat(m, x, STAT_RUN_NS);
+		family(m, "bpf_program_runs", METRIC_COUNTER,
+		       "Runs of mmtrace's BPF programs, per program");
+		render_prog_stat(m, x, STAT_RUNS);
+	}
+	family(m, "bpf_program_recursion_misses", METRIC_COUNTER,
+	       "Runs the kernel skipped because the program was already running on that CPU: events missed");
+	render_prog_stat(m, x, STAT_MISSES);
+}
+
+char *export_render(struct exporter *x, enum metrics_format format,
+		    size_t *len)
+{
+	struct metric_label version = { "version", x->version };
+	double now = now_seconds();
+	struct metrics m;
+	char *text;
+
+	metrics_init(&m, format);
+	pthread_mutex_lock(&x->lock);
+	family(&m, "build_info", METRIC_GAUGE, "mmtrace's version, always 1");
+	metrics_sample(&m, &version, 1, 1, 0);
+	render_probes(&m, x);
+	for (size_t i = 0; i < x->n_views; i++) {
+		struct export_view *v = &x->views[i];
+
+		if (!v->loaded || !v->t->metrics)
+			continue;
+		collect_view(x, v, now);
+		render_defs(&m, v);
+		render_label_rows(&m, x, v);
+	}
+	render_losses(&m, x);
+	render_bpf_stats(&m, x);
+	pthread_mutex_unlock(&x->lock);
+	text = metrics_finish(&m, len);
+	if (!text)
+		metrics_free(&m);
+	return text;
+}
+
+void export_free(struct exporter *x)
+{
+	for (size_t i = 0; i < x->n_views; i++)
+		label_table_free(&x->views[i].labels);
+	free_cgroups(x);
+	pthread_mutex_destroy(&x->lock);
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What `mmtrace serve` exposes: each loaded view's metric table
+ * (struct tracer_metrics), per-process counters summed by a bounded label,
+ * and mmtrace's own health (probes and tiers, BPF run time, losses).
+ */
+#ifndef MMTRACE_EXPORT_H
+#define MMTRACE_EXPORT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include "labels.h"
+#include "metrics.h"
+#include "session.h"
+
+enum export_by {
+	EXPORT_BY_NONE,
+	EXPORT_BY_COMM,
+	EXPORT_BY_CGROUP,
+};
+
+struct export_view {
+	const struct tracer *t;
+	struct session s;	/* s.res stays for probe health if not loaded */
+	bool loaded;
+	struct label_table labels;
+};
+
+struct cgroup_name {
+	unsigned long long id;
+	char *path;
+};
+
+struct exporter {
+	struct export_view *views;
+	size_t n_views;
+	enum export_by by;
+	size_t top;
+	const char *version;
+	bool bpf_stats;		/* run time and run counts are being kept */
+	pthread_mutex_t lock;	/* collection vs. the HTTP thread */
+	struct cgroup_name *cgroups;	/* sorted by id */
+	size_t n_cgroups;
+	char cgroup_root[4096];
+	double cgroups_scanned;
+};
+
+const char *export_by_name(enum export_by by);
+int export_init(struct exporter *x);
+/* Folds per-process growth into the labels; also recycles exited rows. */
+void export_collect(struct exporter *x);
+/* The whole exposition, malloc'ed; NULL when memory ran out. */
+char *export_render(struct exporter *x, enum metrics_format format,
+		    size_t *len);
+void export_free(struct exporter *x);
+
+#endif /* MMTRACE_EXPORT_H */

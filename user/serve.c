@@ -1,0 +1,562 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmtrace serve: loads every view the kernel supports and serves their
+ * metrics over HTTP (libmicrohttpd). The HTTP server runs one internal
+ * thread; the main thread only waits for signals and, every few seconds,
+ * folds per-process rows into labels so that exited processes' rows are
+ * recycled even when nobody scrapes.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <limits.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <microhttpd.h>
+#include "export.h"
+#include "options.h"
+#include "serve.h"
+
+/* Bounds on what a client may cost: see README "Operating safely". */
+#define HTTP_TIMEOUT_S 10
+#define HTTP_MAX_CONNECTIONS 64
+#define HTTP_REQUEST_MEMORY (16 * 1024)	/* request line + headers */
+#define COLLECT_EVERY_S 5
+
+enum {
+	OPT_LISTEN = 0x200,
+	OPT_VIEWS,
+	OPT_BY,
+	OPT_TOP,
+	OPT_MAX_PROCS,
+	OPT_TIER,
+	OPT_CGROUP,
+};
+
+struct serve_opts {
+	struct tracer_opts t;
+	const char *listen;
+	const char *views;
+	const char *cgroup;
+	enum export_by by;
+	unsigned long top;
+	int err;
+};
+
+static const struct argp_option serve_options[] = {
+	{ "listen", OPT_LISTEN, "ADDR:PORT", 0,
+	  "Serve on ADDR:PORT (default 127.0.0.1:9479; IPv6 as [::1]:9479)", 1 },
+	{ "views", OPT_VIEWS, "LIST", 0,
+	  "Comma-separated views to load (default: every view this kernel supports)",
+	  1 },
+	{ "by", OPT_BY, "LABEL", 0,
+	  "Per-process counters summed by comm (default), cgroup, or none", 2 },
+	{ "top", OPT_TOP, "N", 0,
+	  "At most N label values per view (default 20); more fold into \"other\"",
+	  2 },
+	{ "pid", 'p', "PID", 0, "Trace this process only", 3 },
+	{ "comm", 'c', "NAME", 0, "Trace processes with this name only", 3 },
+	{ "cgroup", OPT_CGROUP, "PATH", 0,
+	  "Trace this cgroup v2 and its descendants", 3 },
+	{ "duration", 'd', "SECONDS", 0, "Stop after SECONDS (default: a signal)",
+	  4 },
+	{ "max-procs", OPT_MAX_PROCS, "N", 0,
+	  "Processes tracked per view (default 10240); overflow is counted", 4 },
+	{ "tier", OPT_TIER, "TIER", 0,
+	  "Use no tier richer than TIER: fentry, kprobe or tracepoint", 4 },
+	{ "verbose", 'v', NULL, 0, "libbpf's and libmicrohttpd's messages", 4 },
+	{},
+};
+
+static int parse_num(struct serve_opts *so, const char *arg,
+		     unsigned long min, unsigned long max, const char *what,
+		     unsigned long *out)
+{
+	if (!parse_ulong(arg, min, max, what, out))
+		return 0;
+	so->err = EXIT_USAGE;
+	return EINVAL;
+}
+
+static error_t parse_serve(int key, char *arg, struct argp_state *state)
+{
+	static const char *const by[] = { "none", "comm", "cgroup" };
+	struct serve_opts *so = state->input;
+	unsigned long v;
+	int err;
+
+	switch (key) {
+	case OPT_LISTEN:
+		so->listen = arg;
+		return 0;
+	case OPT_VIEWS:
+		so->views = arg;
+		return 0;
+	case OPT_BY:
+		for (size_t i = 0; i < sizeof(by) / sizeof(by[0]); i++)
+			if (!strcmp(arg, by[i])) {
+				so->by = i;
+				return 0;
+			}
+		fprintf(stderr,
+			"mmtrace serve: invalid --by '%s': comm, cgroup or none\n",
+			arg);
+		so->err = EXIT_USAGE;
+		return EINVAL;
+	case OPT_TOP:
+		return parse_num(so, arg, 1, 10000, "--top", &so->top);
+	case 'p':
+		err = parse_num(so, arg, 1, INT_MAX, "pid", &v);
+		so->t.filter.tgid = v;
+		return err;
+	case 'c':
+		if (!parse_comm(arg, &so->t.filter))
+			return 0;
+		so->err = EXIT_USAGE;
+		return EINVAL;
+	case OPT_CGROUP:
+		so->cgroup = arg;
+		return 0;
+	case 'd':
+		err = parse_num(so, arg, 1, 31536000, "duration", &v);
+		so->t.duration_s = v;
+		return err;
+	case OPT_MAX_PROCS:
+		err = parse_num(so, arg, 16, 1 << 22, "--max-procs", &v);
+		so->t.max_procs = v;
+		return err;
+	case OPT_TIER:
+		if (!parse_tier(arg, &so->t.max_tier))
+			return 0;
+		so->err = EXIT_USAGE;
+		return EINVAL;
+	case 'v':
+		so->t.verbose = true;
+		return 0;
+	case ARGP_KEY_ARG:
+		fprintf(stderr,
+			"mmtrace serve: unexpected argument '%s' (serve traces the whole system; filter with -p, -c or --cgroup)\n",
+			arg);
+		so->err = EXIT_USAGE;
+		return EINVAL;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+static int parse_serve_args(int argc, char **argv, struct serve_opts *so)
+{
+	char doc[] =
+		"Serve every view's metrics for Prometheus: histograms, counters, "
+		"per-comm or per-cgroup counters, and mmtrace's own health (probe "
+		"tiers, BPF run time, losses).\v"
+		"Endpoints: /metrics (Prometheus text, or OpenMetrics when asked), / (index).\n"
+		"Examples:\n"
+		"  mmtrace serve                         # 127.0.0.1:9479, every view\n"
+		"  mmtrace serve --listen [::]:9479      # every address (mind the firewall)\n"
+		"  mmtrace serve --views fork --by cgroup\n"
+		"  curl -s localhost:9479/metrics | grep pinned_copies\n"
+		"Prometheus: scrape_configs: [{job_name: mmtrace, static_configs: [{targets: ['127.0.0.1:9479']}]}]\n"
+		"A systemd unit ships in tools/packaging (make install).";
+	struct argp argp = {
+		.options = serve_options,
+		.parser = parse_serve,
+		.doc = doc,
+	};
+	int err;
+
+	memset(so, 0, sizeof(*so));
+	so->t.cgroup_fd = -1;
+	so->t.max_procs = 10240;
+	so->by = EXPORT_BY_COMM;
+	so->top = 20;
+	argp_err_exit_status = EXIT_USAGE;
+	err = argp_parse(&argp, argc, argv, options_argp_flags, NULL, so);
+	if (so->err)
+		return so->err;
+	if (err)
+		return EXIT_USAGE;
+	if (so->t.filter.tgid && check_pid(so->t.filter.tgid))
+		return EXIT_USAGE;
+	if (so->cgroup) {
+		so->t.cgroup_fd = cgroup_open(so->cgroup);
+		if (so->t.cgroup_fd < 0)
+			return EXIT_USAGE;
+		so->t.filter.cgroup_set = 1;
+	}
+	return 0;
+}
+
+/* "127.0.0.1:9479", "[::1]:9479", "localhost:9479" */
+static int parse_listen(const char *spec, struct addrinfo **out)
+{
+	struct addrinfo hints = {
+		.ai_family = AF_UNSPEC,
+		.ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_NUMERICSERV,
+	};
+	char host[256], port[16];
+	const char *colon = strrchr(spec, ':');
+	unsigned long p;
+	size_t hlen;
+	int err;
+
+	if (!colon || colon == spec)
+		goto bad;
+	hlen = colon - spec;
+	if (spec[0] == '[') {
+		if (hlen < 3 || spec[hlen - 1] != ']')
+			goto bad;
+		spec++;
+		hlen -= 2;
+	}
+	if (hlen >= sizeof(host) ||
+	    parse_ulong(colon + 1, 1, 65535, "--listen port", &p))
+		goto bad;
+	snprintf(host, sizeof(host), "%.*s", (int)hlen, spec);
+	snprintf(port, sizeof(port), "%lu", p);
+	err = getaddrinfo(host, port, &hints, out);
+	if (!err)
+		return 0;
+	fprintf(stderr, "mmtrace serve: cannot listen on '%s': %s\n", host,
+		gai_strerror(err));
+	return EXIT_USAGE;
+bad:
+	fprintf(stderr,
+		"mmtrace serve: invalid --listen '%s': ADDR:PORT, e.g. 127.0.0.1:9479 or [::1]:9479\n",
+		spec);
+	return EXIT_USAGE;
+}
+
+static bool view_wanted(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = list;
+
+	while (p) {
+		if (!strncmp(p, name, n) && (p[n] == ',' || !p[n]))
+			return true;
+		p = strchr(p, ',');
+		if (p)
+			p++;
+	}
+	return false;
+}
+
+static int check_views(const struct tracer *const *tracers, size_t n,
+		       const char *list)
+{
+	const char *p = list, *end;
+	size_t len, i;
+
+	while (p && *p) {
+		end = strchr(p, ',');
+		len = end ? (size_t)(end - p) : strlen(p);
+		for (i = 0; i < n; i++)
+			if (strlen(tracers[i]->name) == len &&
+			    !strncmp(tracers[i]->name, p, len))
+				break;
+		if (i == n) {
+			fprintf(stderr,
+				"mmtrace serve: unknown view '%.*s' in --views (views: fork, hugetlb, gup, locks)\n",
+				(int)len, p);
+			return EXIT_USAGE;
+		}
+		p = end ? end + 1 : NULL;
+	}
+	if (list && (!*list || list[strlen(list) - 1] == ',')) {
+		fprintf(stderr, "mmtrace serve: invalid --views '%s'\n", list);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static bool attached_any(const struct export_view *v)
+{
+	for (size_t o = 0; o < v->t->n_obs; o++)
+		if (v->s.res[o].chosen >= 0)
+			return true;
+	return false;
+}
+
+/* Loads the views; those this kernel cannot run are kept for probe health. */
+static int open_views(struct exporter *x, const struct serve_opts *so,
+		      const struct tracer *const *tracers, size_t n)
+{
+	size_t loaded = 0;
+	int err;
+
+	x->views = calloc(n, sizeof(*x->views));
+	if (!x->views)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct export_view *v = &x->views[x->n_views];
+
+		if (so->views && !view_wanted(so->views, tracers[i]->name))
+			continue;
+		v->t = tracers[i];
+		err = session_open(&v->s, v->t, &so->t);
+		if (!v->s.res)
+			return -ENOMEM;
+		x->n_views++;
+		if (err == -EINTR)
+			return err;
+		if (err) {
+			/* Asked for by name: not having it is an error. */
+			fprintf(stderr, "mmtrace serve: %s view %s\n",
+				so->views ? "cannot load" : "skipping",
+				v->t->name);
+			if (so->views)
+				return err;
+			continue;
+		}
+		v->loaded = attached_any(v);
+		if (!v->loaded) {
+			fprintf(stderr, "mmtrace serve: skipping view %s: none of its observations can attach ('mmtrace probes %s' says why)\n",
+				v->t->name, v->t->name);
+			session_close(&v->s);
+			v->s.res = calloc(v->t->n_obs, sizeof(*v->s.res));
+			if (!v->s.res)
+				return -ENOMEM;
+			for (size_t o = 0; o < v->t->n_obs; o++)
+				v->s.res[o].chosen = -1;
+		}
+		loaded += v->loaded;
+	}
+	if (!loaded) {
+		fprintf(stderr, "mmtrace serve: no view can run on this kernel ('mmtrace probes' says why)\n");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static void close_views(struct exporter *x)
+{
+	for (size_t i = 0; i < x->n_views; i++)
+		session_close(&x->views[i].s);
+	free(x->views);
+}
+
+/*
+ * BPF_ENABLE_STATS keeps run time only while its fd is open: nothing is
+ * left switched on after mmtrace exits, unlike the sysctl.
+ */
+static int enable_bpf_stats(struct exporter *x)
+{
+	char buf[4] = "";
+	int fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	FILE *f;
+
+	if (fd >= 0) {
+		x->bpf_stats = true;
+		return fd;
+	}
+	f = fopen("/proc/sys/kernel/bpf_stats_enabled", "r");
+	if (f) {
+		x->bpf_stats = fgets(buf, sizeof(buf), f) && buf[0] == '1';
+		fclose(f);
+	}
+	if (!x->bpf_stats)
+		fprintf(stderr,
+			"mmtrace serve: warning: BPF run-time stats unavailable (%s); mmtrace_bpf_program_run_seconds is not exported\n",
+			strerror(errno));
+	return -1;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status,
+			     const char *type, char *body, size_t len,
+			     enum MHD_ResponseMemoryMode mode)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(len, body, mode);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result reply_text(struct MHD_Connection *c,
+				  unsigned int status, const char *text)
+{
+	return reply(c, status, "text/plain; charset=utf-8", (char *)text,
+		     strlen(text), MHD_RESPMEM_PERSISTENT);
+}
+
+static enum MHD_Result reply_index(struct MHD_Connection *c,
+				   const struct exporter *x)
+{
+	char page[2048];
+	int n;
+
+	n = snprintf(page, sizeof(page),
+		     "<html><head><title>mmtrace</title></head><body>\n"
+		     "<h1>mmtrace %s</h1>\n<p><a href=\"/metrics\">/metrics</a></p>\n<ul>\n",
+		     x->version);
+	for (size_t i = 0; i < x->n_views && n < (int)sizeof(page) - 128; i++)
+		n += snprintf(page + n, sizeof(page) - n, "<li>%s: %s</li>\n",
+			      x->views[i].t->name,
+			      x->views[i].loaded ? "loaded" : "unavailable");
+	n += snprintf(page + n, sizeof(page) - n, "</ul></body></html>\n");
+	return reply(c, MHD_HTTP_OK, "text/html; charset=utf-8", page, n,
+		     MHD_RESPMEM_MUST_COPY);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
+				  const char *url, const char *method,
+				  const char *version, const char *upload,
+				  size_t *upload_size, void **req_cls)
+{
+	struct exporter *x = cls;
+	enum metrics_format format;
+	char *text;
+	size_t len;
+
+	if (strcmp(method, MHD_HTTP_METHOD_GET) &&
+	    strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+				  "only GET and HEAD\n");
+	if (!strcmp(url, "/"))
+		return reply_index(c, x);
+	if (strcmp(url, "/metrics"))
+		return reply_text(c, MHD_HTTP_NOT_FOUND,
+				  "not found: metrics are at /metrics\n");
+	format = metrics_negotiate(MHD_lookup_connection_value(
+		c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT));
+	text = export_render(x, format, &len);
+	if (!text)
+		return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				  "out of memory\n");
+	return reply(c, MHD_HTTP_OK, metrics_content_type(format), text, len,
+		     MHD_RESPMEM_MUST_FREE);
+}
+
+static void http_log(void *cls, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "mmtrace serve: http: ");
+	vfprintf(stderr, fmt, ap);
+}
+
+static struct MHD_Daemon *start_http(struct exporter *x,
+				     const struct addrinfo *ai, bool verbose)
+{
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+
+	if (ai->ai_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (verbose)
+		flags |= MHD_USE_ERROR_LOG;
+	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, x,
+				MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+				MHD_OPTION_CONNECTION_TIMEOUT,
+				(unsigned int)HTTP_TIMEOUT_S,
+				MHD_OPTION_CONNECTION_LIMIT,
+				(unsigned int)HTTP_MAX_CONNECTIONS,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+				(size_t)HTTP_REQUEST_MEMORY,
+				MHD_OPTION_LISTENING_ADDRESS_REUSE,
+				(unsigned int)1,
+				MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL,
+				MHD_OPTION_END);
+}
+
+/* Blocks SIGINT and SIGTERM for every thread; the main one waits for them. */
+static void block_stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigprocmask(SIG_BLOCK, set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void wait_for_stop(struct exporter *x, const sigset_t *set,
+			  unsigned int duration_s)
+{
+	struct timespec tick = { .tv_sec = COLLECT_EVERY_S };
+	time_t end = duration_s ? time(NULL) + duration_s : 0;
+	int sig;
+
+	for (;;) {
+		if (end && end - time(NULL) < tick.tv_sec)
+			tick.tv_sec = end > time(NULL) ? end - time(NULL) : 0;
+		sig = sigtimedwait(set, NULL, &tick);
+		if (sig > 0 || (end && time(NULL) >= end))
+			return;
+		export_collect(x);
+	}
+}
+
+static void print_listening(const struct exporter *x, const char *listen)
+{
+	fprintf(stderr, "mmtrace serve: serving http://%s/metrics, labels by %s;",
+		listen, export_by_name(x->by));
+	for (size_t i = 0; i < x->n_views; i++)
+		fprintf(stderr, " %s=%s", x->views[i].t->name,
+			x->views[i].loaded ? "loaded" : "unavailable");
+	fprintf(stderr, ". Ctrl-C to stop.\n");
+}
+
+int serve_main(const struct tracer *const *tracers, size_t n_tracers,
+	       int argc, char **argv)
+{
+	struct exporter x = { .version = MMTRACE_VERSION };
+	char default_listen[32];
+	struct MHD_Daemon *http = NULL;
+	struct addrinfo *ai = NULL;
+	struct serve_opts so;
+	int err, stats_fd = -1, rc = 1;
+	sigset_t stop;
+
+	err = parse_serve_args(argc, argv, &so);
+	if (err)
+		return err;
+	snprintf(default_listen, sizeof(default_listen), "127.0.0.1:%d",
+		 SERVE_DEFAULT_PORT);
+	if (!so.listen)
+		so.listen = default_listen;
+	if (check_views(tracers, n_tracers, so.views) ||
+	    parse_listen(so.listen, &ai))
+		return EXIT_USAGE;
+	x.by = so.by;
+	x.top = so.top;
+	block_stop_signals(&stop);
+	if (session_preflight())
+		goto out;
+	err = open_views(&x, &so, tracers, n_tracers);
+	if (err)
+		goto out;
+	stats_fd = enable_bpf_stats(&x);
+	if (export_init(&x))
+		goto out_export;
+	http = start_http(&x, ai, so.t.verbose);
+	if (!http) {
+		fprintf(stderr,
+			"mmtrace serve: cannot listen on %s: %s (another exporter on that port? use --listen)\n",
+			so.listen, strerror(errno));
+		goto out_export;
+	}
+	print_listening(&x, so.listen);
+	wait_for_stop(&x, &stop, so.t.duration_s);
+	MHD_stop_daemon(http);
+	rc = 0;
+out_export:
+	export_free(&x);
+out:
+	if (stats_fd >= 0)
+		close(stats_fd);
+	close_views(&x);
+	freeaddrinfo(ai);
+	kernel_env_live_cleanup();
+	return rc;
+}

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* mmtrace serve: every view at once, as Prometheus metrics over HTTP. */
+#ifndef MMTRACE_SERVE_H
+#define MMTRACE_SERVE_H
+
+#include <stddef.h>
+#include "tracer.h"
+
+#define SERVE_DEFAULT_PORT 9479
+
+/* Runs `mmtrace serve`; argv[0] is "serve". Returns the exit status. */
+int serve_main(const struct tracer *const *tracers, size_t n_tracers,
+	       int argc, char **argv);
+
+#endif /* MMTRACE_SERVE_H */
