@@ -757,6 +757,81 @@ static int gup_print_report(void *skel, const struct report_ctx *ctx)
 	return err;
 }
 
+#define BSS struct gup_bpf__bss
+#define CLASS(c) .label = "class", .label_value = c
+#define LAT(l) .label = "path", .label_value = l
+
+static const struct metric_def gup_metrics_defs[] = {
+	METRIC_U64(BSS, "gup_calls", "GUP-fast calls, by FOLL_* class (all, pin, get, longterm, write)",
+		   counters[GUP_ALL][GC_CALLS], 0, OBS_CALLS, CLASS("all")),
+	METRIC_U64(BSS, "gup_calls", "", counters[GUP_PIN][GC_CALLS], 0,
+		   OBS_CALLS, CLASS("pin")),
+	METRIC_U64(BSS, "gup_calls", "", counters[GUP_GET][GC_CALLS], 0,
+		   OBS_CALLS, CLASS("get")),
+	METRIC_U64(BSS, "gup_calls", "", counters[GUP_LONGTERM][GC_CALLS], 0,
+		   OBS_CALLS, CLASS("longterm")),
+	METRIC_U64(BSS, "gup_calls", "", counters[GUP_WRITE][GC_CALLS], 0,
+		   OBS_CALLS, CLASS("write")),
+	METRIC_U64(BSS, "gup_pages_asked", "Pages GUP-fast callers asked for",
+		   counters[GUP_ALL][GC_ASKED], 0, OBS_CALLS),
+	METRIC_U64(BSS, "gup_pages_returned", "Pages GUP-fast calls returned",
+		   counters[GUP_ALL][GC_RETURNED], 0, OBS_CALLS),
+	METRIC_U64(BSS, "gup_pages_fast", "Pages the lockless walk got",
+		   counters[GUP_ALL][GC_FAST], 0, OBS_SLOW),
+	METRIC_U64(BSS, "gup_pages_slow", "Pages the slow-path fallback got (under mmap_lock)",
+		   counters[GUP_ALL][GC_SLOW], 0, OBS_SLOW),
+	METRIC_U64(BSS, "gup_fallbacks", "GUP-fast calls that fell back to the slow path",
+		   counters[GUP_ALL][GC_FALLBACKS], 0, OBS_SLOW),
+	METRIC_U64(BSS, "gup_short", "GUP-fast calls that returned fewer pages than asked",
+		   counters[GUP_ALL][GC_SHORT], 0, OBS_CALLS),
+	METRIC_U64(BSS, "gup_errors", "GUP-fast calls that returned an error",
+		   counters[GUP_ALL][GC_ERRORS], 0, OBS_CALLS),
+	METRIC_U64(BSS, "gup_first_pins", "Calls that set MMF_HAS_PINNED: the mm's forks copy pinned pages from then on",
+		   first_pins, 0, OBS_CALLS),
+	METRIC_U64(BSS, "gup_caller_table_lost", "Calls not attributed to a caller: the caller table was full",
+		   caller_losses, 0, OBS_CALLS),
+	METRIC_HIST_NS(BSS, "gup_latency_seconds", "GUP-fast call latency, by whether it fell back to the slow path",
+		       latency_hist[GUP_LAT_FAST], OBS_SLOW, LAT("fast")),
+	METRIC_HIST_NS(BSS, "gup_latency_seconds", "",
+		       latency_hist[GUP_LAT_FALLBACK], OBS_SLOW,
+		       LAT("fallback")),
+};
+
+#define ROW(n, h, member, dec, ob)                                           \
+	{ n, h, offsetof(struct gup_proc_stats, member), dec, ob }
+
+static const struct row_metric_def gup_row_defs[] = {
+	ROW("calls", "GUP-fast calls", calls, 0, OBS_CALLS),
+	ROW("pages_returned", "Pages GUP-fast calls returned", returned, 0,
+	    OBS_CALLS),
+	ROW("fallbacks", "Calls that fell back to the slow path", fallbacks, 0,
+	    OBS_SLOW),
+	ROW("pin_calls", "FOLL_PIN calls", pin_calls, 0, OBS_CALLS),
+};
+
+static void *gup_bss(void *skel)
+{
+	return ((struct gup_bpf *)skel)->bss;
+}
+
+static struct bpf_map *gup_rows_map(void *skel)
+{
+	return ((struct gup_bpf *)skel)->maps.procs;
+}
+
+static const struct tracer_metrics gup_metrics = {
+	.defs = gup_metrics_defs,
+	.n_defs = sizeof(gup_metrics_defs) / sizeof(gup_metrics_defs[0]),
+	.bss = gup_bss,
+	.losses_off = offsetof(BSS, losses),
+	.rows = &proc_rows,
+	.rows_map = gup_rows_map,
+	.comm_off = offsetof(struct gup_proc_stats, comm),
+	.cgroup_off = offsetof(struct gup_proc_stats, cgroup_id),
+	.row_defs = gup_row_defs,
+	.n_row_defs = sizeof(gup_row_defs) / sizeof(gup_row_defs[0]),
+};
+
 const struct tracer gup_tracer = {
 	.name = "gup",
 	.summary = "GUP-fast pins and gets: lockless pages vs slow-path fallback",
@@ -781,4 +856,5 @@ const struct tracer gup_tracer = {
 	.destroy = gup_destroy,
 	.report = gup_print_report,
 	.busy = gup_busy,
+	.metrics = &gup_metrics,
 };

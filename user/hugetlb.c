@@ -479,6 +479,63 @@ static int hugetlb_print_report(void *skel, const struct report_ctx *ctx)
 	return err;
 }
 
+#define BSS struct hugetlb_bpf__bss
+#define WAITER(w) .label = "waiter", .label_value = w
+
+static const struct metric_def hugetlb_metrics_defs[] = {
+	METRIC_U64(BSS, "hugetlb_pmd_share_calls", "huge_pmd_share calls",
+		   counters[HC_SHARE_CALLS], 0, OBS_SHARE),
+	METRIC_U64(BSS, "hugetlb_pmd_shared", "huge_pmd_share calls that found a PMD table to share",
+		   counters[HC_SHARED], 0, OBS_SHARE),
+	METRIC_HIST_NS(BSS, "hugetlb_pmd_share_seconds", "Time in huge_pmd_share",
+		       share_hist, OBS_SHARE),
+	METRIC_U64(BSS, "hugetlb_pmd_unshares", "Shared PMD tables unshared",
+		   counters[HC_UNSHARES], 0, OBS_UNSHARE),
+	METRIC_HIST_US(BSS, "hugetlb_i_mmap_wait_seconds", "Time waiting for i_mmap_rwsem: in huge_pmd_share, or elsewhere",
+		       imap_wait_hist[IMAP_SHARE], OBS_WAITS,
+		       WAITER("pmd_share")),
+	METRIC_HIST_US(BSS, "hugetlb_i_mmap_wait_seconds", "",
+		       imap_wait_hist[IMAP_OTHER], OBS_WAITS, WAITER("other")),
+	METRIC_U64(BSS, "hugetlb_retracts", "retract_page_tables calls (khugepaged)",
+		   counters[HC_RETRACTS], 0, OBS_RETRACT),
+	METRIC_HIST_US(BSS, "hugetlb_retract_seconds", "Time in retract_page_tables",
+		       retract_hist, OBS_RETRACT),
+};
+
+#define ROW(n, h, member, dec, ob)                                           \
+	{ n, h, offsetof(struct hugetlb_proc_stats, member), dec, ob }
+
+static const struct row_metric_def hugetlb_row_defs[] = {
+	ROW("pmd_shared", "PMD tables shared", shared, 0, OBS_SHARE),
+	ROW("i_mmap_wait_seconds", "Time waiting for i_mmap_rwsem",
+	    imap_wait_ns, 9, OBS_WAITS),
+	ROW("pmd_unshares", "Shared PMD tables unshared", unshares, 0,
+	    OBS_UNSHARE),
+};
+
+static void *hugetlb_bss(void *skel)
+{
+	return ((struct hugetlb_bpf *)skel)->bss;
+}
+
+static struct bpf_map *hugetlb_rows_map(void *skel)
+{
+	return ((struct hugetlb_bpf *)skel)->maps.procs;
+}
+
+static const struct tracer_metrics hugetlb_metrics = {
+	.defs = hugetlb_metrics_defs,
+	.n_defs = sizeof(hugetlb_metrics_defs) / sizeof(hugetlb_metrics_defs[0]),
+	.bss = hugetlb_bss,
+	.losses_off = offsetof(BSS, losses),
+	.rows = &proc_rows,
+	.rows_map = hugetlb_rows_map,
+	.comm_off = offsetof(struct hugetlb_proc_stats, comm),
+	.cgroup_off = offsetof(struct hugetlb_proc_stats, cgroup_id),
+	.row_defs = hugetlb_row_defs,
+	.n_row_defs = sizeof(hugetlb_row_defs) / sizeof(hugetlb_row_defs[0]),
+};
+
 const struct tracer hugetlb_tracer = {
 	.name = "hugetlb",
 	.summary = "hugetlb PMD sharing and the i_mmap_rwsem waits it causes",
@@ -500,4 +557,5 @@ const struct tracer hugetlb_tracer = {
 	.destroy = hugetlb_destroy,
 	.report = hugetlb_print_report,
 	.busy = hugetlb_busy,
+	.metrics = &hugetlb_metrics,
 };

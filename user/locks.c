@@ -657,6 +657,89 @@ static int locks_print_report(void *skel, const struct report_ctx *ctx)
 	return err;
 }
 
+#define BSS struct locks_bpf__bss
+#define MODE(m) .label = "mode", .label_value = m
+#define LOCK(l) .label = "lock", .label_value = l
+
+static const struct metric_def locks_metrics_defs[] = {
+	METRIC_U64(BSS, "locks_mmap_lock_acquired", "mmap_lock acquisitions, by mode",
+		   counters[LC_ACQUIRED_R], 0, OBS_MMAP, MODE("read")),
+	METRIC_U64(BSS, "locks_mmap_lock_acquired", "", counters[LC_ACQUIRED_W],
+		   0, OBS_MMAP, MODE("write")),
+	METRIC_U64(BSS, "locks_mmap_lock_failed", "mmap_lock trylock or killable acquisitions that failed, by mode",
+		   counters[LC_FAILED_R], 0, OBS_MMAP, MODE("read")),
+	METRIC_U64(BSS, "locks_mmap_lock_failed", "", counters[LC_FAILED_W], 0,
+		   OBS_MMAP, MODE("write")),
+	METRIC_U64(BSS, "locks_mmap_lock_downgrades", "mmap_lock write holds turned read (munmap)",
+		   counters[LC_DOWNGRADES], 0, OBS_MMAP),
+	METRIC_HIST_NS(BSS, "locks_mmap_lock_wait_seconds", "Time to acquire mmap_lock, by mode",
+		       wait_hist[MODE_READ], OBS_MMAP, MODE("read")),
+	METRIC_HIST_NS(BSS, "locks_mmap_lock_wait_seconds", "",
+		       wait_hist[MODE_WRITE], OBS_MMAP, MODE("write")),
+	METRIC_HIST_NS(BSS, "locks_mmap_lock_hold_seconds", "Time mmap_lock was held, by mode",
+		       hold_hist[MODE_READ], OBS_MMAP, MODE("read")),
+	METRIC_HIST_NS(BSS, "locks_mmap_lock_hold_seconds", "",
+		       hold_hist[MODE_WRITE], OBS_MMAP, MODE("write")),
+	METRIC_U64(BSS, "locks_contended", "Sleeping-lock contentions: the task's own mmap_lock, or any other lock",
+		   counters[LC_CONTENDED_MMAP], 0, OBS_CONTENTION,
+		   LOCK("mmap_lock")),
+	METRIC_U64(BSS, "locks_contended", "", counters[LC_CONTENDED_OTHER], 0,
+		   OBS_CONTENTION, LOCK("other")),
+	METRIC_HIST_NS(BSS, "locks_contention_wait_seconds", "Time waiting on a contended sleeping lock",
+		       contention_hist[CONT_MMAP], OBS_CONTENTION,
+		       LOCK("mmap_lock")),
+	METRIC_HIST_NS(BSS, "locks_contention_wait_seconds", "",
+		       contention_hist[CONT_OTHER], OBS_CONTENTION,
+		       LOCK("other")),
+	METRIC_U64(BSS, "locks_spin_contentions_skipped", "Spinlock contentions seen and not timed",
+		   counters[LC_SPIN_SKIPPED], 0, OBS_CONTENTION),
+	METRIC_U64(BSS, "locks_faults", "User page faults",
+		   counters[LC_FAULTS], 0, OBS_VMA),
+	METRIC_U64(BSS, "locks_fault_fallbacks", "User page faults served under mmap_lock instead of the per-VMA lock (tracepoint tier: the split is approximate, the sum exact)",
+		   counters[LC_FALLBACKS], 0, OBS_VMA),
+	METRIC_U64(BSS, "locks_vma_lock_aborts", "lock_vma_under_rcu found no VMA to lock",
+		   counters[LC_VMA_ABORTS], 0, OBS_VMA,
+		   .below_tier = TIER_KPROBE),
+};
+
+#define ROW(n, h, i, dec, ob)                                                \
+	{ n, h, offsetof(struct locks_proc_stats, v[i]), dec, ob }
+
+static const struct row_metric_def locks_row_defs[] = {
+	ROW("mmap_lock_write_acquired", "mmap_lock write acquisitions",
+	    PV_WRITE_ACQUIRED, 0, OBS_MMAP),
+	ROW("mmap_lock_wait_seconds", "Time to acquire mmap_lock (write)",
+	    PV_WRITE_WAIT_NS, 9, OBS_MMAP),
+	ROW("contention_wait_seconds", "Time waiting on the contended mmap_lock",
+	    PV_MMAP_CONTENTION_NS, 9, OBS_CONTENTION),
+	ROW("faults", "User page faults", PV_FAULTS, 0, OBS_VMA),
+	ROW("fault_fallbacks", "Faults served under mmap_lock", PV_FALLBACKS, 0,
+	    OBS_VMA),
+};
+
+static void *locks_bss(void *skel)
+{
+	return ((struct locks_bpf *)skel)->bss;
+}
+
+static struct bpf_map *locks_rows_map(void *skel)
+{
+	return ((struct locks_bpf *)skel)->maps.procs;
+}
+
+static const struct tracer_metrics locks_metrics = {
+	.defs = locks_metrics_defs,
+	.n_defs = sizeof(locks_metrics_defs) / sizeof(locks_metrics_defs[0]),
+	.bss = locks_bss,
+	.losses_off = offsetof(BSS, losses),
+	.rows = &proc_rows,
+	.rows_map = locks_rows_map,
+	.comm_off = offsetof(struct locks_proc_stats, comm),
+	.cgroup_off = offsetof(struct locks_proc_stats, cgroup_id),
+	.row_defs = locks_row_defs,
+	.n_row_defs = sizeof(locks_row_defs) / sizeof(locks_row_defs[0]),
+};
+
 const struct tracer locks_tracer = {
 	.name = "locks",
 	.summary = "mmap_lock wait and hold times, lock contention, per-VMA-lock faults",
@@ -677,4 +760,5 @@ const struct tracer locks_tracer = {
 	.load = locks_load,
 	.destroy = locks_destroy,
 	.report = locks_print_report,
+	.metrics = &locks_metrics,
 };
