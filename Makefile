@@ -7,6 +7,8 @@
 # make run        trace the bundled pinned-fork workload
 # make soak       ten minutes under load: RSS must stay flat
 # make bench      what tracing costs, against a floor and bpftrace
+# make install    binary, man page, systemd unit and bash completion, under
+#                 PREFIX (/usr/local) and DESTDIR; make uninstall removes them
 
 # make SAN=1: AddressSanitizer and UBSan on the user space, in build/san.
 ifeq ($(SAN),1)
@@ -23,7 +25,8 @@ ARCH := x86
 DEB_BUILD := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev \
 	     libjson-c-dev libmicrohttpd-dev make gcc pkg-config
 DEB_TEST := qemu-system-x86 busybox-static cpio python3 libclang-rt-14-dev \
-	    valgrind bpftrace xz-utils
+	    valgrind bpftrace xz-utils groff-base man-db systemd \
+	    prometheus python3-prometheus-client wrk curl
 
 # CFLAGS is the user's (make CFLAGS=...); what the build needs is ours.
 CFLAGS ?= -O2 -g
@@ -70,7 +73,7 @@ UNIT_TESTS := $(patsubst tools/test/unit/%.c,%,$(wildcard tools/test/unit/test_*
 UNIT_BINS := $(addprefix $(OUT)/tests/,$(UNIT_TESTS))
 
 .PHONY: all clean deps check-deps test test-unit test-host test-vm run \
-	tools format unit-bins fuzz soak bench
+	tools format unit-bins fuzz soak bench install uninstall
 .DELETE_ON_ERROR:
 # Keep the BPF objects and skeletons for inspection (bpftool, llvm-objdump).
 .SECONDARY:
@@ -84,7 +87,7 @@ check-deps:
 	for t in $(CLANG) $(BPFTOOL) $(LLVM_STRIP) $(CC); do \
 		command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; \
 	done; \
-	for h in bpf/libbpf.h gelf.h zlib.h json-c/json.h; do \
+	for h in bpf/libbpf.h gelf.h zlib.h json-c/json.h microhttpd.h; do \
 		[ -e /usr/include/$$h ] || missing="$$missing $$h"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -160,6 +163,32 @@ soak: all
 
 run: all
 	$(OUT)/mmtrace fork -- $(OUT)/tools/pinfork --pages 64 --forks 10
+
+# Where `make install` puts things; DESTDIR is for packaging (no root).
+PREFIX ?= /usr/local
+SBINDIR := $(PREFIX)/sbin
+MAN8DIR := $(PREFIX)/share/man/man8
+UNITDIR := $(PREFIX)/lib/systemd/system
+COMPLETIONDIR := $(PREFIX)/share/bash-completion/completions
+INSTALL ?= install
+PKG := tools/packaging
+
+# sbin: a root-only tool. The unit is made here, for this PREFIX.
+install: $(OUT)/mmtrace
+	$(INSTALL) -d "$(DESTDIR)$(SBINDIR)" "$(DESTDIR)$(MAN8DIR)" \
+		"$(DESTDIR)$(UNITDIR)" "$(DESTDIR)$(COMPLETIONDIR)"
+	$(INSTALL) -m 0755 $(OUT)/mmtrace "$(DESTDIR)$(SBINDIR)/mmtrace"
+	$(INSTALL) -m 0644 $(PKG)/mmtrace.8 "$(DESTDIR)$(MAN8DIR)/mmtrace.8"
+	sed 's|@SBINDIR@|$(SBINDIR)|g' $(PKG)/mmtrace.service.in \
+		> "$(DESTDIR)$(UNITDIR)/mmtrace.service"
+	chmod 0644 "$(DESTDIR)$(UNITDIR)/mmtrace.service"
+	$(INSTALL) -m 0644 $(PKG)/mmtrace.bash-completion \
+		"$(DESTDIR)$(COMPLETIONDIR)/mmtrace"
+
+uninstall:
+	rm -f "$(DESTDIR)$(SBINDIR)/mmtrace" "$(DESTDIR)$(MAN8DIR)/mmtrace.8" \
+		"$(DESTDIR)$(UNITDIR)/mmtrace.service" \
+		"$(DESTDIR)$(COMPLETIONDIR)/mmtrace"
 
 format:
 	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tools/*.c

@@ -3,7 +3,8 @@
 #
 # mmtrace's test runner: tools/test/run.sh all|unit|host|san|fuzz|vm
 #
-#   unit  no privileges, any machine: build/tests/test_*, oracle self-test
+#   unit  no privileges, any machine: build/tests/test_*, oracle self-test,
+#         unit_<name>.sh (e.g. make install into a scratch DESTDIR)
 #   host  root, this machine's kernel: host_<view>.sh, oracles under the
 #         tracepoint tier
 #   san   the unit and host tiers again, mmtrace built with ASan and UBSan
@@ -31,7 +32,7 @@ TMP=$(mktemp -d /tmp/mmtrace-test.XXXXXX)
 
 # shellcheck source=tools/test/lib.sh
 . tools/test/lib.sh
-for f in tools/test/host_*.sh; do
+for f in tools/test/host_*.sh tools/test/unit_*.sh; do
 	# shellcheck disable=SC1090
 	. "$f"
 done
@@ -62,6 +63,12 @@ run_unit() {
 	[ "$n" != 0 ]
 	verdict "unit binaries" $? "none in $BUILD/tests (make test-unit builds them)"
 	unit_oracle
+	# The shell checks test the tree, not a build: once, not per sanitizer.
+	[ -n "${SANITIZED:-}" ] && return
+	for t in tools/test/unit_*.sh; do
+		t=${t##*/unit_}
+		"unit_${t%.sh}"
+	done
 }
 
 # The oracle must fail, not crash quietly, on what a broken tracer or
@@ -95,7 +102,10 @@ run_host() {
 	fi
 	for f in tools/test/host_*.sh; do
 		f=${f##*/host_}
-		"host_${f%.sh}"
+		# MMTRACE_HOST_ONLY=serve runs one file's tests, for development.
+		case " ${MMTRACE_HOST_ONLY:-${f%.sh}} " in
+		*" ${f%.sh} "*) "host_${f%.sh}" ;;
+		esac
 	done
 }
 
