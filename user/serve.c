@@ -215,9 +215,10 @@ static int parse_listen(const char *spec, struct addrinfo **out)
 		spec++;
 		hlen -= 2;
 	}
-	if (hlen >= sizeof(host) ||
-	    parse_ulong(colon + 1, 1, 65535, "--listen port", &p))
+	if (hlen >= sizeof(host))
 		goto bad;
+	if (parse_ulong(colon + 1, 1, 65535, "--listen port", &p))
+		return EXIT_USAGE;
 	snprintf(host, sizeof(host), "%.*s", (int)hlen, spec);
 	snprintf(port, sizeof(port), "%lu", p);
 	err = getaddrinfo(host, port, &hints, out);
@@ -464,8 +465,6 @@ static struct MHD_Daemon *start_http(struct exporter *x,
 				(unsigned int)HTTP_MAX_CONNECTIONS,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 				(size_t)HTTP_REQUEST_MEMORY,
-				MHD_OPTION_LISTENING_ADDRESS_REUSE,
-				(unsigned int)1,
 				MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL,
 				MHD_OPTION_END);
 }

@@ -301,15 +301,7 @@ fork_detach() {
 		fail "$name" "bpftool does not list the tracer's programs ($ours): got$left"
 		return
 	fi
-	for _ in $(seq 50); do
-		if ! loaded=$(loaded_prog_ids); then
-			fail "$name" "bpftool prog show failed"
-			return
-		fi
-		left=$(which_of "$ours" "$loaded")
-		[ -z "$left" ] && break
-		sleep 0.1
-	done
+	left=$(progs_left "$ours")
 	[ -z "$left" ]
 	verdict "$name: its programs ($ours) are gone" $? \
 		"programs$left still loaded"

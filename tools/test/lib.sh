@@ -193,6 +193,19 @@ loaded_prog_ids() {
 print(" ".join(str(p["id"]) for p in json.load(sys.stdin)))' <<<"$json"
 }
 
+# progs_left IDS: those of the program IDS still loaded after up to 5 s
+# (the kernel frees a detached tracing program after a grace period).
+progs_left() {
+	local loaded left
+	for _ in $(seq 50); do
+		loaded=$(loaded_prog_ids) || { echo " (bpftool prog show failed)"; return; }
+		left=$(which_of "$1" "$loaded")
+		[ -z "$left" ] && return
+		sleep 0.1
+	done
+	echo "$left"
+}
+
 # which_of IDS LIST: the IDS that are in LIST.
 which_of() {
 	local id out=""
