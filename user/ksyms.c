@@ -4,9 +4,17 @@
 #include <string.h>
 #include "ksyms.h"
 
+/* A text symbol's start, for symbolizing stacks (ksyms_load_addrs). */
+struct ksym_addr {
+	unsigned long long addr;
+	const char *name;		/* one of names[] */
+};
+
 struct ksyms {
 	char **names;
 	size_t n, cap;
+	struct ksym_addr *addrs;	/* by address; NULL unless asked for */
+	size_t n_addrs;			/* of them, not 0 (kptr_restrict) */
 };
 
 static int add_name(struct ksyms *ks, const char *name)
@@ -40,11 +48,55 @@ static bool is_text_symbol(char type)
 	return type == 't' || type == 'T';
 }
 
-struct ksyms *ksyms_parse(FILE *f)
+static int cmp_addrs(const void *a, const void *b)
+{
+	const struct ksym_addr *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/*
+ * Addresses are zero when kptr_restrict hides them: those say nothing
+ * about where a symbol is, and are left out.
+ */
+static int add_addrs(struct ksyms *ks, const unsigned long long *addr)
+{
+	ks->addrs = calloc(ks->n ? ks->n : 1, sizeof(*ks->addrs));
+	if (!ks->addrs)
+		return -ENOMEM;
+	for (size_t i = 0; i < ks->n; i++) {
+		if (!addr[i])
+			continue;
+		ks->addrs[ks->n_addrs].addr = addr[i];
+		ks->addrs[ks->n_addrs++].name = ks->names[i];
+	}
+	qsort(ks->addrs, ks->n_addrs, sizeof(*ks->addrs), cmp_addrs);
+	return 0;
+}
+
+/* Grows @addr along with ks->names, so that addr[i] is names[i]'s. */
+static int keep_addr(struct ksyms *ks, unsigned long long **addr,
+		     size_t *cap, unsigned long long a)
+{
+	unsigned long long *grown;
+
+	if (ks->n > *cap) {
+		*cap = ks->cap;
+		grown = realloc(*addr, *cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		*addr = grown;
+	}
+	(*addr)[ks->n - 1] = a;
+	return 0;
+}
+
+static struct ksyms *parse(FILE *f, bool with_addrs)
 {
 	struct ksyms *ks = calloc(1, sizeof(*ks));
 	char line[512], name[256], type;
-	unsigned long long addr;
+	unsigned long long addr, *addrs = NULL;
+	size_t addrs_cap = 0;
 
 	if (!ks)
 		return NULL;
@@ -53,27 +105,54 @@ struct ksyms *ksyms_parse(FILE *f)
 			continue;
 		if (!is_text_symbol(type))
 			continue;
-		if (add_name(ks, name)) {
-			ksyms_free(ks);
-			errno = ENOMEM;
-			return NULL;
-		}
+		if (add_name(ks, name) ||
+		    (with_addrs && keep_addr(ks, &addrs, &addrs_cap, addr)))
+			goto nomem;
 	}
+	/* Before the names are sorted: addrs[i] belongs to names[i]. */
+	if (with_addrs && add_addrs(ks, addrs))
+		goto nomem;
+	free(addrs);
 	if (ks->n > 1)
 		qsort(ks->names, ks->n, sizeof(*ks->names), cmp_names);
 	return ks;
+nomem:
+	free(addrs);
+	ksyms_free(ks);
+	errno = ENOMEM;
+	return NULL;
 }
 
-struct ksyms *ksyms_load(void)
+struct ksyms *ksyms_parse(FILE *f)
+{
+	return parse(f, false);
+}
+
+struct ksyms *ksyms_parse_addrs(FILE *f)
+{
+	return parse(f, true);
+}
+
+static struct ksyms *load(bool with_addrs)
 {
 	FILE *f = fopen("/proc/kallsyms", "r");
 	struct ksyms *ks;
 
 	if (!f)
 		return NULL;
-	ks = ksyms_parse(f);
+	ks = parse(f, with_addrs);
 	fclose(f);
 	return ks;
+}
+
+struct ksyms *ksyms_load(void)
+{
+	return load(false);
+}
+
+struct ksyms *ksyms_load_addrs(void)
+{
+	return load(true);
 }
 
 void ksyms_free(struct ksyms *ks)
@@ -83,6 +162,7 @@ void ksyms_free(struct ksyms *ks)
 	for (size_t i = 0; i < ks->n; i++)
 		free(ks->names[i]);
 	free(ks->names);
+	free(ks->addrs);
 	free(ks);
 }
 
@@ -131,4 +211,30 @@ const char *ksyms_find_clone(const struct ksyms *ks, const char *base)
 			return name;
 	}
 	return NULL;
+}
+
+bool ksyms_addrs_hidden(const struct ksyms *ks)
+{
+	return !ks || !ks->n_addrs;
+}
+
+const char *ksyms_symbolize(const struct ksyms *ks, unsigned long long addr,
+			    unsigned long long *offset)
+{
+	size_t lo = 0, hi;
+
+	if (!ks || !ks->n_addrs || addr < ks->addrs[0].addr)
+		return NULL;
+	/* The last symbol that starts at or before @addr. */
+	hi = ks->n_addrs;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ks->addrs[mid].addr <= addr)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	*offset = addr - ks->addrs[lo].addr;
+	return ks->addrs[lo].name;
 }

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Kernel symbol names from /proc/kallsyms, for "is this function there?" */
+/*
+ * Kernel symbol names from /proc/kallsyms, for "is this function there?",
+ * and with their addresses for naming the frames of a kernel stack.
+ */
 #ifndef MMTRACE_KSYMS_H
 #define MMTRACE_KSYMS_H
 
@@ -11,6 +14,9 @@ struct ksyms;
 /* Parses kallsyms text; returns NULL with errno set on failure. */
 struct ksyms *ksyms_parse(FILE *f);
 struct ksyms *ksyms_load(void);
+/* As above, also keeping addresses: for ksyms_symbolize(). */
+struct ksyms *ksyms_parse_addrs(FILE *f);
+struct ksyms *ksyms_load_addrs(void);
 void ksyms_free(struct ksyms *ks);
 size_t ksyms_count(const struct ksyms *ks);
 
@@ -23,5 +29,19 @@ bool ksyms_has(const struct ksyms *ks, const char *name);
  * returned lives as long as @ks.
  */
 const char *ksyms_find_clone(const struct ksyms *ks, const char *base);
+
+/*
+ * True when the table has no address to name a frame with: loaded
+ * without them, or kallsyms showed zeros (kptr_restrict).
+ */
+bool ksyms_addrs_hidden(const struct ksyms *ks);
+
+/*
+ * The text symbol @addr falls in (the last one starting at or before
+ * it) and the @offset into it, or NULL. Sizes are not in kallsyms: an
+ * address past a symbol's end is named after it too, as in bcc.
+ */
+const char *ksyms_symbolize(const struct ksyms *ks, unsigned long long addr,
+			    unsigned long long *offset);
 
 #endif /* MMTRACE_KSYMS_H */

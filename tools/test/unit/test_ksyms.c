@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* kallsyms parsing: text symbols only, exact names, clones kept apart. */
+/*
+ * kallsyms parsing: text symbols only, exact names, clones kept apart;
+ * and naming stack frames by address, or saying that it cannot.
+ */
 #include <stdio.h>
 #include <string.h>
 #include "check.h"
@@ -13,6 +16,47 @@ static const char kallsyms[] =
 	"ffffffffc0001000 t brd_submit_bio\t[brd]\n"
 	"garbage line\n"
 	"0000000000000000 T zero_address_when_unprivileged\n";
+
+static const char hidden[] =
+	"0000000000000000 T _stext\n"
+	"0000000000000000 t copy_page_range\n";
+
+static struct ksyms *parse_addrs(const char *text)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	struct ksyms *ks = ksyms_parse_addrs(f);
+
+	fclose(f);
+	return ks;
+}
+
+static void check_symbolize(void)
+{
+	struct ksyms *ks = parse_addrs(kallsyms);
+	unsigned long long off = 0;
+	const char *sym;
+
+	CHECK(ks && !ksyms_addrs_hidden(ks), "addresses kept");
+	sym = ksyms_symbolize(ks, 0xffffffff812345a2ULL, &off);
+	CHECK(sym && !strcmp(sym, "copy_page_range") && off == 0x42,
+	      "inside a function: %s+0x%llx", sym ? sym : "(null)", off);
+	sym = ksyms_symbolize(ks, 0xffffffff81000000ULL, &off);
+	CHECK(sym && !strcmp(sym, "_stext") && off == 0, "at its start");
+	sym = ksyms_symbolize(ks, 0xffffffffc0001010ULL, &off);
+	CHECK(sym && !strcmp(sym, "brd_submit_bio") && off == 0x10,
+	      "in a module");
+	CHECK(!ksyms_symbolize(ks, 0xffffffff80000000ULL, &off),
+	      "below the first symbol: no name");
+	CHECK(ksyms_has(ks, "copy_page_range"), "names still found by name");
+	ksyms_free(ks);
+
+	ks = parse_addrs(hidden);
+	CHECK(ks && ksyms_addrs_hidden(ks), "kptr_restrict: hidden");
+	CHECK(!ksyms_symbolize(ks, 0xffffffff81000000ULL, &off),
+	      "hidden: no name");
+	ksyms_free(ks);
+	CHECK(ksyms_addrs_hidden(NULL), "no table: hidden");
+}
 
 int main(void)
 {
@@ -33,5 +77,6 @@ int main(void)
 	      "names kept without addresses");
 	ksyms_free(ks);
 	CHECK(!ksyms_has(NULL, "x"), "NULL table is empty");
+	check_symbolize();
 	CHECK_DONE();
 }
