@@ -11,6 +11,7 @@
  * (see user/fork.c): fentry, kprobe, or tracepoints only.
  */
 #include "common.bpf.h"
+#include "events.bpf.h"
 #include "mm.bpf.h"
 #include "fork.h"
 
@@ -121,11 +122,31 @@ int fork_newtask(struct trace_event_raw_task_newtask *ctx)
 	return 0;
 }
 
-static __always_inline void account_process_fork(struct fork_proc_stats *st,
+/*
+ * --events: the stack is the one at sys_exit, where the fork's latency is
+ * known: the syscall-exit path, not copy_process().
+ */
+static __always_inline void fork_event(void *ctx, struct fork_window *w,
+				       __u64 delta_ns, long child, bool pinned)
+{
+	__u64 v[EVENT_VALUES] = {
+		[FEV_LATENCY_NS] = delta_ns,
+		[FEV_PINNED_COPIES] = w->copies,
+		[FEV_CHILD] = child,
+		[FEV_HAS_PINNED] = pinned,
+	};
+
+	emit_event(ctx, EV_FORK, v);
+}
+
+static __always_inline void account_process_fork(void *ctx,
+						 struct fork_proc_stats *st,
 						 struct fork_window *w,
-						 __u64 delta_ns)
+						 __u64 delta_ns, long child)
 {
 	bool pinned = current_mm_has_pinned();
+
+	fork_event(ctx, w, delta_ns, child, pinned);
 
 	__sync_fetch_and_add(&counters[FC_FORKS], 1);
 	__sync_fetch_and_add(&counters[FC_PINNED_COPIES], w->copies);
@@ -178,7 +199,7 @@ int fork_exit(struct trace_event_raw_sys_exit *ctx)
 		if (st)
 			__sync_fetch_and_add(&st->threads, 1);
 	} else {
-		account_process_fork(st, w, delta_ns);
+		account_process_fork(ctx, st, w, delta_ns, ret);
 	}
 	close_window(tid);
 	return 0;

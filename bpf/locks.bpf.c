@@ -17,6 +17,7 @@
  * user/locks.c for which sign each tier uses and how exact it is).
  */
 #include "common.bpf.h"
+#include "events.bpf.h"
 #include "locks.h"
 
 #define USER_RPL 3		/* regs->cs & 3 of a fault in user mode */
@@ -192,7 +193,21 @@ static __always_inline bool mmap_downgrade(__u64 mm, __u32 tid, __u64 now,
 	return true;
 }
 
-static __always_inline void mmap_returned(__u64 mm, bool write, bool success)
+/* --events: the stack is the acquirer's, where it got the lock. */
+static __always_inline void mmap_wait_event(void *ctx, __u64 delta_ns,
+					    bool write, bool success)
+{
+	__u64 v[EVENT_VALUES] = {
+		[MWEV_WAIT_NS] = delta_ns,
+		[MWEV_WRITE] = write,
+		[MWEV_ACQUIRED] = success,
+	};
+
+	emit_event(ctx, EV_MMAP_LOCK_WAIT, v);
+}
+
+static __always_inline void mmap_returned(void *ctx, __u64 mm, bool write,
+					  bool success)
 {
 	__u64 id = bpf_get_current_pid_tgid(), now, delta;
 	struct locks_proc_stats *st;
@@ -209,6 +224,7 @@ static __always_inline void mmap_returned(__u64 mm, bool write, bool success)
 		bpf_map_delete_elem(&pending, &tid);
 		hist_record(wait_hist[write], delta, 1);
 		proc_add(st, PV_READ_WAIT_NS + write, delta);
+		mmap_wait_event(ctx, delta, write, success);
 	} else if (!write && success && mmap_downgrade(mm, tid, now, st)) {
 		return;
 	}
@@ -283,7 +299,7 @@ int mmap_start_btf(__u64 *ctx)
 SEC("tp_btf")
 int mmap_returned_btf(__u64 *ctx)
 {
-	mmap_returned(ctx[0], mmap_write_arg(ctx), mmap_success_arg(ctx));
+	mmap_returned(ctx, ctx[0], mmap_write_arg(ctx), mmap_success_arg(ctx));
 	return 0;
 }
 
@@ -355,7 +371,22 @@ static __always_inline void lock_table_add(__u64 lock, __u32 flags,
 	set_max(&ls->max_ns, delta);
 }
 
-static __always_inline void contention_end(__u64 lock)
+/* --events: the stack is the waiter's, in the lock's slow path. */
+static __always_inline void contention_event(void *ctx, __u64 delta_ns,
+					     __u64 lock, __u32 flags,
+					     bool is_mmap)
+{
+	__u64 v[EVENT_VALUES] = {
+		[CEV_WAIT_NS] = delta_ns,
+		[CEV_LOCK] = lock,
+		[CEV_FLAGS] = flags & ~LCB_F_SPIN,
+		[CEV_IS_MMAP] = is_mmap,
+	};
+
+	emit_event(ctx, EV_LOCK_CONTENTION, v);
+}
+
+static __always_inline void contention_end(void *ctx, __u64 lock)
 {
 	__u64 id = bpf_get_current_pid_tgid(), delta;
 	struct locks_proc_stats *st;
@@ -377,6 +408,7 @@ static __always_inline void contention_end(__u64 lock)
 	add(&counters[LC_CONTENDED_MMAP + class], 1);
 	hist_record(contention_hist[class], delta, 1);
 	lock_table_add(lock, flags, is_mmap, delta);
+	contention_event(ctx, delta, lock, flags, is_mmap);
 	st = proc_stats(id >> 32);
 	proc_add(st, PV_MMAP_CONTENDED + 2 * class, 1);
 	proc_add(st, PV_MMAP_CONTENTION_NS + 2 * class, delta);
@@ -394,7 +426,7 @@ int BPF_PROG(contention_begin_btf, void *lock, unsigned int flags)
 SEC("tp_btf")
 int BPF_PROG(contention_end_btf, void *lock, int ret)
 {
-	contention_end((__u64)lock);
+	contention_end(ctx, (__u64)lock);
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <json-c/json.h>
+#include "events.h"
 #include "fork.h"
 #include "fork.skel.h"
 #include "output.h"
@@ -170,10 +171,40 @@ static struct bpf_object *fork_object(void *skel)
 static int fork_configure(void *skel, const struct tracer_opts *opts)
 {
 	struct fork_bpf *s = skel;
+	struct events_config *ev = &s->rodata->events_cfg;
+	int err;
 
 	s->rodata->filter = opts->filter;
-	return bpf_map__set_max_entries(s->maps.procs, opts->max_procs);
+	err = events_configure(s->maps.events, ev, opts);
+	if (opts->event_thresholds & EVENT_OPT_MIN_LATENCY)
+		events_threshold(ev, FEV_LATENCY_NS,
+				 opts->min_latency_us * 1000);
+	if (opts->event_thresholds & EVENT_OPT_MIN_COPIES)
+		events_threshold(ev, FEV_PINNED_COPIES, opts->min_copies);
+	return err ? err : bpf_map__set_max_entries(s->maps.procs,
+						    opts->max_procs);
 }
+
+static struct bpf_map *fork_events_map(void *skel)
+{
+	return ((struct fork_bpf *)skel)->maps.events;
+}
+
+/* --events: what a fork event carries (include/events.h). */
+static const struct event_desc fork_events[] = {
+	{
+		.kind = EV_FORK,
+		.name = "fork",
+		.fields = {
+			[FEV_LATENCY_NS] = { "latency_us", "latency",
+					     EVF_NS_AS_US, .reason = "latency" },
+			[FEV_PINNED_COPIES] = { "pinned_copies", NULL, EVF_COUNT,
+						.reason = "pinned_copies" },
+			[FEV_CHILD] = { "child_pid", NULL, EVF_COUNT },
+			[FEV_HAS_PINNED] = { "has_pinned", NULL, EVF_BOOL },
+		},
+	},
+};
 
 static bool fork_busy(void *skel)
 {
@@ -317,6 +348,7 @@ static void report_json(const struct report_ctx *ctx,
 			       json_object_new_uint64(r->t.losses[LOSS_WINDOW_MAP_FULL]));
 	json_object_object_add(lost, "proc_map_full",
 			       json_object_new_uint64(r->t.losses[LOSS_PROC_MAP_FULL]));
+	events_lost_json(lost, r->t.losses);
 	json_object_object_add(o, "lost", lost);
 	json_emit(ctx->out, o);
 }
@@ -391,6 +423,7 @@ static void report_text(const struct report_ctx *ctx,
 		fprintf(out, "LOST: %llu forks (window map full), %llu process rows (process map full: raise --max-procs)\n",
 			r->t.losses[LOSS_WINDOW_MAP_FULL],
 			r->t.losses[LOSS_PROC_MAP_FULL]);
+	events_lost_text(out, r->t.losses);
 	fflush(out);
 }
 
@@ -492,6 +525,7 @@ const struct tracer fork_tracer = {
 	       "  mmtrace fork -i 5 -T             # a report every 5 s\n"
 	       "  mmtrace fork -p 1234 -d 30       # one process, 30 s\n"
 	       "  mmtrace fork --json -- ./app     # run ./app, trace it, JSON\n"
+	       "  mmtrace fork --events --min-copies 64  # forks copying 64+ pinned pages\n"
 	       "Which kernel hooks are used: mmtrace probes.",
 	.obs = fork_obs,
 	.n_obs = sizeof(fork_obs) / sizeof(fork_obs[0]),
@@ -502,5 +536,9 @@ const struct tracer fork_tracer = {
 	.destroy = fork_destroy,
 	.report = fork_print_report,
 	.busy = fork_busy,
+	.events_map = fork_events_map,
+	.event_kinds = fork_events,
+	.n_event_kinds = sizeof(fork_events) / sizeof(fork_events[0]),
+	.event_options = EVENT_OPT_MIN_LATENCY | EVENT_OPT_MIN_COPIES,
 	.metrics = &fork_metrics,
 };

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <bpf/bpf.h>
 #include <json-c/json.h>
+#include "events.h"
 #include "locks.h"
 #include "locks.skel.h"
 #include "output.h"
@@ -176,9 +177,21 @@ static struct bpf_object *locks_object(void *skel)
 static int locks_configure(void *skel, const struct tracer_opts *opts)
 {
 	struct locks_bpf *s = skel;
+	struct events_config *ev = &s->rodata->events_cfg;
+	int err;
 
 	s->rodata->filter = opts->filter;
-	return bpf_map__set_max_entries(s->maps.procs, opts->max_procs);
+	err = events_configure(s->maps.events, ev, opts);
+	/* Index 0 is the wait in both kinds (include/events.h). */
+	if (opts->event_thresholds & EVENT_OPT_MIN_LATENCY)
+		events_threshold(ev, MWEV_WAIT_NS, opts->min_latency_us * 1000);
+	return err ? err : bpf_map__set_max_entries(s->maps.procs,
+						    opts->max_procs);
+}
+
+static struct bpf_map *locks_events_map(void *skel)
+{
+	return ((struct locks_bpf *)skel)->maps.events;
 }
 
 static int locks_load(void *skel)
@@ -522,6 +535,7 @@ static void report_json(const struct report_ctx *ctx,
 	    json_object_new_uint64(r->t.losses[LOSS_PROC_MAP_FULL]));
 	ADD(lost, "recursion_misses", json_object_new_uint64(misses_total(r)));
 	ADD(lost, "recursion_misses_by_program", misses_json(r));
+	events_lost_json(lost, r->t.losses);
 	ADD(o, "lost", lost);
 	json_emit(ctx->out, o);
 }
@@ -638,6 +652,7 @@ static void report_text(const struct report_ctx *ctx,
 			r->t.losses[LOSS_LOCK_TABLE_FULL],
 			r->t.losses[LOSS_WINDOW_MAP_FULL],
 			r->t.losses[LOSS_PROC_MAP_FULL], misses_total(r));
+	events_lost_text(out, r->t.losses);
 	fflush(out);
 }
 
@@ -740,6 +755,41 @@ static const struct tracer_metrics locks_metrics = {
 	.n_row_defs = sizeof(locks_row_defs) / sizeof(locks_row_defs[0]),
 };
 
+static const char *mode_name(unsigned long long write)
+{
+	return write ? "write" : "read";
+}
+
+static const char *lock_type_name(unsigned long long flags)
+{
+	return lock_type(flags);
+}
+
+/* --events: what the lock events carry (include/events.h). */
+static const struct event_desc locks_events[] = {
+	{
+		.kind = EV_MMAP_LOCK_WAIT,
+		.name = "mmap_lock_wait",
+		.fields = {
+			[MWEV_WAIT_NS] = { "wait_ns", "wait", EVF_NS,
+					   .reason = "latency" },
+			[MWEV_WRITE] = { "mode", NULL, EVF_NAME, mode_name },
+			[MWEV_ACQUIRED] = { "acquired", NULL, EVF_BOOL },
+		},
+	},
+	{
+		.kind = EV_LOCK_CONTENTION,
+		.name = "lock_contention",
+		.fields = {
+			[CEV_WAIT_NS] = { "wait_ns", "wait", EVF_NS,
+					  .reason = "latency" },
+			[CEV_LOCK] = { "lock", NULL, EVF_HEX },
+			[CEV_FLAGS] = { "type", NULL, EVF_NAME, lock_type_name },
+			[CEV_IS_MMAP] = { "mmap_lock", NULL, EVF_BOOL },
+		},
+	},
+};
+
 const struct tracer locks_tracer = {
 	.name = "locks",
 	.summary = "mmap_lock wait and hold times, lock contention, per-VMA-lock faults",
@@ -751,6 +801,7 @@ const struct tracer locks_tracer = {
 	       "  mmtrace locks                    # all processes, until Ctrl-C\n"
 	       "  mmtrace locks -p 1234 -d 10      # one process, 10 s\n"
 	       "  mmtrace locks --json -- ./app    # run ./app, trace it, JSON\n"
+	       "  mmtrace locks --events --min-latency 1000  # waits of 1 ms or more\n"
 	       "Which kernel hooks are used: mmtrace probes.",
 	.obs = locks_obs,
 	.n_obs = sizeof(locks_obs) / sizeof(locks_obs[0]),
@@ -760,5 +811,9 @@ const struct tracer locks_tracer = {
 	.load = locks_load,
 	.destroy = locks_destroy,
 	.report = locks_print_report,
+	.events_map = locks_events_map,
+	.event_kinds = locks_events,
+	.n_event_kinds = sizeof(locks_events) / sizeof(locks_events[0]),
+	.event_options = EVENT_OPT_MIN_LATENCY,
 	.metrics = &locks_metrics,
 };

@@ -17,7 +17,17 @@ enum {
 	OPT_MAX_PROCS,
 	OPT_TOP,
 	OPT_TIER,
+	OPT_EVENTS,
+	OPT_MIN_LATENCY,
+	OPT_MIN_COPIES,
+	OPT_EVENTS_BUFFER,
 };
+
+/* --events-buffer, in KB; the largest keeps a 1 GiB ring. */
+#define EVENTS_BUFFER_DEFAULT_KB 1024
+#define EVENTS_BUFFER_MAX_KB (1UL << 20)
+#define MIN_LATENCY_MAX_US 3600000000UL	/* an hour */
+#define MIN_COPIES_MAX 4294967295UL	/* 16 TiB of base pages */
 
 int parse_ulong(const char *s, unsigned long min, unsigned long max,
 		const char *what, unsigned long *out)
@@ -122,9 +132,36 @@ static const struct argp_option common_options[] = {
 	{},
 };
 
+/*
+ * Shown only for views with an event stream, and for those, only the
+ * thresholds they take; the others still parse them, to say why not.
+ */
+static const struct argp_option event_options[] = {
+	{ NULL, 0, NULL, 0,
+	  "Event stream: a line per event, with its kernel stack, before the report:",
+	  5 },
+	{ "events", OPT_EVENTS, NULL, 0,
+	  "Print each event (without a threshold: every one)", 5 },
+	{ "min-latency", OPT_MIN_LATENCY, "USEC", 0,
+	  "Only events that took at least USEC microseconds", 5 },
+	{ "min-copies", OPT_MIN_COPIES, "PAGES", 0,
+	  "Only forks that copied at least PAGES pinned pages (with "
+	  "--min-latency: either one)", 5 },
+	{ "events-buffer", OPT_EVENTS_BUFFER, "KB", 0,
+	  "Ring buffer size (default 1024), rounded up to a power-of-two "
+	  "number of pages; events that do not fit are counted as dropped",
+	  5 },
+};
+
+#define N_COMMON_OPTIONS (sizeof(common_options) / sizeof(common_options[0]) - 1)
+#define N_EVENT_OPTIONS (sizeof(event_options) / sizeof(event_options[0]))
+
 struct parse_state {
 	struct tracer_opts *opts;
+	const struct tracer *t;
 	const char *cgroup;
+	const char *needs_events;	/* an event option given, by name */
+	unsigned long events_buffer_kb;
 	int err;
 };
 
@@ -140,6 +177,78 @@ static int parse_number(struct parse_state *ps, const char *arg,
 	}
 	*out = (unsigned int)v;
 	return 0;
+}
+
+static bool event_option_applies(const struct tracer *t, int key)
+{
+	if (!t->events_map)
+		return false;
+	if (key == OPT_MIN_LATENCY)
+		return t->event_options & EVENT_OPT_MIN_LATENCY;
+	if (key == OPT_MIN_COPIES)
+		return t->event_options & EVENT_OPT_MIN_COPIES;
+	return true;
+}
+
+static const char *event_option_name(int key)
+{
+	for (size_t i = 0; i < N_EVENT_OPTIONS; i++)
+		if (event_options[i].name && event_options[i].key == key)
+			return event_options[i].name;
+	return "?";
+}
+
+static int parse_event_value(struct parse_state *ps, int key, const char *arg,
+			     unsigned long min, unsigned long max,
+			     unsigned long *out)
+{
+	char what[32];
+
+	snprintf(what, sizeof(what), "--%s", event_option_name(key));
+	if (parse_ulong(arg, min, max, what, out)) {
+		ps->err = EXIT_USAGE;
+		return EINVAL;
+	}
+	ps->needs_events = event_option_name(key);
+	return 0;
+}
+
+/* --events and its options, on the views that have an event stream. */
+static int parse_event_option(struct parse_state *ps, int key,
+			      const char *arg)
+{
+	struct tracer_opts *o = ps->opts;
+	unsigned long v;
+
+	if (!event_option_applies(ps->t, key)) {
+		fprintf(stderr, "mmtrace: --%s does not apply to %smmtrace %s%s\n",
+			event_option_name(key),
+			ps->t->events_map ? "the events of " : "",
+			ps->t->name,
+			ps->t->events_map ? "" : ": it has no event stream");
+		ps->err = EXIT_USAGE;
+		return EINVAL;
+	}
+	switch (key) {
+	case OPT_EVENTS:
+		o->events = true;
+		return 0;
+	case OPT_MIN_LATENCY:
+		if (parse_event_value(ps, key, arg, 0, MIN_LATENCY_MAX_US, &v))
+			return EINVAL;
+		o->min_latency_us = v;
+		o->event_thresholds |= EVENT_OPT_MIN_LATENCY;
+		return 0;
+	case OPT_MIN_COPIES:
+		if (parse_event_value(ps, key, arg, 0, MIN_COPIES_MAX, &v))
+			return EINVAL;
+		o->min_copies = v;
+		o->event_thresholds |= EVENT_OPT_MIN_COPIES;
+		return 0;
+	default:
+		return parse_event_value(ps, key, arg, 4, EVENTS_BUFFER_MAX_KB,
+					 &ps->events_buffer_kb);
+	}
 }
 
 static error_t parse_common(int key, char *arg, struct argp_state *state)
@@ -189,6 +298,11 @@ static error_t parse_common(int key, char *arg, struct argp_state *state)
 	case 'v':
 		o->verbose = true;
 		return 0;
+	case OPT_EVENTS:
+	case OPT_MIN_LATENCY:
+	case OPT_MIN_COPIES:
+	case OPT_EVENTS_BUFFER:
+		return parse_event_option(ps, key, arg);
 	case ARGP_KEY_ARG:
 		/* The first non-option starts COMMAND: stop parsing there. */
 		o->command = &state->argv[state->next - 1];
@@ -225,9 +339,42 @@ int check_pid(unsigned int pid)
 	return 0;
 }
 
+/* The kernel takes a ring of a power-of-two number of pages only. */
+static unsigned long ring_bytes(unsigned long kb)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned long bytes = page > 0 ? page : 4096;
+
+	while (bytes < kb * 1024)
+		bytes <<= 1;
+	return bytes;
+}
+
+static int validate_events(struct parse_state *ps)
+{
+	struct tracer_opts *o = ps->opts;
+	unsigned long kb = ps->events_buffer_kb;
+
+	if (!o->events) {
+		if (!ps->needs_events)
+			return 0;
+		fprintf(stderr, "mmtrace: --%s needs --events\n",
+			ps->needs_events);
+		return EXIT_USAGE;
+	}
+	o->events_buffer = ring_bytes(kb ? kb : EVENTS_BUFFER_DEFAULT_KB);
+	if (kb && o->events_buffer != kb * 1024)
+		fprintf(stderr, "mmtrace: --events-buffer %lu: using %lu KB, a power-of-two number of pages\n",
+			kb, o->events_buffer / 1024);
+	return 0;
+}
+
 static int validate(struct parse_state *ps)
 {
 	struct tracer_opts *o = ps->opts;
+
+	if (validate_events(ps))
+		return EXIT_USAGE;
 
 	if (o->filter.tgid && o->command) {
 		fprintf(stderr,
@@ -247,13 +394,35 @@ static int validate(struct parse_state *ps)
 
 unsigned int options_argp_flags;
 
+/* The common options, then the event stream's as @t takes them. */
+static struct argp_option *all_options(const struct tracer *t,
+				       struct argp_option *all)
+{
+	size_t n = N_COMMON_OPTIONS;
+
+	memcpy(all, common_options, n * sizeof(*all));
+	for (size_t i = 0; i < N_EVENT_OPTIONS; i++) {
+		const struct argp_option *eo = &event_options[i];
+
+		if (!eo->name && !t->events_map)
+			continue;	/* no heading for hidden options */
+		all[n] = *eo;
+		if (eo->name && !event_option_applies(t, eo->key))
+			all[n].flags |= OPTION_HIDDEN;
+		n++;
+	}
+	memset(&all[n], 0, sizeof(all[n]));
+	return all;
+}
+
 int tracer_parse_args(const struct tracer *t, int argc, char **argv,
 		      struct tracer_opts *opts)
 {
-	struct parse_state ps = { .opts = opts };
+	struct argp_option options[N_COMMON_OPTIONS + N_EVENT_OPTIONS + 1];
+	struct parse_state ps = { .opts = opts, .t = t };
 	char args_doc[] = "[--] [COMMAND [ARG...]]";
 	struct argp argp = {
-		.options = common_options,
+		.options = all_options(t, options),
 		.parser = parse_common,
 		.args_doc = args_doc,
 		.doc = t->doc,

@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "command.h"
+#include "events.h"
 #include "session.h"
 
 /* Bounded: each retry rejects one plan, and there are few plans. */
@@ -268,6 +269,8 @@ int session_open(struct session *s, const struct tracer *t,
 
 void session_close(struct session *s)
 {
+	events_close(s->events);
+	s->events = NULL;
 	unload(s);
 	free(s->res);
 	s->res = NULL;
@@ -368,10 +371,14 @@ static struct timespec until(double due)
 	return ts;
 }
 
-/* Sleeps until a signal, the next report, or the end; reports on the way. */
+/*
+ * Sleeps until a signal, the next report, the end, or events to print;
+ * reports on the way. Events come first: a report counts them.
+ */
 static int trace_loop(const struct session *s, const struct tracer_opts *o,
 		      struct command *cmd, double *last)
 {
+	struct pollfd events = { .fd = events_fd(s->events), .events = POLLIN };
 	double start = now_seconds(), due, now;
 	struct timespec ts;
 	sigset_t wait_mask;
@@ -385,8 +392,10 @@ static int trace_loop(const struct session *s, const struct tracer_opts *o,
 			due = start + o->duration_s;
 		ts = until(due);
 		if (!(cmd && child_changed))
-			ppoll(NULL, 0, due ? &ts : NULL, &wait_mask);
+			ppoll(&events, events.fd >= 0, due ? &ts : NULL,
+			      &wait_mask);
 		child_changed = 0;
+		events_drain(s->events);
 		if (cmd && command_poll(cmd))
 			break;
 		now = now_seconds();
@@ -406,6 +415,13 @@ static int run_attached(struct session *s, const struct tracer_opts *o,
 	double last;
 	int err;
 
+	s->events = events_open(s->tracer, s->skel, o,
+				report_out ? report_out : stdout);
+	if (o->events && !s->events) {
+		if (cmd)
+			command_abort(cmd);
+		return 1;
+	}
 	print_banner(s);
 	if (cmd) {
 		err = command_release(cmd, o->command[0]);
@@ -417,6 +433,9 @@ static int run_attached(struct session *s, const struct tracer_opts *o,
 	if (cmd)
 		command_stop(cmd);
 	quiesce(s);
+	/* The last events, from before and during the quiesce. */
+	while (events_drain(s->events) > 0)
+		;
 	if (!err)
 		err = report(s, o, now_seconds() - last, true);
 	if (err)

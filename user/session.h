@@ -5,12 +5,15 @@
 
 #include "tracer.h"
 
+struct events;
+
 struct session {
 	const struct tracer *tracer;
 	void *skel;
 	struct obs_result *res;
 	struct bpf_link **links;
 	size_t n_links;
+	struct events *events;		/* --events: the stream's consumer */
 };
 
 /*

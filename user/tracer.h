@@ -21,6 +21,13 @@
 struct bpf_object;
 struct bpf_map;
 struct row_table;
+struct event_desc;
+
+/* The --events thresholds a view takes (struct tracer.event_options). */
+enum event_option {
+	EVENT_OPT_MIN_LATENCY = 1 << 0,
+	EVENT_OPT_MIN_COPIES = 1 << 1,
+};
 
 struct tracer_opts {
 	struct task_filter filter;
@@ -35,6 +42,11 @@ struct tracer_opts {
 	char **command;			/* argv to run and trace, or NULL */
 	const char *output;		/* reports go here instead of stdout */
 	int cgroup_fd;			/* --cgroup directory, or -1 */
+	bool events;			/* --events: a line per event */
+	unsigned int event_thresholds;	/* EVENT_OPT_* given */
+	unsigned long long min_latency_us;
+	unsigned long long min_copies;
+	unsigned long events_buffer;	/* ring buffer bytes */
 };
 
 struct report_ctx {
@@ -122,6 +134,11 @@ struct tracer {
 	int (*report)(void *skel, const struct report_ctx *ctx);
 	/* True while an event is half counted (e.g. a fork in flight). */
 	bool (*busy)(void *skel);
+	/* --events (user/events.c): the ring buffer; NULL: no events. */
+	struct bpf_map *(*events_map)(void *skel);
+	const struct event_desc *event_kinds;
+	size_t n_event_kinds;
+	unsigned int event_options;	/* EVENT_OPT_* thresholds it takes */
 	/* What `mmtrace serve` exports (user/serve.c); NULL: nothing. */
 	const struct tracer_metrics *metrics;
 };

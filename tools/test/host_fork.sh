@@ -327,6 +327,17 @@ fork --cgroup /nonexistent
 fork --comm abcdefghijklmnopq
 fork --bogus
 fork -p 1 -- true
+fork --min-latency 5
+fork --min-copies 1 -- true
+fork --events-buffer 64
+fork --events --min-latency abc
+fork --events --min-latency -1
+fork --events --min-copies 99999999999
+fork --events --events-buffer 0
+fork --events --events-buffer 2000000
+locks --events --min-copies 1
+hugetlb --events
+gup --events --events-buffer 64
 probes --bogus
 EOF
 }

@@ -11,6 +11,16 @@ MMAPSTORM=$WORKLOADS/mmapstorm
 # so that both count the same events; the process exits only after the
 # tracer stopped.
 locks_storm() {
+	local name=$1 threads=$2
+	storm_traced "$@" || return
+	check_with "$name" oracle locks "$TMP/$name.rep" "$TMP/$name.truth" \
+		--name "$name" --threads "$threads" \
+		--expect-tiers "locks.mmap_lock=tracepoint,locks.contention=tracepoint,locks.vma_faults=tracepoint"
+}
+
+# storm_traced NAME THREADS COUNT [TRACER_ARGS...]: the run alone, its
+# report in $TMP/NAME.rep and truth in $TMP/NAME.truth; 0 if both are.
+storm_traced() {
 	local name=$1 threads=$2 count=$3 wl rc
 	shift 3
 	# Emptied first: wait_line must not read a line left by the san tier.
@@ -22,32 +32,29 @@ locks_storm() {
 	if ! wait_line "$TMP/$name.wl" 'ready' "$wl"; then
 		fail "$name" "mmapstorm not ready: $(cat "$TMP/$name.wl")"
 		kill -KILL "$wl" 2>/dev/null
-		return
+		return 1
 	fi
 	if ! start_tracer locks "$TMP/$name.rep" --tier "$HOST_TIER" \
 		-p "$wl" "$@"; then
 		fail "$name" "did not attach: $(head -c 300 "$TMP/$name.rep.err")"
 		kill -KILL "$wl"
-		return
+		return 1
 	fi
 	kill -USR1 "$wl"
 	if ! wait_line "$TMP/$name.wl" 'done' "$wl"; then
 		fail "$name" "mmapstorm did not finish: $(cat "$TMP/$name.wl")"
 		kill -KILL "$wl" 2>/dev/null
 		stop_tracer "$name" INT
-		return
+		return 1
 	fi
-	stop_tracer "$name" INT || { kill -KILL "$wl"; return; }
+	stop_tracer "$name" INT || { kill -KILL "$wl"; return 1; }
 	kill -USR1 "$wl"
 	wait_for "$wl" "$LIMIT"
 	rc=$?
 	if [ "$rc" != 0 ]; then
 		fail "$name" "mmapstorm $(status $rc): $(cat "$TMP/$name.wl")"
-		return
+		return 1
 	fi
-	check_with "$name" oracle locks "$TMP/$name.rep" "$TMP/$name.truth" \
-		--name "$name" --threads "$threads" \
-		--expect-tiers "locks.mmap_lock=tracepoint,locks.contention=tracepoint,locks.vma_faults=tracepoint"
 }
 
 # The locks view's tiers on this host: tracepoints for all, and the fentry

@@ -1,12 +1,70 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Number parsing and argument validation: exit status 2, never a crash. */
 #include <string.h>
+#include <unistd.h>
 #include "check.h"
 #include "options.h"
 
 static int parse(int argc, char **argv, struct tracer_opts *o)
 {
 	return tracer_parse_args(&fork_tracer, argc, argv, o);
+}
+
+/* A ring of a power-of-two number of pages, at least @kb KB. */
+static int ring_ok(unsigned long bytes, unsigned long kb)
+{
+	unsigned long page = sysconf(_SC_PAGESIZE);
+
+	return bytes >= kb * 1024 && bytes % page == 0 &&
+	       !((bytes / page) & (bytes / page - 1)) &&
+	       (bytes == page || bytes < 2 * kb * 1024);
+}
+
+static void check_events(void)
+{
+	struct tracer_opts o;
+
+	{
+		char *a[] = { "fork", "--events", "--min-latency", "500",
+			      "--min-copies", "64", "--events-buffer", "5", NULL };
+
+		CHECK(!parse(8, a, &o) && o.events && o.min_latency_us == 500 &&
+		      o.min_copies == 64 &&
+		      o.event_thresholds == (EVENT_OPT_MIN_LATENCY |
+					     EVENT_OPT_MIN_COPIES),
+		      "event thresholds kept");
+		CHECK(ring_ok(o.events_buffer, 5), "5 KB rounded up: %lu",
+		      o.events_buffer);
+	}
+	{
+		char *a[] = { "fork", "--events", NULL };
+
+		CHECK(!parse(2, a, &o) && o.events && !o.event_thresholds &&
+		      o.events_buffer == 1024 * 1024,
+		      "--events alone: every event, 1 MB");
+	}
+	{
+		char *a[] = { "fork", "--min-latency", "5", NULL };
+
+		CHECK(parse(3, a, &o) == EXIT_USAGE, "threshold without --events");
+	}
+	{
+		char *a[] = { "fork", "--events", "--events-buffer", "3", NULL };
+
+		CHECK(parse(4, a, &o) == EXIT_USAGE, "ring below a page");
+	}
+	{
+		char *a[] = { "locks", "--events", "--min-copies", "1", NULL };
+
+		CHECK(tracer_parse_args(&locks_tracer, 4, a, &o) == EXIT_USAGE,
+		      "a threshold the view does not take");
+	}
+	{
+		char *a[] = { "hugetlb", "--events", NULL };
+
+		CHECK(tracer_parse_args(&hugetlb_tracer, 2, a, &o) == EXIT_USAGE,
+		      "a view without events");
+	}
 }
 
 int main(void)
@@ -67,5 +125,6 @@ int main(void)
 		      !strcmp(o.command[1], "--pages"),
 		      "options after COMMAND belong to it");
 	}
+	check_events();
 	CHECK_DONE();
 }
