@@ -38,6 +38,19 @@ static double now_seconds(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Every BPF object has a .bss and a per-process "procs" map. */
+static int find_maps(struct export_view *v)
+{
+	struct bpf_object *obj = v->t->object(v->s.skel);
+	struct bpf_map *bss = bpf_object__find_map_by_name(obj, ".bss");
+	struct bpf_map *procs = bpf_object__find_map_by_name(obj, "procs");
+	size_t size;
+
+	v->bss = bss ? bpf_map__initial_value(bss, &size) : NULL;
+	v->rows_fd = procs ? bpf_map__fd(procs) : -1;
+	return v->bss && v->rows_fd >= 0 ? 0 : -ENOENT;
+}
+
 int export_init(struct exporter *x)
 {
 	for (size_t i = 0; i < x->n_views; i++) {
@@ -47,7 +60,9 @@ int export_init(struct exporter *x)
 
 		if (!v->loaded || !tm)
 			continue;
-		err = label_table_init(&v->labels, x->top, tm->n_row_defs);
+		err = find_maps(v);
+		if (!err)
+			err = label_table_init(&v->labels, x->top, tm->n_row_defs);
 		if (err)
 			return err;
 	}
@@ -170,7 +185,7 @@ static void collect_view(struct exporter *x, struct export_view *v,
 	__u64 growth;
 
 	/* Read even with --by none: that is what recycles exited rows. */
-	rows_read(tm->rows, bpf_map__fd(tm->rows_map(v->s.skel)), &rows);
+	rows_read(tm->rows, v->rows_fd, &rows);
 	for (size_t i = 0; x->by != EXPORT_BY_NONE && i < rows.n; i++) {
 		e = label_table_get(&v->labels,
 				    row_label(x, tm, &rows.r[i], comm,
@@ -223,19 +238,18 @@ static void family(struct metrics *m, const char *name, enum metric_type type,
 static void render_def(struct metrics *m, const struct export_view *v,
 		       const struct metric_def *d)
 {
-	const unsigned char *bss = v->t->metrics->bss(v->s.skel);
 	struct metric_label label = { d->label, d->label_value };
 	unsigned long long hist[HIST_LEN], value;
 	size_t n = d->label ? 1 : 0;
 
 	if (d->type == METRIC_HISTOGRAM) {
 		/* A copy: the buckets and the count must agree. */
-		memcpy(hist, bss + d->off, sizeof(hist));
+		memcpy(hist, v->bss + d->off, sizeof(hist));
 		metrics_log2_hist(m, &label, n, hist, d->max_slot,
 				  d->slot_decimals, d->truncated, d->decimals);
 		return;
 	}
-	memcpy(&value, bss + d->off, sizeof(value));
+	memcpy(&value, v->bss + d->off, sizeof(value));
 	metrics_sample(m, &label, n, value, d->decimals);
 }
 
@@ -330,14 +344,12 @@ static void render_losses(struct metrics *m, const struct exporter *x)
 	       "Events not counted: a full map, a failed update, a full ring buffer, a failed stack capture");
 	for (size_t i = 0; i < x->n_views; i++) {
 		const struct export_view *v = &x->views[i];
-		const unsigned char *bss;
 
 		if (!v->loaded || !v->t->metrics)
 			continue;
-		bss = v->t->metrics->bss(v->s.skel);
 		l[0].value = v->t->name;
 		for (int r = 0; r < LOSS_MAX; r++) {
-			memcpy(&lost, bss + v->t->metrics->losses_off +
+			memcpy(&lost, v->bss + v->t->metrics->losses_off +
 					      r * sizeof(lost),
 			       sizeof(lost));
 			l[1].value = loss_names[r];

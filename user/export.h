@@ -23,6 +23,8 @@ struct export_view {
 	const struct tracer *t;
 	struct session s;	/* s.res stays for probe health if not loaded */
 	bool loaded;
+	const unsigned char *bss;	/* the object's .bss, as libbpf maps it */
+	int rows_fd;			/* its "procs" map */
 	struct label_table labels;
 };
 

@@ -491,23 +491,11 @@ static const struct row_metric_def fork_row_defs[] = {
 	    OBS_SYSCALLS),
 };
 
-static void *fork_bss(void *skel)
-{
-	return ((struct fork_bpf *)skel)->bss;
-}
-
-static struct bpf_map *fork_rows_map(void *skel)
-{
-	return ((struct fork_bpf *)skel)->maps.procs;
-}
-
 static const struct tracer_metrics fork_metrics = {
 	.defs = fork_metrics_defs,
 	.n_defs = sizeof(fork_metrics_defs) / sizeof(fork_metrics_defs[0]),
-	.bss = fork_bss,
 	.losses_off = offsetof(BSS, losses),
 	.rows = &proc_rows,
-	.rows_map = fork_rows_map,
 	.comm_off = offsetof(struct fork_proc_stats, comm),
 	.cgroup_off = offsetof(struct fork_proc_stats, cgroup_id),
 	.row_defs = fork_row_defs,

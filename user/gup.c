@@ -809,23 +809,11 @@ static const struct row_metric_def gup_row_defs[] = {
 	ROW("pin_calls", "FOLL_PIN calls", pin_calls, 0, OBS_CALLS),
 };
 
-static void *gup_bss(void *skel)
-{
-	return ((struct gup_bpf *)skel)->bss;
-}
-
-static struct bpf_map *gup_rows_map(void *skel)
-{
-	return ((struct gup_bpf *)skel)->maps.procs;
-}
-
 static const struct tracer_metrics gup_metrics = {
 	.defs = gup_metrics_defs,
 	.n_defs = sizeof(gup_metrics_defs) / sizeof(gup_metrics_defs[0]),
-	.bss = gup_bss,
 	.losses_off = offsetof(BSS, losses),
 	.rows = &proc_rows,
-	.rows_map = gup_rows_map,
 	.comm_off = offsetof(struct gup_proc_stats, comm),
 	.cgroup_off = offsetof(struct gup_proc_stats, cgroup_id),
 	.row_defs = gup_row_defs,

@@ -513,23 +513,11 @@ static const struct row_metric_def hugetlb_row_defs[] = {
 	    OBS_UNSHARE),
 };
 
-static void *hugetlb_bss(void *skel)
-{
-	return ((struct hugetlb_bpf *)skel)->bss;
-}
-
-static struct bpf_map *hugetlb_rows_map(void *skel)
-{
-	return ((struct hugetlb_bpf *)skel)->maps.procs;
-}
-
 static const struct tracer_metrics hugetlb_metrics = {
 	.defs = hugetlb_metrics_defs,
 	.n_defs = sizeof(hugetlb_metrics_defs) / sizeof(hugetlb_metrics_defs[0]),
-	.bss = hugetlb_bss,
 	.losses_off = offsetof(BSS, losses),
 	.rows = &proc_rows,
-	.rows_map = hugetlb_rows_map,
 	.comm_off = offsetof(struct hugetlb_proc_stats, comm),
 	.cgroup_off = offsetof(struct hugetlb_proc_stats, cgroup_id),
 	.row_defs = hugetlb_row_defs,

@@ -732,23 +732,11 @@ static const struct row_metric_def locks_row_defs[] = {
 	    OBS_VMA),
 };
 
-static void *locks_bss(void *skel)
-{
-	return ((struct locks_bpf *)skel)->bss;
-}
-
-static struct bpf_map *locks_rows_map(void *skel)
-{
-	return ((struct locks_bpf *)skel)->maps.procs;
-}
-
 static const struct tracer_metrics locks_metrics = {
 	.defs = locks_metrics_defs,
 	.n_defs = sizeof(locks_metrics_defs) / sizeof(locks_metrics_defs[0]),
-	.bss = locks_bss,
 	.losses_off = offsetof(BSS, losses),
 	.rows = &proc_rows,
-	.rows_map = locks_rows_map,
 	.comm_off = offsetof(struct locks_proc_stats, comm),
 	.cgroup_off = offsetof(struct locks_proc_stats, cgroup_id),
 	.row_defs = locks_row_defs,

@@ -264,8 +264,11 @@ static int check_views(const struct tracer *const *tracers, size_t n,
 				break;
 		if (i == n) {
 			fprintf(stderr,
-				"mmtrace serve: unknown view '%.*s' in --views (views: fork, hugetlb, gup, locks)\n",
+				"mmtrace serve: unknown view '%.*s' in --views (views:",
 				(int)len, p);
+			for (i = 0; i < n; i++)
+				fprintf(stderr, " %s", tracers[i]->name);
+			fprintf(stderr, ")\n");
 			return EXIT_USAGE;
 		}
 		p = end ? end + 1 : NULL;
@@ -320,12 +323,7 @@ static int open_views(struct exporter *x, const struct serve_opts *so,
 		if (!v->loaded) {
 			fprintf(stderr, "mmtrace serve: skipping view %s: none of its observations can attach ('mmtrace probes %s' says why)\n",
 				v->t->name, v->t->name);
-			session_close(&v->s);
-			v->s.res = calloc(v->t->n_obs, sizeof(*v->s.res));
-			if (!v->s.res)
-				return -ENOMEM;
-			for (size_t o = 0; o < v->t->n_obs; o++)
-				v->s.res[o].chosen = -1;
+			session_unload(&v->s);
 		}
 		loaded += v->loaded;
 	}

@@ -100,7 +100,7 @@ static void detach_links(struct session *s)
 	s->n_links = 0;
 }
 
-static void unload(struct session *s)
+void session_unload(struct session *s)
 {
 	detach_links(s);
 	if (s->skel)
@@ -258,12 +258,12 @@ int session_open(struct session *s, const struct tracer *t,
 			err = try_setup(s, t, opts);
 		if (err <= 0)
 			break;
-		unload(s);
+		session_unload(s);
 		err = -ELOOP;
 	}
 	/* On failure the results stay, for 'mmtrace probes' to print. */
 	if (err)
-		unload(s);
+		session_unload(s);
 	return err;
 }
 
@@ -271,7 +271,7 @@ void session_close(struct session *s)
 {
 	events_close(s->events);
 	s->events = NULL;
-	unload(s);
+	session_unload(s);
 	free(s->res);
 	s->res = NULL;
 }

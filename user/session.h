@@ -22,6 +22,8 @@ struct session {
  */
 int session_open(struct session *s, const struct tracer *t,
 		 const struct tracer_opts *opts);
+/* Detaches and unloads; the probe results stay, for what they say. */
+void session_unload(struct session *s);
 void session_close(struct session *s);
 
 /* Runs the subcommand: attach, optional COMMAND, reports. Exit status. */

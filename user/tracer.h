@@ -61,8 +61,8 @@ struct report_ctx {
 
 /*
  * One exported value: a __u64 counter or a HIST_LEN histogram in the
- * skeleton's .bss, cumulative since load. Members of one family (same
- * name, one fixed label each) are adjacent in a view's table.
+ * object's .bss (mapped by libbpf), cumulative since load. Members of one
+ * family (same name, one fixed label each) are adjacent in a view's table.
  */
 struct metric_def {
 	const char *name;	/* mmtrace_<name>; counters without _total */
@@ -108,10 +108,8 @@ struct row_metric_def {
 struct tracer_metrics {
 	const struct metric_def *defs;
 	size_t n_defs;
-	void *(*bss)(void *skel);
 	size_t losses_off;	/* .bss offset of losses[LOSS_MAX] */
-	struct row_table *rows;	/* per-process rows (user/rows.h) */
-	struct bpf_map *(*rows_map)(void *skel);
+	struct row_table *rows;	/* rows of the view's "procs" map */
 	size_t comm_off, cgroup_off;	/* in the row value */
 	const struct row_metric_def *row_defs;
 	size_t n_row_defs;
