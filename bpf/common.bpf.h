@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Helpers every mmtrace BPF program shares: filtering and loss counting. */
+/*
+ * Helpers every mmtrace BPF program shares: filtering, pid namespaces,
+ * following a COMMAND's descendants, and loss counting.
+ */
 #ifndef MMTRACE_COMMON_BPF_H
 #define MMTRACE_COMMON_BPF_H
 
@@ -55,12 +58,201 @@ static __always_inline bool comm_matches(void)
 	return true;
 }
 
-/* Cheapest test first: the tgid is a register read, comm a copy. */
-static __always_inline bool task_wanted(__u32 tgid)
+/* ---- pid namespaces ---------------------------------------------------- */
+
+/*
+ * Found by task_forked() when mmtrace itself forks (user/tasks.c makes it
+ * do so once, before arming), read back by user space.
+ */
+struct task_state tasks SEC(".data.tasks") = {};
+
+/*
+ * A struct pid holds the task's number in every namespace from the
+ * initial one (numbers[0]) down to its own (numbers[level]): a task is
+ * visible in mmtrace's namespace iff that namespace sits at its level
+ * there, as task_pid_nr_ns() finds it. Tasks of nested namespaces (a
+ * container inside mmtrace's, `unshare -p` in a COMMAND) are seen with
+ * their numbers in mmtrace's namespace, unlike with
+ * bpf_get_ns_current_pid_tgid(), which only sees tasks of that very one.
+ */
+static __always_inline void *upid_at(struct pid *pid, unsigned int level)
 {
+	return (void *)pid + bpf_core_field_offset(struct pid, numbers) +
+	       level * bpf_core_type_size(struct upid);
+}
+
+static __always_inline __u64 upid_ns(struct pid *pid, unsigned int level)
+{
+	__u64 ns = 0;
+
+	bpf_probe_read_kernel(&ns, sizeof(ns), upid_at(pid, level) +
+			      bpf_core_field_offset(struct upid, ns));
+	return ns;
+}
+
+/* @pid's number in mmtrace's namespace; 0 if it is not visible there. */
+static __always_inline __u32 pid_nr_ns(struct pid *pid)
+{
+	unsigned int level = tasks.pidns_level;
+	int nr = 0;
+
+	if (!pid || !tasks.pidns_addr || BPF_CORE_READ(pid, level) < level ||
+	    upid_ns(pid, level) != tasks.pidns_addr)
+		return 0;
+	bpf_probe_read_kernel(&nr, sizeof(nr), upid_at(pid, level) +
+			      bpf_core_field_offset(struct upid, nr));
+	return nr;
+}
+
+/* @task's tgid << 32 | pid as mmtrace sees them; 0 if it cannot see it. */
+static __always_inline __u64 task_ids(struct task_struct *task)
+{
+	__u32 pid, tgid;
+
+	if (!filter.pidns_ino)
+		return (__u64)BPF_CORE_READ(task, tgid) << 32 |
+		       (__u32)BPF_CORE_READ(task, pid);
+	pid = pid_nr_ns(BPF_CORE_READ(task, thread_pid));
+	tgid = pid_nr_ns(BPF_CORE_READ(task, group_leader, thread_pid));
+	if (!pid || !tgid)
+		return 0;
+	return (__u64)tgid << 32 | pid;
+}
+
+/*
+ * Per-thread state (windows, pending locks) stays keyed by the initial
+ * namespace's tid: unique, and a register read. Only what a user reads
+ * (filters, rows, events) goes through this.
+ *
+ * The current task's tgid << 32 | pid in mmtrace's pid namespace, packed
+ * as bpf_get_current_pid_tgid() packs them; 0 for a task outside it. In
+ * the initial namespace it is that helper, so the common case pays
+ * nothing.
+ */
+static __always_inline __u64 current_ids(void)
+{
+	if (!filter.pidns_ino)
+		return bpf_get_current_pid_tgid();
+	return task_ids((struct task_struct *)bpf_get_current_task());
+}
+
+/* mmtrace's own fork: its task is in the namespace to learn. */
+static __always_inline void pidns_learn(struct task_struct *task)
+{
+	struct pid *pid;
+	unsigned int level;
+	__u64 ns;
+
+	if (!filter.pidns_ino || tasks.pidns_addr)
+		return;
+	pid = BPF_CORE_READ(task, thread_pid);
+	level = BPF_CORE_READ(pid, level);
+	ns = upid_ns(pid, level);
+	if (!ns || BPF_CORE_READ((struct pid_namespace *)ns, ns.inum) !=
+			   filter.pidns_ino)
+		return;
+	tasks.pidns_level = level;
+	tasks.pidns_addr = ns;
+}
+
+/* ---- following a COMMAND's descendants (filter.follow) ------------------ */
+
+/*
+ * Keyed by the initial namespace's tgid, which a test costs nothing to
+ * get, and which sched_process_free still knows when the pid is gone.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);	/* --max-procs */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, __u32);
+} traced SEC(".maps");
+
+static __always_inline bool follow_add(__u32 tgid)
+{
+	__u32 one = 1;
+	long err = bpf_map_update_elem(&traced, &tgid, &one, BPF_NOEXIST);
+
+	if (!err) {
+		__sync_fetch_and_add(&tasks.traced, 1);
+		return true;
+	}
+	if (err == -EEXIST)
+		return true;
+	count_loss(LOSS_FOLLOW_MAP_FULL);
+	return false;
+}
+
+/*
+ * Is the current process (@tgid, initial namespace) followed? The root
+ * (COMMAND) is known by its pid in mmtrace's namespace only, so it is
+ * added the first time it is seen: by its first event, or at the
+ * latest by its first fork, before any child of it runs.
+ */
+static __always_inline bool current_followed(__u32 tgid)
+{
+	if (bpf_map_lookup_elem(&traced, &tgid))
+		return true;
+	if (tasks.seeded || (current_ids() >> 32) != filter.tgid)
+		return false;
+	if (!follow_add(tgid))
+		return false;
+	tasks.seeded = 1;
+	return true;
+}
+
+/*
+ * sched_process_fork, in the parent before the child first runs: a child
+ * of a followed process is followed from its first instruction, so no
+ * event and no fork of it can come before. Threads share the tgid.
+ * Returns the child's pid as mmtrace sees it.
+ */
+static __always_inline __u32 task_forked(struct task_struct *parent,
+					 struct task_struct *child)
+{
+	__u32 tgid = BPF_CORE_READ(child, tgid);
+
+	pidns_learn(parent);
+	if (filter.follow && tgid != (__u32)BPF_CORE_READ(parent, tgid) &&
+	    current_followed(BPF_CORE_READ(parent, tgid)))
+		follow_add(tgid);
+	return (__u32)task_ids(child);
+}
+
+/*
+ * sched_process_free of a group leader: the whole process is gone (its
+ * leader is freed after its last thread), so no event of it can follow.
+ */
+static __always_inline void task_freed(struct task_struct *task)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+
+	if (!filter.follow || BPF_CORE_READ(task, pid) != tgid)
+		return;
+	if (!bpf_map_delete_elem(&traced, &tgid))
+		__sync_fetch_and_sub(&tasks.traced, 1);
+}
+
+/*
+ * Is the current task traced? Cheapest test first: the tgid is a
+ * register read, comm a copy. On success, *@ids holds its tgid << 32 |
+ * pid as mmtrace's namespace sees them: rows and events speak those.
+ */
+static __always_inline bool task_wanted(__u64 *ids)
+{
+	__u64 id;
+
 	if (!mmtrace_armed)
 		return false;
-	if (filter.tgid && filter.tgid != tgid)
+	id = bpf_get_current_pid_tgid();
+	if (filter.follow && !current_followed(id >> 32))
+		return false;
+	*ids = filter.pidns_ino ? current_ids() : id;
+	/* Outside mmtrace's namespace: not traced, as its ps shows none. */
+	if (filter.pidns_ino && !*ids)
+		return false;
+	if (!filter.follow && filter.tgid && filter.tgid != *ids >> 32)
 		return false;
 	if (filter.cgroup_set &&
 	    bpf_current_task_under_cgroup(&cgroup_filter, 0) != 1)
@@ -137,10 +329,10 @@ static __always_inline void *proc_row(void *map, __u32 tgid, void *zero,
  */
 static __always_inline void *exiting_proc_row(void *map)
 {
-	__u64 id = bpf_get_current_pid_tgid();
+	__u64 id = current_ids();
 	__u32 tgid = id >> 32;
 
-	if ((__u32)id != tgid)
+	if (!id || (__u32)id != tgid)
 		return NULL;
 	return bpf_map_lookup_elem(map, &tgid);
 }

@@ -40,7 +40,7 @@ static __always_inline __u32 event_reasons(const __u64 *v)
  */
 static __always_inline void emit_event(void *ctx, __u32 kind, const __u64 *v)
 {
-	__u64 id = bpf_get_current_pid_tgid();
+	__u64 id = current_ids();
 	struct event *e;
 	__u32 reasons;
 	long len;

@@ -30,7 +30,7 @@ struct fork_window {
 	__u64 cpr_start_ns;
 	__u64 cpr_ns;
 	__u32 in_hugetlb_copy;
-	__u32 pad;
+	__u32 child_pid;	/* as mmtrace sees it, from sched_process_fork */
 };
 
 struct {
@@ -83,13 +83,12 @@ static __always_inline struct fork_proc_stats *proc_stats(__u32 tgid)
 SEC("tracepoint")
 int fork_enter(struct trace_event_raw_sys_enter *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct fork_window w = {};
-
+	__u64 ids;
 	long err;
 
-	if (!task_wanted(id >> 32))
+	if (!task_wanted(&ids))
 		return 0;
 	w.start_ns = bpf_ktime_get_ns();
 	err = bpf_map_update_elem(&windows, &tid, &w, BPF_NOEXIST);
@@ -173,17 +172,17 @@ static __always_inline void account_process_fork(void *ctx,
 SEC("tracepoint")
 int fork_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid(), delta_ns;
-	__u32 tid = (__u32)id;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct fork_proc_stats *st;
 	struct fork_window *w;
 	long ret = ctx->ret;
+	__u64 delta_ns;
 
 	w = current_window();
 	if (!w)
 		return 0;
 	delta_ns = bpf_ktime_get_ns() - w->start_ns;
-	st = proc_stats(id >> 32);
+	st = proc_stats(current_ids() >> 32);
 	if (ret < 0) {
 		__sync_fetch_and_add(&counters[FC_FAILED], 1);
 		if (st)
@@ -199,7 +198,9 @@ int fork_exit(struct trace_event_raw_sys_exit *ctx)
 		if (st)
 			__sync_fetch_and_add(&st->threads, 1);
 	} else {
-		account_process_fork(ctx, st, w, delta_ns, ret);
+		/* clone's return is the child's pid in the parent's namespace. */
+		account_process_fork(ctx, st, w, delta_ns,
+				     w->child_pid ? w->child_pid : ret);
 	}
 	close_window(tid);
 	return 0;
@@ -220,6 +221,26 @@ int fork_task_exit(void *ctx)
 	st = exiting_proc_row(&procs);
 	if (st)
 		st->exited = 1;
+	return 0;
+}
+
+/* The child's pid for the fork event; COMMAND's descendants followed. */
+SEC("tp_btf")
+int BPF_PROG(fork_task_fork, struct task_struct *parent,
+	     struct task_struct *child)
+{
+	__u32 pid = task_forked(parent, child);
+	struct fork_window *w = current_window();
+
+	if (w)
+		w->child_pid = pid;
+	return 0;
+}
+
+SEC("tp_btf")
+int BPF_PROG(fork_task_free, struct task_struct *task)
+{
+	task_freed(task);
 	return 0;
 }
 

@@ -84,11 +84,11 @@ __u64 calls_open = 0;
 static __always_inline void gup_begin(void *ctx, unsigned long start,
 				      __u32 nr, __u32 flags)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct gup_call c = {};
+	__u64 ids;
 
-	if (!task_wanted(id >> 32))
+	if (!task_wanted(&ids))
 		return;
 	c.start = start & ~((1UL << PAGE_SHIFT) - 1);
 	c.nr = nr;
@@ -171,7 +171,7 @@ static __always_inline void count_process(const struct gup_call *c,
 {
 	struct gup_proc_stats *st;
 
-	st = proc_stats(bpf_get_current_pid_tgid() >> 32);
+	st = proc_stats(current_ids() >> 32);
 	if (!st)
 		return;
 	__sync_fetch_and_add(&st->calls, 1);
@@ -333,6 +333,22 @@ SEC("kprobe")
 int BPF_KPROBE(gup_unlocked_kprobe, unsigned long start)
 {
 	gup_fallback(start);
+	return 0;
+}
+
+/* COMMAND's descendants: followed from their first instruction. */
+SEC("tp_btf")
+int BPF_PROG(gup_task_fork, struct task_struct *parent,
+	     struct task_struct *child)
+{
+	task_forked(parent, child);
+	return 0;
+}
+
+SEC("tp_btf")
+int BPF_PROG(gup_task_free, struct task_struct *task)
+{
+	task_freed(task);
 	return 0;
 }
 

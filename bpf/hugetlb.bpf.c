@@ -91,10 +91,10 @@ static __always_inline struct hugetlb_proc_stats *proc_stats(__u32 tgid)
 /* Opens a per-thread window: the filter is applied once, here. */
 static __always_inline void window_open(void *map, __u64 value)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 ids;
 
-	if (!task_wanted(id >> 32))
+	if (!task_wanted(&ids))
 		return;
 	if (bpf_map_update_elem(map, &tid, &value, BPF_ANY))
 		count_loss(LOSS_WINDOW_MAP_FULL);
@@ -168,7 +168,7 @@ static __always_inline void share_exit(unsigned long ret)
 	__sync_fetch_and_add(&counters[HC_SHARED], shared);
 	__sync_fetch_and_add(&counters[HC_SHARE_NS], delta);
 	hist_record(share_hist, delta, 1);
-	st = proc_stats(bpf_get_current_pid_tgid() >> 32);
+	st = proc_stats(current_ids() >> 32);
 	if (!st)
 		return;
 	__sync_fetch_and_add(&st->share_calls, 1);
@@ -194,15 +194,15 @@ static __always_inline void stash_imap_lock(struct vm_area_struct *vma)
 
 static __always_inline void wait_begin(__u64 lock, unsigned int flags)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	__u64 *stashed = bpf_map_lookup_elem(&share_lock, &tid);
 	struct wait w = { .lock = lock };
+	__u64 ids;
 
 	if (stashed && *stashed == lock)
 		w.waiter = IMAP_SHARE;
 	else if (bpf_map_lookup_elem(&imap_locks, &lock) &&
-		 task_wanted(id >> 32))
+		 task_wanted(&ids))
 		w.waiter = IMAP_OTHER;
 	else
 		return;
@@ -214,10 +214,10 @@ static __always_inline void wait_begin(__u64 lock, unsigned int flags)
 
 static __always_inline void wait_end(__u64 lock)
 {
-	__u64 id = bpf_get_current_pid_tgid(), delta;
-	__u32 tid = (__u32)id;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct hugetlb_proc_stats *st;
 	struct wait *w = bpf_map_lookup_elem(&waits, &tid);
+	__u64 delta;
 	__u64 who, mode;
 
 	if (!w || w->lock != lock)
@@ -233,7 +233,7 @@ static __always_inline void wait_end(__u64 lock)
 	__sync_fetch_and_add(&imap_waits[who][mode], 1);
 	__sync_fetch_and_add(&imap_wait_ns[who][mode], delta);
 	hist_record(imap_wait_hist[who], delta, 1000);
-	st = proc_stats(id >> 32);
+	st = proc_stats(current_ids() >> 32);
 	if (!st)
 		return;
 	__sync_fetch_and_add(&st->imap_waits, 1);
@@ -242,13 +242,13 @@ static __always_inline void wait_end(__u64 lock)
 
 static __always_inline void count_unshare(long ret)
 {
-	__u64 id = bpf_get_current_pid_tgid();
 	struct hugetlb_proc_stats *st;
+	__u64 ids;
 
-	if ((ret & 0xff) != 1 || !task_wanted(id >> 32))
+	if ((ret & 0xff) != 1 || !task_wanted(&ids))
 		return;
 	__sync_fetch_and_add(&counters[HC_UNSHARES], 1);
-	st = proc_stats(id >> 32);
+	st = proc_stats(ids >> 32);
 	if (st)
 		__sync_fetch_and_add(&st->unshares, 1);
 }
@@ -264,7 +264,7 @@ static __always_inline void retract_exit(void)
 	__sync_fetch_and_add(&counters[HC_RETRACTS], 1);
 	__sync_fetch_and_add(&counters[HC_RETRACT_NS], delta);
 	hist_record(retract_hist, delta, 1000);
-	st = proc_stats(bpf_get_current_pid_tgid() >> 32);
+	st = proc_stats(current_ids() >> 32);
 	if (!st)
 		return;
 	__sync_fetch_and_add(&st->retracts, 1);
@@ -400,6 +400,22 @@ SEC("kretprobe")
 int BPF_KRETPROBE(retract_kretprobe)
 {
 	retract_exit();
+	return 0;
+}
+
+/* COMMAND's descendants: followed from their first instruction. */
+SEC("tp_btf")
+int BPF_PROG(hugetlb_task_fork, struct task_struct *parent,
+	     struct task_struct *child)
+{
+	task_forked(parent, child);
+	return 0;
+}
+
+SEC("tp_btf")
+int BPF_PROG(hugetlb_task_free, struct task_struct *task)
+{
+	task_freed(task);
 	return 0;
 }
 

@@ -121,8 +121,31 @@ struct mm_struct___flags_struct {
 	mm_flags_t flags;
 };
 
+/* Pid namespaces: a struct pid holds the task's number at each level. */
+struct ns_common {
+	unsigned int inum;
+};
+
+struct pid_namespace {
+	struct ns_common ns;
+};
+
+struct upid {
+	int nr;
+	struct pid_namespace *ns;
+};
+
+struct pid {
+	unsigned int level;
+	struct upid numbers[1];
+};
+
 struct task_struct {
 	struct mm_struct *mm;
+	int pid;
+	int tgid;
+	struct pid *thread_pid;
+	struct task_struct *group_leader;
 };
 
 /* Classic tracepoint records (ctx of SEC("tracepoint") programs). */

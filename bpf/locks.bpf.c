@@ -128,15 +128,15 @@ static __always_inline void set_max(__u64 *max, __u64 v)
 
 static __always_inline void mmap_start(__u64 mm, bool write)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct pending_lock p = {
 		.mm = mm,
 		.start_ns = bpf_ktime_get_ns(),
 		.write = write,
 	};
+	__u64 ids;
 
-	if (!task_wanted(id >> 32))
+	if (!task_wanted(&ids))
 		return;
 	if (bpf_map_update_elem(&pending, &tid, &p, BPF_ANY))
 		count_loss(LOSS_LOCK_STATE_FULL);
@@ -209,15 +209,15 @@ static __always_inline void mmap_wait_event(void *ctx, __u64 delta_ns,
 static __always_inline void mmap_returned(void *ctx, __u64 mm, bool write,
 					  bool success)
 {
-	__u64 id = bpf_get_current_pid_tgid(), now, delta;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct locks_proc_stats *st;
 	struct pending_lock *p;
-	__u32 tid = (__u32)id;
+	__u64 ids, now, delta;
 
-	if (!task_wanted(id >> 32))
+	if (!task_wanted(&ids))
 		return;
 	now = bpf_ktime_get_ns();
-	st = proc_stats(id >> 32);
+	st = proc_stats(ids >> 32);
 	p = bpf_map_lookup_elem(&pending, &tid);
 	if (p && p->mm == mm && p->write == write) {
 		delta = now - p->start_ns;
@@ -241,12 +241,13 @@ static __always_inline void mmap_returned(void *ctx, __u64 mm, bool write,
 
 static __always_inline void mmap_released(__u64 mm, bool write)
 {
-	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 ids;
 
-	if (!task_wanted(id >> 32))
+	if (!task_wanted(&ids))
 		return;
-	if (!hold_end(mm, (__u32)id, write, bpf_ktime_get_ns(),
-		      proc_stats(id >> 32)))
+	if (!hold_end(mm, tid, write, bpf_ktime_get_ns(),
+		      proc_stats(ids >> 32)))
 		add(&counters[LC_UNMATCHED_RELEASE], 1);
 }
 
@@ -324,18 +325,18 @@ static __always_inline bool own_mmap_lock(__u64 lock)
 
 static __always_inline void contention_begin(__u64 lock, __u32 flags)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct lock_wait *w, fresh = {
 		.addr = lock,
 		.start_ns = bpf_ktime_get_ns(),
 		.flags = flags,
-		.tgid = id >> 32,
 		.is_mmap = own_mmap_lock(lock),
 	};
+	__u64 ids;
 
-	if (!task_wanted(id >> 32))
+	if (!task_wanted(&ids))
 		return;
+	fresh.tgid = ids >> 32;
 	/* Spinlocks may nest in interrupts: a per-thread slot is wrong. */
 	if ((flags & LCB_F_SPIN) && !(flags & LCB_F_MUTEX)) {
 		add(&counters[LC_SPIN_SKIPPED], 1);
@@ -388,14 +389,14 @@ static __always_inline void contention_event(void *ctx, __u64 delta_ns,
 
 static __always_inline void contention_end(void *ctx, __u64 lock)
 {
-	__u64 id = bpf_get_current_pid_tgid(), delta;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), flags;
 	struct locks_proc_stats *st;
-	__u32 tid = (__u32)id, flags;
 	struct lock_wait *w;
+	__u64 ids, delta;
 	bool is_mmap;
 	int class;
 
-	if (!task_wanted(id >> 32))
+	if (!task_wanted(&ids))
 		return;
 	w = bpf_map_lookup_elem(&waits, &tid);
 	if (!w || w->addr != lock)
@@ -409,7 +410,7 @@ static __always_inline void contention_end(void *ctx, __u64 lock)
 	hist_record(contention_hist[class], delta, 1);
 	lock_table_add(lock, flags, is_mmap, delta);
 	contention_event(ctx, delta, lock, flags, is_mmap);
-	st = proc_stats(id >> 32);
+	st = proc_stats(ids >> 32);
 	proc_add(st, PV_MMAP_CONTENDED + 2 * class, 1);
 	proc_add(st, PV_MMAP_CONTENTION_NS + 2 * class, delta);
 	if (st && is_mmap)
@@ -441,15 +442,15 @@ static __always_inline void close_fault_window(__u32 tid)
 
 static __always_inline void fault_begin(void)
 {
-	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct fault_window fresh = {};
-	__u32 tid = (__u32)id;
+	__u64 ids;
 	long err;
 
-	if (!task_wanted(id >> 32))
+	if (!task_wanted(&ids))
 		return;
 	add(&counters[LC_FAULTS], 1);
-	proc_add(proc_stats(id >> 32), PV_FAULTS, 1);
+	proc_add(proc_stats(ids >> 32), PV_FAULTS, 1);
 	err = bpf_map_update_elem(&fault_windows, &tid, &fresh, BPF_NOEXIST);
 	if (!err) {
 		__sync_fetch_and_add(&fault_windows_open, 1);
@@ -472,14 +473,14 @@ static __always_inline struct fault_window *fault_window(__u32 tid)
 /* The fault in this thread's window went to mmap_lock: count it once. */
 static __always_inline void fault_fell_back(void)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 ids;
 
-	if (!fault_window(tid) || !task_wanted(id >> 32))
+	if (!fault_window(tid) || !task_wanted(&ids))
 		return;
 	close_fault_window(tid);
 	add(&counters[LC_FALLBACKS], 1);
-	proc_add(proc_stats(id >> 32), PV_FALLBACKS, 1);
+	proc_add(proc_stats(ids >> 32), PV_FALLBACKS, 1);
 }
 
 SEC("tp_btf")
@@ -509,15 +510,15 @@ int BPF_PROG(vma_fallback_fentry, void *mm, unsigned long addr,
 SEC("fexit")
 int BPF_PROG(vma_lock_fexit, void *mm, unsigned long addr, void *vma)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct fault_window *w = fault_window((__u32)id);
+	struct fault_window *w = fault_window((__u32)bpf_get_current_pid_tgid());
+	__u64 ids;
 
-	if (!w || w->vma_tried || !task_wanted(id >> 32))
+	if (!w || w->vma_tried || !task_wanted(&ids))
 		return 0;
 	w->vma_tried = 1;
 	if (!vma) {
 		add(&counters[LC_VMA_ABORTS], 1);
-		proc_add(proc_stats(id >> 32), PV_VMA_ABORTS, 1);
+		proc_add(proc_stats(ids >> 32), PV_VMA_ABORTS, 1);
 	}
 	return 0;
 }
@@ -559,7 +560,22 @@ int vma_tp_syscall_btf(__u64 *ctx)
 	return 0;
 }
 
-/* ---- exits ----------------------------------------------------------- */
+/* ---- exits, and COMMAND's descendants -------------------------------- */
+
+SEC("tp_btf")
+int BPF_PROG(locks_task_fork, struct task_struct *parent,
+	     struct task_struct *child)
+{
+	task_forked(parent, child);
+	return 0;
+}
+
+SEC("tp_btf")
+int BPF_PROG(locks_task_free, struct task_struct *task)
+{
+	task_freed(task);
+	return 0;
+}
 
 /*
  * A thread that exits drops its state, so a recycled tid never inherits

@@ -5,12 +5,28 @@
 
 #define COMM_LEN 16
 
+/*
+ * Pids are those of the pid namespace mmtrace runs in: pidns_ino names it
+ * (the inode of /proc/self/ns/pid), 0 when it is the initial one.
+ */
 struct task_filter {
-	unsigned int tgid;		/* 0: any process */
+	unsigned int tgid;		/* 0: any process; follow: the root */
 	unsigned int comm_set;		/* 1: comm must equal comm[] */
 	char comm[COMM_LEN];
 	unsigned int cgroup_set;	/* 1: only tasks under --cgroup */
-	unsigned int pad;
+	unsigned int follow;		/* 1: tgid and every process it starts */
+	unsigned long long pidns_ino;	/* mmtrace's pid namespace; 0: initial */
+};
+
+/*
+ * What the BPF side learns about tasks, in its own section (.data.tasks)
+ * so that user space finds it in every view's object by one name.
+ */
+struct task_state {
+	unsigned long long pidns_addr;	/* mmtrace's struct pid_namespace */
+	unsigned int pidns_level;	/* its depth: pid->numbers[] index */
+	unsigned int seeded;		/* follow: the root has been seen */
+	long long traced;		/* follow: processes in the traced map */
 };
 
 /* Events lost to full maps or failed updates, counted in BPF, shown always. */
@@ -21,6 +37,7 @@ enum loss_counter {
 	LOSS_LOCK_TABLE_FULL,	/* contended-lock table (locks view) */
 	LOSS_EVENTS_DROPPED,	/* --events: ring buffer full */
 	LOSS_STACKS_FAILED,	/* --events: kernel stack not captured */
+	LOSS_FOLLOW_MAP_FULL,	/* a COMMAND's descendant not followed */
 	LOSS_MAX,
 };
 
@@ -33,6 +50,7 @@ enum loss_counter {
 		[LOSS_LOCK_TABLE_FULL] = "lock_table_full",                  \
 		[LOSS_EVENTS_DROPPED] = "events_dropped",                    \
 		[LOSS_STACKS_FAILED] = "stacks_failed",                      \
+		[LOSS_FOLLOW_MAP_FULL] = "follow_map_full",                  \
 	}
 
 #endif /* MMTRACE_FILTER_H */

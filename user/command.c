@@ -108,10 +108,21 @@ int command_release(struct command *c, const char *name)
 	return 127;
 }
 
+/*
+ * Orphans re-parent to mmtrace when it is a pid namespace's init
+ * (unshare --pid --fork mmtrace ...): they are reaped too, or their
+ * zombies would stay followed for ever.
+ */
 bool command_poll(struct command *c)
 {
-	if (!c->reaped && waitpid(c->pid, &c->status, WNOHANG) == c->pid)
-		c->reaped = true;
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		if (pid == c->pid) {
+			c->status = status;
+			c->reaped = true;
+		}
 	return c->reaped;
 }
 

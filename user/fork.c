@@ -10,6 +10,7 @@
 #include "fork.skel.h"
 #include "output.h"
 #include "rows.h"
+#include "tasks.h"
 #include "tracer.h"
 
 #define TP(prog, event) { prog, PROBE_TRACEPOINT, { event } }
@@ -124,6 +125,7 @@ static const struct observation fork_obs[] = {
 			},
 		},
 	},
+	CHILDREN_OBSERVATION("fork"),
 };
 
 enum { OBS_SYSCALLS, OBS_PINNED, OBS_THP, OBS_HUGETLB };
@@ -349,6 +351,7 @@ static void report_json(const struct report_ctx *ctx,
 	json_object_object_add(lost, "proc_map_full",
 			       json_object_new_uint64(r->t.losses[LOSS_PROC_MAP_FULL]));
 	events_lost_json(lost, r->t.losses);
+	tasks_lost_json(lost, r->t.losses);
 	json_object_object_add(o, "lost", lost);
 	json_emit(ctx->out, o);
 }
@@ -424,6 +427,7 @@ static void report_text(const struct report_ctx *ctx,
 			r->t.losses[LOSS_WINDOW_MAP_FULL],
 			r->t.losses[LOSS_PROC_MAP_FULL]);
 	events_lost_text(out, r->t.losses);
+	tasks_lost_text(out, r->t.losses);
 	fflush(out);
 }
 

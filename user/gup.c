@@ -12,6 +12,7 @@
 #include "gup.skel.h"
 #include "output.h"
 #include "rows.h"
+#include "tasks.h"
 #include "tracer.h"
 
 #define CORE_FUNCS { "gup_fast_fallback", "internal_get_user_pages_fast" }
@@ -71,6 +72,7 @@ static const struct observation gup_obs[] = {
 			},
 		},
 	},
+	CHILDREN_OBSERVATION("gup"),
 };
 
 enum { OBS_CALLS, OBS_SLOW };
@@ -613,6 +615,7 @@ static void report_json(const struct report_ctx *ctx,
 			       json_object_new_uint64(r->t.losses[LOSS_PROC_MAP_FULL]));
 	json_object_object_add(lost, "caller_map_full",
 			       json_object_new_uint64(r->t.caller_losses));
+	tasks_lost_json(lost, r->t.losses);
 	json_object_object_add(o, "lost", lost);
 	json_emit(ctx->out, o);
 }
@@ -738,6 +741,7 @@ static void report_text(const struct report_ctx *ctx,
 		fprintf(out, "LOST: %llu calls (call map full), %llu process rows (process map full: raise --max-procs), %llu callers (stack map full)\n",
 			r->t.losses[LOSS_WINDOW_MAP_FULL],
 			r->t.losses[LOSS_PROC_MAP_FULL], r->t.caller_losses);
+	tasks_lost_text(out, r->t.losses);
 	fflush(out);
 }
 

@@ -10,6 +10,7 @@
 #include "hugetlb.skel.h"
 #include "output.h"
 #include "rows.h"
+#include "tasks.h"
 #include "tracer.h"
 
 #define CONTENTION_POINTS                                                    \
@@ -108,6 +109,7 @@ static const struct observation hugetlb_obs[] = {
 			},
 		},
 	},
+	CHILDREN_OBSERVATION("hugetlb"),
 };
 
 enum { OBS_SHARE, OBS_WAITS, OBS_UNSHARE, OBS_RETRACT };
@@ -362,6 +364,7 @@ static void report_json(const struct report_ctx *ctx,
 	    json_object_new_uint64(r->t.losses[LOSS_WINDOW_MAP_FULL]));
 	ADD(lost, "proc_map_full",
 	    json_object_new_uint64(r->t.losses[LOSS_PROC_MAP_FULL]));
+	tasks_lost_json(lost, r->t.losses);
 	ADD(o, "lost", lost);
 #undef ADD
 	json_emit(ctx->out, o);
@@ -461,6 +464,7 @@ static void report_text(const struct report_ctx *ctx,
 		fprintf(out, "LOST: %llu calls (window map full), %llu process rows (process map full: raise --max-procs)\n",
 			r->t.losses[LOSS_WINDOW_MAP_FULL],
 			r->t.losses[LOSS_PROC_MAP_FULL]);
+	tasks_lost_text(out, r->t.losses);
 	fflush(out);
 }
 

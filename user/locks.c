@@ -11,6 +11,7 @@
 #include "locks.skel.h"
 #include "output.h"
 #include "rows.h"
+#include "tasks.h"
 #include "tracer.h"
 
 #define TP(prog, event) { prog, PROBE_TRACEPOINT, { event } }
@@ -80,6 +81,7 @@ static const struct observation locks_obs[] = {
 			},
 		},
 	},
+	CHILDREN_OBSERVATION("locks"),
 };
 
 enum { OBS_EXITS, OBS_MMAP, OBS_CONTENTION, OBS_VMA };
@@ -536,6 +538,7 @@ static void report_json(const struct report_ctx *ctx,
 	ADD(lost, "recursion_misses", json_object_new_uint64(misses_total(r)));
 	ADD(lost, "recursion_misses_by_program", misses_json(r));
 	events_lost_json(lost, r->t.losses);
+	tasks_lost_json(lost, r->t.losses);
 	ADD(o, "lost", lost);
 	json_emit(ctx->out, o);
 }
@@ -653,6 +656,7 @@ static void report_text(const struct report_ctx *ctx,
 			r->t.losses[LOSS_WINDOW_MAP_FULL],
 			r->t.losses[LOSS_PROC_MAP_FULL], misses_total(r));
 	events_lost_text(out, r->t.losses);
+	tasks_lost_text(out, r->t.losses);
 	fflush(out);
 }
 

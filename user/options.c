@@ -21,6 +21,7 @@ enum {
 	OPT_MIN_LATENCY,
 	OPT_MIN_COPIES,
 	OPT_EVENTS_BUFFER,
+	OPT_NO_CHILDREN,
 };
 
 /* --events-buffer, in KB; the largest keeps a 1 GiB ring. */
@@ -127,6 +128,9 @@ static const struct argp_option common_options[] = {
 	{ "tier", OPT_TIER, "TIER", 0,
 	  "Use no tier richer than TIER: fentry (default), kprobe or tracepoint",
 	  4 },
+	{ "no-children", OPT_NO_CHILDREN, NULL, 0,
+	  "Trace COMMAND alone, not the processes it starts (by default "
+	  "every one, however deep)", 4 },
 	{ "verbose", 'v', NULL, 0,
 	  "Show attach points and libbpf's messages", 4 },
 	{},
@@ -298,6 +302,9 @@ static error_t parse_common(int key, char *arg, struct argp_state *state)
 	case 'v':
 		o->verbose = true;
 		return 0;
+	case OPT_NO_CHILDREN:
+		o->no_children = true;
+		return 0;
 	case OPT_EVENTS:
 	case OPT_MIN_LATENCY:
 	case OPT_MIN_COPIES:
@@ -313,12 +320,33 @@ static error_t parse_common(int key, char *arg, struct argp_state *state)
 	}
 }
 
+/*
+ * /proc shows the pids of the namespace it was mounted in: after
+ * `unshare --pid --fork` without --mount-proc, the host's. -p is a pid of
+ * mmtrace's own namespace, so such a /proc cannot check it.
+ */
+static int check_proc_pidns(void)
+{
+	char self[32] = "";
+	ssize_t n = readlink("/proc/self", self, sizeof(self) - 1);
+
+	if (n > 0 && (pid_t)strtol(self, NULL, 10) == getpid())
+		return 0;
+	fprintf(stderr,
+		"mmtrace: /proc belongs to another pid namespace (it shows mmtrace as %s, not %d): -p cannot be checked; mount this namespace's /proc (unshare --mount-proc)\n",
+		n > 0 ? self : "nothing", (int)getpid());
+	return EXIT_USAGE;
+}
+
 /* -p takes a process: a thread id would silently match nothing. */
 int check_pid(unsigned int pid)
 {
 	char path[64], line[128];
 	unsigned int tgid = 0;
 	FILE *f;
+
+	if (check_proc_pidns())
+		return EXIT_USAGE;
 
 	snprintf(path, sizeof(path), "/proc/%u/status", pid);
 	f = fopen(path, "r");
@@ -376,6 +404,11 @@ static int validate(struct parse_state *ps)
 	if (validate_events(ps))
 		return EXIT_USAGE;
 
+	if (o->no_children && !o->command) {
+		fprintf(stderr,
+			"mmtrace: --no-children applies to a COMMAND: give one, or use -p\n");
+		return EXIT_USAGE;
+	}
 	if (o->filter.tgid && o->command) {
 		fprintf(stderr,
 			"mmtrace: -p and COMMAND conflict: a COMMAND is traced by its own pid\n");

@@ -16,6 +16,7 @@
 #include "command.h"
 #include "events.h"
 #include "session.h"
+#include "tasks.h"
 
 /* Bounded: each retry rejects one plan, and there are few plans. */
 #define MAX_SETUP_ATTEMPTS 16
@@ -199,6 +200,8 @@ static int try_setup(struct session *s, const struct tracer *t,
 	err = probe_apply(obj, t->obs, s->res, t->n_obs);
 	if (!err)
 		err = t->configure(s->skel, opts);
+	if (!err)
+		err = tasks_configure(obj, opts);
 	if (err)
 		return err;
 	failed_prog[0] = '\0';
@@ -217,6 +220,9 @@ static int try_setup(struct session *s, const struct tracer *t,
 		err = probe_attach(obj, t->obs, s->res, t->n_obs, &s->links,
 				   &s->n_links, &failed);
 		if (!err) {
+			err = tasks_start(obj, t, s->res, opts);
+			if (err)
+				return err;
 			err = arm(obj, opts);
 			if (err)
 				fprintf(stderr, "mmtrace: cannot arm the probes: %s\n",
@@ -235,10 +241,16 @@ static volatile sig_atomic_t stop_requested, child_changed;
 int session_open(struct session *s, const struct tracer *t,
 		 const struct tracer_opts *opts)
 {
+	struct tracer_opts loaded = *opts;
 	int err = -ELOOP;
 
 	memset(s, 0, sizeof(*s));
 	s->tracer = t;
+	/* Every pid mmtrace takes or shows is its own namespace's. */
+	if (tasks_pidns(&loaded.filter.pidns_ino))
+		return -ENOENT;
+	s->filter = loaded.filter;
+	opts = &loaded;
 	libbpf_verbose = opts->verbose;
 	libbpf_set_print(libbpf_print);
 	s->res = calloc(t->n_obs, sizeof(*s->res));
@@ -305,6 +317,7 @@ static void print_banner(const struct session *s)
 			probe_tier_name(probe_result_tier(&t->obs[i],
 							  &s->res[i])));
 	fprintf(stderr, ". Ctrl-C to stop.\n");
+	tasks_banner(&s->filter);
 	for (size_t i = 0; i < t->n_obs; i++)
 		if (s->res[i].chosen < 0)
 			fprintf(stderr, "mmtrace: warning: %s unavailable: %s ('mmtrace probes' says why)\n",
@@ -371,6 +384,21 @@ static struct timespec until(double due)
 	return ts;
 }
 
+/* How often a run whose COMMAND has exited looks for its descendants. */
+#define FOLLOW_POLL_NS (100 * 1000000L)
+
+/*
+ * The run ends with COMMAND, or with the last process it started when
+ * they are followed (a daemon's parent exits first).
+ */
+static bool command_done(const struct session *s, struct command *cmd)
+{
+	if (!command_poll(cmd))
+		return false;
+	return !s->filter.follow ||
+	       tasks_followed(s->tracer->object(s->skel)) <= 0;
+}
+
 /*
  * Sleeps until a signal, the next report, the end, or events to print;
  * reports on the way. Events come first: a report counts them.
@@ -379,8 +407,10 @@ static int trace_loop(const struct session *s, const struct tracer_opts *o,
 		      struct command *cmd, double *last)
 {
 	struct pollfd events = { .fd = events_fd(s->events), .events = POLLIN };
+	const struct timespec follow_tick = { .tv_nsec = FOLLOW_POLL_NS };
 	double start = now_seconds(), due, now;
 	struct timespec ts;
+	const struct timespec *wait;
 	sigset_t wait_mask;
 	int err = 0;
 
@@ -391,12 +421,16 @@ static int trace_loop(const struct session *s, const struct tracer_opts *o,
 		if (o->duration_s && (!due || start + o->duration_s < due))
 			due = start + o->duration_s;
 		ts = until(due);
+		wait = due ? &ts : NULL;
+		/* No signal says that a followed descendant has gone: look. */
+		if (cmd && cmd->reaped &&
+		    (!wait || ts.tv_sec || ts.tv_nsec > follow_tick.tv_nsec))
+			wait = &follow_tick;
 		if (!(cmd && child_changed))
-			ppoll(&events, events.fd >= 0, due ? &ts : NULL,
-			      &wait_mask);
+			ppoll(&events, events.fd >= 0, wait, &wait_mask);
 		child_changed = 0;
 		events_drain(s->events);
-		if (cmd && command_poll(cmd))
+		if (cmd && command_done(s, cmd))
 			break;
 		now = now_seconds();
 		if (o->duration_s && now >= start + o->duration_s)
@@ -476,6 +510,7 @@ int session_run(const struct tracer *t, const struct tracer_opts *opts)
 		}
 		c = &cmd;
 		o.filter.tgid = cmd.pid;
+		o.filter.follow = !o.no_children;
 	}
 	err = session_open(&s, t, &o);
 	if (err) {

@@ -14,6 +14,7 @@ struct session {
 	struct bpf_link **links;
 	size_t n_links;
 	struct events *events;		/* --events: the stream's consumer */
+	struct task_filter filter;	/* as loaded: pid namespace, follow */
 };
 
 /*

@@ -40,6 +40,7 @@ struct tracer_opts {
 	bool json;
 	bool verbose;
 	char **command;			/* argv to run and trace, or NULL */
+	bool no_children;		/* trace COMMAND alone, not what it starts */
 	const char *output;		/* reports go here instead of stdout */
 	int cgroup_fd;			/* --cgroup directory, or -1 */
 	bool events;			/* --events: a line per event */

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <json-c/json.h>
+#include "tasks.h"
+
+/* The initial pid namespace's inode number (PROC_PID_INIT_INO). */
+#define PIDNS_INIT_INO 0xEFFFFFFCULL
+
+int tasks_pidns(unsigned long long *ino)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/pid", &st)) {
+		fprintf(stderr, "mmtrace: cannot tell which pid namespace mmtrace runs in: /proc/self/ns/pid: %s (is /proc mounted?)\n",
+			strerror(errno));
+		return -errno;
+	}
+	*ino = st.st_ino == PIDNS_INIT_INO ? 0 : st.st_ino;
+	return 0;
+}
+
+int tasks_configure(struct bpf_object *obj, const struct tracer_opts *opts)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, "traced");
+
+	if (!map)
+		return -ENOENT;
+	return bpf_map__set_max_entries(map, opts->max_procs);
+}
+
+static int read_state(struct bpf_object *obj, struct task_state *ts)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, ".data.tasks");
+	__u32 zero = 0;
+
+	if (!map || bpf_map_lookup_elem(bpf_map__fd(map), &zero, ts))
+		return -ENOENT;
+	return 0;
+}
+
+/* The observation that follows forks: "<view>.children". */
+static bool children_attached(const struct tracer *t,
+			      const struct obs_result *res)
+{
+	size_t len = strlen(t->name);
+
+	for (size_t o = 0; o < t->n_obs; o++)
+		if (!strncmp(t->obs[o].name, t->name, len) &&
+		    !strcmp(t->obs[o].name + len, ".children"))
+			return res[o].chosen >= 0;
+	return false;
+}
+
+/* mmtrace forks once: sched_process_fork then sees its own namespace. */
+static int learn_pidns(struct bpf_object *obj)
+{
+	struct task_state ts = {};
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (!pid)
+		_exit(0);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (read_state(obj, &ts))
+		return -ENOENT;
+	return ts.pidns_addr ? 0 : -ESRCH;
+}
+
+int tasks_start(struct bpf_object *obj, const struct tracer *t,
+		const struct obs_result *res, const struct tracer_opts *opts)
+{
+	bool attached = children_attached(t, res);
+	int err;
+
+	if (opts->filter.pidns_ino) {
+		err = attached ? learn_pidns(obj) : -EOPNOTSUPP;
+		if (err) {
+			fprintf(stderr, "mmtrace: cannot trace inside this pid namespace (pid:[%llu]): %s; run mmtrace in the initial one\n",
+				opts->filter.pidns_ino,
+				attached ? "the kernel did not show mmtrace's own fork in it" :
+				"sched_process_fork is not attached ('mmtrace probes' says why)");
+			return err;
+		}
+	}
+	if (opts->filter.follow && !attached) {
+		fprintf(stderr, "mmtrace: cannot follow the processes COMMAND starts: sched_process_fork is not attached ('mmtrace probes' says why); --no-children traces COMMAND alone\n");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+long long tasks_followed(struct bpf_object *obj)
+{
+	struct task_state ts = {};
+
+	return read_state(obj, &ts) ? 0 : ts.traced;
+}
+
+void tasks_banner(const struct task_filter *filter)
+{
+	if (filter->pidns_ino)
+		fprintf(stderr, "mmtrace: in pid namespace pid:[%llu]: pids are this namespace's; tasks outside it are not traced\n",
+			filter->pidns_ino);
+	if (filter->follow)
+		fprintf(stderr, "mmtrace: following COMMAND and every process it starts (--no-children: COMMAND alone)\n");
+}
+
+void tasks_lost_json(struct json_object *lost,
+		     const unsigned long long *losses)
+{
+	json_object_object_add(lost, "follow_map_full",
+			       json_object_new_uint64(losses[LOSS_FOLLOW_MAP_FULL]));
+}
+
+void tasks_lost_text(FILE *out, const unsigned long long *losses)
+{
+	if (losses[LOSS_FOLLOW_MAP_FULL])
+		fprintf(out, "LOST: %llu processes COMMAND started were not followed (raise --max-procs)\n",
+			losses[LOSS_FOLLOW_MAP_FULL]);
+}
