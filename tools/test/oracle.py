@@ -16,6 +16,10 @@ like a pass.
   oracle.py gup REPORTS TRUTH [--name N]      a gupwork vmsplice run
   oracle.py locks REPORTS TRUTH --threads T [--name N] [--expect-tiers
             OBS=TIER,...]                    an mmapstorm run (vm_locks.py)
+  oracle.py follow REPORTS TRUTH --clones K [--alone] [--absent-comm C]
+            [--name N]      mmtrace fork -- SHELL running a workload: its
+                            forks exact (--alone: not traced), plus the
+                            shells' K clones; no row named C
   oracle.py vm CONSOLE_LOG KERNEL              a whole VM run
 """
 import json
@@ -154,6 +158,39 @@ def check_fork(name, reports, truth, tier=None, busy=0):
     got = sum(b["count"] for r in reports for b in r["latency_us"][hist])
     check(f"{name}: {forks} forks in the {hist} latency histogram",
           got == forks, f"got {got}")
+
+
+def check_follow(name, reports, truth, clones, alone, absent_comm=None):
+    """A workload run by a shell under mmtrace fork -- COMMAND: followed, its
+    row has its exact forks; --no-children (@alone), it has none. The
+    shells around it made @clones forks and vforks."""
+    if not check(f"{name}: reports and a truth", reports and truth.get("pid"),
+                 f"{len(reports)} reports, truth {truth}"):
+        return
+    check_common(name, reports)
+    pid = truth["pid"]
+    rows = rows_of(reports, pid)
+    in_rows = sum(p["forks"] + p["vforks"] for r in reports
+                  for p in r["processes"])
+    total = sum_totals(reports, "forks") + sum_totals(reports, "vforks")
+    mine = 0 if alone else truth["forks"] + truth.get("vforks", 0)
+    if alone:
+        check(f"{name}: no row of the workload (pid {pid})", not rows,
+              f"rows {rows}")
+    else:
+        # A subshell that execs the workload keeps its pid: its own
+        # clone (e.g. of sleep) is a vfork in the same row.
+        check(f"{name}: the workload's row (pid {pid}): forks == "
+              f"{truth['forks']}", rows and
+              sum(p["forks"] for p in rows) == truth["forks"],
+              f"rows {rows}")
+    check(f"{name}: forks + vforks == {mine} + the shells' {clones}, "
+          f"in rows too", total == mine + clones and in_rows == total,
+          f"totals {total}, rows {in_rows}")
+    if absent_comm:
+        named = [p for r in reports for p in r["processes"]
+                 if p["comm"] == absent_comm]
+        check(f"{name}: no row of {absent_comm}", not named, f"{named}")
 
 
 def check_copies(name, reports, truth, rows):
@@ -323,6 +360,10 @@ def main(argv):
         check_locks(opt(argv, "--name", "locks"), read_json_lines(argv[2]),
                     last_line(argv[3]), int(opt(argv, "--threads", 1)),
                     opt(argv, "--expect-tiers"))
+    elif cmd == "follow":
+        check_follow(opt(argv, "--name", "follow"), read_json_lines(argv[2]),
+                     last_line(argv[3]), int(opt(argv, "--clones", 0)),
+                     "--alone" in argv, opt(argv, "--absent-comm"))
     elif cmd == "vm":
         sys.dont_write_bytecode = True  # no __pycache__ in the tree
         import glob

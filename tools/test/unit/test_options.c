@@ -67,6 +67,31 @@ static void check_events(void)
 	}
 }
 
+/* -- COMMAND follows its descendants unless --no-children; alone it is wrong. */
+static void check_children(void)
+{
+	struct tracer_opts o;
+
+	{
+		char *a[] = { "fork", "--", "sh", "-c", "true", NULL };
+
+		CHECK(!parse(5, a, &o) && o.command && !o.no_children,
+		      "COMMAND: descendants followed by default");
+	}
+	{
+		char *a[] = { "fork", "--no-children", "--", "true", NULL };
+
+		CHECK(!parse(4, a, &o) && o.command && o.no_children,
+		      "--no-children kept");
+	}
+	{
+		char *a[] = { "fork", "--no-children", NULL };
+
+		CHECK(parse(2, a, &o) == EXIT_USAGE,
+		      "--no-children without COMMAND");
+	}
+}
+
 int main(void)
 {
 	struct tracer_opts o;
@@ -126,5 +151,6 @@ int main(void)
 		      "options after COMMAND belong to it");
 	}
 	check_events();
+	check_children();
 	CHECK_DONE();
 }
