@@ -68,6 +68,7 @@ struct observation {
 	const char *summary;
 	const char *if_missing;	/* what the user loses if no plan works */
 	bool required;		/* the tracer cannot run without it */
+	bool auxiliary;		/* serves the others, observes nothing itself */
 	struct attach_plan plans[OBS_MAX_PLANS];
 };
 

@@ -22,6 +22,7 @@ struct json_object;
 #define CHILDREN_OBSERVATION(view)                                           \
 	{                                                                    \
 		.name = view ".children",                                    \
+		.auxiliary = true,                                           \
 		.summary = "new processes: COMMAND's descendants to follow, " \
 			   "mmtrace's own pid namespace, forks' child pids", \
 		.if_missing = "COMMAND is traced alone (its descendants "    \

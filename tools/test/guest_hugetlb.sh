@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # The hugetlb oracles, in a test VM; guest-lib.sh runs first (tag).
 #
-# pmdshare's processes are siblings, so they are traced by --comm (a
-# COMMAND would trace its first pid only), with the tracer started first
-# and armed ("Ctrl-C to stop") before the workload runs.
+# pmdshare's processes are traced by --comm, with the tracer started
+# first and armed ("Ctrl-C to stop") before the workload runs; guest_pidns.sh
+# traces them as a COMMAND's children.
 
 # hugetlb_case NAME TIER "MMTRACE OPTIONS" COMMAND...
 hugetlb_case() {
