@@ -21,6 +21,7 @@
 #include "export.h"
 #include "options.h"
 #include "serve.h"
+#include "tasks.h"
 
 /* Bounds on what a client may cost: see README "Operating safely". */
 #define HTTP_TIMEOUT_S 10
@@ -533,6 +534,7 @@ int serve_main(const struct tracer *const *tracers, size_t n_tracers,
 	err = open_views(&x, &so, tracers, n_tracers);
 	if (err)
 		goto out;
+	tasks_banner(&x.views[0].s.filter);
 	stats_fd = enable_bpf_stats(&x);
 	if (export_init(&x))
 		goto out_export;

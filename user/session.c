@@ -393,10 +393,19 @@ static struct timespec until(double due)
  */
 static bool command_done(const struct session *s, struct command *cmd)
 {
+	static bool told;
+	long long left;
+
 	if (!command_poll(cmd))
 		return false;
-	return !s->filter.follow ||
-	       tasks_followed(s->tracer->object(s->skel)) <= 0;
+	if (!s->filter.follow)
+		return true;
+	left = tasks_followed(s->tracer->object(s->skel));
+	if (left > 0 && !told) {
+		fprintf(stderr, "mmtrace: COMMAND has exited; tracing the processes it started until they exit (Ctrl-C to stop)\n");
+		told = true;
+	}
+	return left <= 0;
 }
 
 /*
