@@ -144,10 +144,66 @@ static void test_formats(void)
 	CHECK(text && len > 6 && !strcmp(text + len - 6, "# EOF\n"), "EOF");
 	metrics_free(&m);
 
-	CHECK(metrics_negotiate("application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5") ==
-		      METRICS_OPENMETRICS, "prometheus asks for openmetrics");
-	CHECK(metrics_negotiate("*/*") == METRICS_PROMETHEUS, "curl");
-	CHECK(metrics_negotiate(NULL) == METRICS_PROMETHEUS, "no Accept");
+}
+
+static void negotiate(const char *accept, enum metrics_format want)
+{
+	CHECK(metrics_negotiate(accept) == want, "Accept: %s: got %s",
+	      accept ? accept : "(none)",
+	      metrics_content_type(metrics_negotiate(accept)));
+}
+
+/* RFC 9110 content negotiation, as Prometheus's client libraries do it. */
+static void test_negotiate(void)
+{
+	const enum metrics_format om = METRICS_OPENMETRICS,
+				  text = METRICS_PROMETHEUS;
+
+	/* Prometheus 2.42's own header. */
+	negotiate("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+		  om);
+	negotiate("application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5",
+		  om);
+	negotiate("*/*", text);
+	negotiate(NULL, text);
+	negotiate("", text);
+	/* q-values decide, whatever the order. */
+	negotiate("text/plain;version=0.0.4;q=0.5,application/openmetrics-text;version=1.0.0;q=0.4",
+		  text);
+	negotiate("text/plain;q=0.4, application/openmetrics-text;q=0.5", om);
+	/* q=0 is "not acceptable". */
+	negotiate("text/plain;version=0.0.4, application/openmetrics-text;q=0",
+		  text);
+	negotiate("application/openmetrics-text;q=0, */*", text);
+	negotiate("text/plain;q=0, application/openmetrics-text;q=0.001", om);
+	negotiate("text/plain;q=0, */*;q=0.2", om);
+	/* A version nobody serves: the text format. */
+	negotiate("application/openmetrics-text;version=2.0.0", text);
+	negotiate("application/openmetrics-text; version=0.0.1", text);
+	negotiate("application/openmetrics-text;version=\"1.0.0\"", om);
+	negotiate("application/openmetrics-text", om);
+	negotiate("application/*", om);
+	/* The most specific range names an offer's weight. */
+	negotiate("application/openmetrics-text;version=1.0.0;q=0, application/*;q=1",
+		  text);
+	negotiate("text/*;q=0.3, text/plain;q=0.9, application/openmetrics-text;q=0.8",
+		  text);
+	/* Equal weights: the more specific range, then the first listed. */
+	negotiate("*/*, application/openmetrics-text", om);
+	negotiate("application/openmetrics-text, text/plain", om);
+	negotiate("text/plain, application/openmetrics-text", text);
+	/* Case, spaces, other parameters, and junk that is skipped. */
+	negotiate("Application/OpenMetrics-Text ; Version=1.0.0 ; Q=1 ; charset=utf-8",
+		  om);
+	negotiate("text/plain;q=0.9;escaping=values, application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.8",
+		  text);
+	negotiate("garbage, text/plain;q=0.1, application/openmetrics-text;q=2",
+		  text);
+	negotiate("application/openmetrics-text;q=0.5x, text/plain;q=0.1",
+		  text);
+	negotiate("text/plain;q=0.1, application/openmetrics-text;foo=\"a,b\";q=0.9",
+		  om);
+	negotiate(",,;;, application/openmetrics-text", om);
 }
 
 static void test_labels(void)
@@ -180,6 +236,7 @@ int main(void)
 	test_hist_bounds();
 	test_hist_totals();
 	test_formats();
+	test_negotiate();
 	test_labels();
 	CHECK_DONE();
 }
