@@ -176,14 +176,14 @@ static const char *cgroup_path(struct exporter *x, unsigned long long id,
 	return hit ? hit->path : "unknown";
 }
 
-static void add_growth(struct label_entry *e, const struct tracer_metrics *tm,
-		       const struct row *r)
+static void add_growth(unsigned long long *sums,
+		       const struct tracer_metrics *tm, const struct row *r)
 {
 	__u64 growth;
 
 	for (size_t d = 0; d < tm->n_row_defs; d++) {
 		memcpy(&growth, r->value + tm->row_defs[d].off, sizeof(growth));
-		e->sums[d] += growth;
+		sums[d] += growth;
 	}
 }
 
@@ -192,7 +192,6 @@ static void defer_cgroup(struct export_view *v, unsigned long long id,
 			 const struct row *r, double now)
 {
 	const struct tracer_metrics *tm = v->t->metrics;
-	struct label_entry e = {};
 	struct cgroup_pending *p = NULL, *grown;
 
 	for (size_t i = 0; i < v->n_pending && !p; i++)
@@ -212,8 +211,7 @@ static void defer_cgroup(struct export_view *v, unsigned long long id,
 		p->since = now;
 		v->n_pending++;
 	}
-	e.sums = p->sums;
-	add_growth(&e, tm, r);
+	add_growth(p->sums, tm, r);
 }
 
 /* Charges the waiting growth of every cgroup a scan has now decided. */
@@ -242,34 +240,41 @@ static void fold_pending(struct exporter *x, struct export_view *v,
 	v->n_pending = kept;
 }
 
+static const char *row_label(struct exporter *x, struct export_view *v,
+			     const struct row *r, char *buf, size_t len,
+			     double now)
+{
+	const struct tracer_metrics *tm = v->t->metrics;
+	unsigned long long cgroup;
+	const char *path;
+
+	if (x->by == EXPORT_BY_COMM) {
+		utf8_sanitize((const char *)r->value + tm->comm_off, COMM_LEN,
+			      buf, len);
+		return buf;
+	}
+	memcpy(&cgroup, r->value + tm->cgroup_off, sizeof(cgroup));
+	path = cgroup_path(x, cgroup, now, false);
+	if (!path)
+		defer_cgroup(v, cgroup, r, now);
+	return path;
+}
+
 static void collect_view(struct exporter *x, struct export_view *v,
 			 double now)
 {
 	const struct tracer_metrics *tm = v->t->metrics;
 	char comm[COMM_UTF8_LEN];
 	struct rows rows = {};
-	unsigned long long cgroup;
 	const char *label;
-	const struct row *r;
 
 	/* Read even with --by none: that is what recycles exited rows. */
 	rows_read(tm->rows, v->rows_fd, &rows);
 	for (size_t i = 0; x->by != EXPORT_BY_NONE && i < rows.n; i++) {
-		r = &rows.r[i];
-		if (x->by == EXPORT_BY_COMM) {
-			utf8_sanitize((const char *)r->value + tm->comm_off,
-				      COMM_LEN, comm, sizeof(comm));
-			label = comm;
-		} else {
-			memcpy(&cgroup, r->value + tm->cgroup_off,
-			       sizeof(cgroup));
-			label = cgroup_path(x, cgroup, now, false);
-			if (!label) {
-				defer_cgroup(v, cgroup, r, now);
-				continue;
-			}
-		}
-		add_growth(label_table_get(&v->labels, label, now), tm, r);
+		label = row_label(x, v, &rows.r[i], comm, sizeof(comm), now);
+		if (label)
+			add_growth(label_table_get(&v->labels, label, now)->sums,
+				   tm, &rows.r[i]);
 	}
 	rows_free(&rows);
 	fold_pending(x, v, now);

@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -625,6 +626,12 @@ int serve_main(const struct tracer *const *tracers, size_t n_tracers,
 	if (check_views(tracers, n_tracers, so.views) ||
 	    parse_listen(so.listen, &ai))
 		return EXIT_USAGE;
+	/*
+	 * One malloc arena: pages render one at a time (under x.lock), and
+	 * an arena per connection thread would keep each one's pages, which
+	 * looks like a leak and is not returned.
+	 */
+	mallopt(M_ARENA_MAX, 1);
 	x.by = so.by;
 	x.top = so.top;
 	x.label_idle_s = label_idle_s();

@@ -214,37 +214,33 @@ def check_http(addr):
     check_keepalive(addr)
 
 
-def duplicates(families):
-    """Samples with the same name and label set in one exposition."""
+def duplicates(text):
+    """Series that appear more than once in one exposition. Read from the
+    text: the OpenMetrics parser drops a repeat that follows its twin."""
     seen, dups = set(), []
-    for fam in families:
-        for s in fam.samples:
-            key = (s.name, tuple(sorted(s.labels.items())))
-            if key in seen:
-                dups.append(f"{s.name}{s.labels}"[:200])
-            seen.add(key)
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        key = line.rsplit(" ", 1)[0]
+        if key in seen:
+            dups.append(key[:200])
+        seen.add(key)
     return dups
 
 
 def check_strict(addr):
-    _, _, text = fetch(addr)
-    try:
-        fams = list(prom_parser.text_string_to_metric_families(text))
-        err = ""
-    except ValueError as e:
-        fams, err = [], str(e)
-    dups = duplicates(fams)
-    verdict("serve text page: parses, one sample per series",
-            not err and not dups, err or f"{len(dups)} duplicates: {dups[:2]}")
-    _, _, text = fetch(addr, accept=OPENMETRICS)
-    try:
-        fams = list(om_parser.text_string_to_metric_families(text))
-        err = ""
-    except ValueError as e:
-        fams, err = [], str(e)
-    dups = duplicates(fams)
-    verdict("serve OpenMetrics page: strict parser, one sample per series",
-            not err and not dups, err or f"{len(dups)} duplicates: {dups[:2]}")
+    for fmt, accept, parser in (("text", None, prom_parser),
+                                ("OpenMetrics", OPENMETRICS, om_parser)):
+        _, _, text = fetch(addr, accept=accept)
+        try:
+            list(parser.text_string_to_metric_families(text))
+            err = ""
+        except ValueError as e:
+            err = str(e)
+        dups = duplicates(text)
+        verdict(f"serve {fmt} page: strict parser, one sample per series",
+                not err and not dups,
+                err or f"{len(dups)} repeated: {dups[:2]}")
 
 
 # (Accept, the format it must get): RFC 9110, 12.5.1.
