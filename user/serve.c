@@ -8,12 +8,12 @@
  * exited processes' rows are recycled even when nobody scrapes.
  */
 #include <argp.h>
-#include <stdatomic.h>
 #include <errno.h>
 #include <limits.h>
 #include <malloc.h>
 #include <netdb.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +67,7 @@ static const struct argp_option serve_options[] = {
 	  "Serve on ADDR:PORT (default 127.0.0.1:9479; IPv6 as [::1]:9479; [::] is IPv4 and IPv6)",
 	  1 },
 	{ "max-requests", OPT_MAX_REQUESTS, "N", 0,
-	  "At most N scrapes rendered at once (default 8); more get 503", 1 },
+	  "At most N pages rendered or sent at once (default 8); more get 503", 1 },
 	{ "views", OPT_VIEWS, "LIST", 0,
 	  "Comma-separated views to load (default: every view this kernel supports)",
 	  1 },
