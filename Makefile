@@ -131,6 +131,7 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 fuzz_srcs_fuzz_ksyms := user/ksyms.c
 fuzz_srcs_fuzz_utf8 := user/output.c user/probe.c user/ksyms.c
 fuzz_srcs_fuzz_options := user/options.c user/probe.c user/ksyms.c
+fuzz_srcs_fuzz_accept := user/metrics.c user/output.c user/probe.c user/ksyms.c
 
 $(OUT)/fuzz/%: tools/test/fuzz/%.c user/*.c user/*.h include/*.h
 	@mkdir -p $(@D)

@@ -16,6 +16,8 @@
 
 /* Unknown cgroup ids trigger a rescan of cgroupfs, at most this often. */
 #define CGROUP_RESCAN_S 5.0
+/* More ids waiting for a name than this: rescan at once. */
+#define CGROUP_PENDING_MAX 4096
 
 static const char *const loss_names[LOSS_MAX] = LOSS_NAMES;
 
@@ -65,6 +67,8 @@ int export_init(struct exporter *x)
 			err = label_table_init(&v->labels, x->top, tm->n_row_defs);
 		if (err)
 			return err;
+		if (x->label_idle_s > 0)
+			v->labels.idle_evict_s = x->label_idle_s;
 	}
 	return pthread_mutex_init(&x->lock, NULL) ? -ENOMEM : 0;
 }
@@ -145,7 +149,14 @@ static void scan_cgroups(struct exporter *x)
 		      cmp_cgroup);
 }
 
-static const char *cgroup_path(struct exporter *x, unsigned long long id)
+/*
+ * The path of cgroup @id, whose growth was read at @since; "unknown" once
+ * a scan that began after that misses it (ids are never reused, so the
+ * cgroup was removed); NULL while no such scan has run. @force: scan now,
+ * whatever the time of the last one.
+ */
+static const char *cgroup_path(struct exporter *x, unsigned long long id,
+			       double since, bool force)
 {
 	struct cgroup_name key = { .id = id }, *hit = NULL;
 
@@ -153,18 +164,89 @@ static const char *cgroup_path(struct exporter *x, unsigned long long id)
 		if (x->n_cgroups)
 			hit = bsearch(&key, x->cgroups, x->n_cgroups,
 				      sizeof(key), cmp_cgroup);
-		if (!hit && now_seconds() - x->cgroups_scanned >=
-				    CGROUP_RESCAN_S)
-			scan_cgroups(x);
+		if (hit || pass)
+			break;
+		if (x->cgroups_scanned >= since)
+			return "unknown";
+		if (!force && now_seconds() - x->cgroups_scanned <
+				      CGROUP_RESCAN_S)
+			return NULL;
+		scan_cgroups(x);
 	}
 	return hit ? hit->path : "unknown";
 }
 
-static const char *row_label(struct exporter *x,
-			     const struct tracer_metrics *tm,
-			     const struct row *r, char *buf, size_t len)
+static void add_growth(unsigned long long *sums,
+		       const struct tracer_metrics *tm, const struct row *r)
 {
+	__u64 growth;
+
+	for (size_t d = 0; d < tm->n_row_defs; d++) {
+		memcpy(&growth, r->value + tm->row_defs[d].off, sizeof(growth));
+		sums[d] += growth;
+	}
+}
+
+/* Keeps @r's growth for cgroup @id until a scan names it. */
+static void defer_cgroup(struct export_view *v, unsigned long long id,
+			 const struct row *r, double now)
+{
+	const struct tracer_metrics *tm = v->t->metrics;
+	struct cgroup_pending *p = NULL, *grown;
+
+	for (size_t i = 0; i < v->n_pending && !p; i++)
+		if (v->pending[i].id == id)
+			p = &v->pending[i];
+	if (!p) {
+		grown = realloc(v->pending, (v->n_pending + 1) * sizeof(*grown));
+		if (!grown)
+			return;
+		v->pending = grown;
+		p = &grown[v->n_pending];
+		p->sums = calloc(tm->n_row_defs ? tm->n_row_defs : 1,
+				 sizeof(*p->sums));
+		if (!p->sums)
+			return;
+		p->id = id;
+		p->since = now;
+		v->n_pending++;
+	}
+	add_growth(p->sums, tm, r);
+}
+
+/* Charges the waiting growth of every cgroup a scan has now decided. */
+static void fold_pending(struct exporter *x, struct export_view *v,
+			 double now)
+{
+	const struct tracer_metrics *tm = v->t->metrics;
+	bool force = v->n_pending > CGROUP_PENDING_MAX;
+	struct label_entry *e;
+	const char *path;
+	size_t kept = 0;
+
+	for (size_t i = 0; i < v->n_pending; i++) {
+		struct cgroup_pending *p = &v->pending[i];
+
+		path = cgroup_path(x, p->id, p->since, force);
+		if (!path) {
+			v->pending[kept++] = *p;
+			continue;
+		}
+		e = label_table_get(&v->labels, path, now);
+		for (size_t d = 0; d < tm->n_row_defs; d++)
+			e->sums[d] += p->sums[d];
+		free(p->sums);
+	}
+	v->n_pending = kept;
+}
+
+static const char *row_label(struct exporter *x, struct export_view *v,
+			     const struct row *r, char *buf, size_t len,
+			     double now)
+{
+	const struct tracer_metrics *tm = v->t->metrics;
 	unsigned long long cgroup;
+	const char *path;
 
 	if (x->by == EXPORT_BY_COMM) {
 		utf8_sanitize((const char *)r->value + tm->comm_off, COMM_LEN,
@@ -172,7 +254,10 @@ static const char *row_label(struct exporter *x,
 		return buf;
 	}
 	memcpy(&cgroup, r->value + tm->cgroup_off, sizeof(cgroup));
-	return cgroup_path(x, cgroup);
+	path = cgroup_path(x, cgroup, now, false);
+	if (!path)
+		defer_cgroup(v, cgroup, r, now);
+	return path;
 }
 
 static void collect_view(struct exporter *x, struct export_view *v,
@@ -181,23 +266,18 @@ static void collect_view(struct exporter *x, struct export_view *v,
 	const struct tracer_metrics *tm = v->t->metrics;
 	char comm[COMM_UTF8_LEN];
 	struct rows rows = {};
-	struct label_entry *e;
-	__u64 growth;
+	const char *label;
 
 	/* Read even with --by none: that is what recycles exited rows. */
 	rows_read(tm->rows, v->rows_fd, &rows);
 	for (size_t i = 0; x->by != EXPORT_BY_NONE && i < rows.n; i++) {
-		e = label_table_get(&v->labels,
-				    row_label(x, tm, &rows.r[i], comm,
-					      sizeof(comm)),
-				    now);
-		for (size_t d = 0; d < tm->n_row_defs; d++) {
-			memcpy(&growth, rows.r[i].value + tm->row_defs[d].off,
-			       sizeof(growth));
-			e->sums[d] += growth;
-		}
+		label = row_label(x, v, &rows.r[i], comm, sizeof(comm), now);
+		if (label)
+			add_growth(label_table_get(&v->labels, label, now)->sums,
+				   tm, &rows.r[i]);
 	}
 	rows_free(&rows);
+	fold_pending(x, v, now);
 }
 
 void export_collect(struct exporter *x)
@@ -276,12 +356,12 @@ static void render_defs(struct metrics *m, const struct export_view *v)
 }
 
 static void render_label_rows(struct metrics *m, struct exporter *x,
-			      const struct export_view *v)
+			      struct export_view *v, bool head)
 {
 	const struct tracer_metrics *tm = v->t->metrics;
 	const char *by = export_by_name(x->by);
 	struct metric_label label = { by, NULL };
-	const struct label_table *lt = &v->labels;
+	struct label_table *lt = &v->labels;
 	char name[128];
 
 	if (x->by == EXPORT_BY_NONE)
@@ -296,15 +376,17 @@ static void render_label_rows(struct metrics *m, struct exporter *x,
 		family(m, name, METRIC_COUNTER, rd->help);
 		for (size_t i = 0; i < lt->n; i++) {
 			label.value = lt->e[i].value;
-			metrics_sample(m, &label, 1, lt->e[i].sums[d],
+			metrics_sample(m, &label, 1, label_exposed(&lt->e[i], d),
 				       rd->decimals);
 		}
 		if (lt->other_used) {
 			label.value = lt->other.value;
-			metrics_sample(m, &label, 1, lt->other.sums[d],
+			metrics_sample(m, &label, 1, label_exposed(&lt->other, d),
 				       rd->decimals);
 		}
 	}
+	if (!head)
+		label_table_shown(lt);
 }
 
 static void render_probes(struct metrics *m, const struct exporter *x)
@@ -413,7 +495,7 @@ static void render_bpf_stats(struct metrics *m, const struct exporter *x)
 }
 
 char *export_render(struct exporter *x, enum metrics_format format,
-		    size_t *len)
+		    bool head, size_t *len)
 {
 	struct metric_label version = { "version", x->version };
 	double now = now_seconds();
@@ -432,7 +514,7 @@ char *export_render(struct exporter *x, enum metrics_format format,
 			continue;
 		collect_view(x, v, now);
 		render_defs(&m, v);
-		render_label_rows(&m, x, v);
+		render_label_rows(&m, x, v, head);
 	}
 	render_losses(&m, x);
 	render_bpf_stats(&m, x);
@@ -445,8 +527,14 @@ char *export_render(struct exporter *x, enum metrics_format format,
 
 void export_free(struct exporter *x)
 {
-	for (size_t i = 0; i < x->n_views; i++)
-		label_table_free(&x->views[i].labels);
+	for (size_t i = 0; i < x->n_views; i++) {
+		struct export_view *v = &x->views[i];
+
+		label_table_free(&v->labels);
+		for (size_t p = 0; p < v->n_pending; p++)
+			free(v->pending[p].sums);
+		free(v->pending);
+	}
 	free_cgroups(x);
 	pthread_mutex_destroy(&x->lock);
 }

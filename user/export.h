@@ -19,6 +19,16 @@ enum export_by {
 	EXPORT_BY_CGROUP,
 };
 
+/*
+ * The growth of a cgroup id that no scan has named yet: it waits for the
+ * next scan, which names it or proves the cgroup removed ("unknown").
+ */
+struct cgroup_pending {
+	unsigned long long id;
+	double since;		/* when its growth was read */
+	unsigned long long *sums;
+};
+
 struct export_view {
 	const struct tracer *t;
 	struct session s;	/* s.res stays for probe health if not loaded */
@@ -26,6 +36,8 @@ struct export_view {
 	const unsigned char *bss;	/* the object's .bss, as libbpf maps it */
 	int rows_fd;			/* its "procs" map */
 	struct label_table labels;
+	struct cgroup_pending *pending;	/* rows of cgroups not yet named */
+	size_t n_pending;
 };
 
 struct cgroup_name {
@@ -45,15 +57,20 @@ struct exporter {
 	size_t n_cgroups;
 	char cgroup_root[4096];
 	double cgroups_scanned;
+	double label_idle_s;	/* 0: LABEL_IDLE_EVICT_S */
 };
 
 const char *export_by_name(enum export_by by);
 int export_init(struct exporter *x);
 /* Folds per-process growth into the labels; also recycles exited rows. */
 void export_collect(struct exporter *x);
-/* The whole exposition, malloc'ed; NULL when memory ran out. */
+/*
+ * The whole exposition, malloc'ed; NULL when memory ran out. @head: only
+ * its length is sent (a HEAD request), so label series born at 0 are not
+ * counted as shown.
+ */
 char *export_render(struct exporter *x, enum metrics_format format,
-		    size_t *len);
+		    bool head, size_t *len);
 void export_free(struct exporter *x);
 
 #endif /* MMTRACE_EXPORT_H */

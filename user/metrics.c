@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "hist.h"
 #include "metrics.h"
 #include "output.h"
@@ -10,12 +12,170 @@
 /* Longer label values (deep cgroup paths) are cut, still valid UTF-8. */
 #define LABEL_VALUE_MAX 1024
 
+/* What a scraper can get: RFC 9110 media types, in order of preference. */
+static const struct offer {
+	enum metrics_format format;
+	const char *type, *subtype, *version;
+} offers[] = {
+	{ METRICS_PROMETHEUS, "text", "plain", "0.0.4" },
+	{ METRICS_OPENMETRICS, "application", "openmetrics-text", "1.0.0" },
+};
+
+/* One media-range of an Accept header, as far as negotiation needs it. */
+struct media_range {
+	char type[64], subtype[64], version[64];
+	int q;		/* 0..1000: "q=0" is "not acceptable" */
+	bool valid;
+};
+
+static bool is_tchar(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	       (c >= 'A' && c <= 'Z') || strchr("!#$%&'*+-.^_`|~", c);
+}
+
+static const char *skip_ows(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/* A token into @out (cut to its size); returns the end, or NULL if none. */
+static const char *token(const char *p, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (; *p && is_tchar(*p); p++)
+		if (n + 1 < size)
+			out[n++] = *p;
+	out[n] = '\0';
+	return n ? p : NULL;
+}
+
+/* A token or a quoted-string, unquoted into @out. */
+static const char *param_value(const char *p, char *out, size_t size)
+{
+	size_t n = 0;
+
+	if (*p != '"')
+		return token(p, out, size);
+	for (p++; *p && *p != '"'; p++) {
+		if (*p == '\\' && p[1])
+			p++;
+		if (n + 1 < size)
+			out[n++] = *p;
+	}
+	out[n] = '\0';
+	return *p == '"' ? p + 1 : NULL;
+}
+
+/* qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ) */
+static bool parse_q(const char *s, int *q)
+{
+	int v, scale = 100;
+
+	if ((s[0] != '0' && s[0] != '1') || (s[1] && s[1] != '.'))
+		return false;
+	v = (s[0] - '0') * 1000;
+	for (s += s[1] ? 2 : 1; *s; s++, scale /= 10) {
+		if (*s < '0' || *s > '9' || !scale)
+			return false;
+		v += (*s - '0') * scale;
+	}
+	if (v > 1000)
+		return false;
+	*q = v;
+	return true;
+}
+
+/* Parses the media-range at @p into @r; returns where the next one starts. */
+static const char *media_range(const char *p, struct media_range *r)
+{
+	char name[32], value[64];
+	const char *at = p, *next;
+	bool quoted = false;
+
+	memset(r, 0, sizeof(*r));
+	r->q = 1000;
+	next = token(skip_ows(at), r->type, sizeof(r->type));
+	if (next && *next == '/')
+		next = token(next + 1, r->subtype, sizeof(r->subtype));
+	else
+		next = NULL;
+	while (next && *(at = skip_ows(next)) == ';') {
+		next = token(skip_ows(at + 1), name, sizeof(name));
+		if (next && *next == '=')
+			next = param_value(next + 1, value, sizeof(value));
+		else
+			next = NULL;
+		if (next && !strcasecmp(name, "q") && !parse_q(value, &r->q))
+			next = NULL;
+		else if (next && !strcasecmp(name, "version"))
+			snprintf(r->version, sizeof(r->version), "%s", value);
+	}
+	if (next)
+		at = skip_ows(next);
+	r->valid = next && (!*at || *at == ',');
+	/* A malformed range is skipped, up to the next comma outside quotes. */
+	for (; *at && (quoted || *at != ','); at++)
+		quoted ^= *at == '"';
+	return *at ? at + 1 : at;
+}
+
+/* How specifically @r names @o: 0 if not at all, up to 4 (with version). */
+static int specificity(const struct media_range *r, const struct offer *o)
+{
+	if (!strcmp(r->type, "*"))
+		return strcmp(r->subtype, "*") ? 0 : 1;
+	if (strcasecmp(r->type, o->type))
+		return 0;
+	if (!strcmp(r->subtype, "*"))
+		return 2;
+	if (strcasecmp(r->subtype, o->subtype))
+		return 0;
+	if (!r->version[0])
+		return 3;
+	return strcmp(r->version, o->version) ? 0 : 4;
+}
+
+/*
+ * RFC 9110, 12.5.1: each offer gets the weight of the most specific
+ * media-range that names it; the heaviest wins, ties go to the more
+ * specific match, then to the range listed first. Nothing acceptable
+ * (no Accept, q=0 everywhere, a version not spoken): the text format, as
+ * Prometheus's own client libraries fall back.
+ */
 enum metrics_format metrics_negotiate(const char *accept)
 {
-	/* Prometheus asks for both, OpenMetrics first, when it supports it. */
-	if (accept && strstr(accept, "application/openmetrics-text"))
-		return METRICS_OPENMETRICS;
-	return METRICS_PROMETHEUS;
+	int best_q = 0, best_spec = 0, best_pos = 0;
+	enum metrics_format best = METRICS_PROMETHEUS;
+
+	for (size_t o = 0; accept && o < sizeof(offers) / sizeof(offers[0]); o++) {
+		int q = 0, spec = 0, pos = 0, i = 0;
+		struct media_range r;
+		const char *p = accept;
+
+		while (*p) {
+			p = media_range(p, &r);
+			i++;
+			if (!r.valid || specificity(&r, &offers[o]) <= spec)
+				continue;
+			spec = specificity(&r, &offers[o]);
+			q = r.q;
+			pos = i;
+		}
+		if (!q || q < best_q)
+			continue;
+		if (q == best_q && (spec < best_spec ||
+				    (spec == best_spec && pos >= best_pos)))
+			continue;
+		best_q = q;
+		best_spec = spec;
+		best_pos = pos;
+		best = offers[o].format;
+	}
+	return best;
 }
 
 const char *metrics_content_type(enum metrics_format format)

@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * mmtrace serve: loads every view the kernel supports and serves their
- * metrics over HTTP (libmicrohttpd). The HTTP server runs one internal
- * thread; the main thread only waits for signals and, every few seconds,
- * folds per-process rows into labels so that exited processes' rows are
- * recycled even when nobody scrapes.
+ * metrics over HTTP (libmicrohttpd). The HTTP server runs a thread per
+ * connection, at most HTTP_MAX_CONNECTIONS, and renders at most
+ * --max-requests pages at once; the main thread only waits for signals
+ * and, every few seconds, folds per-process rows into labels so that
+ * exited processes' rows are recycled even when nobody scrapes.
  */
 #include <argp.h>
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +28,8 @@
 
 /* Bounds on what a client may cost: see README "Operating safely". */
 #define HTTP_TIMEOUT_S 10
+/* Between requests on a kept-alive connection: longer than a scrape interval. */
+#define HTTP_IDLE_TIMEOUT_S 90
 #define HTTP_MAX_CONNECTIONS 64
 #define HTTP_REQUEST_MEMORY (16 * 1024)	/* request line + headers */
 #define COLLECT_EVERY_S 5
@@ -37,6 +42,7 @@ enum {
 	OPT_MAX_PROCS,
 	OPT_TIER,
 	OPT_CGROUP,
+	OPT_MAX_REQUESTS,
 };
 
 struct serve_opts {
@@ -46,12 +52,23 @@ struct serve_opts {
 	const char *cgroup;
 	enum export_by by;
 	unsigned long top;
+	unsigned long max_requests;
 	int err;
+};
+
+/* What the HTTP threads share. */
+struct http_ctx {
+	struct exporter *x;
+	unsigned int max_requests;
+	atomic_uint rendering;	/* pages being rendered or sent */
 };
 
 static const struct argp_option serve_options[] = {
 	{ "listen", OPT_LISTEN, "ADDR:PORT", 0,
-	  "Serve on ADDR:PORT (default 127.0.0.1:9479; IPv6 as [::1]:9479)", 1 },
+	  "Serve on ADDR:PORT (default 127.0.0.1:9479; IPv6 as [::1]:9479; [::] is IPv4 and IPv6)",
+	  1 },
+	{ "max-requests", OPT_MAX_REQUESTS, "N", 0,
+	  "At most N pages rendered or sent at once (default 8); more get 503", 1 },
 	{ "views", OPT_VIEWS, "LIST", 0,
 	  "Comma-separated views to load (default: every view this kernel supports)",
 	  1 },
@@ -111,6 +128,9 @@ static error_t parse_serve(int key, char *arg, struct argp_state *state)
 		return EINVAL;
 	case OPT_TOP:
 		return parse_num(so, arg, 1, 10000, "--top", &so->top);
+	case OPT_MAX_REQUESTS:
+		return parse_num(so, arg, 1, HTTP_MAX_CONNECTIONS,
+				 "--max-requests", &so->max_requests);
 	case 'p':
 		err = parse_num(so, arg, 1, INT_MAX, "pid", &v);
 		so->t.filter.tgid = v;
@@ -159,10 +179,11 @@ static int parse_serve_args(int argc, char **argv, struct serve_opts *so)
 		"Endpoints: /metrics (Prometheus text, or OpenMetrics when asked), / (index).\n"
 		"Examples:\n"
 		"  mmtrace serve                         # 127.0.0.1:9479, every view\n"
-		"  mmtrace serve --listen [::]:9479      # every address (mind the firewall)\n"
+		"  mmtrace serve --listen [::]:9479      # every address, IPv4 and IPv6 (mind the firewall)\n"
 		"  mmtrace serve --views fork --by cgroup\n"
 		"  curl -s localhost:9479/metrics | grep pinned_copies\n"
 		"Prometheus: scrape_configs: [{job_name: mmtrace, static_configs: [{targets: ['127.0.0.1:9479']}]}]\n"
+		"SIGHUP is ignored, with a log line; SIGINT and SIGTERM stop.\n"
 		"A systemd unit ships in tools/packaging (make install).";
 	struct argp argp = {
 		.options = serve_options,
@@ -176,6 +197,7 @@ static int parse_serve_args(int argc, char **argv, struct serve_opts *so)
 	so->t.max_procs = 10240;
 	so->by = EXPORT_BY_COMM;
 	so->top = 20;
+	so->max_requests = 8;
 	argp_err_exit_status = EXIT_USAGE;
 	err = argp_parse(&argp, argc, argv, options_argp_flags, NULL, so);
 	if (so->err)
@@ -412,33 +434,80 @@ static enum MHD_Result reply_index(struct MHD_Connection *c,
 		     MHD_RESPMEM_MUST_COPY);
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
-				  const char *url, const char *method,
-				  const char *version, const char *upload,
-				  size_t *upload_size, void **req_cls)
+/* What *req_cls holds: where a request is. */
+static char req_headers, req_rendering;
+
+static enum MHD_Result reply_metrics(struct MHD_Connection *c,
+				     struct http_ctx *h, bool head,
+				     void **req_cls)
 {
-	struct exporter *x = cls;
 	enum metrics_format format;
 	char *text;
 	size_t len;
 
-	if (strcmp(method, MHD_HTTP_METHOD_GET) &&
-	    strcmp(method, MHD_HTTP_METHOD_HEAD))
-		return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED,
-				  "only GET and HEAD\n");
-	if (!strcmp(url, "/"))
-		return reply_index(c, x);
-	if (strcmp(url, "/metrics"))
-		return reply_text(c, MHD_HTTP_NOT_FOUND,
-				  "not found: metrics are at /metrics\n");
+	/* Beyond the bound, fail fast: a queue would only time scrapes out. */
+	if (atomic_fetch_add(&h->rendering, 1) >= h->max_requests) {
+		atomic_fetch_sub(&h->rendering, 1);
+		return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+				  "too many scrapes at once (--max-requests)\n");
+	}
+	/* Released when the reply is sent or abandoned: on_completed(). */
+	*req_cls = &req_rendering;
 	format = metrics_negotiate(MHD_lookup_connection_value(
 		c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT));
-	text = export_render(x, format, &len);
+	text = export_render(h->x, format, head, &len);
 	if (!text)
 		return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				  "out of memory\n");
 	return reply(c, MHD_HTTP_OK, metrics_content_type(format), text, len,
 		     MHD_RESPMEM_MUST_FREE);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
+				  const char *url, const char *method,
+				  const char *version, const char *upload,
+				  size_t *upload_size, void **req_cls)
+{
+	struct http_ctx *h = cls;
+	bool head = !strcmp(method, MHD_HTTP_METHOD_HEAD);
+
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && !head)
+		return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+				  "only GET and HEAD\n");
+	/*
+	 * The first call has the headers only. A reply queued then closes
+	 * the connection (libmicrohttpd cannot know the request is whole);
+	 * replying on the second call keeps it alive for the next scrape.
+	 */
+	if (!*req_cls) {
+		*req_cls = &req_headers;
+		MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
+					  (unsigned int)HTTP_TIMEOUT_S);
+		return MHD_YES;
+	}
+	if (*upload_size)
+		return reply_text(c, MHD_HTTP_BAD_REQUEST,
+				  "GET and HEAD take no body\n");
+	if (!strcmp(url, "/"))
+		return reply_index(c, h->x);
+	if (strcmp(url, "/metrics"))
+		return reply_text(c, MHD_HTTP_NOT_FOUND,
+				  "not found: metrics are at /metrics\n");
+	return reply_metrics(c, h, head, req_cls);
+}
+
+/* A request is over: its render slot is free; the connection may idle. */
+static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+			 enum MHD_RequestTerminationCode why)
+{
+	struct http_ctx *h = cls;
+
+	if (*req_cls == &req_rendering)
+		atomic_fetch_sub(&h->rendering, 1);
+	*req_cls = NULL;
+	if (why == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
+					  (unsigned int)HTTP_IDLE_TIMEOUT_S);
 }
 
 static void http_log(void *cls, const char *fmt, va_list ap)
@@ -447,16 +516,22 @@ static void http_log(void *cls, const char *fmt, va_list ap)
 	vfprintf(stderr, fmt, ap);
 }
 
-static struct MHD_Daemon *start_http(struct exporter *x,
+static struct MHD_Daemon *start_http(struct http_ctx *h,
 				     const struct addrinfo *ai, bool verbose)
 {
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD |
+			     MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
 
+	/*
+	 * IPv6 sockets take IPv4 too (mapped), as Go exporters do: [::] is
+	 * every address, and an IPv4 port taken by another server fails
+	 * here instead of splitting the scrapes between the two.
+	 */
 	if (ai->ai_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
+		flags |= MHD_USE_DUAL_STACK;
 	if (verbose)
 		flags |= MHD_USE_ERROR_LOG;
-	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, x,
+	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
 				MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 				MHD_OPTION_CONNECTION_TIMEOUT,
 				(unsigned int)HTTP_TIMEOUT_S,
@@ -464,16 +539,22 @@ static struct MHD_Daemon *start_http(struct exporter *x,
 				(unsigned int)HTTP_MAX_CONNECTIONS,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 				(size_t)HTTP_REQUEST_MEMORY,
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 				MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL,
 				MHD_OPTION_END);
 }
 
-/* Blocks SIGINT and SIGTERM for every thread; the main one waits for them. */
+/*
+ * Blocks SIGINT, SIGTERM and SIGHUP for every thread; the main one waits
+ * for them. SIGHUP does not stop the exporter: a closed terminal or a
+ * broad `pkill -HUP` must not take it down, and it has nothing to reload.
+ */
 static void block_stop_signals(sigset_t *set)
 {
 	sigemptyset(set);
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
 	sigprocmask(SIG_BLOCK, set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
@@ -489,10 +570,29 @@ static void wait_for_stop(struct exporter *x, const sigset_t *set,
 		if (end && end - time(NULL) < tick.tv_sec)
 			tick.tv_sec = end > time(NULL) ? end - time(NULL) : 0;
 		sig = sigtimedwait(set, NULL, &tick);
-		if (sig > 0 || (end && time(NULL) >= end))
+		if (sig == SIGHUP)
+			fprintf(stderr,
+				"mmtrace serve: SIGHUP ignored: nothing to reload (SIGTERM or SIGINT stops)\n");
+		else if (sig > 0 || (end && time(NULL) >= end))
 			return;
 		export_collect(x);
 	}
+}
+
+/*
+ * Tests shorten the idle time after which a label's slot may be recycled
+ * (10 minutes) with MMTRACE_LABEL_IDLE_S, rather than wait for it.
+ */
+static double label_idle_s(void)
+{
+	const char *env = getenv("MMTRACE_LABEL_IDLE_S");
+	char *end;
+	double v;
+
+	if (!env)
+		return 0;
+	v = strtod(env, &end);
+	return *end || v <= 0 ? 0 : v;
 }
 
 static void print_listening(const struct exporter *x, const char *listen)
@@ -509,6 +609,7 @@ int serve_main(const struct tracer *const *tracers, size_t n_tracers,
 	       int argc, char **argv)
 {
 	struct exporter x = { .version = MMTRACE_VERSION };
+	struct http_ctx h = { .x = &x };
 	char default_listen[32];
 	struct MHD_Daemon *http = NULL;
 	struct addrinfo *ai = NULL;
@@ -526,8 +627,16 @@ int serve_main(const struct tracer *const *tracers, size_t n_tracers,
 	if (check_views(tracers, n_tracers, so.views) ||
 	    parse_listen(so.listen, &ai))
 		return EXIT_USAGE;
+	/*
+	 * One malloc arena: pages render one at a time (under x.lock), and
+	 * an arena per connection thread would keep each one's pages, which
+	 * looks like a leak and is not returned.
+	 */
+	mallopt(M_ARENA_MAX, 1);
 	x.by = so.by;
 	x.top = so.top;
+	x.label_idle_s = label_idle_s();
+	h.max_requests = so.max_requests;
 	block_stop_signals(&stop);
 	if (session_preflight())
 		goto out;
@@ -538,7 +647,7 @@ int serve_main(const struct tracer *const *tracers, size_t n_tracers,
 	stats_fd = enable_bpf_stats(&x);
 	if (export_init(&x))
 		goto out_export;
-	http = start_http(&x, ai, so.t.verbose);
+	http = start_http(&h, ai, so.t.verbose);
 	if (!http) {
 		fprintf(stderr,
 			"mmtrace serve: cannot listen on %s: %s (another exporter on that port? use --listen)\n",

@@ -342,13 +342,18 @@ static int report(const struct session *s, const struct tracer_opts *o,
 	return s->tracer->report(s->skel, &ctx);
 }
 
-/* Ctrl-C and SIGTERM stop tracing, from setup on; a dead reader is not fatal. */
+/*
+ * Ctrl-C, SIGTERM and SIGHUP (a closed terminal, a dropped ssh session)
+ * stop tracing with the final report, from setup on; a dead reader is not
+ * fatal.
+ */
 static void install_handlers(void)
 {
 	struct sigaction sa = { .sa_handler = on_stop };
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = on_child;
 	sigaction(SIGCHLD, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -365,10 +370,12 @@ static void block_wakeups(sigset_t *wait_mask)
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
 	sigaddset(&block, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &block, wait_mask);
 	sigdelset(wait_mask, SIGINT);
 	sigdelset(wait_mask, SIGTERM);
+	sigdelset(wait_mask, SIGHUP);
 	sigdelset(wait_mask, SIGCHLD);
 }
 

@@ -49,21 +49,28 @@ r = json.load(sys.stdin)["data"]["result"]
 print(r[0]["value"][1] if len(r) == 1 else "none")' 2>/dev/null || echo none
 }
 
+# prom_start PORT...: a Prometheus scraping mmtrace on each PORT every
+# second; its log is $prom_log.
 prom_start() {
-	mkdir -p "$TMP/prom"
-	cat >"$TMP/prom/prometheus.yml" <<EOF
+	local dir=$TMP/prom.$1 targets="" port
+	for port in "$@"; do
+		targets="$targets'127.0.0.1:$port', "
+	done
+	mkdir -p "$dir"
+	prom_log=$dir/log
+	cat >"$dir/prometheus.yml" <<EOF
 global:
   scrape_interval: 1s
   scrape_timeout: 1s
 scrape_configs:
   - job_name: mmtrace
     static_configs:
-      - targets: ['127.0.0.1:$SERVE_PORT']
+      - targets: [${targets%, }]
 EOF
-	prometheus --config.file="$TMP/prom/prometheus.yml" \
-		--storage.tsdb.path="$TMP/prom/data" \
+	prometheus --config.file="$dir/prometheus.yml" \
+		--storage.tsdb.path="$dir/data" \
 		--web.listen-address="127.0.0.1:$PROM_PORT" \
-		>"$TMP/prom/log" 2>&1 &
+		>"$prom_log" 2>&1 &
 	prom_pid=$!
 	local i
 	for ((i = 0; i < 100; i++)); do
@@ -72,6 +79,11 @@ EOF
 		sleep 0.2
 	done
 	return 1
+}
+
+prom_stop() {
+	kill "$prom_pid"
+	wait "$prom_pid" 2>/dev/null
 }
 
 # prom_wait EXPR WANT: until the query answers WANT (30 s at most).
@@ -90,8 +102,8 @@ prom_wait() {
 serve_prometheus_oracle() {
 	local name="host serve: Prometheus scrapes the fork oracle" want
 	local series='mmtrace_fork_comm_pinned_copies_total{comm="pfserve"}'
-	if ! prom_start; then
-		fail "$name" "prometheus not ready: $(tail -c 300 "$TMP/prom/log")"
+	if ! prom_start "$SERVE_PORT"; then
+		fail "$name" "prometheus not ready: $(tail -c 300 "$prom_log")"
 		return
 	fi
 	cp "$PINFORK" "$TMP/pfserve"
@@ -103,19 +115,19 @@ serve_prometheus_oracle() {
 t = json.load(open(sys.argv[1]))
 print(t["observed_copies"] if t["observed_copies"] is not None else t["expected_pinned_copies"])' \
 		"$TMP/pfserve.truth")
-	[ "$(serve_value "127.0.0.1:$SERVE_PORT" "$series")" = "$want" ]
+	# A new series is born at 0: the counts show from the next scrape.
+	serve_poll "127.0.0.1:$SERVE_PORT" "$series" "$want"
 	verdict "host serve: /metrics pinned copies of pfserve == $want" $? \
-		"got $(serve_value "127.0.0.1:$SERVE_PORT" "$series")"
-	[ "$(serve_value "127.0.0.1:$SERVE_PORT" \
-		'mmtrace_fork_comm_forks_total{comm="pfserve"}')" = 10 ]
-	verdict "host serve: /metrics forks of pfserve == 10" $? "not 10"
+		"got $serve_got"
+	serve_poll "127.0.0.1:$SERVE_PORT" \
+		'mmtrace_fork_comm_forks_total{comm="pfserve"}' 10
+	verdict "host serve: /metrics forks of pfserve == 10" $? "got $serve_got"
 	prom_wait "$series" "$want"
 	verdict "$name: PromQL says $want" $? "got '$prom_got'"
 	prom_wait 'up{job="mmtrace"}' 1
 	verdict "host serve: Prometheus target up" $? "got '$prom_got'"
 	serve_dashboard
-	kill "$prom_pid"
-	wait "$prom_pid" 2>/dev/null
+	prom_stop
 }
 
 # Every dashboard query parses and runs in Prometheus, over names the
@@ -142,17 +154,31 @@ serve_dashboard() {
 		--names "$names" --prometheus "http://127.0.0.1:$PROM_PORT"
 }
 
+# Until serve is down to its main and HTTP threads (10 s at most).
+serve_idle() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(awk '/^Threads:/ { print $2 }' /proc/"$serve_pid"/status)" -le 2 ] &&
+			return
+		sleep 0.1
+	done
+}
+
 # wrk on loopback: no error at all, and RSS flat between two equal runs.
 serve_load() {
 	local name="host serve: wrk load" out rss1 rss2 i
 	for i in 1 2 3; do
-		out=$(bounded wrk -t2 -c16 -d4s --timeout 5s \
+		# 8 connections: as many as --max-requests renders by default.
+		out=$(bounded wrk -t2 -c8 -d4s --timeout 5s \
 			"http://127.0.0.1:$SERVE_PORT/metrics" 2>&1)
 		if ! grep -q 'requests in' <<<"$out" ||
 			grep -q 'Non-2xx\|Socket errors' <<<"$out"; then
 			fail "$name: run $i" "$(tr '\n' ' ' <<<"$out" | head -c 400)"
 			return
 		fi
+		# The renders of the previous run's last requests still hold
+		# --max-requests slots for a moment: wait for their threads.
+		serve_idle
 		# The first run warms the allocator; the next two must match.
 		[ "$i" = 2 ] && rss1=$(awk '/VmRSS/ { print $2 }' /proc/"$serve_pid"/status)
 		[ "$i" = 3 ] && rss2=$(awk '/VmRSS/ { print $2 }' /proc/"$serve_pid"/status)
@@ -168,7 +194,7 @@ serve_load() {
 }
 
 serve_by_cgroup() {
-	local name="host serve --by cgroup" root port=$((SERVE_PORT + 2)) got
+	local name="host serve --by cgroup" root port=$((SERVE_PORT + 2))
 	root=$(cgroup2_root)
 	if [ -z "$root" ]; then
 		skip "$name" "no cgroup v2 hierarchy mounted"
@@ -185,19 +211,308 @@ serve_by_cgroup() {
 	# shellcheck disable=SC2016
 	bounded sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" --pages 32 --forks 5' \
 		sh "$CGROUP_DIR/inner" "$PINFORK" >/dev/null
-	got=$(serve_value "127.0.0.1:$port" \
-		"mmtrace_fork_cgroup_pinned_copies_total{cgroup=\"/${CGROUP_DIR#"$root"/}/inner\"}")
-	[ "$got" = 160 ]
-	verdict "$name: the cgroup's pinned copies == 160" $? "got '$got'"
+	serve_poll "127.0.0.1:$port" \
+		"mmtrace_fork_cgroup_pinned_copies_total{cgroup=\"/${CGROUP_DIR#"$root"/}/inner\"}" 160
+	verdict "$name: the cgroup's pinned copies == 160" $? "got '$serve_got'"
 	serve_stop "$name"
 	cgroup_remove || fail "$name" "cannot remove $CGROUP_DIR"
+}
+
+# in_cgroup DIR CMD...: CMD in cgroup v2 DIR, from its first instruction.
+in_cgroup() {
+	# shellcheck disable=SC2016
+	bounded sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' \
+		sh "$@"
+}
+
+# Removes the test's cgroup tree, leaves first.
+series_cgroup_remove() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		find "$CGROUP_DIR" -mindepth 1 -depth -type d \
+			-exec rmdir {} + 2>/dev/null
+		rmdir "$CGROUP_DIR" 2>/dev/null && break
+		sleep 0.1
+	done
+	[ -d "$CGROUP_DIR" ] && return 1
+	CGROUP_DIR=""
+}
+
+# serve_poll ADDR SERIES WANT: until /metrics shows WANT (20 s at most).
+serve_poll() {
+	local i
+	for ((i = 0; i < 40; i++)); do
+		serve_got=$(serve_value "$1" "$2")
+		[ "$serve_got" = "$3" ] && return 0
+		sleep 0.5
+	done
+	return 1
+}
+
+# A cgroup path of 512 bytes or more below the mount is cut to 511 bytes
+# the same way at every collect: one series, which PromQL reads whole.
+series_long_cgroup() {
+	local name="host serve --by cgroup, a 600-byte path" addr=$1 dir rel
+	local l=llllllllllllllllllllllllllllllllllllllllllllllllll
+	dir=$CGROUP_DIR/$l$l$l$l/${l//l/m}${l//l/m}${l//l/m}${l//l/m}
+	dir=$dir/${l//l/n}${l//l/n}${l//l/n}${l//l/n}
+	mkdir -p "$dir" || { fail "$name" "mkdir"; return; }
+	cp "$PINFORK" "$TMP/pflong"
+	rel=${dir#"$(cgroup2_root)"}
+	[ "${#rel}" -ge 512 ] || { fail "$name" "path only ${#rel} bytes"; return; }
+	rel=${rel:0:511}
+	# Two runs, folded by different collects: both in one series.
+	in_cgroup "$dir" "$TMP/pflong" --pages 1 --forks 3 >/dev/null ||
+		{ fail "$name" "pinfork failed"; return; }
+	prom_wait "mmtrace_fork_cgroup_forks_total{cgroup=\"$rel\"}" 3
+	verdict "$name: PromQL says 3 forks" $? "got '$prom_got'"
+	in_cgroup "$dir" "$TMP/pflong" --pages 1 --forks 5 >/dev/null ||
+		{ fail "$name" "pinfork failed"; return; }
+	prom_wait "mmtrace_fork_cgroup_forks_total{cgroup=\"$rel\"}" 8
+	verdict "$name: then 3 + 5 forks" $? "got '$prom_got'"
+	serve_got=$(bounded "$SYS_PYTHON" tools/test/serve_check.py count \
+		"$addr" "mmtrace_fork_cgroup_forks_total{cgroup=\"${rel:0:80}")
+	[ "$serve_got" = 1 ]
+	verdict "$name: one series" $? "$serve_got series"
+	check_with "$name" bounded "$SYS_PYTHON" tools/test/serve_check.py \
+		strict "$addr"
+}
+
+# A cgroup made just after a cgroupfs scan is named once a later scan
+# sees it; "unknown" is only for cgroups gone by then.
+series_new_cgroup() {
+	local name="host serve --by cgroup, a cgroup made while serving"
+	local addr=$1 rel=${CGROUP_DIR#"$(cgroup2_root)"}
+	mkdir "$CGROUP_DIR/a" || { fail "$name" "mkdir"; return; }
+	cp "$PINFORK" "$TMP/pfa"
+	cp "$PINFORK" "$TMP/pfb"
+	in_cgroup "$CGROUP_DIR/a" "$TMP/pfa" --pages 1 --forks 1 >/dev/null
+	# Its series shows up right after the scan that named it.
+	serve_poll "$addr" "mmtrace_fork_cgroup_forks_total{cgroup=\"$rel/a\"}" 1
+	verdict "$name: the first cgroup named" $? "got '$serve_got'"
+	mkdir "$CGROUP_DIR/b" || { fail "$name" "mkdir b"; return; }
+	in_cgroup "$CGROUP_DIR/b" "$TMP/pfb" --pages 1 --forks 10 >/dev/null
+	serve_poll "$addr" "mmtrace_fork_cgroup_forks_total{cgroup=\"$rel/b\"}" 10
+	verdict "$name: the next one, made within 5 s of that scan: 10 forks" \
+		$? "got '$serve_got'"
+	serve_got=$(serve_value "$addr" \
+		'mmtrace_fork_cgroup_forks_total{cgroup="unknown"}')
+	[ "$serve_got" = absent ]
+	verdict "$name: nothing charged to unknown" $? "unknown: $serve_got"
+}
+
+# A process name that did all its work between two collects: its series
+# is born at 0, so increase() sees the growth.
+series_born() {
+	local name="host serve: a series born between two scrapes" want
+	local series='mmtrace_fork_comm_pinned_copies_total{comm="pfnew"}'
+	cp "$PINFORK" "$TMP/pfnew"
+	in_cgroup "$CGROUP_DIR/comm" "$TMP/pfnew" --pages 64 --forks 10 \
+		>"$TMP/pfnew.truth" || { fail "$name" "pinfork failed"; return; }
+	want=$("$SYS_PYTHON" -c 'import json, sys
+t = json.load(open(sys.argv[1]))
+print(t["observed_copies"] if t["observed_copies"] is not None else t["expected_pinned_copies"])' \
+		"$TMP/pfnew.truth")
+	prom_wait "$series" "$want"
+	verdict "$name: PromQL says $want" $? "got '$prom_got'"
+	prom_got=$(prom_query "min_over_time(${series}[1m])")
+	[ "$prom_got" = 0 ]
+	verdict "$name: first scraped at 0" $? "min_over_time: $prom_got"
+	prom_got=$(prom_query "increase(${series}[1m])")
+	"$SYS_PYTHON" -c 'import sys; sys.exit(float(sys.argv[1]) < float(sys.argv[2]))' \
+		"$prom_got" "$want" 2>/dev/null
+	verdict "$name: increase() >= $want" $? "increase: $prom_got"
+}
+
+# run_comm NAME FORKS: pinfork as NAME in the comm cgroup.
+run_comm() {
+	cp "$PINFORK" "$TMP/$1"
+	in_cgroup "$CGROUP_DIR/comm" "$TMP/$1" --pages 1 --forks "$2" >/dev/null
+}
+
+# --top 2 and slots idle after 4 s: a name whose slot went to others and
+# that comes back restarts visibly (at 0, below its last value), so
+# Prometheus adds both lives: 3 + 9.
+series_returns() {
+	local name="host serve: a recycled label comes back"
+	local series='mmtrace_fork_comm_forks_total{comm="pfx"}'
+	run_comm pfx 3
+	prom_wait "$series" 3
+	verdict "$name: first life, 3 forks" $? "got '$prom_got'"
+	sleep 5
+	# Both slots idle: pfz and pfw take them, pfx's series ends.
+	run_comm pfz 1
+	run_comm pfw 1
+	prom_wait "$series" none
+	verdict "$name: its series ended" $? "got '$prom_got'"
+	sleep 5
+	run_comm pfx 9
+	prom_wait "$series" 9
+	verdict "$name: second life, 9 forks" $? "got '$prom_got'"
+	prom_got=$(bounded "$SYS_PYTHON" tools/test/serve_check.py lives \
+		"http://127.0.0.1:$PROM_PORT" "$series")
+	[ "$prom_got" = "total=12 samples=0 3 0 9" ]
+	verdict "$name: Prometheus counts both lives, 3 + 9" $? "$prom_got"
+	prom_got=$(prom_query "resets(${series}[5m])")
+	[ "$prom_got" = 1 ]
+	verdict "$name: the restart is visible to resets()" $? "got '$prom_got'"
+}
+
+# Label identity and series birth, as a real Prometheus stores them: two
+# exporters on the test's own cgroup, one by cgroup and one by comm.
+serve_series() {
+	local name="host serve series" root cg_addr comm_addr
+	local cg_port=$((SERVE_PORT + 3)) comm_port=$((SERVE_PORT + 4))
+	local cg_pid comm_pid
+	cg_addr=127.0.0.1:$cg_port
+	comm_addr=127.0.0.1:$comm_port
+	root=$(cgroup2_root)
+	if [ -z "$root" ]; then
+		skip "$name" "no cgroup v2 hierarchy mounted"
+		return
+	fi
+	CGROUP_DIR=$root/mmtrace-series.$$
+	mkdir -p "$CGROUP_DIR/comm" || { fail "$name" "mkdir"; return; }
+	if ! serve_start "$TMP/serve-series-cg.err" --views fork --by cgroup \
+		--top 1000 --cgroup "$CGROUP_DIR" --listen "$cg_addr"; then
+		fail "$name" "did not start: $(head -c 300 "$TMP/serve-series-cg.err")"
+		series_cgroup_remove
+		return
+	fi
+	cg_pid=$serve_pid
+	if ! MMTRACE_LABEL_IDLE_S=4 serve_start "$TMP/serve-series-comm.err" \
+		--views fork --by comm --top 2 --cgroup "$CGROUP_DIR/comm" \
+		--listen "$comm_addr"; then
+		fail "$name" "did not start: $(head -c 300 "$TMP/serve-series-comm.err")"
+		kill "$cg_pid"
+		wait "$cg_pid"
+		series_cgroup_remove
+		return
+	fi
+	comm_pid=$serve_pid
+	if prom_start "$cg_port" "$comm_port"; then
+		series_long_cgroup "$cg_addr"
+		series_new_cgroup "$cg_addr"
+		series_born
+		series_returns
+		prom_stop
+	else
+		fail "$name" "prometheus not ready: $(tail -c 300 "$prom_log")"
+	fi
+	serve_pid=$comm_pid
+	serve_err=$TMP/serve-series-comm.err
+	serve_stop "$name --by comm"
+	serve_pid=$cg_pid
+	serve_err=$TMP/serve-series-cg.err
+	serve_stop "$name --by cgroup"
+	series_cgroup_remove || fail "$name" "cannot remove $CGROUP_DIR"
+}
+
+# SIGHUP: every CLI view stops with its final report; serve ignores it
+# and says so.
+serve_sighup_views() {
+	local v out rc
+	for v in fork gup hugetlb locks; do
+		out=$TMP/hup.$v
+		if ! start_tracer "$v" "$out" --tier "$HOST_TIER" -p $$; then
+			# gup has no tracepoint: host_gup.sh checks it refuses.
+			grep -q "cannot trace $v" "$out.err"
+			verdict "host $v: SIGHUP: cannot trace here, nothing to stop" \
+				$? "$(head -c 200 "$out.err")"
+			continue
+		fi
+		kill -HUP "$tracer_pid"
+		wait_for "$tracer_pid" 30
+		rc=$?
+		"$SYS_PYTHON" -c 'import json, sys
+r = [json.loads(l) for l in open(sys.argv[1])]
+sys.exit(not (r and r[-1].get("final") is True))' "$out" 2>/dev/null
+		verdict "host $v --json -o FILE: SIGHUP stops, exit 0, final report" \
+			$((rc || $?)) "$(status $rc), $(wc -c <"$out") bytes: $(head -c 200 "$out.err")"
+	done
+	out=$TMP/hup.text
+	: >"$out.err"
+	"$MMTRACE" fork --tier "$HOST_TIER" -p $$ -o "$out" 2>>"$out.err" &
+	tracer_pid=$!
+	wait_line "$out.err" 'Ctrl-C to stop' "$tracer_pid"
+	kill -HUP "$tracer_pid"
+	wait_for "$tracer_pid" 30
+	rc=$?
+	[ "$rc" = 0 ] && [ -s "$out" ]
+	verdict "host fork -o FILE (text): SIGHUP stops, exit 0, final report" \
+		$? "$(status $rc), $(wc -c <"$out") bytes"
+}
+
+serve_sighup() {
+	local name="host serve: SIGHUP" alive
+	kill -HUP "$serve_pid"
+	wait_line "$serve_err" 'SIGHUP ignored' "$serve_pid"
+	verdict "$name: ignored, with a log line" $? "$(tail -c 200 "$serve_err")"
+	alive=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
+		"http://127.0.0.1:$SERVE_PORT/metrics")
+	[ "$alive" = 200 ]
+	verdict "$name: still serving" $? "HTTP $alive"
+}
+
+# [::] takes IPv4 too, so an IPv4 port held elsewhere fails the start.
+serve_dual_stack() {
+	local name="host serve --listen [::]" port=$((SERVE_PORT + 5)) code rc
+	local holder
+	if [ ! -e /proc/net/if_inet6 ]; then
+		skip "$name" "no IPv6 on this host"
+		return
+	fi
+	if ! serve_start "$TMP/serve-v6.err" --views fork \
+		--listen "[::]:$port"; then
+		fail "$name" "did not start: $(head -c 300 "$TMP/serve-v6.err")"
+		return
+	fi
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
+		"http://127.0.0.1:$port/metrics")
+	[ "$code" = 200 ]
+	verdict "$name: IPv4 scrape answered" $? "HTTP $code"
+	code=$(curl -g -s -o /dev/null -w '%{http_code}' --max-time 5 \
+		"http://[::1]:$port/metrics")
+	[ "$code" = 200 ]
+	verdict "$name: IPv6 scrape answered" $? "HTTP $code"
+	serve_stop "$name"
+	port=$((SERVE_PORT + 6))
+	"$SYS_PYTHON" -c 'import socket, sys, time
+s = socket.socket()
+s.bind(("0.0.0.0", int(sys.argv[1])))
+s.listen()
+print("listening", flush=True)
+time.sleep(60)' "$port" >"$TMP/holder.out" &
+	holder=$!
+	wait_line "$TMP/holder.out" listening "$holder"
+	bounded "$MMTRACE" serve --tier "$HOST_TIER" --views fork -d 2 \
+		--listen "[::]:$port" >/dev/null 2>"$TMP/taken6.err"
+	rc=$?
+	kill "$holder"
+	wait "$holder" 2>/dev/null
+	[ "$rc" = 1 ] && grep -q 'cannot listen' "$TMP/taken6.err"
+	verdict "$name: IPv4 port taken: says so, exit 1" $? \
+		"$(status $rc): $(tail -c 200 "$TMP/taken6.err")"
+}
+
+# --max-requests 1: simultaneous scrapes beyond it get 503 at once.
+serve_max_requests() {
+	local name="host serve --max-requests 1" port=$((SERVE_PORT + 7))
+	if ! serve_start "$TMP/serve-burst.err" --views fork --max-requests 1 \
+		--listen "127.0.0.1:$port"; then
+		fail "$name" "did not start: $(head -c 300 "$TMP/serve-burst.err")"
+		return
+	fi
+	check_with "$name" bounded "$SYS_PYTHON" tools/test/serve_check.py \
+		burst "127.0.0.1:$port"
+	serve_stop "$name"
 }
 
 serve_usage() {
 	local args rc
 	for args in "--by pid" "--listen nope" "--listen 127.0.0.1:0" \
 		"--listen 127.0.0.1:99999" "--views fork,nope" "--views ," \
-		"--top 0" "extra"; do
+		"--top 0" "--max-requests 0" "--max-requests 65" "extra"; do
 		# shellcheck disable=SC2086
 		bounded "$MMTRACE" serve $args >/dev/null 2>"$TMP/usage.err"
 		rc=$?
@@ -229,6 +544,9 @@ host_serve() {
 	verdict "$name: promtool check metrics" $? "$(head -c 400 "$TMP/promtool.out")"
 	check_with "$name: exposition" bounded "$SYS_PYTHON" \
 		tools/test/serve_check.py exposition "127.0.0.1:$SERVE_PORT"
+	check_with "$name: negotiation" bounded "$SYS_PYTHON" \
+		tools/test/serve_check.py negotiate "127.0.0.1:$SERVE_PORT"
+	serve_sighup
 	serve_port_taken
 	serve_prometheus_oracle
 	check_with "$name: http" bounded "$SYS_PYTHON" \
@@ -236,4 +554,8 @@ host_serve() {
 	serve_load
 	serve_stop "$name"
 	serve_by_cgroup
+	serve_series
+	serve_dual_stack
+	serve_max_requests
+	serve_sighup_views
 }

@@ -5,21 +5,32 @@ line each (tools/test/host_serve.sh counts them).
 
   serve_check.py exposition HOST:PORT    both formats parse; histograms hold
   serve_check.py http HOST:PORT          bad, big, slow and many clients
+  serve_check.py negotiate HOST:PORT     Accept headers, RFC 9110 q-values
+  serve_check.py burst HOST:PORT         beyond --max-requests 1: 503s
+  serve_check.py strict HOST:PORT        strict parsers, one sample a series
   serve_check.py value HOST:PORT SERIES  prints one sample's value
+  serve_check.py count HOST:PORT PREFIX  prints how many series start so
+  serve_check.py lives PROM_URL SELECTOR the samples Prometheus holds for
+                                         SELECTOR over 5 min, and their
+                                         total as a counter across resets
 """
+import http.client
+import json
 import socket
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 
 from prometheus_client.openmetrics import parser as om_parser
 from prometheus_client import parser as prom_parser
 
 OPENMETRICS = "application/openmetrics-text; version=1.0.0"
-# user/serve.c: HTTP_TIMEOUT_S and HTTP_REQUEST_MEMORY.
+# user/serve.c: HTTP_TIMEOUT_S, HTTP_REQUEST_MEMORY, --max-requests.
 SERVER_TIMEOUT_S = 10
 REQUEST_MEMORY = 16 * 1024
+MAX_REQUESTS = 8
 
 failed = 0
 
@@ -192,13 +203,142 @@ def check_http(addr):
 
     def scrape():
         results.append(alive(addr))
-    threads = [threading.Thread(target=scrape) for _ in range(16)]
+    # As many as --max-requests lets through by default.
+    threads = [threading.Thread(target=scrape) for _ in range(MAX_REQUESTS)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    verdict("serve 16 concurrent scrapes all answered",
-            results == [True] * 16, results)
+    verdict(f"serve {MAX_REQUESTS} concurrent scrapes all answered",
+            results == [True] * MAX_REQUESTS, results)
+    check_keepalive(addr)
+
+
+def duplicates(text):
+    """Series that appear more than once in one exposition. Read from the
+    text: the OpenMetrics parser drops a repeat that follows its twin."""
+    seen, dups = set(), []
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        key = line.rsplit(" ", 1)[0]
+        if key in seen:
+            dups.append(key[:200])
+        seen.add(key)
+    return dups
+
+
+def check_strict(addr):
+    for fmt, accept, parser in (("text", None, prom_parser),
+                                ("OpenMetrics", OPENMETRICS, om_parser)):
+        _, _, text = fetch(addr, accept=accept)
+        try:
+            list(parser.text_string_to_metric_families(text))
+            err = ""
+        except ValueError as e:
+            err = str(e)
+        dups = duplicates(text)
+        verdict(f"serve {fmt} page: strict parser, one sample per series",
+                not err and not dups,
+                err or f"{len(dups)} repeated: {dups[:2]}")
+
+
+# (Accept, the format it must get): RFC 9110, 12.5.1.
+NEGOTIATION = [
+    ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+     "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1", "om"),
+    ("text/plain;version=0.0.4;q=0.5,"
+     "application/openmetrics-text;version=1.0.0;q=0.4", "text"),
+    ("text/plain;version=0.0.4, application/openmetrics-text;q=0", "text"),
+    ("application/openmetrics-text;version=2.0.0", "text"),
+    ("text/plain;q=0, application/openmetrics-text;q=0.1", "om"),
+    ("*/*", "text"),
+    (None, "text"),
+]
+
+
+def check_negotiate(addr):
+    for accept, want in NEGOTIATION:
+        status, headers, text = fetch(addr, accept=accept)
+        ctype = headers["Content-Type"] or ""
+        got = "om" if ctype.startswith("application/openmetrics-text") else \
+            "text" if ctype.startswith("text/plain") else ctype
+        parser = om_parser if got == "om" else prom_parser
+        try:
+            list(parser.text_string_to_metric_families(text))
+            err = ""
+        except ValueError as e:
+            err = str(e)
+        verdict(f"serve Accept: {accept}: {want}",
+                status == 200 and got == want and not err,
+                f"{status} {ctype} {err}")
+
+
+def check_keepalive(addr):
+    host, port = addr.rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    ports, closes = [], []
+    for _ in range(3):
+        conn.request("GET", "/metrics")
+        r = conn.getresponse()
+        r.read()
+        ports.append(conn.sock.getsockname()[1] if conn.sock else None)
+        closes.append(r.getheader("Connection"))
+    conn.close()
+    verdict("serve keeps the connection alive between scrapes",
+            None not in ports and len(set(ports)) == 1 and
+            "close" not in closes, f"ports {ports}, Connection {closes}")
+
+
+def check_burst(addr, rounds=30, width=16):
+    """With --max-requests 1, simultaneous scrapes beyond it get a 503."""
+    host, port = addr.rsplit(":", 1)
+    req = b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    statuses = []
+    for _ in range(rounds):
+        socks = [socket.create_connection((host, int(port)), timeout=10)
+                 for _ in range(width)]
+        for s in socks:
+            s.sendall(req)
+        for s in socks:
+            chunks = []
+            while True:
+                c = s.recv(65536)
+                if not c:
+                    break
+                chunks.append(c)
+            s.close()
+            statuses.append(status_of(b"".join(chunks)))
+        if 503 in statuses and 200 in statuses:
+            break
+    odd = [x for x in statuses if x not in (200, 503)]
+    verdict("serve beyond --max-requests: 503, the rest 200",
+            503 in statuses and 200 in statuses and not odd,
+            f"{statuses.count(200)} x 200, {statuses.count(503)} x 503, "
+            f"other {odd[:5]}")
+    verdict("serve alive after the burst", alive(addr))
+
+
+def count(addr, prefix):
+    print(sum(line.startswith(prefix) for line in fetch(addr)[2].splitlines()))
+
+
+def lives(prom, selector):
+    """Prometheus's samples of a counter; the increase they add up to."""
+    url = f"{prom}/api/v1/query?" + urllib.parse.urlencode(
+        {"query": f"{selector}[5m]"})
+    with urllib.request.urlopen(url, timeout=10) as r:
+        result = json.load(r)["data"]["result"]
+    if len(result) != 1:
+        print(f"series={len(result)}")
+        return
+    values = [int(float(v)) for _, v in result[0]["values"]]
+    total = 0
+    for a, b in zip(values, values[1:]):
+        total += b - a if b >= a else b
+    # Runs of equal values shortened: 0 3 0 9, not 0 3 3 3 0 9 9.
+    runs = [v for i, v in enumerate(values) if not i or v != values[i - 1]]
+    print(f"total={total} samples={' '.join(map(str, runs))}")
 
 
 def value(addr, series):
@@ -217,8 +357,20 @@ def main():
         check_exposition(addr)
     elif cmd == "http":
         check_http(addr)
+    elif cmd == "negotiate":
+        check_negotiate(addr)
+    elif cmd == "burst":
+        check_burst(addr)
+    elif cmd == "strict":
+        check_strict(addr)
     elif cmd == "value":
         value(addr, sys.argv[3])
+        return
+    elif cmd == "count":
+        count(addr, sys.argv[3])
+        return
+    elif cmd == "lives":
+        lives(addr, sys.argv[3])
         return
     else:
         sys.exit(__doc__)

@@ -144,10 +144,66 @@ static void test_formats(void)
 	CHECK(text && len > 6 && !strcmp(text + len - 6, "# EOF\n"), "EOF");
 	metrics_free(&m);
 
-	CHECK(metrics_negotiate("application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5") ==
-		      METRICS_OPENMETRICS, "prometheus asks for openmetrics");
-	CHECK(metrics_negotiate("*/*") == METRICS_PROMETHEUS, "curl");
-	CHECK(metrics_negotiate(NULL) == METRICS_PROMETHEUS, "no Accept");
+}
+
+static void negotiate(const char *accept, enum metrics_format want)
+{
+	CHECK(metrics_negotiate(accept) == want, "Accept: %s: got %s",
+	      accept ? accept : "(none)",
+	      metrics_content_type(metrics_negotiate(accept)));
+}
+
+/* RFC 9110 content negotiation, as Prometheus's client libraries do it. */
+static void test_negotiate(void)
+{
+	const enum metrics_format om = METRICS_OPENMETRICS,
+				  text = METRICS_PROMETHEUS;
+
+	/* Prometheus 2.42's own header. */
+	negotiate("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+		  om);
+	negotiate("application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5",
+		  om);
+	negotiate("*/*", text);
+	negotiate(NULL, text);
+	negotiate("", text);
+	/* q-values decide, whatever the order. */
+	negotiate("text/plain;version=0.0.4;q=0.5,application/openmetrics-text;version=1.0.0;q=0.4",
+		  text);
+	negotiate("text/plain;q=0.4, application/openmetrics-text;q=0.5", om);
+	/* q=0 is "not acceptable". */
+	negotiate("text/plain;version=0.0.4, application/openmetrics-text;q=0",
+		  text);
+	negotiate("application/openmetrics-text;q=0, */*", text);
+	negotiate("text/plain;q=0, application/openmetrics-text;q=0.001", om);
+	negotiate("text/plain;q=0, */*;q=0.2", om);
+	/* A version nobody serves: the text format. */
+	negotiate("application/openmetrics-text;version=2.0.0", text);
+	negotiate("application/openmetrics-text; version=0.0.1", text);
+	negotiate("application/openmetrics-text;version=\"1.0.0\"", om);
+	negotiate("application/openmetrics-text", om);
+	negotiate("application/*", om);
+	/* The most specific range names an offer's weight. */
+	negotiate("application/openmetrics-text;version=1.0.0;q=0, application/*;q=1",
+		  text);
+	negotiate("text/*;q=0.3, text/plain;q=0.9, application/openmetrics-text;q=0.8",
+		  text);
+	/* Equal weights: the more specific range, then the first listed. */
+	negotiate("*/*, application/openmetrics-text", om);
+	negotiate("application/openmetrics-text, text/plain", om);
+	negotiate("text/plain, application/openmetrics-text", text);
+	/* Case, spaces, other parameters, and junk that is skipped. */
+	negotiate("Application/OpenMetrics-Text ; Version=1.0.0 ; Q=1 ; charset=utf-8",
+		  om);
+	negotiate("text/plain;q=0.9;escaping=values, application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.8",
+		  text);
+	negotiate("garbage, text/plain;q=0.1, application/openmetrics-text;q=2",
+		  text);
+	negotiate("application/openmetrics-text;q=0.5x, text/plain;q=0.1",
+		  text);
+	negotiate("text/plain;q=0.1, application/openmetrics-text;foo=\"a,b\";q=0.9",
+		  om);
+	negotiate(",,;;, application/openmetrics-text", om);
 }
 
 static void test_labels(void)
@@ -174,12 +230,87 @@ static void test_labels(void)
 	label_table_free(&t);
 }
 
+/* Values longer than a slot: one series each, however often they come. */
+static void test_label_cut(void)
+{
+	char v1[LABEL_VALUE_LEN + 100], v2[sizeof(v1)], v3[sizeof(v1)];
+	struct label_table t;
+	struct label_entry *a, *b, *c;
+
+	memset(v1, 'a', sizeof(v1) - 1);
+	v1[sizeof(v1) - 1] = '\0';
+	memcpy(v2, v1, sizeof(v2));
+	v2[LABEL_VALUE_LEN + 50] = 'b';	/* differs after the cut */
+	CHECK(!label_table_init(&t, 4, 1), "init");
+	a = label_table_get(&t, v1, 0);
+	CHECK(a != &t.other && strlen(a->value) == LABEL_VALUE_LEN - 1,
+	      "cut to %d bytes: %zu", LABEL_VALUE_LEN - 1, strlen(a->value));
+	for (int i = 1; i < 8; i++)
+		CHECK(label_table_get(&t, v1, i) == a,
+		      "the same long value, collect %d: the same slot", i);
+	CHECK(label_table_get(&t, v2, 9) == a,
+	      "equal up to the cut: the same slot");
+	CHECK(t.n == 1, "one slot used, not %zu", t.n);
+
+	/* A two-byte UTF-8 sequence across the cut is left out whole. */
+	memcpy(v3, v1, sizeof(v3));
+	v3[LABEL_VALUE_LEN - 2] = 'x';
+	v3[LABEL_VALUE_LEN - 1] = (char)0xc3;
+	v3[LABEL_VALUE_LEN] = (char)0xa9;
+	b = label_table_get(&t, v3, 10);
+	CHECK(b != a && strlen(b->value) == LABEL_VALUE_LEN - 1 &&
+		      b->value[LABEL_VALUE_LEN - 2] == 'x',
+	      "cut at the boundary before the sequence");
+	v3[LABEL_VALUE_LEN - 2] = (char)0xc3;
+	v3[LABEL_VALUE_LEN - 1] = (char)0xa9;
+	c = label_table_get(&t, v3, 11);
+	CHECK(c != a && c != b && strlen(c->value) == LABEL_VALUE_LEN - 2 &&
+		      label_table_get(&t, v3, 12) == c,
+	      "split sequence dropped, the same way every time: %zu",
+	      strlen(c->value));
+	label_table_free(&t);
+}
+
+/* A series is born at 0 and shows its sums from the next exposition on. */
+static void test_label_birth(void)
+{
+	struct label_table t;
+	struct label_entry *a, *o;
+
+	CHECK(!label_table_init(&t, 1, 1), "init");
+	a = label_table_get(&t, "a", 0);
+	a->sums[0] = 640;
+	o = label_table_get(&t, "b", 0);
+	o->sums[0] = 5;
+	CHECK(label_exposed(a, 0) == 0 && label_exposed(o, 0) == 0,
+	      "first exposition: 0, not %llu", label_exposed(a, 0));
+	label_table_shown(&t);
+	CHECK(label_exposed(a, 0) == 640 && label_exposed(o, 0) == 5,
+	      "then the sums");
+	a->sums[0] += 3;
+	CHECK(label_exposed(a, 0) == 643, "growing");
+
+	/* Recycled: the newcomer is born at 0 too, below a's last value. */
+	t.idle_evict_s = 60;
+	CHECK(label_table_get(&t, "c", 59) == &t.other, "not idle yet");
+	a = label_table_get(&t, "c", 60);
+	CHECK(a == &t.e[0] && !strcmp(a->value, "c"), "recycled");
+	a->sums[0] = 9;
+	CHECK(label_exposed(a, 0) == 0, "reborn at 0");
+	label_table_shown(&t);
+	CHECK(label_exposed(a, 0) == 9, "then its own count");
+	label_table_free(&t);
+}
+
 int main(void)
 {
 	test_scaled();
 	test_hist_bounds();
 	test_hist_totals();
 	test_formats();
+	test_negotiate();
 	test_labels();
+	test_label_cut();
+	test_label_birth();
 	CHECK_DONE();
 }
