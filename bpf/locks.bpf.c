@@ -14,7 +14,10 @@
  *
  * Faults: page_fault_user opens a per-thread fault window; the first sign of
  * mmap_lock inside it marks the fault a fallback (see the plan notes in
- * user/locks.c for which sign each tier uses and how exact it is).
+ * user/locks.c for which sign each tier uses and how exact it is). Each
+ * outcome is counted where the window closes, so that a report never has
+ * to subtract counts that may belong to different intervals; the windows
+ * still open at the end are counted by the final report (user/locks.c).
  */
 #include "common.bpf.h"
 #include "events.bpf.h"
@@ -39,11 +42,6 @@ struct hold_key {
 struct hold {
 	__u64 start_ns;
 	__u64 depth;
-};
-
-struct fault_window {
-	__u32 vma_tried;	/* lock_vma_under_rcu already returned */
-	__u32 pad;
 };
 
 struct {
@@ -439,26 +437,52 @@ static __always_inline void close_fault_window(__u32 tid)
 		__sync_fetch_and_sub(&fault_windows_open, 1);
 }
 
+static __always_inline void count_vma_lock_fault(struct locks_proc_stats *st)
+{
+	add(&counters[LC_VMA_LOCK_FAULTS], 1);
+	proc_add(st, PV_VMA_LOCK_FAULTS, 1);
+}
+
+/*
+ * The fault in @tid's window ended without taking mmap_lock: it was served
+ * under its VMA lock. Once disarmed, the windows are left as they are for
+ * the final report to count, so that nothing is counted twice or never.
+ */
+static __always_inline void fault_served(__u32 tid, __u32 tgid)
+{
+	if (!mmtrace_armed || bpf_map_delete_elem(&fault_windows, &tid))
+		return;
+	__sync_fetch_and_sub(&fault_windows_open, 1);
+	count_vma_lock_fault(proc_stats(tgid));
+}
+
 static __always_inline void fault_begin(void)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct fault_window fresh = {};
+	struct fault_window fresh = { .tgid = id >> 32 };
+	struct locks_proc_stats *st;
 	__u32 tid = (__u32)id;
 	long err;
 
 	if (!task_wanted(id >> 32))
 		return;
+	st = proc_stats(id >> 32);
 	add(&counters[LC_FAULTS], 1);
-	proc_add(proc_stats(id >> 32), PV_FAULTS, 1);
+	proc_add(st, PV_FAULTS, 1);
 	err = bpf_map_update_elem(&fault_windows, &tid, &fresh, BPF_NOEXIST);
 	if (!err) {
 		__sync_fetch_and_add(&fault_windows_open, 1);
 		return;
 	}
-	/* The previous fault's window, never closed: reuse it. */
+	/*
+	 * The previous fault's window, never closed: that fault took no
+	 * mmap_lock. Reuse the window for this one.
+	 */
 	if (err == -EEXIST &&
-	    !bpf_map_update_elem(&fault_windows, &tid, &fresh, BPF_EXIST))
+	    !bpf_map_update_elem(&fault_windows, &tid, &fresh, BPF_EXIST)) {
+		count_vma_lock_fault(st);
 		return;
+	}
 	count_loss(LOSS_WINDOW_MAP_FULL);
 }
 
@@ -530,7 +554,8 @@ int BPF_PROG(vma_lock_fexit, void *mm, unsigned long addr, void *vma)
 SEC("tp_btf")
 int vma_tp_lock_btf(__u64 *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
 
 	/*
 	 * Without per-VMA locks every fault takes mmap_lock and this plan
@@ -543,7 +568,7 @@ int vma_tp_lock_btf(__u64 *ctx)
 	if (!fault_window(tid))
 		return 0;
 	if (mmap_write_arg(ctx))
-		close_fault_window(tid);
+		fault_served(tid, id >> 32);
 	else
 		fault_fell_back();
 	return 0;
@@ -552,10 +577,10 @@ int vma_tp_lock_btf(__u64 *ctx)
 SEC("tp_btf")
 int vma_tp_syscall_btf(__u64 *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 id = bpf_get_current_pid_tgid();
 
-	if (fault_window(tid))
-		close_fault_window(tid);
+	if (fault_window((__u32)id))
+		fault_served((__u32)id, id >> 32);
 	return 0;
 }
 
@@ -569,13 +594,15 @@ int vma_tp_syscall_btf(__u64 *ctx)
 SEC("tracepoint")
 int locks_task_exit(void *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
 	struct locks_proc_stats *st;
 
 	bpf_map_delete_elem(&pending, &tid);
 	bpf_map_delete_elem(&waits, &tid);
+	/* Its last fault did not fall back, or the window would be closed. */
 	if (fault_windows_open)
-		close_fault_window(tid);
+		fault_served(tid, id >> 32);
 	st = exiting_proc_row(&procs);
 	if (!st)
 		return 0;

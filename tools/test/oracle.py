@@ -16,6 +16,9 @@ like a pass.
   oracle.py gup REPORTS TRUTH [--name N]      a gupwork vmsplice run
   oracle.py locks REPORTS TRUTH --threads T [--name N] [--expect-tiers
             OBS=TIER,...]                    an mmapstorm run (vm_locks.py)
+  oracle.py boundary WHOLE INTERVALS --pid P --faults F --outcome exit|end
+            [--name N]
+            a faultspin run: -i reports add up to the whole, never wrapped
   oracle.py vm CONSOLE_LOG KERNEL              a whole VM run
 """
 import json
@@ -295,6 +298,63 @@ def check_locks(name, reports, truth, threads, expect_tiers):
     vm_locks.check_numbers(check, name, reports, truth, threads)
 
 
+def wrapped(value, where="report"):
+    """Every number in @value that is negative or above 2^63, by path: a
+    count computed as a difference that went below zero."""
+    if isinstance(value, dict):
+        return [w for k, v in value.items() for w in wrapped(v, f"{where}.{k}")]
+    if isinstance(value, list):
+        return [w for i, v in enumerate(value)
+                for w in wrapped(v, f"{where}[{i}]")]
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and \
+            not 0 <= value < 2 ** 63:
+        return [f"{where}={value}"]
+    return []
+
+
+BOUNDARY_FIELDS = ("faults", "vma_lock_faults", "vma_lock_fallbacks")
+
+
+def check_boundary(name, whole, intervals, pid, faults, outcome):
+    """faultspin: one fault, its outcome learnt at exit, reports later."""
+    if not check(f"{name}: one whole-run report, 2+ interval reports",
+                 len(whole) == 1 and whole[0].get("final") and
+                 len(intervals) >= 3 and intervals[-1].get("final"),
+                 f"{len(whole)} and {len(intervals)} reports"):
+        return
+    bad = [w for i, r in enumerate(intervals) for w in wrapped(r, f"[{i}]")]
+    bad += wrapped(whole[0], "whole")
+    check(f"{name}: no number negative or wrapped", not bad, "; ".join(bad))
+    w = rows_of(whole, pid)
+    check(f"{name}: faultspin faulted once after the start ({faults})",
+          faults == 1 and sum(p["faults"] for p in w) == faults,
+          f"minflt grew by {faults}, rows {w}")
+    for key in BOUNDARY_FIELDS:
+        got = [p[key] for p in rows_of(intervals, pid)]
+        want = sum(p[key] for p in w)
+        check(f"{name}: rows' {key} over the intervals == whole run ({want})",
+              None not in got and sum(got) == want, f"got {got}")
+        got = [r["totals"][key] for r in intervals]
+        want = whole[0]["totals"][key]
+        check(f"{name}: totals' {key} over the intervals == whole run "
+              f"({want})", None not in got and sum(got) == want,
+              f"got {got}")
+    t = whole[0]["totals"]
+    check(f"{name}: whole run: faults == under the VMA lock + fallbacks",
+          t["faults"] == t["vma_lock_faults"] + t["vma_lock_fallbacks"],
+          f"totals {t}")
+    late = [i for i, r in enumerate(intervals) if any(
+        p["faults"] == 0 and (p["vma_lock_faults"] or p["vma_lock_fallbacks"])
+        for p in r["processes"] if p["pid"] == pid)]
+    check(f"{name}: the fault's outcome came in a later interval", late,
+          f"rows {rows_of(intervals, pid)}")
+    if outcome == "end":
+        # No mmap_lock since the fault: the final report counts it served.
+        check(f"{name}: still undecided at the end: under the VMA lock",
+              t["vma_lock_faults"] == faults and late == [len(intervals) - 1],
+              f"totals {t}, late {late}")
+
+
 def opt(argv, flag, default=None):
     return argv[argv.index(flag) + 1] if flag in argv else default
 
@@ -323,6 +383,11 @@ def main(argv):
         check_locks(opt(argv, "--name", "locks"), read_json_lines(argv[2]),
                     last_line(argv[3]), int(opt(argv, "--threads", 1)),
                     opt(argv, "--expect-tiers"))
+    elif cmd == "boundary":
+        check_boundary(opt(argv, "--name", "boundary"),
+                       read_json_lines(argv[2]), read_json_lines(argv[3]),
+                       int(opt(argv, "--pid")), int(opt(argv, "--faults")),
+                       opt(argv, "--outcome"))
     elif cmd == "vm":
         sys.dont_write_bytecode = True  # no __pycache__ in the tree
         import glob
