@@ -24,7 +24,7 @@ static const struct observation fork_obs[] = {
 	{
 		.name = "fork.syscalls",
 		.summary = "fork, vfork, clone, clone3: latency and counts",
-		.if_missing = "the clone-family syscall tracepoints are missing",
+		.if_missing = "fork, vfork and clone calls are not seen (needs the syscalls:sys_enter/exit_clone tracepoints)",
 		.required = true,
 		.plans = { {
 			.tier = TIER_TRACEPOINT,

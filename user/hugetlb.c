@@ -20,7 +20,7 @@ static const struct observation hugetlb_obs[] = {
 	{
 		.name = "hugetlb.pmd_share",
 		.summary = "huge_pmd_share calls, how many shared a PMD table, time in it",
-		.if_missing = "huge_pmd_share is not observable on this kernel: PMD-sharing calls, shares and their time are unknown (needs fentry/fexit or kprobes on huge_pmd_share; no tracepoint fires there)",
+		.if_missing = "huge_pmd_share is not observable: PMD-sharing calls, shares and their time are unknown (needs fentry/fexit or kprobes on huge_pmd_share; no tracepoint fires there)",
 		.plans = {
 			{
 				.tier = TIER_FENTRY,
@@ -88,7 +88,7 @@ static const struct observation hugetlb_obs[] = {
 	{
 		.name = "hugetlb.retract",
 		.summary = "khugepaged page-table retractions (retract_page_tables): count and time",
-		.if_missing = "khugepaged page-table retractions are not counted (retract_page_tables is inlined into collapse_file on 6.1, or no fentry/kprobes)",
+		.if_missing = "khugepaged page-table retractions are not counted (needs fentry or kprobes on an out-of-line retract_page_tables)",
 		.plans = {
 			{
 				.tier = TIER_FENTRY,

@@ -20,8 +20,9 @@ static const struct observation locks_obs[] = {
 	{
 		.name = "locks.exits",
 		.summary = "thread and process exits: per-thread state, rows of exited processes",
-		.if_missing = "the sched_process_exit tracepoint is missing",
+		.if_missing = "thread exits are not seen, so the per-thread state of the others cannot be kept",
 		.required = true,
+		.support = true,
 		.plans = { {
 			.tier = TIER_TRACEPOINT,
 			.note = "drops a thread's state when it exits",
@@ -31,7 +32,7 @@ static const struct observation locks_obs[] = {
 	{
 		.name = "locks.mmap_lock",
 		.summary = "mmap_lock acquisitions, failures, wait and hold times, read and write",
-		.if_missing = "mmap_lock is not traced: this kernel has no mmap_lock tracepoints (Debian 5.10 has none; the lock functions are inline, so no kprobe sees them either)",
+		.if_missing = "mmap_lock acquisitions, waits and holds are not traced (needs the mmap_lock_* tracepoints through BTF; the lock functions are inline, so no kprobe can stand in)",
 		.plans = { {
 			.tier = TIER_TRACEPOINT,
 			.note = "mmap_lock_start_locking to acquire_returned (wait), acquire to released (hold); on 6.1/6.12 enabling them formats a memcg path per acquisition, which costs",
@@ -45,7 +46,7 @@ static const struct observation locks_obs[] = {
 	{
 		.name = "locks.contention",
 		.summary = "sleeping-lock contention (rwsem, mutex, rtmutex, percpu-rwsem), mmap_lock or other",
-		.if_missing = "lock contention is not traced: this kernel has no lock:contention_begin/end tracepoints (5.19+)",
+		.if_missing = "sleeping-lock contention is not traced (needs the lock:contention_begin/end tracepoints through BTF, 5.19+)",
 		.plans = { {
 			.tier = TIER_TRACEPOINT,
 			.note = "lock:contention_begin to contention_end per thread; spinlocks are counted, not timed; rwsem writers' optimistic spinning comes before contention_begin and is not seen",
@@ -58,7 +59,7 @@ static const struct observation locks_obs[] = {
 	{
 		.name = "locks.vma_faults",
 		.summary = "user page faults served under a per-VMA lock, or fallen back to mmap_lock",
-		.if_missing = "faults are not split by lock: this kernel has no per-VMA locks (CONFIG_PER_VMA_LOCK, 6.4+: every fault takes mmap_lock), or no page_fault_user tracepoint",
+		.if_missing = "faults are not split into per-VMA-lock faults and mmap_lock fallbacks (needs per-VMA locks, CONFIG_PER_VMA_LOCK 6.4+, and the page_fault_user tracepoint)",
 		.plans = {
 			{
 				.tier = TIER_FENTRY,

@@ -12,7 +12,8 @@ like a pass.
   oracle.py rows REPORTS [--name N] a system-wide run: rows add up to totals
   oracle.py tiers PROBES VIEW OBS=TIER...      mmtrace probes --json
   oracle.py nokprobe PROBES VIEW OBS...        no kprobe PMU: OBS says so
-  oracle.py hugetlb-none REPORTS [--name N]    hugetlb where nothing is seen
+  oracle.py reasons STDERR PROBES VIEW [--refused] [--name N]
+            the warnings (or the refusal) give this kernel's own reasons
   oracle.py gup REPORTS TRUTH [--name N]      a gupwork vmsplice run
   oracle.py locks REPORTS TRUTH --threads T [--name N] [--expect-tiers
             OBS=TIER,...]                    an mmapstorm run (vm_locks.py)
@@ -245,22 +246,39 @@ def check_no_kprobes(name, probes, view, keys):
               f"kprobe rejections {why}")
 
 
-def check_hugetlb_none(name, reports):
-    """A hugetlb run where nothing is observable: every number is null."""
-    if not check(f"{name}: one final report", len(reports) == 1 and
-                 reports[0].get("final"), f"{len(reports)} reports"):
-        return
-    r = reports[0]
-    tiers = {k: v for k, v in r["probes"].items() if k.startswith("hugetlb.")}
-    check(f"{name}: no hugetlb observation has a probe",
-          tiers and all(v == "none" for v in tiers.values()), f"{tiers}")
-    totals = r["totals"]
-    check(f"{name}: totals null, never 0",
-          all(totals[k] is None for k in ("pmd_share_calls", "pmd_shared",
-                                          "pmd_share_ns", "i_mmap_waits",
-                                          "pmd_unshares", "retracts")),
-          f"{totals}")
-    check(f"{name}: no rows", r["processes"] == [], f"{r['processes']}")
+def check_reasons(name, err, probes, view, refused):
+    """What mmtrace says on stderr about each observation it cannot attach
+    must be why on this kernel: the reasons `mmtrace probes` gives for it,
+    in its own warning line (or, for a view that refuses to run, after the
+    refusal), not a guess about other kernels."""
+    lines = err.splitlines()
+    missing = [o for o in probes["views"][view] if o["tier"] == "none"]
+    if refused:
+        at = [i for i, line in enumerate(lines)
+              if line.startswith(f"mmtrace: cannot trace {view}: ")]
+        if not check(f"{name}: refuses to run, with its reasons", at,
+                     f"stderr {err[:300]!r}"):
+            return
+        text = "\n".join(lines[at[0]:])
+    for o in missing:
+        reasons = {r["reason"] for r in o["rejected"]}
+        if not refused:
+            warn = [line for line in lines if line.startswith(
+                f"mmtrace: warning: {o['name']} unavailable: ")]
+            if not check(f"{name}: one warning for {o['name']}",
+                         len(warn) == 1, f"{warn}"):
+                continue
+            text = warn[0]
+        absent = sorted(r for r in reasons if r not in text)
+        check(f"{name}: {o['name']}: says this kernel's reasons "
+              f"({len(reasons)})", reasons and not absent,
+              f"missing {absent} in {text[:400]!r}")
+    if not refused:
+        others = [line for line in lines if "warning:" in line and
+                  "unavailable" in line and not any(
+                      f" {o['name']} unavailable" in line for o in missing)]
+        check(f"{name}: no warning for an attached observation", not others,
+              f"{others}")
 
 
 def check_gup(name, reports, truth):
@@ -373,9 +391,11 @@ def main(argv):
     elif cmd == "nokprobe":
         check_no_kprobes(f"probes {argv[3]} without kprobes",
                          last_line(argv[2]), argv[3], argv[4:])
-    elif cmd == "hugetlb-none":
-        check_hugetlb_none(opt(argv, "--name", "hugetlb"),
-                           read_json_lines(argv[2]))
+    elif cmd == "reasons":
+        with open(argv[2], encoding="utf-8") as f:
+            err = f.read()
+        check_reasons(opt(argv, "--name", "reasons"), err,
+                      last_line(argv[3]), argv[4], "--refused" in argv)
     elif cmd == "gup":
         check_gup(opt(argv, "--name", "gup"), read_json_lines(argv[2]),
                   last_line(argv[3]))

@@ -3,7 +3,8 @@
 number checks its host and VM tests share.
 
 Tiers (../shared/kernel-probe-map.md, section 6): the mmap_lock and
-lock:contention tracepoints exist from 6.1 on and not on Debian's 5.10;
+lock:contention tracepoints exist from 6.1 on and not on Debian's 5.10,
+where the view can observe nothing and refuses to run;
 per-VMA locks exist on 6.12 and 7.x, where lock_mm_and_find_vma and
 lock_vma_under_rcu take fentry/fexit; 6.1 and 5.10 have no per-VMA locks.
 
@@ -18,7 +19,7 @@ counts cover exactly the storm:
 """
 import json
 
-from vmlib import case_json, exit_zero, parse_console
+from vmlib import case_json, exit_zero, parse_console, refused
 
 TIERS = {
     "5.10": {"locks.exits": "tracepoint", "locks.mmap_lock": "none",
@@ -137,6 +138,10 @@ def check_numbers(check, name, reports, truth, threads):
 
 
 def check_case(check, kernel, cname, run, cap, threads):
+    if all(expected_tier(kernel, obs, cap) == "none" for obs in TIERS[kernel]
+           if obs != "locks.exits"):
+        refused(check, cname, run, "locks")
+        return
     exit_zero(check, cname, run)
     reports, truth = case_json(check, cname, run)
     if reports is None:

@@ -29,6 +29,16 @@ def exit_zero(check, name, run):
                  f"rc {run.get('rc')} stderr {run.get('stderr')}")
 
 
+def refused(check, name, run, view):
+    """A view that can observe nothing on this kernel (or at this --tier)
+    exits 1 with its reasons and reports nothing: never nulls and exit 0."""
+    err = "\n".join(run.get("stderr", []))
+    return check(f"{name}: refuses to run, says why, reports nothing",
+                 run.get("rc") == ["1"] and not run.get("report") and
+                 f"cannot trace {view}: none of its observations" in err,
+                 f"rc {run.get('rc')} stderr {err[:400]!r}")
+
+
 def case_json(check, name, run):
     """A case's reports and the workload's truth; (None, None) after a FAIL."""
     try:
