@@ -527,7 +527,7 @@ static struct json_object *row_json(const struct report_ctx *ctx,
 	ADD("fallbacks", u64_or_null(split, st->fallbacks));
 	ADD("errors", json_object_new_uint64(st->errors));
 	ADD("pin_calls", json_object_new_uint64(st->pin_calls));
-	ADD("gup_us_total", json_object_new_uint64(st->total_ns / 1000));
+	ADD("gup_total_ns", json_object_new_uint64(st->total_ns));
 	ADD("first_pin", json_object_new_boolean(st->first_pin));
 	ADD("has_pinned", json_object_new_boolean(st->has_pinned));
 #undef ADD

@@ -31,12 +31,13 @@ import traceback
 failures = 0
 
 # The JSON contract of README.md that the checks below read.
-REPORT_FIELDS = ("final", "probes", "totals", "processes", "latency_us",
-                 "copies_per_fork", "lost")
+REPORT_FIELDS = ("final", "probes", "totals", "processes", "latency_ns",
+                 "copies_per_fork", "lost", "units")
 TOTAL_FIELDS = ("forks", "vforks", "threads", "failed", "pinned_copies",
                 "thp_splits", "hugetlb_copies")
 ROW_FIELDS = ("pid", "comm", "forks", "vforks", "threads", "failed",
-              "pinned_copies", "thp_splits", "hugetlb_copies", "has_pinned")
+              "pinned_copies", "thp_splits", "hugetlb_copies", "has_pinned",
+              "fork_total_ns", "fork_max_ns", "copy_page_range_ns")
 LATENCY_FIELDS = ("has_pinned", "no_pinned", "vfork")
 LOST_FIELDS = ("window_map_full", "proc_map_full")
 # Counters a process row and the totals share: rows must add up to totals.
@@ -74,7 +75,7 @@ def report_problems(reports):
     missing = set()
     for r in reports:
         missing.update(f for f in REPORT_FIELDS if f not in r)
-        parts = (("totals", TOTAL_FIELDS), ("latency_us", LATENCY_FIELDS),
+        parts = (("totals", TOTAL_FIELDS), ("latency_ns", LATENCY_FIELDS),
                  ("lost", LOST_FIELDS))
         for part, fields in parts:
             missing.update(f"{part}.{f}" for f in fields
@@ -155,9 +156,21 @@ def check_fork(name, reports, truth, tier=None, busy=0):
           all(p["has_pinned"] == pinned for p in rows),
           f"got {[p['has_pinned'] for p in rows]}")
     hist = "has_pinned" if pinned else "no_pinned"
-    got = sum(b["count"] for r in reports for b in r["latency_us"][hist])
+    got = sum(b["count"] for r in reports for b in r["latency_ns"][hist])
     check(f"{name}: {forks} forks in the {hist} latency histogram",
           got == forks, f"got {got}")
+    vmlib().check_units(check, name, reports)
+    vmlib().check_in_buckets(
+        check, name, "rows' fork_total_ns", sum(p["fork_total_ns"]
+                                                for p in rows),
+        [r["latency_ns"][hist] for r in reports])
+
+
+def vmlib():
+    sys.dont_write_bytecode = True
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import vmlib as lib
+    return lib
 
 
 def check_copies(name, reports, truth, rows):

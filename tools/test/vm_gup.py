@@ -19,7 +19,8 @@ what each kernel's source does with it:
 """
 import json
 
-from vmlib import case_json, exit_zero, parse_console
+from vmlib import (case_json, check_in_buckets, check_units, exit_zero,
+                   parse_console)
 
 TIER_ORDER = ("fentry", "kprobe", "tracepoint")
 OBS = ("gup.calls", "gup.slow_path")
@@ -166,6 +167,9 @@ def check_numbers(check, cname, rep, truth, kernel, split):
     if not check(f"{cname}: one row", len(rows) == 1, f"rows {rows}"):
         return
     row = rows[0]
+    check_units(check, cname, [rep])
+    check_in_buckets(check, cname, "row gup_total_ns", row["gup_total_ns"],
+                     [rep["latency_ns"]["all"]])
     for key in ("calls", "pages_fast", "pages_slow"):
         val = want[key] if split or key == "calls" else None
         check(f"{cname}: row {key} == {val}", row[key] == val,
