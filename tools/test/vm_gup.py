@@ -128,6 +128,9 @@ def check_callers(check, cname, rep, truth, want, kernel):
         check(f"{cname}: callers unknown (stack ends at the kretprobe "
               f"trampoline)", callers and not bad, f"callers {callers}")
         return
+    printed = [(c["caller"], tuple(c["stack"])) for c in callers]
+    check(f"{cname}: no two callers print the same",
+          len(printed) == len(set(printed)), f"callers {callers}")
     sc = SYSCALL[truth["work"]]
     bad = [c for c in callers
            if not c["caller"] or not any(sc in f for f in c["stack"])]
@@ -199,6 +202,27 @@ def check_case(check, kernel, cname, run, cap):
     check_numbers(check, cname, rep, truth, kernel, split)
 
 
+def check_text_callers(check, kernel, name, run):
+    """The text CALLER table: one row per name (it prints no deeper frame),
+    its calls those of the JSON case."""
+    exit_zero(check, name, run)
+    lines = run.get("report", [])
+    at = [i for i, line in enumerate(lines) if line.startswith("CALLER ")]
+    rows = []
+    for line in lines[at[0] + 1:] if at else []:
+        if not line.strip():
+            break
+        rows.append(line.split())
+    names = [r[0] for r in rows]
+    check(f"{name}: no two CALLER rows print the same name",
+          len(names) == len(set(names)), f"rows {rows}")
+    truth = json.loads(run.get("truth", ["{}"])[-1])
+    want, _, _ = expect(kernel, truth) if truth else (None, (), {})
+    calls = sum(int(r[1]) for r in rows)
+    check(f"{name}: CALLER rows' calls == {want and want['calls'] or 0}",
+          calls == (want["calls"] if want else 0), f"rows {rows}")
+
+
 def check_refusal(check, name, run):
     """No tracepoint sees GUP-fast: --tier tracepoint must refuse, saying so."""
     err = " ".join(run.get("stderr", []))
@@ -219,6 +243,8 @@ def check_console(path, kernel, check, check_fork, check_tiers):
     for case, cap in cases():
         check_case(check, kernel, f"{name} {case}", runs.get(case, {}), cap)
     check_refusal(check, name, runs.get("gup:vmsplice@tracepoint", {}))
+    check_text_callers(check, kernel, f"{name} gup:iouring_text@fentry",
+                       runs.get("gup:iouring_text@fentry", {}))
     brd = runs.get("gup:brd", {})
     check(f"{name}: brd loaded for O_DIRECT", brd.get("rc") == ["0"],
           f"rc {brd.get('rc')} {brd.get('stderr')}")
