@@ -16,8 +16,9 @@ for tier in fentry kprobe; do
 done
 run_case gup "gup:vmsplice_big@fentry" fentry gupwork vmsplice --pages 64
 # The callers table in text: rows that would print the same are one row.
+# --again registers twice, by two paths to io_pin_pages (6.x).
 mmtrace gup --tier fentry -o /tmp/gup_text.rep -- gupwork iouring \
-	--pages 16 >/tmp/gup_text.truth 2>/tmp/gup_text.err
+	--pages 16 --again >/tmp/gup_text.truth 2>/tmp/gup_text.err
 echo "MMT|gup:iouring_text@fentry|rc|$?"
 tag gup:iouring_text@fentry report /tmp/gup_text.rep
 tag gup:iouring_text@fentry truth /tmp/gup_text.truth
