@@ -14,7 +14,10 @@
  *
  * Faults: page_fault_user opens a per-thread fault window; the first sign of
  * mmap_lock inside it marks the fault a fallback (see the plan notes in
- * user/locks.c for which sign each tier uses and how exact it is).
+ * user/locks.c for which sign each tier uses and how exact it is). Each
+ * outcome is counted where the window closes, so that a report never has
+ * to subtract counts that may belong to different intervals; the windows
+ * still open at the end are counted by the final report (user/locks.c).
  */
 #include "common.bpf.h"
 #include "events.bpf.h"
@@ -39,11 +42,6 @@ struct hold_key {
 struct hold {
 	__u64 start_ns;
 	__u64 depth;
-};
-
-struct fault_window {
-	__u32 vma_tried;	/* lock_vma_under_rcu already returned */
-	__u32 pad;
 };
 
 struct {
@@ -440,26 +438,64 @@ static __always_inline void close_fault_window(__u32 tid)
 		__sync_fetch_and_sub(&fault_windows_open, 1);
 }
 
+static __always_inline void count_vma_lock_fault(struct locks_proc_stats *st)
+{
+	add(&counters[LC_VMA_LOCK_FAULTS], 1);
+	proc_add(st, PV_VMA_LOCK_FAULTS, 1);
+}
+
+/*
+ * The fault in @tid's window ended without taking mmap_lock: it was served
+ * under its VMA lock. Once disarmed, the windows are left as they are for
+ * the final report to count, so that nothing is counted twice or never.
+ */
+static __always_inline void fault_served(__u32 tid)
+{
+	struct fault_window *w;
+	__u32 tgid;
+
+	if (!mmtrace_armed)
+		return;
+	w = bpf_map_lookup_elem(&fault_windows, &tid);
+	if (!w)
+		return;
+	/* Charged to the row the fault opened, whoever's namespace pid. */
+	tgid = w->tgid;
+	if (bpf_map_delete_elem(&fault_windows, &tid))
+		return;
+	__sync_fetch_and_sub(&fault_windows_open, 1);
+	count_vma_lock_fault(proc_stats(tgid));
+}
+
 static __always_inline void fault_begin(void)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct fault_window fresh = {};
+	struct locks_proc_stats *st;
 	__u64 ids;
 	long err;
 
 	if (!task_wanted(&ids))
 		return;
+	/* The row's key: in a pid namespace, not the current host tgid. */
+	fresh.tgid = ids >> 32;
+	st = proc_stats(fresh.tgid);
 	add(&counters[LC_FAULTS], 1);
-	proc_add(proc_stats(ids >> 32), PV_FAULTS, 1);
+	proc_add(st, PV_FAULTS, 1);
 	err = bpf_map_update_elem(&fault_windows, &tid, &fresh, BPF_NOEXIST);
 	if (!err) {
 		__sync_fetch_and_add(&fault_windows_open, 1);
 		return;
 	}
-	/* The previous fault's window, never closed: reuse it. */
+	/*
+	 * The previous fault's window, never closed: that fault took no
+	 * mmap_lock. Reuse the window for this one.
+	 */
 	if (err == -EEXIST &&
-	    !bpf_map_update_elem(&fault_windows, &tid, &fresh, BPF_EXIST))
+	    !bpf_map_update_elem(&fault_windows, &tid, &fresh, BPF_EXIST)) {
+		count_vma_lock_fault(st);
 		return;
+	}
 	count_loss(LOSS_WINDOW_MAP_FULL);
 }
 
@@ -544,7 +580,7 @@ int vma_tp_lock_btf(__u64 *ctx)
 	if (!fault_window(tid))
 		return 0;
 	if (mmap_write_arg(ctx))
-		close_fault_window(tid);
+		fault_served(tid);
 	else
 		fault_fell_back();
 	return 0;
@@ -556,7 +592,7 @@ int vma_tp_syscall_btf(__u64 *ctx)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
 	if (fault_window(tid))
-		close_fault_window(tid);
+		fault_served(tid);
 	return 0;
 }
 
@@ -585,13 +621,15 @@ int BPF_PROG(locks_task_free, struct task_struct *task)
 SEC("tracepoint")
 int locks_task_exit(void *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
 	struct locks_proc_stats *st;
 
 	bpf_map_delete_elem(&pending, &tid);
 	bpf_map_delete_elem(&waits, &tid);
+	/* Its last fault did not fall back, or the window would be closed. */
 	if (fault_windows_open)
-		close_fault_window(tid);
+		fault_served(tid);
 	st = exiting_proc_row(&procs);
 	if (!st)
 		return 0;

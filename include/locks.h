@@ -34,6 +34,12 @@ enum locks_counter {
 	LC_FAULTS,		/* user page faults */
 	LC_FALLBACKS,		/* of them, served under mmap_lock */
 	LC_VMA_ABORTS,		/* lock_vma_under_rcu found no VMA (fentry) */
+	/*
+	 * Of LC_FAULTS, served under the VMA lock: counted when the fault is
+	 * classified, never derived as faults - fallbacks, which can land
+	 * in different reports. Last, to keep the others' values.
+	 */
+	LC_VMA_LOCK_FAULTS,
 	LC_MAX,
 };
 
@@ -54,6 +60,7 @@ enum locks_proc_value {
 	PV_FAULTS,
 	PV_FALLBACKS,
 	PV_VMA_ABORTS,
+	PV_VMA_LOCK_FAULTS,	/* as LC_VMA_LOCK_FAULTS */
 	PV_SUMS,
 };
 
@@ -92,6 +99,12 @@ struct lock_wait {
 	unsigned int tgid;
 	unsigned int is_mmap;	/* the waiter's own mmap_lock */
 	unsigned int pad;
+};
+
+/* A user fault not yet classified, per thread; the final report counts these. */
+struct fault_window {
+	unsigned int vma_tried;	/* lock_vma_under_rcu already returned */
+	unsigned int tgid;	/* whose row the outcome goes to */
 };
 
 #define LCB_F_SPIN	0x1

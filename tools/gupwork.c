@@ -26,6 +26,11 @@
  * the walk gets N, the slow path finds nothing mapped, and the call comes
  * back short (vmsplice splices N pages) or fails (io_uring: EFAULT).
  *
+ * --again (iouring) unregisters the buffer and registers it once more through
+ * IORING_REGISTER_BUFFERS2 (5.13+): a second GUP-fast call from the same
+ * function (io_pin_pages on 6.x), reached by another path.
+ * "registrations" counts the ones that succeeded.
+ *
  * --untouched leaves the N pages unfaulted: the walk finds no PTE, and the
  * slow path faults every page in. "present_before" is measured through
  * /proc/self/pagemap just before the call: the pages the walk can find.
@@ -58,6 +63,7 @@ struct options {
 	unsigned long pages;
 	unsigned long hole;
 	bool untouched;
+	bool again;
 	const char *dev;
 };
 
@@ -65,6 +71,7 @@ struct options {
 struct outcome {
 	long ret;		/* the syscall's return, or -errno */
 	unsigned long pages_done;	/* pages spliced or registered */
+	unsigned long registrations;	/* iouring: successful ones */
 	bool verified;		/* the data came back intact */
 };
 
@@ -72,10 +79,11 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: gupwork vmsplice|iouring|odirect [--pages N] [--hole M]\n"
-		"               [--untouched] [--dev BLOCKDEV]\n"
+		"               [--untouched] [--again] [--dev BLOCKDEV]\n"
 		"  --pages N    touched pages the call covers (default 16, max %d)\n"
 		"  --hole M     M unmapped pages after them (default 0)\n"
 		"  --untouched  leave the N pages unfaulted\n"
+		"  --again      iouring: register again through BUFFERS2\n"
 		"  --dev PATH   odirect: the block device (default /dev/ram0)\n",
 		MAX_PAGES);
 }
@@ -86,6 +94,7 @@ static int parse(int argc, char **argv, struct options *o)
 		{ "pages", required_argument, NULL, 'n' },
 		{ "hole", required_argument, NULL, 'H' },
 		{ "untouched", no_argument, NULL, 'u' },
+		{ "again", no_argument, NULL, 'a' },
 		{ "dev", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -102,8 +111,9 @@ static int parse(int argc, char **argv, struct options *o)
 			usage(stdout);
 			exit(0);
 		}
-		if (c == 'u' || c == 'd') {
+		if (c == 'u' || c == 'd' || c == 'a') {
 			o->untouched |= c == 'u';
+			o->again |= c == 'a';
 			o->dev = c == 'd' ? optarg : o->dev;
 			continue;
 		}
@@ -238,6 +248,19 @@ static int run_iouring(const struct options *o, char *buf, long psz,
 		out->ret = -errno;
 	else
 		out->pages_done = o->pages + o->hole;
+	out->registrations = out->ret == 0;
+	if (o->again && out->ret == 0 &&
+	    !syscall(__NR_io_uring_register, fd, IORING_UNREGISTER_BUFFERS,
+		     NULL, 0)) {
+		struct io_uring_rsrc_register reg = {
+			.nr = 1,
+			.data = (uintptr_t)&iov,
+		};
+
+		if (!syscall(__NR_io_uring_register, fd,
+			     IORING_REGISTER_BUFFERS2, &reg, sizeof(reg)))
+			out->registrations++;
+	}
 	/* No data moves: whatever the kernel answered is the truth. */
 	out->verified = true;
 	close(fd);
@@ -332,9 +355,10 @@ int main(int argc, char **argv)
 		return 1;
 	printf("{\"pid\":%d,\"work\":\"%s\",\"pages\":%lu,\"hole\":%lu,"
 	       "\"range_pages\":%lu,\"ret\":%ld,\"errno\":%ld,"
-	       "\"present_before\":%ld,\"pages_done\":%lu,\"verified\":%s}\n",
+	       "\"present_before\":%ld,\"pages_done\":%lu,"
+	       "\"registrations\":%lu,\"verified\":%s}\n",
 	       getpid(), o.work, o.pages, o.hole, o.pages + o.hole,
 	       out.ret, out.ret < 0 ? -out.ret : 0L, present, out.pages_done,
-	       out.verified ? "true" : "false");
+	       out.registrations, out.verified ? "true" : "false");
 	return out.verified ? 0 : 1;
 }

@@ -151,8 +151,6 @@ static struct json_object *value_json(const struct event_field *f,
 	char hex[32];
 
 	switch (f->fmt) {
-	case EVF_NS_AS_US:
-		return json_object_new_uint64(v / 1000);
 	case EVF_BOOL:
 		return json_object_new_boolean(v != 0);
 	case EVF_HEX:

@@ -17,10 +17,10 @@
 struct bpf_map;
 struct json_object;
 
-/* How a value is printed; the JSON key says the unit. */
+/* How a value is printed; the JSON key says the unit (durations: _ns). */
 enum event_format {
 	EVF_COUNT,		/* a number */
-	EVF_NS_AS_US,		/* ns, printed as whole us */
+	EVF_NS_AS_US,		/* ns; text shows whole us */
 	EVF_NS,			/* ns; text shows us with 3 decimals */
 	EVF_BOOL,		/* true/false; text yes/no */
 	EVF_HEX,		/* an address: "0x..." */

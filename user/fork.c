@@ -25,7 +25,7 @@ static const struct observation fork_obs[] = {
 	{
 		.name = "fork.syscalls",
 		.summary = "fork, vfork, clone, clone3: latency and counts",
-		.if_missing = "the clone-family syscall tracepoints are missing",
+		.if_missing = "fork, vfork and clone calls are not seen (needs the syscalls:sys_enter/exit_clone tracepoints)",
 		.required = true,
 		.plans = { {
 			.tier = TIER_TRACEPOINT,
@@ -198,7 +198,7 @@ static const struct event_desc fork_events[] = {
 		.kind = EV_FORK,
 		.name = "fork",
 		.fields = {
-			[FEV_LATENCY_NS] = { "latency_us", "latency",
+			[FEV_LATENCY_NS] = { "latency_ns", "latency",
 					     EVF_NS_AS_US, .reason = "latency" },
 			[FEV_PINNED_COPIES] = { "pinned_copies", NULL, EVF_COUNT,
 						.reason = "pinned_copies" },
@@ -297,10 +297,10 @@ static struct json_object *row_json(const struct report_ctx *ctx,
 	ADD("thp_splits", u64_or_null(have(ctx, OBS_THP), st->thp_splits));
 	ADD("hugetlb_copies", u64_or_null(have(ctx, OBS_HUGETLB),
 					  st->hugetlb_copies));
-	ADD("fork_us_total", json_object_new_uint64(st->total_ns / 1000));
-	ADD("fork_us_max", json_object_new_uint64(st->max_ns / 1000));
-	ADD("copy_page_range_us", u64_or_null(copy_time_known(ctx),
-					      st->cpr_ns / 1000));
+	ADD("fork_total_ns", json_object_new_uint64(st->total_ns));
+	ADD("fork_max_ns", json_object_new_uint64(st->max_ns));
+	ADD("copy_page_range_ns", u64_or_null(copy_time_known(ctx),
+					      st->cpr_ns));
 	ADD("has_pinned", json_object_new_boolean(st->has_pinned));
 #undef ADD
 	return j;
@@ -317,7 +317,7 @@ static void report_json(const struct report_ctx *ctx,
 	struct json_object *lost = json_object_new_object();
 	bool cpr = copy_time_known(ctx);
 
-	json_object_object_add(units, "latency", json_object_new_string("us"));
+	json_object_object_add(units, "latency", json_object_new_string("ns"));
 	json_object_object_add(units, "pinned_copies",
 			       json_object_new_string("base_pages"));
 	json_object_object_add(units, "hugetlb_copies",
@@ -333,15 +333,17 @@ static void report_json(const struct report_ctx *ctx,
 				r->t.counters[FC_THP_SPLITS]));
 	json_object_object_add(t, "hugetlb_copies", u64_or_null(have(ctx, OBS_HUGETLB),
 				r->t.counters[FC_HUGETLB_COPIES]));
-	json_object_object_add(t, "copy_page_range_us",
-			       u64_or_null(cpr, r->t.counters[FC_CPR_NS] / 1000));
+	json_object_object_add(t, "copy_page_range_ns",
+			       u64_or_null(cpr, r->t.counters[FC_CPR_NS]));
 	json_object_object_add(o, "totals", t);
+	/* BPF keeps us slots (fork.bpf.c); the JSON speaks ns. */
 	json_object_object_add(lat, "has_pinned",
-			       hist_json(r->t.latency[FORK_LAT_PINNED], HIST_SLOTS));
+			       hist_json_ns(r->t.latency[FORK_LAT_PINNED], HIST_SLOTS, 1000));
 	json_object_object_add(lat, "no_pinned",
-			       hist_json(r->t.latency[FORK_LAT_UNPINNED], HIST_SLOTS));
-	json_object_object_add(lat, "vfork", hist_json(r->t.vfork_latency, HIST_SLOTS));
-	json_object_object_add(o, "latency_us", lat);
+			       hist_json_ns(r->t.latency[FORK_LAT_UNPINNED], HIST_SLOTS, 1000));
+	json_object_object_add(lat, "vfork",
+			       hist_json_ns(r->t.vfork_latency, HIST_SLOTS, 1000));
+	json_object_object_add(o, "latency_ns", lat);
 	json_object_object_add(o, "copies_per_fork", hist_json(r->t.copies, HIST_SLOTS));
 	for (size_t i = 0; i < r->rows.n; i++)
 		json_object_array_add(rows, row_json(ctx, &r->rows.r[i]));

@@ -529,44 +529,116 @@ static struct json_object *row_json(const struct report_ctx *ctx,
 	ADD("fallbacks", u64_or_null(split, st->fallbacks));
 	ADD("errors", json_object_new_uint64(st->errors));
 	ADD("pin_calls", json_object_new_uint64(st->pin_calls));
-	ADD("gup_us_total", json_object_new_uint64(st->total_ns / 1000));
+	ADD("gup_total_ns", json_object_new_uint64(st->total_ns));
 	ADD("first_pin", json_object_new_boolean(st->first_pin));
 	ADD("has_pinned", json_object_new_boolean(st->has_pinned));
 #undef ADD
 	return j;
 }
 
+/*
+ * A caller as a report prints it: the first frame outside GUP and, in
+ * JSON, the whole stack by function name. Stacks that differ only in what
+ * is not printed (deeper frames in text, offsets in both) are one caller.
+ */
+struct caller_line {
+	const char *caller;
+	const char *names[GUP_STACK_DEPTH];
+	int n;
+	struct gup_caller_stats sum;
+};
+
+static bool same_line(const struct caller_line *a,
+		      const struct caller_line *b, bool whole_stack)
+{
+	if ((a->caller == NULL) != (b->caller == NULL) ||
+	    (a->caller && strcmp(a->caller, b->caller)))
+		return false;
+	if (!whole_stack)
+		return true;
+	if (a->n != b->n)
+		return false;
+	for (int i = 0; i < a->n; i++)
+		if (strcmp(a->names[i], b->names[i]))
+			return false;
+	return true;
+}
+
+static int cmp_lines(const void *a, const void *b)
+{
+	const struct caller_line *x = a, *y = b;
+
+	if (x->sum.calls != y->sum.calls)
+		return x->sum.calls < y->sum.calls ? 1 : -1;
+	if (!x->caller || !y->caller)
+		return !x->caller - !y->caller;
+	return strcmp(x->caller, y->caller);
+}
+
+/* The report's callers, one line per distinct printout; NULL if no memory. */
+static struct caller_line *caller_lines(const struct gup_report *r,
+					bool whole_stack, size_t *n_lines)
+{
+	int fd = bpf_map__fd(r->skel->maps.stacks);
+	struct caller_line *lines, cur;
+	size_t n = 0;
+
+	lines = calloc(r->callers.n ? r->callers.n : 1, sizeof(*lines));
+	if (!lines)
+		return NULL;
+	for (size_t i = 0; i < r->callers.n; i++) {
+		const struct row *row = &r->callers.r[i];
+		const struct gup_caller_stats *c = caller_stats(row);
+		size_t j;
+
+		memset(&cur, 0, sizeof(cur));
+		cur.n = caller_frames(fd, stack_id(row), cur.names, &cur.caller);
+		for (j = 0; j < n && !same_line(&lines[j], &cur, whole_stack);
+		     j++)
+			;
+		if (j == n)
+			lines[n++] = cur;
+		lines[j].sum.calls += c->calls;
+		lines[j].sum.asked += c->asked;
+		lines[j].sum.pages_fast += c->pages_fast;
+		lines[j].sum.pages_slow += c->pages_slow;
+	}
+	qsort(lines, n, sizeof(*lines), cmp_lines);
+	*n_lines = n;
+	return lines;
+}
+
 static struct json_object *callers_json(const struct report_ctx *ctx,
 					const struct gup_report *r)
 {
 	struct json_object *a = json_object_new_array();
-	int fd = bpf_map__fd(((struct gup_bpf *)r->skel)->maps.stacks);
 	bool split = split_known(ctx);
+	struct caller_line *lines;
+	size_t n = 0;
 
-	for (size_t i = 0; i < r->callers.n; i++) {
-		const struct row *row = &r->callers.r[i];
-		const struct gup_caller_stats *c = caller_stats(row);
+	lines = caller_lines(r, true, &n);
+	for (size_t i = 0; lines && i < n; i++) {
+		const struct caller_line *l = &lines[i];
 		struct json_object *j = json_object_new_object();
 		struct json_object *stack = json_object_new_array();
-		const char *names[GUP_STACK_DEPTH], *caller;
-		int n = caller_frames(fd, stack_id(row), names, &caller);
 
-		for (int f = 0; f < n; f++)
+		for (int f = 0; f < l->n; f++)
 			json_object_array_add(stack,
-					      json_object_new_string(names[f]));
-		json_object_object_add(j, "caller", caller ?
-				       json_object_new_string(caller) : NULL);
+					      json_object_new_string(l->names[f]));
+		json_object_object_add(j, "caller", l->caller ?
+				       json_object_new_string(l->caller) : NULL);
 		json_object_object_add(j, "calls",
-				       json_object_new_uint64(c->calls));
+				       json_object_new_uint64(l->sum.calls));
 		json_object_object_add(j, "pages_asked",
-				       json_object_new_uint64(c->asked));
+				       json_object_new_uint64(l->sum.asked));
 		json_object_object_add(j, "pages_fast",
-				       u64_or_null(split, c->pages_fast));
+				       u64_or_null(split, l->sum.pages_fast));
 		json_object_object_add(j, "pages_slow",
-				       u64_or_null(split, c->pages_slow));
+				       u64_or_null(split, l->sum.pages_slow));
 		json_object_object_add(j, "stack", stack);
 		json_object_array_add(a, j);
 	}
+	free(lines);
 	return a;
 }
 
@@ -683,27 +755,29 @@ static void print_rows(const struct report_ctx *ctx,
 static void print_callers(const struct report_ctx *ctx,
 			  const struct gup_report *r)
 {
-	int fd = bpf_map__fd(((struct gup_bpf *)r->skel)->maps.stacks);
-	size_t n = r->callers.n < ctx->opts->top ? r->callers.n : ctx->opts->top;
 	bool split = split_known(ctx);
 	FILE *out = ctx->out;
+	struct caller_line *lines;
+	size_t n = 0, shown;
 
 	if (!r->callers.n)
 		return;
+	lines = caller_lines(r, false, &n);
+	if (!lines)
+		return;
+	shown = n < ctx->opts->top ? n : ctx->opts->top;
 	fprintf(out, "\n%-32s %8s %9s %9s %9s\n", "CALLER", "CALLS", "ASKED",
 		"FAST", "SLOW");
-	for (size_t i = 0; i < n; i++) {
-		const struct row *row = &r->callers.r[i];
-		const struct gup_caller_stats *c = caller_stats(row);
-		const char *names[GUP_STACK_DEPTH], *caller;
+	for (size_t i = 0; i < shown; i++) {
+		const struct caller_line *l = &lines[i];
 
-		caller_frames(fd, stack_id(row), names, &caller);
-		fprintf(out, "%-32s %8llu %9llu", caller ? caller : "?",
-			c->calls, c->asked);
-		print_split(out, split, c->pages_fast);
-		print_split(out, split, c->pages_slow);
+		fprintf(out, "%-32s %8llu %9llu", l->caller ? l->caller : "?",
+			l->sum.calls, l->sum.asked);
+		print_split(out, split, l->sum.pages_fast);
+		print_split(out, split, l->sum.pages_slow);
 		fprintf(out, "\n");
 	}
+	free(lines);
 }
 
 static void report_text(const struct report_ctx *ctx,

@@ -21,7 +21,7 @@ static const struct observation hugetlb_obs[] = {
 	{
 		.name = "hugetlb.pmd_share",
 		.summary = "huge_pmd_share calls, how many shared a PMD table, time in it",
-		.if_missing = "huge_pmd_share is not observable on this kernel: PMD-sharing calls, shares and their time are unknown (needs fentry/fexit or kprobes on huge_pmd_share; no tracepoint fires there)",
+		.if_missing = "huge_pmd_share is not observable: PMD-sharing calls, shares and their time are unknown (needs fentry/fexit or kprobes on huge_pmd_share; no tracepoint fires there)",
 		.plans = {
 			{
 				.tier = TIER_FENTRY,
@@ -89,7 +89,7 @@ static const struct observation hugetlb_obs[] = {
 	{
 		.name = "hugetlb.retract",
 		.summary = "khugepaged page-table retractions (retract_page_tables): count and time",
-		.if_missing = "khugepaged page-table retractions are not counted (retract_page_tables is inlined into collapse_file on 6.1, or no fentry/kprobes)",
+		.if_missing = "khugepaged page-table retractions are not counted (needs fentry or kprobes on an out-of-line retract_page_tables)",
 		.plans = {
 			{
 				.tier = TIER_FENTRY,
@@ -284,16 +284,16 @@ static struct json_object *row_json(const struct report_ctx *ctx,
 	ADD("pmd_shared", u64_or_null(share, st->shared));
 	ADD("pmd_share_ns", u64_or_null(share, st->share_ns));
 	ADD("i_mmap_waits", u64_or_null(waits, st->imap_waits));
-	ADD("i_mmap_wait_us", u64_or_null(waits, st->imap_wait_ns / 1000));
+	ADD("i_mmap_wait_ns", u64_or_null(waits, st->imap_wait_ns));
 	ADD("pmd_unshares", u64_or_null(have(ctx, OBS_UNSHARE),
 					st->unshares));
 	ADD("retracts", u64_or_null(retract, st->retracts));
-	ADD("retract_us", u64_or_null(retract, st->retract_ns / 1000));
+	ADD("retract_ns", u64_or_null(retract, st->retract_ns));
 #undef ADD
 	return j;
 }
 
-/* {"huge_pmd_share": {"read": {"waits": n, "wait_us": t}, ...}, ...} */
+/* {"huge_pmd_share": {"read": {"waits": n, "wait_ns": t}, ...}, ...} */
 static struct json_object *waits_json(const struct report_ctx *ctx,
 				      const struct hugetlb_totals *t)
 {
@@ -311,8 +311,8 @@ static struct json_object *waits_json(const struct report_ctx *ctx,
 
 			json_object_object_add(c, "waits",
 				json_object_new_uint64(t->imap_waits[w][m]));
-			json_object_object_add(c, "wait_us",
-				json_object_new_uint64(t->imap_wait_ns[w][m] / 1000));
+			json_object_object_add(c, "wait_ns",
+				json_object_new_uint64(t->imap_wait_ns[w][m]));
 			json_object_object_add(by_mode, modes[m], c);
 		}
 		json_object_object_add(o, waiter_names[w], by_mode);
@@ -329,6 +329,7 @@ static void report_json(const struct report_ctx *ctx,
 			const struct hugetlb_report *r)
 {
 	struct json_object *o = report_json_header("hugetlb", ctx);
+	struct json_object *units = json_object_new_object();
 	struct json_object *t = json_object_new_object();
 	struct json_object *h = json_object_new_object();
 	struct json_object *wh = NULL;
@@ -338,6 +339,9 @@ static void report_json(const struct report_ctx *ctx,
 	bool share = have(ctx, OBS_SHARE), retract = have(ctx, OBS_RETRACT);
 
 #define ADD(obj, k, v) json_object_object_add(obj, k, v)
+	/* Every duration and histogram bound: pmd_share in ns slots, the rest us. */
+	ADD(units, "latency", json_object_new_string("ns"));
+	ADD(o, "units", units);
 	ADD(t, "pmd_share_calls", u64_or_null(share, c[HC_SHARE_CALLS]));
 	ADD(t, "pmd_shared", u64_or_null(share, c[HC_SHARED]));
 	ADD(t, "pmd_share_ns", u64_or_null(share, c[HC_SHARE_NS]));
@@ -345,17 +349,19 @@ static void report_json(const struct report_ctx *ctx,
 	ADD(t, "pmd_unshares", u64_or_null(have(ctx, OBS_UNSHARE),
 					   c[HC_UNSHARES]));
 	ADD(t, "retracts", u64_or_null(retract, c[HC_RETRACTS]));
-	ADD(t, "retract_us", u64_or_null(retract, c[HC_RETRACT_NS] / 1000));
+	ADD(t, "retract_ns", u64_or_null(retract, c[HC_RETRACT_NS]));
 	ADD(o, "totals", t);
 	ADD(h, "pmd_share_ns", hist_or_null(share, r->t.share_hist));
 	if (have(ctx, OBS_WAITS)) {
 		wh = json_object_new_object();
 		for (int w = 0; w < IMAP_WAITERS; w++)
 			ADD(wh, waiter_names[w],
-			    hist_json(r->t.imap_wait_hist[w], HIST_SLOTS));
+			    hist_json_ns(r->t.imap_wait_hist[w], HIST_SLOTS,
+					 1000));
 	}
-	ADD(h, "i_mmap_wait_us", wh);
-	ADD(h, "retract_us", hist_or_null(retract, r->t.retract_hist));
+	ADD(h, "i_mmap_wait_ns", wh);
+	ADD(h, "retract_ns", retract ?
+	    hist_json_ns(r->t.retract_hist, HIST_SLOTS, 1000) : NULL);
 	ADD(o, "histograms", h);
 	for (size_t i = 0; i < r->rows.n; i++)
 		json_object_array_add(rows, row_json(ctx, &r->rows.r[i]));

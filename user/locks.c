@@ -21,8 +21,9 @@ static const struct observation locks_obs[] = {
 	{
 		.name = "locks.exits",
 		.summary = "thread and process exits: per-thread state, rows of exited processes",
-		.if_missing = "the sched_process_exit tracepoint is missing",
+		.if_missing = "thread exits are not seen, so the per-thread state of the others cannot be kept",
 		.required = true,
+		.support = true,
 		.plans = { {
 			.tier = TIER_TRACEPOINT,
 			.note = "drops a thread's state when it exits",
@@ -32,7 +33,7 @@ static const struct observation locks_obs[] = {
 	{
 		.name = "locks.mmap_lock",
 		.summary = "mmap_lock acquisitions, failures, wait and hold times, read and write",
-		.if_missing = "mmap_lock is not traced: this kernel has no mmap_lock tracepoints (Debian 5.10 has none; the lock functions are inline, so no kprobe sees them either)",
+		.if_missing = "mmap_lock acquisitions, waits and holds are not traced (needs the mmap_lock_* tracepoints through BTF; the lock functions are inline, so no kprobe can stand in)",
 		.plans = { {
 			.tier = TIER_TRACEPOINT,
 			.note = "mmap_lock_start_locking to acquire_returned (wait), acquire to released (hold); on 6.1/6.12 enabling them formats a memcg path per acquisition, which costs",
@@ -46,7 +47,7 @@ static const struct observation locks_obs[] = {
 	{
 		.name = "locks.contention",
 		.summary = "sleeping-lock contention (rwsem, mutex, rtmutex, percpu-rwsem), mmap_lock or other",
-		.if_missing = "lock contention is not traced: this kernel has no lock:contention_begin/end tracepoints (5.19+)",
+		.if_missing = "sleeping-lock contention is not traced (needs the lock:contention_begin/end tracepoints through BTF, 5.19+)",
 		.plans = { {
 			.tier = TIER_TRACEPOINT,
 			.note = "lock:contention_begin to contention_end per thread; spinlocks are counted, not timed; rwsem writers' optimistic spinning comes before contention_begin and is not seen",
@@ -59,7 +60,7 @@ static const struct observation locks_obs[] = {
 	{
 		.name = "locks.vma_faults",
 		.summary = "user page faults served under a per-VMA lock, or fallen back to mmap_lock",
-		.if_missing = "faults are not split by lock: this kernel has no per-VMA locks (CONFIG_PER_VMA_LOCK, 6.4+: every fault takes mmap_lock), or no page_fault_user tracepoint",
+		.if_missing = "faults are not split into per-VMA-lock faults and mmap_lock fallbacks (needs per-VMA locks, CONFIG_PER_VMA_LOCK 6.4+, and the page_fault_user tracepoint)",
 		.plans = {
 			{
 				.tier = TIER_FENTRY,
@@ -240,6 +241,25 @@ static __u64 monotonic_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/*
+ * The report's row of process @tgid, added with nothing counted yet (its
+ * name from the map) when the report has none.
+ */
+static struct row *report_proc(struct locks_report *r, int procs_fd,
+			       unsigned int tgid)
+{
+	struct row fresh = {}, *row = find_proc(&r->procs, tgid);
+
+	if (row)
+		return row;
+	memcpy(fresh.key, &tgid, sizeof(tgid));
+	bpf_map_lookup_elem(procs_fd, fresh.key, fresh.value);
+	memset(proc(&fresh)->v, 0, sizeof(proc(&fresh)->v));
+	if (rows_push(&r->procs, &fresh))
+		return NULL;
+	return &r->procs.r[r->procs.n - 1];
+}
+
 /* A wait still in flight at the end: charged as if it ended now. */
 static int charge_wait(struct locks_report *r, int procs_fd,
 		       const struct lock_wait *w, __u64 now)
@@ -266,17 +286,9 @@ static int charge_wait(struct locks_report *r, int procs_fd,
 	lock(row)->total_ns += ns;
 	if (ns > lock(row)->max_ns)
 		lock(row)->max_ns = ns;
-	row = find_proc(&r->procs, w->tgid);
-	if (!row) {
-		memset(&fresh, 0, sizeof(fresh));
-		memcpy(fresh.key, &w->tgid, sizeof(w->tgid));
-		bpf_map_lookup_elem(procs_fd, fresh.key, fresh.value);
-		memset(proc(&fresh)->v, 0, sizeof(proc(&fresh)->v));
-		err = rows_push(&r->procs, &fresh);
-		if (err)
-			return err;
-		row = &r->procs.r[r->procs.n - 1];
-	}
+	row = report_proc(r, procs_fd, w->tgid);
+	if (!row)
+		return -ENOMEM;
 	proc(row)->v[PV_MMAP_CONTENDED + 2 * class]++;
 	proc(row)->v[PV_MMAP_CONTENTION_NS + 2 * class] += ns;
 	if (w->is_mmap && ns > proc(row)->max_mmap_wait_ns)
@@ -299,6 +311,33 @@ static int charge_in_flight(struct locks_bpf *s, struct locks_report *r)
 					  now);
 	}
 	return err;
+}
+
+/*
+ * A fault window still open at the end: no mmap_lock was taken since the
+ * fault, so it was served under its VMA lock. The programs are disarmed
+ * and leave the windows alone (bpf/locks.bpf.c): each fault is counted by
+ * BPF or here, once.
+ */
+static int charge_fault_windows(struct locks_bpf *s, struct locks_report *r)
+{
+	int fd = bpf_map__fd(s->maps.fault_windows);
+	__u32 key, next, *prev_key = NULL;
+	struct fault_window w;
+	struct row *row;
+
+	while (!bpf_map_get_next_key(fd, prev_key, &next)) {
+		key = next;
+		prev_key = &key;
+		if (bpf_map_lookup_elem(fd, &key, &w))
+			continue;
+		row = report_proc(r, bpf_map__fd(s->maps.procs), w.tgid);
+		if (!row)
+			return -ENOMEM;
+		r->t.counters[LC_VMA_LOCK_FAULTS]++;
+		proc(row)->v[PV_VMA_LOCK_FAULTS]++;
+	}
+	return 0;
 }
 
 static int cmp_procs(const void *a, const void *b)
@@ -349,6 +388,8 @@ static int collect(struct locks_bpf *s, struct locks_report *r, bool final)
 	/* The programs are disarmed by now: the waits map holds still. */
 	if (!err && final)
 		err = charge_in_flight(s, r);
+	if (!err && final)
+		err = charge_fault_windows(s, r);
 	rows_sort(&r->procs, cmp_procs);
 	rows_sort(&r->locks, cmp_locks);
 	return err;
@@ -417,8 +458,7 @@ static struct json_object *proc_json(const struct report_ctx *ctx,
 	ADD(j, "other_contention_ns",
 	    u64_or_null(cont, st->v[PV_OTHER_CONTENTION_NS]));
 	ADD(j, "faults", u64_or_null(vma, st->v[PV_FAULTS]));
-	ADD(j, "vma_lock_faults",
-	    u64_or_null(vma, st->v[PV_FAULTS] - st->v[PV_FALLBACKS]));
+	ADD(j, "vma_lock_faults", u64_or_null(vma, st->v[PV_VMA_LOCK_FAULTS]));
 	ADD(j, "vma_lock_fallbacks", u64_or_null(vma, st->v[PV_FALLBACKS]));
 	ADD(j, "vma_lock_aborts",
 	    u64_or_null(aborts_known(ctx), st->v[PV_VMA_ABORTS]));
@@ -465,7 +505,7 @@ static struct json_object *totals_json(const struct report_ctx *ctx,
 	ADD(t, "spin_contended_untimed", u64_or_null(cont, c[LC_SPIN_SKIPPED]));
 	ADD(t, "waits_in_flight_charged", u64_or_null(cont, r->charged));
 	ADD(t, "faults", u64_or_null(vma, c[LC_FAULTS]));
-	ADD(t, "vma_lock_faults", u64_or_null(vma, c[LC_FAULTS] - c[LC_FALLBACKS]));
+	ADD(t, "vma_lock_faults", u64_or_null(vma, c[LC_VMA_LOCK_FAULTS]));
 	ADD(t, "vma_lock_fallbacks", u64_or_null(vma, c[LC_FALLBACKS]));
 	ADD(t, "vma_lock_aborts", u64_or_null(aborts_known(ctx),
 					      c[LC_VMA_ABORTS]));
@@ -600,8 +640,7 @@ static void print_procs(const struct report_ctx *ctx,
 			st->v[PV_READ_ACQUIRED], st->v[PV_WRITE_ACQUIRED],
 			(st->v[PV_READ_WAIT_NS] + st->v[PV_WRITE_WAIT_NS]) / 1000,
 			st->v[PV_MMAP_CONTENDED], st->v[PV_FAULTS],
-			st->v[PV_FAULTS] - st->v[PV_FALLBACKS],
-			st->v[PV_FALLBACKS]);
+			st->v[PV_VMA_LOCK_FAULTS], st->v[PV_FALLBACKS]);
 	}
 	if (n < r->procs.n)
 		fprintf(out, "(%zu more processes; --top or --json shows them)\n",
@@ -634,7 +673,7 @@ static void report_text(const struct report_ctx *ctx,
 	print_count(out, "other", c, n[LC_CONTENDED_OTHER]);
 	fprintf(out, "\nfaults");
 	print_count(out, "all", v, n[LC_FAULTS]);
-	print_count(out, "under VMA lock", v, n[LC_FAULTS] - n[LC_FALLBACKS]);
+	print_count(out, "under VMA lock", v, n[LC_VMA_LOCK_FAULTS]);
 	print_count(out, "fell back to mmap_lock", v, n[LC_FALLBACKS]);
 	fprintf(out, "\n");
 	print_hist(out, m, "mmap_lock read wait", r->t.wait[MODE_READ]);
@@ -714,6 +753,8 @@ static const struct metric_def locks_metrics_defs[] = {
 		   counters[LC_SPIN_SKIPPED], 0, OBS_CONTENTION),
 	METRIC_U64(BSS, "locks_faults", "User page faults",
 		   counters[LC_FAULTS], 0, OBS_VMA),
+	METRIC_U64(BSS, "locks_vma_lock_faults", "User page faults served under the per-VMA lock, counted when that is known (tracepoint tier: the split is approximate, the sum with fallbacks exact)",
+		   counters[LC_VMA_LOCK_FAULTS], 0, OBS_VMA),
 	METRIC_U64(BSS, "locks_fault_fallbacks", "User page faults served under mmap_lock instead of the per-VMA lock (tracepoint tier: the split is approximate, the sum exact)",
 		   counters[LC_FALLBACKS], 0, OBS_VMA),
 	METRIC_U64(BSS, "locks_vma_lock_aborts", "lock_vma_under_rcu found no VMA to lock",
@@ -732,6 +773,8 @@ static const struct row_metric_def locks_row_defs[] = {
 	ROW("contention_wait_seconds", "Time waiting on the contended mmap_lock",
 	    PV_MMAP_CONTENTION_NS, 9, OBS_CONTENTION),
 	ROW("faults", "User page faults", PV_FAULTS, 0, OBS_VMA),
+	ROW("vma_lock_faults", "Faults served under the per-VMA lock",
+	    PV_VMA_LOCK_FAULTS, 0, OBS_VMA),
 	ROW("fault_fallbacks", "Faults served under mmap_lock", PV_FALLBACKS, 0,
 	    OBS_VMA),
 };

@@ -46,9 +46,11 @@ void print_log2_hist(FILE *out, const unsigned long long *slots, int n,
 	}
 }
 
-struct json_object *hist_json(const unsigned long long *slots, int n)
+struct json_object *hist_json_ns(const unsigned long long *slots, int n,
+				 unsigned long long per_slot_unit)
 {
 	struct json_object *arr = json_object_new_array();
+	unsigned long long u = per_slot_unit;
 
 	for (int i = 0; i < n; i++) {
 		struct json_object *b;
@@ -57,14 +59,19 @@ struct json_object *hist_json(const unsigned long long *slots, int n)
 			continue;
 		b = json_object_new_object();
 		json_object_object_add(b, "low",
-				       json_object_new_uint64(hist_slot_min(i)));
+				       json_object_new_uint64(hist_slot_min(i) * u));
 		json_object_object_add(b, "high",
-				       json_object_new_uint64(hist_slot_max(i)));
+				       json_object_new_uint64((hist_slot_max(i) + 1) * u - 1));
 		json_object_object_add(b, "count",
 				       json_object_new_uint64(slots[i]));
 		json_object_array_add(arr, b);
 	}
 	return arr;
+}
+
+struct json_object *hist_json(const unsigned long long *slots, int n)
+{
+	return hist_json_ns(slots, n, 1);
 }
 
 /* Length of the valid UTF-8 sequence at @s, or 0 if it is not valid. */
@@ -156,8 +163,9 @@ struct json_object *report_json_header(const char *view,
 	uname(&u);
 	json_object_object_add(o, "view", json_object_new_string(view));
 	json_object_object_add(o, "time", json_object_new_string(when));
-	json_object_object_add(o, "seconds",
-			       json_object_new_double(ctx->seconds));
+	/* Every duration of a report is in ns, this one too. */
+	json_object_object_add(o, "interval_ns",
+			       json_object_new_uint64(ctx->seconds * 1e9));
 	json_object_object_add(o, "final", json_object_new_boolean(ctx->final));
 	json_object_object_add(o, "kernel", json_object_new_string(u.release));
 	json_object_object_add(o, "probes", probes_summary(ctx, ctx->n_obs));

@@ -17,6 +17,15 @@ void print_log2_hist(FILE *out, const unsigned long long *slots, int n,
 /* Non-empty log2 slots as [{"low": a, "high": b, "count": c}, ...]. */
 struct json_object *hist_json(const unsigned long long *slots, int n);
 
+/*
+ * The same for a histogram of ns whose slots hold ns / @per_slot_unit (us
+ * slots: 1000): the bounds in ns, exact for the values each slot holds
+ * (us slot k: [2^(k-1) * 1000, 2^k * 1000 - 1] ns; slot 0: [0, 999]), so
+ * that every duration of the JSON reports is in ns.
+ */
+struct json_object *hist_json_ns(const unsigned long long *slots, int n,
+				 unsigned long long per_slot_unit);
+
 /* A 16-byte comm in which every byte became a 3-byte U+FFFD, plus NUL. */
 #define COMM_UTF8_LEN (16 * 3 + 1)
 

@@ -435,6 +435,39 @@ enum probe_tier probe_result_tier(const struct observation *obs,
 	return plan ? plan->tier : TIER_NONE;
 }
 
+void probe_why_none(const struct observation *obs,
+		    const struct obs_result *res, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < OBS_MAX_PLANS && used < len; i++) {
+		bool seen = false;
+		int tiers = 0;
+
+		if (plan_empty(&obs->plans[i]))
+			break;
+		for (int j = 0; j < i; j++)
+			seen |= !strcmp(res->why[i], res->why[j]);
+		if (seen || !res->why[i][0])
+			continue;
+		/* One reason once, after every tier it rejected. */
+		for (int j = i; j < OBS_MAX_PLANS && used < len; j++) {
+			if (plan_empty(&obs->plans[j]))
+				break;
+			if (strcmp(res->why[i], res->why[j]) ||
+			    (j > i && obs->plans[j].tier == obs->plans[j - 1].tier))
+				continue;
+			used += snprintf(buf + used, len - used, "%s%s",
+					 tiers++ ? ", " : used ? "; " : "",
+					 probe_tier_name(obs->plans[j].tier));
+		}
+		if (used < len)
+			used += snprintf(buf + used, len - used, ": %s",
+					 res->why[i]);
+	}
+}
+
 int probe_apply(struct bpf_object *obj, const struct observation *obs,
 		const struct obs_result *res, size_t n)
 {

@@ -68,7 +68,7 @@ struct observation {
 	const char *summary;
 	const char *if_missing;	/* what the user loses if no plan works */
 	bool required;		/* the tracer cannot run without it */
-	bool auxiliary;		/* serves the others, observes nothing itself */
+	bool support;		/* state for the others: observes nothing itself */
 	struct attach_plan plans[OBS_MAX_PLANS];
 };
 
@@ -144,6 +144,13 @@ int probe_owner(const struct observation *obs, const struct obs_result *res,
 
 enum probe_tier probe_result_tier(const struct observation *obs,
 				  const struct obs_result *res);
+
+/*
+ * Why no plan of @obs works on the running kernel, from its own rejections:
+ * "fentry: REASON; kprobe: REASON", each reason once.
+ */
+void probe_why_none(const struct observation *obs,
+		    const struct obs_result *res, char *buf, size_t len);
 
 void probe_print(const struct observation *obs, const struct obs_result *res,
 		 size_t n, bool verbose);

@@ -306,7 +306,7 @@ static int check_views(const struct tracer *const *tracers, size_t n,
 static bool attached_any(const struct export_view *v)
 {
 	for (size_t o = 0; o < v->t->n_obs; o++)
-		if (v->s.res[o].chosen >= 0 && !v->t->obs[o].auxiliary)
+		if (v->s.res[o].chosen >= 0 && !v->t->obs[o].support)
 			return true;
 	return false;
 }

@@ -109,9 +109,18 @@ void session_unload(struct session *s)
 	s->skel = NULL;
 }
 
-static int required_missing(const struct tracer *t, struct obs_result *res)
+/*
+ * One rule for every view: it cannot run without its required observations,
+ * nor when none of the others (the ones that count something) can attach,
+ * since it would report nothing but nulls. Each says why, on this kernel.
+ */
+static int cannot_trace(const struct tracer *t, struct obs_result *res)
 {
-	for (size_t o = 0; o < t->n_obs; o++) {
+	char why[OBS_MAX_PLANS * (REASON_LEN + 16)];
+	bool any = false;
+	size_t o;
+
+	for (o = 0; o < t->n_obs; o++) {
 		if (res[o].chosen >= 0 || !t->obs[o].required)
 			continue;
 		fprintf(stderr,
@@ -123,7 +132,20 @@ static int required_missing(const struct tracer *t, struct obs_result *res)
 				res[o].why[i]);
 		return -EOPNOTSUPP;
 	}
-	return 0;
+	for (o = 0; o < t->n_obs; o++)
+		any |= !t->obs[o].support && res[o].chosen >= 0;
+	if (any)
+		return 0;
+	fprintf(stderr,
+		"mmtrace: cannot trace %s: none of its observations can attach on this kernel (-v shows libbpf's log):\n",
+		t->name);
+	for (o = 0; o < t->n_obs; o++) {
+		if (t->obs[o].support)
+			continue;
+		probe_why_none(&t->obs[o], &res[o], why, sizeof(why));
+		fprintf(stderr, "mmtrace:   %s: %s\n", t->obs[o].name, why);
+	}
+	return -EOPNOTSUPP;
 }
 
 static void load_failure_advice(int err)
@@ -265,7 +287,7 @@ int session_open(struct session *s, const struct tracer *t,
 	 */
 	kernel_env_live_cleanup();
 	for (int attempt = 0; attempt < MAX_SETUP_ATTEMPTS; attempt++) {
-		err = stop_requested ? -EINTR : required_missing(t, s->res);
+		err = stop_requested ? -EINTR : cannot_trace(t, s->res);
 		if (!err)
 			err = try_setup(s, t, opts);
 		if (err <= 0)
@@ -308,6 +330,7 @@ static double now_seconds(void)
 
 static void print_banner(const struct session *s)
 {
+	char why[OBS_MAX_PLANS * (REASON_LEN + 16)];
 	const struct tracer *t = s->tracer;
 
 	/* On stderr even with --json: stdout carries only reports. */
@@ -318,10 +341,14 @@ static void print_banner(const struct session *s)
 							  &s->res[i])));
 	fprintf(stderr, ". Ctrl-C to stop.\n");
 	tasks_banner(&s->filter);
-	for (size_t i = 0; i < t->n_obs; i++)
-		if (s->res[i].chosen < 0)
-			fprintf(stderr, "mmtrace: warning: %s unavailable: %s ('mmtrace probes' says why)\n",
-				t->obs[i].name, t->obs[i].if_missing);
+	for (size_t i = 0; i < t->n_obs; i++) {
+		if (s->res[i].chosen >= 0)
+			continue;
+		/* The reason is this kernel's own, never a guess about others. */
+		probe_why_none(&t->obs[i], &s->res[i], why, sizeof(why));
+		fprintf(stderr, "mmtrace: warning: %s unavailable: %s; on this kernel: %s\n",
+			t->obs[i].name, t->obs[i].if_missing, why);
+	}
 }
 
 static FILE *report_out;

@@ -22,7 +22,7 @@ struct json_object;
 #define CHILDREN_OBSERVATION(view)                                           \
 	{                                                                    \
 		.name = view ".children",                                    \
-		.auxiliary = true,                                           \
+		.support = true,                                             \
 		.summary = "new processes: COMMAND's descendants to follow, " \
 			   "mmtrace's own pid namespace, forks' child pids", \
 		.if_missing = "COMMAND is traced alone (its descendants "    \

@@ -44,6 +44,10 @@ if any check failed (2 on a usage error). Python 3 standard library only.
           sed -n 's/.*family(&*m, "\([a-z0-9_]*\)", METRIC_[GH].*/mmtrace_\1/p' user/export.c
         } | sort -u > names.txt
 
+    No expr subtracts one rate from another (")" then "-"): a count
+    derived that way goes negative when its two counters grow in different
+    scrapes.
+
 (c) With --prometheus URL, each expr is sent to URL/api/v1/query (an instant
     query at the current time) and must come back with status "success":
     Prometheus parsed and executed it. How many series it returned is
@@ -398,6 +402,15 @@ def check_names(dash, names, rep):
             rep.ok("names %s" % label, ", ".join(found))
 
 
+def check_differences(dash, rep):
+    """A count derived by subtracting one counter's rate from another's
+    goes negative whenever the two grow in different scrapes: each outcome
+    the exporter knows has a counter of its own, to be plotted as it is."""
+    problems = ["%s: %s" % (label, expr) for label, expr in query_targets(dash)
+                if re.search(r"\)\s*-\s*[a-z(]", expr)]
+    rep.check("no counter differences", problems)
+
+
 # ------------------------------------------------------------ (c) prometheus
 
 def prometheus_get(url):
@@ -509,6 +522,7 @@ def main():
 
     check_structure(dash, rep)
     check_names(dash, names, rep)
+    check_differences(dash, rep)
     if args.prometheus:
         check_prometheus(dash, args.prometheus, rep)
     return 1 if rep.failed else 0

@@ -15,6 +15,14 @@ for tier in fentry kprobe; do
 		gupwork iouring --pages 16 --untouched
 done
 run_case gup "gup:vmsplice_big@fentry" fentry gupwork vmsplice --pages 64
+# The callers table in text: rows that would print the same are one row.
+# --again registers twice, by two paths to io_pin_pages (6.x).
+mmtrace gup --tier fentry -o /tmp/gup_text.rep -- gupwork iouring \
+	--pages 16 --again >/tmp/gup_text.truth 2>/tmp/gup_text.err
+echo "MMT|gup:iouring_text@fentry|rc|$?"
+tag gup:iouring_text@fentry report /tmp/gup_text.rep
+tag gup:iouring_text@fentry truth /tmp/gup_text.truth
+tag gup:iouring_text@fentry stderr /tmp/gup_text.err
 # No tracepoint sees GUP-fast: mmtrace must refuse, saying so.
 run_case gup "gup:vmsplice@tracepoint" tracepoint gupwork vmsplice --pages 16
 

@@ -4,11 +4,13 @@
 # The tracer follows mmapstorm with -p from before its storm until after it
 # printed its truth, so that both count the same events (vm_locks.py).
 
-# locks_wait FILE TEXT: until FILE holds TEXT, for at most 120 s.
+# locks_wait FILE TEXT [PID]: until FILE holds TEXT, for at most 120 s,
+# or until PID, which should write it, is gone.
 locks_wait() {
 	i=0
 	while [ $i -lt 1200 ]; do
 		grep -q "$2" "$1" 2>/dev/null && return 0
+		[ -n "${3:-}" ] && ! kill -0 "$3" 2>/dev/null && return 1
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -26,7 +28,8 @@ locks_case() {
 	mmtrace locks --json --tier "$tier" -p "$wl" -o "/tmp/$name.rep" \
 		2>"/tmp/$name.err" &
 	tracer=$!
-	locks_wait "/tmp/$name.err" 'Ctrl-C to stop'
+	# A view that can observe nothing here exits at once, and says why.
+	locks_wait "/tmp/$name.err" 'Ctrl-C to stop' "$tracer"
 	kill -USR1 "$wl"
 	locks_wait "/tmp/$name.wl" "done,"
 	kill -INT "$tracer"

@@ -408,8 +408,21 @@ fork_valgrind() {
 		"$TMP/vg.truth" --name "$name" --tier "$HOST_TIER"
 }
 
+# Each observation this kernel cannot attach gets one warning, whose reason
+# is this kernel's own (what `mmtrace probes` found), not a guess.
+fork_warnings() {
+	local name="host fork warnings" rc
+	# No --tier: the reasons are then the kernel's, as in probes.
+	bounded "$MMTRACE" fork -- true >/dev/null 2>"$TMP/fw.err"
+	rc=$?
+	verdict "$name: exit 0" "$rc" "$(status $rc): $(head -c 300 "$TMP/fw.err")"
+	check_with "$name" oracle reasons "$TMP/fw.err" "$TMP/probes.json" fork \
+		--name "$name"
+}
+
 host_fork() {
 	fork_probes
+	fork_warnings
 	fork_case pin "$PINFORK" --pages 64 --forks 10
 	fork_case pin_big "$PINFORK" --pages 1000 --forks 3
 	fork_case dontfork "$PINFORK" --mode dontfork

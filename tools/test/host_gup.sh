@@ -41,6 +41,8 @@ gup_unavailable() {
 		"$out.err" && [ ! -s "$out.rep" ] && [ ! -s "$out.truth" ]
 	verdict "$name: mmtrace gup refuses, runs nothing" $? \
 		"exit $rc, report $(head -c 200 "$out.rep"), stderr $(head -c 300 "$out.err")"
+	check_with "$name" oracle reasons "$out.err" "$TMP/gup.probes" gup \
+		--refused --name "$name"
 }
 
 # A kernel with fentry or kprobes: the lockless walk gets every page.

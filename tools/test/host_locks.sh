@@ -78,6 +78,8 @@ host_locks() {
 	locks_storm "host locks 4 threads" 4 2000
 	locks_storm "host locks 1 thread" 1 2000
 	locks_intervals
+	locks_boundary exit
+	locks_boundary end
 }
 
 # A storm of a few seconds reported every second: the reports add up to
@@ -88,4 +90,61 @@ locks_intervals() {
 	n=$(wc -l <"$TMP/$name.rep")
 	[ "$n" -ge 3 ]
 	verdict "$name: $n reports" $? "only $n reports"
+}
+
+# minflt PID: the process's minor faults so far (/proc/PID/stat field 10).
+minflt() {
+	sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f8
+}
+
+# A fault in one interval whose outcome is known only later (faultspin
+# spins without syscalls after it): every interval report of a tracer with
+# -i 1 must be non-negative and unwrapped, and together they must equal the
+# report of a tracer without -i that saw the same events. With "exit", the
+# process is killed first (the outcome comes at its exit, intervals later);
+# with "end", the tracers stop first (the final reports count the fault).
+locks_boundary() {
+	local how=$1 name="host locks interval boundary, outcome at $1"
+	local wl whole iv before after
+	: >"$TMP/fs.wl"
+	"$WORKLOADS/faultspin" 2>>"$TMP/fs.wl" </dev/null &
+	wl=$!
+	if ! wait_line "$TMP/fs.wl" ready "$wl"; then
+		fail "$name" "faultspin not ready: $(cat "$TMP/fs.wl")"
+		kill -KILL "$wl" 2>/dev/null
+		return
+	fi
+	if ! start_tracer locks "$TMP/fs.whole" --tier "$HOST_TIER" -p "$wl"; then
+		fail "$name" "did not attach: $(head -c 300 "$TMP/fs.whole.err")"
+		kill -KILL "$wl"
+		return
+	fi
+	whole=$tracer_pid
+	if ! start_tracer locks "$TMP/fs.iv" --tier "$HOST_TIER" -p "$wl" \
+		-i 1; then
+		fail "$name" "did not attach: $(head -c 300 "$TMP/fs.iv.err")"
+		kill -KILL "$wl" "$whole"
+		return
+	fi
+	iv=$tracer_pid
+	before=$(minflt "$wl")
+	kill -USR1 "$wl"
+	wait_line "$TMP/fs.wl" spinning "$wl"
+	# The fault's interval ends, and the next, with its window open.
+	sleep 2.5
+	after=$(minflt "$wl")
+	if [ "$how" = exit ]; then
+		kill -KILL "$wl"
+		wait "$wl" 2>/dev/null
+		sleep 1.5
+	fi
+	tracer_pid=$iv tracer_out=$TMP/fs.iv
+	stop_tracer "$name" INT || { kill -KILL "$whole" "$wl"; return; }
+	tracer_pid=$whole tracer_out=$TMP/fs.whole
+	stop_tracer "$name" INT || { kill -KILL "$wl"; return; }
+	kill -KILL "$wl" 2>/dev/null
+	wait "$wl" 2>/dev/null
+	check_with "$name" oracle boundary "$TMP/fs.whole" "$TMP/fs.iv" \
+		--pid "$wl" --faults $((after - before)) --outcome "$how" \
+		--name "$name"
 }

@@ -12,7 +12,8 @@ like a pass.
   oracle.py rows REPORTS [--name N] a system-wide run: rows add up to totals
   oracle.py tiers PROBES VIEW OBS=TIER...      mmtrace probes --json
   oracle.py nokprobe PROBES VIEW OBS...        no kprobe PMU: OBS says so
-  oracle.py hugetlb-none REPORTS [--name N]    hugetlb where nothing is seen
+  oracle.py reasons STDERR PROBES VIEW [--refused] [--name N]
+            the warnings (or the refusal) give this kernel's own reasons
   oracle.py gup REPORTS TRUTH [--name N]      a gupwork vmsplice run
   oracle.py locks REPORTS TRUTH --threads T [--name N] [--expect-tiers
             OBS=TIER,...]                    an mmapstorm run (vm_locks.py)
@@ -20,6 +21,9 @@ like a pass.
             [--name N]      mmtrace fork -- SHELL running a workload: its
                             forks exact (--alone: not traced), plus the
                             shells' K clones; no row named C
+  oracle.py boundary WHOLE INTERVALS --pid P --faults F --outcome exit|end
+            [--name N]
+            a faultspin run: -i reports add up to the whole, never wrapped
   oracle.py vm CONSOLE_LOG KERNEL              a whole VM run
 """
 import json
@@ -31,12 +35,13 @@ import traceback
 failures = 0
 
 # The JSON contract of README.md that the checks below read.
-REPORT_FIELDS = ("final", "probes", "totals", "processes", "latency_us",
-                 "copies_per_fork", "lost")
+REPORT_FIELDS = ("final", "probes", "totals", "processes", "latency_ns",
+                 "copies_per_fork", "lost", "units")
 TOTAL_FIELDS = ("forks", "vforks", "threads", "failed", "pinned_copies",
                 "thp_splits", "hugetlb_copies")
 ROW_FIELDS = ("pid", "comm", "forks", "vforks", "threads", "failed",
-              "pinned_copies", "thp_splits", "hugetlb_copies", "has_pinned")
+              "pinned_copies", "thp_splits", "hugetlb_copies", "has_pinned",
+              "fork_total_ns", "fork_max_ns", "copy_page_range_ns")
 LATENCY_FIELDS = ("has_pinned", "no_pinned", "vfork")
 LOST_FIELDS = ("window_map_full", "proc_map_full")
 # Counters a process row and the totals share: rows must add up to totals.
@@ -74,7 +79,7 @@ def report_problems(reports):
     missing = set()
     for r in reports:
         missing.update(f for f in REPORT_FIELDS if f not in r)
-        parts = (("totals", TOTAL_FIELDS), ("latency_us", LATENCY_FIELDS),
+        parts = (("totals", TOTAL_FIELDS), ("latency_ns", LATENCY_FIELDS),
                  ("lost", LOST_FIELDS))
         for part, fields in parts:
             missing.update(f"{part}.{f}" for f in fields
@@ -155,9 +160,21 @@ def check_fork(name, reports, truth, tier=None, busy=0):
           all(p["has_pinned"] == pinned for p in rows),
           f"got {[p['has_pinned'] for p in rows]}")
     hist = "has_pinned" if pinned else "no_pinned"
-    got = sum(b["count"] for r in reports for b in r["latency_us"][hist])
+    got = sum(b["count"] for r in reports for b in r["latency_ns"][hist])
     check(f"{name}: {forks} forks in the {hist} latency histogram",
           got == forks, f"got {got}")
+    vmlib().check_units(check, name, reports)
+    vmlib().check_in_buckets(
+        check, name, "rows' fork_total_ns", sum(p["fork_total_ns"]
+                                                for p in rows),
+        [r["latency_ns"][hist] for r in reports])
+
+
+def vmlib():
+    sys.dont_write_bytecode = True
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import vmlib as lib
+    return lib
 
 
 def check_follow(name, reports, truth, clones, alone, absent_comm=None):
@@ -279,24 +296,39 @@ def check_no_kprobes(name, probes, view, keys):
               f"kprobe rejections {why}")
 
 
-def check_hugetlb_none(name, reports):
-    """A hugetlb run where nothing is observable: every number is null."""
-    if not check(f"{name}: one final report", len(reports) == 1 and
-                 reports[0].get("final"), f"{len(reports)} reports"):
-        return
-    r = reports[0]
-    # hugetlb.children only says which tasks are traced: it observes nothing.
-    tiers = {k: v for k, v in r["probes"].items() if k.startswith("hugetlb.")
-             and k != "hugetlb.children"}
-    check(f"{name}: no hugetlb observation has a probe",
-          tiers and all(v == "none" for v in tiers.values()), f"{tiers}")
-    totals = r["totals"]
-    check(f"{name}: totals null, never 0",
-          all(totals[k] is None for k in ("pmd_share_calls", "pmd_shared",
-                                          "pmd_share_ns", "i_mmap_waits",
-                                          "pmd_unshares", "retracts")),
-          f"{totals}")
-    check(f"{name}: no rows", r["processes"] == [], f"{r['processes']}")
+def check_reasons(name, err, probes, view, refused):
+    """What mmtrace says on stderr about each observation it cannot attach
+    must be why on this kernel: the reasons `mmtrace probes` gives for it,
+    in its own warning line (or, for a view that refuses to run, after the
+    refusal), not a guess about other kernels."""
+    lines = err.splitlines()
+    missing = [o for o in probes["views"][view] if o["tier"] == "none"]
+    if refused:
+        at = [i for i, line in enumerate(lines)
+              if line.startswith(f"mmtrace: cannot trace {view}: ")]
+        if not check(f"{name}: refuses to run, with its reasons", at,
+                     f"stderr {err[:300]!r}"):
+            return
+        text = "\n".join(lines[at[0]:])
+    for o in missing:
+        reasons = {r["reason"] for r in o["rejected"]}
+        if not refused:
+            warn = [line for line in lines if line.startswith(
+                f"mmtrace: warning: {o['name']} unavailable: ")]
+            if not check(f"{name}: one warning for {o['name']}",
+                         len(warn) == 1, f"{warn}"):
+                continue
+            text = warn[0]
+        absent = sorted(r for r in reasons if r not in text)
+        check(f"{name}: {o['name']}: says this kernel's reasons "
+              f"({len(reasons)})", reasons and not absent,
+              f"missing {absent} in {text[:400]!r}")
+    if not refused:
+        others = [line for line in lines if "warning:" in line and
+                  "unavailable" in line and not any(
+                      f" {o['name']} unavailable" in line for o in missing)]
+        check(f"{name}: no warning for an attached observation", not others,
+              f"{others}")
 
 
 def check_gup(name, reports, truth):
@@ -334,6 +366,63 @@ def check_locks(name, reports, truth, threads, expect_tiers):
     vm_locks.check_numbers(check, name, reports, truth, threads)
 
 
+def wrapped(value, where="report"):
+    """Every number in @value that is negative or above 2^63, by path: a
+    count computed as a difference that went below zero."""
+    if isinstance(value, dict):
+        return [w for k, v in value.items() for w in wrapped(v, f"{where}.{k}")]
+    if isinstance(value, list):
+        return [w for i, v in enumerate(value)
+                for w in wrapped(v, f"{where}[{i}]")]
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and \
+            not 0 <= value < 2 ** 63:
+        return [f"{where}={value}"]
+    return []
+
+
+BOUNDARY_FIELDS = ("faults", "vma_lock_faults", "vma_lock_fallbacks")
+
+
+def check_boundary(name, whole, intervals, pid, faults, outcome):
+    """faultspin: one fault, its outcome learnt at exit, reports later."""
+    if not check(f"{name}: one whole-run report, 2+ interval reports",
+                 len(whole) == 1 and whole[0].get("final") and
+                 len(intervals) >= 3 and intervals[-1].get("final"),
+                 f"{len(whole)} and {len(intervals)} reports"):
+        return
+    bad = [w for i, r in enumerate(intervals) for w in wrapped(r, f"[{i}]")]
+    bad += wrapped(whole[0], "whole")
+    check(f"{name}: no number negative or wrapped", not bad, "; ".join(bad))
+    w = rows_of(whole, pid)
+    check(f"{name}: faultspin faulted once after the start ({faults})",
+          faults == 1 and sum(p["faults"] for p in w) == faults,
+          f"minflt grew by {faults}, rows {w}")
+    for key in BOUNDARY_FIELDS:
+        got = [p[key] for p in rows_of(intervals, pid)]
+        want = sum(p[key] for p in w)
+        check(f"{name}: rows' {key} over the intervals == whole run ({want})",
+              None not in got and sum(got) == want, f"got {got}")
+        got = [r["totals"][key] for r in intervals]
+        want = whole[0]["totals"][key]
+        check(f"{name}: totals' {key} over the intervals == whole run "
+              f"({want})", None not in got and sum(got) == want,
+              f"got {got}")
+    t = whole[0]["totals"]
+    check(f"{name}: whole run: faults == under the VMA lock + fallbacks",
+          t["faults"] == t["vma_lock_faults"] + t["vma_lock_fallbacks"],
+          f"totals {t}")
+    late = [i for i, r in enumerate(intervals) if any(
+        p["faults"] == 0 and (p["vma_lock_faults"] or p["vma_lock_fallbacks"])
+        for p in r["processes"] if p["pid"] == pid)]
+    check(f"{name}: the fault's outcome came in a later interval", late,
+          f"rows {rows_of(intervals, pid)}")
+    if outcome == "end":
+        # No mmap_lock since the fault: the final report counts it served.
+        check(f"{name}: still undecided at the end: under the VMA lock",
+              t["vma_lock_faults"] == faults and late == [len(intervals) - 1],
+              f"totals {t}, late {late}")
+
+
 def opt(argv, flag, default=None):
     return argv[argv.index(flag) + 1] if flag in argv else default
 
@@ -352,9 +441,11 @@ def main(argv):
     elif cmd == "nokprobe":
         check_no_kprobes(f"probes {argv[3]} without kprobes",
                          last_line(argv[2]), argv[3], argv[4:])
-    elif cmd == "hugetlb-none":
-        check_hugetlb_none(opt(argv, "--name", "hugetlb"),
-                           read_json_lines(argv[2]))
+    elif cmd == "reasons":
+        with open(argv[2], encoding="utf-8") as f:
+            err = f.read()
+        check_reasons(opt(argv, "--name", "reasons"), err,
+                      last_line(argv[3]), argv[4], "--refused" in argv)
     elif cmd == "gup":
         check_gup(opt(argv, "--name", "gup"), read_json_lines(argv[2]),
                   last_line(argv[3]))
@@ -366,6 +457,11 @@ def main(argv):
         check_follow(opt(argv, "--name", "follow"), read_json_lines(argv[2]),
                      last_line(argv[3]), int(opt(argv, "--clones", 0)),
                      "--alone" in argv, opt(argv, "--absent-comm"))
+    elif cmd == "boundary":
+        check_boundary(opt(argv, "--name", "boundary"),
+                       read_json_lines(argv[2]), read_json_lines(argv[3]),
+                       int(opt(argv, "--pid")), int(opt(argv, "--faults")),
+                       opt(argv, "--outcome"))
     elif cmd == "vm":
         sys.dont_write_bytecode = True  # no __pycache__ in the tree
         import glob

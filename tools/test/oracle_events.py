@@ -33,7 +33,7 @@ check = oracle.check
 FRAME = re.compile(r"^[A-Za-z_.$][\w.$]*\+0x[0-9a-f]+$")
 EVENT_FIELDS = ("time", "ts_ns", "view", "event", "pid", "tid", "comm",
                 "reason", "stack")
-FORK_FIELDS = ("latency_us", "pinned_copies", "child_pid", "has_pinned")
+FORK_FIELDS = ("latency_ns", "pinned_copies", "child_pid", "has_pinned")
 
 
 def split(name, path):

@@ -19,7 +19,8 @@ what each kernel's source does with it:
 """
 import json
 
-from vmlib import case_json, exit_zero, parse_console
+from vmlib import (case_json, check_in_buckets, check_units, exit_zero,
+                   parse_console)
 
 TIER_ORDER = ("fentry", "kprobe", "tracepoint")
 OBS = ("gup.calls", "gup.slow_path")
@@ -127,6 +128,9 @@ def check_callers(check, cname, rep, truth, want, kernel):
         check(f"{cname}: callers unknown (stack ends at the kretprobe "
               f"trampoline)", callers and not bad, f"callers {callers}")
         return
+    printed = [(c["caller"], tuple(c["stack"])) for c in callers]
+    check(f"{cname}: no two callers print the same",
+          len(printed) == len(set(printed)), f"callers {callers}")
     sc = SYSCALL[truth["work"]]
     bad = [c for c in callers
            if not c["caller"] or not any(sc in f for f in c["stack"])]
@@ -166,6 +170,9 @@ def check_numbers(check, cname, rep, truth, kernel, split):
     if not check(f"{cname}: one row", len(rows) == 1, f"rows {rows}"):
         return
     row = rows[0]
+    check_units(check, cname, [rep])
+    check_in_buckets(check, cname, "row gup_total_ns", row["gup_total_ns"],
+                     [rep["latency_ns"]["all"]])
     for key in ("calls", "pages_fast", "pages_slow"):
         val = want[key] if split or key == "calls" else None
         check(f"{cname}: row {key} == {val}", row[key] == val,
@@ -195,6 +202,28 @@ def check_case(check, kernel, cname, run, cap):
     check_numbers(check, cname, rep, truth, kernel, split)
 
 
+def check_text_callers(check, kernel, name, run):
+    """The text CALLER table: one row per name (it prints no deeper frame),
+    its calls one per registration where io_uring pins through GUP-fast
+    (gupwork iouring --again: two, through two paths to io_pin_pages)."""
+    exit_zero(check, name, run)
+    lines = run.get("report", [])
+    at = [i for i, line in enumerate(lines) if line.startswith("CALLER ")]
+    rows = []
+    for line in lines[at[0] + 1:] if at else []:
+        if not line.strip():
+            break
+        rows.append(line.split())
+    names = [r[0] for r in rows]
+    check(f"{name}: no two CALLER rows print the same name",
+          len(names) == len(set(names)), f"rows {rows}")
+    truth = json.loads(run.get("truth", ["{}"])[-1])
+    want = truth.get("registrations") if kernel in IOURING_FAST else 0
+    calls = sum(int(r[1]) for r in rows)
+    check(f"{name}: CALLER rows' calls == {want}", calls == want,
+          f"rows {rows}, truth {truth}")
+
+
 def check_refusal(check, name, run):
     """No tracepoint sees GUP-fast: --tier tracepoint must refuse, saying so."""
     err = " ".join(run.get("stderr", []))
@@ -215,6 +244,8 @@ def check_console(path, kernel, check, check_fork, check_tiers):
     for case, cap in cases():
         check_case(check, kernel, f"{name} {case}", runs.get(case, {}), cap)
     check_refusal(check, name, runs.get("gup:vmsplice@tracepoint", {}))
+    check_text_callers(check, kernel, f"{name} gup:iouring_text@fentry",
+                       runs.get("gup:iouring_text@fentry", {}))
     brd = runs.get("gup:brd", {})
     check(f"{name}: brd loaded for O_DIRECT", brd.get("rc") == ["0"],
           f"rc {brd.get('rc')} {brd.get('stderr')}")

@@ -3,7 +3,8 @@
 number checks its host and VM tests share.
 
 Tiers (../shared/kernel-probe-map.md, section 6): the mmap_lock and
-lock:contention tracepoints exist from 6.1 on and not on Debian's 5.10;
+lock:contention tracepoints exist from 6.1 on and not on Debian's 5.10,
+where the view can observe nothing and refuses to run;
 per-VMA locks exist on 6.12 and 7.x, where lock_mm_and_find_vma and
 lock_vma_under_rcu take fentry/fexit; 6.1 and 5.10 have no per-VMA locks.
 
@@ -18,7 +19,8 @@ counts cover exactly the storm:
 """
 import json
 
-from vmlib import case_json, exit_zero, parse_console
+from vmlib import (case_json, check_in_buckets, check_units, exit_zero,
+                   parse_console, refused)
 
 TIERS = {
     "5.10": {"locks.exits": "tracepoint", "locks.mmap_lock": "none",
@@ -96,6 +98,7 @@ def check_numbers(check, name, reports, truth, threads):
     lost = [r["lost"] for r in reports if any(r["lost"][k]
                                               for k in LOST_FIELDS)]
     check(f"{name}: nothing lost", not lost, f"lost {lost}")
+    check_units(check, name, reports)
     check(f"{name}: the storm ran", truth.get("errno") == 0 and
           truth["mmap_calls"] == threads * truth["count"] and
           truth["munmap_calls"] == truth["mmap_calls"], f"truth {truth}")
@@ -107,6 +110,12 @@ def check_numbers(check, name, reports, truth, threads):
                                             "mmap_write_acquired"),
                     truth["mmap_calls"] + truth["munmap_calls"],
                     missed(reports, "mmap_returned_btf"))
+        waited = [row_sum(reports, pid, f"mmap_{m}_wait_ns")
+                  for m in ("read", "write")]
+        check_in_buckets(check, name, "rows' mmap_lock wait",
+                         None if None in waited else sum(waited),
+                         [r["mmap_lock_ns"][f"{m}_wait"] for r in reports
+                          for m in ("read", "write")])
         got = row_sum(reports, pid, "mmap_write_failed")
         check(f"{name}: no failed write acquisition", got == 0,
               f"got {got}")
@@ -137,6 +146,10 @@ def check_numbers(check, name, reports, truth, threads):
 
 
 def check_case(check, kernel, cname, run, cap, threads):
+    if all(expected_tier(kernel, obs, cap) == "none" for obs in TIERS[kernel]
+           if obs != "locks.exits"):
+        refused(check, cname, run, "locks")
+        return
     exit_zero(check, cname, run)
     reports, truth = case_json(check, cname, run)
     if reports is None:

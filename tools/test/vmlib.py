@@ -5,6 +5,11 @@ guest-lib.sh tags each line it wants seen "MMT|case|stream|"; these
 helpers pick the tagged lines out and open a case's reports and truth.
 """
 import json
+import re
+
+# A key that names a time unit other than ns (every duration is _ns).
+OTHER_UNIT = re.compile(r"(^|_)(us|usec|usecs|ms|msec|msecs|sec|secs|seconds)"
+                        r"(_|$)")
 
 
 def parse_console(path):
@@ -29,6 +34,16 @@ def exit_zero(check, name, run):
                  f"rc {run.get('rc')} stderr {run.get('stderr')}")
 
 
+def refused(check, name, run, view):
+    """A view that can observe nothing on this kernel (or at this --tier)
+    exits 1 with its reasons and reports nothing: never nulls and exit 0."""
+    err = "\n".join(run.get("stderr", []))
+    return check(f"{name}: refuses to run, says why, reports nothing",
+                 run.get("rc") == ["1"] and not run.get("report") and
+                 f"cannot trace {view}: none of its observations" in err,
+                 f"rc {run.get('rc')} stderr {err[:400]!r}")
+
+
 def case_json(check, name, run):
     """A case's reports and the workload's truth; (None, None) after a FAIL."""
     try:
@@ -38,3 +53,40 @@ def case_json(check, name, run):
         check(f"{name}: JSON", False, str(e))
         return None, None
     return reports, truth
+
+
+def unit_problems(reports):
+    """Every duration of a JSON report is in ns, with an _ns name, and
+    "units" says so: the keys that break this, as strings."""
+    bad = []
+
+    def walk(v, where):
+        if isinstance(v, dict):
+            for k, x in v.items():
+                if OTHER_UNIT.search(k):
+                    bad.append(f"{where}.{k}")
+                walk(x, f"{where}.{k}")
+        elif isinstance(v, list):
+            for x in v:
+                walk(x, f"{where}[]")
+    for i, r in enumerate(reports):
+        walk(r, f"[{i}]")
+        if r.get("units", {}).get("latency") != "ns":
+            bad.append(f"[{i}].units {r.get('units')}")
+    return sorted(set(bad))
+
+
+def check_units(check, name, reports):
+    bad = unit_problems(reports)
+    return check(f"{name}: every duration in ns, units.latency ns",
+                 not bad, f"{bad}")
+
+
+def check_in_buckets(check, name, what, total, hists):
+    """@total (ns, summed) lies within the bounds of the @hists buckets
+    that counted the same events: their units agree, whatever the slots."""
+    lo = sum(b["low"] * b["count"] for h in hists for b in h)
+    hi = sum(b["high"] * b["count"] for h in hists for b in h)
+    return check(f"{name}: {what} ({total} ns) within its histogram's "
+                 f"bounds", total is not None and lo <= total <= hi,
+                 f"buckets give [{lo}, {hi}]")

@@ -52,5 +52,18 @@ int main(void)
 		      json_object_array_get_idx(h, 1), "high")) == 127,
 	      "100 is reported in [64, 127]");
 	json_object_put(h);
+	/* us slots of ns values: bounds in ns, exact for what each holds. */
+	h = hist_json_ns(slots, HIST_SLOTS, 1000);
+	CHECK(json_object_get_uint64(json_object_object_get(
+		      json_object_array_get_idx(h, 0), "low")) == 0 &&
+	      json_object_get_uint64(json_object_object_get(
+		      json_object_array_get_idx(h, 0), "high")) == 999,
+	      "0 us holds [0, 999] ns");
+	CHECK(json_object_get_uint64(json_object_object_get(
+		      json_object_array_get_idx(h, 1), "low")) == 64000 &&
+	      json_object_get_uint64(json_object_object_get(
+		      json_object_array_get_idx(h, 1), "high")) == 127999,
+	      "100 us is reported in [64000, 127999] ns");
+	json_object_put(h);
 	CHECK_DONE();
 }

@@ -130,6 +130,24 @@ int main(void)
 	CHECK(probe_resolve(&fake, &obs, 0, &r) == -1, "nothing attaches");
 	CHECK(probe_result_tier(&obs, &r) == TIER_NONE, "tier none");
 	CHECK(strstr(r.why[2], "missing"), "tracepoint reason: %s", r.why[2]);
+	{
+		char why[OBS_MAX_PLANS * (REASON_LEN + 16)];
+
+		/* The warning's reason: this fake kernel's, each once. */
+		probe_why_none(&obs, &r, why, sizeof(why));
+		CHECK(!strcmp(why, "fentry: copy_page_range not in kernel BTF; "
+			      "kprobe: no kprobes; tracepoint: tracepoint "
+			      "kmem/mm_page_alloc missing"),
+		      "why none, per tier: %s", why);
+		fake_funcs = k612;
+		fake_fentry_eperm = true;
+		probe_resolve_tier(&fake, &obs, 0, TIER_TRACEPOINT, &r);
+		fake_fentry_eperm = false;
+		probe_why_none(&obs, &r, why, sizeof(why));
+		CHECK(!strcmp(why, "fentry, kprobe: not tried: --tier tracepoint; "
+			      "tracepoint: tracepoint kmem/mm_page_alloc missing"),
+		      "one reason once, after its tiers: %s", why);
+	}
 
 	/* A load failure rejects the chosen plan; resolution moves on. */
 	fake_tp_missing = false;
