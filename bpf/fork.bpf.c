@@ -223,6 +223,18 @@ int fork_task_exit(void *ctx)
 	return 0;
 }
 
+SEC("tracepoint")
+int fork_exec(void *ctx)
+{
+	struct fork_proc_stats *st = exec_proc_row(&procs);
+
+	if (st) {
+		process_comm(st->comm);
+		st->exited = 0;
+	}
+	return 0;
+}
+
 /*
  * Tracepoint tier of pinned-page copies: in the parent's clone window, the
  * only order-0 allocations with both HIGHMEM and MOVABLE zone bits are the

@@ -354,4 +354,16 @@ int gup_task_exit(void *ctx)
 	return 0;
 }
 
+SEC("tracepoint")
+int gup_exec(void *ctx)
+{
+	struct gup_proc_stats *st = exec_proc_row(&procs);
+
+	if (st) {
+		process_comm(st->comm);
+		st->exited = 0;
+	}
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

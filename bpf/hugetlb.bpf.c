@@ -403,4 +403,14 @@ int BPF_KRETPROBE(retract_kretprobe)
 	return 0;
 }
 
+SEC("tracepoint")
+int hugetlb_exec(void *ctx)
+{
+	struct hugetlb_proc_stats *st = exec_proc_row(&procs);
+
+	if (st)
+		process_comm(st->comm);
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -121,8 +121,11 @@ struct mm_struct___flags_struct {
 	mm_flags_t flags;
 };
 
+/* group_leader->comm is the process's name, what /proc/PID/comm says. */
 struct task_struct {
 	struct mm_struct *mm;
+	struct task_struct *group_leader;
+	char comm[16];
 };
 
 /* Classic tracepoint records (ctx of SEC("tracepoint") programs). */

@@ -579,9 +579,21 @@ int locks_task_exit(void *ctx)
 	st = exiting_proc_row(&procs);
 	if (!st)
 		return 0;
-	/* The name it ends with: a traced COMMAND started as mmtrace. */
-	bpf_get_current_comm(st->comm, sizeof(st->comm));
+	/* The name it ends with: its leader may have renamed itself (prctl). */
+	process_comm(st->comm);
 	st->exited = 1;
+	return 0;
+}
+
+SEC("tracepoint")
+int locks_exec(void *ctx)
+{
+	struct locks_proc_stats *st = exec_proc_row(&procs);
+
+	if (st) {
+		process_comm(st->comm);
+		st->exited = 0;
+	}
 	return 0;
 }
 

@@ -16,6 +16,8 @@
 
 #define CORE_FUNCS { "gup_fast_fallback", "internal_get_user_pages_fast" }
 #define TASK_EXIT { "gup_task_exit", PROBE_TRACEPOINT, { "sched/sched_process_exit" } }
+/* From exec on, a process's row carries its new name. */
+#define TASK_EXEC { "gup_exec", PROBE_TRACEPOINT, { "sched/sched_process_exec" } }
 
 static const struct observation gup_obs[] = {
 	{
@@ -31,6 +33,7 @@ static const struct observation gup_obs[] = {
 					{ "gup_core_fentry", PROBE_FENTRY, CORE_FUNCS, .nargs = 4 },
 					{ "gup_core_fexit", PROBE_FEXIT, CORE_FUNCS, .nargs = 4 },
 					TASK_EXIT,
+					TASK_EXEC,
 				},
 			},
 			{
@@ -40,6 +43,7 @@ static const struct observation gup_obs[] = {
 					{ "gup_core_kprobe", PROBE_KPROBE, CORE_FUNCS },
 					{ "gup_core_kretprobe", PROBE_KRETPROBE, CORE_FUNCS },
 					TASK_EXIT,
+					TASK_EXEC,
 				},
 			},
 		},

@@ -12,6 +12,9 @@
 #include "rows.h"
 #include "tracer.h"
 
+/* From exec on, a process's row carries its new name. */
+#define TASK_EXEC { "hugetlb_exec", PROBE_TRACEPOINT, { "sched/sched_process_exec" } }
+
 #define CONTENTION_POINTS                                                    \
 	{ "imap_contention_begin", PROBE_TP_BTF, { "contention_begin" } },   \
 	{ "imap_contention_end", PROBE_TP_BTF, { "contention_end" } }
@@ -28,6 +31,7 @@ static const struct observation hugetlb_obs[] = {
 				.points = {
 					{ "share_fentry", PROBE_FENTRY, { "huge_pmd_share" } },
 					{ "share_fexit4", PROBE_FEXIT, { "huge_pmd_share" }, .nargs = 4 },
+					TASK_EXEC,
 				},
 			},
 			{
@@ -36,6 +40,7 @@ static const struct observation hugetlb_obs[] = {
 				.points = {
 					{ "share_fentry", PROBE_FENTRY, { "huge_pmd_share" } },
 					{ "share_fexit3", PROBE_FEXIT, { "huge_pmd_share" }, .nargs = 3 },
+					TASK_EXEC,
 				},
 			},
 			{
@@ -44,6 +49,7 @@ static const struct observation hugetlb_obs[] = {
 				.points = {
 					{ "share_kprobe", PROBE_KPROBE, { "huge_pmd_share" } },
 					{ "share_kretprobe", PROBE_KRETPROBE, { "huge_pmd_share" } },
+					TASK_EXEC,
 				},
 			},
 		},

@@ -19,13 +19,16 @@
 static const struct observation locks_obs[] = {
 	{
 		.name = "locks.exits",
-		.summary = "thread and process exits: per-thread state, rows of exited processes",
-		.if_missing = "the sched_process_exit tracepoint is missing",
+		.summary = "thread and process exits and execs: per-thread state, rows of exited processes, process names",
+		.if_missing = "the sched_process_exit or sched_process_exec tracepoint is missing",
 		.required = true,
 		.plans = { {
 			.tier = TIER_TRACEPOINT,
-			.note = "drops a thread's state when it exits",
-			.points = { TP("locks_task_exit", "sched/sched_process_exit") },
+			.note = "drops a thread's state when it exits; a process's row takes its new name at exec",
+			.points = {
+				TP("locks_task_exit", "sched/sched_process_exit"),
+				TP("locks_exec", "sched/sched_process_exec"),
+			},
 		} },
 	},
 	{
