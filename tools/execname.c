@@ -14,10 +14,9 @@
  *   {"pid":P, "before":{"comm":..,"faults":..,"forks":..,"vmsplices":..,
  *    "hugetlb_faults":..}, "after":{...}, "from_thread":false}
  *
- * "faults" under "before" are measured with getrusage() from before the
- * --wait pause to the end of the work, after a warm-up of the same code,
- * so a tracer that follows the pid from the pause sees exactly them before
- * the quiet time. "after" faults are the work's only: exec and the dynamic
+ * "faults" under "before" are measured with getrusage() around the work,
+ * after a warm-up of the same code, so a tracer that follows the pid from
+ * the --wait pause sees exactly them before the quiet time. "after" faults are the work's only: exec and the dynamic
  * loader fault too, and getrusage() also counts faults of kernel mode,
  * which page_fault_user does not.
  *
@@ -303,9 +302,9 @@ static int before_exec(char *page)
 	quiet(1);
 	say("");
 	syscall(SYS_getpid);
-	f0 = faults_now();
 	if (cfg.wait)
 		wait_usr1("ready");
+	f0 = faults_now();
 	do_work(&w, page);
 	w.faults = faults_now() - f0;
 	say("execname: before exec, quiet\n");

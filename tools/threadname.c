@@ -54,7 +54,8 @@ static struct {
 	int hugetlb, wait;
 } cfg = { .name = "mainproc", .forks = 3 };
 
-static pthread_barrier_t go;
+/* go: the helper may start; done: it has, and main may join it. */
+static pthread_barrier_t go, done;
 static unsigned long helper_faults;
 
 static void die(const char *what)
@@ -133,6 +134,9 @@ static void hugetlb_fault(void)
 	if (p == MAP_FAILED)
 		die("mmap of 1 GiB hugetlb");
 	p[0] = 1;
+	/* Gone before main forks: 5.10's fork copies hugetlb tables too. */
+	munmap(hole, 2 * PUD_SIZE);
+	close(fd);
 }
 
 static void *idle_thread(void *arg)
@@ -157,6 +161,7 @@ static void *helper(void *arg)
 	if (errno)
 		die("pthread_create");
 	pthread_join(t, NULL);
+	pthread_barrier_wait(&done);
 	return arg;
 }
 
@@ -238,12 +243,19 @@ int main(int argc, char **argv)
 	if (prctl(PR_SET_NAME, cfg.name))
 		die("prctl");
 	pthread_barrier_init(&go, NULL, 2);
+	pthread_barrier_init(&done, NULL, 2);
 	errno = pthread_create(&t, NULL, helper, NULL);
 	if (errno)
 		die("pthread_create");
 	if (cfg.wait)
 		wait_usr1("ready");
+	/*
+	 * Barriers are private futexes; a join waits on the shared futex of
+	 * the thread's tid, a GUP-fast call (get_futex_key): the helper must
+	 * be the first of the process to make one.
+	 */
 	pthread_barrier_wait(&go);
+	pthread_barrier_wait(&done);
 	pthread_join(t, NULL);
 	fork_n(cfg.forks);
 	printf("{\"pid\":%d,\"comm\":\"%s\",\"helper\":\"helper\",\"forks\":%lu,"
