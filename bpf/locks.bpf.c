@@ -577,11 +577,8 @@ int locks_task_exit(void *ctx)
 	if (fault_windows_open)
 		close_fault_window(tid);
 	st = exiting_proc_row(&procs);
-	if (!st)
-		return 0;
-	/* The name it ends with: its leader may have renamed itself (prctl). */
-	process_comm(st->comm);
-	st->exited = 1;
+	if (st)
+		st->exited = 1;
 	return 0;
 }
 
