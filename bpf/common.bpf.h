@@ -178,6 +178,22 @@ static __always_inline void *exec_proc_row(void *map)
 	return bpf_map_lookup_elem(map, &tgid);
 }
 
+/*
+ * The row of @task's process if @task is its leader and is being renamed
+ * (task_rename: prctl(PR_SET_NAME), a write to /proc/PID/comm, exec), or
+ * NULL: a thread's own name is not its process's. The task still has its
+ * old name: the caller copies the new one from the tracepoint.
+ */
+static __always_inline void *renamed_proc_row(void *map,
+					      struct task_struct *task)
+{
+	__u32 pid = BPF_CORE_READ(task, pid), tgid = BPF_CORE_READ(task, tgid);
+
+	if (pid != tgid)
+		return NULL;
+	return bpf_map_lookup_elem(map, &tgid);
+}
+
 static __always_inline bool is_err_value(unsigned long v)
 {
 	return v >= (unsigned long)-MAX_ERRNO;

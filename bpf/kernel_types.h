@@ -124,6 +124,8 @@ struct mm_struct___flags_struct {
 /* group_leader->comm is the process's name, what /proc/PID/comm says. */
 struct task_struct {
 	struct mm_struct *mm;
+	pid_t pid;
+	pid_t tgid;
 	struct task_struct *group_leader;
 	char comm[16];
 };

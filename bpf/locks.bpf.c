@@ -582,6 +582,17 @@ int locks_task_exit(void *ctx)
 	return 0;
 }
 
+/* A leader renamed without exec: its row follows (prctl at start-up). */
+SEC("tp_btf")
+int BPF_PROG(locks_rename, struct task_struct *task, const char *comm)
+{
+	struct locks_proc_stats *st = renamed_proc_row(&procs, task);
+
+	if (st)
+		bpf_probe_read_kernel_str(st->comm, sizeof(st->comm), comm);
+	return 0;
+}
+
 SEC("tracepoint")
 int locks_exec(void *ctx)
 {

@@ -17,7 +17,9 @@
  *
  * helper_faults is the helper's own count (getrusage RUSAGE_THREAD).
  * With --wait it waits for SIGUSR1 again after printing, so a tracer can
- * stop before the exit.
+ * stop before the exit. --late-name: the main thread takes its name only
+ * after the wait, once it has faulted a page under the program's name (a
+ * daemon naming itself at start-up).
  *
  * Exit status: 0, 1 on a failed system call, 2 on bad usage.
  */
@@ -51,7 +53,7 @@
 static struct {
 	const char *name;
 	unsigned long faults, forks, vmsplices;
-	int hugetlb, wait;
+	int hugetlb, wait, late_name;
 } cfg = { .name = "mainproc", .forks = 3 };
 
 /* go: the helper may start; done: it has, and main may join it. */
@@ -209,6 +211,7 @@ static int parse_args(int argc, char **argv)
 		{ "vmsplice", required_argument, NULL, 's' },
 		{ "hugetlb", no_argument, NULL, 'H' },
 		{ "wait", no_argument, NULL, 'w' },
+		{ "late-name", no_argument, NULL, 'l' },
 		{}
 	};
 	int c, bad = 0;
@@ -221,6 +224,7 @@ static int parse_args(int argc, char **argv)
 		case 's': bad |= parse_ulong(optarg, &cfg.vmsplices); break;
 		case 'H': cfg.hugetlb = 1; break;
 		case 'w': cfg.wait = 1; break;
+		case 'l': cfg.late_name = 1; break;
 		default: bad = 1;
 		}
 	}
@@ -234,13 +238,13 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv)) {
 		fprintf(stderr, "usage: threadname [--name NAME] [--faults N] [--forks N]\n"
-				"                  [--vmsplice N] [--hugetlb] [--wait]\n");
+				"                  [--vmsplice N] [--hugetlb] [--wait] [--late-name]\n");
 		return 2;
 	}
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &usr1, NULL);
-	if (prctl(PR_SET_NAME, cfg.name))
+	if (!cfg.late_name && prctl(PR_SET_NAME, cfg.name))
 		die("prctl");
 	pthread_barrier_init(&go, NULL, 2);
 	pthread_barrier_init(&done, NULL, 2);
@@ -249,6 +253,11 @@ int main(int argc, char **argv)
 		die("pthread_create");
 	if (cfg.wait)
 		wait_usr1("ready");
+	if (cfg.late_name) {
+		touch_pages(1);
+		if (prctl(PR_SET_NAME, cfg.name))
+			die("prctl");
+	}
 	/*
 	 * Barriers are private futexes; a join waits on the shared futex of
 	 * the thread's tid, a GUP-fast call (get_futex_key): the helper must

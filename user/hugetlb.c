@@ -12,8 +12,9 @@
 #include "rows.h"
 #include "tracer.h"
 
-/* From exec on, a process's row carries its new name. */
-#define TASK_EXEC { "hugetlb_exec", PROBE_TRACEPOINT, { "sched/sched_process_exec" } }
+/* A process's row takes its new name at exec, or when its leader is renamed. */
+#define TASK_NAME { "hugetlb_exec", PROBE_TRACEPOINT, { "sched/sched_process_exec" } }, \
+	{ "hugetlb_rename", PROBE_TP_BTF, { "task_rename" }, true }
 
 #define CONTENTION_POINTS                                                    \
 	{ "imap_contention_begin", PROBE_TP_BTF, { "contention_begin" } },   \
@@ -31,7 +32,7 @@ static const struct observation hugetlb_obs[] = {
 				.points = {
 					{ "share_fentry", PROBE_FENTRY, { "huge_pmd_share" } },
 					{ "share_fexit4", PROBE_FEXIT, { "huge_pmd_share" }, .nargs = 4 },
-					TASK_EXEC,
+					TASK_NAME,
 				},
 			},
 			{
@@ -40,7 +41,7 @@ static const struct observation hugetlb_obs[] = {
 				.points = {
 					{ "share_fentry", PROBE_FENTRY, { "huge_pmd_share" } },
 					{ "share_fexit3", PROBE_FEXIT, { "huge_pmd_share" }, .nargs = 3 },
-					TASK_EXEC,
+					TASK_NAME,
 				},
 			},
 			{
@@ -49,7 +50,7 @@ static const struct observation hugetlb_obs[] = {
 				.points = {
 					{ "share_kprobe", PROBE_KPROBE, { "huge_pmd_share" } },
 					{ "share_kretprobe", PROBE_KRETPROBE, { "huge_pmd_share" } },
-					TASK_EXEC,
+					TASK_NAME,
 				},
 			},
 		},

@@ -24,10 +24,11 @@ static const struct observation locks_obs[] = {
 		.required = true,
 		.plans = { {
 			.tier = TIER_TRACEPOINT,
-			.note = "drops a thread's state when it exits; a process's row takes its new name at exec",
+			.note = "drops a thread's state when it exits; a process's row takes its new name at exec or when its leader is renamed (task_rename)",
 			.points = {
 				TP("locks_task_exit", "sched/sched_process_exit"),
 				TP("locks_exec", "sched/sched_process_exec"),
+				{ "locks_rename", PROBE_TP_BTF, { "task_rename" }, true },
 			},
 		} },
 	},

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Host tests of how rows and labels are named (issue #11, cases 2 and 2b):
 # a process row carries its process's name, the thread-group leader's
-# comm, whichever thread acted, and from exec on the new name. Views with
+# comm, whichever thread acted, from exec on the new name, and after its
+# leader renamed itself (prctl) that name. Views with
 # rows on this host: fork and locks (gup and hugetlb need fentry or
 # kprobes: guest_names.sh covers them). Sourced by run.sh; the checks are
 # in names_check.py.
@@ -151,6 +152,9 @@ host_names() {
 			--intervals
 	t="host names locks threads"
 	names_follow "$t" locks "-p" "$THREADNAME" --faults 64 &&
+		names_check thread "$TMP/$t.rep" "$TMP/$t.truth" locks "$t"
+	t="host names locks prctl"
+	names_follow "$t" locks "-p" "$THREADNAME" --faults 64 --late-name &&
 		names_check thread "$TMP/$t.rep" "$TMP/$t.truth" locks "$t"
 	names_serve
 }
