@@ -16,7 +16,9 @@
  *
  * "faults" under "before" are measured with getrusage() around the work,
  * after a warm-up of the same code, so a tracer that follows the pid from
- * the --wait pause sees exactly them before the quiet time. "after" faults are the work's only: exec and the dynamic
+ * the --wait pause sees exactly them before the quiet time; without
+ * --forks only: after a fork the kernel writes to COW pages of the parent
+ * (getrusage()'s result), faults of kernel mode that getrusage() counts. "after" faults are the work's only: exec and the dynamic
  * loader fault too, and getrusage() also counts faults of kernel mode,
  * which page_fault_user does not.
  *

@@ -66,17 +66,21 @@ names_follow() {
 	verdict "$name: workload exit 0" "$rc" "$(status $rc): $(cat "$TMP/$name.wl")"
 }
 
+# names_series ADDR SERIES: one sample's value, or "absent".
+names_series() {
+	bounded /usr/bin/python3 tools/test/serve_check.py value "$1" "$2"
+}
+
 # serve's comm labels: the work before exec stays under the old name once
 # collected (every 5 s), the work after it goes to the new one.
 names_serve() {
-	local name="host names serve" port=$((30000 + RANDOM % 10000)) wl
-	local addr sv
+	local name="host names serve" addr wl sv f_old f_new p_old p_new
+	addr=127.0.0.1:$((30000 + RANDOM % 10000))
 	: >"$TMP/names-serve.wl"
 	"$EXECNAME" --wait --name shserve --forks 2 --faults 64 \
 		--quiet-ms 6000 --exec "$TMP/renamedsrv" \
 		>"$TMP/names-serve.truth" 2>>"$TMP/names-serve.wl" </dev/null &
 	wl=$!
-	addr=127.0.0.1:$port
 	wait_line "$TMP/names-serve.wl" 'ready' "$wl"
 	: >"$TMP/names-serve.err"
 	"$MMTRACE" serve --tier "$HOST_TIER" --views fork,locks -p "$wl" \
@@ -90,26 +94,23 @@ names_serve() {
 	kill -USR1 "$wl"
 	wait_line "$TMP/names-serve.wl" 'done' "$wl"
 	sleep 6		# a collect after the work (COLLECT_EVERY_S is 5)
-	for c in shserve renamedsrv; do
-		eval "forks_$c=\$(bounded /usr/bin/python3 tools/test/serve_check.py value \
-			$addr 'mmtrace_fork_comm_forks_total{comm=\"$c\"}')"
-		eval "faults_$c=\$(bounded /usr/bin/python3 tools/test/serve_check.py value \
-			$addr 'mmtrace_locks_comm_faults_total{comm=\"$c\"}')"
-	done
+	f_old=$(names_series "$addr" 'mmtrace_fork_comm_forks_total{comm="shserve"}')
+	f_new=$(names_series "$addr" 'mmtrace_fork_comm_forks_total{comm="renamedsrv"}')
+	p_old=$(names_series "$addr" 'mmtrace_locks_comm_faults_total{comm="shserve"}')
+	p_new=$(names_series "$addr" 'mmtrace_locks_comm_faults_total{comm="renamedsrv"}')
 	kill -TERM "$sv"
 	wait_for "$sv" 30
 	kill -USR1 "$wl"
 	wait_for "$wl" "$LIMIT"
-	# shellcheck disable=SC2154
-	[ "$forks_shserve" = 2 ] && [ "$forks_renamedsrv" = 2 ]
+	[ "$f_old" = 2 ] && [ "$f_new" = 2 ]
 	verdict "$name: forks{comm=shserve} 2, forks{comm=renamedsrv} 2" $? \
-		"got $forks_shserve and $forks_renamedsrv"
-	# shellcheck disable=SC2154
-	[ "$faults_renamedsrv" != absent ] &&
-		[ "${faults_renamedsrv%.*}" -ge 64 ] 2>/dev/null &&
-		[ "${faults_shserve%.*}" -ge 64 ] 2>/dev/null
-	verdict "$name: faults{comm=renamedsrv} and {comm=shserve} hold each name's 64" $? \
-		"got $faults_shserve and $faults_renamedsrv"
+		"got $f_old and $f_new"
+	# Faults: at least each name's 64. Not exact here: after a fork the
+	# kernel writes to the parent's COW pages (getrusage()'s result), and
+	# getrusage() counts those faults of kernel mode, page_fault_user not.
+	[ "${p_old%.*}" -ge 64 ] 2>/dev/null && [ "${p_new%.*}" -ge 64 ] 2>/dev/null
+	verdict "$name: faults{comm=shserve} and {comm=renamedsrv} at least 64 each" $? \
+		"got $p_old and $p_new"
 }
 
 host_names() {
