@@ -44,11 +44,30 @@ static __always_inline void count_loss(enum loss_counter c)
 		__sync_fetch_and_add(&losses[c], 1);
 }
 
+/*
+ * The process's name: its thread-group leader's comm, what /proc/PID/comm
+ * says, whichever thread runs. Rows and --comm use it; a thread's own name
+ * (pthread_setname_np) is shown only where the thread is the subject (event
+ * lines, which carry its tid). Where the kernel refuses to read the leader
+ * (lockdown=confidentiality), the current thread's name is all there is.
+ */
+static __always_inline void process_comm(char *comm)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
+
+	if (leader != task &&
+	    bpf_core_read_str(comm, COMM_LEN, &leader->comm) > 0)
+		return;
+	bpf_get_current_comm(comm, COMM_LEN);
+}
+
+/* --comm matches the process's name, as rows show it. */
 static __always_inline bool comm_matches(void)
 {
 	char comm[COMM_LEN];
 
-	bpf_get_current_comm(comm, sizeof(comm));
+	process_comm(comm);
 	for (int i = 0; i < COMM_LEN; i++) {
 		if (comm[i] != filter.comm[i])
 			return false;
@@ -304,8 +323,8 @@ static __always_inline void *lookup_or_init(void *map, const void *key,
 
 /*
  * The row of process @tgid in a per-process @map, created from @zero with
- * the current comm and cgroup (for the exporter's labels) if it is new.
- * Both are only read for a new row: most calls find theirs.
+ * the process's name and the current cgroup (for the exporter's labels) if
+ * it is new. Both are only read for a new row: most calls find theirs.
  */
 static __always_inline void *proc_row(void *map, __u32 tgid, void *zero,
 				      char *zero_comm, __u64 *zero_cgroup)
@@ -314,7 +333,7 @@ static __always_inline void *proc_row(void *map, __u32 tgid, void *zero,
 
 	if (row)
 		return row;
-	bpf_get_current_comm(zero_comm, COMM_LEN);
+	process_comm(zero_comm);
 	*zero_cgroup = bpf_get_current_cgroup_id();
 	row = lookup_or_init(map, &tgid, zero);
 	if (!row)
@@ -333,6 +352,45 @@ static __always_inline void *exiting_proc_row(void *map)
 	__u32 tgid = id >> 32;
 
 	if (!id || (__u32)id != tgid)
+		return NULL;
+	return bpf_map_lookup_elem(map, &tgid);
+}
+
+/*
+ * The row of the process that has just exec'd, or NULL. From exec on its
+ * row carries the new name, and so do the counts not reported yet: they
+ * move with the row (README, "Process names"). The exec'ing thread is the
+ * leader by now, even if another thread called execve (de_thread), so the
+ * old leader's exit may have marked the row exited: the process lives on.
+ */
+static __always_inline void *exec_proc_row(void *map)
+{
+	/* Rows are keyed as mmtrace's pid namespace sees the process. */
+	__u32 tgid = current_ids() >> 32;
+
+	if (!tgid)
+		return NULL;
+	return bpf_map_lookup_elem(map, &tgid);
+}
+
+/*
+ * The row of @task's process if @task is its leader and is being renamed
+ * (task_rename: prctl(PR_SET_NAME), a write to /proc/PID/comm, exec), or
+ * NULL: a thread's own name is not its process's. The task still has its
+ * old name: the caller copies the new one from the tracepoint.
+ */
+static __always_inline void *renamed_proc_row(void *map,
+					      struct task_struct *task)
+{
+	__u64 ids;
+	__u32 tgid;
+
+	if (BPF_CORE_READ(task, pid) != BPF_CORE_READ(task, tgid))
+		return NULL;
+	/* Rows are keyed as mmtrace's pid namespace sees the process. */
+	ids = task_ids(task);
+	tgid = ids >> 32;
+	if (!tgid)
 		return NULL;
 	return bpf_map_lookup_elem(map, &tgid);
 }

@@ -370,4 +370,27 @@ int gup_task_exit(void *ctx)
 	return 0;
 }
 
+/* A leader renamed without exec: its row follows (prctl at start-up). */
+SEC("tp_btf")
+int BPF_PROG(gup_rename, struct task_struct *task, const char *comm)
+{
+	struct gup_proc_stats *st = renamed_proc_row(&procs, task);
+
+	if (st)
+		bpf_probe_read_kernel_str(st->comm, sizeof(st->comm), comm);
+	return 0;
+}
+
+SEC("tracepoint")
+int gup_exec(void *ctx)
+{
+	struct gup_proc_stats *st = exec_proc_row(&procs);
+
+	if (st) {
+		process_comm(st->comm);
+		st->exited = 0;
+	}
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -140,12 +140,14 @@ struct pid {
 	struct upid numbers[1];
 };
 
+/* group_leader->comm is the process's name, what /proc/PID/comm says. */
 struct task_struct {
 	struct mm_struct *mm;
-	int pid;
-	int tgid;
+	pid_t pid;
+	pid_t tgid;
 	struct pid *thread_pid;
 	struct task_struct *group_leader;
+	char comm[16];
 };
 
 /* Classic tracepoint records (ctx of SEC("tracepoint") programs). */

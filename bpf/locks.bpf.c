@@ -631,11 +631,31 @@ int locks_task_exit(void *ctx)
 	if (fault_windows_open)
 		fault_served(tid);
 	st = exiting_proc_row(&procs);
-	if (!st)
-		return 0;
-	/* The name it ends with: a traced COMMAND started as mmtrace. */
-	bpf_get_current_comm(st->comm, sizeof(st->comm));
-	st->exited = 1;
+	if (st)
+		st->exited = 1;
+	return 0;
+}
+
+/* A leader renamed without exec: its row follows (prctl at start-up). */
+SEC("tp_btf")
+int BPF_PROG(locks_rename, struct task_struct *task, const char *comm)
+{
+	struct locks_proc_stats *st = renamed_proc_row(&procs, task);
+
+	if (st)
+		bpf_probe_read_kernel_str(st->comm, sizeof(st->comm), comm);
+	return 0;
+}
+
+SEC("tracepoint")
+int locks_exec(void *ctx)
+{
+	struct locks_proc_stats *st = exec_proc_row(&procs);
+
+	if (st) {
+		process_comm(st->comm);
+		st->exited = 0;
+	}
 	return 0;
 }
 

@@ -29,7 +29,7 @@ static const struct observation fork_obs[] = {
 		.required = true,
 		.plans = { {
 			.tier = TIER_TRACEPOINT,
-			.note = "syscall entry to return in the parent; task_newtask tells forks, vforks and threads apart",
+			.note = "syscall entry to return in the parent; task_newtask tells forks, vforks and threads apart; sched_process_exec and task_rename (of a leader) give a row its process's new name",
 			.points = {
 				TP("fork_enter", "syscalls/sys_enter_clone"),
 				TP("fork_exit", "syscalls/sys_exit_clone"),
@@ -41,6 +41,8 @@ static const struct observation fork_obs[] = {
 				TP_OPT("fork_exit", "syscalls/sys_exit_vfork"),
 				TP("fork_newtask", "task/task_newtask"),
 				TP("fork_task_exit", "sched/sched_process_exit"),
+				TP("fork_exec", "sched/sched_process_exec"),
+				{ "fork_rename", PROBE_TP_BTF, { "task_rename" }, true },
 			},
 		} },
 	},

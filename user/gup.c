@@ -17,6 +17,9 @@
 
 #define CORE_FUNCS { "gup_fast_fallback", "internal_get_user_pages_fast" }
 #define TASK_EXIT { "gup_task_exit", PROBE_TRACEPOINT, { "sched/sched_process_exit" } }
+/* A process's row takes its new name at exec, or when its leader is renamed. */
+#define TASK_NAME { "gup_exec", PROBE_TRACEPOINT, { "sched/sched_process_exec" } }, \
+	{ "gup_rename", PROBE_TP_BTF, { "task_rename" }, true }
 
 static const struct observation gup_obs[] = {
 	{
@@ -32,6 +35,7 @@ static const struct observation gup_obs[] = {
 					{ "gup_core_fentry", PROBE_FENTRY, CORE_FUNCS, .nargs = 4 },
 					{ "gup_core_fexit", PROBE_FEXIT, CORE_FUNCS, .nargs = 4 },
 					TASK_EXIT,
+					TASK_NAME,
 				},
 			},
 			{
@@ -41,6 +45,7 @@ static const struct observation gup_obs[] = {
 					{ "gup_core_kprobe", PROBE_KPROBE, CORE_FUNCS },
 					{ "gup_core_kretprobe", PROBE_KRETPROBE, CORE_FUNCS },
 					TASK_EXIT,
+					TASK_NAME,
 				},
 			},
 		},

@@ -13,6 +13,10 @@
 #include "tasks.h"
 #include "tracer.h"
 
+/* A process's row takes its new name at exec, or when its leader is renamed. */
+#define TASK_NAME { "hugetlb_exec", PROBE_TRACEPOINT, { "sched/sched_process_exec" } }, \
+	{ "hugetlb_rename", PROBE_TP_BTF, { "task_rename" }, true }
+
 #define CONTENTION_POINTS                                                    \
 	{ "imap_contention_begin", PROBE_TP_BTF, { "contention_begin" } },   \
 	{ "imap_contention_end", PROBE_TP_BTF, { "contention_end" } }
@@ -29,6 +33,7 @@ static const struct observation hugetlb_obs[] = {
 				.points = {
 					{ "share_fentry", PROBE_FENTRY, { "huge_pmd_share" } },
 					{ "share_fexit4", PROBE_FEXIT, { "huge_pmd_share" }, .nargs = 4 },
+					TASK_NAME,
 				},
 			},
 			{
@@ -37,6 +42,7 @@ static const struct observation hugetlb_obs[] = {
 				.points = {
 					{ "share_fentry", PROBE_FENTRY, { "huge_pmd_share" } },
 					{ "share_fexit3", PROBE_FEXIT, { "huge_pmd_share" }, .nargs = 3 },
+					TASK_NAME,
 				},
 			},
 			{
@@ -45,6 +51,7 @@ static const struct observation hugetlb_obs[] = {
 				.points = {
 					{ "share_kprobe", PROBE_KPROBE, { "huge_pmd_share" } },
 					{ "share_kretprobe", PROBE_KRETPROBE, { "huge_pmd_share" } },
+					TASK_NAME,
 				},
 			},
 		},

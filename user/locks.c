@@ -20,14 +20,18 @@
 static const struct observation locks_obs[] = {
 	{
 		.name = "locks.exits",
-		.summary = "thread and process exits: per-thread state, rows of exited processes",
-		.if_missing = "thread exits are not seen, so the per-thread state of the others cannot be kept",
+		.summary = "thread and process exits and execs: per-thread state, rows of exited processes, process names",
+		.if_missing = "thread exits are not seen, so the per-thread state of the others cannot be kept, and rows do not take a process's new name at exec",
 		.required = true,
 		.support = true,
 		.plans = { {
 			.tier = TIER_TRACEPOINT,
-			.note = "drops a thread's state when it exits",
-			.points = { TP("locks_task_exit", "sched/sched_process_exit") },
+			.note = "drops a thread's state when it exits; a process's row takes its new name at exec or when its leader is renamed (task_rename)",
+			.points = {
+				TP("locks_task_exit", "sched/sched_process_exit"),
+				TP("locks_exec", "sched/sched_process_exec"),
+				{ "locks_rename", PROBE_TP_BTF, { "task_rename" }, true },
+			},
 		} },
 	},
 	{

@@ -108,7 +108,7 @@ int cgroup_open(const char *path)
 static const struct argp_option common_options[] = {
 	{ "pid", 'p', "PID", 0, "Trace this process only", 1 },
 	{ "comm", 'c', "NAME", 0,
-	  "Trace processes with this name only (at most 15 chars)", 1 },
+	  "Trace processes with this name only: the process's name, as in /proc/PID/comm, whichever thread runs (at most 15 chars)", 1 },
 	{ "cgroup", OPT_CGROUP, "PATH", 0,
 	  "Trace this cgroup v2 and its descendants, e.g. /sys/fs/cgroup/system.slice",
 	  1 },
