@@ -94,6 +94,9 @@ names_serve() {
 	kill -USR1 "$wl"
 	wait_line "$TMP/names-serve.wl" 'done' "$wl"
 	sleep 6		# a collect after the work (COLLECT_EVERY_S is 5)
+	# A new series is exposed at 0 for one scrape (README, "New and
+	# returning series"): this one shows them, the next ones their counts.
+	curl -s --max-time 5 "http://$addr/metrics" >/dev/null
 	f_old=$(names_series "$addr" 'mmtrace_fork_comm_forks_total{comm="shserve"}')
 	f_new=$(names_series "$addr" 'mmtrace_fork_comm_forks_total{comm="renamedsrv"}')
 	p_old=$(names_series "$addr" 'mmtrace_locks_comm_faults_total{comm="shserve"}')

@@ -246,7 +246,9 @@ pidns_serve() {
 		until grep -q "Ctrl-C to stop" "$1.err"; do
 			kill -0 $s || exit 1; sleep 0.1; done
 		"$2" --pages 4 --forks 3 >"$1.truth" || exit 1
-		# Labels are folded from rows at a scrape.
+		# Labels are folded from rows at a scrape, and a new series is
+		# exposed at 0 for one scrape: the second shows its count.
+		curl -s --max-time 5 "http://127.0.0.1:$3/metrics" >/dev/null
 		curl -s --max-time 5 "http://127.0.0.1:$3/metrics" >"$1.metrics"
 		kill -TERM $s; wait $s' "$MMTRACE" "$TMP/nssrv" "$TMP/pfsrv" \
 		"$port"
