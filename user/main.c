@@ -33,7 +33,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"  %-8s %s\n"
 		"  %-8s %s\n\n"
-		"With COMMAND, mmtrace runs it, traces it alone and reports when it exits.\n"
+		"With COMMAND, mmtrace runs it, traces it and every process it starts,\n"
+		"and reports when they have exited (--no-children: COMMAND alone).\n"
 		"'mmtrace SUBCOMMAND --help' lists the options of each.\n",
 		"probes",
 		"which kernel hooks each view uses on this kernel, and why",

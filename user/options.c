@@ -115,7 +115,8 @@ static const struct argp_option common_options[] = {
 	{ "interval", 'i', "SECONDS", 0,
 	  "Print a report every SECONDS (default: once, at the end)", 2 },
 	{ "duration", 'd', "SECONDS", 0,
-	  "Stop after SECONDS (default: Ctrl-C or end of COMMAND)", 2 },
+	  "Stop after SECONDS (default: Ctrl-C, or the end of COMMAND and "
+	  "what it started)", 2 },
 	{ "timestamp", 'T', NULL, 0, "Print a timestamp on each report", 3 },
 	{ "json", 'j', NULL, 0,
 	  "One JSON object per report (format in README.md)", 3 },

@@ -4,14 +4,16 @@
 # where a shell can start it; guest-lib.sh runs first (tag).
 
 # pidns_case VIEW NAME TRUTH COMMAND...: mmtrace VIEW as init of a new pid
-# namespace; the truth is COMMAND's stdout, or the file TRUTH if given.
+# namespace (with PIDNS=, in the initial one); the truth is COMMAND's
+# stdout, or the file TRUTH if given.
 pidns_case() {
 	view=$1
 	name=$2
 	truth=$3
 	shift 3
-	unshare -p -f --mount-proc mmtrace "$view" --json --tier fentry \
-		-o "/tmp/$name.rep" -- "$@" >"/tmp/$name.out" 2>"/tmp/$name.err"
+	${PIDNS-unshare -p -f --mount-proc} mmtrace "$view" --json \
+		--tier fentry -o "/tmp/$name.rep" -- "$@" >"/tmp/$name.out" \
+		2>"/tmp/$name.err"
 	echo "MMT|$name|rc|$?"
 	echo "MMT|$name|wrc|0"
 	[ -n "$truth" ] || truth=/tmp/$name.out
@@ -26,6 +28,12 @@ pidns_case fork pidns:follow_fork /tmp/pidns_ff.truth \
 pidns_case gup pidns:follow_gup /tmp/pidns_fg.truth \
 	sh -c 'gupwork vmsplice --pages 16 >/tmp/pidns_fg.truth; true'
 pidns_case hugetlb pidns:follow_hugetlb "" pmdshare --procs 4 --pages 4
+# Case 2c alone, in the initial namespace.
+PIDNS= pidns_case fork follow:fork /tmp/follow_ff.truth \
+	sh -c 'forkmix 4 2 0 >/tmp/follow_ff.truth; true'
+PIDNS= pidns_case gup follow:gup /tmp/follow_fg.truth \
+	sh -c 'gupwork vmsplice --pages 16 >/tmp/follow_fg.truth; true'
+PIDNS= pidns_case hugetlb follow:hugetlb "" pmdshare --procs 4 --pages 4
 
 # locks: mmapstorm --wait-start, followed from before its storm until
 # after it printed, inside the namespace: by -p, and as the COMMAND's

@@ -99,6 +99,12 @@ def check_console(path, kernel, check, check_fork_oracle, check_tiers):
                      runs.get("pidns:follow_gup", {}))
     vm_hugetlb.check_case(check, kernel, f"{name}:follow_hugetlb",
                           runs.get("pidns:follow_hugetlb", {}), "fentry")
+    name = f"vm {kernel} follow"
+    check_follow_fork(check, f"{name}:fork", runs.get("follow:fork", {}))
+    check_follow_gup(check, kernel, f"{name}:gup", runs.get("follow:gup", {}))
+    vm_hugetlb.check_case(check, kernel, f"{name}:hugetlb",
+                          runs.get("follow:hugetlb", {}), "fentry")
+    name = f"vm {kernel} pidns"
     for mode in ("-p", "follow"):
         check_locks(check, kernel, f"{name}:locks{mode}",
                     runs.get(f"pidns:locks{mode}", {}))
