@@ -130,7 +130,7 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 	       -fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude -Iuser -I$(OUT)
 fuzz_srcs_fuzz_ksyms := user/ksyms.c
 fuzz_srcs_fuzz_utf8 := user/output.c user/probe.c user/ksyms.c
-fuzz_srcs_fuzz_options := user/options.c user/probe.c user/ksyms.c
+fuzz_srcs_fuzz_options := user/options.c user/probe.c user/ksyms.c user/output.c
 
 $(OUT)/fuzz/%: tools/test/fuzz/%.c user/*.c user/*.h include/*.h
 	@mkdir -p $(@D)

@@ -232,14 +232,14 @@ static void print_json(const struct events *ev, const struct event_desc *d,
 static void print_text(const struct events *ev, const struct event_desc *d,
 		       const struct event *e, long long wall_ns)
 {
-	char when[32], reason[128], frame[160], comm[COMM_UTF8_LEN];
+	char when[32], reason[128], frame[160], comm[COMM_TEXT_LEN];
 	time_t secs = wall_ns / 1000000000LL;
 	FILE *out = ev->out;
 	struct tm tm;
 
 	localtime_r(&secs, &tm);
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
-	utf8_sanitize(e->comm, sizeof(e->comm), comm, sizeof(comm));
+	text_comm(e->comm, sizeof(e->comm), comm);
 	fprintf(out, "%s.%06lld %s pid %u", when,
 		wall_ns % 1000000000LL / 1000, d->name, e->pid);
 	if (e->tid != e->pid)

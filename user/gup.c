@@ -652,7 +652,7 @@ static void print_rows(const struct report_ctx *ctx,
 	FILE *out = ctx->out;
 	size_t n = r->rows.n < ctx->opts->top ? r->rows.n : ctx->opts->top;
 	bool split = split_known(ctx);
-	char comm[COMM_UTF8_LEN];
+	char comm[COMM_TEXT_LEN];
 
 	if (!r->rows.n)
 		return;
@@ -663,7 +663,7 @@ static void print_rows(const struct report_ctx *ctx,
 		const struct row *row = &r->rows.r[i];
 		const struct gup_proc_stats *st = stats(row);
 
-		utf8_sanitize(st->comm, sizeof(st->comm), comm, sizeof(comm));
+		text_comm(st->comm, sizeof(st->comm), comm);
 		fprintf(out, "%-8u %-16s %8llu %9llu %9llu", row_pid(row), comm,
 			st->calls, st->asked, st->returned);
 		print_split(out, split, st->pages_fast);

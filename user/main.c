@@ -111,7 +111,7 @@ static int cmd_probes(int argc, char **argv)
 			only = argv[i];
 		else {
 			fprintf(stderr, "mmtrace probes: unknown argument '%s'\n",
-				argv[i]);
+				text_arg(argv[i]));
 			return EXIT_USAGE;
 		}
 	}
@@ -170,7 +170,7 @@ int main(int argc, char **argv)
 	t = find_tracer(argv[1]);
 	if (!t) {
 		fprintf(stderr, "mmtrace: unknown subcommand '%s' (try 'mmtrace --help')\n",
-			argv[1]);
+			text_arg(argv[1]));
 		return EXIT_USAGE;
 	}
 	snprintf(name, sizeof(name), "mmtrace %s", t->name);

@@ -9,6 +9,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 #include "options.h"
+#include "output.h"
 
 #define CGROUP2_SUPER_MAGIC 0x63677270
 
@@ -37,20 +38,20 @@ int parse_ulong(const char *s, unsigned long min, unsigned long max,
 
 	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ') {
 		fprintf(stderr, "mmtrace: invalid %s '%s': not a number\n",
-			what, s ? s : "");
+			what, text_arg(s));
 		return -EINVAL;
 	}
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (*end) {
 		fprintf(stderr, "mmtrace: invalid %s '%s': not a number\n",
-			what, s);
+			what, text_arg(s));
 		return -EINVAL;
 	}
 	if (errno == ERANGE || v < min || v > max) {
 		fprintf(stderr,
 			"mmtrace: invalid %s '%s': must be between %lu and %lu\n",
-			what, s, min, max);
+			what, text_arg(s), min, max);
 		return -EINVAL;
 	}
 	*out = v;
@@ -62,7 +63,7 @@ int parse_comm(const char *arg, struct task_filter *filter)
 	if (strlen(arg) >= COMM_LEN || !*arg) {
 		fprintf(stderr,
 			"mmtrace: invalid comm '%s': 1 to %d characters (the kernel keeps %d)\n",
-			arg, COMM_LEN - 1, COMM_LEN - 1);
+			text_arg(arg), COMM_LEN - 1, COMM_LEN - 1);
 		return -EINVAL;
 	}
 	filter->comm_set = 1;
@@ -79,7 +80,7 @@ int parse_tier(const char *arg, enum probe_tier *tier)
 		}
 	fprintf(stderr,
 		"mmtrace: invalid --tier '%s': fentry, kprobe or tracepoint\n",
-		arg);
+		text_arg(arg));
 	return -EINVAL;
 }
 

@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 #include "ksyms.h"
+#include "output.h"
 #include "probe.h"
 
 #define TRACEFS "/sys/kernel/tracing"
@@ -570,7 +571,7 @@ static void print_points(const struct attach_plan *plan,
 
 		if (res->target[i])
 			printf("      %-10s %s\n", probe_kind_name(pt->kind),
-			       res->target[i]);
+			       text_arg(res->target[i]));
 		else
 			printf("      %-10s %s (absent, optional)\n",
 			       probe_kind_name(pt->kind), pt->targets[0]);
@@ -591,7 +592,7 @@ void probe_print(const struct observation *obs, const struct obs_result *res,
 				break;
 			printf("  rejected %-10s %s\n",
 			       probe_tier_name(obs[o].plans[i].tier),
-			       res[o].why[i]);
+			       text_arg(res[o].why[i]));
 		}
 		if (!plan) {
 			printf("  UNAVAILABLE: %s\n", obs[o].if_missing);

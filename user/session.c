@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 #include "command.h"
 #include "events.h"
+#include "output.h"
 #include "session.h"
 
 /* Bounded: each retry rejects one plan, and there are few plans. */
@@ -119,7 +120,7 @@ static int required_missing(const struct tracer *t, struct obs_result *res)
 		for (int i = 0; i < OBS_MAX_PLANS && res[o].why[i][0]; i++)
 			fprintf(stderr, "mmtrace:   %s tier: %s\n",
 				probe_tier_name(t->obs[o].plans[i].tier),
-				res[o].why[i]);
+				text_arg(res[o].why[i]));
 		return -EOPNOTSUPP;
 	}
 	return 0;
@@ -451,8 +452,8 @@ static int open_output(const char *path)
 	report_out = fopen(path, "we");
 	if (report_out)
 		return 0;
-	fprintf(stderr, "mmtrace: cannot write %s: %s\n", path,
-		strerror(errno));
+	fprintf(stderr, "mmtrace: cannot write %s: %s\n",
+		text_arg(path), strerror(errno));
 	return -errno;
 }
 
