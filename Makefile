@@ -56,7 +56,7 @@ endif
 # One tracer per bpf/<name>.bpf.c, with user/<name>.c and include/<name>.h
 TRACERS := $(patsubst bpf/%.bpf.c,%,$(wildcard bpf/*.bpf.c))
 USER_SRCS := main.c probe.c ksyms.c output.c options.c session.c command.c \
-	     rows.c metrics.c labels.c export.c serve.c events.c \
+	     rows.c metrics.c labels.c export.c serve.c events.c outstream.c \
 	     $(addsuffix .c,$(TRACERS))
 ifeq ($(STATIC),1)
 USER_SRCS := $(filter-out serve.c,$(USER_SRCS))

@@ -16,6 +16,7 @@
 #include "command.h"
 #include "events.h"
 #include "output.h"
+#include "outstream.h"
 #include "session.h"
 
 /* Bounded: each retry rejects one plan, and there are few plans. */
@@ -324,7 +325,7 @@ static int report(const struct session *s, const struct tracer_opts *o,
 		.n_obs = s->tracer->n_obs,
 		.seconds = seconds,
 		.final = final,
-		.out = report_out ? report_out : stdout,
+		.out = report_out,
 	};
 
 	return s->tracer->report(s->skel, &ctx);
@@ -360,6 +361,9 @@ static void block_wakeups(sigset_t *wait_mask)
 	sigdelset(wait_mask, SIGCHLD);
 }
 
+/* The mask ppoll() waits with: the wakeup signals unblocked. */
+static sigset_t wait_mask;
+
 static struct timespec until(double due)
 {
 	double left = due - now_seconds();
@@ -382,10 +386,8 @@ static int trace_loop(const struct session *s, const struct tracer_opts *o,
 	struct pollfd events = { .fd = events_fd(s->events), .events = POLLIN };
 	double start = now_seconds(), due, now;
 	struct timespec ts;
-	sigset_t wait_mask;
 	int err = 0;
 
-	block_wakeups(&wait_mask);
 	*last = start;
 	while (!stop_requested && !err) {
 		due = o->interval_s ? *last + o->interval_s : 0;
@@ -416,8 +418,10 @@ static int run_attached(struct session *s, const struct tracer_opts *o,
 	double last;
 	int err;
 
-	s->events = events_open(s->tracer, s->skel, o,
-				report_out ? report_out : stdout);
+	/* From here on, the output waits for its reader as ppoll() does. */
+	block_wakeups(&wait_mask);
+	outstream_wakeups(&wait_mask, &stop_requested);
+	s->events = events_open(s->tracer, s->skel, o, report_out);
 	if (o->events && !s->events) {
 		if (cmd)
 			command_abort(cmd);
@@ -434,6 +438,12 @@ static int run_attached(struct session *s, const struct tracer_opts *o,
 	if (cmd)
 		command_stop(cmd);
 	quiesce(s);
+	/*
+	 * Nothing counts any more: detach now, so that a reader that takes
+	 * the last lines slowly (or never) holds no probe attached.
+	 */
+	detach_links(s);
+	outstream_final();
 	/* The last events, from before and during the quiesce. */
 	while (events_drain(s->events) > 0)
 		;
@@ -446,14 +456,12 @@ static int run_attached(struct session *s, const struct tracer_opts *o,
 
 static int open_output(const char *path)
 {
-	if (!path)
-		return 0;
-	/* "e": the report file is not the COMMAND's business. */
-	report_out = fopen(path, "we");
+	/* Close-on-exec: the report file is not the COMMAND's business. */
+	report_out = outstream_open(path);
 	if (report_out)
 		return 0;
 	fprintf(stderr, "mmtrace: cannot write %s: %s\n",
-		text_arg(path), strerror(errno));
+		path ? text_arg(path) : "stdout", strerror(errno));
 	return -errno;
 }
 
@@ -488,7 +496,8 @@ int session_run(const struct tracer *t, const struct tracer_opts *opts)
 	err = run_attached(&s, &o, c);
 	session_close(&s);
 	kernel_env_live_cleanup();
-	if (report_out && fclose(report_out))
+	/* As before the stream: a failed write to stdout is not fatal. */
+	if (outstream_close(report_out) && o.output)
 		err = 1;
 	return err;
 }
