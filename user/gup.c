@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 #include "gup.h"
 #include "gup.skel.h"
+#include "ksyms.h"
 #include "output.h"
 #include "rows.h"
 #include "tracer.h"
@@ -97,10 +98,10 @@ struct gup_report {
 	struct gup_bpf *skel;		/* the stacks map names callers */
 };
 
-/* Kernel text symbols by address, to name the callers' frames. */
-struct kaddr {
-	unsigned long long addr;
-	char *name;
+/* A frame of a caller's stack: its function, or its raw address. */
+struct gup_frame {
+	const char *name;	/* NULL: kallsyms hides addresses */
+	char raw[24];		/* "0x..." */
 };
 
 static struct gup_totals prev_totals;
@@ -141,12 +142,6 @@ static __u32 stack_id(const struct row *row)
 	memcpy(&id, row->key, sizeof(id));
 	return id;
 }
-
-static struct {
-	struct kaddr *syms;
-	size_t n;
-	bool tried;
-} kaddrs;
 
 static struct gup_foll foll;
 
@@ -298,65 +293,6 @@ static int cmp_callers(const void *a, const void *b)
 	return stack_id(a) < stack_id(b) ? -1 : stack_id(a) > stack_id(b);
 }
 
-static int cmp_kaddr(const void *a, const void *b)
-{
-	const struct kaddr *x = a, *y = b;
-
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
-}
-
-/* Text symbols of /proc/kallsyms by address, loaded at the first need. */
-static void kaddrs_load(void)
-{
-	FILE *f = fopen("/proc/kallsyms", "r");
-	char line[512], name[256], type;
-	unsigned long long addr;
-	size_t cap = 0;
-
-	kaddrs.tried = true;
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		struct kaddr *grown;
-
-		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3 ||
-		    (type != 't' && type != 'T') || !addr)
-			continue;
-		if (kaddrs.n == cap) {
-			cap = cap ? cap * 2 : 65536;
-			grown = realloc(kaddrs.syms, cap * sizeof(*grown));
-			if (!grown)
-				break;
-			kaddrs.syms = grown;
-		}
-		kaddrs.syms[kaddrs.n].addr = addr;
-		kaddrs.syms[kaddrs.n].name = strdup(name);
-		if (kaddrs.syms[kaddrs.n].name)
-			kaddrs.n++;
-	}
-	fclose(f);
-	qsort(kaddrs.syms, kaddrs.n, sizeof(*kaddrs.syms), cmp_kaddr);
-}
-
-/* The function containing @addr, or NULL (BPF trampolines, no symbols). */
-static const char *ksym_name(unsigned long long addr)
-{
-	size_t lo = 0, hi;
-
-	if (!kaddrs.tried)
-		kaddrs_load();
-	hi = kaddrs.n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (kaddrs.syms[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo ? kaddrs.syms[lo - 1].name : NULL;
-}
-
 /* GUP itself, iov_iter glue and the tracer's own frames name no caller. */
 static bool gup_internal(const char *name)
 {
@@ -372,26 +308,40 @@ static bool gup_internal(const char *name)
 	return false;
 }
 
+static const char *frame_str(const struct gup_frame *f)
+{
+	return f->name ? f->name : f->raw;
+}
+
 /*
- * Names of the frames of @stack_id into @names; *caller is the first
- * frame outside GUP. Returns the number of frames.
+ * The frames of @stack_id into @frames; *caller is the first frame
+ * outside GUP, NULL when kallsyms hides the names that tell. Returns the
+ * number of frames.
  */
 static int caller_frames(int stacks_fd, __u32 stack_id,
-			 const char *names[GUP_STACK_DEPTH],
+			 struct gup_frame frames[GUP_STACK_DEPTH],
 			 const char **caller)
 {
+	const struct ksyms *ks = ksyms_kernel();
 	__u64 ips[GUP_STACK_DEPTH] = {};
+	unsigned long long off;
+	const char *name;
 	int n = 0;
 
 	*caller = NULL;
 	if (bpf_map_lookup_elem(stacks_fd, &stack_id, ips))
 		return 0;
 	for (int i = 0; i < GUP_STACK_DEPTH && ips[i]; i++) {
-		const char *name = ksym_name(ips[i]);
-
+		name = ksyms_symbolize(ks, ips[i], &off);
+		/* Below every symbol: nothing to say, unless all are hidden. */
+		if (!name && !ksyms_addrs_hidden(ks))
+			continue;
+		frames[n].name = name;
+		snprintf(frames[n].raw, sizeof(frames[n].raw), "0x%llx",
+			 (unsigned long long)ips[i]);
+		n++;
 		if (!name)
 			continue;
-		names[n++] = name;
 		/*
 		 * Before 5.13 the unwinder cannot pass the return address a
 		 * kretprobe replaced (kprobe tier): the caller is unknown.
@@ -546,12 +496,13 @@ static struct json_object *callers_json(const struct report_ctx *ctx,
 		const struct gup_caller_stats *c = caller_stats(row);
 		struct json_object *j = json_object_new_object();
 		struct json_object *stack = json_object_new_array();
-		const char *names[GUP_STACK_DEPTH], *caller;
-		int n = caller_frames(fd, stack_id(row), names, &caller);
+		struct gup_frame frames[GUP_STACK_DEPTH];
+		const char *caller;
+		int n = caller_frames(fd, stack_id(row), frames, &caller);
 
 		for (int f = 0; f < n; f++)
-			json_object_array_add(stack,
-					      json_object_new_string(names[f]));
+			json_object_array_add(stack, json_object_new_string(
+						frame_str(&frames[f])));
 		json_object_object_add(j, "caller", caller ?
 				       json_object_new_string(caller) : NULL);
 		json_object_object_add(j, "calls",
@@ -692,14 +643,19 @@ static void print_callers(const struct report_ctx *ctx,
 	for (size_t i = 0; i < n; i++) {
 		const struct row *row = &r->callers.r[i];
 		const struct gup_caller_stats *c = caller_stats(row);
-		const char *names[GUP_STACK_DEPTH], *caller;
+		struct gup_frame frames[GUP_STACK_DEPTH];
+		const char *caller;
+		int depth = caller_frames(fd, stack_id(row), frames, &caller);
 
-		caller_frames(fd, stack_id(row), names, &caller);
 		fprintf(out, "%-32s %8llu %9llu", caller ? caller : "?",
 			c->calls, c->asked);
 		print_split(out, split, c->pages_fast);
 		print_split(out, split, c->pages_slow);
 		fprintf(out, "\n");
+		/* Hidden names: the raw stack tells the rows apart. */
+		for (int f = 0; !caller && f < depth; f++)
+			if (!frames[f].name)
+				fprintf(out, "    %s\n", frames[f].raw);
 	}
 }
 

@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 #include "command.h"
 #include "events.h"
+#include "ksyms.h"
 #include "output.h"
 #include "outstream.h"
 #include "session.h"
@@ -273,6 +274,7 @@ void session_close(struct session *s)
 {
 	events_close(s->events);
 	s->events = NULL;
+	ksyms_kernel_free();
 	session_unload(s);
 	free(s->res);
 	s->res = NULL;

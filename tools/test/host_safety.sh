@@ -229,6 +229,48 @@ safety_tracefs() {
 		"$(status $rc): $(grep -v warning "$TMP/tfs2.err" | head -c 400)"
 }
 
+# hidden_run NAME VIEW ARGS...: mmtrace VIEW --events ARGS around a small
+# forkmix, with /proc/kallsyms showing zeros as under kptr_restrict=2 (a
+# bind mount in a private namespace: the host's stays readable).
+hidden_run() {
+	local name=$1 view=$2 rc
+	shift 2
+	safety_in_mount_ns "mount --bind $TMP/kallsyms.hidden /proc/kallsyms &&
+		exec $MMTRACE $view --tier $HOST_TIER --events $* -- \
+			$WORKLOADS/forkmix 3 0 0" >"$TMP/hid.out" 2>"$TMP/hid.err"
+	rc=$?
+	[ "$rc" = 0 ] &&
+		[ "$(grep -c 'hides kernel addresses' "$TMP/hid.err")" = 1 ]
+	verdict "$name: said once" $? "$(status $rc): $(head -c 400 "$TMP/hid.err")"
+}
+
+# Hidden kernel addresses: one warning for the whole program, and every
+# frame a raw address, in text and JSON, in every view with stacks. (gup's
+# callers are only observable at the fentry tier: the VM tests them.)
+safety_hidden_kallsyms() {
+	local name
+	if ! sed 's/^[0-9a-f]*/0000000000000000/' /proc/kallsyms \
+		>"$TMP/kallsyms.hidden"; then
+		fail "host safety: hidden kallsyms" "cannot read /proc/kallsyms"
+		return
+	fi
+	for view in fork locks; do
+		name="host safety: hidden kallsyms, $view --events text"
+		hidden_run "$name" "$view"
+		grep -q '^    0x[0-9a-f]*$' "$TMP/hid.out" &&
+			! grep -q '^    [^0 ]' "$TMP/hid.out"
+		verdict "$name: raw frames" $? "$(grep -m 3 '^    ' "$TMP/hid.out")"
+		name="host safety: hidden kallsyms, $view --events JSON"
+		hidden_run "$name" "$view" --json
+		python3 -c 'import json, re, sys
+ev = [e for e in map(json.loads, open(sys.argv[1])) if "event" in e]
+ok = ev and all(e["stack"] and all(re.fullmatch("0x[0-9a-f]+", f)
+                                   for f in e["stack"]) for e in ev)
+sys.exit(0 if ok else 1)' "$TMP/hid.out"
+		verdict "$name: raw frames" $? "$(grep -m 1 '"event"' "$TMP/hid.out")"
+	done
+}
+
 host_safety() {
 	# MMTRACE_SAFETY_ONLY=safety_tracefs runs one group, for development.
 	if [ -n "${MMTRACE_SAFETY_ONLY:-}" ]; then
@@ -239,4 +281,5 @@ host_safety() {
 	safety_odd_names
 	safety_cgroup_hint
 	safety_tracefs
+	safety_hidden_kallsyms
 }
