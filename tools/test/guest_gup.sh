@@ -15,6 +15,19 @@ for tier in fentry kprobe; do
 		gupwork iouring --pages 16 --untouched
 done
 run_case gup "gup:vmsplice_big@fentry" fentry gupwork vmsplice --pages 64
+# kallsyms hiding addresses (kernel.kptr_restrict=2): the same numbers,
+# one warning, and callers kept as raw stacks, in JSON and in text.
+if restrict=$(cat /proc/sys/kernel/kptr_restrict) &&
+	echo 2 >/proc/sys/kernel/kptr_restrict; then
+	run_case gup "gup:vmsplice_hidden@fentry" fentry \
+		gupwork vmsplice --pages 16
+	mmtrace gup --tier fentry -- gupwork vmsplice --pages 16 \
+		>/tmp/hidden.txt 2>/tmp/hidden.err
+	echo "MMT|gup:hidden_text|rc|$?"
+	tag gup:hidden_text report /tmp/hidden.txt
+	tag gup:hidden_text stderr /tmp/hidden.err
+	echo "$restrict" >/proc/sys/kernel/kptr_restrict
+fi
 # No tracepoint sees GUP-fast: mmtrace must refuse, saying so.
 run_case gup "gup:vmsplice@tracepoint" tracepoint gupwork vmsplice --pages 16
 
