@@ -24,6 +24,7 @@ stalled_stop() {
 	shift
 	: >"$err"
 	# The reader: open, alive, never reading.
+	# shellcheck disable=SC2217
 	sleep 1000 <"$fifo" &
 	reader=$!
 	if [ "$where" = stdout ]; then
@@ -135,6 +136,7 @@ odd_messages() {
 
 safety_odd_names() {
 	local re
+	# shellcheck disable=SC2001 # one sed for a whole set of characters
 	re=$(sed 's/[][\\.*^$+?(){}|]/\\&/g' <<<"$ODD_TEXT")
 	cp "$WORKLOADS/forkmix" "$TMP/$ODD_NAME"
 	odd_text "fork table" fork "^[0-9]+ +$re +3 "
