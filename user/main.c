@@ -85,7 +85,8 @@ static void print_kernel(struct json_object *top)
 				       json_object_new_string(lockdown));
 		return;
 	}
-	printf("kernel %s, lockdown: %s\n\n", u.release, lockdown);
+	printf("kernel %s, lockdown: %s\n\n", text_arg(u.release),
+	       text_arg(lockdown));
 }
 
 /* mmtrace probes [--json] [-v] [VIEW] */

@@ -499,7 +499,7 @@ static void wait_for_stop(struct exporter *x, const sigset_t *set,
 static void print_listening(const struct exporter *x, const char *listen)
 {
 	fprintf(stderr, "mmtrace serve: serving http://%s/metrics, labels by %s;",
-		listen, export_by_name(x->by));
+		text_arg(listen), export_by_name(x->by));
 	for (size_t i = 0; i < x->n_views; i++)
 		fprintf(stderr, " %s=%s", x->views[i].t->name,
 			x->views[i].loaded ? "loaded" : "unavailable");
