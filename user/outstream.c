@@ -34,17 +34,18 @@ struct outstream {
 	int fd;
 	bool own_fd;
 	enum write_mode mode;
-	bool final;			/* detached: the last lines */
-	double deadline;		/* after a stop: give up at this time */
 	bool line_start;		/* the last byte written ended a line */
 	bool torn;			/* a line was cut: end it before more */
 	int error;			/* errno of a failed write, not a stop */
 	unsigned long long dropped_bytes, dropped_lines;
 };
 
-static struct outstream stream = { .fd = -1 };
+/* Reports and events; and stderr, which may be the same stalled pipe. */
+static struct outstream output = { .fd = -1 }, errors = { .fd = -1 };
 static const sigset_t *wakeup_mask;
 static const volatile sig_atomic_t *stop_flag;
+static bool final;			/* detached: the last lines */
+static double deadline;			/* after a stop: give up then */
 
 void outstream_wakeups(const sigset_t *wait_mask,
 		       const volatile sig_atomic_t *stop)
@@ -66,23 +67,23 @@ static double now_seconds(void)
  * probes are attached, none: the reader is not waited for; the last
  * lines, written once they are detached, get the grace.
  */
-static bool stopping(struct outstream *o, double *left)
+static bool stopping(double *left)
 {
 	if (!stop_flag || !*stop_flag)
 		return false;
-	if (!o->deadline)
-		o->deadline = now_seconds() +
-			      (o->final ? OUTSTREAM_GRACE_MS / 1000.0 : 0);
-	*left = o->deadline - now_seconds();
+	if (!deadline)
+		deadline = now_seconds() +
+			   (final ? OUTSTREAM_GRACE_MS / 1000.0 : 0);
+	*left = deadline - now_seconds();
 	return true;
 }
 
 void outstream_final(void)
 {
-	stream.final = true;
+	final = true;
 	/* A stop already seen: its grace starts now, probes detached. */
-	if (stream.deadline)
-		stream.deadline = now_seconds() + OUTSTREAM_GRACE_MS / 1000.0;
+	if (deadline)
+		deadline = now_seconds() + OUTSTREAM_GRACE_MS / 1000.0;
 }
 
 /*
@@ -98,7 +99,7 @@ static bool wait_writable(struct outstream *o)
 
 	for (;;) {
 		timeout = NULL;
-		if (stopping(o, &left)) {
+		if (stopping(&left)) {
 			if (left < 0.001)
 				return false;
 			ts.tv_sec = (time_t)left;
@@ -188,20 +189,21 @@ static int out_close(void *cookie)
 }
 
 /*
- * A file description of our own on stdout's pipe, FIFO or terminal, so
+ * A file description of our own on @fd's pipe, FIFO or terminal, so
  * that O_NONBLOCK does not change the one the shell and the COMMAND
  * share. A regular file never stalls; anything else is waited on with
  * poll() first.
  */
-static void use_stdout(struct outstream *o)
+static void use_fd(struct outstream *o, int fd)
 {
+	char path[32];
 	struct stat st;
-	int fd;
+	int own;
 
-	o->fd = STDOUT_FILENO;
+	o->fd = fd;
 	o->own_fd = false;
 	o->mode = WRITE_POLL_FIRST;
-	if (fstat(STDOUT_FILENO, &st))
+	if (fstat(fd, &st))
 		return;
 	if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) {
 		o->mode = WRITE_FILE;
@@ -211,11 +213,11 @@ static void use_stdout(struct outstream *o)
 		o->mode = WRITE_SOCKET;
 		return;
 	}
-	fd = open("/proc/self/fd/1", O_WRONLY | O_NONBLOCK | O_NOCTTY |
-				     O_CLOEXEC);
-	if (fd < 0)
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	own = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (own < 0)
 		return;
-	o->fd = fd;
+	o->fd = own;
 	o->own_fd = true;
 	o->mode = WRITE_NONBLOCK;
 }
@@ -239,15 +241,28 @@ static int use_path(struct outstream *o, const char *path)
 	return 0;
 }
 
-FILE *outstream_open(const char *path)
+static FILE *open_cookie(struct outstream *o, int buffering)
 {
 	static const cookie_io_functions_t io = {
 		.write = out_write,
 		.close = out_close,
 	};
-	struct outstream *o = &stream;
-	FILE *f;
+	FILE *f = fopencookie(o, "w", io);
 	int err;
+
+	if (!f) {
+		err = errno;
+		out_close(o);
+		errno = err;
+		return NULL;
+	}
+	setvbuf(f, NULL, buffering, OUTSTREAM_BUFFER);
+	return f;
+}
+
+FILE *outstream_open(const char *path)
+{
+	struct outstream *o = &output;
 
 	memset(o, 0, sizeof(*o));
 	o->line_start = true;
@@ -255,22 +270,28 @@ FILE *outstream_open(const char *path)
 		if (use_path(o, path))
 			return NULL;
 	} else {
-		use_stdout(o);
+		use_fd(o, STDOUT_FILENO);
 	}
-	f = fopencookie(o, "w", io);
-	if (!f) {
-		err = errno;
-		out_close(o);
-		errno = err;
-		return NULL;
-	}
-	setvbuf(f, NULL, _IOFBF, OUTSTREAM_BUFFER);
-	return f;
+	return open_cookie(o, _IOFBF);
+}
+
+void outstream_stderr(void)
+{
+	struct outstream *o = &errors;
+	FILE *f;
+
+	memset(o, 0, sizeof(*o));
+	o->line_start = true;
+	use_fd(o, STDERR_FILENO);
+	/* A line at a time, as a person reads it. */
+	f = open_cookie(o, _IOLBF);
+	if (f)
+		stderr = f;
 }
 
 int outstream_close(FILE *f)
 {
-	struct outstream *o = &stream;
+	struct outstream *o = &output;
 
 	fclose(f);
 	if (o->error)

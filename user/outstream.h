@@ -23,6 +23,12 @@
 FILE *outstream_open(const char *path);
 
 /*
+ * stderr, made the same way: messages to a reader that stopped reading
+ * (2>&1 into a paused pager) do not hold a stop up either.
+ */
+void outstream_stderr(void);
+
+/*
  * While the stream waits for the reader, @wait_mask is the signal mask
  * (the stop signals unblocked), and *@stop says a stop was requested.
  */

@@ -475,6 +475,7 @@ int session_run(const struct tracer *t, const struct tracer_opts *opts)
 	int err;
 
 	install_handlers();
+	outstream_stderr();
 	if (session_preflight())
 		return 1;
 	if (open_output(o.output))
