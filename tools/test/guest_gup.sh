@@ -28,6 +28,15 @@ if restrict=$(cat /proc/sys/kernel/kptr_restrict) &&
 	tag gup:hidden_text stderr /tmp/hidden.err
 	echo "$restrict" >/proc/sys/kernel/kptr_restrict
 fi
+# A process named with a newline, a tab and ESC [31m: its row in the text
+# table stays one line, escaped (the fentry tier has gup rows to show).
+odd=$(printf 'a"b\\c\nd\te\033[31mR')
+cp "$(command -v gupwork)" "/tmp/$odd"
+mmtrace gup --tier fentry -- "/tmp/$odd" vmsplice --pages 16 \
+	>/tmp/odd.txt 2>/tmp/odd.err
+echo "MMT|gup:odd_text|rc|$?"
+tag gup:odd_text report /tmp/odd.txt
+tag gup:odd_text stderr /tmp/odd.err
 # No tracepoint sees GUP-fast: mmtrace must refuse, saying so.
 run_case gup "gup:vmsplice@tracepoint" tracepoint gupwork vmsplice --pages 16
 

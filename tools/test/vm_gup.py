@@ -18,6 +18,7 @@ what each kernel's source does with it:
   for the hole alone and gets EFAULT.
 """
 import json
+import re
 
 from vmlib import case_json, exit_zero, parse_console
 
@@ -229,6 +230,20 @@ def check_hidden(check, name, runs, kernel):
           rows[1].startswith("    "), f"rc {text.get('rc')} rows {rows[:4]}")
 
 
+def check_odd_text(check, name, runs):
+    """A name with control characters: one escaped table row, no ESC."""
+    run = runs.get("gup:odd_text", {})
+    want = 'a"b\\\\c\\nd\\te\\x1b[31mR'
+    lines = run.get("report", [])
+    rows = [line for line in lines
+            if re.fullmatch(r"\d+ +" + re.escape(want) + r" +1 .*", line)]
+    named = [line for line in lines if 'a"b' in line]
+    check(f"{name} gup:odd_text: one escaped row, no raw control",
+          run.get("rc") == ["0"] and len(rows) == 1 and
+          not any(c < " " for line in lines for c in line),
+          f"rc {run.get('rc')} rows {named}")
+
+
 def check_refusal(check, name, run):
     """No tracepoint sees GUP-fast: --tier tracepoint must refuse, saying so."""
     err = " ".join(run.get("stderr", []))
@@ -250,6 +265,7 @@ def check_console(path, kernel, check, check_fork, check_tiers):
         check_case(check, kernel, f"{name} {case}", runs.get(case, {}), cap)
     check_refusal(check, name, runs.get("gup:vmsplice@tracepoint", {}))
     check_hidden(check, name, runs, kernel)
+    check_odd_text(check, name, runs)
     brd = runs.get("gup:brd", {})
     check(f"{name}: brd loaded for O_DIRECT", brd.get("rc") == ["0"],
           f"rc {brd.get('rc')} {brd.get('stderr')}")
