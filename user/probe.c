@@ -503,6 +503,25 @@ int probe_apply(struct bpf_object *obj, const struct observation *obs,
 	return 0;
 }
 
+/* The id of tracepoint @target ("category/name") in our tracefs. */
+static int tracepoint_id(const char *target, unsigned long long *id)
+{
+	char path[PATH_MAX], why[REASON_LEN];
+	const char *dir = find_tracing_dir(why, sizeof(why));
+	FILE *f;
+	int err;
+
+	if (!dir)
+		return -ENOENT;
+	snprintf(path, sizeof(path), "%s/events/%s/id", dir, target);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	err = fscanf(f, "%llu", id) == 1 ? 0 : -EINVAL;
+	fclose(f);
+	return err;
+}
+
 /*
  * A tracepoint attached by its id from our tracefs: libbpf (1.1) would
  * read it under /sys/kernel/debug/tracing whenever debugfs is mounted,
@@ -515,24 +534,12 @@ static struct bpf_link *attach_tracepoint(struct bpf_program *prog,
 		.type = PERF_TYPE_TRACEPOINT,
 		.size = sizeof(attr),
 	};
-	char path[PATH_MAX], why[REASON_LEN];
-	const char *dir = find_tracing_dir(why, sizeof(why));
 	struct bpf_link *link;
 	int pfd, err;
-	FILE *f;
 
-	if (!dir) {
-		errno = ENOENT;
-		return NULL;
-	}
-	snprintf(path, sizeof(path), "%s/events/%s/id", dir, target);
-	f = fopen(path, "re");
-	if (!f)
-		return NULL;
-	err = fscanf(f, "%llu", &attr.config) == 1 ? 0 : EINVAL;
-	fclose(f);
+	err = tracepoint_id(target, &attr.config);
 	if (err) {
-		errno = err;
+		errno = -err;
 		return NULL;
 	}
 	pfd = syscall(__NR_perf_event_open, &attr, -1, 0, -1,
