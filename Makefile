@@ -56,7 +56,7 @@ endif
 # One tracer per bpf/<name>.bpf.c, with user/<name>.c and include/<name>.h
 TRACERS := $(patsubst bpf/%.bpf.c,%,$(wildcard bpf/*.bpf.c))
 USER_SRCS := main.c probe.c ksyms.c output.c options.c session.c command.c tasks.c \
-	     rows.c metrics.c labels.c export.c serve.c events.c \
+	     rows.c metrics.c labels.c export.c serve.c events.c outstream.c \
 	     $(addsuffix .c,$(TRACERS))
 ifeq ($(STATIC),1)
 USER_SRCS := $(filter-out serve.c,$(USER_SRCS))
@@ -130,7 +130,7 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 	       -fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude -Iuser -I$(OUT)
 fuzz_srcs_fuzz_ksyms := user/ksyms.c
 fuzz_srcs_fuzz_utf8 := user/output.c user/probe.c user/ksyms.c
-fuzz_srcs_fuzz_options := user/options.c user/probe.c user/ksyms.c
+fuzz_srcs_fuzz_options := user/options.c user/probe.c user/ksyms.c user/output.c
 fuzz_srcs_fuzz_accept := user/metrics.c user/output.c user/probe.c user/ksyms.c
 
 $(OUT)/fuzz/%: tools/test/fuzz/%.c user/*.c user/*.h include/*.h

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "command.h"
+#include "output.h"
 
 #define STOP_GRACE_MS 2000
 
@@ -102,7 +103,7 @@ int command_release(struct command *c, const char *name)
 	c->status_fd = -1;
 	if (n == 0)
 		return 0;
-	fprintf(stderr, "mmtrace: cannot run %s: %s\n", name,
+	fprintf(stderr, "mmtrace: cannot run %s: %s\n", text_arg(name),
 		n == sizeof(err) ? strerror(err) : "the child died");
 	reap(c);
 	return 127;
@@ -155,13 +156,13 @@ int command_exit_code(const struct command *c, const char *name)
 	if (c->stopped || !c->reaped)
 		return 0;
 	if (WIFSIGNALED(c->status)) {
-		fprintf(stderr, "mmtrace: %s was killed by signal %d\n", name,
-			WTERMSIG(c->status));
+		fprintf(stderr, "mmtrace: %s was killed by signal %d\n",
+			text_arg(name), WTERMSIG(c->status));
 		return 128 + WTERMSIG(c->status);
 	}
 	if (WEXITSTATUS(c->status)) {
-		fprintf(stderr, "mmtrace: %s exited with status %d\n", name,
-			WEXITSTATUS(c->status));
+		fprintf(stderr, "mmtrace: %s exited with status %d\n",
+			text_arg(name), WEXITSTATUS(c->status));
 		return 1;
 	}
 	return 0;

@@ -28,7 +28,7 @@ struct events {
 	const struct tracer *t;
 	const struct tracer_opts *opts;
 	FILE *out;
-	struct ksyms *ksyms;		/* NULL: frames stay raw addresses */
+	const struct ksyms *ksyms;	/* NULL: frames stay raw addresses */
 	long long realtime_off_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
 };
 
@@ -82,19 +82,6 @@ static const struct event_desc *find_desc(const struct events *ev,
 		if (ev->t->event_kinds[i].kind == kind)
 			return &ev->t->event_kinds[i];
 	return NULL;
-}
-
-/* "name+0x1a2", or the raw address when no symbol names it. */
-static void frame_name(const struct events *ev, unsigned long long addr,
-		       char *buf, size_t len)
-{
-	unsigned long long off;
-	const char *sym = ksyms_symbolize(ev->ksyms, addr, &off);
-
-	if (sym)
-		snprintf(buf, len, "%s+0x%llx", sym, off);
-	else
-		snprintf(buf, len, "0x%llx", addr);
 }
 
 /*
@@ -216,7 +203,7 @@ static void print_json(const struct events *ev, const struct event_desc *d,
 			ADD(d->fields[i].key, value_json(&d->fields[i], e->v[i]));
 	ADD("reason", json_object_new_string(reason));
 	for (unsigned int i = first_frame(ev, e); i < e->stack_depth; i++) {
-		frame_name(ev, e->stack[i], frame, sizeof(frame));
+		ksyms_frame(ev->ksyms, e->stack[i], frame, sizeof(frame));
 		json_object_array_add(stack, json_object_new_string(frame));
 	}
 	ADD("stack", stack);
@@ -230,14 +217,14 @@ static void print_json(const struct events *ev, const struct event_desc *d,
 static void print_text(const struct events *ev, const struct event_desc *d,
 		       const struct event *e, long long wall_ns)
 {
-	char when[32], reason[128], frame[160], comm[COMM_UTF8_LEN];
+	char when[32], reason[128], frame[160], comm[COMM_TEXT_LEN];
 	time_t secs = wall_ns / 1000000000LL;
 	FILE *out = ev->out;
 	struct tm tm;
 
 	localtime_r(&secs, &tm);
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
-	utf8_sanitize(e->comm, sizeof(e->comm), comm, sizeof(comm));
+	text_comm(e->comm, sizeof(e->comm), comm);
 	fprintf(out, "%s.%06lld %s pid %u", when,
 		wall_ns % 1000000000LL / 1000, d->name, e->pid);
 	if (e->tid != e->pid)
@@ -253,7 +240,7 @@ static void print_text(const struct events *ev, const struct event_desc *d,
 	}
 	fprintf(out, "\n");
 	for (unsigned int i = first_frame(ev, e); i < e->stack_depth; i++) {
-		frame_name(ev, e->stack[i], frame, sizeof(frame));
+		ksyms_frame(ev->ksyms, e->stack[i], frame, sizeof(frame));
 		fprintf(out, "    %s\n", frame);
 	}
 }
@@ -281,27 +268,6 @@ static int on_record(void *ctx, void *data, size_t size)
 	return ++ev->drained < DRAIN_BUDGET ? 0 : -ECANCELED;
 }
 
-/*
- * Once, before the first event: a stack of raw addresses must say why.
- * Root reads real addresses unless kernel.kptr_restrict is 2.
- */
-static struct ksyms *load_symbols(void)
-{
-	struct ksyms *ks = ksyms_load_addrs();
-
-	if (!ks) {
-		fprintf(stderr, "mmtrace: cannot read /proc/kallsyms (%s): stacks show raw addresses\n",
-			strerror(errno));
-		return NULL;
-	}
-	if (ksyms_addrs_hidden(ks)) {
-		fprintf(stderr, "mmtrace: /proc/kallsyms hides kernel addresses (kernel.kptr_restrict): stacks show raw addresses\n");
-		ksyms_free(ks);
-		return NULL;
-	}
-	return ks;
-}
-
 struct events *events_open(const struct tracer *t, void *skel,
 			   const struct tracer_opts *opts, FILE *out)
 {
@@ -324,7 +290,8 @@ struct events *events_open(const struct tracer *t, void *skel,
 		free(ev);
 		return NULL;
 	}
-	ev->ksyms = load_symbols();
+	/* Before the first event: a stack of raw addresses says why first. */
+	ev->ksyms = ksyms_kernel();
 	return ev;
 }
 
@@ -352,7 +319,6 @@ void events_close(struct events *ev)
 	if (!ev)
 		return;
 	ring_buffer__free(ev->rb);
-	ksyms_free(ev->ksyms);
 	free(ev);
 }
 

@@ -373,7 +373,7 @@ static void print_rows(const struct report_ctx *ctx,
 {
 	FILE *out = ctx->out;
 	size_t n = r->rows.n < ctx->opts->top ? r->rows.n : ctx->opts->top;
-	char comm[COMM_UTF8_LEN];
+	char comm[COMM_TEXT_LEN];
 
 	if (!r->rows.n)
 		return;
@@ -383,7 +383,7 @@ static void print_rows(const struct report_ctx *ctx,
 	for (size_t i = 0; i < n; i++) {
 		const struct fork_proc_stats *st = stats(&r->rows.r[i]);
 
-		utf8_sanitize(st->comm, sizeof(st->comm), comm, sizeof(comm));
+		text_comm(st->comm, sizeof(st->comm), comm);
 		fprintf(out, "%-8u %-16s %7llu %7llu %14llu %10llu %10llu %s\n",
 			row_pid(&r->rows.r[i]), comm, st->forks, st->vforks,
 			st->pinned_copies, st->total_ns / 1000,

@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 #include "gup.h"
 #include "gup.skel.h"
+#include "ksyms.h"
 #include "output.h"
 #include "rows.h"
 #include "tasks.h"
@@ -104,10 +105,10 @@ struct gup_report {
 	struct gup_bpf *skel;		/* the stacks map names callers */
 };
 
-/* Kernel text symbols by address, to name the callers' frames. */
-struct kaddr {
-	unsigned long long addr;
-	char *name;
+/* A frame of a caller's stack: its function, or its raw address. */
+struct gup_frame {
+	const char *name;	/* NULL: kallsyms hides addresses */
+	char raw[24];		/* "0x..." */
 };
 
 static struct gup_totals prev_totals;
@@ -148,12 +149,6 @@ static __u32 stack_id(const struct row *row)
 	memcpy(&id, row->key, sizeof(id));
 	return id;
 }
-
-static struct {
-	struct kaddr *syms;
-	size_t n;
-	bool tried;
-} kaddrs;
 
 static struct gup_foll foll;
 
@@ -305,65 +300,6 @@ static int cmp_callers(const void *a, const void *b)
 	return stack_id(a) < stack_id(b) ? -1 : stack_id(a) > stack_id(b);
 }
 
-static int cmp_kaddr(const void *a, const void *b)
-{
-	const struct kaddr *x = a, *y = b;
-
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
-}
-
-/* Text symbols of /proc/kallsyms by address, loaded at the first need. */
-static void kaddrs_load(void)
-{
-	FILE *f = fopen("/proc/kallsyms", "r");
-	char line[512], name[256], type;
-	unsigned long long addr;
-	size_t cap = 0;
-
-	kaddrs.tried = true;
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		struct kaddr *grown;
-
-		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3 ||
-		    (type != 't' && type != 'T') || !addr)
-			continue;
-		if (kaddrs.n == cap) {
-			cap = cap ? cap * 2 : 65536;
-			grown = realloc(kaddrs.syms, cap * sizeof(*grown));
-			if (!grown)
-				break;
-			kaddrs.syms = grown;
-		}
-		kaddrs.syms[kaddrs.n].addr = addr;
-		kaddrs.syms[kaddrs.n].name = strdup(name);
-		if (kaddrs.syms[kaddrs.n].name)
-			kaddrs.n++;
-	}
-	fclose(f);
-	qsort(kaddrs.syms, kaddrs.n, sizeof(*kaddrs.syms), cmp_kaddr);
-}
-
-/* The function containing @addr, or NULL (BPF trampolines, no symbols). */
-static const char *ksym_name(unsigned long long addr)
-{
-	size_t lo = 0, hi;
-
-	if (!kaddrs.tried)
-		kaddrs_load();
-	hi = kaddrs.n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (kaddrs.syms[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo ? kaddrs.syms[lo - 1].name : NULL;
-}
-
 /* GUP itself, iov_iter glue and the tracer's own frames name no caller. */
 static bool gup_internal(const char *name)
 {
@@ -379,26 +315,40 @@ static bool gup_internal(const char *name)
 	return false;
 }
 
+static const char *frame_str(const struct gup_frame *f)
+{
+	return f->name ? f->name : f->raw;
+}
+
 /*
- * Names of the frames of @stack_id into @names; *caller is the first
- * frame outside GUP. Returns the number of frames.
+ * The frames of @stack_id into @frames; *caller is the first frame
+ * outside GUP, NULL when kallsyms hides the names that tell. Returns the
+ * number of frames.
  */
 static int caller_frames(int stacks_fd, __u32 stack_id,
-			 const char *names[GUP_STACK_DEPTH],
+			 struct gup_frame frames[GUP_STACK_DEPTH],
 			 const char **caller)
 {
+	const struct ksyms *ks = ksyms_kernel();
 	__u64 ips[GUP_STACK_DEPTH] = {};
+	unsigned long long off;
+	const char *name;
 	int n = 0;
 
 	*caller = NULL;
 	if (bpf_map_lookup_elem(stacks_fd, &stack_id, ips))
 		return 0;
 	for (int i = 0; i < GUP_STACK_DEPTH && ips[i]; i++) {
-		const char *name = ksym_name(ips[i]);
-
+		name = ksyms_symbolize(ks, ips[i], &off);
+		/* Below every symbol: nothing to say, unless all are hidden. */
+		if (!name && !ksyms_addrs_hidden(ks))
+			continue;
+		frames[n].name = name;
+		snprintf(frames[n].raw, sizeof(frames[n].raw), "0x%llx",
+			 (unsigned long long)ips[i]);
+		n++;
 		if (!name)
 			continue;
-		names[n++] = name;
 		/*
 		 * Before 5.13 the unwinder cannot pass the return address a
 		 * kretprobe replaced (kprobe tier): the caller is unknown.
@@ -548,23 +498,27 @@ static struct json_object *row_json(const struct report_ctx *ctx,
  */
 struct caller_line {
 	const char *caller;
-	const char *names[GUP_STACK_DEPTH];
+	struct gup_frame frames[GUP_STACK_DEPTH];
 	int n;
 	struct gup_caller_stats sum;
 };
 
+/*
+ * Without a caller (kallsyms hides names) text prints the raw stack
+ * under a "?" row, so the whole stack tells such lines apart there too.
+ */
 static bool same_line(const struct caller_line *a,
 		      const struct caller_line *b, bool whole_stack)
 {
 	if ((a->caller == NULL) != (b->caller == NULL) ||
 	    (a->caller && strcmp(a->caller, b->caller)))
 		return false;
-	if (!whole_stack)
+	if (!whole_stack && a->caller)
 		return true;
 	if (a->n != b->n)
 		return false;
 	for (int i = 0; i < a->n; i++)
-		if (strcmp(a->names[i], b->names[i]))
+		if (strcmp(frame_str(&a->frames[i]), frame_str(&b->frames[i])))
 			return false;
 	return true;
 }
@@ -597,7 +551,7 @@ static struct caller_line *caller_lines(const struct gup_report *r,
 		size_t j;
 
 		memset(&cur, 0, sizeof(cur));
-		cur.n = caller_frames(fd, stack_id(row), cur.names, &cur.caller);
+		cur.n = caller_frames(fd, stack_id(row), cur.frames, &cur.caller);
 		for (j = 0; j < n && !same_line(&lines[j], &cur, whole_stack);
 		     j++)
 			;
@@ -628,8 +582,8 @@ static struct json_object *callers_json(const struct report_ctx *ctx,
 		struct json_object *stack = json_object_new_array();
 
 		for (int f = 0; f < l->n; f++)
-			json_object_array_add(stack,
-					      json_object_new_string(l->names[f]));
+			json_object_array_add(stack, json_object_new_string(
+						frame_str(&l->frames[f])));
 		json_object_object_add(j, "caller", l->caller ?
 				       json_object_new_string(l->caller) : NULL);
 		json_object_object_add(j, "calls",
@@ -732,7 +686,7 @@ static void print_rows(const struct report_ctx *ctx,
 	FILE *out = ctx->out;
 	size_t n = r->rows.n < ctx->opts->top ? r->rows.n : ctx->opts->top;
 	bool split = split_known(ctx);
-	char comm[COMM_UTF8_LEN];
+	char comm[COMM_TEXT_LEN];
 
 	if (!r->rows.n)
 		return;
@@ -743,7 +697,7 @@ static void print_rows(const struct report_ctx *ctx,
 		const struct row *row = &r->rows.r[i];
 		const struct gup_proc_stats *st = stats(row);
 
-		utf8_sanitize(st->comm, sizeof(st->comm), comm, sizeof(comm));
+		text_comm(st->comm, sizeof(st->comm), comm);
 		fprintf(out, "%-8u %-16s %8llu %9llu %9llu", row_pid(row), comm,
 			st->calls, st->asked, st->returned);
 		print_split(out, split, st->pages_fast);
@@ -781,6 +735,10 @@ static void print_callers(const struct report_ctx *ctx,
 		print_split(out, split, l->sum.pages_fast);
 		print_split(out, split, l->sum.pages_slow);
 		fprintf(out, "\n");
+		/* Hidden names: the raw stack tells the rows apart. */
+		for (int f = 0; !l->caller && f < l->n; f++)
+			if (!l->frames[f].name)
+				fprintf(out, "    %s\n", l->frames[f].raw);
 	}
 	free(lines);
 }

@@ -405,7 +405,7 @@ static void print_rows(const struct report_ctx *ctx,
 	FILE *out = ctx->out;
 	size_t n = r->rows.n < ctx->opts->top ? r->rows.n : ctx->opts->top;
 	bool share = have(ctx, OBS_SHARE), waits = have(ctx, OBS_WAITS);
-	char comm[COMM_UTF8_LEN];
+	char comm[COMM_TEXT_LEN];
 
 	if (!r->rows.n)
 		return;
@@ -415,7 +415,7 @@ static void print_rows(const struct report_ctx *ctx,
 	for (size_t i = 0; i < n; i++) {
 		const struct hugetlb_proc_stats *st = stats(&r->rows.r[i]);
 
-		utf8_sanitize(st->comm, sizeof(st->comm), comm, sizeof(comm));
+		text_comm(st->comm, sizeof(st->comm), comm);
 		fprintf(out, "%-8u %-16s", row_pid(&r->rows.r[i]), comm);
 		print_num(out, 11, share, st->share_calls);
 		print_num(out, 10, share, st->shared);

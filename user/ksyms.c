@@ -4,6 +4,8 @@
 #include <string.h>
 #include "ksyms.h"
 
+#define KALLSYMS "/proc/kallsyms"
+
 /* A text symbol's start, for symbolizing stacks (ksyms_load_addrs). */
 struct ksym_addr {
 	unsigned long long addr;
@@ -135,7 +137,7 @@ struct ksyms *ksyms_parse_addrs(FILE *f)
 
 static struct ksyms *load(bool with_addrs)
 {
-	FILE *f = fopen("/proc/kallsyms", "r");
+	FILE *f = fopen(KALLSYMS, "re");
 	struct ksyms *ks;
 
 	if (!f)
@@ -237,4 +239,46 @@ const char *ksyms_symbolize(const struct ksyms *ks, unsigned long long addr,
 	}
 	*offset = addr - ks->addrs[lo].addr;
 	return ks->addrs[lo].name;
+}
+
+const char *ksyms_frame(const struct ksyms *ks, unsigned long long addr,
+			char *buf, size_t len)
+{
+	unsigned long long off;
+	const char *sym = ksyms_symbolize(ks, addr, &off);
+
+	if (sym)
+		snprintf(buf, len, "%s+0x%llx", sym, off);
+	else
+		snprintf(buf, len, "0x%llx", addr);
+	return buf;
+}
+
+static struct ksyms *kernel_ksyms;
+static bool kernel_ksyms_tried;
+
+/*
+ * Once for the whole program, and said once: a view that names kernel
+ * functions without a word about why it cannot is lying by omission.
+ */
+const struct ksyms *ksyms_kernel(void)
+{
+	if (kernel_ksyms_tried)
+		return kernel_ksyms;
+	kernel_ksyms_tried = true;
+	kernel_ksyms = load(true);
+	if (!kernel_ksyms)
+		fprintf(stderr, "mmtrace: cannot read %s (%s): kernel functions show as raw addresses\n",
+			KALLSYMS, strerror(errno));
+	else if (ksyms_addrs_hidden(kernel_ksyms))
+		fprintf(stderr, "mmtrace: %s hides kernel addresses (kernel.kptr_restrict): kernel functions show as raw addresses\n",
+			KALLSYMS);
+	return kernel_ksyms;
+}
+
+void ksyms_kernel_free(void)
+{
+	ksyms_free(kernel_ksyms);
+	kernel_ksyms = NULL;
+	kernel_ksyms_tried = false;
 }

@@ -44,4 +44,19 @@ bool ksyms_addrs_hidden(const struct ksyms *ks);
 const char *ksyms_symbolize(const struct ksyms *ks, unsigned long long addr,
 			    unsigned long long *offset);
 
+/* "name+0xoff", or "0x<addr>" when @ks cannot name @addr; @buf. */
+const char *ksyms_frame(const struct ksyms *ks, unsigned long long addr,
+			char *buf, size_t len);
+
+/*
+ * The running kernel's symbols with addresses: the one symbolizer of
+ * every view that names kernel functions (event stacks, gup callers).
+ * Loaded at the first call; if /proc/kallsyms is unreadable or hides
+ * addresses (kernel.kptr_restrict), says so once on stderr, and frames
+ * are then raw addresses. Never NULL-checked by callers: a NULL table
+ * names nothing.
+ */
+const struct ksyms *ksyms_kernel(void);
+void ksyms_kernel_free(void);
+
 #endif /* MMTRACE_KSYMS_H */

@@ -627,7 +627,7 @@ static void print_procs(const struct report_ctx *ctx,
 			const struct locks_report *r)
 {
 	size_t n = r->procs.n < ctx->opts->top ? r->procs.n : ctx->opts->top;
-	char comm[COMM_UTF8_LEN];
+	char comm[COMM_TEXT_LEN];
 	FILE *out = ctx->out;
 
 	if (!r->procs.n)
@@ -638,7 +638,7 @@ static void print_procs(const struct report_ctx *ctx,
 	for (size_t i = 0; i < n; i++) {
 		const struct locks_proc_stats *st = proc(&r->procs.r[i]);
 
-		utf8_sanitize(st->comm, sizeof(st->comm), comm, sizeof(comm));
+		text_comm(st->comm, sizeof(st->comm), comm);
 		fprintf(out, "%-8u %-16s %10llu %10llu %12llu %12llu %10llu %10llu %10llu\n",
 			row_pid(&r->procs.r[i]), comm,
 			st->v[PV_READ_ACQUIRED], st->v[PV_WRITE_ACQUIRED],

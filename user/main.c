@@ -86,7 +86,8 @@ static void print_kernel(struct json_object *top)
 				       json_object_new_string(lockdown));
 		return;
 	}
-	printf("kernel %s, lockdown: %s\n\n", u.release, lockdown);
+	printf("kernel %s, lockdown: %s\n\n", text_arg(u.release),
+	       text_arg(lockdown));
 }
 
 /* mmtrace probes [--json] [-v] [VIEW] */
@@ -112,7 +113,7 @@ static int cmd_probes(int argc, char **argv)
 			only = argv[i];
 		else {
 			fprintf(stderr, "mmtrace probes: unknown argument '%s'\n",
-				argv[i]);
+				text_arg(argv[i]));
 			return EXIT_USAGE;
 		}
 	}
@@ -171,7 +172,7 @@ int main(int argc, char **argv)
 	t = find_tracer(argv[1]);
 	if (!t) {
 		fprintf(stderr, "mmtrace: unknown subcommand '%s' (try 'mmtrace --help')\n",
-			argv[1]);
+			text_arg(argv[1]));
 		return EXIT_USAGE;
 	}
 	snprintf(name, sizeof(name), "mmtrace %s", t->name);

@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <mntent.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 #include "options.h"
+#include "output.h"
 
 #define CGROUP2_SUPER_MAGIC 0x63677270
 
@@ -38,20 +40,20 @@ int parse_ulong(const char *s, unsigned long min, unsigned long max,
 
 	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ') {
 		fprintf(stderr, "mmtrace: invalid %s '%s': not a number\n",
-			what, s ? s : "");
+			what, text_arg(s));
 		return -EINVAL;
 	}
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (*end) {
 		fprintf(stderr, "mmtrace: invalid %s '%s': not a number\n",
-			what, s);
+			what, text_arg(s));
 		return -EINVAL;
 	}
 	if (errno == ERANGE || v < min || v > max) {
 		fprintf(stderr,
 			"mmtrace: invalid %s '%s': must be between %lu and %lu\n",
-			what, s, min, max);
+			what, text_arg(s), min, max);
 		return -EINVAL;
 	}
 	*out = v;
@@ -63,7 +65,7 @@ int parse_comm(const char *arg, struct task_filter *filter)
 	if (strlen(arg) >= COMM_LEN || !*arg) {
 		fprintf(stderr,
 			"mmtrace: invalid comm '%s': 1 to %d characters (the kernel keeps %d)\n",
-			arg, COMM_LEN - 1, COMM_LEN - 1);
+			text_arg(arg), COMM_LEN - 1, COMM_LEN - 1);
 		return -EINVAL;
 	}
 	filter->comm_set = 1;
@@ -80,8 +82,82 @@ int parse_tier(const char *arg, enum probe_tier *tier)
 		}
 	fprintf(stderr,
 		"mmtrace: invalid --tier '%s': fentry, kprobe or tracepoint\n",
-		arg);
+		text_arg(arg));
 	return -EINVAL;
+}
+
+/*
+ * The mount of @type in @mounts (/proc/self/mounts) that holds @path, the
+ * longest one, into @dir; the first one when @path is NULL. False if none.
+ */
+static bool find_mount(FILE *mounts, const char *type, const char *path,
+		       char *dir, size_t len)
+{
+	size_t best = 0, n;
+	struct mntent *m;
+
+	rewind(mounts);
+	dir[0] = '\0';
+	while ((m = getmntent(mounts))) {
+		if (strcmp(m->mnt_type, type))
+			continue;
+		n = strlen(m->mnt_dir);
+		if (!path) {
+			snprintf(dir, len, "%s", m->mnt_dir);
+			return true;
+		}
+		if (n >= best && !strncmp(path, m->mnt_dir, n) &&
+		    (path[n] == '/' || !path[n] || n == 1)) {
+			snprintf(dir, len, "%s", m->mnt_dir);
+			best = n;
+		}
+	}
+	return dir[0];
+}
+
+void cgroup2_hint(FILE *mounts, const char *path, char *hint, size_t len)
+{
+	char v2[PATH_MAX], v1[PATH_MAX], mirror[2 * PATH_MAX];
+	const char *rel;
+
+	if (!find_mount(mounts, "cgroup2", NULL, v2, sizeof(v2))) {
+		snprintf(hint, len,
+			 "no cgroup v2 is mounted here: mount one with 'mount -t cgroup2 none /sys/fs/cgroup' (beside cgroup v1 controllers, on an empty directory such as /sys/fs/cgroup/unified)");
+		return;
+	}
+	if (!path || !find_mount(mounts, "cgroup", path, v1, sizeof(v1))) {
+		snprintf(hint, len, "cgroup v2 is mounted at %s", v2);
+		return;
+	}
+	/* A hybrid host: systemd mirrors its v1 tree in the v2 one. */
+	rel = path + strlen(v1);
+	snprintf(mirror, sizeof(mirror), "%s%s", v2, rel);
+	if (*rel && access(mirror, F_OK) == 0)
+		snprintf(hint, len,
+			 "it is in the cgroup v1 hierarchy at %s; cgroup v2 is mounted at %s: try %s",
+			 v1, v2, mirror);
+	else
+		snprintf(hint, len,
+			 "it is in the cgroup v1 hierarchy at %s; cgroup v2 is mounted at %s",
+			 v1, v2);
+}
+
+/* Why @path is no cgroup v2 directory, and where one is, on stderr. */
+static void cgroup_refuse(const char *path, const char *why)
+{
+	char real[PATH_MAX], hint[3 * PATH_MAX];
+	FILE *mounts = setmntent("/proc/self/mounts", "r");
+	const char *where = realpath(path, real) ? real : path;
+
+	if (mounts) {
+		cgroup2_hint(mounts, where, hint, sizeof(hint));
+		endmntent(mounts);
+	} else {
+		snprintf(hint, sizeof(hint), "/proc/self/mounts: %s",
+			 strerror(errno));
+	}
+	fprintf(stderr, "mmtrace: cannot use cgroup '%s': %s: %s\n",
+		text_arg(path), why, text_arg(hint));
 }
 
 int cgroup_open(const char *path)
@@ -91,14 +167,11 @@ int cgroup_open(const char *path)
 
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
-		fprintf(stderr, "mmtrace: cannot use cgroup '%s': %s\n", path,
-			strerror(errno));
+		cgroup_refuse(path, strerror(errno));
 		return -1;
 	}
 	if (fstatfs(fd, &fs) || fs.f_type != CGROUP2_SUPER_MAGIC) {
-		fprintf(stderr,
-			"mmtrace: '%s' is not a cgroup v2 directory (try /sys/fs/cgroup/...)\n",
-			path);
+		cgroup_refuse(path, "not a cgroup v2 directory");
 		close(fd);
 		return -1;
 	}

@@ -3,6 +3,7 @@
 #ifndef MMTRACE_OPTIONS_H
 #define MMTRACE_OPTIONS_H
 
+#include <stdio.h>
 #include "tracer.h"
 
 /* Exit status for bad usage, as in most command-line tools. */
@@ -26,6 +27,12 @@ int check_pid(unsigned int pid);
 
 /* Opens a cgroup v2 directory for the --cgroup filter; returns an fd. */
 int cgroup_open(const char *path);
+/*
+ * Where the cgroup v2 directories are, from @mounts (/proc/self/mounts
+ * text), for a user who named @path (resolved; NULL: unknown): the v2
+ * mount, and the v1 hierarchy @path is in, or how to mount v2.
+ */
+void cgroup2_hint(FILE *mounts, const char *path, char *hint, size_t len);
 
 /*
  * Parses the subcommand's argv (argv[0] is the subcommand). Returns 0, or

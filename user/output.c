@@ -127,12 +127,87 @@ void utf8_sanitize(const char *in, size_t in_len, char *out, size_t out_len)
 	out[o] = '\0';
 }
 
+/* Bytes with a C escape of their own; the rest are written \xNN. */
+static const char *const c_escapes[] = {
+	['\a'] = "\\a", ['\b'] = "\\b", ['\t'] = "\\t", ['\n'] = "\\n",
+	['\v'] = "\\v", ['\f'] = "\\f", ['\r'] = "\\r", ['\\'] = "\\\\",
+};
+
+/*
+ * Printable as it is: valid UTF-8 that is neither a C0 control, DEL nor a
+ * C1 control (U+0080..U+009F, which terminals obey as 8-bit CSI and co).
+ */
+static size_t plain_len(const unsigned char *s, size_t left)
+{
+	size_t len = utf8_seq_len(s, left);
+
+	if (len == 1 && (s[0] < 0x20 || s[0] == 0x7f || s[0] == '\\'))
+		return 0;
+	if (len == 2 && s[0] == 0xc2 && s[1] < 0xa0)
+		return 0;
+	return len;
+}
+
+/* The escape of byte @c into @esc (at least 5 bytes); its length. */
+static size_t escape_byte(unsigned char c, char *esc)
+{
+	if (c < sizeof(c_escapes) / sizeof(*c_escapes) && c_escapes[c])
+		return (size_t)snprintf(esc, 5, "%s", c_escapes[c]);
+	return (size_t)snprintf(esc, 5, "\\x%02x", c);
+}
+
+size_t text_escape(const char *in, size_t in_len, char *out, size_t out_len)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t i = 0, o = 0, len, n;
+	char esc[5];
+
+	if (!out_len)
+		return 0;
+	while (i < in_len && s[i]) {
+		len = plain_len(s + i, in_len - i);
+		if (len) {
+			n = len;
+			memcpy(esc, s + i, len);
+		} else {
+			len = 1;
+			n = escape_byte(s[i], esc);
+		}
+		if (o + n >= out_len)
+			break;
+		memcpy(out + o, esc, n);
+		o += n;
+		i += len;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+const char *text_comm(const char *comm, size_t len, char buf[COMM_TEXT_LEN])
+{
+	text_escape(comm, len < 16 ? len : 16, buf, COMM_TEXT_LEN);
+	return buf;
+}
+
 struct json_object *json_comm(const char *comm, size_t len)
 {
 	char buf[COMM_UTF8_LEN];
 
 	utf8_sanitize(comm, len < 16 ? len : 16, buf, sizeof(buf));
 	return json_object_new_string(buf);
+}
+
+/* Any path or argument: each byte may take 4 once escaped. */
+#define TEXT_ARG_LEN (4 * 4096 + 1)
+
+const char *text_arg(const char *s)
+{
+	static char bufs[4][TEXT_ARG_LEN];
+	static unsigned int next;
+	char *buf = bufs[next++ % 4];
+
+	text_escape(s ? s : "", s ? strlen(s) : 0, buf, TEXT_ARG_LEN);
+	return buf;
 }
 
 static struct json_object *probes_summary(const struct report_ctx *ctx,

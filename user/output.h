@@ -32,6 +32,26 @@ struct json_object *hist_json_ns(const unsigned long long *slots, int n,
 /* Copies @in to @out as valid UTF-8: invalid bytes become U+FFFD. */
 void utf8_sanitize(const char *in, size_t in_len, char *out, size_t out_len);
 
+/* A 16-byte comm in which every byte became a 4-byte \xNN, plus NUL. */
+#define COMM_TEXT_LEN (16 * 4 + 1)
+
+/*
+ * Copies @in to @out for text output (tables, event lines, messages):
+ * control characters, DEL, C1 controls, backslash and invalid UTF-8 bytes
+ * become C escapes (\n, \t, \x1b, \\), so a line stays one record and no
+ * name can drive the reader's terminal. An escape is never cut in two.
+ * Returns the length written.
+ */
+size_t text_escape(const char *in, size_t in_len, char *out, size_t out_len);
+/* A kernel comm (not NUL-terminated past 16 bytes), escaped into @buf. */
+const char *text_comm(const char *comm, size_t len, char buf[COMM_TEXT_LEN]);
+
+/*
+ * @s escaped, for a message that quotes user input; valid until the
+ * fourth call after it. Messages come from the main thread only.
+ */
+const char *text_arg(const char *s);
+
 /* A json string from a kernel comm (not NUL-terminated past 16 bytes). */
 struct json_object *json_comm(const char *comm, size_t len);
 

@@ -4,17 +4,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <mntent.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+#include <linux/perf_event.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 #include "ksyms.h"
+#include "output.h"
 #include "probe.h"
 
 #define TRACEFS "/sys/kernel/tracing"
-#define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
+#define TRACEFS_MAGIC 0x74726163
 
 const char *probe_tier_name(enum probe_tier tier)
 {
@@ -49,6 +55,7 @@ static struct ksyms *kernel_syms;
 static bool kernel_syms_tried;
 static char fentry_blocked[REASON_LEN];
 static const char *tracing_dir;
+static char tracing_mount[PATH_MAX];
 
 static struct btf *live_btf(void)
 {
@@ -199,15 +206,39 @@ static int live_kprobes(char *why, size_t len)
 	return -EOPNOTSUPP;
 }
 
-/* libbpf looks for events in debugfs first, then tracefs; mirror it. */
+/*
+ * A tracefs mounted already: /sys/kernel/tracing first. A path under
+ * debugfs's "tracing" is never looked into: that mounts tracefs there
+ * (an automount), a mount nobody asked for that stays behind.
+ */
+static const char *tracefs_mounted(void)
+{
+	struct statfs fs;
+	struct mntent *m;
+	FILE *f;
+
+	if (!statfs(TRACEFS, &fs) && fs.f_type == TRACEFS_MAGIC)
+		return TRACEFS;
+	f = setmntent("/proc/self/mounts", "r");
+	if (!f)
+		return NULL;
+	while ((m = getmntent(f)))
+		if (!strcmp(m->mnt_type, "tracefs")) {
+			snprintf(tracing_mount, sizeof(tracing_mount), "%s",
+				 m->mnt_dir);
+			break;
+		}
+	endmntent(f);
+	return tracing_mount[0] ? tracing_mount : NULL;
+}
+
 static const char *find_tracing_dir(char *why, size_t len)
 {
 	if (tracing_dir)
 		return tracing_dir;
-	if (access(DEBUGFS_TRACING "/events", F_OK) == 0)
-		return tracing_dir = DEBUGFS_TRACING;
-	if (access(TRACEFS "/events", F_OK) == 0)
-		return tracing_dir = TRACEFS;
+	tracing_dir = tracefs_mounted();
+	if (tracing_dir)
+		return tracing_dir;
 	if (mount("tracefs", TRACEFS, "tracefs", 0, NULL) == 0) {
 		fprintf(stderr, "mmtrace: mounted tracefs on %s\n", TRACEFS);
 		return tracing_dir = TRACEFS;
@@ -505,28 +536,70 @@ int probe_apply(struct bpf_object *obj, const struct observation *obs,
 	return 0;
 }
 
+/* The id of tracepoint @target ("category/name") in our tracefs. */
+static int tracepoint_id(const char *target, unsigned long long *id)
+{
+	char path[PATH_MAX], why[REASON_LEN];
+	const char *dir = find_tracing_dir(why, sizeof(why));
+	FILE *f;
+	int err;
+
+	if (!dir)
+		return -ENOENT;
+	snprintf(path, sizeof(path), "%s/events/%s/id", dir, target);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	err = fscanf(f, "%llu", id) == 1 ? 0 : -EINVAL;
+	fclose(f);
+	return err;
+}
+
+/*
+ * A tracepoint attached by its id from our tracefs: libbpf (1.1) would
+ * read it under /sys/kernel/debug/tracing whenever debugfs is mounted,
+ * and mount tracefs there.
+ */
+static struct bpf_link *attach_tracepoint(struct bpf_program *prog,
+					  const char *target)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_TRACEPOINT,
+		.size = sizeof(attr),
+	};
+	struct bpf_link *link;
+	int pfd, err;
+
+	err = tracepoint_id(target, &attr.config);
+	if (err) {
+		errno = -err;
+		return NULL;
+	}
+	pfd = syscall(__NR_perf_event_open, &attr, -1, 0, -1,
+		      PERF_FLAG_FD_CLOEXEC);
+	if (pfd < 0)
+		return NULL;
+	/* The link owns the perf event from here on. */
+	link = bpf_program__attach_perf_event(prog, pfd);
+	if (!link) {
+		err = errno;
+		close(pfd);
+		errno = err;
+	}
+	return link;
+}
+
 static struct bpf_link *attach_point(struct bpf_program *prog,
 				     const struct probe_point *pt,
 				     const char *target)
 {
-	char category[64];
-	const char *slash;
-
 	switch (pt->kind) {
 	case PROBE_KPROBE:
 	case PROBE_KRETPROBE:
 		return bpf_program__attach_kprobe(
 			prog, pt->kind == PROBE_KRETPROBE, target);
 	case PROBE_TRACEPOINT:
-		slash = strchr(target, '/');
-		if (!slash || slash - target >= (long)sizeof(category)) {
-			errno = EINVAL;
-			return NULL;
-		}
-		snprintf(category, sizeof(category), "%.*s",
-			 (int)(slash - target), target);
-		return bpf_program__attach_tracepoint(prog, category,
-						      slash + 1);
+		return attach_tracepoint(prog, target);
 	default:
 		return bpf_program__attach(prog);
 	}
@@ -603,7 +676,7 @@ static void print_points(const struct attach_plan *plan,
 
 		if (res->target[i])
 			printf("      %-10s %s\n", probe_kind_name(pt->kind),
-			       res->target[i]);
+			       text_arg(res->target[i]));
 		else
 			printf("      %-10s %s (absent, optional)\n",
 			       probe_kind_name(pt->kind), pt->targets[0]);
@@ -624,7 +697,7 @@ void probe_print(const struct observation *obs, const struct obs_result *res,
 				break;
 			printf("  rejected %-10s %s\n",
 			       probe_tier_name(obs[o].plans[i].tier),
-			       res[o].why[i]);
+			       text_arg(res[o].why[i]));
 		}
 		if (!plan) {
 			printf("  UNAVAILABLE: %s\n", obs[o].if_missing);

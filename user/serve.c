@@ -23,6 +23,7 @@
 #include <microhttpd.h>
 #include "export.h"
 #include "options.h"
+#include "output.h"
 #include "serve.h"
 #include "tasks.h"
 
@@ -124,7 +125,7 @@ static error_t parse_serve(int key, char *arg, struct argp_state *state)
 			}
 		fprintf(stderr,
 			"mmtrace serve: invalid --by '%s': comm, cgroup or none\n",
-			arg);
+			text_arg(arg));
 		so->err = EXIT_USAGE;
 		return EINVAL;
 	case OPT_TOP:
@@ -163,7 +164,7 @@ static error_t parse_serve(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_ARG:
 		fprintf(stderr,
 			"mmtrace serve: unexpected argument '%s' (serve traces the whole system; filter with -p, -c or --cgroup)\n",
-			arg);
+			text_arg(arg));
 		so->err = EXIT_USAGE;
 		return EINVAL;
 	default:
@@ -248,13 +249,13 @@ static int parse_listen(const char *spec, struct addrinfo **out)
 	err = getaddrinfo(host, port, &hints, out);
 	if (!err)
 		return 0;
-	fprintf(stderr, "mmtrace serve: cannot listen on '%s': %s\n", host,
-		gai_strerror(err));
+	fprintf(stderr, "mmtrace serve: cannot listen on '%s': %s\n",
+		text_arg(host), gai_strerror(err));
 	return EXIT_USAGE;
 bad:
 	fprintf(stderr,
 		"mmtrace serve: invalid --listen '%s': ADDR:PORT, e.g. 127.0.0.1:9479 or [::1]:9479\n",
-		spec);
+		text_arg(spec));
 	return EXIT_USAGE;
 }
 
@@ -298,7 +299,8 @@ static int check_views(const struct tracer *const *tracers, size_t n,
 		p = end ? end + 1 : NULL;
 	}
 	if (list && (!*list || list[strlen(list) - 1] == ',')) {
-		fprintf(stderr, "mmtrace serve: invalid --views '%s'\n", list);
+		fprintf(stderr, "mmtrace serve: invalid --views '%s'\n",
+			text_arg(list));
 		return EXIT_USAGE;
 	}
 	return 0;
@@ -599,7 +601,7 @@ static double label_idle_s(void)
 static void print_listening(const struct exporter *x, const char *listen)
 {
 	fprintf(stderr, "mmtrace serve: serving http://%s/metrics, labels by %s;",
-		listen, export_by_name(x->by));
+		text_arg(listen), export_by_name(x->by));
 	for (size_t i = 0; i < x->n_views; i++)
 		fprintf(stderr, " %s=%s", x->views[i].t->name,
 			x->views[i].loaded ? "loaded" : "unavailable");
@@ -652,7 +654,7 @@ int serve_main(const struct tracer *const *tracers, size_t n_tracers,
 	if (!http) {
 		fprintf(stderr,
 			"mmtrace serve: cannot listen on %s: %s (another exporter on that port? use --listen)\n",
-			so.listen, strerror(errno));
+			text_arg(so.listen), strerror(errno));
 		goto out_export;
 	}
 	print_listening(&x, so.listen);

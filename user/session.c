@@ -15,6 +15,9 @@
 #include <bpf/libbpf.h>
 #include "command.h"
 #include "events.h"
+#include "ksyms.h"
+#include "output.h"
+#include "outstream.h"
 #include "session.h"
 #include "tasks.h"
 
@@ -129,7 +132,7 @@ static int cannot_trace(const struct tracer *t, struct obs_result *res)
 		for (int i = 0; i < OBS_MAX_PLANS && res[o].why[i][0]; i++)
 			fprintf(stderr, "mmtrace:   %s tier: %s\n",
 				probe_tier_name(t->obs[o].plans[i].tier),
-				res[o].why[i]);
+				text_arg(res[o].why[i]));
 		return -EOPNOTSUPP;
 	}
 	for (o = 0; o < t->n_obs; o++)
@@ -143,7 +146,8 @@ static int cannot_trace(const struct tracer *t, struct obs_result *res)
 		if (t->obs[o].support)
 			continue;
 		probe_why_none(&t->obs[o], &res[o], why, sizeof(why));
-		fprintf(stderr, "mmtrace:   %s: %s\n", t->obs[o].name, why);
+		fprintf(stderr, "mmtrace:   %s: %s\n", t->obs[o].name,
+			text_arg(why));
 	}
 	return -EOPNOTSUPP;
 }
@@ -305,6 +309,7 @@ void session_close(struct session *s)
 {
 	events_close(s->events);
 	s->events = NULL;
+	ksyms_kernel_free();
 	session_unload(s);
 	free(s->res);
 	s->res = NULL;
@@ -347,7 +352,7 @@ static void print_banner(const struct session *s)
 		/* The reason is this kernel's own, never a guess about others. */
 		probe_why_none(&t->obs[i], &s->res[i], why, sizeof(why));
 		fprintf(stderr, "mmtrace: warning: %s unavailable: %s; on this kernel: %s\n",
-			t->obs[i].name, t->obs[i].if_missing, why);
+			t->obs[i].name, t->obs[i].if_missing, text_arg(why));
 	}
 }
 
@@ -363,7 +368,7 @@ static int report(const struct session *s, const struct tracer_opts *o,
 		.n_obs = s->tracer->n_obs,
 		.seconds = seconds,
 		.final = final,
-		.out = report_out ? report_out : stdout,
+		.out = report_out,
 	};
 
 	return s->tracer->report(s->skel, &ctx);
@@ -405,6 +410,9 @@ static void block_wakeups(sigset_t *wait_mask)
 	sigdelset(wait_mask, SIGHUP);
 	sigdelset(wait_mask, SIGCHLD);
 }
+
+/* The mask ppoll() waits with: the wakeup signals unblocked. */
+static sigset_t wait_mask;
 
 static struct timespec until(double due)
 {
@@ -454,10 +462,8 @@ static int trace_loop(const struct session *s, const struct tracer_opts *o,
 	double start = now_seconds(), due, now;
 	struct timespec ts;
 	const struct timespec *wait;
-	sigset_t wait_mask;
 	int err = 0;
 
-	block_wakeups(&wait_mask);
 	*last = start;
 	while (!stop_requested && !err) {
 		due = o->interval_s ? *last + o->interval_s : 0;
@@ -492,8 +498,10 @@ static int run_attached(struct session *s, const struct tracer_opts *o,
 	double last;
 	int err;
 
-	s->events = events_open(s->tracer, s->skel, o,
-				report_out ? report_out : stdout);
+	/* From here on, the output waits for its reader as ppoll() does. */
+	block_wakeups(&wait_mask);
+	outstream_wakeups(&wait_mask, &stop_requested);
+	s->events = events_open(s->tracer, s->skel, o, report_out);
 	if (o->events && !s->events) {
 		if (cmd)
 			command_abort(cmd);
@@ -510,6 +518,12 @@ static int run_attached(struct session *s, const struct tracer_opts *o,
 	if (cmd)
 		command_stop(cmd);
 	quiesce(s);
+	/*
+	 * Nothing counts any more: detach now, so that a reader that takes
+	 * the last lines slowly (or never) holds no probe attached.
+	 */
+	detach_links(s);
+	outstream_final();
 	/* The last events, from before and during the quiesce. */
 	while (events_drain(s->events) > 0)
 		;
@@ -522,14 +536,12 @@ static int run_attached(struct session *s, const struct tracer_opts *o,
 
 static int open_output(const char *path)
 {
-	if (!path)
-		return 0;
-	/* "e": the report file is not the COMMAND's business. */
-	report_out = fopen(path, "we");
+	/* Close-on-exec: the report file is not the COMMAND's business. */
+	report_out = outstream_open(path);
 	if (report_out)
 		return 0;
-	fprintf(stderr, "mmtrace: cannot write %s: %s\n", path,
-		strerror(errno));
+	fprintf(stderr, "mmtrace: cannot write %s: %s\n",
+		path ? text_arg(path) : "stdout", strerror(errno));
 	return -errno;
 }
 
@@ -541,6 +553,7 @@ int session_run(const struct tracer *t, const struct tracer_opts *opts)
 	int err;
 
 	install_handlers();
+	outstream_stderr();
 	if (session_preflight())
 		return 1;
 	if (open_output(o.output))
@@ -565,7 +578,8 @@ int session_run(const struct tracer *t, const struct tracer_opts *opts)
 	err = run_attached(&s, &o, c);
 	session_close(&s);
 	kernel_env_live_cleanup();
-	if (report_out && fclose(report_out))
+	/* As before the stream: a failed write to stdout is not fatal. */
+	if (outstream_close(report_out) && o.output)
 		err = 1;
 	return err;
 }

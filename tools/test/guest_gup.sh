@@ -23,6 +23,28 @@ echo "MMT|gup:iouring_text@fentry|rc|$?"
 tag gup:iouring_text@fentry report /tmp/gup_text.rep
 tag gup:iouring_text@fentry truth /tmp/gup_text.truth
 tag gup:iouring_text@fentry stderr /tmp/gup_text.err
+# kallsyms hiding addresses (kernel.kptr_restrict=2): the same numbers,
+# one warning, and callers kept as raw stacks, in JSON and in text.
+if restrict=$(cat /proc/sys/kernel/kptr_restrict) &&
+	echo 2 >/proc/sys/kernel/kptr_restrict; then
+	run_case gup "gup:vmsplice_hidden@fentry" fentry \
+		gupwork vmsplice --pages 16
+	mmtrace gup --tier fentry -- gupwork vmsplice --pages 16 \
+		>/tmp/hidden.txt 2>/tmp/hidden.err
+	echo "MMT|gup:hidden_text|rc|$?"
+	tag gup:hidden_text report /tmp/hidden.txt
+	tag gup:hidden_text stderr /tmp/hidden.err
+	echo "$restrict" >/proc/sys/kernel/kptr_restrict
+fi
+# A process named with a newline, a tab and ESC [31m: its row in the text
+# table stays one line, escaped (the fentry tier has gup rows to show).
+odd=$(printf 'a"b\\c\nd\te\033[31mR')
+cp "$(command -v gupwork)" "/tmp/$odd"
+mmtrace gup --tier fentry -- "/tmp/$odd" vmsplice --pages 16 \
+	>/tmp/odd.txt 2>/tmp/odd.err
+echo "MMT|gup:odd_text|rc|$?"
+tag gup:odd_text report /tmp/odd.txt
+tag gup:odd_text stderr /tmp/odd.err
 # No tracepoint sees GUP-fast: mmtrace must refuse, saying so.
 run_case gup "gup:vmsplice@tracepoint" tracepoint gupwork vmsplice --pages 16
 

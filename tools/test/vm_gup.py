@@ -18,6 +18,7 @@ what each kernel's source does with it:
   for the hole alone and gets EFAULT.
 """
 import json
+import re
 
 from vmlib import (case_json, check_in_buckets, check_units, exit_zero,
                    parse_console)
@@ -115,12 +116,24 @@ def expect(kernel, truth):
     return want, classes, {}
 
 
-def check_callers(check, cname, rep, truth, want, kernel):
-    """Every call is charged to a caller stack that reaches the syscall."""
+def raw_frame(frame):
+    return frame.startswith("0x") and all(
+        c in "0123456789abcdef" for c in frame[2:]) and len(frame) > 2
+
+
+def check_callers(check, cname, rep, truth, want, kernel, hidden=False):
+    """Every call is charged to a caller stack that reaches the syscall;
+    with kallsyms hiding addresses, to a stack of raw addresses."""
     callers = rep["callers"]
     calls = sum(c["calls"] for c in callers)
     check(f"{cname}: callers' calls == {want['calls']}",
           calls == want["calls"], f"got {calls}")
+    if hidden:
+        bad = [c for c in callers if c["caller"] is not None or
+               not c["stack"] or not all(map(raw_frame, c["stack"]))]
+        check(f"{cname}: callers unknown, stacks of raw addresses",
+              callers and not bad, f"callers {bad or callers}")
+        return
     if kernel in KRETPROBE_UNWIND_STOPS and \
             rep["probes"]["gup.calls"] == "kprobe":
         bad = [c for c in callers if c["caller"] is not None or
@@ -138,7 +151,7 @@ def check_callers(check, cname, rep, truth, want, kernel):
           callers and not bad, f"callers {bad or callers}")
 
 
-def check_numbers(check, cname, rep, truth, kernel, split):
+def check_numbers(check, cname, rep, truth, kernel, split, hidden=False):
     want, classes, errors = expect(kernel, truth)
     totals = rep["totals"]
     rows = [p for p in rep["processes"] if p["pid"] == truth["pid"]]
@@ -166,7 +179,7 @@ def check_numbers(check, cname, rep, truth, kernel, split):
     pinned = "pin" in classes
     check(f"{cname}: first_pins == {int(pinned)}",
           totals["first_pins"] == int(pinned), f"got {totals['first_pins']}")
-    check_callers(check, cname, rep, truth, want, kernel)
+    check_callers(check, cname, rep, truth, want, kernel, hidden)
     if not check(f"{cname}: one row", len(rows) == 1, f"rows {rows}"):
         return
     row = rows[0]
@@ -182,7 +195,7 @@ def check_numbers(check, cname, rep, truth, kernel, split):
           f"got has_pinned {row['has_pinned']} first_pin {row['first_pin']}")
 
 
-def check_case(check, kernel, cname, run, cap):
+def check_case(check, kernel, cname, run, cap, hidden=False):
     exit_zero(check, cname, run)
     reports, truth = case_json(check, cname, run)
     if reports is None:
@@ -199,7 +212,43 @@ def check_case(check, kernel, cname, run, cap):
     check(f"{cname}: nothing lost", not any(rep["lost"].values()),
           f"lost {rep['lost']}")
     split = rep["probes"].get("gup.slow_path") != "none"
-    check_numbers(check, cname, rep, truth, kernel, split)
+    check_numbers(check, cname, rep, truth, kernel, split, hidden)
+
+
+def check_hidden(check, name, runs, kernel):
+    """kptr_restrict=2: exact numbers, one warning, raw caller stacks."""
+    cname = f"{name} gup:vmsplice_hidden@fentry"
+    run = runs.get("gup:vmsplice_hidden@fentry", {})
+    check_case(check, kernel, cname, run, "fentry", hidden=True)
+    for case, rn in ((cname, run),
+                     (f"{name} gup:hidden_text", runs.get("gup:hidden_text",
+                                                          {}))):
+        said = sum("hides kernel addresses" in line
+                   for line in rn.get("stderr", []))
+        check(f"{case}: said once", said == 1, f"stderr {rn.get('stderr')}")
+    text = runs.get("gup:hidden_text", {})
+    lines = text.get("report", [])
+    at = next((i for i, line in enumerate(lines)
+               if line.startswith("CALLER ")), None)
+    rows = lines[at + 1:] if at is not None else []
+    check(f"{name} gup:hidden_text: exit 0, a '?' caller row, then its raw "
+          f"frames", text.get("rc") == ["0"] and len(rows) > 1 and
+          rows[0].startswith("? ") and raw_frame(rows[1].strip()) and
+          rows[1].startswith("    "), f"rc {text.get('rc')} rows {rows[:4]}")
+
+
+def check_odd_text(check, name, runs):
+    """A name with control characters: one escaped table row, no ESC."""
+    run = runs.get("gup:odd_text", {})
+    want = 'a"b\\\\c\\nd\\te\\x1b[31mR'
+    lines = run.get("report", [])
+    rows = [line for line in lines
+            if re.fullmatch(r"\d+ +" + re.escape(want) + r" +1 .*", line)]
+    named = [line for line in lines if 'a"b' in line]
+    check(f"{name} gup:odd_text: one escaped row, no raw control",
+          run.get("rc") == ["0"] and len(rows) == 1 and
+          not any(c < " " for line in lines for c in line),
+          f"rc {run.get('rc')} rows {named}")
 
 
 def check_text_callers(check, kernel, name, run):
@@ -246,6 +295,8 @@ def check_console(path, kernel, check, check_fork, check_tiers):
     check_refusal(check, name, runs.get("gup:vmsplice@tracepoint", {}))
     check_text_callers(check, kernel, f"{name} gup:iouring_text@fentry",
                        runs.get("gup:iouring_text@fentry", {}))
+    check_hidden(check, name, runs, kernel)
+    check_odd_text(check, name, runs)
     brd = runs.get("gup:brd", {})
     check(f"{name}: brd loaded for O_DIRECT", brd.get("rc") == ["0"],
           f"rc {brd.get('rc')} {brd.get('stderr')}")

@@ -35,6 +35,7 @@ static void check_symbolize(void)
 	struct ksyms *ks = parse_addrs(kallsyms);
 	unsigned long long off = 0;
 	const char *sym;
+	char frame[64];
 
 	CHECK(ks && !ksyms_addrs_hidden(ks), "addresses kept");
 	sym = ksyms_symbolize(ks, 0xffffffff812345a2ULL, &off);
@@ -50,10 +51,24 @@ static void check_symbolize(void)
 	CHECK(ksyms_has(ks, "copy_page_range"), "names still found by name");
 	ksyms_free(ks);
 
+	ks = parse_addrs(kallsyms);
+	CHECK(!strcmp(ksyms_frame(ks, 0xffffffff812345a2ULL, frame,
+				  sizeof(frame)), "copy_page_range+0x42"),
+	      "a frame named: %s", frame);
+	CHECK(!strcmp(ksyms_frame(ks, 0xffffffff80000000ULL, frame,
+				  sizeof(frame)), "0xffffffff80000000"),
+	      "a frame below every symbol stays raw: %s", frame);
+	ksyms_free(ks);
+
 	ks = parse_addrs(hidden);
 	CHECK(ks && ksyms_addrs_hidden(ks), "kptr_restrict: hidden");
 	CHECK(!ksyms_symbolize(ks, 0xffffffff81000000ULL, &off),
 	      "hidden: no name");
+	CHECK(!strcmp(ksyms_frame(ks, 0xffffffff812345a2ULL, frame,
+				  sizeof(frame)), "0xffffffff812345a2"),
+	      "hidden: a frame is its raw address: %s", frame);
+	CHECK(!strcmp(ksyms_frame(NULL, 0x1234, frame, sizeof(frame)),
+		      "0x1234"), "no table: raw");
 	ksyms_free(ks);
 	CHECK(ksyms_addrs_hidden(NULL), "no table: hidden");
 }

@@ -5,6 +5,42 @@
 #include "check.h"
 #include "options.h"
 
+static const char hybrid_mounts[] =
+	"tmpfs /sys/fs/cgroup tmpfs rw 0 0\n"
+	"cgroup /sys/fs/cgroup/pids cgroup rw,pids 0 0\n"
+	"cgroup /sys/fs/cgroup/pids2 cgroup rw,pids 0 0\n"
+	"cgroup2 /sys/fs/cgroup/unified cgroup2 rw 0 0\n";
+static const char v1_mounts[] =
+	"cgroup /sys/fs/cgroup/memory cgroup rw,memory 0 0\n";
+
+/* The hint names what exists, never the path the user already gave. */
+static void check_hint(const char *mounts, const char *path,
+		       const char *expect)
+{
+	FILE *f = fmemopen((void *)mounts, strlen(mounts), "r");
+	char hint[512] = "";
+
+	if (f) {
+		cgroup2_hint(f, path, hint, sizeof(hint));
+		fclose(f);
+	}
+	CHECK(strstr(hint, expect), "hint for %s: '%s' lacks '%s'",
+	      path ? path : "(null)", hint, expect);
+}
+
+static void check_cgroup_hints(void)
+{
+	check_hint(hybrid_mounts, "/sys/fs/cgroup/pids/X",
+		   "in the cgroup v1 hierarchy at /sys/fs/cgroup/pids; cgroup v2 is mounted at /sys/fs/cgroup/unified");
+	/* A mount's name that only starts like another's is not in it. */
+	check_hint(hybrid_mounts, "/sys/fs/cgroup/pids2/X",
+		   "hierarchy at /sys/fs/cgroup/pids2;");
+	check_hint(hybrid_mounts, "/tmp", "cgroup v2 is mounted at /sys/fs/cgroup/unified");
+	check_hint(hybrid_mounts, NULL, "cgroup v2 is mounted at /sys/fs/cgroup/unified");
+	check_hint(v1_mounts, "/sys/fs/cgroup/memory/X",
+		   "no cgroup v2 is mounted here: mount one with 'mount -t cgroup2");
+}
+
 static int parse(int argc, char **argv, struct tracer_opts *o)
 {
 	return tracer_parse_args(&fork_tracer, argc, argv, o);
@@ -94,6 +130,7 @@ static void check_children(void)
 
 int main(void)
 {
+	check_cgroup_hints();
 	struct tracer_opts o;
 	unsigned long v = 0;
 

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Any process name gives valid JSON; histogram buckets keep their bounds. */
+/*
+ * Any process name gives valid JSON and one line of inert text; histogram
+ * buckets keep their bounds.
+ */
 #include <string.h>
 #include <json-c/json.h>
 #include "check.h"
@@ -16,6 +19,41 @@ static void check_comm(const char *comm, size_t len, const char *expect)
 	      "comm %s round-trips as %s", text, expect);
 	json_object_put(back);
 	json_object_put(s);
+}
+
+static void check_text(const char *in, size_t len, size_t room,
+		       const char *expect)
+{
+	char out[COMM_TEXT_LEN];
+
+	text_escape(in, len, out, room);
+	CHECK(!strcmp(out, expect), "text of %zu bytes is '%s', expected '%s'",
+	      len, out, expect);
+}
+
+static void text_checks(void)
+{
+	char buf[COMM_TEXT_LEN];
+
+	/* The name of issue 11, as a process can set it (15 bytes). */
+	check_text("a\"b\\c\nd\te\x1b[31mR", 15, sizeof(buf),
+		   "a\"b\\\\c\\nd\\te\\x1b[31mR");
+	check_text("\a\b\v\f\r\x7f\x01", 7, sizeof(buf),
+		   "\\a\\b\\v\\f\\r\\x7f\\x01");
+	check_text("\xc3\xa9t\xe2\x82\xac", 6, sizeof(buf), "\xc3\xa9t\xe2\x82\xac");
+	check_text("\xff\xc3", 2, sizeof(buf), "\\xff\\xc3");
+	/* C1 controls: U+009B is CSI to a terminal, as ESC [ is. */
+	check_text("\xc2\x9b" "31m\xc2\xa0", 7, sizeof(buf),
+		   "\\xc2\\x9b31m\xc2\xa0");
+	/* An escape is never cut in two; NUL ends the input. */
+	check_text("ab\n", 3, 4, "ab");
+	check_text("ab\0cd", 5, sizeof(buf), "ab");
+	CHECK(!strcmp(text_comm("\xff\xff\xff\xff\xff\xff\xff\xff"
+				"\xff\xff\xff\xff\xff\xff\xff\xffXX", 18, buf),
+		      "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff"
+		      "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff"),
+	      "a full comm of invalid bytes fits, and no byte past 16");
+	CHECK(!strcmp(text_arg("-o\tx"), "-o\\tx"), "messages quote escaped");
 }
 
 int main(void)
@@ -41,6 +79,8 @@ int main(void)
 	check_comm("\xff\xfe", 2, "\xef\xbf\xbd\xef\xbf\xbd");
 	/* A full 16-byte comm has no NUL: never read past it. */
 	check_comm("0123456789abcdefXXXX", 16, "0123456789abcdef");
+
+	text_checks();
 
 	slots[0] = 3;
 	slots[hist_slot(100)] = 7;
