@@ -88,8 +88,32 @@ def check_count(check, name, label, got, want, misses):
           want - misses <= got <= want, f"got {got}")
 
 
-def check_numbers(check, name, reports, truth, threads):
-    """The workload's truth against the reports of its run."""
+def check_vma_faults(check, name, reports, pid, truth, whole):
+    """Each fault is classified once, in the report where its outcome is
+    known, which may come after the one that counted the fault. Over a
+    whole run the outcomes add up to the faults measured. Over reports
+    from the workload's start on, the faults (counted as they begin) do,
+    and the whole run's outcomes add up to its faults."""
+    served = row_sum(whole or reports, pid, "vma_lock_faults")
+    fell = row_sum(whole or reports, pid, "vma_lock_fallbacks")
+    outcomes = None if None in (served, fell) else served + fell
+    if not whole:
+        check_count(check, name, "faults under the VMA lock + fallbacks == "
+                    "faults measured", outcomes, truth["faults"],
+                    missed(reports, "vma_fault_btf"))
+        return
+    check_count(check, name, "faults from the workload's start == faults "
+                "measured", row_sum(reports, pid, "faults"), truth["faults"],
+                missed(reports, "vma_fault_btf"))
+    check_count(check, name, "over the whole run, faults under the VMA "
+                "lock + fallbacks == faults", outcomes,
+                row_sum(whole, pid, "faults"), 0)
+
+
+def check_numbers(check, name, reports, truth, threads, whole=None):
+    """The workload's truth against the reports of its run. @whole: every
+    report of the run, when @reports are only those from the workload's
+    start on (a followed COMMAND's exec comes before)."""
     pid = truth["pid"]
     probes = reports[-1]["probes"]
     check(f"{name}: one final report, the last",
@@ -122,12 +146,7 @@ def check_numbers(check, name, reports, truth, threads):
     if probes.get("locks.vma_faults") == "none":
         check_nulls(check, name, reports, pid, VMA_FIELDS, "VMA-lock faults")
     else:
-        served = row_sum(reports, pid, "vma_lock_faults")
-        fell = row_sum(reports, pid, "vma_lock_fallbacks")
-        check_count(check, name, "faults under the VMA lock + fallbacks == "
-                    "faults measured", None if None in (served, fell)
-                    else served + fell, truth["faults"],
-                    missed(reports, "vma_fault_btf"))
+        check_vma_faults(check, name, reports, pid, truth, whole)
     if probes.get("locks.contention") == "none":
         check_nulls(check, name, reports, pid, CONTENTION_FIELDS,
                     "contention")

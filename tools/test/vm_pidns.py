@@ -85,7 +85,7 @@ def check_locks(check, kernel, name, run):
         check(f"{name}: {obs} tier {want}", probes.get(obs) == want,
               f"got {probes.get(obs)}")
     vm_locks.check_numbers(check, name, reports[skip:], truth,
-                           truth.get("threads", 4))
+                           truth.get("threads", 4), whole=reports)
 
 
 def check_console(path, kernel, check, check_fork_oracle, check_tiers):
