@@ -390,6 +390,10 @@ static int trace_loop(const struct session *s, const struct tracer_opts *o,
 		due = o->interval_s ? *last + o->interval_s : 0;
 		if (o->duration_s && (!due || start + o->duration_s < due))
 			due = start + o->duration_s;
+		/* Records do not wake us (bpf/events.bpf.h): read them often. */
+		now = now_seconds() + EVENTS_POLL_MS / 1e3;
+		if (events.fd >= 0 && (!due || due > now))
+			due = now;
 		ts = until(due);
 		if (!(cmd && child_changed))
 			ppoll(&events, events.fd >= 0, due ? &ts : NULL,
