@@ -4,10 +4,12 @@
  * and page faults served under a per-VMA lock or fallen back to mmap_lock.
  *
  * mmap_lock: the mmap_lock tracepoints fire around every acquisition
- * (start_locking, acquire_returned) and release. A task's pending
- * acquisition is kept per thread; a held lock per (mm, thread, mode), with a
- * depth, since readers nest and a thread may hold two mms (fork). What cannot
- * be matched is counted, never guessed.
+ * (start_locking, acquire_returned) and release. A thread's pending
+ * acquisition and its held locks, per (mm, mode) with a depth since readers
+ * nest and a thread may hold two mms (fork), live in its own state
+ * (bpf/thread.bpf.h), which the three programs reach in one step: no map
+ * update or delete per acquisition. What cannot be matched is counted,
+ * never guessed.
  *
  * Contention: lock:contention_begin/end, per thread for sleeping locks; the
  * waits still in flight are charged by user space at the final report.
@@ -18,14 +20,17 @@
  */
 #include "common.bpf.h"
 #include "events.bpf.h"
+#include "thread.bpf.h"
 #include "locks.h"
 
 #define USER_RPL 3		/* regs->cs & 3 of a fault in user mode */
 #define STATE_ENTRIES 10240
+/* Locks a thread holds at once in its own state; more go to holds. */
+#define HOLD_SLOTS 4
 
 struct pending_lock {
 	__u64 mm;
-	__u64 start_ns;
+	__u64 start_ns;		/* 0: no acquisition in progress */
 	__u32 write;
 	__u32 pad;
 };
@@ -41,18 +46,27 @@ struct hold {
 	__u64 depth;
 };
 
+struct held {
+	__u64 mm;
+	__u64 start_ns;
+	__u32 write;
+	__u32 depth;		/* 0: a free slot */
+};
+
+struct thread_locks {
+	struct pending_lock pending;
+	struct held held[HOLD_SLOTS];
+	__u64 spilled;		/* holds of this thread in the holds map */
+};
+
 struct fault_window {
 	__u32 vma_tried;	/* lock_vma_under_rcu already returned */
 	__u32 pad;
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, STATE_ENTRIES);
-	__type(key, __u32);
-	__type(value, struct pending_lock);
-} pending SEC(".maps");
+THREAD_STATE_MAPS(thread_locks, struct thread_locks, STATE_ENTRIES);
 
+/* The rare thread holding more than HOLD_SLOTS locks at once. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, STATE_ENTRIES);
@@ -126,56 +140,107 @@ static __always_inline void set_max(__u64 *max, __u64 v)
 
 /* ---- mmap_lock: wait and hold times ---------------------------------- */
 
-static __always_inline void mmap_start(__u64 mm, bool write)
+static __always_inline struct thread_locks *my_locks(bool create)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
-	struct pending_lock p = {
-		.mm = mm,
-		.start_ns = bpf_ktime_get_ns(),
-		.write = write,
-	};
+	struct thread_locks zero = {};
 
-	if (!task_wanted(id >> 32))
-		return;
-	if (bpf_map_update_elem(&pending, &tid, &p, BPF_ANY))
-		count_loss(LOSS_LOCK_STATE_FULL);
+	return thread_state(&thread_locks, &thread_locks_by_tid,
+			    create ? &zero : NULL);
 }
 
-static __always_inline void hold_begin(__u64 mm, __u32 tid, bool write,
-				       __u64 now)
+static __always_inline void mmap_start(__u64 mm, bool write)
+{
+	struct thread_locks *tl;
+
+	if (!task_wanted(bpf_get_current_pid_tgid() >> 32))
+		return;
+	tl = my_locks(true);
+	if (!tl) {
+		count_loss(LOSS_LOCK_STATE_FULL);
+		return;
+	}
+	tl->pending.mm = mm;
+	tl->pending.write = write;
+	tl->pending.start_ns = bpf_ktime_get_ns();
+}
+
+static __always_inline void hold_begin(struct thread_locks *tl, __u64 mm,
+				       __u32 tid, bool write, __u64 now)
 {
 	struct hold_key key = { .mm = mm, .tid = tid, .write = write };
 	struct hold fresh = { .start_ns = now, .depth = 1 };
-	struct hold *h = bpf_map_lookup_elem(&holds, &key);
+	struct held *free = NULL;
+	struct hold *h;
 
+	for (int i = 0; i < HOLD_SLOTS; i++) {
+		struct held *slot = &tl->held[i];
+
+		if (slot->depth && slot->mm == mm && slot->write == write) {
+			/* A nested reader: the outer hold keeps timing. */
+			slot->depth++;
+			add(&counters[LC_NESTED], 1);
+			return;
+		}
+		if (!slot->depth && !free)
+			free = slot;
+	}
+	h = tl->spilled ? bpf_map_lookup_elem(&holds, &key) : NULL;
 	if (h) {
-		/* A nested reader: the outer hold keeps timing. */
 		h->depth++;
 		add(&counters[LC_NESTED], 1);
 		return;
 	}
+	if (free) {
+		free->mm = mm;
+		free->write = write;
+		free->start_ns = now;
+		free->depth = 1;
+		return;
+	}
 	if (bpf_map_update_elem(&holds, &key, &fresh, BPF_NOEXIST))
 		count_loss(LOSS_LOCK_STATE_FULL);
+	else
+		tl->spilled++;
 }
 
-static __always_inline bool hold_end(__u64 mm, __u32 tid, bool write,
-				     __u64 now, struct locks_proc_stats *st)
+static __always_inline void hold_ended(__u64 start_ns, bool write, __u64 now)
+{
+	__u64 delta = now - start_ns;
+	struct locks_proc_stats *st;
+
+	hist_record(hold_hist[write], delta, 1);
+	st = proc_stats(bpf_get_current_pid_tgid() >> 32);
+	proc_add(st, PV_READ_HOLD_NS + write, delta);
+	if (st && write)
+		set_max(&st->max_write_hold_ns, delta);
+}
+
+/* The per-process row is read only when a hold ends, not per release. */
+static __always_inline bool hold_end(struct thread_locks *tl, __u64 mm,
+				     __u32 tid, bool write, __u64 now)
 {
 	struct hold_key key = { .mm = mm, .tid = tid, .write = write };
-	struct hold *h = bpf_map_lookup_elem(&holds, &key);
-	__u64 delta;
+	struct hold *h;
+	__u64 start;
 
+	for (int i = 0; i < HOLD_SLOTS; i++) {
+		struct held *slot = &tl->held[i];
+
+		if (!slot->depth || slot->mm != mm || slot->write != write)
+			continue;
+		if (--slot->depth == 0)
+			hold_ended(slot->start_ns, write, now);
+		return true;
+	}
+	h = tl->spilled ? bpf_map_lookup_elem(&holds, &key) : NULL;
 	if (!h)
 		return false;
 	if (--h->depth > 0)
 		return true;
-	delta = now - h->start_ns;
-	bpf_map_delete_elem(&holds, &key);
-	hist_record(hold_hist[write], delta, 1);
-	proc_add(st, PV_READ_HOLD_NS + write, delta);
-	if (st && write)
-		set_max(&st->max_write_hold_ns, delta);
+	start = h->start_ns;
+	if (!bpf_map_delete_elem(&holds, &key))
+		tl->spilled--;
+	hold_ended(start, write, now);
 	return true;
 }
 
@@ -183,13 +248,13 @@ static __always_inline bool hold_end(__u64 mm, __u32 tid, bool write,
  * mmap_write_downgrade() emits acquire_returned(read, success) with no
  * start_locking: the write hold ends and a read hold begins. munmap does it.
  */
-static __always_inline bool mmap_downgrade(__u64 mm, __u32 tid, __u64 now,
-					   struct locks_proc_stats *st)
+static __always_inline bool mmap_downgrade(struct thread_locks *tl, __u64 mm,
+					   __u32 tid, __u64 now)
 {
-	if (!hold_end(mm, tid, true, now, st))
+	if (!hold_end(tl, mm, tid, true, now))
 		return false;
 	add(&counters[LC_DOWNGRADES], 1);
-	hold_begin(mm, tid, false, now);
+	hold_begin(tl, mm, tid, false, now);
 	return true;
 }
 
@@ -211,24 +276,30 @@ static __always_inline void mmap_returned(void *ctx, __u64 mm, bool write,
 {
 	__u64 id = bpf_get_current_pid_tgid(), now, delta;
 	struct locks_proc_stats *st;
-	struct pending_lock *p;
+	struct thread_locks *tl;
 	__u32 tid = (__u32)id;
 
 	if (!task_wanted(id >> 32))
 		return;
 	now = bpf_ktime_get_ns();
-	st = proc_stats(id >> 32);
-	p = bpf_map_lookup_elem(&pending, &tid);
-	if (p && p->mm == mm && p->write == write) {
-		delta = now - p->start_ns;
-		bpf_map_delete_elem(&pending, &tid);
+	tl = my_locks(true);
+	if (!tl)
+		count_loss(LOSS_LOCK_STATE_FULL);
+	if (tl && tl->pending.start_ns && tl->pending.mm == mm &&
+	    tl->pending.write == write) {
+		delta = now - tl->pending.start_ns;
+		tl->pending.start_ns = 0;
 		hist_record(wait_hist[write], delta, 1);
+		st = proc_stats(id >> 32);
 		proc_add(st, PV_READ_WAIT_NS + write, delta);
 		mmap_wait_event(ctx, delta, write, success);
-	} else if (!write && success && mmap_downgrade(mm, tid, now, st)) {
+	} else if (tl && !write && success &&
+		   mmap_downgrade(tl, mm, tid, now)) {
 		return;
+	} else {
+		/* An acquisition whose start came before tracing: no wait. */
+		st = proc_stats(id >> 32);
 	}
-	/* An acquisition whose start came before tracing: no wait sample. */
 	if (!success) {
 		add(&counters[LC_FAILED_R + write], 1);
 		proc_add(st, PV_READ_FAILED + write, 1);
@@ -236,17 +307,19 @@ static __always_inline void mmap_returned(void *ctx, __u64 mm, bool write,
 	}
 	add(&counters[LC_ACQUIRED_R + write], 1);
 	proc_add(st, PV_READ_ACQUIRED + write, 1);
-	hold_begin(mm, tid, write, now);
+	if (tl)
+		hold_begin(tl, mm, tid, write, now);
 }
 
 static __always_inline void mmap_released(__u64 mm, bool write)
 {
 	__u64 id = bpf_get_current_pid_tgid();
+	struct thread_locks *tl;
 
 	if (!task_wanted(id >> 32))
 		return;
-	if (!hold_end(mm, (__u32)id, write, bpf_ktime_get_ns(),
-		      proc_stats(id >> 32)))
+	tl = my_locks(false);
+	if (!tl || !hold_end(tl, mm, (__u32)id, write, bpf_ktime_get_ns()))
 		add(&counters[LC_UNMATCHED_RELEASE], 1);
 }
 
@@ -572,7 +645,7 @@ int locks_task_exit(void *ctx)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct locks_proc_stats *st;
 
-	bpf_map_delete_elem(&pending, &tid);
+	thread_state_exit(&thread_locks_by_tid);
 	bpf_map_delete_elem(&waits, &tid);
 	if (fault_windows_open)
 		close_fault_window(tid);
