@@ -12,6 +12,7 @@
  */
 #include "common.bpf.h"
 #include "events.bpf.h"
+#include "thread.bpf.h"
 #include "mm.bpf.h"
 #include "fork.h"
 
@@ -30,15 +31,14 @@ struct fork_window {
 	__u64 cpr_start_ns;
 	__u64 cpr_ns;
 	__u32 in_hugetlb_copy;
-	__u32 pad;
+	__u32 open;		/* between the clone's entry and exit */
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, struct fork_window);
-} windows SEC(".maps");
+/*
+ * A thread's window stays in its state between forks (bpf/thread.bpf.h):
+ * opening and closing one is a store, not a map insert and delete.
+ */
+THREAD_STATE_MAPS(windows, struct fork_window, 10240);
 
 /* Not preallocated: --max-procs may be large, and rows are freed by RCU. */
 struct {
@@ -64,11 +64,12 @@ __u64 windows_open = 0;
 
 static __always_inline struct fork_window *current_window(void)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct fork_window *w;
 
 	if (!windows_open)
 		return NULL;
-	return bpf_map_lookup_elem(&windows, &tid);
+	w = thread_state(&windows, &windows_by_tid, NULL);
+	return w && w->open ? w : NULL;
 }
 
 static __always_inline struct fork_proc_stats *proc_stats(__u32 tgid)
@@ -83,32 +84,31 @@ static __always_inline struct fork_proc_stats *proc_stats(__u32 tgid)
 SEC("tracepoint")
 int fork_enter(struct trace_event_raw_sys_enter *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
-	struct fork_window w = {};
+	struct fork_window zero = {}, *w;
+	__u32 was_open;
 
-	long err;
-
-	if (!task_wanted(id >> 32))
+	if (!task_wanted(bpf_get_current_pid_tgid() >> 32))
 		return 0;
-	w.start_ns = bpf_ktime_get_ns();
-	err = bpf_map_update_elem(&windows, &tid, &w, BPF_NOEXIST);
-	if (!err) {
-		__sync_fetch_and_add(&windows_open, 1);
+	w = thread_state(&windows, &windows_by_tid, &zero);
+	if (!w) {
+		count_loss(LOSS_WINDOW_MAP_FULL);
 		return 0;
 	}
 	/* A window this thread left open (its exit was missed): reuse it. */
-	if (err == -EEXIST && !bpf_map_update_elem(&windows, &tid, &w, BPF_EXIST))
-		return 0;
-	count_loss(LOSS_WINDOW_MAP_FULL);
+	was_open = w->open;
+	*w = zero;
+	w->open = 1;
+	w->start_ns = bpf_ktime_get_ns();
+	if (!was_open)
+		__sync_fetch_and_add(&windows_open, 1);
 	return 0;
 }
 
-static __always_inline void close_window(__u32 tid)
+/* Only the thread itself opens and closes its window: no drift. */
+static __always_inline void close_window(struct fork_window *w)
 {
-	/* Only the deleter decrements: the count cannot drift. */
-	if (!bpf_map_delete_elem(&windows, &tid))
-		__sync_fetch_and_sub(&windows_open, 1);
+	w->open = 0;
+	__sync_fetch_and_sub(&windows_open, 1);
 }
 
 SEC("tracepoint")
@@ -174,7 +174,6 @@ SEC("tracepoint")
 int fork_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid(), delta_ns;
-	__u32 tid = (__u32)id;
 	struct fork_proc_stats *st;
 	struct fork_window *w;
 	long ret = ctx->ret;
@@ -201,7 +200,7 @@ int fork_exit(struct trace_event_raw_sys_exit *ctx)
 	} else {
 		account_process_fork(ctx, st, w, delta_ns, ret);
 	}
-	close_window(tid);
+	close_window(w);
 	return 0;
 }
 
@@ -214,9 +213,11 @@ SEC("tracepoint")
 int fork_task_exit(void *ctx)
 {
 	struct fork_proc_stats *st;
+	struct fork_window *w = current_window();
 
-	if (windows_open)
-		close_window((__u32)bpf_get_current_pid_tgid());
+	if (w)
+		close_window(w);
+	thread_state_exit(&windows_by_tid);
 	st = exiting_proc_row(&procs);
 	if (st)
 		st->exited = 1;

@@ -666,21 +666,28 @@ struct json_object *probe_json(const struct observation *obs,
 
 /*
  * Task-local storage that tracing programs can use (5.12+): the map type,
- * and the helper in a tracepoint program (tp_btf had it first). Probed
- * once, as each probe loads a program. MMTRACE_TASK_STORAGE=0 pretends
+ * and the helpers in tracepoint and kprobe programs (tp_btf and fentry had
+ * them first). Probed once, as each probe loads a program. MMTRACE_TASK_STORAGE=0 pretends
  * the kernel has none, for tests of the fallback.
  */
 bool kernel_has_task_storage(void)
 {
+	static const enum bpf_prog_type types[] = {
+		BPF_PROG_TYPE_TRACEPOINT, BPF_PROG_TYPE_KPROBE,
+	};
 	static int has = -1;
 	const char *env = getenv("MMTRACE_TASK_STORAGE");
 
 	if (has >= 0)
 		return has;
 	has = !(env && !strcmp(env, "0")) &&
-	      libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) > 0 &&
-	      libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT,
-				      BPF_FUNC_task_storage_get, NULL) > 0;
+	      libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) > 0;
+	for (size_t i = 0; has && i < sizeof(types) / sizeof(types[0]); i++)
+		has = libbpf_probe_bpf_helper(types[i], BPF_FUNC_task_storage_get,
+					      NULL) > 0 &&
+		      libbpf_probe_bpf_helper(types[i],
+					      BPF_FUNC_get_current_task_btf,
+					      NULL) > 0;
 	return has;
 }
 
