@@ -7,8 +7,10 @@
  *
  * A program that times something cannot be that cheap: it reads the clock
  * and finds its thread's state. floor_timed_<hook> does just that, with
- * task-local storage, on the hooks of mmtrace's timing programs: the
- * least an exact per-thread timing costs on this machine.
+ * task-local storage, on the mmap_lock hooks: the least an exact
+ * per-thread timing costs on this machine. (Not on clone: there, the
+ * shell loop's clones come from other, short-lived processes, whose
+ * first use creates the storage, while its own are vforks.)
  */
 #include "kernel_types.h"
 #include <bpf/bpf_helpers.h>
@@ -67,7 +69,5 @@ FLOOR("tracepoint/sched/sched_process_exit", task_exit)
 TIMED("tp_btf/mmap_lock_start_locking", mmap_start)
 TIMED("tp_btf/mmap_lock_acquire_returned", mmap_returned)
 TIMED("tp_btf/mmap_lock_released", mmap_released)
-TIMED("tracepoint/syscalls/sys_enter_clone", clone_enter)
-TIMED("tracepoint/syscalls/sys_exit_clone", clone_exit)
 
 char LICENSE[] SEC("license") = "GPL";
