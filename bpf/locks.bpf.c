@@ -165,9 +165,9 @@ static __always_inline void mmap_start(__u64 mm, bool write)
 }
 
 static __always_inline void hold_begin(struct thread_locks *tl, __u64 mm,
-				       __u32 tid, bool write, __u64 now)
+				       __u64 id, bool write, __u64 now)
 {
-	struct hold_key key = { .mm = mm, .tid = tid, .write = write };
+	struct hold_key key = { .mm = mm, .tid = (__u32)id, .write = write };
 	struct hold fresh = { .start_ns = now, .depth = 1 };
 	struct held *free = NULL;
 	struct hold *h;
@@ -203,13 +203,14 @@ static __always_inline void hold_begin(struct thread_locks *tl, __u64 mm,
 		tl->spilled++;
 }
 
-static __always_inline void hold_ended(__u64 start_ns, bool write, __u64 now)
+static __always_inline void hold_ended(__u64 id, __u64 start_ns, bool write,
+				       __u64 now)
 {
 	__u64 delta = now - start_ns;
 	struct locks_proc_stats *st;
 
 	hist_record(hold_hist[write], delta, 1);
-	st = proc_stats(bpf_get_current_pid_tgid() >> 32);
+	st = proc_stats(id >> 32);
 	proc_add(st, PV_READ_HOLD_NS + write, delta);
 	if (st && write)
 		set_max(&st->max_write_hold_ns, delta);
@@ -217,9 +218,9 @@ static __always_inline void hold_ended(__u64 start_ns, bool write, __u64 now)
 
 /* The per-process row is read only when a hold ends, not per release. */
 static __always_inline bool hold_end(struct thread_locks *tl, __u64 mm,
-				     __u32 tid, bool write, __u64 now)
+				     __u64 id, bool write, __u64 now)
 {
-	struct hold_key key = { .mm = mm, .tid = tid, .write = write };
+	struct hold_key key = { .mm = mm, .tid = (__u32)id, .write = write };
 	struct hold *h;
 	__u64 start;
 
@@ -229,7 +230,7 @@ static __always_inline bool hold_end(struct thread_locks *tl, __u64 mm,
 		if (!slot->depth || slot->mm != mm || slot->write != write)
 			continue;
 		if (--slot->depth == 0)
-			hold_ended(slot->start_ns, write, now);
+			hold_ended(id, slot->start_ns, write, now);
 		return true;
 	}
 	h = tl->spilled ? bpf_map_lookup_elem(&holds, &key) : NULL;
@@ -240,7 +241,7 @@ static __always_inline bool hold_end(struct thread_locks *tl, __u64 mm,
 	start = h->start_ns;
 	if (!bpf_map_delete_elem(&holds, &key))
 		tl->spilled--;
-	hold_ended(start, write, now);
+	hold_ended(id, start, write, now);
 	return true;
 }
 
@@ -249,12 +250,12 @@ static __always_inline bool hold_end(struct thread_locks *tl, __u64 mm,
  * start_locking: the write hold ends and a read hold begins. munmap does it.
  */
 static __always_inline bool mmap_downgrade(struct thread_locks *tl, __u64 mm,
-					   __u32 tid, __u64 now)
+					   __u64 id, __u64 now)
 {
-	if (!hold_end(tl, mm, tid, true, now))
+	if (!hold_end(tl, mm, id, true, now))
 		return false;
 	add(&counters[LC_DOWNGRADES], 1);
-	hold_begin(tl, mm, tid, false, now);
+	hold_begin(tl, mm, id, false, now);
 	return true;
 }
 
@@ -277,7 +278,6 @@ static __always_inline void mmap_returned(void *ctx, __u64 mm, bool write,
 	__u64 id = bpf_get_current_pid_tgid(), now, delta;
 	struct locks_proc_stats *st;
 	struct thread_locks *tl;
-	__u32 tid = (__u32)id;
 
 	if (!task_wanted(id >> 32))
 		return;
@@ -294,7 +294,7 @@ static __always_inline void mmap_returned(void *ctx, __u64 mm, bool write,
 		proc_add(st, PV_READ_WAIT_NS + write, delta);
 		mmap_wait_event(ctx, delta, write, success);
 	} else if (tl && !write && success &&
-		   mmap_downgrade(tl, mm, tid, now)) {
+		   mmap_downgrade(tl, mm, id, now)) {
 		return;
 	} else {
 		/* An acquisition whose start came before tracing: no wait. */
@@ -308,7 +308,7 @@ static __always_inline void mmap_returned(void *ctx, __u64 mm, bool write,
 	add(&counters[LC_ACQUIRED_R + write], 1);
 	proc_add(st, PV_READ_ACQUIRED + write, 1);
 	if (tl)
-		hold_begin(tl, mm, tid, write, now);
+		hold_begin(tl, mm, id, write, now);
 }
 
 static __always_inline void mmap_released(__u64 mm, bool write)
@@ -319,7 +319,7 @@ static __always_inline void mmap_released(__u64 mm, bool write)
 	if (!task_wanted(id >> 32))
 		return;
 	tl = my_locks(false);
-	if (!tl || !hold_end(tl, mm, (__u32)id, write, bpf_ktime_get_ns()))
+	if (!tl || !hold_end(tl, mm, id, write, bpf_ktime_get_ns()))
 		add(&counters[LC_UNMATCHED_RELEASE], 1);
 }
 
