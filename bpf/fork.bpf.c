@@ -123,6 +123,16 @@ int fork_newtask(struct trace_event_raw_task_newtask *ctx)
 }
 
 /*
+ * Most forks copy nothing and most tiers time no copy_page_range: a test
+ * is cheaper than a locked add of zero to a line other CPUs write too.
+ */
+static __always_inline void add_nonzero(__u64 *where, __u64 v)
+{
+	if (v)
+		__sync_fetch_and_add(where, v);
+}
+
+/*
  * --events: the stack is the one at sys_exit, where the fork's latency is
  * known: the syscall-exit path, not copy_process().
  */
@@ -149,21 +159,21 @@ static __always_inline void account_process_fork(void *ctx,
 	fork_event(ctx, w, delta_ns, child, pinned);
 
 	__sync_fetch_and_add(&counters[FC_FORKS], 1);
-	__sync_fetch_and_add(&counters[FC_PINNED_COPIES], w->copies);
-	__sync_fetch_and_add(&counters[FC_THP_SPLITS], w->thp_splits);
-	__sync_fetch_and_add(&counters[FC_HUGETLB_COPIES], w->hugetlb_copies);
-	__sync_fetch_and_add(&counters[FC_CPR_NS], w->cpr_ns);
+	add_nonzero(&counters[FC_PINNED_COPIES], w->copies);
+	add_nonzero(&counters[FC_THP_SPLITS], w->thp_splits);
+	add_nonzero(&counters[FC_HUGETLB_COPIES], w->hugetlb_copies);
+	add_nonzero(&counters[FC_CPR_NS], w->cpr_ns);
 	hist_record(latency_hist[pinned ? FORK_LAT_PINNED : FORK_LAT_UNPINNED],
 		    delta_ns, 1000);
 	hist_record(copies_hist, w->copies, 1);
 	if (!st)
 		return;
 	__sync_fetch_and_add(&st->forks, 1);
-	__sync_fetch_and_add(&st->pinned_copies, w->copies);
-	__sync_fetch_and_add(&st->thp_splits, w->thp_splits);
-	__sync_fetch_and_add(&st->hugetlb_copies, w->hugetlb_copies);
+	add_nonzero(&st->pinned_copies, w->copies);
+	add_nonzero(&st->thp_splits, w->thp_splits);
+	add_nonzero(&st->hugetlb_copies, w->hugetlb_copies);
 	__sync_fetch_and_add(&st->total_ns, delta_ns);
-	__sync_fetch_and_add(&st->cpr_ns, w->cpr_ns);
+	add_nonzero(&st->cpr_ns, w->cpr_ns);
 	if (delta_ns > st->max_ns)
 		st->max_ns = delta_ns;
 	if (pinned)
@@ -173,16 +183,19 @@ static __always_inline void account_process_fork(void *ctx,
 SEC("tracepoint")
 int fork_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid(), delta_ns;
 	struct fork_proc_stats *st;
 	struct fork_window *w;
 	long ret = ctx->ret;
+	__u64 delta_ns;
 
+	/* Every child returns 0 here too, and never has a window open. */
+	if (ret == 0)
+		return 0;
 	w = current_window();
 	if (!w)
 		return 0;
 	delta_ns = bpf_ktime_get_ns() - w->start_ns;
-	st = proc_stats(id >> 32);
+	st = proc_stats(bpf_get_current_pid_tgid() >> 32);
 	if (ret < 0) {
 		__sync_fetch_and_add(&counters[FC_FAILED], 1);
 		if (st)
