@@ -41,11 +41,12 @@ const volatile bool use_task_storage = false;
 static __always_inline void *thread_state(void *storage, void *by_tid,
 					  const void *zero)
 {
+	__u64 create = zero ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0;
 	__u32 tid;
 
 	if (use_task_storage)
 		return bpf_task_storage_get(storage, bpf_get_current_task_btf(),
-					    0, zero ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+					    0, create);
 	tid = (__u32)bpf_get_current_pid_tgid();
 	if (!zero)
 		return bpf_map_lookup_elem(by_tid, &tid);

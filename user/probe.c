@@ -667,8 +667,9 @@ struct json_object *probe_json(const struct observation *obs,
 /*
  * Task-local storage that tracing programs can use (5.12+): the map type,
  * and the helpers in tracepoint and kprobe programs (tp_btf and fentry had
- * them first). Probed once, as each probe loads a program. MMTRACE_TASK_STORAGE=0 pretends
- * the kernel has none, for tests of the fallback.
+ * them first). Probed once, as each probe loads a program.
+ * MMTRACE_TASK_STORAGE=0 pretends the kernel has none, for tests of the
+ * fallback.
  */
 bool kernel_has_task_storage(void)
 {
