@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * floor: attaches tools/bench/floor.bpf.c's count-only programs, each one
- * that this kernel has a hook for, prints "ready" and waits for SIGINT.
- * Each program is loaded in an object of its own: a hook this kernel lacks
- * costs that program only.
+ * floor [PROGRAM...]: attaches tools/bench/floor.bpf.c's count-only
+ * programs (those named, or all), each one that this kernel has a hook
+ * for, prints "ready" and waits for SIGINT. Each program is loaded in an
+ * object of its own: a hook this kernel lacks costs that program only.
  */
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,6 +25,14 @@ static void on_stop(int sig)
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	return 0;
+}
+
+static bool wanted(const char *name, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], name))
+			return true;
+	return argc < 2;
 }
 
 /* The @i-th program alone, loaded and attached; NULL if it cannot be. */
@@ -51,7 +60,7 @@ fail:
 	return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct floor_bpf *skels[MAX_PROGS] = {};
 	struct sigaction sa = { .sa_handler = on_stop };
@@ -64,12 +73,16 @@ int main(void)
 	for (int i = 0; i < MAX_PROGS; i++) {
 		name = NULL;
 		skels[i] = attach_one(i, &name);
-		if (skels[i])
+		if (skels[i] && !wanted(name, argc, argv)) {
+			floor_bpf__destroy(skels[i]);
+			skels[i] = NULL;
+		} else if (skels[i]) {
 			n++;
-		else if (name)
+		} else if (name) {
 			fprintf(stderr, "floor: %s: no such hook here\n", name);
-		else
+		} else {
 			break;
+		}
 	}
 	printf("floor: %d programs attached, ready\n", n);
 	fflush(stdout);
