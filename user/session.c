@@ -379,7 +379,7 @@ static int trace_loop(const struct session *s, const struct tracer_opts *o,
 		      struct command *cmd, double *last)
 {
 	struct pollfd events = { .fd = events_fd(s->events), .events = POLLIN };
-	double start = now_seconds(), due, now;
+	double start = now_seconds(), due, now, read_by;
 	struct timespec ts;
 	sigset_t wait_mask;
 	int err = 0;
@@ -391,9 +391,9 @@ static int trace_loop(const struct session *s, const struct tracer_opts *o,
 		if (o->duration_s && (!due || start + o->duration_s < due))
 			due = start + o->duration_s;
 		/* Records do not wake us (bpf/events.bpf.h): read them often. */
-		now = now_seconds() + EVENTS_POLL_MS / 1e3;
-		if (events.fd >= 0 && (!due || due > now))
-			due = now;
+		read_by = now_seconds() + EVENTS_POLL_MS / 1e3;
+		if (events.fd >= 0 && (!due || due > read_by))
+			due = read_by;
 		ts = until(due);
 		if (!(cmd && child_changed))
 			ppoll(&events, events.fd >= 0, due ? &ts : NULL,
