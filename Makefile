@@ -155,8 +155,19 @@ test-vm: all
 	BUILD=$(OUT) tools/test/run.sh vm
 
 # Cost of tracing, side by side with a floor and bpftrace (a few minutes).
-bench: all
+bench: all $(OUT)/tools/bench/floor
 	BUILD=$(OUT) python3 tools/bench/bench.py
+
+# The bench's floor: count-only programs on mmtrace's hooks.
+$(OUT)/bench/floor.skel.h: tools/bench/floor.bpf.c bpf/kernel_types.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $(@D)/floor.bpf.o
+	$(LLVM_STRIP) -g $(@D)/floor.bpf.o
+	$(BPFTOOL) gen skeleton $(@D)/floor.bpf.o name floor_bpf > $@
+
+$(OUT)/tools/bench/floor: tools/bench/floor.c $(OUT)/bench/floor.skel.h
+	@mkdir -p $(@D)
+	$(CC) $(MMTRACE_CFLAGS) -I$(OUT)/bench $(LDFLAGS) $< $(LDLIBS) -o $@
 
 # Ten minutes under looping workloads; mmtrace's RSS must stay flat.
 soak: all

@@ -21,6 +21,22 @@ struct {
 	__uint(max_entries, 4096);	/* sized by user space before load */
 } events SEC(".maps");
 
+/*
+ * A wake-up of the reader per record lands in the traced task: the ring
+ * buffer's irq_work fires as soon as the program returns, wakes the reader,
+ * and the reader, printing, may preempt the task on its own CPU (tens of
+ * us per event, measured). So records are committed without a wake-up
+ * and the reader polls on a short timer; only a ring filling up wakes it
+ * at once, so that a burst is read before it overflows.
+ */
+static __always_inline __u64 event_wakeup_flag(void)
+{
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >=
+	    events_cfg.wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
 /* Which thresholds @v reaches, as a bit per value. */
 static __always_inline __u32 event_reasons(const __u64 *v)
 {
@@ -70,7 +86,7 @@ static __always_inline void emit_event(void *ctx, __u32 kind, const __u64 *v)
 	}
 	e->stack_depth = len / sizeof(e->stack[0]);
 	e->pad = 0;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, event_wakeup_flag());
 }
 
 #endif /* MMTRACE_EVENTS_BPF_H */

@@ -12,6 +12,7 @@
  */
 #include "common.bpf.h"
 #include "events.bpf.h"
+#include "thread.bpf.h"
 #include "mm.bpf.h"
 #include "fork.h"
 
@@ -31,14 +32,14 @@ struct fork_window {
 	__u64 cpr_ns;
 	__u32 in_hugetlb_copy;
 	__u32 child_pid;	/* as mmtrace sees it, from sched_process_fork */
+	__u32 open;		/* between the clone's entry and exit */
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, struct fork_window);
-} windows SEC(".maps");
+/*
+ * A thread's window stays in its state between forks (bpf/thread.bpf.h):
+ * opening and closing one is a store, not a map insert and delete.
+ */
+THREAD_STATE_MAPS(windows, struct fork_window, 10240);
 
 /* Not preallocated: --max-procs may be large, and rows are freed by RCU. */
 struct {
@@ -64,11 +65,12 @@ __u64 windows_open = 0;
 
 static __always_inline struct fork_window *current_window(void)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct fork_window *w;
 
 	if (!windows_open)
 		return NULL;
-	return bpf_map_lookup_elem(&windows, &tid);
+	w = thread_state(&windows, &windows_by_tid, NULL);
+	return w && w->open ? w : NULL;
 }
 
 static __always_inline struct fork_proc_stats *proc_stats(__u32 tgid)
@@ -83,31 +85,32 @@ static __always_inline struct fork_proc_stats *proc_stats(__u32 tgid)
 SEC("tracepoint")
 int fork_enter(struct trace_event_raw_sys_enter *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct fork_window w = {};
+	struct fork_window zero = {}, *w;
+	__u32 was_open;
 	__u64 ids;
-	long err;
 
 	if (!task_wanted(&ids))
 		return 0;
-	w.start_ns = bpf_ktime_get_ns();
-	err = bpf_map_update_elem(&windows, &tid, &w, BPF_NOEXIST);
-	if (!err) {
-		__sync_fetch_and_add(&windows_open, 1);
+	w = thread_state(&windows, &windows_by_tid, &zero);
+	if (!w) {
+		count_loss(LOSS_WINDOW_MAP_FULL);
 		return 0;
 	}
 	/* A window this thread left open (its exit was missed): reuse it. */
-	if (err == -EEXIST && !bpf_map_update_elem(&windows, &tid, &w, BPF_EXIST))
-		return 0;
-	count_loss(LOSS_WINDOW_MAP_FULL);
+	was_open = w->open;
+	*w = zero;
+	w->open = 1;
+	w->start_ns = bpf_ktime_get_ns();
+	if (!was_open)
+		__sync_fetch_and_add(&windows_open, 1);
 	return 0;
 }
 
-static __always_inline void close_window(__u32 tid)
+/* Only the thread itself opens and closes its window: no drift. */
+static __always_inline void close_window(struct fork_window *w)
 {
-	/* Only the deleter decrements: the count cannot drift. */
-	if (!bpf_map_delete_elem(&windows, &tid))
-		__sync_fetch_and_sub(&windows_open, 1);
+	w->open = 0;
+	__sync_fetch_and_sub(&windows_open, 1);
 }
 
 SEC("tracepoint")
@@ -119,6 +122,16 @@ int fork_newtask(struct trace_event_raw_task_newtask *ctx)
 		return 0;
 	w->clone_flags = ctx->clone_flags;
 	return 0;
+}
+
+/*
+ * Most forks copy nothing and most tiers time no copy_page_range: a test
+ * is cheaper than a locked add of zero to a line other CPUs write too.
+ */
+static __always_inline void add_nonzero(__u64 *where, __u64 v)
+{
+	if (v)
+		__sync_fetch_and_add(where, v);
 }
 
 /*
@@ -148,21 +161,21 @@ static __always_inline void account_process_fork(void *ctx,
 	fork_event(ctx, w, delta_ns, child, pinned);
 
 	__sync_fetch_and_add(&counters[FC_FORKS], 1);
-	__sync_fetch_and_add(&counters[FC_PINNED_COPIES], w->copies);
-	__sync_fetch_and_add(&counters[FC_THP_SPLITS], w->thp_splits);
-	__sync_fetch_and_add(&counters[FC_HUGETLB_COPIES], w->hugetlb_copies);
-	__sync_fetch_and_add(&counters[FC_CPR_NS], w->cpr_ns);
+	add_nonzero(&counters[FC_PINNED_COPIES], w->copies);
+	add_nonzero(&counters[FC_THP_SPLITS], w->thp_splits);
+	add_nonzero(&counters[FC_HUGETLB_COPIES], w->hugetlb_copies);
+	add_nonzero(&counters[FC_CPR_NS], w->cpr_ns);
 	hist_record(latency_hist[pinned ? FORK_LAT_PINNED : FORK_LAT_UNPINNED],
 		    delta_ns, 1000);
 	hist_record(copies_hist, w->copies, 1);
 	if (!st)
 		return;
 	__sync_fetch_and_add(&st->forks, 1);
-	__sync_fetch_and_add(&st->pinned_copies, w->copies);
-	__sync_fetch_and_add(&st->thp_splits, w->thp_splits);
-	__sync_fetch_and_add(&st->hugetlb_copies, w->hugetlb_copies);
+	add_nonzero(&st->pinned_copies, w->copies);
+	add_nonzero(&st->thp_splits, w->thp_splits);
+	add_nonzero(&st->hugetlb_copies, w->hugetlb_copies);
 	__sync_fetch_and_add(&st->total_ns, delta_ns);
-	__sync_fetch_and_add(&st->cpr_ns, w->cpr_ns);
+	add_nonzero(&st->cpr_ns, w->cpr_ns);
 	if (delta_ns > st->max_ns)
 		st->max_ns = delta_ns;
 	if (pinned)
@@ -172,12 +185,14 @@ static __always_inline void account_process_fork(void *ctx,
 SEC("tracepoint")
 int fork_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct fork_proc_stats *st;
 	struct fork_window *w;
 	long ret = ctx->ret;
 	__u64 delta_ns;
 
+	/* Every child returns 0 here too, and never has a window open. */
+	if (ret == 0)
+		return 0;
 	w = current_window();
 	if (!w)
 		return 0;
@@ -202,7 +217,7 @@ int fork_exit(struct trace_event_raw_sys_exit *ctx)
 		account_process_fork(ctx, st, w, delta_ns,
 				     w->child_pid ? w->child_pid : ret);
 	}
-	close_window(tid);
+	close_window(w);
 	return 0;
 }
 
@@ -215,9 +230,11 @@ SEC("tracepoint")
 int fork_task_exit(void *ctx)
 {
 	struct fork_proc_stats *st;
+	struct fork_window *w = current_window();
 
-	if (windows_open)
-		close_window((__u32)bpf_get_current_pid_tgid());
+	if (w)
+		close_window(w);
+	thread_state_exit(&windows_by_tid);
 	st = exiting_proc_row(&procs);
 	if (st)
 		st->exited = 1;

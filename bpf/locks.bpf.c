@@ -4,10 +4,12 @@
  * and page faults served under a per-VMA lock or fallen back to mmap_lock.
  *
  * mmap_lock: the mmap_lock tracepoints fire around every acquisition
- * (start_locking, acquire_returned) and release. A task's pending
- * acquisition is kept per thread; a held lock per (mm, thread, mode), with a
- * depth, since readers nest and a thread may hold two mms (fork). What cannot
- * be matched is counted, never guessed.
+ * (start_locking, acquire_returned) and release. A thread's pending
+ * acquisition and its held locks, per (mm, mode) with a depth since readers
+ * nest and a thread may hold two mms (fork), live in its own state
+ * (bpf/thread.bpf.h), which the three programs reach in one step: no map
+ * update or delete per acquisition. What cannot be matched is counted,
+ * never guessed.
  *
  * Contention: lock:contention_begin/end, per thread for sleeping locks; the
  * waits still in flight are charged by user space at the final report.
@@ -21,14 +23,17 @@
  */
 #include "common.bpf.h"
 #include "events.bpf.h"
+#include "thread.bpf.h"
 #include "locks.h"
 
 #define USER_RPL 3		/* regs->cs & 3 of a fault in user mode */
 #define STATE_ENTRIES 10240
+/* Locks a thread holds at once in its own state; more go to holds. */
+#define HOLD_SLOTS 4
 
 struct pending_lock {
 	__u64 mm;
-	__u64 start_ns;
+	__u64 start_ns;		/* 0: no acquisition in progress */
 	__u32 write;
 	__u32 pad;
 };
@@ -44,13 +49,22 @@ struct hold {
 	__u64 depth;
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, STATE_ENTRIES);
-	__type(key, __u32);
-	__type(value, struct pending_lock);
-} pending SEC(".maps");
+struct held {
+	__u64 mm;
+	__u64 start_ns;
+	__u32 write;
+	__u32 depth;		/* 0: a free slot */
+};
 
+struct thread_locks {
+	struct pending_lock pending;
+	struct held held[HOLD_SLOTS];
+	__u64 spilled;		/* holds of this thread in the holds map */
+};
+
+THREAD_STATE_MAPS(thread_locks, struct thread_locks, STATE_ENTRIES);
+
+/* The rare thread holding more than HOLD_SLOTS locks at once. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, STATE_ENTRIES);
@@ -124,56 +138,114 @@ static __always_inline void set_max(__u64 *max, __u64 v)
 
 /* ---- mmap_lock: wait and hold times ---------------------------------- */
 
+static __always_inline struct thread_locks *my_locks(bool create)
+{
+	struct thread_locks zero = {};
+
+	return thread_state(&thread_locks, &thread_locks_by_tid,
+			    create ? &zero : NULL);
+}
+
 static __always_inline void mmap_start(__u64 mm, bool write)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct pending_lock p = {
-		.mm = mm,
-		.start_ns = bpf_ktime_get_ns(),
-		.write = write,
-	};
+	struct thread_locks *tl;
 	__u64 ids;
 
 	if (!task_wanted(&ids))
 		return;
-	if (bpf_map_update_elem(&pending, &tid, &p, BPF_ANY))
+	tl = my_locks(true);
+	if (!tl) {
 		count_loss(LOSS_LOCK_STATE_FULL);
+		return;
+	}
+	tl->pending.mm = mm;
+	tl->pending.write = write;
+	tl->pending.start_ns = bpf_ktime_get_ns();
 }
 
-static __always_inline void hold_begin(__u64 mm, __u32 tid, bool write,
-				       __u64 now)
+static __always_inline void hold_begin(struct thread_locks *tl, __u64 mm,
+				       __u32 tid, bool write, __u64 now)
 {
 	struct hold_key key = { .mm = mm, .tid = tid, .write = write };
 	struct hold fresh = { .start_ns = now, .depth = 1 };
-	struct hold *h = bpf_map_lookup_elem(&holds, &key);
+	struct held *free = NULL;
+	struct hold *h;
 
+	for (int i = 0; i < HOLD_SLOTS; i++) {
+		struct held *slot = &tl->held[i];
+
+		if (slot->depth && slot->mm == mm && slot->write == write) {
+			/* A nested reader: the outer hold keeps timing. */
+			slot->depth++;
+			add(&counters[LC_NESTED], 1);
+			return;
+		}
+		if (!slot->depth && !free)
+			free = slot;
+	}
+	h = tl->spilled ? bpf_map_lookup_elem(&holds, &key) : NULL;
 	if (h) {
-		/* A nested reader: the outer hold keeps timing. */
 		h->depth++;
 		add(&counters[LC_NESTED], 1);
 		return;
 	}
+	if (free) {
+		free->mm = mm;
+		free->write = write;
+		free->start_ns = now;
+		free->depth = 1;
+		return;
+	}
 	if (bpf_map_update_elem(&holds, &key, &fresh, BPF_NOEXIST))
 		count_loss(LOSS_LOCK_STATE_FULL);
+	else
+		tl->spilled++;
 }
 
-static __always_inline bool hold_end(__u64 mm, __u32 tid, bool write,
-				     __u64 now, struct locks_proc_stats *st)
+static __always_inline void hold_ended(__u32 tgid, __u64 start_ns, bool write,
+				       __u64 now)
+{
+	__u64 delta = now - start_ns;
+	struct locks_proc_stats *st;
+
+	hist_record(hold_hist[write], delta, 1);
+	st = proc_stats(tgid);
+	proc_add(st, PV_READ_HOLD_NS + write, delta);
+	if (st && write)
+		set_max(&st->max_write_hold_ns, delta);
+}
+
+/*
+ * The per-process row is read only when a hold ends, not per release.
+ * @tid keys this thread's state; @tgid, as mmtrace's pid namespace sees
+ * the process, keys its row.
+ */
+static __always_inline bool hold_end(struct thread_locks *tl, __u64 mm,
+				     __u32 tid, __u32 tgid, bool write,
+				     __u64 now)
 {
 	struct hold_key key = { .mm = mm, .tid = tid, .write = write };
-	struct hold *h = bpf_map_lookup_elem(&holds, &key);
-	__u64 delta;
+	struct hold *h;
+	__u64 start;
 
+	for (int i = 0; i < HOLD_SLOTS; i++) {
+		struct held *slot = &tl->held[i];
+
+		if (!slot->depth || slot->mm != mm || slot->write != write)
+			continue;
+		if (--slot->depth == 0)
+			hold_ended(tgid, slot->start_ns, write, now);
+		return true;
+	}
+	h = tl->spilled ? bpf_map_lookup_elem(&holds, &key) : NULL;
 	if (!h)
 		return false;
 	if (--h->depth > 0)
 		return true;
-	delta = now - h->start_ns;
-	bpf_map_delete_elem(&holds, &key);
-	hist_record(hold_hist[write], delta, 1);
-	proc_add(st, PV_READ_HOLD_NS + write, delta);
-	if (st && write)
-		set_max(&st->max_write_hold_ns, delta);
+	start = h->start_ns;
+	if (!bpf_map_delete_elem(&holds, &key))
+		tl->spilled--;
+	hold_ended(tgid, start, write, now);
 	return true;
 }
 
@@ -181,13 +253,13 @@ static __always_inline bool hold_end(__u64 mm, __u32 tid, bool write,
  * mmap_write_downgrade() emits acquire_returned(read, success) with no
  * start_locking: the write hold ends and a read hold begins. munmap does it.
  */
-static __always_inline bool mmap_downgrade(__u64 mm, __u32 tid, __u64 now,
-					   struct locks_proc_stats *st)
+static __always_inline bool mmap_downgrade(struct thread_locks *tl, __u64 mm,
+					   __u32 tid, __u32 tgid, __u64 now)
 {
-	if (!hold_end(mm, tid, true, now, st))
+	if (!hold_end(tl, mm, tid, tgid, true, now))
 		return false;
 	add(&counters[LC_DOWNGRADES], 1);
-	hold_begin(mm, tid, false, now);
+	hold_begin(tl, mm, tid, false, now);
 	return true;
 }
 
@@ -207,26 +279,33 @@ static __always_inline void mmap_wait_event(void *ctx, __u64 delta_ns,
 static __always_inline void mmap_returned(void *ctx, __u64 mm, bool write,
 					  bool success)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), tgid;
 	struct locks_proc_stats *st;
-	struct pending_lock *p;
+	struct thread_locks *tl;
 	__u64 ids, now, delta;
 
 	if (!task_wanted(&ids))
 		return;
+	tgid = ids >> 32;
 	now = bpf_ktime_get_ns();
-	st = proc_stats(ids >> 32);
-	p = bpf_map_lookup_elem(&pending, &tid);
-	if (p && p->mm == mm && p->write == write) {
-		delta = now - p->start_ns;
-		bpf_map_delete_elem(&pending, &tid);
+	tl = my_locks(true);
+	if (!tl)
+		count_loss(LOSS_LOCK_STATE_FULL);
+	if (tl && tl->pending.start_ns && tl->pending.mm == mm &&
+	    tl->pending.write == write) {
+		delta = now - tl->pending.start_ns;
+		tl->pending.start_ns = 0;
 		hist_record(wait_hist[write], delta, 1);
+		st = proc_stats(tgid);
 		proc_add(st, PV_READ_WAIT_NS + write, delta);
 		mmap_wait_event(ctx, delta, write, success);
-	} else if (!write && success && mmap_downgrade(mm, tid, now, st)) {
+	} else if (tl && !write && success &&
+		   mmap_downgrade(tl, mm, tid, tgid, now)) {
 		return;
+	} else {
+		/* An acquisition whose start came before tracing: no wait. */
+		st = proc_stats(tgid);
 	}
-	/* An acquisition whose start came before tracing: no wait sample. */
 	if (!success) {
 		add(&counters[LC_FAILED_R + write], 1);
 		proc_add(st, PV_READ_FAILED + write, 1);
@@ -234,18 +313,21 @@ static __always_inline void mmap_returned(void *ctx, __u64 mm, bool write,
 	}
 	add(&counters[LC_ACQUIRED_R + write], 1);
 	proc_add(st, PV_READ_ACQUIRED + write, 1);
-	hold_begin(mm, tid, write, now);
+	if (tl)
+		hold_begin(tl, mm, tid, write, now);
 }
 
 static __always_inline void mmap_released(__u64 mm, bool write)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct thread_locks *tl;
 	__u64 ids;
 
 	if (!task_wanted(&ids))
 		return;
-	if (!hold_end(mm, tid, write, bpf_ktime_get_ns(),
-		      proc_stats(ids >> 32)))
+	tl = my_locks(false);
+	if (!tl || !hold_end(tl, mm, tid, ids >> 32, write,
+			     bpf_ktime_get_ns()))
 		add(&counters[LC_UNMATCHED_RELEASE], 1);
 }
 
@@ -621,11 +703,10 @@ int BPF_PROG(locks_task_free, struct task_struct *task)
 SEC("tracepoint")
 int locks_task_exit(void *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct locks_proc_stats *st;
 
-	bpf_map_delete_elem(&pending, &tid);
+	thread_state_exit(&thread_locks_by_tid);
 	bpf_map_delete_elem(&waits, &tid);
 	/* Its last fault did not fall back, or the window would be closed. */
 	if (fault_windows_open)

@@ -53,6 +53,7 @@ enum contention_event {
 struct events_config {
 	unsigned int on;		/* --events */
 	unsigned int thresholds;	/* bit i: min[i] applies */
+	unsigned long long wakeup_bytes; /* wake the reader from this fill on */
 	unsigned long long min[EVENT_VALUES];
 };
 

@@ -46,6 +46,12 @@ int events_configure(struct bpf_map *map, struct events_config *cfg,
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->on = on;
+	/*
+	 * Records wake the reader only from a quarter full on; below that it
+	 * reads them every EVENTS_POLL_MS, and a burst of three quarters
+	 * of the ring still fits while it wakes up.
+	 */
+	cfg->wakeup_bytes = on ? opts->events_buffer / 4 : 0;
 	/* Off: the smallest ring the kernel accepts, one page. */
 	return bpf_map__set_max_entries(map, on ? opts->events_buffer :
 						  page_bytes());

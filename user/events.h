@@ -57,6 +57,12 @@ struct events;
 /* The consumer of @t's ring buffer in @skel, printing to @out. */
 struct events *events_open(const struct tracer *t, void *skel,
 			   const struct tracer_opts *opts, FILE *out);
+/*
+ * How long records may wait to be read: the BPF side does not wake the
+ * reader for each one (bpf/events.bpf.h), so it polls at least this often.
+ */
+#define EVENTS_POLL_MS 100
+
 /* An fd that polls readable when records wait; -1 for no consumer. */
 int events_fd(const struct events *ev);
 /*

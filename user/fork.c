@@ -179,6 +179,10 @@ static int fork_configure(void *skel, const struct tracer_opts *opts)
 	int err;
 
 	s->rodata->filter = opts->filter;
+	err = thread_state_configure(s->maps.windows, s->maps.windows_by_tid,
+				     &s->rodata->use_task_storage);
+	if (err)
+		return err;
 	err = events_configure(s->maps.events, ev, opts);
 	if (opts->event_thresholds & EVENT_OPT_MIN_LATENCY)
 		events_threshold(ev, FEV_LATENCY_NS,

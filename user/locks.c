@@ -188,6 +188,11 @@ static int locks_configure(void *skel, const struct tracer_opts *opts)
 	int err;
 
 	s->rodata->filter = opts->filter;
+	err = thread_state_configure(s->maps.thread_locks,
+				     s->maps.thread_locks_by_tid,
+				     &s->rodata->use_task_storage);
+	if (err)
+		return err;
 	err = events_configure(s->maps.events, ev, opts);
 	/* Index 0 is the wait in both kinds (include/events.h). */
 	if (opts->event_thresholds & EVENT_OPT_MIN_LATENCY)

@@ -77,6 +77,10 @@ static void print_kernel(struct json_object *top)
 	char lockdown[64];
 	struct utsname u;
 
+	/* Where the views keep per-thread state (bpf/thread.bpf.h). */
+	const char *state = kernel_has_task_storage() ? "task_storage" :
+							"hash";
+
 	lockdown_state(lockdown, sizeof(lockdown));
 	uname(&u);
 	if (top) {
@@ -84,10 +88,15 @@ static void print_kernel(struct json_object *top)
 				       json_object_new_string(u.release));
 		json_object_object_add(top, "lockdown",
 				       json_object_new_string(lockdown));
+		json_object_object_add(top, "thread_state",
+				       json_object_new_string(state));
 		return;
 	}
-	printf("kernel %s, lockdown: %s\n\n", text_arg(u.release),
+	printf("kernel %s, lockdown: %s\n", text_arg(u.release),
 	       text_arg(lockdown));
+	printf("per-thread state: %s\n\n", *state == 't' ?
+	       "task-local storage" :
+	       "hash map by thread id (no task-local storage for tracing programs)");
 }
 
 /* mmtrace probes [--json] [-v] [VIEW] */

@@ -769,3 +769,44 @@ struct json_object *probe_json(const struct observation *obs,
 	}
 	return arr;
 }
+
+/*
+ * Task-local storage that tracing programs can use (5.12+): the map type,
+ * and the helpers in tracepoint and kprobe programs (tp_btf and fentry had
+ * them first). Probed once, as each probe loads a program.
+ * MMTRACE_TASK_STORAGE=0 pretends the kernel has none, for tests of the
+ * fallback.
+ */
+bool kernel_has_task_storage(void)
+{
+	static const enum bpf_prog_type types[] = {
+		BPF_PROG_TYPE_TRACEPOINT, BPF_PROG_TYPE_KPROBE,
+	};
+	static int has = -1;
+	const char *env = getenv("MMTRACE_TASK_STORAGE");
+
+	if (has >= 0)
+		return has;
+	has = !(env && !strcmp(env, "0")) &&
+	      libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) > 0;
+	for (size_t i = 0; has && i < sizeof(types) / sizeof(types[0]); i++)
+		has = libbpf_probe_bpf_helper(types[i], BPF_FUNC_task_storage_get,
+					      NULL) > 0 &&
+		      libbpf_probe_bpf_helper(types[i],
+					      BPF_FUNC_get_current_task_btf,
+					      NULL) > 0;
+	return has;
+}
+
+int thread_state_configure(struct bpf_map *storage, struct bpf_map *by_tid,
+			   bool *use_task_storage)
+{
+	int err;
+
+	*use_task_storage = kernel_has_task_storage();
+	if (*use_task_storage)
+		return bpf_map__set_max_entries(by_tid, 1);
+	/* Never used, but created: as a hash where the type is unknown. */
+	err = bpf_map__set_type(storage, BPF_MAP_TYPE_HASH);
+	return err ? err : bpf_map__set_max_entries(storage, 1);
+}

@@ -157,4 +157,14 @@ void probe_print(const struct observation *obs, const struct obs_result *res,
 struct json_object *probe_json(const struct observation *obs,
 			       const struct obs_result *res, size_t n);
 
+/*
+ * Per-thread state (bpf/thread.bpf.h): task-local storage if this kernel
+ * lets tracing programs use it, else the hash by thread id. Sets the
+ * object's switch and shrinks the map it leaves unused, before load.
+ */
+bool kernel_has_task_storage(void);
+struct bpf_map;
+int thread_state_configure(struct bpf_map *storage, struct bpf_map *by_tid,
+			   bool *use_task_storage);
+
 #endif /* MMTRACE_PROBE_H */

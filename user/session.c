@@ -459,7 +459,7 @@ static int trace_loop(const struct session *s, const struct tracer_opts *o,
 {
 	struct pollfd events = { .fd = events_fd(s->events), .events = POLLIN };
 	const struct timespec follow_tick = { .tv_nsec = FOLLOW_POLL_NS };
-	double start = now_seconds(), due, now;
+	double start = now_seconds(), due, now, read_by;
 	struct timespec ts;
 	const struct timespec *wait;
 	int err = 0;
@@ -469,6 +469,10 @@ static int trace_loop(const struct session *s, const struct tracer_opts *o,
 		due = o->interval_s ? *last + o->interval_s : 0;
 		if (o->duration_s && (!due || start + o->duration_s < due))
 			due = start + o->duration_s;
+		/* Records do not wake us (bpf/events.bpf.h): read them often. */
+		read_by = now_seconds() + EVENTS_POLL_MS / 1e3;
+		if (events.fd >= 0 && (!due || due > read_by))
+			due = read_by;
 		ts = until(due);
 		wait = due ? &ts : NULL;
 		/* No signal says that a followed descendant has gone: look. */

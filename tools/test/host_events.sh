@@ -58,6 +58,48 @@ events_drops() {
 		--name "$name" --forks 2000 --expect-drops
 }
 
+# A record does not wake the reader (bpf/events.bpf.h): that wake-up, and
+# the reader printing on the traced task's CPU, cost the traced task tens
+# of us per event (issue 13). The reader reads on a timer instead, so a
+# lone event is still printed while tracing goes on, and 400 forks wake
+# it a few times, not once per fork.
+events_wakeups() {
+	local name="host events reader wake-ups" wl=evwake$$ rc n
+	local inst=/sys/kernel/tracing/instances/mmtrace-test-$$
+	cp "$WORKLOADS/forkmix" "$TMP/$wl"
+	if ! start_tracer fork "$TMP/wake.rep" --tier "$HOST_TIER" \
+		--comm "$wl" --events; then
+		fail "$name" "did not attach: $(head -c 300 "$TMP/wake.rep.err")"
+		return
+	fi
+	bounded "$TMP/$wl" 1 0 0 >/dev/null
+	sleep 1
+	n=$(grep -c '"event"' "$TMP/wake.rep")
+	verdict "$name: a lone event is printed within a second" \
+		"$([ "$n" = 1 ]; echo $?)" "$n events printed"
+	if ! mkdir "$inst"; then
+		fail "$name" "cannot create a tracefs instance"
+		stop_tracer "$name" INT
+		return
+	fi
+	echo "pid == $tracer_pid" >"$inst/events/sched/sched_wakeup/filter"
+	echo 1 >"$inst/events/sched/sched_wakeup/enable"
+	bounded "$TMP/$wl" 400 0 0 >/dev/null 2>"$TMP/wake.werr"
+	rc=$?
+	echo 0 >"$inst/events/sched/sched_wakeup/enable"
+	n=$(grep -c 'sched_wakeup:' "$inst/trace")
+	rmdir "$inst"
+	stop_tracer "$name" INT || return
+	if [ "$rc" != 0 ]; then
+		fail "$name" "$wl $(status $rc): $(head -c 300 "$TMP/wake.werr")"
+		return
+	fi
+	verdict "$name: 400 printed forks woke the reader $n times (<= 40)" \
+		"$([ "$n" -le 40 ]; echo $?)" "once per event or so"
+	check_with "$name" events_oracle drops "$TMP/wake.rep" \
+		--name "$name" --forks 401 --expect-no-drops
+}
+
 # Every mmap_lock wait and contended wait of a 4-thread storm, as the
 # report counts them; the ring is big enough for all of them.
 events_locks() {
@@ -79,5 +121,6 @@ host_events() {
 	events_fork "forkmix, no threshold" --events 20 "${sym[@]}" -- \
 		-- "$WORKLOADS/forkmix" 20 3 3
 	events_drops
+	events_wakeups
 	events_locks
 }

@@ -80,6 +80,24 @@ host_locks() {
 	locks_intervals
 	locks_boundary exit
 	locks_boundary end
+	locks_thread_state
+}
+
+# Each way mmtrace keeps a thread's mmap_lock state (bpf/thread.bpf.h):
+# task-local storage here, and the hash by thread id of kernels without
+# it. Both count the storm exactly, and every hold that began ends.
+locks_thread_state() {
+	local name
+	for ts in 1 0; do
+		name="host locks state $([ $ts = 1 ] && echo task-local || echo by-tid)"
+		export MMTRACE_TASK_STORAGE=$ts
+		storm_traced "$name" 4 2000
+		local rc=$?
+		unset MMTRACE_TASK_STORAGE
+		[ "$rc" = 0 ] || continue
+		check_with "$name" oracle locks "$TMP/$name.rep" \
+			"$TMP/$name.truth" --name "$name" --threads 4 --holds
+	done
 }
 
 # A storm of a few seconds reported every second: the reports add up to

@@ -423,6 +423,40 @@ def check_boundary(name, whole, intervals, pid, faults, outcome):
               f"totals {t}, late {late}")
 
 
+def check_holds(name, reports):
+    """A storm followed from before it began until after it released all
+    it took: every hold that began ended, once, whichever way mmtrace keeps
+    a thread's state (task-local storage, or the hash by thread id)."""
+    def total(key):
+        return sum(r["totals"][key] or 0 for r in reports)
+
+    def samples(kind):
+        return sum(b["count"] for r in reports
+                   for b in r["mmap_lock_ns"][kind] or [])
+
+    misses = sum(n for r in reports for p, n in
+                 r["lost"]["recursion_misses_by_program"].items()
+                 if p.startswith("mmap_"))
+    began = (total("mmap_read_acquired") + total("mmap_write_acquired") +
+             total("mmap_downgrades") - total("mmap_nested"))
+    ended = samples("read_hold") + samples("write_hold")
+    if misses:
+        check(f"{name}: holds ended ({ended}) == holds begun ({began}), "
+              f"but for the {misses} events missed",
+              abs(ended - began) <= misses, "")
+    else:
+        check(f"{name}: holds ended == holds begun ({began})",
+              ended == began, f"{ended} ended")
+    check(f"{name}: every release matched its acquisition",
+          total("mmap_unmatched_releases") <= misses,
+          f"{total('mmap_unmatched_releases')} unmatched")
+    waits = samples("read_wait") + samples("write_wait")
+    tried = (total("mmap_read_acquired") + total("mmap_write_acquired") +
+             total("mmap_read_failed") + total("mmap_write_failed"))
+    check(f"{name}: a wait per acquisition with a start, at most"
+          f" ({waits} <= {tried})", 0 < waits <= tried, "")
+
+
 def opt(argv, flag, default=None):
     return argv[argv.index(flag) + 1] if flag in argv else default
 
@@ -453,6 +487,9 @@ def main(argv):
         check_locks(opt(argv, "--name", "locks"), read_json_lines(argv[2]),
                     last_line(argv[3]), int(opt(argv, "--threads", 1)),
                     opt(argv, "--expect-tiers"))
+        if "--holds" in argv:
+            check_holds(opt(argv, "--name", "locks"),
+                        read_json_lines(argv[2]))
     elif cmd == "follow":
         check_follow(opt(argv, "--name", "follow"), read_json_lines(argv[2]),
                      last_line(argv[3]), int(opt(argv, "--clones", 0)),

@@ -11,7 +11,7 @@ workload's truth or with the report of the same run.
         events, each of the workload's pid, each with C pinned copies
         (reason pinned_copies; without C: reason all), a stack, and
         frames named (not raw) with --symbolized
-  oracle_events.py drops OUT --forks N [--expect-drops]
+  oracle_events.py drops OUT --forks N [--expect-drops|--expect-no-drops]
         the report counts the N forks made, and events received +
         events_dropped == N
   oracle_events.py locks OUT
@@ -107,8 +107,10 @@ def check_drops(name, out, want, expect_drops):
     dropped = lost(reports, "events_dropped")
     check(f"{name}: events {len(events)} + dropped {dropped} == forks "
           f"{forks}", len(events) + dropped == forks, "")
-    if expect_drops:
+    if expect_drops == "some":
         check(f"{name}: events were dropped", dropped > 0, "none dropped")
+    elif expect_drops == "none":
+        check(f"{name}: nothing dropped", dropped == 0, f"{dropped}")
     check(f"{name}: no stack failed", lost(reports, "stacks_failed") == 0,
           f"{reports[-1]['lost']}")
 
@@ -157,7 +159,8 @@ def main(argv):
                    "--symbolized" in argv)
     elif argv[1] == "drops":
         check_drops(name, argv[2], int(opt(argv, "--forks")),
-                    "--expect-drops" in argv)
+                    "some" if "--expect-drops" in argv else
+                    "none" if "--expect-no-drops" in argv else None)
     elif argv[1] == "locks":
         check_locks(name, argv[2])
     else:

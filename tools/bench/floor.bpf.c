@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The floor for make bench: on each hook mmtrace uses, a program that only
+ * counts, attached the same way (tp_btf or tracepoint). What mmtrace's own
+ * program costs above this is what its work costs; the rest is the hook's.
+ * Named floor_<hook> (tools/bench/bench.py lines them up by hook).
+ *
+ * A program that times something cannot be that cheap: it reads the clock
+ * and finds its thread's state. floor_timed_<hook> does just that, with
+ * task-local storage, on the mmap_lock hooks: the least an exact
+ * per-thread timing costs on this machine. (Not on clone: there, the
+ * shell loop's clones come from other, short-lived processes, whose
+ * first use creates the storage, while its own are vforks.)
+ */
+#include "kernel_types.h"
+#include <bpf/bpf_helpers.h>
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} counts SEC(".maps");
+
+static __always_inline int count(void)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&counts, &zero);
+
+	if (n)
+		(*n)++;
+	return 0;
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64);
+} started SEC(".maps");
+
+static __always_inline int timed(void)
+{
+	__u64 *t = bpf_task_storage_get(&started, bpf_get_current_task_btf(),
+					0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (t)
+		*t = bpf_ktime_get_ns();
+	return count();
+}
+
+#define FLOOR(sec, name) \
+	SEC(sec) int floor_##name(void *ctx) { return count(); }
+#define TIMED(sec, name) \
+	SEC(sec) int floor_timed_##name(void *ctx) { return timed(); }
+
+FLOOR("tp_btf/mmap_lock_start_locking", mmap_start)
+FLOOR("tp_btf/mmap_lock_acquire_returned", mmap_returned)
+FLOOR("tp_btf/mmap_lock_released", mmap_released)
+FLOOR("tp_btf/page_fault_user", page_fault)
+FLOOR("tp_btf/sys_enter", sys_enter)
+FLOOR("tp_btf/contention_begin", contention_begin)
+FLOOR("tp_btf/contention_end", contention_end)
+FLOOR("tp_btf/mm_page_alloc", page_alloc)
+FLOOR("tracepoint/syscalls/sys_enter_clone", clone_enter)
+FLOOR("tracepoint/syscalls/sys_exit_clone", clone_exit)
+FLOOR("tracepoint/task/task_newtask", newtask)
+FLOOR("tracepoint/sched/sched_process_exit", task_exit)
+TIMED("tp_btf/mmap_lock_start_locking", mmap_start)
+TIMED("tp_btf/mmap_lock_acquire_returned", mmap_returned)
+TIMED("tp_btf/mmap_lock_released", mmap_released)
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * floor [PROGRAM...]: attaches tools/bench/floor.bpf.c's count-only
+ * programs (those named, or all), each one that this kernel has a hook
+ * for, prints "ready" and waits for SIGINT. Each program is loaded in an
+ * object of its own: a hook this kernel lacks costs that program only.
+ */
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "floor.skel.h"
+
+#define MAX_PROGS 32
+
+static volatile sig_atomic_t stop;
+
+static void on_stop(int sig)
+{
+	stop = 1;
+}
+
+static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return 0;
+}
+
+static bool wanted(const char *name, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], name))
+			return true;
+	return argc < 2;
+}
+
+/* The @i-th program alone, loaded and attached; NULL if it cannot be. */
+static struct floor_bpf *attach_one(int i, const char **name)
+{
+	struct floor_bpf *skel = floor_bpf__open();
+	struct bpf_program *prog, *mine = NULL;
+	int n = 0;
+
+	if (!skel)
+		return NULL;
+	bpf_object__for_each_program(prog, skel->obj) {
+		bpf_program__set_autoload(prog, n == i);
+		if (n++ == i)
+			mine = prog;
+	}
+	if (!mine)
+		goto fail;
+	*name = bpf_program__name(mine);
+	if (floor_bpf__load(skel) || !bpf_program__attach(mine))
+		goto fail;
+	return skel;
+fail:
+	floor_bpf__destroy(skel);
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	struct floor_bpf *skels[MAX_PROGS] = {};
+	struct sigaction sa = { .sa_handler = on_stop };
+	const char *name = NULL;
+	int n = 0;
+
+	libbpf_set_print(quiet);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	for (int i = 0; i < MAX_PROGS; i++) {
+		name = NULL;
+		skels[i] = attach_one(i, &name);
+		if (skels[i] && !wanted(name, argc, argv)) {
+			floor_bpf__destroy(skels[i]);
+			skels[i] = NULL;
+		} else if (skels[i]) {
+			n++;
+		} else if (name) {
+			fprintf(stderr, "floor: %s: no such hook here\n", name);
+		} else {
+			break;
+		}
+	}
+	printf("floor: %d programs attached, ready\n", n);
+	fflush(stdout);
+	while (!stop)
+		pause();
+	for (int i = 0; i < MAX_PROGS; i++)
+		floor_bpf__destroy(skels[i]);
+	return 0;
+}
