@@ -395,6 +395,59 @@ static __always_inline void *renamed_proc_row(void *map,
 	return bpf_map_lookup_elem(map, &tgid);
 }
 
+/*
+ * The programs that keep a view's process rows named and its COMMAND's
+ * descendants followed, the same in every view; its observation tables
+ * list them by these names (user/tasks.h and each view's exit plan).
+ * @row_type: the view's row in @map; @after_exec: a statement on that row
+ * (st) once its process has exec'd, e.g. clearing the exited flag.
+ */
+#define PROC_NAME_PROGS(view, map, row_type, after_exec)                     \
+	/* A leader renamed without exec: its row follows (prctl). */        \
+	SEC("tp_btf")                                                        \
+	int BPF_PROG(view##_rename, struct task_struct *task,                \
+		     const char *comm)                                       \
+	{                                                                    \
+		row_type *st = renamed_proc_row(&map, task);                 \
+									     \
+		if (st)                                                      \
+			bpf_probe_read_kernel_str(st->comm, sizeof(st->comm), \
+						  comm);                     \
+		return 0;                                                    \
+	}                                                                    \
+									     \
+	SEC("tracepoint")                                                    \
+	int view##_exec(void *ctx)                                           \
+	{                                                                    \
+		row_type *st = exec_proc_row(&map);                          \
+									     \
+		if (st) {                                                    \
+			process_comm(st->comm);                              \
+			after_exec;                                          \
+		}                                                            \
+		return 0;                                                    \
+	}
+
+/* sched_process_free of a leader: a followed process is gone. */
+#define TASK_FREE_PROG(view)                                                 \
+	SEC("tp_btf")                                                        \
+	int BPF_PROG(view##_task_free, struct task_struct *task)             \
+	{                                                                    \
+		task_freed(task);                                            \
+		return 0;                                                    \
+	}
+
+/* sched_process_fork: COMMAND's descendants followed from their start. */
+#define CHILDREN_PROGS(view)                                                 \
+	SEC("tp_btf")                                                        \
+	int BPF_PROG(view##_task_fork, struct task_struct *parent,           \
+		     struct task_struct *child)                              \
+	{                                                                    \
+		task_forked(parent, child);                                  \
+		return 0;                                                    \
+	}                                                                    \
+	TASK_FREE_PROG(view)
+
 static __always_inline bool is_err_value(unsigned long v)
 {
 	return v >= (unsigned long)-MAX_ERRNO;

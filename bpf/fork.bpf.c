@@ -254,35 +254,9 @@ int BPF_PROG(fork_task_fork, struct task_struct *parent,
 	return 0;
 }
 
-SEC("tp_btf")
-int BPF_PROG(fork_task_free, struct task_struct *task)
-{
-	task_freed(task);
-	return 0;
-}
+TASK_FREE_PROG(fork);
 
-/* A leader renamed without exec: its row follows (prctl at start-up). */
-SEC("tp_btf")
-int BPF_PROG(fork_rename, struct task_struct *task, const char *comm)
-{
-	struct fork_proc_stats *st = renamed_proc_row(&procs, task);
-
-	if (st)
-		bpf_probe_read_kernel_str(st->comm, sizeof(st->comm), comm);
-	return 0;
-}
-
-SEC("tracepoint")
-int fork_exec(void *ctx)
-{
-	struct fork_proc_stats *st = exec_proc_row(&procs);
-
-	if (st) {
-		process_comm(st->comm);
-		st->exited = 0;
-	}
-	return 0;
-}
+PROC_NAME_PROGS(fork, procs, struct fork_proc_stats, st->exited = 0);
 
 /*
  * Tracepoint tier of pinned-page copies: in the parent's clone window, the

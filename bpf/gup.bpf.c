@@ -337,20 +337,7 @@ int BPF_KPROBE(gup_unlocked_kprobe, unsigned long start)
 }
 
 /* COMMAND's descendants: followed from their first instruction. */
-SEC("tp_btf")
-int BPF_PROG(gup_task_fork, struct task_struct *parent,
-	     struct task_struct *child)
-{
-	task_forked(parent, child);
-	return 0;
-}
-
-SEC("tp_btf")
-int BPF_PROG(gup_task_free, struct task_struct *task)
-{
-	task_freed(task);
-	return 0;
-}
+CHILDREN_PROGS(gup);
 
 /*
  * A thread that exits drops a call it left open, so a recycled tid never
@@ -370,27 +357,6 @@ int gup_task_exit(void *ctx)
 	return 0;
 }
 
-/* A leader renamed without exec: its row follows (prctl at start-up). */
-SEC("tp_btf")
-int BPF_PROG(gup_rename, struct task_struct *task, const char *comm)
-{
-	struct gup_proc_stats *st = renamed_proc_row(&procs, task);
-
-	if (st)
-		bpf_probe_read_kernel_str(st->comm, sizeof(st->comm), comm);
-	return 0;
-}
-
-SEC("tracepoint")
-int gup_exec(void *ctx)
-{
-	struct gup_proc_stats *st = exec_proc_row(&procs);
-
-	if (st) {
-		process_comm(st->comm);
-		st->exited = 0;
-	}
-	return 0;
-}
+PROC_NAME_PROGS(gup, procs, struct gup_proc_stats, st->exited = 0);
 
 char LICENSE[] SEC("license") = "GPL";

@@ -404,40 +404,9 @@ int BPF_KRETPROBE(retract_kretprobe)
 }
 
 /* COMMAND's descendants: followed from their first instruction. */
-SEC("tp_btf")
-int BPF_PROG(hugetlb_task_fork, struct task_struct *parent,
-	     struct task_struct *child)
-{
-	task_forked(parent, child);
-	return 0;
-}
+CHILDREN_PROGS(hugetlb);
 
-SEC("tp_btf")
-int BPF_PROG(hugetlb_task_free, struct task_struct *task)
-{
-	task_freed(task);
-	return 0;
-}
-
-/* A leader renamed without exec: its row follows (prctl at start-up). */
-SEC("tp_btf")
-int BPF_PROG(hugetlb_rename, struct task_struct *task, const char *comm)
-{
-	struct hugetlb_proc_stats *st = renamed_proc_row(&procs, task);
-
-	if (st)
-		bpf_probe_read_kernel_str(st->comm, sizeof(st->comm), comm);
-	return 0;
-}
-
-SEC("tracepoint")
-int hugetlb_exec(void *ctx)
-{
-	struct hugetlb_proc_stats *st = exec_proc_row(&procs);
-
-	if (st)
-		process_comm(st->comm);
-	return 0;
-}
+/* No exited flag to clear: user space asks whether a pid is gone. */
+PROC_NAME_PROGS(hugetlb, procs, struct hugetlb_proc_stats, (void)0);
 
 char LICENSE[] SEC("license") = "GPL";

@@ -680,20 +680,7 @@ int vma_tp_syscall_btf(__u64 *ctx)
 
 /* ---- exits, and COMMAND's descendants -------------------------------- */
 
-SEC("tp_btf")
-int BPF_PROG(locks_task_fork, struct task_struct *parent,
-	     struct task_struct *child)
-{
-	task_forked(parent, child);
-	return 0;
-}
-
-SEC("tp_btf")
-int BPF_PROG(locks_task_free, struct task_struct *task)
-{
-	task_freed(task);
-	return 0;
-}
+CHILDREN_PROGS(locks);
 
 /*
  * A thread that exits drops its state, so a recycled tid never inherits
@@ -717,27 +704,6 @@ int locks_task_exit(void *ctx)
 	return 0;
 }
 
-/* A leader renamed without exec: its row follows (prctl at start-up). */
-SEC("tp_btf")
-int BPF_PROG(locks_rename, struct task_struct *task, const char *comm)
-{
-	struct locks_proc_stats *st = renamed_proc_row(&procs, task);
-
-	if (st)
-		bpf_probe_read_kernel_str(st->comm, sizeof(st->comm), comm);
-	return 0;
-}
-
-SEC("tracepoint")
-int locks_exec(void *ctx)
-{
-	struct locks_proc_stats *st = exec_proc_row(&procs);
-
-	if (st) {
-		process_comm(st->comm);
-		st->exited = 0;
-	}
-	return 0;
-}
+PROC_NAME_PROGS(locks, procs, struct locks_proc_stats, st->exited = 0);
 
 char LICENSE[] SEC("license") = "GPL";
