@@ -114,7 +114,7 @@ $(OUT)/user/%.o: user/%.c user/*.h include/*.h $(SKELS)
 $(OUT)/mmtrace: $(USER_OBJS)
 	$(CC) $(MMTRACE_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUT)/tools/%: tools/%.c
+$(OUT)/tools/%: tools/%.c tools/workload.h
 	@mkdir -p $(@D)
 	$(CC) $(MMTRACE_CFLAGS) $(LDFLAGS) $< -lpthread -o $@
 

@@ -29,34 +29,11 @@
  *
  * Exit status: 0, 1 on a failed system call, 2 on bad usage.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
-#include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
+#define WORKLOAD "execname"
+#include "workload.h"
 #include <pthread.h>
-#include <signal.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <sys/uio.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
-
-#ifndef MFD_HUGETLB
-#define MFD_HUGETLB 0x0004U
-#endif
-
-#define PAGE 4096UL
-#define PUD_SIZE (1UL << 30)
-#define STACK_WARM (256UL << 10)
 
 struct work {
 	char comm[16];
@@ -71,131 +48,12 @@ static struct {
 	struct work before;		/* carried over the exec */
 } cfg = { .quiet_ms = 2000 };
 
-static unsigned long faults_now(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_minflt + ru.ru_majflt;
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "execname: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static void say(const char *msg)
-{
-	if (write(STDERR_FILENO, msg, strlen(msg)) < 0)
-		exit(1);
-}
-
-static void touch_pages(unsigned long n)
-{
-	char *p;
-
-	if (!n)
-		return;
-	p = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		die("mmap");
-	for (unsigned long i = 0; i < n; i++)
-		p[i * PAGE] = 1;
-}
-
-static void fork_n(unsigned long n)
-{
-	for (unsigned long i = 0; i < n; i++) {
-		pid_t pid = fork();
-
-		if (pid < 0)
-			die("fork");
-		if (!pid)
-			_exit(0);
-		waitpid(pid, NULL, 0);
-	}
-}
-
-/* One touched page into a pipe and back: one GUP-fast call each time. */
-static void vmsplice_n(unsigned long n, char *page)
-{
-	struct iovec iov = { .iov_base = page, .iov_len = PAGE };
-	char back[64];
-	int fds[2];
-
-	if (!n)
-		return;
-	if (pipe(fds))
-		die("pipe");
-	for (unsigned long i = 0; i < n; i++) {
-		if (vmsplice(fds[1], &iov, 1, 0) != (ssize_t)PAGE)
-			die("vmsplice");
-		for (size_t left = PAGE; left; ) {
-			ssize_t got = read(fds[0], back,
-					   left < sizeof(back) ? left : sizeof(back));
-
-			if (got <= 0)
-				die("read");
-			left -= got;
-		}
-	}
-	close(fds[0]);
-	close(fds[1]);
-}
-
-/* MAP_SHARED over a whole aligned PUD: its first fault calls huge_pmd_share. */
-static unsigned long hugetlb_fault(void)
-{
-	char *hole, *addr, *p;
-	int fd;
-
-	fd = syscall(SYS_memfd_create, "execname", MFD_HUGETLB);
-	if (fd < 0 || ftruncate(fd, PUD_SIZE))
-		die("1 GiB hugetlb memfd");
-	hole = mmap(NULL, 2 * PUD_SIZE, PROT_NONE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (hole == MAP_FAILED)
-		die("mmap");
-	addr = (char *)(((uintptr_t)hole + PUD_SIZE - 1) & ~(PUD_SIZE - 1));
-	p = mmap(addr, PUD_SIZE, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_FIXED | MAP_NORESERVE, fd, 0);
-	if (p == MAP_FAILED)
-		die("mmap of 1 GiB hugetlb");
-	p[0] = 1;
-	return 1;
-}
-
 static void quiet(unsigned long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
 
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
-}
-
-/* SIGUSR1 is blocked in every thread; only sigwait takes it. */
-static void wait_usr1(const char *what)
-{
-	char line[128];
-	sigset_t usr1;
-	int sig;
-
-	snprintf(line, sizeof(line), "execname: pid %d %s, waiting for SIGUSR1\n",
-		 getpid(), what);
-	say(line);
-	sigemptyset(&usr1);
-	sigaddset(&usr1, SIGUSR1);
-	sigwait(&usr1, &sig);
-}
-
-static __attribute__((noinline)) void warm_stack(void)
-{
-	volatile char area[STACK_WARM];
-
-	for (size_t i = 0; i < sizeof(area); i += PAGE)
-		area[i] = 0;
 }
 
 static void do_work(struct work *w, char *page)
@@ -205,7 +63,9 @@ static void do_work(struct work *w, char *page)
 	vmsplice_n(cfg.vmsplices, page);
 	w->forks = cfg.forks;
 	w->vmsplices = cfg.vmsplices;
-	w->hugetlb_faults = cfg.hugetlb ? hugetlb_fault() : 0;
+	if (cfg.hugetlb)
+		hugetlb_fault(0);
+	w->hugetlb_faults = cfg.hugetlb;
 }
 
 static void *exec_thread(void *arg)
@@ -273,9 +133,9 @@ static int after_exec(char *page)
 	unsigned long f0;
 
 	prctl(PR_GET_NAME, w.comm);
-	f0 = faults_now();
+	f0 = faults_of(RUSAGE_SELF);
 	do_work(&w, page);
-	w.faults = faults_now() - f0;
+	w.faults = faults_of(RUSAGE_SELF) - f0;
 	print_work(b, sizeof(b), &cfg.before);
 	print_work(a, sizeof(a), &w);
 	printf("{\"pid\":%d,\"before\":%s,\"after\":%s,\"from_thread\":%s}\n",
@@ -300,15 +160,15 @@ static int before_exec(char *page)
 	prctl(PR_GET_NAME, w.comm);
 	warm_stack();
 	touch_pages(1);
-	faults_now();
+	faults_of(RUSAGE_SELF);
 	quiet(1);
 	say("");
 	syscall(SYS_getpid);
 	if (cfg.wait)
 		wait_usr1("ready");
-	f0 = faults_now();
+	f0 = faults_of(RUSAGE_SELF);
 	do_work(&w, page);
-	w.faults = faults_now() - f0;
+	w.faults = faults_of(RUSAGE_SELF) - f0;
 	say("execname: before exec, quiet\n");
 	quiet(cfg.quiet_ms);
 	exec_next(&w);
@@ -325,15 +185,6 @@ static int parse_before(const char *s)
 	memcpy(w->comm, s, comma - s);
 	return sscanf(comma + 1, "%lu,%lu,%lu,%lu", &w->faults, &w->forks,
 		      &w->vmsplices, &w->hugetlb_faults) == 4 ? 0 : -1;
-}
-
-static int parse_ulong(const char *s, unsigned long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	return errno || *end || !*s || *s == '-' || *out > 1000000 ? -1 : 0;
 }
 
 static int parse_args(int argc, char **argv)
@@ -357,10 +208,10 @@ static int parse_args(int argc, char **argv)
 		switch (c) {
 		case 'n': cfg.name = optarg; break;
 		case 'e': cfg.exec = optarg; break;
-		case 'f': bad |= parse_ulong(optarg, &cfg.faults); break;
-		case 'k': bad |= parse_ulong(optarg, &cfg.forks); break;
-		case 's': bad |= parse_ulong(optarg, &cfg.vmsplices); break;
-		case 'q': bad |= parse_ulong(optarg, &cfg.quiet_ms); break;
+		case 'f': bad |= parse_count(optarg, &cfg.faults); break;
+		case 'k': bad |= parse_count(optarg, &cfg.forks); break;
+		case 's': bad |= parse_count(optarg, &cfg.vmsplices); break;
+		case 'q': bad |= parse_count(optarg, &cfg.quiet_ms); break;
 		case 'H': cfg.hugetlb = 1; break;
 		case 't': cfg.from_thread = 1; break;
 		case 'w': cfg.wait = 1; break;
@@ -374,7 +225,6 @@ static int parse_args(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	static char page[PAGE] __attribute__((aligned(PAGE)));
-	sigset_t usr1;
 
 	if (parse_args(argc, argv)) {
 		fprintf(stderr,
@@ -383,9 +233,7 @@ int main(int argc, char **argv)
 			"                [--from-thread] [--wait]\n");
 		return 2;
 	}
-	sigemptyset(&usr1);
-	sigaddset(&usr1, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+	block_usr1();
 	memset(page, 1, sizeof(page));
 	return cfg.after ? after_exec(page) : before_exec(page);
 }

@@ -22,27 +22,14 @@
  * Prints one JSON line on stdout. Exit status: 0, 1 on a failed system call,
  * 2 on bad usage.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
-#include <errno.h>
-#include <getopt.h>
+#define WORKLOAD "mmapstorm"
+#include "workload.h"
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #define MAX_THREADS	256
-#define PAGE		4096UL
-#define STACK_WARM	(256UL << 10)
 
 struct config {
 	unsigned int threads;
@@ -125,14 +112,6 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static unsigned long faults_now(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_minflt + ru.ru_majflt;
-}
-
 static int format_truth(char *buf, size_t len, unsigned long faults)
 {
 	unsigned long mmaps = 0, munmaps = 0, touches = 0;
@@ -161,43 +140,13 @@ static int format_truth(char *buf, size_t len, unsigned long faults)
  */
 static int run_round(unsigned int round, char *out, size_t len)
 {
-	unsigned long before = faults_now(), after;
+	unsigned long before = faults_of(RUSAGE_SELF), after;
 
 	atomic_store(&go, round + 1);
 	futex_wake(&go);
 	wait_until(&done, (round + 1) * cfg.threads);
-	after = faults_now();
+	after = faults_of(RUSAGE_SELF);
 	return format_truth(out, len, after - before);
-}
-
-/* Maps the stack the rounds use, so that they fault only in the storm. */
-static __attribute__((noinline)) void warm_stack(void)
-{
-	volatile char area[STACK_WARM];
-
-	for (size_t i = 0; i < sizeof(area); i += PAGE)
-		area[i] = 0;
-}
-
-static void say(const char *msg)
-{
-	if (write(STDERR_FILENO, msg, strlen(msg)) < 0)
-		exit(1);
-}
-
-/* SIGUSR1 is blocked in every thread; only sigwait takes it. */
-static void wait_usr1(const char *what)
-{
-	char line[128];
-	sigset_t usr1;
-	int sig;
-
-	snprintf(line, sizeof(line), "mmapstorm: pid %d %s, waiting for SIGUSR1\n",
-		 getpid(), what);
-	say(line);
-	sigemptyset(&usr1);
-	sigaddset(&usr1, SIGUSR1);
-	sigwait(&usr1, &sig);
 }
 
 static void usage(FILE *f)
@@ -267,16 +216,13 @@ static int parse_args(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	char truth[512];
-	sigset_t usr1;
 	int err;
 
 	if (parse_args(argc, argv)) {
 		usage(stderr);
 		return 2;
 	}
-	sigemptyset(&usr1);
-	sigaddset(&usr1, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+	block_usr1();
 	warm_stack();
 	for (unsigned int i = 0; i < cfg.threads; i++) {
 		err = pthread_create(&workers[i].thread, NULL, worker_main,

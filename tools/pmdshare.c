@@ -26,28 +26,11 @@
  *
  * Prints one JSON line on stdout. Static, raw syscalls only.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
-#include <errno.h>
-#include <getopt.h>
+#define WORKLOAD "pmdshare"
+#include "workload.h"
 #include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#ifndef MFD_HUGETLB
-#define MFD_HUGETLB		0x0004U
-#endif
 
 #define HUGE_PAGE_SIZE		(2UL << 20)
-#define PUD_SIZE		(1UL << 30)
 #define MAX_PROCS		64
 
 struct child {
@@ -117,25 +100,6 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 	return 0;
 }
 
-/* A PUD-aligned 1 GiB hole: reserve 2 GiB, keep the aligned middle. */
-static char *aligned_range(void)
-{
-	char *p = mmap(NULL, 2 * PUD_SIZE, PROT_NONE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-
-	if (p == MAP_FAILED)
-		return NULL;
-	return (char *)(((uintptr_t)p + PUD_SIZE - 1) & ~(PUD_SIZE - 1));
-}
-
-static long minor_faults(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_minflt + ru.ru_majflt;
-}
-
 /*
  * The child: map, touch, report the faults it took on @result, then hold
  * the mapping (and so its page table) until @release is closed.
@@ -155,7 +119,7 @@ static int child_main(const struct config *cfg, int fd, char *addr,
 			strerror(errno));
 		return 1;
 	}
-	before = minor_faults();
+	before = faults_of(RUSAGE_SELF);
 	for (int i = 0; i < cfg->pages; i++) {
 		if (first)
 			p[i * HUGE_PAGE_SIZE] = 1;
@@ -163,7 +127,7 @@ static int child_main(const struct config *cfg, int fd, char *addr,
 			c = p[i * HUGE_PAGE_SIZE];
 	}
 	(void)c;
-	faults = minor_faults() - before;
+	faults = faults_of(RUSAGE_SELF) - before;
 	if (write(result, &faults, sizeof(faults)) != sizeof(faults))
 		return 1;
 	/* EOF once the parent closes its end: every process has faulted. */
@@ -265,7 +229,7 @@ int main(int argc, char **argv)
 			strerror(errno));
 		return 1;
 	}
-	addr = aligned_range();
+	addr = aligned_pud_range();
 	if (!addr || pipe(release)) {
 		fprintf(stderr, "pmdshare: %s\n", strerror(errno));
 		return 1;
