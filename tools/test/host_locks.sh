@@ -21,38 +21,12 @@ locks_storm() {
 # storm_traced NAME THREADS COUNT [TRACER_ARGS...]: the run alone, its
 # report in $TMP/NAME.rep and truth in $TMP/NAME.truth; 0 if both are.
 storm_traced() {
-	local name=$1 threads=$2 count=$3 wl rc
+	local name=$1 threads=$2 count=$3
 	shift 3
-	# Emptied first: wait_line must not read a line left by the san tier.
-	: >"$TMP/$name.wl"
-	"$MMAPSTORM" --wait-start --threads "$threads" --count "$count" \
-		>"$TMP/$name.truth" 2>>"$TMP/$name.wl" </dev/null &
-	wl=$!
-	# SIGUSR1 before mmapstorm is ready for it would kill it.
-	if ! wait_line "$TMP/$name.wl" 'ready' "$wl"; then
-		fail "$name" "mmapstorm not ready: $(cat "$TMP/$name.wl")"
-		kill -KILL "$wl" 2>/dev/null
-		return 1
-	fi
-	if ! start_tracer locks "$TMP/$name.rep" --tier "$HOST_TIER" \
-		-p "$wl" "$@"; then
-		fail "$name" "did not attach: $(head -c 300 "$TMP/$name.rep.err")"
-		kill -KILL "$wl"
-		return 1
-	fi
-	kill -USR1 "$wl"
-	if ! wait_line "$TMP/$name.wl" 'done' "$wl"; then
-		fail "$name" "mmapstorm did not finish: $(cat "$TMP/$name.wl")"
-		kill -KILL "$wl" 2>/dev/null
-		stop_tracer "$name" INT
-		return 1
-	fi
-	stop_tracer "$name" INT || { kill -KILL "$wl"; return 1; }
-	kill -USR1 "$wl"
-	wait_for "$wl" "$LIMIT"
-	rc=$?
-	if [ "$rc" != 0 ]; then
-		fail "$name" "mmapstorm $(status $rc): $(cat "$TMP/$name.wl")"
+	follow_waiting "$name" 0 "$MMAPSTORM" --wait-start --threads "$threads" \
+		--count "$count" -- locks --tier "$HOST_TIER" -p "$@" || return 1
+	if [ "$WL_RC" != 0 ]; then
+		fail "$name" "mmapstorm $(status "$WL_RC"): $(cat "$TMP/$name.wl")"
 		return 1
 	fi
 }

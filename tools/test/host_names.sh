@@ -33,37 +33,14 @@ names_command() {
 # added for "-p"), works, prints, and exits only after the tracer stopped,
 # so that nothing at exit renames its row.
 names_follow() {
-	local name=$1 view=$2 opts=$3 wl rc
+	local name=$1 view=$2 opts=$3
 	shift 3
-	: >"$TMP/$name.wl"
-	"$@" --wait >"$TMP/$name.truth" 2>>"$TMP/$name.wl" </dev/null &
-	wl=$!
-	if ! wait_line "$TMP/$name.wl" 'ready' "$wl"; then
-		fail "$name" "workload not ready: $(cat "$TMP/$name.wl")"
-		kill -KILL "$wl" 2>/dev/null
-		return 1
-	fi
-	# shellcheck disable=SC2086
-	if ! start_tracer "$view" "$TMP/$name.rep" --tier "$HOST_TIER" \
-		${opts/-p/-p $wl}; then
-		fail "$name" "did not attach: $(head -c 300 "$TMP/$name.rep.err")"
-		kill -KILL "$wl"
-		return 1
-	fi
-	kill -USR1 "$wl"
-	if ! wait_line "$TMP/$name.wl" 'done' "$wl"; then
-		fail "$name" "workload did not finish: $(cat "$TMP/$name.wl")"
-		kill -KILL "$wl" 2>/dev/null
-		stop_tracer "$name" INT
-		return 1
-	fi
 	# -i 1: one more report after the work, before the stop.
-	sleep 1.2
-	stop_tracer "$name" INT || { kill -KILL "$wl"; return 1; }
-	kill -USR1 "$wl"
-	wait_for "$wl" "$LIMIT"
-	rc=$?
-	verdict "$name: workload exit 0" "$rc" "$(status $rc): $(cat "$TMP/$name.wl")"
+	# shellcheck disable=SC2086
+	follow_waiting "$name" 1.2 "$@" --wait -- "$view" \
+		--tier "$HOST_TIER" $opts || return 1
+	verdict "$name: workload exit 0" "$WL_RC" \
+		"$(status "$WL_RC"): $(cat "$TMP/$name.wl")"
 }
 
 # names_series ADDR SERIES: one sample's value, or "absent".

@@ -149,29 +149,38 @@ pidns_fork_pid() {
 	noise_stop "$name"
 }
 
+# pidns_beside NAME HOST NS OUT SCRIPT [ARGS...]: bash -c SCRIPT as init of a
+# new pid namespace while a copy of pinfork named HOST forks on the host
+# all along, to be left out. In SCRIPT, which may call wait_line, $0 is
+# mmtrace, $1 OUT (its mmtrace writes OUT.err), $2 a copy of pinfork named
+# NS, and ARGS follow. 0 if SCRIPT exited 0; else a FAIL.
+pidns_beside() {
+	local name=$1 host=$2 ns=$3 out=$4 script=$5 rc
+	shift 5
+	cp "$PIDNS_PINFORK" "$TMP/$host"
+	cp "$PIDNS_PINFORK" "$TMP/$ns"
+	noise_start "$TMP/$host" --pages 16 --forks 5
+	in_pidns bash -c "$(declare -f wait_line)
+		$script" "$MMTRACE" "$out" "$TMP/$ns" "$@"
+	rc=$?
+	noise_stop "$name"
+	[ "$rc" = 0 ] && return 0
+	fail "$name" "$(status $rc): $(head -c 300 "$out.err")"
+	return 1
+}
+
 # Case 1: without a filter, a namespace's mmtrace shows its own processes
 # and none of the host's (as its ps does not).
 pidns_fork_outside() {
-	local name="host pidns: unfiltered, host tasks not traced" rc
-	cp "$PIDNS_PINFORK" "$TMP/pfhost2"
-	cp "$PIDNS_PINFORK" "$TMP/pfns"
-	noise_start "$TMP/pfhost2" --pages 16 --forks 5
+	local name="host pidns: unfiltered, host tasks not traced"
 	# shellcheck disable=SC2016
-	in_pidns bash -c '
+	pidns_beside "$name" pfhost2 pfns "$TMP/nsall" '
 		"$0" fork --json --tier tracepoint -o "$1.rep" 2>"$1.err" &
 		t=$!
-		until grep -q "Ctrl-C to stop" "$1.err"; do
-			kill -0 $t || exit 1; sleep 0.1; done
+		wait_line "$1.err" "Ctrl-C to stop" $t || exit 1
 		"$2" --pages 4 --forks 3 >"$1.truth"; rc=$?
 		sleep 1
-		kill -INT $t; wait $t && exit $rc' "$MMTRACE" "$TMP/nsall" \
-		"$TMP/pfns"
-	rc=$?
-	noise_stop "$name"
-	if [ "$rc" != 0 ]; then
-		fail "$name" "$(status $rc): $(head -c 300 "$TMP/nsall.err")"
-		return
-	fi
+		kill -INT $t; wait $t && exit $rc' || return
 	python3 -c 'import json, sys
 r = [json.loads(l) for l in open(sys.argv[1])]
 t = json.loads(open(sys.argv[2]).read().splitlines()[-1])
@@ -234,30 +243,19 @@ pidns_unavailable_views() {
 
 # Case 1, serve: its labels count the namespace's processes only.
 pidns_serve() {
-	local name="host pidns: serve" port=$((30000 + RANDOM % 10000)) rc
-	cp "$PIDNS_PINFORK" "$TMP/pfhost3"
-	cp "$PIDNS_PINFORK" "$TMP/pfsrv"
-	noise_start "$TMP/pfhost3" --pages 16 --forks 5
+	local name="host pidns: serve" port=$((30000 + RANDOM % 10000))
 	# shellcheck disable=SC2016
-	in_pidns bash -c '
+	pidns_beside "$name" pfhost3 pfsrv "$TMP/nssrv" '
 		"$0" serve --views fork --tier tracepoint --listen "127.0.0.1:$3" \
 			2>"$1.err" &
 		s=$!
-		until grep -q "Ctrl-C to stop" "$1.err"; do
-			kill -0 $s || exit 1; sleep 0.1; done
+		wait_line "$1.err" "Ctrl-C to stop" $s || exit 1
 		"$2" --pages 4 --forks 3 >"$1.truth" || exit 1
 		# Labels are folded from rows at a scrape, and a new series is
 		# exposed at 0 for one scrape: the second shows its count.
 		curl -s --max-time 5 "http://127.0.0.1:$3/metrics" >/dev/null
 		curl -s --max-time 5 "http://127.0.0.1:$3/metrics" >"$1.metrics"
-		kill -TERM $s; wait $s' "$MMTRACE" "$TMP/nssrv" "$TMP/pfsrv" \
-		"$port"
-	rc=$?
-	noise_stop "$name"
-	if [ "$rc" != 0 ]; then
-		fail "$name" "$(status $rc): $(head -c 300 "$TMP/nssrv.err")"
-		return
-	fi
+		kill -TERM $s; wait $s' "$port" || return
 	grep -q '^mmtrace_fork_comm_forks_total{comm="pfsrv"} 3$' \
 		"$TMP/nssrv.metrics" &&
 		! grep -q 'comm="pfhost3"' "$TMP/nssrv.metrics"

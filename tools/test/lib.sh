@@ -138,6 +138,57 @@ stop_tracer() {
 	return 1
 }
 
+# follow_waiting NAME SETTLE WORKLOAD... -- VIEW TRACER_ARGS...: WORKLOAD,
+# given its own flag to wait for SIGUSR1 (it says "ready" before its work
+# and "done" after printing its truth), is followed by mmtrace VIEW from
+# before its work until SETTLE seconds after it printed, and exits only
+# after the tracer stopped, so that nothing at its exit is counted. A
+# TRACER_ARG "-p" gets the workload's pid. $TMP/NAME.truth is its stdout,
+# .wl its stderr, .rep the reports; its exit status is left in WL_RC.
+# 1 after a FAIL of the run itself.
+follow_waiting() {
+	local name=$1 settle=$2 cmd=() targs=() what view wl a
+	shift 2
+	while [ "$1" != -- ]; do cmd+=("$1"); shift; done
+	shift
+	view=$1
+	shift
+	what=${cmd[0]##*/}
+	# Emptied first: wait_line must not read a line left by the san tier.
+	: >"$TMP/$name.wl"
+	"${cmd[@]}" >"$TMP/$name.truth" 2>>"$TMP/$name.wl" </dev/null &
+	wl=$!
+	# SIGUSR1 before the workload is ready for it would kill it.
+	if ! wait_line "$TMP/$name.wl" 'ready' "$wl"; then
+		fail "$name" "$what not ready: $(cat "$TMP/$name.wl")"
+		kill -KILL "$wl" 2>/dev/null
+		return 1
+	fi
+	for a; do
+		targs+=("$a")
+		[ "$a" = -p ] && targs+=("$wl")
+	done
+	if ! start_tracer "$view" "$TMP/$name.rep" "${targs[@]}"; then
+		fail "$name" "did not attach: $(head -c 300 "$TMP/$name.rep.err")"
+		kill -KILL "$wl"
+		return 1
+	fi
+	kill -USR1 "$wl"
+	if ! wait_line "$TMP/$name.wl" 'done' "$wl"; then
+		fail "$name" "$what did not finish: $(cat "$TMP/$name.wl")"
+		kill -KILL "$wl" 2>/dev/null
+		stop_tracer "$name" INT
+		return 1
+	fi
+	[ "$settle" = 0 ] || sleep "$settle"
+	stop_tracer "$name" INT || { kill -KILL "$wl"; return 1; }
+	kill -USR1 "$wl"
+	wait_for "$wl" "$LIMIT"
+	# shellcheck disable=SC2034 # the caller reads it
+	WL_RC=$?
+	return 0
+}
+
 # noise_start CMD...: runs CMD over and over in the background until
 # noise_stop; a failing run ends the loop, and noise_stop reports it.
 noise_start() {

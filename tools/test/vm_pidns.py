@@ -19,18 +19,29 @@ def check_started(check, name, run):
           "in pid namespace pid:[" in err, err[:300])
 
 
-def check_fork(check, check_fork_oracle, kernel, name, run):
+def reports_and_truth(check, name, run, view=None, kernel=None):
+    """mmtrace exited 0 with reports and a truth, and with a view's module
+    (vm_fork, vm_locks) its observations at the tiers that test expects
+    at fentry; (None, None) after a FAIL."""
     exit_zero(check, name, run)
-    check_started(check, name, run)
     reports, truth = case_json(check, name, run)
     if not reports or not truth:
-        check(f"{name}: a report and a truth", False, str(run)[:300])
-        return
+        check(f"{name}: reports and a truth", False, str(run)[:300])
+        return None, None
     probes = reports[-1]["probes"]
-    for obs in vm_fork.TIERS[kernel]:
-        want = vm_fork.expected_tier(kernel, obs, "fentry")
+    for obs in view.TIERS[kernel] if view else ():
+        want = view.expected_tier(kernel, obs, "fentry")
         check(f"{name}: {obs} tier {want}", probes.get(obs) == want,
               f"got {probes.get(obs)}")
+    return reports, truth
+
+
+def check_fork(check, check_fork_oracle, kernel, name, run):
+    reports, truth = reports_and_truth(check, name, run, vm_fork, kernel)
+    check_started(check, name, run)
+    if not reports:
+        return
+    probes = reports[-1]["probes"]
     check(f"{name}: fork.children tier tracepoint",
           probes.get("fork.children") == "tracepoint",
           f"got {probes.get('fork.children')}")
@@ -40,10 +51,8 @@ def check_fork(check, check_fork_oracle, kernel, name, run):
 def check_follow_fork(check, name, run):
     """sh -c 'forkmix F V 0; true': forkmix's row exact, plus the shell's
     one clone."""
-    exit_zero(check, name, run)
-    reports, truth = case_json(check, name, run)
-    if not reports or not truth:
-        check(f"{name}: a report and a truth", False, str(run)[:300])
+    reports, truth = reports_and_truth(check, name, run)
+    if not reports:
         return
     rows = [p for r in reports for p in r["processes"]]
     mine = [p for p in rows if p["pid"] == truth["pid"]]
@@ -73,17 +82,10 @@ def check_follow_gup(check, kernel, name, run):
 
 def check_locks(check, kernel, name, run):
     """The reports from the storm on (skip: those before it)."""
-    exit_zero(check, name, run)
-    reports, truth = case_json(check, name, run)
-    skip = int((run.get("skip") or ["0"])[-1] or 0)
-    if not reports or not truth:
-        check(f"{name}: reports and a truth", False, str(run)[:300])
+    reports, truth = reports_and_truth(check, name, run, vm_locks, kernel)
+    if not reports:
         return
-    probes = reports[-1]["probes"]
-    for obs in vm_locks.TIERS[kernel]:
-        want = vm_locks.expected_tier(kernel, obs, "fentry")
-        check(f"{name}: {obs} tier {want}", probes.get(obs) == want,
-              f"got {probes.get(obs)}")
+    skip = int((run.get("skip") or ["0"])[-1] or 0)
     vm_locks.check_numbers(check, name, reports[skip:], truth,
                            truth.get("threads", 4), whole=reports)
 
