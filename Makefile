@@ -203,7 +203,7 @@ uninstall:
 		"$(DESTDIR)$(COMPLETIONDIR)/mmtrace"
 
 format:
-	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tools/*.c
+	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tools/*.c tools/*.h
 
 clean:
 	rm -rf $(OUT)
