@@ -56,6 +56,9 @@ prom_start() {
 	for port in "$@"; do
 		targets="$targets'127.0.0.1:$port', "
 	done
+	# A fresh TSDB: the san tier runs these tests again on the same ports,
+	# and the first run's samples would join the second's series.
+	rm -rf "$dir"
 	mkdir -p "$dir"
 	prom_log=$dir/log
 	cat >"$dir/prometheus.yml" <<EOF
