@@ -42,10 +42,13 @@ PIDNS= pidns_case hugetlb follow:hugetlb "" pmdshare --procs 4 --pages 4
 cat >/tmp/pidns_locks.sh <<'SCRIPT'
 name=$1
 mode=$2
+# until_text FILE TEXT [PID]: until FILE holds TEXT, for at most 120 s,
+# or until PID, which should write it, is gone.
 until_text() {
 	i=0
 	while [ $i -lt 1200 ]; do
 		grep -q "$2" "$1" 2>/dev/null && return 0
+		[ -n "${3:-}" ] && ! kill -0 "$3" 2>/dev/null && return 1
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -56,8 +59,9 @@ until_text() {
 if [ "$mode" = -p ]; then
 	mmapstorm --wait-start --threads 4 --count 2000 >"/tmp/$name.truth" \
 		2>"/tmp/$name.wl" &
+	wl=$!
 	until_text "/tmp/$name.wl" ready
-	mmtrace locks --json --tier fentry -p $! -o "/tmp/$name.rep" \
+	mmtrace locks --json --tier fentry -p "$wl" -o "/tmp/$name.rep" \
 		2>"/tmp/$name.err" &
 else
 	mmtrace locks --json --tier fentry -i 1 -o "/tmp/$name.rep" -- sh -c \
@@ -65,7 +69,15 @@ else
 		2>"/tmp/$name.err" &
 fi
 tracer=$!
-until_text "/tmp/$name.err" 'Ctrl-C to stop'
+# A view that can observe nothing here (locks on 5.10) exits at once,
+# saying why: no storm to wait for.
+if ! until_text "/tmp/$name.err" 'Ctrl-C to stop' "$tracer"; then
+	wait "$tracer"
+	rc=$?
+	[ -n "${wl:-}" ] && kill -KILL "$wl"
+	echo 0 >"/tmp/$name.skip"
+	exit $rc
+fi
 until_text "/tmp/$name.wl" ready
 pid=$(sed -n 's/^mmapstorm: pid \([0-9]*\) .*/\1/p' "/tmp/$name.wl" | head -n 1)
 n=$(wc -l <"/tmp/$name.rep")

@@ -9,7 +9,7 @@ import vm_fork
 import vm_gup
 import vm_hugetlb
 import vm_locks
-from vmlib import case_json, exit_zero, parse_console
+from vmlib import case_json, exit_zero, parse_console, refused
 
 
 def check_started(check, name, run):
@@ -82,6 +82,9 @@ def check_follow_gup(check, kernel, name, run):
 
 def check_locks(check, kernel, name, run):
     """The reports from the storm on (skip: those before it)."""
+    if vm_locks.refuses(kernel, "fentry"):
+        refused(check, name, run, "locks")
+        return
     reports, truth = reports_and_truth(check, name, run, vm_locks, kernel)
     if not reports:
         return
