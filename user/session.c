@@ -435,6 +435,7 @@ static struct timespec until(double due)
  */
 static bool command_done(const struct session *s, struct command *cmd)
 {
+	static double exited_at;
 	static bool told;
 	long long left;
 
@@ -442,8 +443,15 @@ static bool command_done(const struct session *s, struct command *cmd)
 		return false;
 	if (!s->filter.follow)
 		return true;
+	if (!exited_at)
+		exited_at = now_seconds();
 	left = tasks_followed(s->tracer->object(s->skel));
-	if (left > 0 && !told) {
+	/*
+	 * Children already reaped leave the set only when their task is
+	 * freed, after an RCU grace period: say so only of processes that
+	 * outlive COMMAND for real.
+	 */
+	if (left > 0 && !told && now_seconds() - exited_at >= 1.0) {
 		fprintf(stderr, "mmtrace: COMMAND has exited; tracing the processes it started until they exit (Ctrl-C to stop)\n");
 		told = true;
 	}

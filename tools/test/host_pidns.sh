@@ -280,6 +280,15 @@ follow_case() {
 	fi
 	check_with "host $name" oracle follow "$TMP/$name.rep" \
 		"$TMP/$name.truth" --clones "$clones" $alone --name "host $name"
+	# Said only of processes that outlive COMMAND (the daemon), not of
+	# children reaped but not yet freed.
+	local said=0 want=0
+	grep -q 'COMMAND has exited; tracing the processes' "$TMP/$name.err" &&
+		said=1
+	[ "$name" = follow_daemon ] && want=1
+	[ "$said" = "$want" ]
+	verdict "host $name: says it waits for descendants: $want" $? \
+		"$(head -c 300 "$TMP/$name.err")"
 }
 
 follow_fork() {
