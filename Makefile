@@ -31,7 +31,7 @@ DEB_TEST := qemu-system-x86 busybox-static cpio python3 libclang-rt-14-dev \
 # CFLAGS is the user's (make CFLAGS=...); what the build needs is ours.
 CFLAGS ?= -O2 -g
 MMTRACE_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow \
-	  -Wmissing-prototypes -D_GNU_SOURCE -I$(OUT) -Iinclude -Iuser \
+	  -Wmissing-prototypes -D_GNU_SOURCE -I$(OUT) -Iuser -Iinclude \
 	  $(CFLAGS)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall \
 	      -Wno-unused-function -Ibpf -Iinclude
@@ -53,17 +53,22 @@ else
 LDLIBS := -lbpf -ljson-c -lelf -lz -lmicrohttpd -lpthread
 endif
 
-# One tracer per bpf/<name>.bpf.c, with user/<name>.c and include/<name>.h
-TRACERS := $(patsubst bpf/%.bpf.c,%,$(wildcard bpf/*.bpf.c))
+# One view per folder views/<name>/: <name>.bpf.c, <name>.h and <name>.c.
+# A view's files include each other by their plain names, which C looks up
+# beside the including file first: no -I per view. -Iuser comes before
+# -Iinclude so that a view's "events.h" is user/events.h, as it was when
+# the views lived in user/.
+VIEWS := $(patsubst views/%/,%,$(wildcard views/*/))
 USER_SRCS := main.c probe.c ksyms.c output.c options.c session.c command.c tasks.c \
-	     rows.c metrics.c labels.c export.c serve.c events.c outstream.c \
-	     $(addsuffix .c,$(TRACERS))
+	     rows.c metrics.c labels.c export.c serve.c events.c outstream.c
 ifeq ($(STATIC),1)
 USER_SRCS := $(filter-out serve.c,$(USER_SRCS))
 endif
-USER_OBJS := $(addprefix $(OUT)/user/,$(USER_SRCS:.c=.o))
-SKELS := $(addprefix $(OUT)/,$(addsuffix .skel.h,$(TRACERS)))
-BPF_OBJS := $(addprefix $(OUT)/bpf/,$(addsuffix .bpf.o,$(TRACERS)))
+USER_OBJS := $(addprefix $(OUT)/user/,$(USER_SRCS:.c=.o)) \
+	     $(foreach v,$(VIEWS),$(OUT)/views/$(v)/$(v).o)
+SKELS := $(addprefix $(OUT)/,$(addsuffix .skel.h,$(VIEWS)))
+BPF_OBJS := $(addprefix $(OUT)/bpf/,$(addsuffix .bpf.o,$(VIEWS)))
+VIEW_HDRS := $(foreach v,$(VIEWS),views/$(v)/$(v).h)
 
 # Workloads that print their own truth: one tools/<name>.c each.
 TOOLS := $(patsubst tools/%.c,%,$(wildcard tools/*.c))
@@ -99,7 +104,9 @@ check-deps:
 deps:
 	apt-get install -y --no-install-recommends $(DEB_BUILD) $(DEB_TEST)
 
-$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c bpf/*.h include/*.h
+# $$*: the view's name is both its folder and its file (secondary expansion).
+.SECONDEXPANSION:
+$(OUT)/bpf/%.bpf.o: views/$$*/$$*.bpf.c views/$$*/$$*.h bpf/*.h include/*.h
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 	$(LLVM_STRIP) -g $@
@@ -108,6 +115,10 @@ $(OUT)/%.skel.h: $(OUT)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
 $(OUT)/user/%.o: user/%.c user/*.h include/*.h $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(MMTRACE_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(OUT)/views/%.o: views/%.c user/*.h include/*.h $(VIEW_HDRS) $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(MMTRACE_CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
@@ -203,7 +214,8 @@ uninstall:
 		"$(DESTDIR)$(COMPLETIONDIR)/mmtrace"
 
 format:
-	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tools/*.c tools/*.h
+	clang-format -i bpf/*.h user/*.c user/*.h include/*.h views/*/*.c \
+		views/*/*.h tools/*.c tools/*.h
 
 clean:
 	rm -rf $(OUT)

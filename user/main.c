@@ -11,13 +11,20 @@
 #include "serve.h"
 #include "session.h"
 
-/* The one table a new tracer is added to. */
-static const struct tracer *const tracers[] = {
-	&fork_tracer,
-	&hugetlb_tracer,
-	&gup_tracer,
-	&locks_tracer,
-};
+/*
+ * The one table a new view is added to: a line with the name of its folder
+ * under views/, whose <name>.c defines <name>_tracer. In --help order.
+ */
+#define MMTRACE_VIEWS(VIEW) \
+	VIEW(fork) \
+	VIEW(hugetlb) \
+	VIEW(gup) \
+	VIEW(locks)
+
+#define VIEW_DECLARE(name) extern const struct tracer name##_tracer;
+#define VIEW_ENTRY(name) &name##_tracer,
+MMTRACE_VIEWS(VIEW_DECLARE)
+static const struct tracer *const tracers[] = { MMTRACE_VIEWS(VIEW_ENTRY) };
 
 #define N_TRACERS (sizeof(tracers) / sizeof(tracers[0]))
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * A tracer is one subcommand: its observations (attach plans), its BPF
- * skeleton, and its report. Adding one means a bpf/<name>.bpf.c, a
- * user/<name>.c defining a struct tracer, and an entry in tracers[] (main.c).
+ * skeleton, and its report. Adding one means a folder views/<name>/ holding
+ * <name>.bpf.c, <name>.h and a <name>.c defining <name>_tracer, and one line
+ * in MMTRACE_VIEWS (main.c).
  * The session (session.c) does everything else: probe resolution with
  * fallback, load, attach, the command to trace, intervals, signals.
  */
@@ -141,10 +142,5 @@ struct tracer {
 	/* What `mmtrace serve` exports (user/serve.c); NULL: nothing. */
 	const struct tracer_metrics *metrics;
 };
-
-extern const struct tracer fork_tracer;
-extern const struct tracer hugetlb_tracer;
-extern const struct tracer gup_tracer;
-extern const struct tracer locks_tracer;
 
 #endif /* MMTRACE_TRACER_H */

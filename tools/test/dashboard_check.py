@@ -33,11 +33,11 @@ if any check failed (2 on a usage error). Python 3 standard library only.
     with the exporter on ADDR:
 
         { curl -s http://ADDR/metrics | awk '/^# TYPE/{print $3}'
-          for v in fork locks gup hugetlb; do
-            sed -n 's/.*METRIC_U64([A-Za-z_]*, *"\([a-z0-9_]*\)".*/mmtrace_\1_total/p' user/$v.c
-            sed -n 's/.*METRIC_HIST[A-Z_]*([A-Za-z_]*, *"\([a-z0-9_]*\)".*/mmtrace_\1/p' user/$v.c
+          for v in $(cd views && echo *); do
+            sed -n 's/.*METRIC_U64([A-Za-z_]*, *"\([a-z0-9_]*\)".*/mmtrace_\1_total/p' views/$v/$v.c
+            sed -n 's/.*METRIC_HIST[A-Z_]*([A-Za-z_]*, *"\([a-z0-9_]*\)".*/mmtrace_\1/p' views/$v/$v.c
             for by in comm cgroup; do
-              sed -n "s/^[[:space:]]*ROW(\"\([a-z0-9_]*\)\".*/mmtrace_${v}_${by}_\1_total/p" user/$v.c
+              sed -n "s/^[[:space:]]*ROW(\"\([a-z0-9_]*\)\".*/mmtrace_${v}_${by}_\1_total/p" views/$v/$v.c
             done
           done
           sed -n 's/.*family(&*m, "\([a-z0-9_]*\)", METRIC_COUNTER.*/mmtrace_\1_total/p' user/export.c

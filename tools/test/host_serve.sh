@@ -141,15 +141,15 @@ serve_dashboard() {
 		awk '/^# TYPE/ { print $3 }' >"$names"
 	# The families of views that cannot load here, and of the other
 	# --by labels, from the views' tables.
-	grep -ho 'METRIC_[A-Z0-9_]*(BSS, "[a-z0-9_]*"' user/*.c |
+	grep -ho 'METRIC_[A-Z0-9_]*(BSS, "[a-z0-9_]*"' user/*.c views/*/*.c |
 		sed 's/.*"\(.*\)"/mmtrace_\1/' >>"$names"
 	# Self metrics that depend on this host (BPF stats may be off).
 	sed -n 's/.*family(&*m, "\([a-z0-9_]*\)", METRIC_COUNTER.*/mmtrace_\1_total/p' \
 		user/export.c >>"$names"
 	sed -n 's/.*family(&*m, "\([a-z0-9_]*\)", METRIC_[GH].*/mmtrace_\1/p' \
 		user/export.c >>"$names"
-	for f in fork gup hugetlb locks; do
-		grep -o '^	ROW("[a-z0-9_]*"' "user/$f.c" | cut -d'"' -f2 |
+	for f in $(cd views && echo *); do
+		grep -o '^	ROW("[a-z0-9_]*"' "views/$f/$f.c" | cut -d'"' -f2 |
 			sed "s/.*/mmtrace_${f}_comm_&_total\nmmtrace_${f}_cgroup_&_total/"
 	done >>"$names"
 	check_with "host serve: dashboard" bounded "$SYS_PYTHON" \

@@ -5,6 +5,9 @@
 #include "check.h"
 #include "options.h"
 
+/* Views whose options differ: defined in views/<name>/<name>.c. */
+extern const struct tracer fork_tracer, hugetlb_tracer, locks_tracer;
+
 static const char hybrid_mounts[] =
 	"tmpfs /sys/fs/cgroup tmpfs rw 0 0\n"
 	"cgroup /sys/fs/cgroup/pids cgroup rw,pids 0 0\n"
