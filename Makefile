@@ -205,8 +205,9 @@ install: $(OUT)/mmtrace
 	sed 's|@SBINDIR@|$(SBINDIR)|g' $(PKG)/mmtrace.service.in \
 		> "$(DESTDIR)$(UNITDIR)/mmtrace.service"
 	chmod 0644 "$(DESTDIR)$(UNITDIR)/mmtrace.service"
-	$(INSTALL) -m 0644 $(PKG)/mmtrace.bash-completion \
-		"$(DESTDIR)$(COMPLETIONDIR)/mmtrace"
+	sed 's|@VIEWS@|$(VIEWS)|g' $(PKG)/mmtrace.bash-completion.in \
+		> "$(DESTDIR)$(COMPLETIONDIR)/mmtrace"
+	chmod 0644 "$(DESTDIR)$(COMPLETIONDIR)/mmtrace"
 
 uninstall:
 	rm -f "$(DESTDIR)$(SBINDIR)/mmtrace" "$(DESTDIR)$(MAN8DIR)/mmtrace.8" \
