@@ -40,7 +40,7 @@ enum mmap_wait_event {
 enum contention_event {
 	CEV_WAIT_NS,		/* contention_begin to contention_end */
 	CEV_LOCK,		/* the lock's address */
-	CEV_FLAGS,		/* LCB_F_* (include/locks.h) */
+	CEV_FLAGS,		/* LCB_F_* (views/locks/locks.h) */
 	CEV_IS_MMAP,		/* the lock is the task's own mmap_lock */
 };
 

@@ -8,7 +8,7 @@
  * task_newtask event, page allocations, copy_page_range) is charged to the
  * window; sys_exit folds the window into histograms and per-process rows.
  * Which programs feed the window depends on the attach plan the loader picked
- * (see user/fork.c): fentry, kprobe, or tracepoints only.
+ * (see fork.c): fentry, kprobe, or tracepoints only.
  */
 #include "common.bpf.h"
 #include "events.bpf.h"

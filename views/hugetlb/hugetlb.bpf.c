@@ -9,7 +9,7 @@
  * VMA of another mm whose PMD table covers the same file range; if it finds
  * one it takes a share of it, else it allocates a table of its own. Which
  * one happened is read at exit from the share count of the returned table's
- * page. Which programs run depends on the plan user/hugetlb.c picked.
+ * page. Which programs run depends on the plan hugetlb.c picked.
  */
 #include "common.bpf.h"
 #include "hugetlb.h"

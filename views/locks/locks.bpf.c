@@ -16,10 +16,10 @@
  *
  * Faults: page_fault_user opens a per-thread fault window; the first sign of
  * mmap_lock inside it marks the fault a fallback (see the plan notes in
- * user/locks.c for which sign each tier uses and how exact it is). Each
+ * locks.c for which sign each tier uses and how exact it is). Each
  * outcome is counted where the window closes, so that a report never has
  * to subtract counts that may belong to different intervals; the windows
- * still open at the end are counted by the final report (user/locks.c).
+ * still open at the end are counted by the final report (locks.c).
  */
 #include "common.bpf.h"
 #include "events.bpf.h"

@@ -325,7 +325,7 @@ static int charge_in_flight(struct locks_bpf *s, struct locks_report *r)
 /*
  * A fault window still open at the end: no mmap_lock was taken since the
  * fault, so it was served under its VMA lock. The programs are disarmed
- * and leave the windows alone (bpf/locks.bpf.c): each fault is counted by
+ * and leave the windows alone (locks.bpf.c): each fault is counted by
  * BPF or here, once.
  */
 static int charge_fault_windows(struct locks_bpf *s, struct locks_report *r)
