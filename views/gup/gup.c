@@ -315,6 +315,19 @@ static bool gup_internal(const char *name)
 	return false;
 }
 
+/*
+ * The tracer's own frames above GUP: this BPF program and the trampoline
+ * that calls it (ftrace_trampoline on 6.1, bpf_trampoline_<id> where
+ * kallsyms lists BPF trampolines). They are not the caller's path: the
+ * one symbolizer names them, so they are left out here.
+ */
+static bool tracer_frame(const char *name)
+{
+	return !strncmp(name, "bpf_prog_", 9) ||
+	       !strncmp(name, "bpf_trampoline_", 15) ||
+	       !strcmp(name, "ftrace_trampoline");
+}
+
 static const char *frame_str(const struct gup_frame *f)
 {
 	return f->name ? f->name : f->raw;
@@ -341,7 +354,8 @@ static int caller_frames(int stacks_fd, __u32 stack_id,
 	for (int i = 0; i < GUP_STACK_DEPTH && ips[i]; i++) {
 		name = ksyms_symbolize(ks, ips[i], &off);
 		/* Below every symbol: nothing to say, unless all are hidden. */
-		if (!name && !ksyms_addrs_hidden(ks))
+		if ((!name && !ksyms_addrs_hidden(ks)) ||
+		    (name && tracer_frame(name)))
 			continue;
 		frames[n].name = name;
 		snprintf(frames[n].raw, sizeof(frames[n].raw), "0x%llx",
