@@ -45,3 +45,12 @@ hugetlb_case "hugetlb:interval@fentry" fentry "-i 1" pmdshare --procs 5 \
 for tier in fentry kprobe; do
 	run_case hugetlb "hugetlb:retract@$tier" $tier shmcollapse 2
 done
+# A process named with a newline, a tab and ESC [31m: each of its rows in
+# the text table stays one line, escaped (hugetlb rows need fentry).
+odd=$(printf 'a"b\\c\nd\te\033[31mR')
+cp "$(command -v pmdshare)" "/tmp/$odd"
+mmtrace hugetlb --tier fentry -- "/tmp/$odd" --procs 2 --pages 2 \
+	>/tmp/hodd.txt 2>/tmp/hodd.err
+echo "MMT|hugetlb:odd_text|rc|$?"
+tag hugetlb:odd_text report /tmp/hodd.txt
+tag hugetlb:odd_text stderr /tmp/hodd.err

@@ -7,6 +7,7 @@ helper is a compiler clone (kretprobe only); retract_page_tables is
 inlined into collapse_file on 6.1; 5.10 has no lock:contention events.
 """
 import json
+import re
 
 from vm_fork import TIER_ORDER
 from vmlib import (case_json, check_in_buckets, check_units, parse_console,
@@ -187,6 +188,21 @@ def check_retract(check, kernel, name, run, cap):
           f"rows {reports[0]['processes']}")
 
 
+def check_odd_text(check, name, runs):
+    """A name with control characters: every row of it in the text table
+    is one line, escaped, and no control character reaches the text."""
+    run = runs.get("hugetlb:odd_text", {})
+    want = 'a"b\\\\c\\nd\\te\\x1b[31mR'
+    lines = run.get("report", [])
+    rows = [line for line in lines
+            if re.fullmatch(r"\d+ +" + re.escape(want) + r" +\d+ .*", line)]
+    named = [line for line in lines if 'a"b' in line]
+    check(f"{name} hugetlb:odd_text: escaped rows only, no raw control",
+          run.get("rc") == ["0"] and rows and len(rows) == len(named) and
+          not any(c < " " for line in lines for c in line),
+          f"rc {run.get('rc')} rows {named} stderr {run.get('stderr')}")
+
+
 def check_console(path, kernel, check, check_fork, check_tiers):
     runs = parse_console(path)
     name = f"vm {kernel}"
@@ -199,6 +215,7 @@ def check_console(path, kernel, check, check_fork, check_tiers):
         check(f"{name}: hugetlb probes JSON", False, repr(e))
     for case, cap in CASES:
         check_case(check, kernel, f"{name} {case}", runs.get(case, {}), cap)
+    check_odd_text(check, name, runs)
     for cap in ("fentry", "kprobe"):
         case = f"hugetlb:retract@{cap}"
         check_retract(check, kernel, f"{name} {case}", runs.get(case, {}),
