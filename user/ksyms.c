@@ -9,7 +9,7 @@
 /* A text symbol's start, for symbolizing stacks (ksyms_load_addrs). */
 struct ksym_addr {
 	unsigned long long addr;
-	const char *name;		/* one of names[] */
+	const char *name;		/* one of names[]; NULL: not text */
 };
 
 struct ksyms {
@@ -50,46 +50,40 @@ static bool is_text_symbol(char type)
 	return type == 't' || type == 'T';
 }
 
+/* At one address, a text symbol after the others: it names the address. */
 static int cmp_addrs(const void *a, const void *b)
 {
 	const struct ksym_addr *x = a, *y = b;
 
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return !!x->name - !!y->name;
 }
 
 /*
- * Addresses are zero when kptr_restrict hides them: those say nothing
- * about where a symbol is, and are left out.
+ * Every symbol's start, text or not: kallsyms has no sizes, and the next
+ * symbol is where a function certainly ends. Without the data symbols, an
+ * address in no listed text (a BPF trampoline already freed, a module
+ * unloaded) would be named after the last function before it, possibly
+ * megabytes away. Zero addresses (kptr_restrict) say nothing and are left
+ * out.
  */
-static int add_addrs(struct ksyms *ks, const unsigned long long *addr)
+static int keep_addr(struct ksyms *ks, size_t *cap, unsigned long long addr,
+		     const char *name)
 {
-	ks->addrs = calloc(ks->n ? ks->n : 1, sizeof(*ks->addrs));
-	if (!ks->addrs)
-		return -ENOMEM;
-	for (size_t i = 0; i < ks->n; i++) {
-		if (!addr[i])
-			continue;
-		ks->addrs[ks->n_addrs].addr = addr[i];
-		ks->addrs[ks->n_addrs++].name = ks->names[i];
-	}
-	qsort(ks->addrs, ks->n_addrs, sizeof(*ks->addrs), cmp_addrs);
-	return 0;
-}
+	struct ksym_addr *grown;
 
-/* Grows @addr along with ks->names, so that addr[i] is names[i]'s. */
-static int keep_addr(struct ksyms *ks, unsigned long long **addr,
-		     size_t *cap, unsigned long long a)
-{
-	unsigned long long *grown;
-
-	if (ks->n > *cap) {
-		*cap = ks->cap;
-		grown = realloc(*addr, *cap * sizeof(*grown));
+	if (!addr)
+		return 0;
+	if (ks->n_addrs == *cap) {
+		*cap = *cap ? *cap * 2 : 4096;
+		grown = realloc(ks->addrs, *cap * sizeof(*grown));
 		if (!grown)
 			return -ENOMEM;
-		*addr = grown;
+		ks->addrs = grown;
 	}
-	(*addr)[ks->n - 1] = a;
+	ks->addrs[ks->n_addrs].addr = addr;
+	ks->addrs[ks->n_addrs++].name = name;
 	return 0;
 }
 
@@ -97,29 +91,30 @@ static struct ksyms *parse(FILE *f, bool with_addrs)
 {
 	struct ksyms *ks = calloc(1, sizeof(*ks));
 	char line[512], name[256], type;
-	unsigned long long addr, *addrs = NULL;
+	unsigned long long addr;
 	size_t addrs_cap = 0;
+	const char *text;
 
 	if (!ks)
 		return NULL;
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3)
 			continue;
-		if (!is_text_symbol(type))
-			continue;
-		if (add_name(ks, name) ||
-		    (with_addrs && keep_addr(ks, &addrs, &addrs_cap, addr)))
+		text = NULL;
+		if (is_text_symbol(type)) {
+			if (add_name(ks, name))
+				goto nomem;
+			text = ks->names[ks->n - 1];
+		}
+		if (with_addrs && keep_addr(ks, &addrs_cap, addr, text))
 			goto nomem;
 	}
-	/* Before the names are sorted: addrs[i] belongs to names[i]. */
-	if (with_addrs && add_addrs(ks, addrs))
-		goto nomem;
-	free(addrs);
+	if (ks->n_addrs > 1)
+		qsort(ks->addrs, ks->n_addrs, sizeof(*ks->addrs), cmp_addrs);
 	if (ks->n > 1)
 		qsort(ks->names, ks->n, sizeof(*ks->names), cmp_names);
 	return ks;
 nomem:
-	free(addrs);
 	ksyms_free(ks);
 	errno = ENOMEM;
 	return NULL;
@@ -237,6 +232,8 @@ const char *ksyms_symbolize(const struct ksyms *ks, unsigned long long addr,
 		else
 			hi = mid;
 	}
+	if (!ks->addrs[lo].name)
+		return NULL;
 	*offset = addr - ks->addrs[lo].addr;
 	return ks->addrs[lo].name;
 }

@@ -38,8 +38,11 @@ bool ksyms_addrs_hidden(const struct ksyms *ks);
 
 /*
  * The text symbol @addr falls in (the last one starting at or before
- * it) and the @offset into it, or NULL. Sizes are not in kallsyms: an
- * address past a symbol's end is named after it too, as in bcc.
+ * it) and the @offset into it, or NULL. kallsyms has no sizes: a
+ * function is taken to end where the next symbol of any type starts, so
+ * an address after the last function before some data (or above all of
+ * them, as a BPF trampoline freed since) has no name, where bcc would
+ * name it after that function.
  */
 const char *ksyms_symbolize(const struct ksyms *ks, unsigned long long addr,
 			    unsigned long long *offset);

@@ -513,6 +513,8 @@ static int run_attached(struct session *s, const struct tracer_opts *o,
 	/* From here on, the output waits for its reader as ppoll() does. */
 	block_wakeups(&wait_mask);
 	outstream_wakeups(&wait_mask, &stop_requested);
+	if (s->tracer->names_frames)
+		ksyms_kernel();
 	s->events = events_open(s->tracer, s->skel, o, report_out);
 	if (o->events && !s->events) {
 		if (cmd)

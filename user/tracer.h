@@ -139,6 +139,13 @@ struct tracer {
 	const struct event_desc *event_kinds;
 	size_t n_event_kinds;
 	unsigned int event_options;	/* EVENT_OPT_* thresholds it takes */
+	/*
+	 * Names kernel frames (user/ksyms.c): kallsyms is read once attached,
+	 * while it lists the tracer's own trampolines; they are freed after
+	 * detach, before the final report, and their addresses then name
+	 * nothing.
+	 */
+	bool names_frames;
 	/* What `mmtrace serve` exports (user/serve.c); NULL: nothing. */
 	const struct tracer_metrics *metrics;
 };

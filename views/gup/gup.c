@@ -899,5 +899,6 @@ const struct tracer gup_tracer = {
 	.destroy = gup_destroy,
 	.report = gup_print_report,
 	.busy = gup_busy,
+	.names_frames = true,
 	.metrics = &gup_metrics,
 };

@@ -13,6 +13,8 @@ static const char kallsyms[] =
 	"ffffffff81234560 t copy_page_range\n"
 	"ffffffff81234990 t __huge_pmd_unshare.isra.0\n"
 	"ffffffff82000000 D some_data\n"
+	"ffffffff84000000 d more_data\n"
+	"ffffffff84000000 t after_data\n"
 	"ffffffffc0001000 t brd_submit_bio\t[brd]\n"
 	"garbage line\n"
 	"0000000000000000 T zero_address_when_unprivileged\n";
@@ -48,6 +50,16 @@ static void check_symbolize(void)
 	      "in a module");
 	CHECK(!ksyms_symbolize(ks, 0xffffffff80000000ULL, &off),
 	      "below the first symbol: no name");
+	/* A BPF trampoline freed before kallsyms was read: not a function. */
+	sym = ksyms_symbolize(ks, 0xffffffff82000100ULL, &off);
+	CHECK(!sym, "past the last function, in data: no name (got %s)",
+	      sym ? sym : "(null)");
+	sym = ksyms_symbolize(ks, 0xffffffff81ffffffULL, &off);
+	CHECK(sym && !strcmp(sym, "__huge_pmd_unshare.isra.0"),
+	      "up to the next symbol: the function before it");
+	sym = ksyms_symbolize(ks, 0xffffffff84000000ULL, &off);
+	CHECK(sym && !strcmp(sym, "after_data"),
+	      "data then text at one address: the text");
 	CHECK(ksyms_has(ks, "copy_page_range"), "names still found by name");
 	ksyms_free(ks);
 
@@ -80,7 +92,7 @@ int main(void)
 
 	fclose(f);
 	CHECK(ks != NULL, "parsed");
-	CHECK(ksyms_count(ks) == 5, "5 text symbols, got %zu",
+	CHECK(ksyms_count(ks) == 6, "6 text symbols, got %zu",
 	      ksyms_count(ks));
 	CHECK(ksyms_has(ks, "copy_page_range"), "static function found");
 	CHECK(!ksyms_has(ks, "copy_page"), "no prefix match");
