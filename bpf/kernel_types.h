@@ -237,6 +237,23 @@ struct vm_area_struct {
 	struct file *vm_file;
 };
 
+/* A plain field up to 6.2, a union member after: the name works for both. */
+struct vm_area_struct___flags {
+	unsigned long vm_flags;
+};
+
+/*
+ * Odd while fork() write-protects a COW VMA of the mm (copy_page_range):
+ * from 5.11 (57efa1fe5957), and in Debian's 5.10 from 5.10.4-1.
+ */
+typedef struct seqcount {
+	unsigned int sequence;
+} seqcount_t;
+
+struct mm_struct___wp_seq {
+	seqcount_t write_protect_seq;
+};
+
 /*
  * How many mms share a PMD page table: page refcount before the dedicated
  * counter, page->pt_share_count on 6.1.147+, ptdesc->pt_share_count on

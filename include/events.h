@@ -13,7 +13,7 @@
 
 #include "filter.h"
 
-#define EVENT_VALUES 4
+#define EVENT_VALUES 6
 /* Frames of kernel stack per event, innermost first; deeper ones are cut. */
 #define EVENT_STACK_DEPTH 32
 
@@ -28,6 +28,8 @@ enum fork_event {
 	FEV_PINNED_COPIES,	/* base pages copied at once (maybe pinned) */
 	FEV_CHILD,		/* the child's pid, as the parent sees it */
 	FEV_HAS_PINNED,		/* the parent's mm has pinned pages */
+	FEV_GUP_DURING,		/* GUP-fast calls on the mm during its windows */
+	FEV_GUP_PUSHED,		/* of them, FOLL_PIN calls sent to the slow path */
 };
 
 /* Both lock kinds keep the wait at index 0: --min-latency applies to it. */

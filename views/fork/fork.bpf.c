@@ -14,6 +14,7 @@
 #include "events.bpf.h"
 #include "thread.bpf.h"
 #include "mm.bpf.h"
+#include "forkrace.bpf.h"
 #include "fork.h"
 
 #define CLONE_VM 0x00000100UL
@@ -33,6 +34,8 @@ struct fork_window {
 	__u32 in_hugetlb_copy;
 	__u32 child_pid;	/* as mmtrace sees it, from sched_process_fork */
 	__u32 open;		/* between the clone's entry and exit */
+	__u64 gup_during;	/* GUP-fast calls on the mm in its windows */
+	__u64 gup_pushed;	/* of them, pushed to the slow path */
 };
 
 /*
@@ -146,6 +149,8 @@ static __always_inline void fork_event(void *ctx, struct fork_window *w,
 		[FEV_PINNED_COPIES] = w->copies,
 		[FEV_CHILD] = child,
 		[FEV_HAS_PINNED] = pinned,
+		[FEV_GUP_DURING] = w->gup_during,
+		[FEV_GUP_PUSHED] = w->gup_pushed,
 	};
 
 	emit_event(ctx, EV_FORK, v);
@@ -165,6 +170,8 @@ static __always_inline void account_process_fork(void *ctx,
 	add_nonzero(&counters[FC_THP_SPLITS], w->thp_splits);
 	add_nonzero(&counters[FC_HUGETLB_COPIES], w->hugetlb_copies);
 	add_nonzero(&counters[FC_CPR_NS], w->cpr_ns);
+	add_nonzero(&counters[FC_GUP_DURING], w->gup_during);
+	add_nonzero(&counters[FC_GUP_PUSHED], w->gup_pushed);
 	hist_record(latency_hist[pinned ? FORK_LAT_PINNED : FORK_LAT_UNPINNED],
 		    delta_ns, 1000);
 	hist_record(copies_hist, w->copies, 1);
@@ -176,10 +183,36 @@ static __always_inline void account_process_fork(void *ctx,
 	add_nonzero(&st->hugetlb_copies, w->hugetlb_copies);
 	__sync_fetch_and_add(&st->total_ns, delta_ns);
 	add_nonzero(&st->cpr_ns, w->cpr_ns);
+	add_nonzero(&st->gup_during, w->gup_during);
+	add_nonzero(&st->gup_pushed, w->gup_pushed);
 	if (delta_ns > st->max_ns)
 		st->max_ns = delta_ns;
 	if (pinned)
 		st->has_pinned = 1;
+}
+
+/*
+ * fork.gup_race: the GUP-fast calls the mm's row gathered while this
+ * thread was its forker (bpf/forkrace.bpf.h). A pushed call is counted
+ * where its fallback starts, which is before the fork ends (the slow path
+ * waits on mmap_lock for it); one counted after the fork's return goes to
+ * the mm's next fork.
+ */
+static __always_inline void take_gup_race(struct fork_window *w)
+{
+	struct mm_forker *f = mm_forker_of(current_mm());
+	__u64 during, pushed;
+
+	if (!f || f->tid != (__u32)bpf_get_current_pid_tgid())
+		return;
+	during = f->during;
+	pushed = f->pushed;
+	if (during)
+		__sync_fetch_and_sub(&f->during, during);
+	if (pushed)
+		__sync_fetch_and_sub(&f->pushed, pushed);
+	w->gup_during = during;
+	w->gup_pushed = pushed;
 }
 
 SEC("tracepoint")
@@ -213,6 +246,7 @@ int fork_exit(struct trace_event_raw_sys_exit *ctx)
 		if (st)
 			__sync_fetch_and_add(&st->threads, 1);
 	} else {
+		take_gup_race(w);
 		/* clone's return is the child's pid in the parent's namespace. */
 		account_process_fork(ctx, st, w, delta_ns,
 				     w->child_pid ? w->child_pid : ret);
@@ -452,6 +486,169 @@ SEC("kretprobe")
 int BPF_KRETPROBE(hugetlb_alloc_kretprobe, unsigned long ret)
 {
 	count_hugetlb_alloc(ret);
+	return 0;
+}
+
+/*
+ * fork.gup_race: GUP-fast calls on an mm that a traced fork is
+ * write-protecting. Any thread's call counts: the fork's mm is the key.
+ */
+const volatile unsigned int foll_pin = 0;
+
+struct race_call {
+	__u64 start;		/* page aligned */
+	__u32 wp_seq;		/* mm->write_protect_seq at entry */
+	__u32 pin;
+	__u32 decided;
+	__u32 pad;
+};
+
+/* LRU: a call whose exit was missed ages out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct race_call);
+} race_calls SEC(".maps");
+
+static __always_inline void race_begin(unsigned long start,
+				       unsigned int flags)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct race_call c = {
+		.start = start & ~0xfffUL,
+		.wp_seq = mm_wp_seq(current_mm()),
+		.pin = (flags & foll_pin) != 0,
+	};
+
+	bpf_map_update_elem(&race_calls, &tid, &c, BPF_ANY);
+}
+
+/* Once per call: where its fallback starts, else at its return. */
+static __always_inline void race_decide(struct race_call *c, bool fell_back,
+					unsigned long start)
+{
+	struct mm_struct *mm = current_mm();
+	struct mm_forker *f;
+
+	if (c->decided)
+		return;
+	c->decided = 1;
+	if (!wp_seq_raced(c->wp_seq, mm_wp_seq(mm)))
+		return;
+	f = mm_forker_of(mm);
+	if (!f)
+		return;
+	__sync_fetch_and_add(&f->during, 1);
+	if (fell_back && c->pin && (start & ~0xfffUL) <= c->start)
+		__sync_fetch_and_add(&f->pushed, 1);
+}
+
+static __always_inline void race_fallback(unsigned long start)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct race_call *c = bpf_map_lookup_elem(&race_calls, &tid);
+
+	if (c)
+		race_decide(c, true, start);
+}
+
+static __always_inline void race_end(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct race_call *c = bpf_map_lookup_elem(&race_calls, &tid);
+
+	if (!c)
+		return;
+	race_decide(c, false, 0);
+	bpf_map_delete_elem(&race_calls, &tid);
+}
+
+/* The forker is named only for forks this view traces. */
+static __always_inline void race_cpr(struct vm_area_struct *src_vma)
+{
+	if (current_window())
+		note_forker(src_vma);
+}
+
+SEC("fentry")
+int BPF_PROG(race_cpr_fentry, void *dst_vma, struct vm_area_struct *src_vma)
+{
+	race_cpr(src_vma);
+	return 0;
+}
+
+SEC("fentry")
+int BPF_PROG(race_gup_fentry, unsigned long start, unsigned long nr_pages,
+	     unsigned int gup_flags)
+{
+	race_begin(start, gup_flags);
+	return 0;
+}
+
+SEC("fexit")
+int BPF_PROG(race_gup_fexit)
+{
+	race_end();
+	return 0;
+}
+
+/* __gup_longterm_locked(mm, start, ...), 6.1 on */
+SEC("fentry")
+int BPF_PROG(race_longterm_fentry, void *mm, unsigned long start)
+{
+	race_fallback(start);
+	return 0;
+}
+
+/* get_user_pages_unlocked(start, ...) */
+SEC("fentry")
+int BPF_PROG(race_unlocked_fentry, unsigned long start)
+{
+	race_fallback(start);
+	return 0;
+}
+
+SEC("kprobe")
+int BPF_KPROBE(race_cpr_kprobe, void *dst_vma, struct vm_area_struct *src_vma)
+{
+	race_cpr(src_vma);
+	return 0;
+}
+
+SEC("kprobe")
+int BPF_KPROBE(race_gup_kprobe, unsigned long start, unsigned long nr_pages,
+	       unsigned int gup_flags)
+{
+	race_begin(start, gup_flags);
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(race_gup_kretprobe)
+{
+	race_end();
+	return 0;
+}
+
+/* 5.10's __gup_longterm_locked(tsk, mm, start, ...) is 7 arguments: fentry
+ * refuses it there, and the kprobe reads the start by the same choice. */
+const volatile bool race_longterm_has_task = false;
+
+SEC("kprobe")
+int BPF_KPROBE(race_longterm_kprobe)
+{
+	unsigned long arg2 = PT_REGS_PARM2(ctx), arg3 = PT_REGS_PARM3(ctx);
+
+	asm volatile("" : "+r"(arg2), "+r"(arg3));
+	race_fallback(race_longterm_has_task ? arg3 : arg2);
+	return 0;
+}
+
+SEC("kprobe")
+int BPF_KPROBE(race_unlocked_kprobe, unsigned long start)
+{
+	race_fallback(start);
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #include "events.h"
 #include "fork.h"
 #include "fork.skel.h"
+#include "../gup/gup.h"
 #include "output.h"
 #include "rows.h"
 #include "tasks.h"
@@ -19,6 +20,7 @@
 	"inside the parent's clone() (a fault inside clone, e.g. writing "     \
 	"CLONE_PARENT_SETTID, would add one); copy_page_range time unknown"
 
+#define GUP_CORE_FUNCS { "gup_fast_fallback", "internal_get_user_pages_fast" }
 #define TP_OPT(prog, event) { prog, PROBE_TRACEPOINT, { event }, true }
 
 static const struct observation fork_obs[] = {
@@ -127,10 +129,48 @@ static const struct observation fork_obs[] = {
 			},
 		},
 	},
+	{
+		.name = "fork.gup_race",
+		.summary = "GUP-fast calls on a forking mm during its write-protect windows, and the FOLL_PIN ones pushed to the slow path (mm->write_protect_seq; inferred)",
+		.if_missing = "GUP-fast calls racing a fork are not seen: no tracepoint covers GUP-fast or copy_page_range (needs fentry or kprobe on copy_page_range and gup_fast_fallback or internal_get_user_pages_fast)",
+		.plans = {
+			{
+				.tier = TIER_FENTRY,
+				.note = "copy_page_range of a COW VMA names the forker; the mm's write_protect_seq read at the GUP-fast core's entry and where its fallback starts (or at its return)",
+				.points = {
+					{ "race_cpr_fentry", PROBE_FENTRY,
+					  { "copy_page_range" }, .nargs = 2 },
+					{ "race_gup_fentry", PROBE_FENTRY, GUP_CORE_FUNCS,
+					  .nargs = 4 },
+					{ "race_gup_fexit", PROBE_FEXIT, GUP_CORE_FUNCS,
+					  .nargs = 4 },
+					{ "race_longterm_fentry", PROBE_FENTRY,
+					  { "__gup_longterm_locked" }, .nargs = 6 },
+					{ "race_unlocked_fentry", PROBE_FENTRY,
+					  { "get_user_pages_unlocked" }, true, 4 },
+				},
+			},
+			{
+				.tier = TIER_KPROBE,
+				.note = "as fentry, through kprobes",
+				.points = {
+					{ "race_cpr_kprobe", PROBE_KPROBE,
+					  { "copy_page_range" } },
+					{ "race_gup_kprobe", PROBE_KPROBE, GUP_CORE_FUNCS },
+					{ "race_gup_kretprobe", PROBE_KRETPROBE,
+					  GUP_CORE_FUNCS },
+					{ "race_longterm_kprobe", PROBE_KPROBE,
+					  { "__gup_longterm_locked" } },
+					{ "race_unlocked_kprobe", PROBE_KPROBE,
+					  { "get_user_pages_unlocked" }, true },
+				},
+			},
+		},
+	},
 	CHILDREN_OBSERVATION("fork"),
 };
 
-enum { OBS_SYSCALLS, OBS_PINNED, OBS_THP, OBS_HUGETLB };
+enum { OBS_SYSCALLS, OBS_PINNED, OBS_THP, OBS_HUGETLB, OBS_GUP_RACE };
 
 /* The BPF side's global counters and histograms, cumulative since load. */
 struct fork_totals {
@@ -153,7 +193,7 @@ static struct row_table proc_rows = {
 	.key_size = sizeof(struct fork_proc_key),
 	.value_size = sizeof(struct fork_proc_stats),
 	.sums_off = offsetof(struct fork_proc_stats, forks),
-	.sums_end = offsetofend(struct fork_proc_stats, cpr_ns),
+	.sums_end = offsetofend(struct fork_proc_stats, gup_pushed),
 	.exited_off = offsetof(struct fork_proc_stats, exited),
 };
 
@@ -178,7 +218,12 @@ static int fork_configure(void *skel, const struct tracer_opts *opts)
 	struct events_config *ev = &s->rodata->events_cfg;
 	int err;
 
+	struct gup_foll foll;
+
 	s->rodata->filter = opts->filter;
+	gup_foll_resolve(&foll, opts->verbose);
+	s->rodata->foll_pin = foll.pin;
+	s->rodata->race_longterm_has_task = gup_longterm_locked_has_task();
 	err = thread_state_configure(s->maps.windows, s->maps.windows_by_tid,
 				     &s->rodata->use_task_storage);
 	if (err)
@@ -210,6 +255,10 @@ static const struct event_desc fork_events[] = {
 						.reason = "pinned_copies" },
 			[FEV_CHILD] = { "child_pid", NULL, EVF_COUNT },
 			[FEV_HAS_PINNED] = { "has_pinned", NULL, EVF_BOOL },
+			[FEV_GUP_DURING] = { "gup_during", NULL,
+					     EVF_COUNT },
+			[FEV_GUP_PUSHED] = { "gup_pushed", NULL,
+					     EVF_COUNT },
 		},
 	},
 };
@@ -307,6 +356,10 @@ static struct json_object *row_json(const struct report_ctx *ctx,
 	ADD("fork_max_ns", json_object_new_uint64(st->max_ns));
 	ADD("copy_page_range_ns", u64_or_null(copy_time_known(ctx),
 					      st->cpr_ns));
+	ADD("gup_during", u64_or_null(have(ctx, OBS_GUP_RACE),
+				      st->gup_during));
+	ADD("gup_pushed", u64_or_null(have(ctx, OBS_GUP_RACE),
+				      st->gup_pushed));
 	ADD("has_pinned", json_object_new_boolean(st->has_pinned));
 #undef ADD
 	return j;
@@ -341,6 +394,10 @@ static void report_json(const struct report_ctx *ctx,
 				r->t.counters[FC_HUGETLB_COPIES]));
 	json_object_object_add(t, "copy_page_range_ns",
 			       u64_or_null(cpr, r->t.counters[FC_CPR_NS]));
+	json_object_object_add(t, "gup_during", u64_or_null(have(ctx, OBS_GUP_RACE),
+				r->t.counters[FC_GUP_DURING]));
+	json_object_object_add(t, "gup_pushed", u64_or_null(have(ctx, OBS_GUP_RACE),
+				r->t.counters[FC_GUP_PUSHED]));
 	json_object_object_add(o, "totals", t);
 	/* BPF keeps us slots (fork.bpf.c); the JSON speaks ns. */
 	json_object_object_add(lat, "has_pinned",
@@ -381,17 +438,22 @@ static void print_rows(const struct report_ctx *ctx,
 
 	if (!r->rows.n)
 		return;
-	fprintf(out, "\n%-8s %-16s %7s %7s %14s %10s %10s %s\n", "PID", "COMM",
-		"FORKS", "VFORKS", "PINNED_COPIES", "TOTAL_US", "MAX_US",
-		"HAS_PINNED");
+	fprintf(out, "\n%-8s %-16s %7s %7s %14s %10s %10s %8s %s\n", "PID",
+		"COMM", "FORKS", "VFORKS", "PINNED_COPIES", "TOTAL_US",
+		"MAX_US", "GUP_PUSH", "HAS_PINNED");
 	for (size_t i = 0; i < n; i++) {
 		const struct fork_proc_stats *st = stats(&r->rows.r[i]);
 
 		text_comm(st->comm, sizeof(st->comm), comm);
-		fprintf(out, "%-8u %-16s %7llu %7llu %14llu %10llu %10llu %s\n",
+		fprintf(out, "%-8u %-16s %7llu %7llu %14llu %10llu %10llu",
 			row_pid(&r->rows.r[i]), comm, st->forks, st->vforks,
 			st->pinned_copies, st->total_ns / 1000,
-			st->max_ns / 1000, st->has_pinned ? "yes" : "no");
+			st->max_ns / 1000);
+		if (have(ctx, OBS_GUP_RACE))
+			fprintf(out, " %8llu", st->gup_pushed);
+		else
+			fprintf(out, " %8s", "n/a");
+		fprintf(out, " %s\n", st->has_pinned ? "yes" : "no");
 	}
 	if (n < r->rows.n)
 		fprintf(out, "(%zu more processes; --top or --json shows them)\n",
@@ -417,6 +479,10 @@ static void report_text(const struct report_ctx *ctx,
 	print_count(out, "copy_page_range us", copy_time_known(ctx),
 		    r->t.counters[FC_CPR_NS] / 1000);
 	fprintf(out, "\n");
+	if (have(ctx, OBS_GUP_RACE))
+		fprintf(out, "GUP-fast calls on forking mms during their write-protect windows %llu, pushed to the slow path %llu (inferred)\n",
+			r->t.counters[FC_GUP_DURING],
+			r->t.counters[FC_GUP_PUSHED]);
 	fprintf(out, "\nfork latency, parents that have pinned pages:\n");
 	print_log2_hist(out, r->t.latency[FORK_LAT_PINNED], HIST_SLOTS, "usecs");
 	fprintf(out, "\nfork latency, other parents:\n");
@@ -476,6 +542,10 @@ static const struct metric_def fork_metrics_defs[] = {
 	METRIC_U64(BSS, "fork_copy_page_range_seconds", "Time forks spent in copy_page_range",
 		   counters[FC_CPR_NS], 9, OBS_PINNED,
 		   .below_tier = TIER_TRACEPOINT),
+	METRIC_U64(BSS, "fork_gup_during", "GUP-fast calls on a forking mm during its write-protect windows (inferred)",
+		   counters[FC_GUP_DURING], 0, OBS_GUP_RACE),
+	METRIC_U64(BSS, "fork_gup_pushed", "FOLL_PIN GUP-fast calls a fork pushed to the slow path (write_protect_seq; inferred)",
+		   counters[FC_GUP_PUSHED], 0, OBS_GUP_RACE),
 	METRIC_HIST_US(BSS, "fork_latency_seconds", "fork() latency in the parent, by whether its mm has pinned pages",
 		       latency_hist[FORK_LAT_PINNED], OBS_SYSCALLS,
 		       PARENT("has_pinned")),
@@ -501,6 +571,8 @@ static const struct row_metric_def fork_row_defs[] = {
 	    0, OBS_HUGETLB),
 	ROW("fork_seconds", "Time in fork() (process forks)", total_ns, 9,
 	    OBS_SYSCALLS),
+	ROW("gup_pushed", "FOLL_PIN GUP-fast calls its forks pushed to the slow path",
+	    gup_pushed, 0, OBS_GUP_RACE),
 };
 
 static const struct tracer_metrics fork_metrics = {

@@ -23,6 +23,8 @@ enum fork_counter {
 	FC_THP_SPLITS,		/* pinned THPs split at fork (richer tiers) */
 	FC_HUGETLB_COPIES,	/* huge pages copied eagerly (richer tiers) */
 	FC_CPR_NS,		/* time in copy_page_range (richer tiers) */
+	FC_GUP_DURING,		/* GUP-fast calls on a forking mm, in a window */
+	FC_GUP_PUSHED,		/* of them, FOLL_PIN calls sent to the slow path */
 	FC_MAX,
 };
 
@@ -43,6 +45,8 @@ struct fork_proc_stats {
 	unsigned long long hugetlb_copies;
 	unsigned long long total_ns;	/* process forks only */
 	unsigned long long cpr_ns;
+	unsigned long long gup_during;	/* FC_GUP_DURING of its forks */
+	unsigned long long gup_pushed;	/* FC_GUP_PUSHED of its forks */
 	unsigned long long max_ns;	/* since tracing began; racy max */
 	unsigned int has_pinned;
 	unsigned int exited;		/* the process is gone: last report */

@@ -14,6 +14,7 @@
  */
 #include "common.bpf.h"
 #include "mm.bpf.h"
+#include "forkrace.bpf.h"
 #include "gup.h"
 
 #define PAGE_SHIFT 12
@@ -32,7 +33,10 @@ struct gup_call {
 	__u32 fell_back;
 	__u32 first_pin;	/* the mm had not pinned before this call */
 	__s32 stack_id;		/* the caller's kernel stack or -errno */
-	__u32 pad;
+	__u32 wp_seq;		/* mm->write_protect_seq at entry */
+	__u32 fork_pushed;	/* a fork's window sent it to the slow path */
+	__u32 forker_pid;	/* that fork's process, 0 if not seen */
+	char forker_comm[COMM_LEN];
 };
 
 struct {
@@ -96,6 +100,8 @@ static __always_inline void gup_begin(void *ctx, unsigned long start,
 	/* The core sets MMF_HAS_PINNED itself: read it before it does. */
 	c.first_pin = (flags & foll.pin) && !current_mm_has_pinned();
 	c.stack_id = bpf_get_stackid(ctx, &stacks, 0);
+	if (flags & foll.pin)
+		c.wp_seq = mm_wp_seq(current_mm());
 	c.start_ns = bpf_ktime_get_ns();
 	if (!bpf_map_update_elem(&calls, &tid, &c, BPF_NOEXIST)) {
 		__sync_fetch_and_add(&calls_open, 1);
@@ -116,6 +122,29 @@ static __always_inline struct gup_call *current_call(void)
 	return bpf_map_lookup_elem(&calls, &tid);
 }
 
+/*
+ * A FOLL_PIN walk that a fork's write-protect window ended returns no page
+ * at all (bpf/forkrace.bpf.h): a fallback from the first page, with the
+ * window open or opened since the call's entry, is counted as the fork's.
+ */
+static __always_inline void fork_race(struct gup_call *c)
+{
+	struct mm_struct *mm;
+	struct mm_forker *f;
+
+	if (!(c->flags & foll.pin) || c->fast)
+		return;
+	mm = current_mm();
+	if (!wp_seq_raced(c->wp_seq, mm_wp_seq(mm)))
+		return;
+	c->fork_pushed = 1;
+	f = mm_forker_of(mm);
+	if (!f)
+		return;
+	c->forker_pid = f->tgid;
+	__builtin_memcpy(c->forker_comm, f->comm, COMM_LEN);
+}
+
 /* The slow path takes over at @start: the pages before it were walked. */
 static __always_inline void gup_fallback(unsigned long start)
 {
@@ -128,6 +157,7 @@ static __always_inline void gup_fallback(unsigned long start)
 	start &= ~((1UL << PAGE_SHIFT) - 1);
 	fast = start > c->start ? (start - c->start) >> PAGE_SHIFT : 0;
 	c->fast = fast < c->nr ? fast : c->nr;
+	fork_race(c);
 }
 
 static __always_inline struct gup_proc_stats *proc_stats(__u32 tgid)
@@ -164,6 +194,10 @@ static __always_inline void count_class(enum gup_class cls,
 		__sync_fetch_and_add(&ctr[GC_SHORT], 1);
 	if (o->error)
 		__sync_fetch_and_add(&ctr[GC_ERRORS], 1);
+	if (c->fork_pushed) {
+		__sync_fetch_and_add(&ctr[GC_FORK_FALLBACKS], 1);
+		__sync_fetch_and_add(&ctr[GC_FORK_PAGES], o->slow);
+	}
 }
 
 static __always_inline void count_process(const struct gup_call *c,
@@ -186,6 +220,14 @@ static __always_inline void count_process(const struct gup_call *c,
 		__sync_fetch_and_add(&st->errors, 1);
 	if (c->flags & foll.pin)
 		__sync_fetch_and_add(&st->pin_calls, 1);
+	if (c->fork_pushed) {
+		__sync_fetch_and_add(&st->fork_fallbacks, 1);
+		__sync_fetch_and_add(&st->fork_pages, o->slow);
+	}
+	if (c->forker_pid) {
+		st->forker_pid = c->forker_pid;
+		__builtin_memcpy(st->forker_comm, c->forker_comm, COMM_LEN);
+	}
 	if (c->first_pin)
 		st->first_pin = 1;
 	st->has_pinned = current_mm_has_pinned();
@@ -333,6 +375,24 @@ SEC("kprobe")
 int BPF_KPROBE(gup_unlocked_kprobe, unsigned long start)
 {
 	gup_fallback(start);
+	return 0;
+}
+
+/*
+ * gup.fork_race: copy_page_range(dst_vma, src_vma) names who forks an mm,
+ * so that a call its window pushed can say which process did it.
+ */
+SEC("fentry")
+int BPF_PROG(gup_cpr_fentry, void *dst_vma, struct vm_area_struct *src_vma)
+{
+	note_forker(src_vma);
+	return 0;
+}
+
+SEC("kprobe")
+int BPF_KPROBE(gup_cpr_kprobe, void *dst_vma, struct vm_area_struct *src_vma)
+{
+	note_forker(src_vma);
 	return 0;
 }
 

@@ -78,10 +78,33 @@ static const struct observation gup_obs[] = {
 			},
 		},
 	},
+	{
+		.name = "gup.fork_race",
+		.summary = "which process's fork pushed FOLL_PIN calls to the slow path (mm->write_protect_seq; counted under gup.slow_path)",
+		.if_missing = "fork-caused fallbacks are still counted (gup.slow_path) but the forking process is not named (needs fentry or kprobe on copy_page_range)",
+		.plans = {
+			{
+				.tier = TIER_FENTRY,
+				.note = "copy_page_range of a COW VMA: the thread about to write-protect the mm",
+				.points = {
+					{ "gup_cpr_fentry", PROBE_FENTRY,
+					  { "copy_page_range" }, .nargs = 2 },
+				},
+			},
+			{
+				.tier = TIER_KPROBE,
+				.note = "as fentry, through a kprobe",
+				.points = {
+					{ "gup_cpr_kprobe", PROBE_KPROBE,
+					  { "copy_page_range" } },
+				},
+			},
+		},
+	},
 	CHILDREN_OBSERVATION("gup"),
 };
 
-enum { OBS_CALLS, OBS_SLOW };
+enum { OBS_CALLS, OBS_SLOW, OBS_FORKER };
 
 static const char *const class_names[GUP_CLASSES] = {
 	[GUP_ALL] = "all", [GUP_PIN] = "pin", [GUP_GET] = "get",
@@ -204,7 +227,7 @@ static bool kernel_older_than(int major, int minor)
 }
 
 /* #defines before 6.3 (not in BTF): 5.10 and 6.1 share these values. */
-static void foll_resolve(struct gup_foll *f, bool verbose)
+void gup_foll_resolve(struct gup_foll *f, bool verbose)
 {
 	static const struct gup_foll defines = {
 		.write = 0x1, .get = 0x4, .longterm = 0x10000, .pin = 0x40000,
@@ -226,7 +249,7 @@ static void foll_resolve(struct gup_foll *f, bool verbose)
 }
 
 /* 5.10's __gup_longterm_locked(tsk, mm, start, ...) has 7 arguments. */
-static bool longterm_locked_has_task(void)
+bool gup_longterm_locked_has_task(void)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
 	const struct btf_type *t;
@@ -259,10 +282,10 @@ static int gup_configure(void *skel, const struct tracer_opts *opts)
 {
 	struct gup_bpf *s = skel;
 
-	foll_resolve(&foll, opts->verbose);
+	gup_foll_resolve(&foll, opts->verbose);
 	s->rodata->filter = opts->filter;
 	s->rodata->foll = foll;
-	s->rodata->longterm_locked_has_task = longterm_locked_has_task();
+	s->rodata->longterm_locked_has_task = gup_longterm_locked_has_task();
 	return bpf_map__set_max_entries(s->maps.procs, opts->max_procs);
 }
 
@@ -428,6 +451,8 @@ static struct json_object *class_json(const struct report_ctx *ctx,
 	ADD("fallbacks", u64_or_null(split, c[GC_FALLBACKS]));
 	ADD("short", json_object_new_uint64(c[GC_SHORT]));
 	ADD("errors", json_object_new_uint64(c[GC_ERRORS]));
+	ADD("fork_fallbacks", u64_or_null(split, c[GC_FORK_FALLBACKS]));
+	ADD("fork_fallback_pages", u64_or_null(split, c[GC_FORK_PAGES]));
 #undef ADD
 	return j;
 }
@@ -480,6 +505,21 @@ static struct json_object *latency_json(const struct report_ctx *ctx,
 	return j;
 }
 
+/* The process whose fork last pushed one of this process's calls. */
+static struct json_object *forker_json(const struct report_ctx *ctx,
+				       const struct gup_proc_stats *st)
+{
+	struct json_object *j;
+
+	if (!st->forker_pid || ctx->res[OBS_FORKER].chosen < 0)
+		return NULL;
+	j = json_object_new_object();
+	json_object_object_add(j, "pid", json_object_new_int64(st->forker_pid));
+	json_object_object_add(j, "comm", json_comm(st->forker_comm,
+						    sizeof(st->forker_comm)));
+	return j;
+}
+
 static struct json_object *row_json(const struct report_ctx *ctx,
 				    const struct row *row)
 {
@@ -498,6 +538,9 @@ static struct json_object *row_json(const struct report_ctx *ctx,
 	ADD("fallbacks", u64_or_null(split, st->fallbacks));
 	ADD("errors", json_object_new_uint64(st->errors));
 	ADD("pin_calls", json_object_new_uint64(st->pin_calls));
+	ADD("fork_fallbacks", u64_or_null(split, st->fork_fallbacks));
+	ADD("fork_fallback_pages", u64_or_null(split, st->fork_pages));
+	ADD("forker", forker_json(ctx, st));
 	ADD("gup_total_ns", json_object_new_uint64(st->total_ns));
 	ADD("first_pin", json_object_new_boolean(st->first_pin));
 	ADD("has_pinned", json_object_new_boolean(st->has_pinned));
@@ -694,6 +737,25 @@ static void print_classes(const struct report_ctx *ctx,
 	}
 }
 
+/* Under the table: who forked, for each shown row a fork pushed. */
+static void print_forkers(const struct report_ctx *ctx,
+			  const struct gup_report *r, size_t n)
+{
+	char comm[COMM_TEXT_LEN];
+
+	if (ctx->res[OBS_FORKER].chosen < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const struct gup_proc_stats *st = stats(&r->rows.r[i]);
+
+		if (!st->fork_fallbacks || !st->forker_pid)
+			continue;
+		text_comm(st->forker_comm, sizeof(st->forker_comm), comm);
+		fprintf(ctx->out, "%-8u pushed to the slow path by the fork of %u %s\n",
+			row_pid(&r->rows.r[i]), st->forker_pid, comm);
+	}
+}
+
 static void print_rows(const struct report_ctx *ctx,
 		       const struct gup_report *r)
 {
@@ -704,9 +766,9 @@ static void print_rows(const struct report_ctx *ctx,
 
 	if (!r->rows.n)
 		return;
-	fprintf(out, "\n%-8s %-16s %8s %9s %9s %9s %9s %7s %s\n", "PID", "COMM",
-		"CALLS", "ASKED", "RETURNED", "FAST", "SLOW", "ERRORS",
-		"HAS_PINNED");
+	fprintf(out, "\n%-8s %-16s %8s %9s %9s %9s %9s %7s %7s %s\n", "PID",
+		"COMM", "CALLS", "ASKED", "RETURNED", "FAST", "SLOW", "ERRORS",
+		"FORK_FB", "HAS_PINNED");
 	for (size_t i = 0; i < n; i++) {
 		const struct row *row = &r->rows.r[i];
 		const struct gup_proc_stats *st = stats(row);
@@ -716,10 +778,15 @@ static void print_rows(const struct report_ctx *ctx,
 			st->calls, st->asked, st->returned);
 		print_split(out, split, st->pages_fast);
 		print_split(out, split, st->pages_slow);
-		fprintf(out, " %7llu %s%s\n", st->errors,
-			st->has_pinned ? "yes" : "no",
+		fprintf(out, " %7llu", st->errors);
+		if (split)
+			fprintf(out, " %7llu", st->fork_fallbacks);
+		else
+			fprintf(out, " %7s", "n/a");
+		fprintf(out, " %s%s\n", st->has_pinned ? "yes" : "no",
 			st->first_pin ? " (first pin seen)" : "");
 	}
+	print_forkers(ctx, r, n);
 	if (n < r->rows.n)
 		fprintf(out, "(%zu more processes; --top or --json shows them)\n",
 			r->rows.n - n);
@@ -768,6 +835,9 @@ static void report_text(const struct report_ctx *ctx,
 		report_time(ctx, ts, sizeof(ts)), all[GC_CALLS],
 		all[GC_ASKED], all[GC_RETURNED], r->t.first_pins);
 	print_classes(ctx, r);
+	if (split_known(ctx))
+		fprintf(out, "\nfell back because a fork of the same mm was write-protecting it (inferred, FOLL_PIN): %llu calls, %llu pages\n",
+			all[GC_FORK_FALLBACKS], all[GC_FORK_PAGES]);
 	if (split_known(ctx)) {
 		fprintf(out, "\nlatency, calls the lockless walk finished:\n");
 		print_log2_hist(out, r->t.latency[GUP_LAT_FAST], HIST_SLOTS, "nsecs");
@@ -841,6 +911,10 @@ static const struct metric_def gup_metrics_defs[] = {
 		   counters[GUP_ALL][GC_SHORT], 0, OBS_CALLS),
 	METRIC_U64(BSS, "gup_errors", "GUP-fast calls that returned an error",
 		   counters[GUP_ALL][GC_ERRORS], 0, OBS_CALLS),
+	METRIC_U64(BSS, "gup_fork_fallbacks", "FOLL_PIN GUP-fast calls a fork of the same mm pushed to the slow path (write_protect_seq; inferred)",
+		   counters[GUP_ALL][GC_FORK_FALLBACKS], 0, OBS_SLOW),
+	METRIC_U64(BSS, "gup_fork_fallback_pages", "Pages the slow path got in calls a fork pushed there",
+		   counters[GUP_ALL][GC_FORK_PAGES], 0, OBS_SLOW),
 	METRIC_U64(BSS, "gup_first_pins", "Calls that set MMF_HAS_PINNED: the mm's forks copy pinned pages from then on",
 		   first_pins, 0, OBS_CALLS),
 	METRIC_U64(BSS, "gup_caller_table_lost", "Calls not attributed to a caller: the caller table was full",
@@ -862,6 +936,8 @@ static const struct row_metric_def gup_row_defs[] = {
 	ROW("fallbacks", "Calls that fell back to the slow path", fallbacks, 0,
 	    OBS_SLOW),
 	ROW("pin_calls", "FOLL_PIN calls", pin_calls, 0, OBS_CALLS),
+	ROW("fork_fallbacks", "FOLL_PIN calls a fork of the same mm pushed to the slow path",
+	    fork_fallbacks, 0, OBS_SLOW),
 };
 
 static const struct tracer_metrics gup_metrics = {

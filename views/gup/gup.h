@@ -40,6 +40,8 @@ enum gup_counter {
 	GC_FALLBACKS,		/* calls that entered the fallback */
 	GC_SHORT,		/* calls returning fewer pages than asked */
 	GC_ERRORS,		/* calls returning an error */
+	GC_FORK_FALLBACKS,	/* fallbacks because a fork of the mm raced */
+	GC_FORK_PAGES,		/* pages the slow path got in those calls */
 	GC_MAX,
 };
 
@@ -79,11 +81,21 @@ struct gup_proc_stats {
 	unsigned long long fallbacks;
 	unsigned long long errors;
 	unsigned long long pin_calls;
+	unsigned long long fork_fallbacks;	/* GC_FORK_FALLBACKS */
+	unsigned long long fork_pages;		/* GC_FORK_PAGES */
 	unsigned long long total_ns;
+	char forker_comm[COMM_LEN];	/* the last fork that pushed a call */
+	unsigned int forker_pid;	/* 0: none, or not seen */
 	unsigned int first_pin;		/* a call here set MMF_HAS_PINNED */
 	unsigned int has_pinned;	/* the mm had pinned at last call */
 	unsigned int exited;		/* the process is gone */
-	unsigned int pad;
 };
+
+#ifndef __bpf__
+#include <stdbool.h>
+/* For the fork view, which watches GUP-fast calls on a forking mm. */
+void gup_foll_resolve(struct gup_foll *f, bool verbose);
+bool gup_longterm_locked_has_task(void);
+#endif
 
 #endif /* MMTRACE_GUP_H */

@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: GPL-2.0
+# Where GUP-fast meets fork, in a test VM; guest-lib.sh runs first (tag).
+# vm_races.py compares mmtrace with an independent trace of the same run:
+# a tracefs instance of its own with kprobes on the GUP-fast core and its
+# fallback and kprobe/kretprobe on copy_page_range (the copy window of one
+# VMA). Only 6.12 and 7.3 pin io_uring buffers through GUP-fast.
+
+RT=/sys/kernel/tracing
+RI=$RT/instances/mmtrace_races
+
+# The probes, defined once; the instance enables them only for a case.
+# copy_page_range(dst_vma, src_vma): the VMA's flags tell a COW mapping,
+# its mm which process forks (BTF arguments, 6.7+).
+races_trace_setup() {
+	[ -d "$RT/instances" ] || mount -t tracefs nodev "$RT" 2>/dev/null
+	{
+		echo 'p:mmtrace_races/gupin gup_fast_fallback start=%di nr=%si flags=%dx:u32'
+		echo 'p:mmtrace_races/gupslow __gup_longterm_locked start=%si'
+		echo 'r:mmtrace_races/gupret gup_fast_fallback ret=$retval:s64'
+		echo 'p:mmtrace_races/cpr copy_page_range vmflags=src_vma->vm_flags:x64 mm=src_vma->vm_mm'
+		echo 'r:mmtrace_races/cprret copy_page_range'
+	} >>"$RT/kprobe_events" 2>/tmp/races_kprobes.err || return 1
+	mkdir -p "$RI" || return 1
+	# One clock for every CPU: calls and windows are compared in time.
+	echo mono >"$RI/trace_clock" && echo 16384 >"$RI/buffer_size_kb"
+}
+
+# The trace of a case, shortened in the guest: every window, and the GUP
+# calls that fell back or overlapped some copy_page_range (the others
+# cannot have met a window). Times in microseconds, as the trace prints.
+#   W tid start end vmflags mm       one copy_page_range call
+#   C tid t0 t1|- tret flags start slow_start|- ret
+races_trace_dump() {
+	awk '
+	function tidof(s) { sub(/^.*-/, "", s); return s }
+	{
+		for (i = 1; i <= NF; i++)
+			if ($i ~ /^[0-9]+\.[0-9]+:$/)
+				break
+		if (i > NF)
+			next
+		tid = tidof($(i - 2)); if ($(i - 2) ~ /^\[/) tid = tidof($(i - 3))
+		ts = substr($i, 1, length($i) - 1); ev = $(i + 1)
+		delete kv
+		for (j = i + 2; j <= NF; j++)
+			if (split($j, p, "=") == 2)
+				kv[p[1]] = p[2]
+	}
+	ev == "cpr:" { cs[tid] = ts; cf[tid] = kv["vmflags"]; cm[tid] = kv["mm"]; open_n++; last = ts }
+	ev == "cprret:" && (tid in cs) {
+		print "W", tid, cs[tid], ts, cf[tid], cm[tid]; delete cs[tid]; open_n--; last = ts
+	}
+	ev == "gupin:" { g0[tid] = ts; gw[tid] = open_n > 0; gf[tid] = kv["flags"]; gs[tid] = kv["start"]; g1[tid] = "-"; gss[tid] = "-" }
+	ev == "gupslow:" && (tid in g0) && g1[tid] == "-" { g1[tid] = ts; gss[tid] = kv["start"] }
+	ev == "gupret:" && (tid in g0) {
+		if (g1[tid] != "-" || gw[tid] || last >= g0[tid])
+			print "C", tid, g0[tid], g1[tid], ts, gf[tid], gs[tid], gss[tid], kv["ret"]
+		delete g0[tid]
+	}
+	' "$RI/trace"
+}
+
+# races_case NAME VIEW TIER MMTRACE_ARGS -- COMMAND...: mmtrace VIEW
+# around COMMAND, traced by the instance; the trace goes out as "trace".
+races_case() {
+	name=$1 view=$2 tier=$3
+	shift 3
+	margs=
+	while [ "$1" != -- ]; do
+		margs="$margs $1"
+		shift
+	done
+	shift
+	echo >"$RI/trace"
+	echo 1 >"$RI/events/mmtrace_races/enable"
+	# shellcheck disable=SC2086
+	mmtrace "$view" --json --tier "$tier" $margs -o "/tmp/$name.rep" -- \
+		"$@" >"/tmp/$name.truth" 2>"/tmp/$name.err"
+	echo "MMT|$name|rc|$?"
+	echo 0 >"$RI/events/mmtrace_races/enable"
+	tag "$name" report "/tmp/$name.rep"
+	tag "$name" truth "/tmp/$name.truth"
+	tag "$name" stderr "/tmp/$name.err"
+	races_trace_dump >"/tmp/$name.trace"
+	tag "$name" trace "/tmp/$name.trace"
+	grep -h "entries-in-buffer" "$RI/trace" >"/tmp/$name.entries"
+	tag "$name" entries "/tmp/$name.entries"
+}
+
+case $(uname -r) in
+6.12* | 7.*)
+	if races_trace_setup; then
+		echo "MMT|races:setup|rc|0"
+		for tier in fentry kprobe; do
+			races_case "races:gup_same@$tier" gup $tier -- \
+				pinrace --mode same --forks 20
+			races_case "races:fork_same@$tier" fork $tier --events -- \
+				pinrace --mode same --forks 20
+		done
+		races_case races:gup_none@fentry gup fentry -- \
+			pinrace --mode none --regs 300
+		races_case races:gup_other@fentry gup fentry -- \
+			pinrace --mode other --forks 20
+		races_case races:fork_other@fentry fork fentry --events -- \
+			pinrace --mode other --forks 20
+		# Text: the pushed calls and who forked; the fork events.
+		mmtrace gup --tier fentry -o /tmp/races_text.rep -- \
+			pinrace --mode same --forks 20 >/tmp/races_text.truth \
+			2>/tmp/races_text.err
+		echo "MMT|races:gup_text|rc|$?"
+		tag races:gup_text report /tmp/races_text.rep
+		tag races:gup_text truth /tmp/races_text.truth
+	else
+		echo "MMT|races:setup|rc|1"
+		tag races:setup stderr /tmp/races_kprobes.err
+	fi
+	;;
+esac

@@ -1,0 +1,258 @@
+# SPDX-License-Identifier: GPL-2.0
+"""GUP-fast racing fork: mmtrace against an independent trace of the run.
+
+guest_races.sh runs pinrace (one thread pins an io_uring buffer in a loop
+while another thread, or another process, forks) under mmtrace gup or fork,
+with a tracefs instance of its own recording, by kprobes, every GUP-fast
+core call (entry, the slow path's start, return) and every copy_page_range
+call (entry with the VMA's flags and mm, return). From that trace alone:
+
+- a COW window is a copy_page_range call on a VMA that is private and may
+  be written (not hugetlb) of the pinning process's mm; the kernel holds
+  write_protect_seq odd strictly inside it (after its prologue, before its
+  epilogue);
+- a pushed call is a FOLL_PIN call whose slow path starts at its first
+  page, between whose entry and slow-path start some COW window was open;
+- a call during a window is any call between whose entry and its slow
+  path's start (or its return) a COW window was open, except FOLL_PIN
+  calls that kept what the lockless walk got: those met no window, or
+  the kernel would have thrown them back.
+
+Tolerance, from the window edges: the kernel's window is inside the call
+of copy_page_range, so the trace's count of calls meeting whole calls is
+an upper bound. Calls that met only the part before the window opens or
+after it closes (the prologue and epilogue) are the uncertainty; the
+trace bounds them by the longest copy_page_range call of a VMA that opens
+no window (a shared one), which is prologue and return alone: shrinking
+every window by that, plus the trace's 1 us resolution, at each end gives
+the lower bound. mmtrace must fall inside [lower, upper]. It reads the
+kernel's own counter where the trace has its kprobes (same entry points),
+so it should sit at the upper end unless a prologue raced.
+"""
+import json
+
+from vmlib import case_json, exit_zero, parse_console
+
+KERNELS = ("6.12", "7.3")  # io_uring pins through pin_user_pages_fast
+TIERS = {
+    "5.10": {"gup.fork_race": "fentry"},
+    "6.1": {"gup.fork_race": "fentry"},
+    "6.12": {"gup.fork_race": "fentry"},
+    "7.3": {"gup.fork_race": "fentry"},
+}
+FORK_TIERS = {k: {"fork.gup_race": "fentry"} for k in TIERS}
+VM_SHARED, VM_MAYWRITE, VM_HUGETLB = 0x8, 0x20, 0x400000
+FOLL_PIN = 0x80000  # 6.12 and 7.x
+RESOLUTION = 1e-6   # the trace prints microseconds
+
+
+def parse_trace(lines):
+    wins, calls = [], []
+    for line in lines:
+        f = line.split()
+        if f and f[0] == "W" and len(f) == 6:
+            wins.append(dict(tid=int(f[1]), t0=float(f[2]), t1=float(f[3]),
+                             flags=int(f[4], 16), mm=f[5]))
+        elif f and f[0] == "C" and len(f) == 9:
+            calls.append(dict(tid=int(f[1]), t0=float(f[2]),
+                              t1=None if f[3] == "-" else float(f[3]),
+                              tret=float(f[4]), flags=int(f[5]),
+                              start=int(f[6], 16),
+                              slow=None if f[7] == "-" else int(f[7], 16),
+                              ret=int(f[8])))
+    return wins, calls
+
+
+def cow(w):
+    f = w["flags"]
+    return not f & VM_HUGETLB and f & (VM_SHARED | VM_MAYWRITE) == VM_MAYWRITE
+
+
+def met(windows, a, b, delta):
+    """Some window, shrunk by @delta at each end, meets [a, b]."""
+    return any(w["t1"] - w["t0"] > 2 * delta and
+               w["t0"] + delta <= b and w["t1"] - delta >= a
+               for w in windows)
+
+
+def oracle(truth, trace):
+    """What the trace says about this run: bounds on the pushed calls and
+    on the calls during windows, of the pinning process's mm."""
+    wins, calls = parse_trace(trace)
+    own = {truth["pid"], truth["pin_tid"], truth["fork_tid"]} - {0}
+    mms = {w["mm"] for w in wins if w["tid"] in own}
+    same = [w for w in wins if w["mm"] in mms and cow(w)]
+    other = [w for w in wins if w["mm"] not in mms and cow(w)]
+    shared = [w["t1"] - w["t0"] for w in wins if not cow(w)]
+    delta = (max(shared) if shared else 0) + RESOLUTION
+    mine = [c for c in calls if c["tid"] in own]
+    pushed = [c for c in mine if c["flags"] & FOLL_PIN and c["t1"] is not None
+              and c["slow"] is not None and c["slow"] <= c["start"]]
+    out = dict(delta_us=round(delta * 1e6, 1), windows=len(same),
+               shared_windows=len(shared), calls=len(mine))
+    out["pushed_hi"] = sum(met(same, c["t0"], c["t1"], 0) for c in pushed)
+    out["pushed_lo"] = sum(met(same, c["t0"], c["t1"], delta) for c in pushed)
+
+    def decided(c):
+        return c["t1"] if c["t1"] is not None else c["tret"]
+    # A FOLL_PIN call that kept what its walk got met no window: the
+    # kernel throws a walk that meets one back. Such calls inside a
+    # copy_page_range call met its prologue or epilogue only, which
+    # preemption can stretch to milliseconds (seen on 6.12).
+    maybe = [c for c in mine if not c["flags"] & FOLL_PIN or c in pushed]
+    out["during_hi"] = sum(met(same, c["t0"], decided(c), 0) for c in maybe)
+    out["during_lo"] = sum(met(same, c["t0"], decided(c), delta)
+                           for c in maybe)
+    out["other_mm_overlaps"] = sum(met(other, c["t0"], decided(c), 0)
+                                   for c in mine)
+    return out
+
+
+def row_of(report, pid):
+    return next((p for p in report.get("processes", []) if p["pid"] == pid),
+                None)
+
+
+def in_bounds(check, cname, what, got, lo, hi, info):
+    check(f"{cname}: {what} {got} within the trace's [{lo}, {hi}]",
+          isinstance(got, int) and lo <= got <= hi, info)
+
+
+def complete_trace(check, cname, run):
+    """The instance lost nothing: entries in buffer == entries written."""
+    e = " ".join(run.get("entries", []))
+    try:
+        inbuf, written = e.split(":")[1].split()[0].split("/")
+        ok = inbuf == written
+    except (IndexError, ValueError):
+        ok = False
+    return check(f"{cname}: the trace lost no event", ok, e)
+
+
+def check_gup(check, cname, run, mode):
+    exit_zero(check, cname, run)
+    reports, truth = case_json(check, cname, run)
+    if not reports or not truth or not complete_trace(check, cname, run):
+        check(f"{cname}: has a report, a truth and a whole trace",
+              False, str(run)[:500])
+        return
+    rep = reports[-1]
+    o = oracle(truth, run.get("trace", []))
+    info = json.dumps(o)
+    row = row_of(rep, truth["pid"])
+    if not check(f"{cname}: a row for pinrace", row is not None,
+                 str(rep.get("processes"))[:300]):
+        return
+    got = row["fork_fallbacks"]
+    check(f"{cname}: registrations all pinned", truth["failures"] == 0,
+          str(truth))
+    if mode == "same":
+        check(f"{cname}: the trace saw pins pushed by the forks",
+              o["pushed_hi"] > 0, info)
+        in_bounds(check, cname, "fork_fallbacks", got, o["pushed_lo"],
+                  o["pushed_hi"], info)
+        fk = row.get("forker") or {}
+        if got:
+            check(f"{cname}: the forker is pinrace itself",
+                  fk.get("pid") == truth["pid"] and
+                  fk.get("comm") == "pinrace", str(fk))
+        tot = rep["totals"]["fork_fallbacks"]
+        check(f"{cname}: totals' fork_fallbacks {tot} == the row's",
+              tot == got, str(rep["totals"]))
+        check(f"{cname}: fork fallbacks are fallbacks",
+              row["fallbacks"] >= got and
+              rep["by_flag"]["pin"]["fork_fallbacks"] == tot, str(row))
+    else:
+        check(f"{cname}: no fork of this mm during pins in the trace",
+              o["pushed_hi"] == 0, info)
+        check(f"{cname}: fork_fallbacks 0", got == 0, str(row))
+        check(f"{cname}: no forker named", row.get("forker") is None,
+              str(row))
+        if mode == "other":
+            check(f"{cname}: the other process's windows met pins",
+                  o["other_mm_overlaps"] > 0, info)
+
+
+def check_fork(check, cname, run, mode):
+    exit_zero(check, cname, run)
+    reports, truth = case_json(check, cname, run)
+    if not reports or not truth or not complete_trace(check, cname, run):
+        check(f"{cname}: has a report, a truth and a whole trace",
+              False, str(run)[:500])
+        return
+    events = [r for r in reports if r.get("event") == "fork"]
+    rep = [r for r in reports if "event" not in r][-1]
+    o = oracle(truth, run.get("trace", []))
+    info = json.dumps(o)
+    row = row_of(rep, truth["pid"])
+    if not check(f"{cname}: a row for pinrace", row is not None,
+                 str(rep.get("processes"))[:300]):
+        return
+    mine = [e for e in events if e["pid"] == truth["pid"]]
+    for key in ("gup_pushed", "gup_during"):
+        s = sum(e.get(key, 0) for e in mine)
+        check(f"{cname}: pinrace's fork events carry its {key} ({s})",
+              s == row[key], f"row {row[key]}")
+    if mode == "same":
+        check(f"{cname}: the trace saw pins pushed by the forks",
+              o["pushed_hi"] > 0, info)
+        in_bounds(check, cname, "gup_pushed", row["gup_pushed"],
+                  o["pushed_lo"], o["pushed_hi"], info)
+        in_bounds(check, cname, "gup_during", row["gup_during"],
+                  o["during_lo"], o["during_hi"], info)
+        check(f"{cname}: {truth['forks']} fork events",
+              len(mine) == truth["forks"], f"got {len(mine)}")
+    else:
+        check(f"{cname}: pinrace's one fork pushed nothing",
+              row["gup_pushed"] == 0 and row["gup_during"] == 0, str(row))
+        other = row_of(rep, truth["other_pid"])
+        check(f"{cname}: the forking process's mm had no GUP-fast calls",
+              other is not None and other["gup_during"] == 0 and
+              other["gup_pushed"] == 0, str(other))
+        check(f"{cname}: the other process's windows met pins",
+              o["other_mm_overlaps"] > 0, info)
+
+
+def check_text(check, name, run):
+    exit_zero(check, name, run)
+    text = "\n".join(run.get("report", []))
+    check(f"{name}: the inferred fork fallbacks line",
+          "fell back because a fork of the same mm" in text, text[-800:])
+    check(f"{name}: FORK_FB column", "FORK_FB" in text, text[-800:])
+    if "pushed to the slow path by the fork of" in text:
+        check(f"{name}: the forker is pinrace",
+              "pinrace" in text.split("pushed to the slow path by the fork of")
+              [1].splitlines()[0], text[-400:])
+
+
+def check_console(path, kernel, check, check_fork_unused, check_tiers):
+    runs = parse_console(path)
+    name = f"vm {kernel}"
+    probes = runs.get("probes", {})
+    try:
+        doc = json.loads("".join(probes.get("json", [])))
+        check_tiers(name, doc, "gup",
+                    [f"{k}={v}" for k, v in TIERS[kernel].items()])
+        check_tiers(name, doc, "fork",
+                    [f"{k}={v}" for k, v in FORK_TIERS[kernel].items()])
+    except (ValueError, KeyError) as e:
+        check(f"{name}: probes JSON", False, repr(e))
+    if kernel not in KERNELS:
+        return
+    setup = runs.get("races:setup", {})
+    if not check(f"{name} races: tracefs kprobes set up",
+                 setup.get("rc") == ["0"], str(setup.get("stderr"))):
+        return
+    for tier in ("fentry", "kprobe"):
+        check_gup(check, f"{name} races:gup_same@{tier}",
+                  runs.get(f"races:gup_same@{tier}", {}), "same")
+        check_fork(check, f"{name} races:fork_same@{tier}",
+                   runs.get(f"races:fork_same@{tier}", {}), "same")
+    check_gup(check, f"{name} races:gup_none",
+              runs.get("races:gup_none@fentry", {}), "none")
+    check_gup(check, f"{name} races:gup_other",
+              runs.get("races:gup_other@fentry", {}), "other")
+    check_fork(check, f"{name} races:fork_other",
+               runs.get("races:fork_other@fentry", {}), "other")
+    check_text(check, f"{name} races:gup_text",
+               runs.get("races:gup_text", {}))
