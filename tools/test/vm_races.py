@@ -219,10 +219,10 @@ def check_text(check, name, run):
     check(f"{name}: the inferred fork fallbacks line",
           "fell back because a fork of the same mm" in text, text[-800:])
     check(f"{name}: FORK_FB column", "FORK_FB" in text, text[-800:])
-    if "pushed to the slow path by the fork of" in text:
+    said = "pins pushed to the slow path by forks of"
+    if said in text:
         check(f"{name}: the forker is pinrace",
-              "pinrace" in text.split("pushed to the slow path by the fork of")
-              [1].splitlines()[0], text[-400:])
+              "pinrace" in text.split(said)[1].splitlines()[0], text[-400:])
 
 
 def check_console(path, kernel, check, check_fork_unused, check_tiers):

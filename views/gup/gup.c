@@ -741,7 +741,7 @@ static void print_classes(const struct report_ctx *ctx,
 static void print_forkers(const struct report_ctx *ctx,
 			  const struct gup_report *r, size_t n)
 {
-	char comm[COMM_TEXT_LEN];
+	char comm[COMM_TEXT_LEN], forker[COMM_TEXT_LEN];
 
 	if (ctx->res[OBS_FORKER].chosen < 0)
 		return;
@@ -750,9 +750,11 @@ static void print_forkers(const struct report_ctx *ctx,
 
 		if (!st->fork_fallbacks || !st->forker_pid)
 			continue;
-		text_comm(st->forker_comm, sizeof(st->forker_comm), comm);
-		fprintf(ctx->out, "%-8u pushed to the slow path by the fork of %u %s\n",
-			row_pid(&r->rows.r[i]), st->forker_pid, comm);
+		text_comm(st->comm, sizeof(st->comm), comm);
+		text_comm(st->forker_comm, sizeof(st->forker_comm), forker);
+		fprintf(ctx->out, "%u %s: %llu pins pushed to the slow path by forks of %u %s\n",
+			row_pid(&r->rows.r[i]), comm, st->fork_fallbacks,
+			st->forker_pid, forker);
 	}
 }
 
