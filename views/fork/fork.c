@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 #include "events.h"
 #include "fork.h"
+#include "misses.h"
 #include "fork.skel.h"
 #include "../gup/gup.h"
 #include "output.h"
@@ -185,9 +186,11 @@ struct fork_totals {
 struct fork_report {
 	struct fork_totals t;
 	struct rows rows;
+	struct prog_misses misses;	/* events programs did not run for */
 };
 
 static struct fork_totals prev_totals;
+static struct prog_misses prev_misses;
 
 static struct row_table proc_rows = {
 	.key_size = sizeof(struct fork_proc_key),
@@ -312,6 +315,7 @@ static int collect(struct fork_bpf *s, struct fork_report *r)
 	memcpy(now.losses, s->bss->losses, sizeof(now.losses));
 	delta(&r->t.counters[0], &now.counters[0], &prev_totals.counters[0],
 	      sizeof(now) / sizeof(__u64));
+	misses_collect(s->obj, &prev_misses, &r->misses);
 	err = rows_read(&proc_rows, bpf_map__fd(s->maps.procs), &r->rows);
 	rows_sort(&r->rows, cmp_rows);
 	return err;
@@ -415,6 +419,10 @@ static void report_json(const struct report_ctx *ctx,
 			       json_object_new_uint64(r->t.losses[LOSS_WINDOW_MAP_FULL]));
 	json_object_object_add(lost, "proc_map_full",
 			       json_object_new_uint64(r->t.losses[LOSS_PROC_MAP_FULL]));
+	json_object_object_add(lost, "recursion_misses",
+			       json_object_new_uint64(misses_total(&r->misses)));
+	json_object_object_add(lost, "recursion_misses_by_program",
+			       misses_json(&r->misses));
 	events_lost_json(lost, r->t.losses);
 	tasks_lost_json(lost, r->t.losses);
 	json_object_object_add(o, "lost", lost);
@@ -496,10 +504,12 @@ static void report_text(const struct report_ctx *ctx,
 		print_log2_hist(out, r->t.copies, HIST_SLOTS, "pages");
 	}
 	print_rows(ctx, r);
-	if (r->t.losses[LOSS_WINDOW_MAP_FULL] || r->t.losses[LOSS_PROC_MAP_FULL])
-		fprintf(out, "LOST: %llu forks (window map full), %llu process rows (process map full: raise --max-procs)\n",
+	if (r->t.losses[LOSS_WINDOW_MAP_FULL] || r->t.losses[LOSS_PROC_MAP_FULL] ||
+	    misses_total(&r->misses))
+		fprintf(out, "LOST: %llu forks (window map full), %llu process rows (process map full: raise --max-procs), %llu events (program busy on that CPU)\n",
 			r->t.losses[LOSS_WINDOW_MAP_FULL],
-			r->t.losses[LOSS_PROC_MAP_FULL]);
+			r->t.losses[LOSS_PROC_MAP_FULL],
+			misses_total(&r->misses));
 	events_lost_text(out, r->t.losses);
 	tasks_lost_text(out, r->t.losses);
 	fflush(out);

@@ -11,6 +11,7 @@
 #include "gup.h"
 #include "gup.skel.h"
 #include "ksyms.h"
+#include "misses.h"
 #include "output.h"
 #include "rows.h"
 #include "tasks.h"
@@ -125,6 +126,7 @@ struct gup_report {
 	struct gup_totals t;
 	struct rows rows;
 	struct rows callers;
+	struct prog_misses misses;	/* events programs did not run for */
 	struct gup_bpf *skel;		/* the stacks map names callers */
 };
 
@@ -135,6 +137,7 @@ struct gup_frame {
 };
 
 static struct gup_totals prev_totals;
+static struct prog_misses prev_misses;
 
 /* Rows live in the BPF map while their process lives; diffed there. */
 static struct row_table proc_rows = {
@@ -415,6 +418,7 @@ static int collect(struct gup_bpf *s, struct gup_report *r)
 		out[i] = n[i] - was[i];
 		was[i] = n[i];
 	}
+	misses_collect(s->obj, &prev_misses, &r->misses);
 	err = rows_read(&caller_rows, bpf_map__fd(s->maps.callers),
 			&r->callers);
 	rows_sort(&r->callers, cmp_callers);
@@ -703,6 +707,10 @@ static void report_json(const struct report_ctx *ctx,
 			       json_object_new_uint64(r->t.losses[LOSS_PROC_MAP_FULL]));
 	json_object_object_add(lost, "caller_map_full",
 			       json_object_new_uint64(r->t.caller_losses));
+	json_object_object_add(lost, "recursion_misses",
+			       json_object_new_uint64(misses_total(&r->misses)));
+	json_object_object_add(lost, "recursion_misses_by_program",
+			       misses_json(&r->misses));
 	tasks_lost_json(lost, r->t.losses);
 	json_object_object_add(o, "lost", lost);
 	json_emit(ctx->out, o);
@@ -860,10 +868,11 @@ static void report_text(const struct report_ctx *ctx,
 	print_callers(ctx, r);
 	print_rows(ctx, r);
 	if (r->t.losses[LOSS_WINDOW_MAP_FULL] || r->t.losses[LOSS_PROC_MAP_FULL] ||
-	    r->t.caller_losses)
-		fprintf(out, "LOST: %llu calls (call map full), %llu process rows (process map full: raise --max-procs), %llu callers (stack map full)\n",
+	    r->t.caller_losses || misses_total(&r->misses))
+		fprintf(out, "LOST: %llu calls (call map full), %llu process rows (process map full: raise --max-procs), %llu callers (stack map full), %llu events (program busy on that CPU)\n",
 			r->t.losses[LOSS_WINDOW_MAP_FULL],
-			r->t.losses[LOSS_PROC_MAP_FULL], r->t.caller_losses);
+			r->t.losses[LOSS_PROC_MAP_FULL], r->t.caller_losses,
+			misses_total(&r->misses));
 	tasks_lost_text(out, r->t.losses);
 	fflush(out);
 }
