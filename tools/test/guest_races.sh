@@ -22,7 +22,11 @@ races_trace_setup() {
 	} >>"$RT/kprobe_events" 2>/tmp/races_kprobes.err || return 1
 	mkdir -p "$RI" || return 1
 	# One clock for every CPU: calls and windows are compared in time.
-	echo mono >"$RI/trace_clock" && echo 16384 >"$RI/buffer_size_kb"
+	echo mono >"$RI/trace_clock" && echo 16384 >"$RI/buffer_size_kb" &&
+	# When a forker is off the CPU, its copy_page_range calls last longer
+	# than their work: the oracle takes those times out.
+	echo 'prev_comm == "pinrace" || next_comm == "pinrace"' \
+		>"$RI/events/sched/sched_switch/filter"
 }
 
 # The trace of a case, shortened in the guest: every window, and the GUP
@@ -30,6 +34,7 @@ races_trace_setup() {
 # cannot have met a window). Times in microseconds, as the trace prints.
 #   W tid start end vmflags mm       one copy_page_range call
 #   C tid t0 t1|- tret flags start slow_start|- ret
+#   S ts prev_tid next_tid           a context switch of a pinrace thread
 races_trace_dump() {
 	awk '
 	function tidof(s) { sub(/^.*-/, "", s); return s }
@@ -50,6 +55,7 @@ races_trace_dump() {
 	ev == "cprret:" && (tid in cs) {
 		print "W", tid, cs[tid], ts, cf[tid], cm[tid]; delete cs[tid]; open_n--; last = ts
 	}
+	ev == "sched_switch:" { print "S", ts, kv["prev_pid"], kv["next_pid"] }
 	ev == "gupin:" { g0[tid] = ts; gw[tid] = open_n > 0; gf[tid] = kv["flags"]; gs[tid] = kv["start"]; g1[tid] = "-"; gss[tid] = "-" }
 	ev == "gupslow:" && (tid in g0) && g1[tid] == "-" { g1[tid] = ts; gss[tid] = kv["start"] }
 	ev == "gupret:" && (tid in g0) {
@@ -73,11 +79,13 @@ races_case() {
 	shift
 	echo >"$RI/trace"
 	echo 1 >"$RI/events/mmtrace_races/enable"
+	echo 1 >"$RI/events/sched/sched_switch/enable"
 	# shellcheck disable=SC2086
 	mmtrace "$view" --json --tier "$tier" $margs -o "/tmp/$name.rep" -- \
 		"$@" >"/tmp/$name.truth" 2>"/tmp/$name.err"
 	echo "MMT|$name|rc|$?"
 	echo 0 >"$RI/events/mmtrace_races/enable"
+	echo 0 >"$RI/events/sched/sched_switch/enable"
 	tag "$name" report "/tmp/$name.rep"
 	tag "$name" truth "/tmp/$name.truth"
 	tag "$name" stderr "/tmp/$name.err"

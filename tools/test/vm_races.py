@@ -23,11 +23,14 @@ of copy_page_range, so the trace's count of calls meeting whole calls is
 an upper bound. Calls that met only the part before the window opens or
 after it closes (the prologue and epilogue) are the uncertainty; the
 trace bounds them by the longest copy_page_range call of a VMA that opens
-no window (a shared one), which is prologue and return alone: shrinking
-every window by that, plus the trace's 1 us resolution, at each end gives
-the lower bound. mmtrace must fall inside [lower, upper]. It reads the
-kernel's own counter where the trace has its kprobes (same entry points),
-so it should sit at the upper end unless a prologue raced.
+no window (a shared one), which is prologue and return alone, counted in
+time on the CPU (sched_switch of pinrace's threads, in the same instance:
+preemption stretches a call, not its work): shrinking every window by
+that much time on the CPU, plus the trace's 1 us resolution, at each end
+gives the lower bound. mmtrace must fall inside [lower, upper], less the
+events it says its programs missed. It reads the kernel's own counter
+where the trace has its kprobes (same entry points), so it should sit at
+the upper end unless a prologue raced.
 """
 import json
 
@@ -47,9 +50,11 @@ RESOLUTION = 1e-6   # the trace prints microseconds
 
 
 def parse_trace(lines):
-    wins, calls = [], []
+    wins, calls, switches = [], [], []
     for line in lines:
         f = line.split()
+        if f and f[0] == "S" and len(f) == 4:
+            switches.append((float(f[1]), int(f[2]), int(f[3])))
         if f and f[0] == "W" and len(f) == 6:
             wins.append(dict(tid=int(f[1]), t0=float(f[2]), t1=float(f[3]),
                              flags=int(f[4], 16), mm=f[5]))
@@ -60,7 +65,46 @@ def parse_trace(lines):
                               start=int(f[6], 16),
                               slow=None if f[7] == "-" else int(f[7], 16),
                               ret=int(f[8])))
-    return wins, calls
+    return wins, calls, switches
+
+
+def off_cpu(switches):
+    """{tid: [(out, in)]}: when each thread was switched out."""
+    out, off = {}, {}
+    for ts, prev, nxt in switches:
+        if prev != nxt:
+            out[prev] = ts
+        if nxt in out:
+            off.setdefault(nxt, []).append((out.pop(nxt), ts))
+    for tid, ts in out.items():
+        off.setdefault(tid, []).append((ts, float("inf")))
+    return off
+
+
+def on_cpu(off, a, b):
+    """Time in [a, b] not inside one of the @off intervals."""
+    t = b - a
+    for o, i in off:
+        t -= max(0.0, min(b, i) - max(a, o))
+    return t
+
+
+def shrink(w, off, delta):
+    """Window @w without the first and last @delta of its thread's time on
+    CPU: where the kernel's window can be, whatever the preemption."""
+    offs = sorted(off.get(w["tid"], []))
+
+    def walk(t, d, step):
+        # Move from @t by @d of on-CPU time, forward (1) or back (-1).
+        for o, i in (offs if step > 0 else reversed(offs)):
+            if step > 0 and i > t and o < t + d:
+                d -= max(0.0, o - t)
+                t = max(t, i)
+            elif step < 0 and o < t and i > t - d:
+                d -= max(0.0, t - i)
+                t = min(t, o)
+        return t + step * d
+    return walk(w["t0"], delta, 1), walk(w["t1"], delta, -1)
 
 
 def cow(w):
@@ -68,22 +112,27 @@ def cow(w):
     return not f & VM_HUGETLB and f & (VM_SHARED | VM_MAYWRITE) == VM_MAYWRITE
 
 
-def met(windows, a, b, delta):
-    """Some window, shrunk by @delta at each end, meets [a, b]."""
-    return any(w["t1"] - w["t0"] > 2 * delta and
-               w["t0"] + delta <= b and w["t1"] - delta >= a
-               for w in windows)
+def met(windows, a, b, delta, off=None):
+    """Some window, shrunk by @delta of on-CPU time at each end, meets
+    [a, b]."""
+    for w in windows:
+        s, e = shrink(w, off or {}, delta) if delta else (w["t0"], w["t1"])
+        if s < e and s <= b and e >= a:
+            return True
+    return False
 
 
 def oracle(truth, trace):
     """What the trace says about this run: bounds on the pushed calls and
     on the calls during windows, of the pinning process's mm."""
-    wins, calls = parse_trace(trace)
+    wins, calls, switches = parse_trace(trace)
+    off = off_cpu(switches)
     own = {truth["pid"], truth["pin_tid"], truth["fork_tid"]} - {0}
     mms = {w["mm"] for w in wins if w["tid"] in own}
     same = [w for w in wins if w["mm"] in mms and cow(w)]
     other = [w for w in wins if w["mm"] not in mms and cow(w)]
-    shared = [w["t1"] - w["t0"] for w in wins if not cow(w)]
+    shared = [on_cpu(off.get(w["tid"], []), w["t0"], w["t1"])
+              for w in wins if not cow(w)]
     delta = (max(shared) if shared else 0) + RESOLUTION
     mine = [c for c in calls if c["tid"] in own]
     pushed = [c for c in mine if c["flags"] & FOLL_PIN and c["t1"] is not None
@@ -91,7 +140,8 @@ def oracle(truth, trace):
     out = dict(delta_us=round(delta * 1e6, 1), windows=len(same),
                shared_windows=len(shared), calls=len(mine))
     out["pushed_hi"] = sum(met(same, c["t0"], c["t1"], 0) for c in pushed)
-    out["pushed_lo"] = sum(met(same, c["t0"], c["t1"], delta) for c in pushed)
+    out["pushed_lo"] = sum(met(same, c["t0"], c["t1"], delta, off)
+                           for c in pushed)
 
     def decided(c):
         return c["t1"] if c["t1"] is not None else c["tret"]
@@ -101,7 +151,7 @@ def oracle(truth, trace):
     # preemption can stretch to milliseconds (seen on 6.12).
     maybe = [c for c in mine if not c["flags"] & FOLL_PIN or c in pushed]
     out["during_hi"] = sum(met(same, c["t0"], decided(c), 0) for c in maybe)
-    out["during_lo"] = sum(met(same, c["t0"], decided(c), delta)
+    out["during_lo"] = sum(met(same, c["t0"], decided(c), delta, off)
                            for c in maybe)
     out["other_mm_overlaps"] = sum(met(other, c["t0"], decided(c), 0)
                                    for c in mine)
