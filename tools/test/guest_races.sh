@@ -15,17 +15,25 @@ races_trace_setup() {
 	[ -d "$RT/instances" ] || mount -t tracefs nodev "$RT" 2>/dev/null
 	{
 		echo 'p:mmtrace_races/gupin gup_fast_fallback start=%di nr=%si flags=%dx:u32'
-		echo 'p:mmtrace_races/gupslow __gup_longterm_locked start=%si'
+		echo 'p:mmtrace_races/gupslow __gup_longterm_locked start=%si seq=mm->write_protect_seq.sequence'
 		echo 'r:mmtrace_races/gupret gup_fast_fallback ret=$retval:s64'
 		echo 'p:mmtrace_races/cpr copy_page_range vmflags=src_vma->vm_flags:x64 mm=src_vma->vm_mm'
 		echo 'r:mmtrace_races/cprret copy_page_range'
 	} >>"$RT/kprobe_events" 2>/tmp/races_kprobes.err || return 1
+	# Page-table retraction (6.5+): one pmdp_collapse_flush per table of
+	# each mm mapping the collapsed range, inside retract_page_tables.
+	{
+		echo 'p:mmtrace_races/retract retract_page_tables'
+		echo 'r:mmtrace_races/retractret retract_page_tables'
+		echo 'p:mmtrace_races/pmdflush pmdp_collapse_flush mm=vma->vm_mm'
+	} >>"$RT/kprobe_events" 2>/tmp/races_retract.err
+	echo "MMT|races:retract_setup|rc|$?"
 	mkdir -p "$RI" || return 1
 	# One clock for every CPU: calls and windows are compared in time.
 	echo mono >"$RI/trace_clock" && echo 16384 >"$RI/buffer_size_kb" &&
 	# When a forker is off the CPU, its copy_page_range calls last longer
 	# than their work: the oracle takes those times out.
-	echo 'prev_comm == "pinrace" || next_comm == "pinrace"' \
+	echo 'prev_comm == "pinrace" || next_comm == "pinrace" || prev_comm == "gupcollapse" || next_comm == "gupcollapse"' \
 		>"$RI/events/sched/sched_switch/filter"
 }
 
@@ -33,8 +41,11 @@ races_trace_setup() {
 # calls that fell back or overlapped some copy_page_range (the others
 # cannot have met a window). Times in microseconds, as the trace prints.
 #   W tid start end vmflags mm       one copy_page_range call
-#   C tid t0 t1|- tret flags start slow_start|- ret
+#   C tid t0 t1|- tret flags start slow_start|- ret seq|-
+#                                    (seq: write_protect_seq where the
+#                                    slow path starts, read by the kprobe)
 #   S ts prev_tid next_tid           a context switch of a pinrace thread
+#   R tid ts mm                      a PTE table retracted from mm
 races_trace_dump() {
 	awk '
 	function tidof(s) { sub(/^.*-/, "", s); return s }
@@ -55,12 +66,15 @@ races_trace_dump() {
 	ev == "cprret:" && (tid in cs) {
 		print "W", tid, cs[tid], ts, cf[tid], cm[tid]; delete cs[tid]; open_n--; last = ts
 	}
+	ev == "retract:" { rw[tid] = 1 }
+	ev == "retractret:" { delete rw[tid] }
+	ev == "pmdflush:" && (tid in rw) { print "R", tid, ts, kv["mm"]; last = ts }
 	ev == "sched_switch:" { print "S", ts, kv["prev_pid"], kv["next_pid"] }
-	ev == "gupin:" { g0[tid] = ts; gw[tid] = open_n > 0; gf[tid] = kv["flags"]; gs[tid] = kv["start"]; g1[tid] = "-"; gss[tid] = "-" }
-	ev == "gupslow:" && (tid in g0) && g1[tid] == "-" { g1[tid] = ts; gss[tid] = kv["start"] }
+	ev == "gupin:" { g0[tid] = ts; gw[tid] = open_n > 0; gf[tid] = kv["flags"]; gs[tid] = kv["start"]; g1[tid] = "-"; gss[tid] = "-"; gq[tid] = "-" }
+	ev == "gupslow:" && (tid in g0) && g1[tid] == "-" { g1[tid] = ts; gss[tid] = kv["start"]; gq[tid] = kv["seq"] }
 	ev == "gupret:" && (tid in g0) {
 		if (g1[tid] != "-" || gw[tid] || last >= g0[tid])
-			print "C", tid, g0[tid], g1[tid], ts, gf[tid], gs[tid], gss[tid], kv["ret"]
+			print "C", tid, g0[tid], g1[tid], ts, gf[tid], gs[tid], gss[tid], kv["ret"], gq[tid]
 		delete g0[tid]
 	}
 	' "$RI/trace"
@@ -111,6 +125,9 @@ case $(uname -r) in
 			pinrace --mode other --forks 20
 		races_case races:fork_other@fentry fork fentry --events -- \
 			pinrace --mode other --forks 20
+		# GUP-fast walks on an mm whose PTE tables are retracted.
+		races_case races:retract@kprobe gup kprobe -- \
+			gupcollapse --ranges 8
 		# Text: the pushed calls and who forked; the fork events.
 		mmtrace gup --tier fentry -o /tmp/races_text.rep -- \
 			pinrace --mode same --forks 20 >/tmp/races_text.truth \

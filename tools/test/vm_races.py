@@ -38,15 +38,23 @@ from vmlib import case_json, exit_zero, parse_console
 
 KERNELS = ("6.12", "7.3")  # io_uring pins through pin_user_pages_fast
 TIERS = {
-    "5.10": {"gup.fork_race": "fentry"},
-    "6.1": {"gup.fork_race": "fentry"},
-    "6.12": {"gup.fork_race": "fentry"},
-    "7.3": {"gup.fork_race": "fentry"},
+    # pmdp_collapse_flush returns a pmd_t by value: no trampoline takes it;
+    # 6.1 inlines retract_page_tables into collapse_file.
+    "5.10": {"gup.fork_race": "fentry", "gup.retract_race": "kprobe"},
+    "6.1": {"gup.fork_race": "fentry", "gup.retract_race": "none"},
+    "6.12": {"gup.fork_race": "fentry", "gup.retract_race": "kprobe"},
+    "7.3": {"gup.fork_race": "fentry", "gup.retract_race": "kprobe"},
 }
 FORK_TIERS = {k: {"fork.gup_race": "fentry"} for k in TIERS}
 VM_SHARED, VM_MAYWRITE, VM_HUGETLB = 0x8, 0x20, 0x400000
 FOLL_PIN = 0x80000  # 6.12 and 7.x
 RESOLUTION = 1e-6   # the trace prints microseconds
+
+
+def parse_retractions(lines):
+    return [dict(tid=int(f[1]), t=float(f[2]), mm=f[3])
+            for f in (line.split() for line in lines)
+            if f and f[0] == "R" and len(f) == 4]
 
 
 def parse_trace(lines):
@@ -58,13 +66,15 @@ def parse_trace(lines):
         if f and f[0] == "W" and len(f) == 6:
             wins.append(dict(tid=int(f[1]), t0=float(f[2]), t1=float(f[3]),
                              flags=int(f[4], 16), mm=f[5]))
-        elif f and f[0] == "C" and len(f) == 9:
+        elif f and f[0] == "C" and len(f) in (9, 10):
             calls.append(dict(tid=int(f[1]), t0=float(f[2]),
                               t1=None if f[3] == "-" else float(f[3]),
                               tret=float(f[4]), flags=int(f[5]),
                               start=int(f[6], 16),
                               slow=None if f[7] == "-" else int(f[7], 16),
-                              ret=int(f[8])))
+                              ret=int(f[8]),
+                              seq=int(f[9]) if len(f) > 9 and f[9] != "-"
+                              else None))
     return wins, calls, switches
 
 
@@ -142,6 +152,10 @@ def oracle(truth, trace):
     out["pushed_hi"] = sum(met(same, c["t0"], c["t1"], 0) for c in pushed)
     out["pushed_lo"] = sum(met(same, c["t0"], c["t1"], delta, off)
                            for c in pushed)
+    # Certain: the window was open where the slow path began, as the
+    # trace's own read of write_protect_seq there says.
+    out["pushed_odd"] = sum(c["seq"] is not None and c["seq"] & 1 == 1
+                            for c in pushed)
 
     def decided(c):
         return c["t1"] if c["t1"] is not None else c["tret"]
@@ -275,6 +289,42 @@ def check_fork(check, cname, run, mode):
               o["other_mm_overlaps"] > 0, info)
 
 
+def check_retract(check, cname, run):
+    """gupcollapse: GUP-fast calls a retraction of their mm met. A
+    retraction is a point (pmdp_collapse_flush); mmtrace compares its mm's
+    count at the call's entry and return, where the trace's kprobes are:
+    the calls whose [entry, return] holds one are the count, to the
+    trace's 1 us (a tie at either end is the uncertainty)."""
+    exit_zero(check, cname, run)
+    reports, truth = case_json(check, cname, run)
+    if not reports or not truth or not complete_trace(check, cname, run):
+        check(f"{cname}: has a report, a truth and a whole trace",
+              False, str(run)[:500])
+        return
+    rep = reports[-1]
+    trace = run.get("trace", [])
+    rets = parse_retractions(trace)
+    _, calls, _ = parse_trace(trace)
+    own = {truth["pid"], truth["gup_tid"]}
+    mms = {r["mm"] for r in rets if r["tid"] in own}
+    mine = [r["t"] for r in rets if r["mm"] in mms]
+    gups = [c for c in calls if c["tid"] in own]
+    hi = sum(any(c["t0"] <= t <= c["tret"] for t in mine) for c in gups)
+    lo = sum(any(c["t0"] < t < c["tret"] for t in mine) for c in gups)
+    info = f"retractions {len(mine)} collapsed {truth['collapsed']}"
+    check(f"{cname}: a retraction per collapse, in the trace",
+          len(mine) >= truth["collapsed"] > 0, info)
+    row = row_of(rep, truth["pid"])
+    if not check(f"{cname}: a row for gupcollapse", row is not None,
+                 str(rep.get("processes"))[:300]):
+        return
+    in_bounds(check, cname, "retract_overlaps", row["retract_overlaps"],
+              lo, hi, info, missed(reports, ("gup_",)))
+    check(f"{cname}: totals' retract_overlaps == the row's",
+          rep["totals"]["retract_overlaps"] == row["retract_overlaps"],
+          str(rep["totals"]))
+
+
 def check_text(check, name, run):
     exit_zero(check, name, run)
     text = "\n".join(run.get("report", []))
@@ -318,3 +368,8 @@ def check_console(path, kernel, check, check_fork_unused, check_tiers):
                runs.get("races:fork_other@fentry", {}), "other")
     check_text(check, f"{name} races:gup_text",
                runs.get("races:gup_text", {}))
+    rs = runs.get("races:retract_setup", {})
+    if check(f"{name} races: tracefs retraction kprobes set up",
+             rs.get("rc") == ["0"], str(rs)):
+        check_retract(check, f"{name} races:retract@kprobe",
+                      runs.get("races:retract@kprobe", {}))

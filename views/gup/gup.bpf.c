@@ -37,7 +37,71 @@ struct gup_call {
 	__u32 fork_pushed;	/* a fork's window sent it to the slow path */
 	__u32 forker_pid;	/* that fork's process, 0 if not seen */
 	char forker_comm[COMM_LEN];
+	__u64 retracts;		/* the mm's page-table retractions at entry */
 };
+
+/*
+ * gup.retract_race: from 6.5 khugepaged (and MADV_COLLAPSE) retracts the
+ * PTE tables of a collapsed file range from every mm mapping it with
+ * i_mmap_rwsem held for read only (retract_page_tables), one
+ * pmdp_collapse_flush per table: a GUP-fast walk on that mm may be in the
+ * middle of the table. Counted per mm; a call that sees its mm's count
+ * move met one.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u64);
+} mm_retracts SEC(".maps");
+
+/* Threads inside retract_page_tables, by thread id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u32);
+} retracting SEC(".maps");
+
+/* Until the first retraction, calls need no lookup. */
+__u64 retracts_seen = 0;
+
+static __always_inline __u64 mm_retract_count(void)
+{
+	__u64 mm, *n;
+
+	if (!retracts_seen)
+		return 0;
+	mm = (__u64)current_mm();
+	n = bpf_map_lookup_elem(&mm_retracts, &mm);
+	return n ? *n : 0;
+}
+
+static __always_inline void retract_window(bool open)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), one = 1;
+
+	if (open)
+		bpf_map_update_elem(&retracting, &tid, &one, BPF_ANY);
+	else
+		bpf_map_delete_elem(&retracting, &tid);
+}
+
+/* pmdp_collapse_flush(vma, addr, pmdp) inside retract_page_tables. */
+static __always_inline void count_retraction(struct vm_area_struct *vma)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 mm, zero = 0, *n;
+
+	if (!bpf_map_lookup_elem(&retracting, &tid))
+		return;
+	mm = (__u64)BPF_CORE_READ(vma, vm_mm);
+	n = lookup_or_init(&mm_retracts, &mm, &zero);
+	if (!n)
+		return;
+	__sync_fetch_and_add(n, 1);
+	retracts_seen = 1;
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -102,6 +166,7 @@ static __always_inline void gup_begin(void *ctx, unsigned long start,
 	c.stack_id = bpf_get_stackid(ctx, &stacks, 0);
 	if (flags & foll.pin)
 		c.wp_seq = mm_wp_seq(current_mm());
+	c.retracts = mm_retract_count();
 	c.start_ns = bpf_ktime_get_ns();
 	if (!bpf_map_update_elem(&calls, &tid, &c, BPF_NOEXIST)) {
 		__sync_fetch_and_add(&calls_open, 1);
@@ -175,6 +240,7 @@ struct gup_outcome {
 	__u64 ns;
 	bool error;
 	bool shortfall;
+	bool retracted;		/* a retraction of the mm met the call */
 };
 
 static __always_inline void count_class(enum gup_class cls,
@@ -198,6 +264,8 @@ static __always_inline void count_class(enum gup_class cls,
 		__sync_fetch_and_add(&ctr[GC_FORK_FALLBACKS], 1);
 		__sync_fetch_and_add(&ctr[GC_FORK_PAGES], o->slow);
 	}
+	if (o->retracted)
+		__sync_fetch_and_add(&ctr[GC_RETRACT_OVERLAPS], 1);
 }
 
 static __always_inline void count_process(const struct gup_call *c,
@@ -224,6 +292,8 @@ static __always_inline void count_process(const struct gup_call *c,
 		__sync_fetch_and_add(&st->fork_fallbacks, 1);
 		__sync_fetch_and_add(&st->fork_pages, o->slow);
 	}
+	if (o->retracted)
+		__sync_fetch_and_add(&st->retract_overlaps, 1);
 	if (c->forker_pid) {
 		st->forker_pid = c->forker_pid;
 		__builtin_memcpy(st->forker_comm, c->forker_comm, COMM_LEN);
@@ -255,7 +325,10 @@ lost:
 
 static __always_inline void count_call(const struct gup_call *c, long ret)
 {
-	struct gup_outcome o = { .ns = bpf_ktime_get_ns() - c->start_ns };
+	struct gup_outcome o = {
+		.ns = bpf_ktime_get_ns() - c->start_ns,
+		.retracted = mm_retract_count() != c->retracts,
+	};
 
 	if (ret < 0) {
 		__u64 e = -ret;
@@ -393,6 +466,27 @@ SEC("kprobe")
 int BPF_KPROBE(gup_cpr_kprobe, void *dst_vma, struct vm_area_struct *src_vma)
 {
 	note_forker(src_vma);
+	return 0;
+}
+
+SEC("kprobe")
+int BPF_KPROBE(gup_retract_kprobe)
+{
+	retract_window(true);
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(gup_retract_kretprobe)
+{
+	retract_window(false);
+	return 0;
+}
+
+SEC("kprobe")
+int BPF_KPROBE(gup_collapse_flush_kprobe, struct vm_area_struct *vma)
+{
+	count_retraction(vma);
 	return 0;
 }
 

@@ -102,10 +102,33 @@ static const struct observation gup_obs[] = {
 			},
 		},
 	},
+	{
+		.name = "gup.retract_race",
+		.summary = "GUP-fast calls a page-table retraction of their mm met (khugepaged or MADV_COLLAPSE collapsing a file range, 6.5+)",
+		.if_missing = "GUP-fast calls meeting page-table retractions are not counted (needs kprobes on an out-of-line retract_page_tables and on pmdp_collapse_flush)",
+		.plans = {
+			{
+				/*
+				 * pmdp_collapse_flush returns a pmd_t by value:
+				 * the 5.10 verifier refused fentry on it.
+				 */
+				.tier = TIER_KPROBE,
+				.note = "pmdp_collapse_flush inside retract_page_tables counts a retraction of the VMA's mm (it returns a pmd_t by value, and fentry refused to load on it on 5.10); a call whose mm's count moved met one",
+				.points = {
+					{ "gup_retract_kprobe", PROBE_KPROBE,
+					  { "retract_page_tables" } },
+					{ "gup_retract_kretprobe", PROBE_KRETPROBE,
+					  { "retract_page_tables" } },
+					{ "gup_collapse_flush_kprobe", PROBE_KPROBE,
+					  { "pmdp_collapse_flush" PROBE_CLONE_SUFFIX } },
+				},
+			},
+		},
+	},
 	CHILDREN_OBSERVATION("gup"),
 };
 
-enum { OBS_CALLS, OBS_SLOW, OBS_FORKER };
+enum { OBS_CALLS, OBS_SLOW, OBS_FORKER, OBS_RETRACT };
 
 static const char *const class_names[GUP_CLASSES] = {
 	[GUP_ALL] = "all", [GUP_PIN] = "pin", [GUP_GET] = "get",
@@ -457,6 +480,8 @@ static struct json_object *class_json(const struct report_ctx *ctx,
 	ADD("errors", json_object_new_uint64(c[GC_ERRORS]));
 	ADD("fork_fallbacks", u64_or_null(split, c[GC_FORK_FALLBACKS]));
 	ADD("fork_fallback_pages", u64_or_null(split, c[GC_FORK_PAGES]));
+	ADD("retract_overlaps", u64_or_null(ctx->res[OBS_RETRACT].chosen >= 0,
+					    c[GC_RETRACT_OVERLAPS]));
 #undef ADD
 	return j;
 }
@@ -545,6 +570,8 @@ static struct json_object *row_json(const struct report_ctx *ctx,
 	ADD("fork_fallbacks", u64_or_null(split, st->fork_fallbacks));
 	ADD("fork_fallback_pages", u64_or_null(split, st->fork_pages));
 	ADD("forker", forker_json(ctx, st));
+	ADD("retract_overlaps", u64_or_null(ctx->res[OBS_RETRACT].chosen >= 0,
+					    st->retract_overlaps));
 	ADD("gup_total_ns", json_object_new_uint64(st->total_ns));
 	ADD("first_pin", json_object_new_boolean(st->first_pin));
 	ADD("has_pinned", json_object_new_boolean(st->has_pinned));
@@ -848,6 +875,9 @@ static void report_text(const struct report_ctx *ctx,
 	if (split_known(ctx))
 		fprintf(out, "\nfell back because a fork of the same mm was write-protecting it (inferred, FOLL_PIN): %llu calls, %llu pages\n",
 			all[GC_FORK_FALLBACKS], all[GC_FORK_PAGES]);
+	if (ctx->res[OBS_RETRACT].chosen >= 0)
+		fprintf(out, "met a page-table retraction of their mm (khugepaged, MADV_COLLAPSE): %llu calls\n",
+			all[GC_RETRACT_OVERLAPS]);
 	if (split_known(ctx)) {
 		fprintf(out, "\nlatency, calls the lockless walk finished:\n");
 		print_log2_hist(out, r->t.latency[GUP_LAT_FAST], HIST_SLOTS, "nsecs");
@@ -926,6 +956,8 @@ static const struct metric_def gup_metrics_defs[] = {
 		   counters[GUP_ALL][GC_FORK_FALLBACKS], 0, OBS_SLOW),
 	METRIC_U64(BSS, "gup_fork_fallback_pages", "Pages the slow path got in calls a fork pushed there",
 		   counters[GUP_ALL][GC_FORK_PAGES], 0, OBS_SLOW),
+	METRIC_U64(BSS, "gup_retract_overlaps", "GUP-fast calls a page-table retraction (retract_page_tables) of their mm met",
+		   counters[GUP_ALL][GC_RETRACT_OVERLAPS], 0, OBS_RETRACT),
 	METRIC_U64(BSS, "gup_first_pins", "Calls that set MMF_HAS_PINNED: the mm's forks copy pinned pages from then on",
 		   first_pins, 0, OBS_CALLS),
 	METRIC_U64(BSS, "gup_caller_table_lost", "Calls not attributed to a caller: the caller table was full",
@@ -949,6 +981,8 @@ static const struct row_metric_def gup_row_defs[] = {
 	ROW("pin_calls", "FOLL_PIN calls", pin_calls, 0, OBS_CALLS),
 	ROW("fork_fallbacks", "FOLL_PIN calls a fork of the same mm pushed to the slow path",
 	    fork_fallbacks, 0, OBS_SLOW),
+	ROW("retract_overlaps", "GUP-fast calls a page-table retraction of their mm met",
+	    retract_overlaps, 0, OBS_RETRACT),
 };
 
 static const struct tracer_metrics gup_metrics = {

@@ -42,6 +42,7 @@ enum gup_counter {
 	GC_ERRORS,		/* calls returning an error */
 	GC_FORK_FALLBACKS,	/* fallbacks because a fork of the mm raced */
 	GC_FORK_PAGES,		/* pages the slow path got in those calls */
+	GC_RETRACT_OVERLAPS,	/* calls a page-table retraction of the mm met */
 	GC_MAX,
 };
 
@@ -83,6 +84,7 @@ struct gup_proc_stats {
 	unsigned long long pin_calls;
 	unsigned long long fork_fallbacks;	/* GC_FORK_FALLBACKS */
 	unsigned long long fork_pages;		/* GC_FORK_PAGES */
+	unsigned long long retract_overlaps;	/* GC_RETRACT_OVERLAPS */
 	unsigned long long total_ns;
 	char forker_comm[COMM_LEN];	/* the last fork that pushed a call */
 	unsigned int forker_pid;	/* 0: none, or not seen */
