@@ -198,7 +198,7 @@ run_vm() {
 	for k in ${MMTRACE_VM_KERNELS:-5.10 6.1 6.12 7.3}; do
 		log=$TMP/vm-$k.log
 		mapfile -t mods < <(vm_module_adds "$k")
-		tools/vm/run.sh --kernel "$k" --hugepages 16 --timeout 900 \
+		tools/vm/run.sh --kernel "$k" --hugepages 16 --timeout 1500 \
 			"${adds[@]}" "${mods[@]}" -- "$TMP/guest.sh" >"$log" 2>&1
 		rc=$?
 		verdict "vm $k: boots and runs" "$rc" "exit $rc: $(oops_of "$log")"
