@@ -7,11 +7,12 @@
  * A shmem (memfd) range of N 2 MiB ranges is mapped with 4 KiB pages and
  * collapsed one range at a time with MADV_COLLAPSE: from 6.5 each collapse
  * ends in retract_page_tables(), which frees the PTE table of every VMA
- * mapping the range (here, this process's only). Meanwhile another thread,
- * on the same CPU, vmsplices 16 pages at a time of the whole range into a
- * pipe and drains it: get_user_pages_fast() calls (FOLL_GET) on the same
- * mm, some of which fault pages in again in the slow path, which may
- * sleep and let the collapse run inside them.
+ * mapping the range (here, this process's only). Meanwhile another thread
+ * vmsplices 16 pages at a time of the range being collapsed into a pipe
+ * and drains it: get_user_pages_fast() calls (FOLL_GET) on the same mm.
+ * One that finds the pages unmapped by the collapse faults in the slow
+ * path and waits on the new huge page's lock, which the collapse drops
+ * after it has retracted the table: such a call holds a retraction.
  *
  * Prints the truth as one JSON line: the thread ids the in-guest trace
  * needs, the collapses madvise() reported, and the vmsplice calls. Which
@@ -34,6 +35,7 @@
 static char *range;
 static size_t range_len;
 static volatile int stop;
+static volatile unsigned long current_range;	/* being collapsed */
 static volatile unsigned long splices;
 static volatile pid_t gup_tid;
 
@@ -63,9 +65,10 @@ static void *splicer(void *arg)
 	if (pipe(fds) || fcntl(fds[1], F_SETPIPE_SZ, BATCH * PAGE) < 0)
 		die("pipe");
 	while (!stop) {
-		for (size_t off = 0; off < range_len && !stop;
-		     off += BATCH * PAGE) {
-			struct iovec iov = { range + off, BATCH * PAGE };
+		for (size_t off = 0; off < HUGE && !stop; off += BATCH * PAGE) {
+			struct iovec iov = {
+				range + current_range * HUGE + off, BATCH * PAGE
+			};
 			ssize_t n = vmsplice(fds[1], &iov, 1, 0);
 
 			if (n < 0)
@@ -88,7 +91,6 @@ int main(int argc, char **argv)
 	unsigned long ranges = 4;
 	int collapsed = 0;
 	pthread_t t;
-	cpu_set_t set;
 
 	if (argc == 3 && !strcmp(argv[1], "--ranges")) {
 		if (parse_count(argv[2], &ranges) || !ranges || ranges > 64)
@@ -98,10 +100,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: gupcollapse [--ranges N]  (1..64, default 4)\n");
 		return 2;
 	}
-	CPU_ZERO(&set);
-	CPU_SET(0, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		die("sched_setaffinity");
 	range_len = ranges * HUGE;
 	range = map_shmem(range_len);
 	/* Small pages first: there must be a PTE table to retract. */
@@ -113,8 +111,10 @@ int main(int argc, char **argv)
 		die("pthread_create");
 	while (!gup_tid || !splices)
 		sched_yield();
-	for (unsigned long i = 0; i < ranges; i++)
+	for (unsigned long i = 0; i < ranges; i++) {
+		current_range = i;
 		collapsed += !madvise(range + i * HUGE, HUGE, MADV_COLLAPSE);
+	}
 	stop = 1;
 	pthread_join(t, NULL);
 	printf("{\"work\": \"gupcollapse\", \"pid\": %d, \"gup_tid\": %d, "

@@ -127,7 +127,7 @@ case $(uname -r) in
 			pinrace --mode other --forks 20
 		# GUP-fast walks on an mm whose PTE tables are retracted.
 		races_case races:retract@kprobe gup kprobe -- \
-			gupcollapse --ranges 8
+			gupcollapse --ranges 32
 		# Text: the pushed calls and who forked; the fork events.
 		mmtrace gup --tier fentry -o /tmp/races_text.rep -- \
 			pinrace --mode same --forks 20 >/tmp/races_text.truth \

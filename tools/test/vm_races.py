@@ -320,6 +320,8 @@ def check_retract(check, cname, run):
     info = f"retractions {len(mine)} collapsed {truth['collapsed']}"
     check(f"{cname}: a retraction per collapse, in the trace",
           len(mine) >= truth["collapsed"] > 0, info)
+    check(f"{cname}: the trace saw calls holding a retraction", hi > 0,
+          info)
     row = row_of(rep, truth["pid"])
     if not check(f"{cname}: a row for gupcollapse", row is not None,
                  str(rep.get("processes"))[:300]):
