@@ -35,7 +35,7 @@
 static char *range;
 static size_t range_len;
 static volatile int stop;
-static volatile unsigned long current_range;	/* being collapsed */
+static volatile unsigned long current_range; /* being collapsed */
 static volatile unsigned long splices;
 static volatile pid_t gup_tid;
 
@@ -66,15 +66,14 @@ static void *splicer(void *arg)
 		die("pipe");
 	while (!stop) {
 		for (size_t off = 0; off < HUGE && !stop; off += BATCH * PAGE) {
-			struct iovec iov = {
-				range + current_range * HUGE + off, BATCH * PAGE
-			};
+			struct iovec iov = { range + current_range * HUGE + off,
+					     BATCH * PAGE };
 			ssize_t n = vmsplice(fds[1], &iov, 1, 0);
 
 			if (n < 0)
 				die("vmsplice");
 			splices++;
-			for (ssize_t left = n; left > 0; ) {
+			for (ssize_t left = n; left > 0;) {
 				ssize_t got = read(fds[0], buf, left);
 
 				if (got <= 0)
@@ -97,7 +96,8 @@ int main(int argc, char **argv)
 			argc = 0;
 	}
 	if (argc != 1 && argc != 3) {
-		fprintf(stderr, "usage: gupcollapse [--ranges N]  (1..64, default 4)\n");
+		fprintf(stderr,
+			"usage: gupcollapse [--ranges N]  (1..64, default 4)\n");
 		return 2;
 	}
 	range_len = ranges * HUGE;

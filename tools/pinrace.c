@@ -43,7 +43,11 @@ struct options {
 };
 
 static struct options opt = {
-	.mode = "same", .forks = 20, .pages = 4, .big_mb = 64, .regs = 200,
+	.mode = "same",
+	.forks = 20,
+	.pages = 4,
+	.big_mb = 64,
+	.regs = 200,
 	.cpu = 0,
 };
 
@@ -122,7 +126,9 @@ static int parse(int argc, char **argv)
 	if (optind != argc)
 		return -1;
 	return strcmp(opt.mode, "same") && strcmp(opt.mode, "other") &&
-	       strcmp(opt.mode, "none") ? -1 : 0;
+			       strcmp(opt.mode, "none") ?
+		       -1 :
+		       0;
 }
 
 /* Base pages, so that fork copies one PTE each (a THP is one PMD). */
@@ -149,8 +155,8 @@ static void pin_once(void)
 		return;
 	}
 	registrations++;
-	if (syscall(__NR_io_uring_register, ring_fd,
-		    IORING_UNREGISTER_BUFFERS, NULL, 0))
+	if (syscall(__NR_io_uring_register, ring_fd, IORING_UNREGISTER_BUFFERS,
+		    NULL, 0))
 		die("io_uring_register(UNREGISTER_BUFFERS)");
 }
 
