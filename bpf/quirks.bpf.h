@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Reading mm state every kernel spells differently. Views include this
- * after common.bpf.h.
+ * Kernel quirks, BPF side: each place where what a view reads depends on
+ * the kernel's release, configuration or architecture is decided here,
+ * with the change that made it. The types it reads through are in
+ * kernel_types.h; the user side's quirks are in user/quirks.c. Views
+ * include this after common.bpf.h.
  */
-#ifndef MMTRACE_MM_BPF_H
-#define MMTRACE_MM_BPF_H
+#ifndef MMTRACE_QUIRKS_BPF_H
+#define MMTRACE_QUIRKS_BPF_H
 
 /* Filled in by libbpf from the running kernel; see KERNEL_VERSION(). */
 extern unsigned int LINUX_KERNEL_VERSION __kconfig;
@@ -47,4 +50,4 @@ static __always_inline bool current_mm_has_pinned(void)
 	return mm_has_pinned(BPF_CORE_READ(task, mm));
 }
 
-#endif /* MMTRACE_MM_BPF_H */
+#endif /* MMTRACE_QUIRKS_BPF_H */
