@@ -5,7 +5,7 @@
 #include <json-c/json.h>
 #include "hist.h"
 #include "output.h"
-#include "tracer.h"
+#include "view.h"
 
 #define STARS 40
 

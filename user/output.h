@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Report output shared by every tracer: histograms, tables, JSON. */
+/* Report output shared by every view: histograms, tables, JSON. */
 #ifndef MMTRACE_OUTPUT_H
 #define MMTRACE_OUTPUT_H
 

@@ -11,7 +11,7 @@
 #include "output.h"
 #include "rows.h"
 #include "tasks.h"
-#include "tracer.h"
+#include "view.h"
 
 #define TP(prog, event) { prog, PROBE_TRACEPOINT, { event } }
 #define PAGE_ALLOC_NOTE                                                       \
@@ -172,7 +172,7 @@ static struct bpf_object *fork_object(void *skel)
 	return ((struct fork_bpf *)skel)->obj;
 }
 
-static int fork_configure(void *skel, const struct tracer_opts *opts)
+static int fork_configure(void *skel, const struct view_opts *opts)
 {
 	struct fork_bpf *s = skel;
 	struct events_config *ev = &s->rodata->events_cfg;
@@ -503,7 +503,7 @@ static const struct row_metric_def fork_row_defs[] = {
 	    OBS_SYSCALLS),
 };
 
-static const struct tracer_metrics fork_metrics = {
+static const struct view_metrics fork_metrics = {
 	.defs = fork_metrics_defs,
 	.n_defs = sizeof(fork_metrics_defs) / sizeof(fork_metrics_defs[0]),
 	.losses_off = offsetof(BSS, losses),
@@ -514,7 +514,7 @@ static const struct tracer_metrics fork_metrics = {
 	.n_row_defs = sizeof(fork_row_defs) / sizeof(fork_row_defs[0]),
 };
 
-const struct tracer fork_tracer = {
+const struct view fork_view = {
 	.name = "fork",
 	.summary = "fork() latency and pages copied because they may be DMA-pinned",
 	.doc = "Trace fork() cost: latency (parents with and without pinned pages), "

@@ -14,7 +14,7 @@
 #include "output.h"
 #include "rows.h"
 #include "tasks.h"
-#include "tracer.h"
+#include "view.h"
 
 #define CORE_FUNCS { "gup_fast_fallback", "internal_get_user_pages_fast" }
 #define TASK_EXIT { "gup_task_exit", PROBE_TRACEPOINT, { "sched/sched_process_exit" } }
@@ -255,7 +255,7 @@ static struct bpf_object *gup_object(void *skel)
 	return ((struct gup_bpf *)skel)->obj;
 }
 
-static int gup_configure(void *skel, const struct tracer_opts *opts)
+static int gup_configure(void *skel, const struct view_opts *opts)
 {
 	struct gup_bpf *s = skel;
 
@@ -864,7 +864,7 @@ static const struct row_metric_def gup_row_defs[] = {
 	ROW("pin_calls", "FOLL_PIN calls", pin_calls, 0, OBS_CALLS),
 };
 
-static const struct tracer_metrics gup_metrics = {
+static const struct view_metrics gup_metrics = {
 	.defs = gup_metrics_defs,
 	.n_defs = sizeof(gup_metrics_defs) / sizeof(gup_metrics_defs[0]),
 	.losses_off = offsetof(BSS, losses),
@@ -875,7 +875,7 @@ static const struct tracer_metrics gup_metrics = {
 	.n_row_defs = sizeof(gup_row_defs) / sizeof(gup_row_defs[0]),
 };
 
-const struct tracer gup_tracer = {
+const struct view gup_view = {
 	.name = "gup",
 	.summary = "GUP-fast pins and gets: lockless pages vs slow-path fallback",
 	.doc = "Trace get_user_pages_fast() and pin_user_pages_fast(): calls, "

@@ -11,7 +11,7 @@
 #include "output.h"
 #include "rows.h"
 #include "tasks.h"
-#include "tracer.h"
+#include "view.h"
 
 /* A process's row takes its new name at exec, or when its leader is renamed. */
 #define TASK_NAME { "hugetlb_exec", PROBE_TRACEPOINT, { "sched/sched_process_exec" } }, \
@@ -169,7 +169,7 @@ static struct bpf_object *hugetlb_object(void *skel)
 	return ((struct hugetlb_bpf *)skel)->obj;
 }
 
-static int hugetlb_configure(void *skel, const struct tracer_opts *opts)
+static int hugetlb_configure(void *skel, const struct view_opts *opts)
 {
 	struct hugetlb_bpf *s = skel;
 
@@ -530,7 +530,7 @@ static const struct row_metric_def hugetlb_row_defs[] = {
 	    OBS_UNSHARE),
 };
 
-static const struct tracer_metrics hugetlb_metrics = {
+static const struct view_metrics hugetlb_metrics = {
 	.defs = hugetlb_metrics_defs,
 	.n_defs = sizeof(hugetlb_metrics_defs) / sizeof(hugetlb_metrics_defs[0]),
 	.losses_off = offsetof(BSS, losses),
@@ -541,7 +541,7 @@ static const struct tracer_metrics hugetlb_metrics = {
 	.n_row_defs = sizeof(hugetlb_row_defs) / sizeof(hugetlb_row_defs[0]),
 };
 
-const struct tracer hugetlb_tracer = {
+const struct view hugetlb_view = {
 	.name = "hugetlb",
 	.summary = "hugetlb PMD sharing and the i_mmap_rwsem waits it causes",
 	.doc = "Trace hugetlb PMD-table sharing: huge_pmd_share calls, how many "

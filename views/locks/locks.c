@@ -12,7 +12,7 @@
 #include "output.h"
 #include "rows.h"
 #include "tasks.h"
-#include "tracer.h"
+#include "view.h"
 
 #define TP(prog, event) { prog, PROBE_TRACEPOINT, { event } }
 #define BTF(prog, event) { prog, PROBE_TP_BTF, { event } }
@@ -181,7 +181,7 @@ static struct bpf_object *locks_object(void *skel)
 	return ((struct locks_bpf *)skel)->obj;
 }
 
-static int locks_configure(void *skel, const struct tracer_opts *opts)
+static int locks_configure(void *skel, const struct view_opts *opts)
 {
 	struct locks_bpf *s = skel;
 	struct events_config *ev = &s->rodata->events_cfg;
@@ -788,7 +788,7 @@ static const struct row_metric_def locks_row_defs[] = {
 	    OBS_VMA),
 };
 
-static const struct tracer_metrics locks_metrics = {
+static const struct view_metrics locks_metrics = {
 	.defs = locks_metrics_defs,
 	.n_defs = sizeof(locks_metrics_defs) / sizeof(locks_metrics_defs[0]),
 	.losses_off = offsetof(BSS, losses),
@@ -834,7 +834,7 @@ static const struct event_desc locks_events[] = {
 	},
 };
 
-const struct tracer locks_tracer = {
+const struct view locks_view = {
 	.name = "locks",
 	.summary = "mmap_lock wait and hold times, lock contention, per-VMA-lock faults",
 	.doc = "Trace mm locking: mmap_lock acquisitions with wait and hold times "

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * A tracer is one subcommand: its observations (attach plans), its BPF
- * skeleton, and its report. Adding one means a folder views/<name>/ holding
- * <name>.bpf.c, <name>.h and a <name>.c defining <name>_tracer, and one line
- * in MMTRACE_VIEWS (main.c).
+ * A view is what `mmtrace <view>` runs: its observations (attach plans), its
+ * BPF skeleton, and its report. Adding one means a folder views/<name>/
+ * holding <name>.bpf.c, <name>.h and a <name>.c defining <name>_view, and
+ * one line in MMTRACE_VIEWS (main.c).
  * The session (session.c) does everything else: probe resolution with
  * fallback, load, attach, the command to trace, intervals, signals.
  */
-#ifndef MMTRACE_TRACER_H
-#define MMTRACE_TRACER_H
+#ifndef MMTRACE_VIEW_H
+#define MMTRACE_VIEW_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,13 +24,13 @@ struct bpf_map;
 struct row_table;
 struct event_desc;
 
-/* The --events thresholds a view takes (struct tracer.event_options). */
+/* The --events thresholds a view takes (struct view.event_options). */
 enum event_option {
 	EVENT_OPT_MIN_LATENCY = 1 << 0,
 	EVENT_OPT_MIN_COPIES = 1 << 1,
 };
 
-struct tracer_opts {
+struct view_opts {
 	struct task_filter filter;
 	unsigned int interval_s;	/* 0: one report at the end */
 	unsigned int duration_s;	/* 0: until Ctrl-C or the command ends */
@@ -52,7 +52,7 @@ struct tracer_opts {
 };
 
 struct report_ctx {
-	const struct tracer_opts *opts;
+	const struct view_opts *opts;
 	const struct observation *obs;
 	const struct obs_result *res;
 	size_t n_obs;
@@ -107,7 +107,7 @@ struct row_metric_def {
 	int obs;
 };
 
-struct tracer_metrics {
+struct view_metrics {
 	const struct metric_def *defs;
 	size_t n_defs;
 	size_t losses_off;	/* .bss offset of losses[LOSS_MAX] */
@@ -117,16 +117,16 @@ struct tracer_metrics {
 	size_t n_row_defs;
 };
 
-struct tracer {
+struct view {
 	const char *name;
 	const char *summary;		/* one line in `mmtrace --help` */
-	const char *doc;		/* the subcommand's --help text */
+	const char *doc;		/* the view's --help text */
 	const struct observation *obs;
 	size_t n_obs;
 	void *(*open)(void);
 	struct bpf_object *(*object)(void *skel);
 	/* Before load: filters and map sizes into .rodata and maps. */
-	int (*configure)(void *skel, const struct tracer_opts *opts);
+	int (*configure)(void *skel, const struct view_opts *opts);
 	/* The skeleton's load: it also maps .bss for user space to read. */
 	int (*load)(void *skel);
 	void (*destroy)(void *skel);
@@ -141,13 +141,13 @@ struct tracer {
 	unsigned int event_options;	/* EVENT_OPT_* thresholds it takes */
 	/*
 	 * Names kernel frames (user/ksyms.c): kallsyms is read once attached,
-	 * while it lists the tracer's own trampolines; they are freed after
+	 * while it lists the view's own trampolines; they are freed after
 	 * detach, before the final report, and their addresses then name
 	 * nothing.
 	 */
 	bool names_frames;
 	/* What `mmtrace serve` exports (user/serve.c); NULL: nothing. */
-	const struct tracer_metrics *metrics;
+	const struct view_metrics *metrics;
 };
 
-#endif /* MMTRACE_TRACER_H */
+#endif /* MMTRACE_VIEW_H */
