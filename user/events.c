@@ -327,20 +327,3 @@ void events_close(struct events *ev)
 	ring_buffer__free(ev->rb);
 	free(ev);
 }
-
-void events_lost_json(struct json_object *lost,
-		      const unsigned long long *losses)
-{
-	json_object_object_add(lost, "events_dropped",
-			       json_object_new_uint64(losses[LOSS_EVENTS_DROPPED]));
-	json_object_object_add(lost, "stacks_failed",
-			       json_object_new_uint64(losses[LOSS_STACKS_FAILED]));
-}
-
-void events_lost_text(FILE *out, const unsigned long long *losses)
-{
-	if (!losses[LOSS_EVENTS_DROPPED] && !losses[LOSS_STACKS_FAILED])
-		return;
-	fprintf(out, "LOST: %llu events (ring buffer full: raise --events-buffer), %llu stacks not captured\n",
-		losses[LOSS_EVENTS_DROPPED], losses[LOSS_STACKS_FAILED]);
-}

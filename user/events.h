@@ -72,9 +72,4 @@ int events_fd(const struct events *ev);
 int events_drain(struct events *ev);
 void events_close(struct events *ev);
 
-/* The loss counters of the stream, for a view's report footer. */
-void events_lost_json(struct json_object *lost,
-		      const unsigned long long *losses);
-void events_lost_text(FILE *out, const unsigned long long *losses);
-
 #endif /* MMTRACE_USER_EVENTS_H */

@@ -19,7 +19,6 @@
 /* More ids waiting for a name than this: rescan at once. */
 #define CGROUP_PENDING_MAX 4096
 
-static const char *const loss_names[LOSS_MAX] = LOSS_NAMES;
 
 const char *export_by_name(enum export_by by)
 {
@@ -434,7 +433,7 @@ static void render_losses(struct metrics *m, const struct exporter *x)
 			memcpy(&lost, v->bss + v->t->metrics->losses_off +
 					      r * sizeof(lost),
 			       sizeof(lost));
-			l[1].value = loss_names[r];
+			l[1].value = loss_name(r);
 			metrics_sample(m, l, 2, lost, 0);
 		}
 	}

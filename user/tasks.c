@@ -113,17 +113,3 @@ void tasks_banner(const struct task_filter *filter)
 	if (filter->follow)
 		fprintf(stderr, "mmtrace: following COMMAND and every process it starts (--no-children: COMMAND alone)\n");
 }
-
-void tasks_lost_json(struct json_object *lost,
-		     const unsigned long long *losses)
-{
-	json_object_object_add(lost, "follow_map_full",
-			       json_object_new_uint64(losses[LOSS_FOLLOW_MAP_FULL]));
-}
-
-void tasks_lost_text(FILE *out, const unsigned long long *losses)
-{
-	if (losses[LOSS_FOLLOW_MAP_FULL])
-		fprintf(out, "LOST: %llu processes COMMAND started were not followed (raise --max-procs)\n",
-			losses[LOSS_FOLLOW_MAP_FULL]);
-}

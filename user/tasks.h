@@ -65,9 +65,4 @@ long long tasks_followed(struct bpf_object *obj);
 /* What the banner says about whose pids are shown and what is followed. */
 void tasks_banner(const struct task_filter *filter);
 
-/* The descendants that could not be followed, in a report's "lost". */
-void tasks_lost_json(struct json_object *lost,
-		     const unsigned long long *losses);
-void tasks_lost_text(FILE *out, const unsigned long long *losses);
-
 #endif /* MMTRACE_TASKS_H */

@@ -21,7 +21,10 @@
 
 struct bpf_object;
 struct bpf_map;
+struct json_object;
+struct row;
 struct row_table;
+struct rows;
 struct event_desc;
 
 /* The --events thresholds a view takes (struct view.event_options). */
@@ -149,5 +152,163 @@ struct view {
 	/* What `mmtrace serve` exports (user/serve.c); NULL: nothing. */
 	const struct view_metrics *metrics;
 };
+
+/*
+ * The view kit: what every view's user code does alike, so that a view
+ * file holds only what is particular to it.
+ */
+
+/*
+ * The skeleton glue for views/<v>/<v>.c: defines <v>_open, _object, _load
+ * and _destroy from the skeleton <v>.skel.h, and <v>_print_report from the
+ * view's own
+ *   static int collect(struct <v>_bpf *, struct <v>_report *r,
+ *                      const struct report_ctx *);
+ *   static void report_json(const struct report_ctx *,
+ *                           const struct <v>_report *);
+ *   static void report_text(...the same...);
+ * after which it frees the report's rows, named as &r.<member>, ...
+ * VIEW_OPS(<v>) names them all in the view's struct view.
+ * VIEW_SKELETON_AND(<v>, stmt, ...): <v>_destroy runs stmt after the
+ * skeleton's.
+ */
+#define VIEW_SKELETON(v, ...) VIEW_SKELETON_AND(v, (void)0, __VA_ARGS__)
+#define VIEW_SKELETON_AND(v, after_destroy, ...)                             \
+	static void *v##_open(void)                                          \
+	{                                                                    \
+		return v##_bpf__open();                                      \
+	}                                                                    \
+	static struct bpf_object *v##_object(void *skel)                     \
+	{                                                                    \
+		return ((struct v##_bpf *)skel)->obj;                        \
+	}                                                                    \
+	static int v##_load(void *skel)                                      \
+	{                                                                    \
+		return v##_bpf__load(skel);                                  \
+	}                                                                    \
+	static void v##_destroy(void *skel)                                  \
+	{                                                                    \
+		v##_bpf__destroy(skel);                                      \
+		after_destroy;                                               \
+	}                                                                    \
+	static int v##_print_report(void *skel, const struct report_ctx *ctx) \
+	{                                                                    \
+		struct v##_report r = {};                                    \
+		int err = collect(skel, &r, ctx);                            \
+                                                                             \
+		if (!err && ctx->opts->json)                                 \
+			report_json(ctx, &r);                                \
+		else if (!err)                                               \
+			report_text(ctx, &r);                                \
+		rows_free_all(__VA_ARGS__, NULL);                            \
+		return err;                                                  \
+	}
+
+#define VIEW_OPS(v)                                                          \
+	.open = v##_open, .object = v##_object, .load = v##_load,            \
+	.destroy = v##_destroy, .report = v##_print_report
+
+/* .busy: true while the gauge @member of .bss is not 0. */
+#define VIEW_BUSY(v, member)                                                 \
+	static bool v##_busy(void *skel)                                     \
+	{                                                                    \
+		return ((struct v##_bpf *)skel)->bss->member != 0;           \
+	}
+
+/* --events: the skeleton's ring buffer, a map named "events". */
+#define VIEW_EVENTS_MAP(v)                                                   \
+	static struct bpf_map *v##_events_map(void *skel)                    \
+	{                                                                    \
+		return ((struct v##_bpf *)skel)->maps.events;                \
+	}
+
+/*
+ * Sets @delta to what each __u64 counter of @now (@size bytes) grew since
+ * the previous call, then @prev (the caller's copy, zeroed at start) to
+ * @now.
+ */
+void counters_delta(void *delta, void *prev, const void *now, size_t size);
+/*
+ * The same for a view's whole .bss, which holds only __u64 counters and
+ * histograms, cumulative since load: @delta and @prev are copies of it
+ * (struct <v>_bpf__bss). Gauges in .bss (e.g. windows open) get a
+ * meaningless delta: read them from .bss itself.
+ */
+#define BSS_DELTA(delta, prev, bss)                                          \
+	do {                                                                 \
+		_Static_assert(sizeof(*(bss)) % sizeof(__u64) == 0,          \
+			       ".bss holds __u64s only");                    \
+		_Static_assert(sizeof(*(delta)) == sizeof(*(bss)) &&         \
+				       sizeof(*(prev)) == sizeof(*(bss)),    \
+			       "a copy of .bss");                            \
+		counters_delta(delta, prev, bss, sizeof(*(bss)));            \
+	} while (0)
+
+/*
+ * Losses (enum loss_counter, include/filter.h), declared once in view.c:
+ * each has one name, the same as JSON key, on the text LOST: line and as
+ * the reason label of mmtrace_lost_total.
+ */
+#define LOSS_BIT(l) (1u << (l))
+/* What --events and following a COMMAND's descendants can lose. */
+#define LOSSES_EVENTS (LOSS_BIT(LOSS_EVENTS_DROPPED) | LOSS_BIT(LOSS_STACKS_FAILED))
+#define LOSSES_FOLLOW LOSS_BIT(LOSS_FOLLOW_MAP_FULL)
+
+const char *loss_name(enum loss_counter l);
+/*
+ * A report's "lost": each loss in @mask under its name, added to @o.
+ * Returns it, for what a view loses besides (e.g. gup's callers).
+ */
+struct json_object *json_add_losses(struct json_object *o,
+				    const unsigned long long *losses,
+				    unsigned int mask);
+/*
+ * The LOST: lines of the losses in @mask, a line for the view's maps, one
+ * for the event stream, one for following, each only when something in it
+ * was lost. @window_what names what a full window map lost ("forks").
+ */
+void losses_text(FILE *out, const unsigned long long *losses,
+		 unsigned int mask, const char *window_what);
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A per-process counter of the row value type @row (struct row_metric_def). */
+#define ROW_METRIC(row, n, h, member, dec, ob)                               \
+	{ n, h, offsetof(row, member), dec, ob }
+
+/*
+ * What `mmtrace serve` exports of view <v>: <v>_metrics_defs[] from its
+ * .bss and <v>_row_defs[] from the rows of @row_tab, whose values are of
+ * type @row (with comm and cgroup_id). Defines <v>_metrics.
+ */
+#define VIEW_METRICS(v, row_tab, row)                                        \
+	static const struct view_metrics v##_metrics = {                     \
+		.defs = v##_metrics_defs,                                    \
+		.n_defs = ARRAY_LEN(v##_metrics_defs),                       \
+		.losses_off = offsetof(struct v##_bpf__bss, losses),         \
+		.rows = row_tab,                                             \
+		.comm_off = offsetof(row, comm),                             \
+		.cgroup_off = offsetof(row, cgroup_id),                      \
+		.row_defs = v##_row_defs,                                    \
+		.n_row_defs = ARRAY_LEN(v##_row_defs),                       \
+	}
+
+/* Is observation @obs attached (at any tier)? Else its numbers are unknown. */
+bool obs_known(const struct report_ctx *ctx, int obs);
+
+/* A process row's JSON object, with its "pid" and "comm". */
+struct json_object *json_row_new(const struct row *row, const char *comm,
+				 size_t comm_len);
+
+/* A report's rows as an array @key of @o, each made by @row_json. */
+void json_add_rows(struct json_object *o, const char *key,
+		   const struct report_ctx *ctx, const struct rows *rows,
+		   struct json_object *(*row_json)(const struct report_ctx *ctx,
+						   const struct row *row));
+
+/* Rows a text table shows: --top of @n. */
+size_t view_rows_shown(const struct report_ctx *ctx, size_t n);
+/* The footer of a table cut by --top: "(N more <what>; ...)". */
+void view_rows_more(FILE *out, size_t shown, size_t n, const char *what);
 
 #endif /* MMTRACE_VIEW_H */
