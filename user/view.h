@@ -165,9 +165,13 @@ struct view {
  *   static int collect(struct <v>_bpf *, struct <v>_report *r,
  *                      const struct report_ctx *);
  *   static void report_json(const struct report_ctx *,
+ *                           const struct <v>_report *,
+ *                           struct json_object *report);
+ *   static void report_text(const struct report_ctx *,
  *                           const struct <v>_report *);
- *   static void report_text(...the same...);
- * after which it frees the report's rows, named as &r.<member>, ...
+ * report_json adds to an object that has the fields every report
+ * carries, and the wrapper prints it; then the wrapper frees the report's
+ * rows, named as &r.<member>, ...
  * VIEW_OPS(<v>) names them all in the view's struct view.
  * VIEW_SKELETON_AND(<v>, stmt, ...): <v>_destroy runs stmt after the
  * skeleton's.
@@ -197,7 +201,7 @@ struct view {
 		int err = collect(skel, &r, ctx);                            \
                                                                              \
 		if (!err && ctx->opts->json)                                 \
-			report_json(ctx, &r);                                \
+			view_json_emit(ctx, #v, &r, report_json);            \
 		else if (!err)                                               \
 			report_text(ctx, &r);                                \
 		rows_free_all(__VA_ARGS__, NULL);                            \
@@ -207,6 +211,15 @@ struct view {
 #define VIEW_OPS(v)                                                          \
 	.open = v##_open, .object = v##_object, .load = v##_load,            \
 	.destroy = v##_destroy, .report = v##_print_report
+
+/* The JSON report: the common fields, @fill's, then printed on one line. */
+#define view_json_emit(ctx, name, r, fill)                                   \
+	do {                                                                 \
+		struct json_object *o_ = report_json_header(name, ctx);      \
+                                                                             \
+		fill(ctx, r, o_);                                            \
+		json_emit((ctx)->out, o_);                                   \
+	} while (0)
 
 /* .busy: true while the gauge @member of .bss is not 0. */
 #define VIEW_BUSY(v, member)                                                 \

@@ -252,9 +252,8 @@ static struct json_object *row_json(const struct report_ctx *ctx,
 }
 
 static void report_json(const struct report_ctx *ctx,
-			const struct fork_report *r)
+			const struct fork_report *r, struct json_object *o)
 {
-	struct json_object *o = report_json_header("fork", ctx);
 	struct json_object *t = json_object_new_object();
 	struct json_object *lat = json_object_new_object();
 	struct json_object *units = json_object_new_object();
@@ -288,7 +287,6 @@ static void report_json(const struct report_ctx *ctx,
 	json_add(o, "copies_per_fork", hist_json(r->t.copies_hist, HIST_SLOTS));
 	json_add_rows(o, "processes", ctx, &r->rows, row_json);
 	json_add_losses(o, r->t.losses, FORK_LOSSES);
-	json_emit(ctx->out, o);
 }
 
 static void print_rows(const struct report_ctx *ctx,

@@ -482,9 +482,8 @@ static struct json_object *foll_json(void)
 }
 
 static void report_json(const struct report_ctx *ctx,
-			const struct gup_report *r)
+			const struct gup_report *r, struct json_object *o)
 {
-	struct json_object *o = report_json_header("gup", ctx);
 	struct json_object *units = json_object_new_object();
 	struct json_object *by = json_object_new_object();
 	struct json_object *t, *lost;
@@ -506,7 +505,6 @@ static void report_json(const struct report_ctx *ctx,
 	lost = json_add_losses(o, r->t.losses, GUP_LOSSES);
 	/* gup's own: calls counted, but not by caller */
 	json_add_u64(lost, "caller_map_full", r->t.caller_losses);
-	json_emit(ctx->out, o);
 }
 
 static void print_split(FILE *out, bool known, __u64 v)

@@ -261,9 +261,8 @@ static struct json_object *waits_json(const struct report_ctx *ctx,
 }
 
 static void report_json(const struct report_ctx *ctx,
-			const struct hugetlb_report *r)
+			const struct hugetlb_report *r, struct json_object *o)
 {
-	struct json_object *o = report_json_header("hugetlb", ctx);
 	struct json_object *units = json_object_new_object();
 	struct json_object *t = json_object_new_object();
 	struct json_object *h = json_object_new_object();
@@ -296,7 +295,6 @@ static void report_json(const struct report_ctx *ctx,
 	json_add(o, "histograms", h);
 	json_add_rows(o, "processes", ctx, &r->rows, row_json);
 	json_add_losses(o, r->t.losses, HUGETLB_LOSSES);
-	json_emit(ctx->out, o);
 }
 
 static void print_num(FILE *out, int width, bool known, __u64 v)

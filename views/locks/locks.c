@@ -496,9 +496,8 @@ static struct json_object *misses_json(const struct locks_report *r)
 }
 
 static void report_json(const struct report_ctx *ctx,
-			const struct locks_report *r)
+			const struct locks_report *r, struct json_object *o)
 {
-	struct json_object *o = report_json_header("locks", ctx);
 	struct json_object *units = json_object_new_object();
 	struct json_object *mm = json_object_new_object();
 	struct json_object *cont = json_object_new_object();
@@ -524,7 +523,6 @@ static void report_json(const struct report_ctx *ctx,
 	lost = json_add_losses(o, r->t.losses, LOCKS_LOSSES);
 	json_add_u64(lost, "recursion_misses", misses_total(r));
 	json_add(lost, "recursion_misses_by_program", misses_json(r));
-	json_emit(ctx->out, o);
 }
 
 static void print_hist(FILE *out, bool known, const char *title,
