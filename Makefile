@@ -23,10 +23,12 @@ ARCH := x86
 
 # Debian packages by purpose; `make deps` installs all of them.
 DEB_BUILD := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev \
-	     libjson-c-dev libmicrohttpd-dev make gcc pkg-config
+	     libjson-c-dev libmicrohttpd-dev make gcc pkg-config \
+	     dpkg-dev xz-utils
 DEB_TEST := qemu-system-x86 busybox-static cpio python3 libclang-rt-14-dev \
 	    valgrind bpftrace xz-utils groff-base man-db systemd \
-	    prometheus python3-prometheus-client wrk curl
+	    prometheus python3-prometheus-client wrk curl iproute2 \
+	    prometheus-node-exporter
 
 # CFLAGS is the user's (make CFLAGS=...); what the build needs is ours.
 CFLAGS ?= -O2 -g
@@ -43,12 +45,19 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	     -fno-omit-frame-pointer
 endif
 
+# Built once from Debian's libmicrohttpd source package, without HTTPS
+# (Debian's own libmicrohttpd.a needs libp11-kit.a, which it does not
+# ship), and kept outside the tree: see tools/build/libmicrohttpd.sh.
+MMTRACE_BUILD_CACHE ?= /var/cache/mmtrace-build
+MHD_STATIC := $(MMTRACE_BUILD_CACHE)/libmicrohttpd
+MHD_STATIC_LIB := $(MHD_STATIC)/lib/libmicrohttpd.a
+
 ifeq ($(STATIC),1)
 LDFLAGS += -static
-# libmicrohttpd's static link needs GnuTLS's, which Debian does not ship
-# whole: the static binary has every view but not `mmtrace serve`.
-LDLIBS := -lbpf -ljson-c -lelf -lz -lzstd
-MMTRACE_CFLAGS += -DMMTRACE_NO_SERVE
+# The archive by path: Debian's libmicrohttpd.a must not be the one found.
+LDLIBS := -lbpf -ljson-c -lelf -lz -lzstd $(MHD_STATIC_LIB) -lpthread
+MMTRACE_CFLAGS += -I$(MHD_STATIC)/include -DMMTRACE_STATIC
+STATIC_DEPS := $(MHD_STATIC_LIB)
 else
 LDLIBS := -lbpf -ljson-c -lelf -lz -lmicrohttpd -lpthread
 endif
@@ -61,9 +70,6 @@ endif
 VIEWS := $(patsubst views/%/,%,$(wildcard views/*/))
 USER_SRCS := main.c probe.c ksyms.c output.c options.c session.c command.c tasks.c \
 	     rows.c metrics.c labels.c export.c serve.c events.c outstream.c
-ifeq ($(STATIC),1)
-USER_SRCS := $(filter-out serve.c,$(USER_SRCS))
-endif
 USER_OBJS := $(addprefix $(OUT)/user/,$(USER_SRCS:.c=.o)) \
 	     $(foreach v,$(VIEWS),$(OUT)/views/$(v)/$(v).o)
 SKELS := $(addprefix $(OUT)/,$(addsuffix .skel.h,$(VIEWS)))
@@ -114,7 +120,7 @@ $(OUT)/bpf/%.bpf.o: views/$$*/$$*.bpf.c views/$$*/$$*.h bpf/*.h include/*.h
 $(OUT)/%.skel.h: $(OUT)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
-$(OUT)/user/%.o: user/%.c user/*.h include/*.h $(SKELS)
+$(OUT)/user/%.o: user/%.c user/*.h include/*.h $(SKELS) $(STATIC_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(MMTRACE_CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
@@ -124,6 +130,9 @@ $(OUT)/views/%.o: views/%.c user/*.h include/*.h $(VIEW_HDRS) $(SKELS)
 
 $(OUT)/mmtrace: $(USER_OBJS)
 	$(CC) $(MMTRACE_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(MHD_STATIC_LIB):
+	tools/build/libmicrohttpd.sh $(abspath $(MHD_STATIC))
 
 $(OUT)/tools/%: tools/%.c tools/workload.h
 	@mkdir -p $(@D)

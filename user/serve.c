@@ -217,7 +217,7 @@ static int parse_serve_args(int argc, char **argv, struct serve_opts *so)
 	return 0;
 }
 
-/* "127.0.0.1:9479", "[::1]:9479", "localhost:9479" */
+/* "127.0.0.1:9479", "[::1]:9479", "localhost:9479" (not static) */
 static int parse_listen(const char *spec, struct addrinfo **out)
 {
 	struct addrinfo hints = {
@@ -246,11 +246,21 @@ static int parse_listen(const char *spec, struct addrinfo **out)
 		return EXIT_USAGE;
 	snprintf(host, sizeof(host), "%.*s", (int)hlen, spec);
 	snprintf(port, sizeof(port), "%lu", p);
+#ifdef MMTRACE_STATIC
+	/*
+	 * A static glibc resolves names by loading the host's NSS modules,
+	 * which must be of the glibc it was linked with: on another host, or
+	 * in an image holding nothing else, that fails or worse.
+	 */
+	hints.ai_flags |= AI_NUMERICHOST;
+#endif
 	err = getaddrinfo(host, port, &hints, out);
 	if (!err)
 		return 0;
-	fprintf(stderr, "mmtrace serve: cannot listen on '%s': %s\n",
-		text_arg(host), gai_strerror(err));
+	fprintf(stderr, "mmtrace serve: cannot listen on '%s': %s%s\n",
+		text_arg(host), gai_strerror(err),
+		hints.ai_flags & AI_NUMERICHOST ?
+		" (the static build takes addresses only: 127.0.0.1, [::1], [::])" : "");
 	return EXIT_USAGE;
 bad:
 	fprintf(stderr,
