@@ -2,6 +2,7 @@
 #
 # make            build/mmtrace, BPF objects embedded as skeletons
 # make STATIC=1   fully static binary, for production hosts and test VMs
+# make image      an OCI image from scratch holding only that binary
 # make deps       install the Debian packages the build and tests need
 # make test       unit, host (root) and VM tests; see tools/test/run.sh
 # make run        trace the bundled pinned-fork workload
@@ -28,7 +29,7 @@ DEB_BUILD := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev \
 DEB_TEST := qemu-system-x86 busybox-static cpio python3 libclang-rt-14-dev \
 	    valgrind bpftrace xz-utils groff-base man-db systemd \
 	    prometheus python3-prometheus-client wrk curl iproute2 \
-	    prometheus-node-exporter
+	    prometheus-node-exporter podman buildah runc
 
 # CFLAGS is the user's (make CFLAGS=...); what the build needs is ours.
 CFLAGS ?= -O2 -g
@@ -84,7 +85,7 @@ UNIT_TESTS := $(patsubst tools/test/unit/%.c,%,$(wildcard tools/test/unit/test_*
 UNIT_BINS := $(addprefix $(OUT)/tests/,$(UNIT_TESTS))
 
 .PHONY: all clean deps check-deps test test-unit test-host test-vm run \
-	tools format unit-bins fuzz soak bench install uninstall
+	tools format unit-bins fuzz soak bench install uninstall image
 .DELETE_ON_ERROR:
 # Keep the BPF objects and skeletons for inspection (bpftool, llvm-objdump).
 .SECONDARY:
@@ -195,6 +196,21 @@ soak: all
 
 run: all
 	$(OUT)/mmtrace fork -- $(OUT)/tools/pinfork --pages 64 --forks 10
+
+# The image's tag is the version; its build context holds the binary alone.
+VERSION := $(shell sed -n 's/^\#define MMTRACE_VERSION "\(.*\)"$$/\1/p' user/tracer.h)
+IMAGE ?= localhost/mmtrace
+image:
+	@command -v podman >/dev/null || { echo "mmtrace: make image needs podman (make deps installs it)" >&2; exit 1; }
+	$(MAKE) STATIC=1 OUT=$(OUT)/static $(OUT)/static/mmtrace
+	rm -rf $(OUT)/image
+	mkdir -p $(OUT)/image
+	cp $(OUT)/static/mmtrace $(OUT)/image/mmtrace
+	podman build -q -f tools/deploy/Containerfile \
+		--label org.opencontainers.image.title=mmtrace \
+		--label org.opencontainers.image.version=$(VERSION) \
+		--label org.opencontainers.image.licenses=GPL-2.0-only \
+		-t $(IMAGE):$(VERSION) $(OUT)/image
 
 # Where `make install` puts things; DESTDIR is for packaging (no root).
 PREFIX ?= /usr/local
