@@ -39,6 +39,74 @@ image_workload() {
 		--entrypoint /pfimage "$1" --pages 64 --forks 10
 }
 
+# The capabilities the DaemonSet keeps, as /proc/PID/status shows them:
+# CAP_SYS_ADMIN (21), CAP_SYSLOG (34), CAP_PERFMON (38), CAP_BPF (39).
+DEPLOY_CAPS=000000c400200000
+
+# wait_log CTR FILE: until the container's log says it attached (60 s).
+wait_log() {
+	local i
+	for ((i = 0; i < 120; i++)); do
+		podman logs "$1" >"$2" 2>&1
+		grep -q 'Ctrl-C to stop' "$2" && return 0
+		sleep 0.5
+	done
+	return 1
+}
+
+# The DaemonSet's pod template as a Pod under podman kube play, which runs
+# no DaemonSet: with the template's capabilities, read-only root, seccomp
+# filter, mounts and memory limit, mmtrace attaches and serves. kube play
+# ignores hostPID, and mmtrace then traces its own pid namespace alone, so
+# no workload is counted here (the image's own test counts one).
+image_kube_play() {
+	local name="host image: the DaemonSet's pod template" tag=$1
+	local yaml=$TMP/deploy-pod.yaml conf=$TMP/containers.conf
+	local port=$((SERVE_PORT + 11)) ctr=mmtrace-deploy-test-mmtrace
+	local image pid cg got
+	if ! command -v catatonit >/dev/null; then
+		skip "$name" "catatonit is not installed (podman kube play's pause; make deps installs it)"
+		return
+	fi
+	image=$("$SYS_PYTHON" tools/test/deploy_check.py pod \
+		tools/deploy/mmtrace-daemonset.yaml "$yaml" \
+		serve --views fork --listen "127.0.0.1:$port" 2>&1)
+	[ "$image" = "$tag" ]
+	verdict "$name: its image is make image's tag" $? "image: $image"
+	# Limits this sandbox accepts: kube play has no --ulimit.
+	printf '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n' >"$conf"
+	podman pod rm -f mmtrace-deploy-test >/dev/null 2>&1
+	if ! CONTAINERS_CONF=$conf bounded podman --runtime runc kube play \
+		--network host "$yaml" >"$TMP/kube.out" 2>&1 ||
+		! wait_log "$ctr" "$TMP/kube.log"; then
+		fail "$name: runs under podman kube play" \
+			"$(tail -c 400 "$TMP/kube.out") $(tail -c 400 "$TMP/kube.log" 2>/dev/null)"
+		podman pod rm -f mmtrace-deploy-test >/dev/null 2>&1
+		return
+	fi
+	pass "$name: runs under podman kube play, attaches"
+	pid=$(podman inspect --format '{{.State.Pid}}' "$ctr")
+	got=$(awk '/^(CapEff|CapBnd|NoNewPrivs|Seccomp):/ { printf "%s %s ", $1, $2 }' \
+		/proc/"$pid"/status)
+	[ "$got" = "CapEff: $DEPLOY_CAPS CapBnd: $DEPLOY_CAPS NoNewPrivs: 1 Seccomp: 2 " ]
+	verdict "$name: four capabilities, no new privileges, a seccomp filter" \
+		$? "got '$got'"
+	got=$(awk '$5 == "/" || $5 == "/sys/kernel/tracing" { printf "%s %s %s ", $5, $6, $9 }' \
+		/proc/"$pid"/mountinfo)
+	[[ $got == "/ ro"*" /sys/kernel/tracing ro"*" tracefs " ]]
+	verdict "$name: read-only root, the node's tracefs read-only" $? "mounts: $got"
+	cg=$(awk -F: '$2 == "memory" || $2 == "" { print $3 }' /proc/"$pid"/cgroup | head -n 1)
+	got=$(cat "/sys/fs/cgroup/memory$cg/memory.limit_in_bytes" \
+		"/sys/fs/cgroup$cg/memory.max" 2>/dev/null | head -n 1)
+	[ "$got" = $((64 << 20)) ]
+	verdict "$name: memory limit 64Mi" $? "got '$got' in $cg"
+	serve_got=$(serve_value "127.0.0.1:$port" 'mmtrace_view_up{view="fork"}')
+	[ "$serve_got" = 1 ]
+	verdict "$name: serves, view fork up" $? "got '$serve_got'"
+	bounded podman kube down "$yaml" >/dev/null 2>&1 ||
+		podman pod rm -f mmtrace-deploy-test >/dev/null 2>&1
+}
+
 host_image() {
 	local name="host image" version tag got ctr=mmtrace-test-$$ cpid held
 	local port=$((SERVE_PORT + 10)) rc want left
@@ -111,4 +179,5 @@ print(t["observed_copies"] if t["observed_copies"] is not None else t["expected_
 	left=$(progs_left "$held")
 	[ -n "$held" ] && [ -z "$left" ]
 	verdict "$name: programs detached" $? "held '$held', left '$left'"
+	image_kube_play "$tag"
 }
