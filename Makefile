@@ -29,7 +29,7 @@ DEB_BUILD := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev \
 DEB_TEST := qemu-system-x86 busybox-static cpio python3 libclang-rt-14-dev \
 	    valgrind bpftrace xz-utils groff-base man-db systemd \
 	    prometheus python3-prometheus-client wrk curl iproute2 \
-	    prometheus-node-exporter podman buildah runc catatonit python3-yaml
+	    prometheus-node-exporter podman runc catatonit python3-yaml
 
 # CFLAGS is the user's (make CFLAGS=...); what the build needs is ours.
 CFLAGS ?= -O2 -g

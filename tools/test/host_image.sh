@@ -5,15 +5,24 @@
 # serves on the host's loopback and counts exactly the fork oracle run in
 # another container. Sourced by run.sh.
 
-# As in the README: runc (crun refuses this host's hybrid cgroup layout),
-# limits this sandbox accepts (rootful podman would raise them), the host's
-# pids and cgroup tree, CAP_SYS_ADMIN (the default seccomp profile allows
-# bpf() and perf_event_open() only with it), and tracefs, which a
+# The README's podman run line: runc (crun refuses this host's hybrid
+# cgroup layout), limits this sandbox accepts (rootful podman would raise
+# them), the host's network, pids and cgroup tree, the systemd unit's four
+# capabilities (the default seccomp profile allows bpf() and
+# perf_event_open() only with CAP_SYS_ADMIN), and tracefs, which a
 # container does not have unless it is mounted in.
 IMAGE_RUN=(--runtime runc --ulimit nofile=1024:1024
 	--ulimit nproc=4096:4096)
-IMAGE_SERVE=(--network host --pid host --cgroupns host --cap-add SYS_ADMIN
-	--read-only -v /sys/kernel/tracing:/sys/kernel/tracing)
+IMAGE_SERVE=(--network host --pid host --cgroupns host --read-only
+	--cap-drop ALL --cap-add SYS_ADMIN,BPF,PERFMON,SYSLOG
+	--security-opt no-new-privileges
+	-v /sys/kernel/tracing:/sys/kernel/tracing:ro)
+
+# The README's podman run command, continuation lines joined.
+readme_podman_run() {
+	awk '/^    podman run / { on = 1 } on { print; if ($0 !~ /\\$/) exit }' \
+		README.md | tr -d '\\\n' | tr -s ' '
+}
 
 image_version() {
 	sed -n 's/^#define MMTRACE_VERSION "\(.*\)"$/\1/p' user/tracer.h
@@ -125,6 +134,14 @@ host_image() {
 		return
 	fi
 	pass "$name: make image builds $tag"
+	got=$(readme_podman_run)
+	local flag missing=""
+	for flag in "${IMAGE_RUN[@]}" "${IMAGE_SERVE[@]}" "$tag"; do
+		[[ " $got " == *" $flag "* ]] || missing="$missing $flag"
+	done
+	[ -z "$missing" ]
+	verdict "$name: the README's podman run line is the one tested" $? \
+		"missing:$missing in '$got'"
 	got=$(image_files "$tag")
 	[ "$got" = "./mmtrace " ]
 	verdict "$name: holds the static binary alone" $? "files: $got"
