@@ -625,6 +625,59 @@ print(t["observed_copies"] if t["observed_copies"] is not None else t["expected_
 	verdict "$name: removed at the stop" $? "$(ls -A "$dir")"
 }
 
+# A full disk: the write fails, says so once, and the last whole file
+# stays; with room again, the next write says so. In a mount namespace of
+# its own, on a 128 KiB tmpfs, which a filler file then fills.
+serve_textfile_full() {
+	local name="host serve --textfile, disk full" dir=$TMP/textfile-full
+	local got rc
+	mkdir -p "$dir"
+	# One page: the first write, at the start, cannot fit.
+	# shellcheck disable=SC2016
+	bounded unshare -m --propagation private sh -c \
+		'mount -t tmpfs -o size=4k tmpfs "$1" && shift && exec "$@"' \
+		sh "$dir" "$MMTRACE" serve --tier "$HOST_TIER" --views fork \
+		--textfile "$dir" -d 5 >/dev/null 2>"$TMP/tff-start.err"
+	rc=$?
+	[ "$rc" = 1 ] && grep -q "^mmtrace serve: cannot write $dir/mmtrace.prom: No space left on device$" \
+		"$TMP/tff-start.err"
+	verdict "$name at the start: says so, exit 1" $? \
+		"$(status $rc): $(tail -c 300 "$TMP/tff-start.err")"
+	: >"$TMP/serve-tff.err"
+	# shellcheck disable=SC2016
+	unshare -m --propagation private sh -c \
+		'mount -t tmpfs -o size=128k tmpfs "$1" && shift && exec "$@"' \
+		sh "$dir" "$MMTRACE" serve --tier "$HOST_TIER" --views fork \
+		--textfile "$dir" --textfile-interval 1 2>>"$TMP/serve-tff.err" &
+	serve_pid=$!
+	serve_err=$TMP/serve-tff.err
+	if ! wait_line "$serve_err" 'Ctrl-C to stop' "$serve_pid"; then
+		fail "$name" "did not start: $(head -c 300 "$serve_err")"
+		kill -KILL "$serve_pid" 2>/dev/null
+		wait "$serve_pid" 2>/dev/null
+		return
+	fi
+	# shellcheck disable=SC2016
+	nsenter -t "$serve_pid" -m -- sh -c 'cat /dev/zero >"$1/filler"' \
+		sh "$dir" 2>/dev/null
+	wait_line "$serve_err" 'warning: cannot write' "$serve_pid"
+	verdict "$name: a failed write says so" $? "$(tail -c 300 "$serve_err")"
+	sleep 2.5
+	got=$(grep -c 'cannot write' "$serve_err")
+	[ "$got" = 1 ]
+	verdict "$name: once, not at every write" $? "$got lines"
+	nsenter -t "$serve_pid" -m -- cat "$dir/mmtrace.prom" >"$TMP/tff.prom"
+	bounded promtool check metrics <"$TMP/tff.prom" >"$TMP/tff.out" 2>&1
+	verdict "$name: the last whole file stays" $? "$(head -c 300 "$TMP/tff.out")"
+	got=$(nsenter -t "$serve_pid" -m -- ls -A "$dir" | tr '\n' ' ')
+	[ "$got" = "filler mmtrace.prom " ]
+	verdict "$name: no temporary file left" $? "$got"
+	nsenter -t "$serve_pid" -m -- rm -f "$dir/filler"
+	wait_line "$serve_err" 'written again' "$serve_pid"
+	verdict "$name: with room again, says so" $? "$(tail -c 300 "$serve_err")"
+	serve_stop "$name"
+}
+
 serve_port_taken() {
 	local rc
 	bounded "$MMTRACE" serve --tier "$HOST_TIER" -d 2 \
@@ -661,5 +714,6 @@ host_serve() {
 	serve_dual_stack
 	serve_max_requests
 	serve_textfile
+	serve_textfile_full
 	serve_sighup_views
 }
