@@ -13,6 +13,7 @@
 # container does not have unless it is mounted in.
 IMAGE_RUN=(--runtime runc --ulimit nofile=1024:1024
 	--ulimit nproc=4096:4096)
+# shellcheck disable=SC2054 # --cap-add takes a comma-separated list
 IMAGE_SERVE=(--network host --pid host --cgroupns host --read-only
 	--cap-drop ALL --cap-add SYS_ADMIN,BPF,PERFMON,SYSLOG
 	--security-opt no-new-privileges
