@@ -50,7 +50,7 @@ endif
 # (Debian's own libmicrohttpd.a needs libp11-kit.a, which it does not
 # ship), and kept outside the tree: see tools/build/libmicrohttpd.sh.
 MMTRACE_BUILD_CACHE ?= /var/cache/mmtrace-build
-MHD_STATIC := $(MMTRACE_BUILD_CACHE)/libmicrohttpd
+MHD_STATIC := $(MMTRACE_BUILD_CACHE)/libmicrohttpd-$(ARCH)
 MHD_STATIC_LIB := $(MHD_STATIC)/lib/libmicrohttpd.a
 
 ifeq ($(STATIC),1)
@@ -133,7 +133,7 @@ $(OUT)/mmtrace: $(USER_OBJS)
 	$(CC) $(MMTRACE_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(MHD_STATIC_LIB):
-	tools/build/libmicrohttpd.sh $(abspath $(MHD_STATIC))
+	CC="$(CC)" tools/build/libmicrohttpd.sh $(abspath $(MHD_STATIC)) $(TRIPLET)
 
 $(OUT)/tools/%: tools/%.c tools/workload.h
 	@mkdir -p $(@D)
