@@ -48,7 +48,7 @@ endif
 
 # Built once from Debian's libmicrohttpd source package, without HTTPS
 # (Debian's own libmicrohttpd.a needs libp11-kit.a, which it does not
-# ship), and kept outside the tree: see tools/build/libmicrohttpd.sh.
+# ship), and kept outside the tree: see tools/static/libmicrohttpd.sh.
 MMTRACE_BUILD_CACHE ?= /var/cache/mmtrace-build
 MHD_STATIC := $(MMTRACE_BUILD_CACHE)/libmicrohttpd-$(ARCH)
 MHD_STATIC_LIB := $(MHD_STATIC)/lib/libmicrohttpd.a
@@ -133,7 +133,7 @@ $(OUT)/mmtrace: $(USER_OBJS)
 	$(CC) $(MMTRACE_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(MHD_STATIC_LIB):
-	CC="$(CC)" tools/build/libmicrohttpd.sh $(abspath $(MHD_STATIC)) $(TRIPLET)
+	CC="$(CC)" tools/static/libmicrohttpd.sh $(abspath $(MHD_STATIC)) $(TRIPLET)
 
 $(OUT)/tools/%: tools/%.c tools/workload.h
 	@mkdir -p $(@D)

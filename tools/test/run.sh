@@ -131,7 +131,7 @@ run_san() {
 	MMTRACE=$mmtrace
 }
 
-# make STATIC=1 links its own libmicrohttpd (tools/build/libmicrohttpd.sh):
+# make STATIC=1 links its own libmicrohttpd (tools/static/libmicrohttpd.sh):
 # the same server code, so the same exporter tests, on that binary.
 run_static() {
 	local mmtrace=$MMTRACE bin=$BUILD/static/mmtrace
