@@ -177,13 +177,8 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "probes"))
 		return cmd_probes(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "serve")) {
-#ifdef MMTRACE_NO_SERVE
-		fprintf(stderr, "mmtrace: this static build has no HTTP server: build without STATIC=1 for 'mmtrace serve'\n");
-		return 1;
-#else
 		argv[1] = "mmtrace serve";
 		return serve_main(all_views, N_VIEWS, argc - 1, argv + 1);
-#endif
 	}
 	t = find_view(argv[1]);
 	if (!t) {
