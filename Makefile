@@ -23,10 +23,10 @@ ARCH := x86
 
 # Debian packages by purpose; `make deps` installs all of them.
 DEB_BUILD := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev \
-	     libjson-c-dev libmicrohttpd-dev make gcc pkg-config
+	     libjson-c-dev libmicrohttpd-dev libncurses-dev make gcc pkg-config
 DEB_TEST := qemu-system-x86 busybox-static cpio python3 libclang-rt-14-dev \
 	    valgrind bpftrace xz-utils groff-base man-db systemd \
-	    prometheus python3-prometheus-client wrk curl
+	    prometheus python3-prometheus-client wrk curl tmux
 
 # CFLAGS is the user's (make CFLAGS=...); what the build needs is ours.
 CFLAGS ?= -O2 -g
@@ -47,10 +47,10 @@ ifeq ($(STATIC),1)
 LDFLAGS += -static
 # libmicrohttpd's static link needs GnuTLS's, which Debian does not ship
 # whole: the static binary has every view but not `mmtrace serve`.
-LDLIBS := -lbpf -ljson-c -lelf -lz -lzstd
+LDLIBS := -lbpf -ljson-c -lelf -lz -lzstd -lncurses -ltinfo
 MMTRACE_CFLAGS += -DMMTRACE_NO_SERVE
 else
-LDLIBS := -lbpf -ljson-c -lelf -lz -lmicrohttpd -lpthread
+LDLIBS := -lbpf -ljson-c -lelf -lz -lmicrohttpd -lpthread -lncurses -ltinfo
 endif
 
 # One view per folder views/<name>/: <name>.bpf.c, <name>.h and <name>.c.
@@ -60,7 +60,8 @@ endif
 # the views lived in user/.
 VIEWS := $(patsubst views/%/,%,$(wildcard views/*/))
 USER_SRCS := main.c probe.c ksyms.c output.c options.c session.c command.c tasks.c \
-	     rows.c metrics.c labels.c export.c serve.c events.c outstream.c
+	     rows.c metrics.c labels.c export.c serve.c events.c outstream.c \
+	     fields.c findings.c multiview.c top.c
 ifeq ($(STATIC),1)
 USER_SRCS := $(filter-out serve.c,$(USER_SRCS))
 endif
@@ -92,7 +93,7 @@ check-deps:
 	for t in $(CLANG) $(BPFTOOL) $(LLVM_STRIP) $(CC); do \
 		command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; \
 	done; \
-	for h in bpf/libbpf.h gelf.h zlib.h json-c/json.h microhttpd.h; do \
+	for h in bpf/libbpf.h gelf.h zlib.h json-c/json.h microhttpd.h curses.h; do \
 		[ -e /usr/include/$$h ] || missing="$$missing $$h"; \
 	done; \
 	if [ -n "$$missing" ]; then \

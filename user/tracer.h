@@ -23,6 +23,7 @@ struct bpf_object;
 struct bpf_map;
 struct row_table;
 struct event_desc;
+struct json_object;
 
 /* The --events thresholds a view takes (struct tracer.event_options). */
 enum event_option {
@@ -42,6 +43,7 @@ struct tracer_opts {
 	bool verbose;
 	char **command;			/* argv to run and trace, or NULL */
 	bool no_children;		/* trace COMMAND alone, not what it starts */
+	bool no_findings;		/* --no-findings (user/findings.c) */
 	const char *output;		/* reports go here instead of stdout */
 	int cgroup_fd;			/* --cgroup directory, or -1 */
 	bool events;			/* --events: a line per event */
@@ -59,6 +61,8 @@ struct report_ctx {
 	double seconds;			/* time this report covers */
 	bool final;
 	FILE *out;
+	/* JSON reports: the "findings" list to carry; NULL: none. */
+	struct json_object *findings;
 };
 
 /*

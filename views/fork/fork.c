@@ -12,6 +12,7 @@
 #include "rows.h"
 #include "tasks.h"
 #include "tracer.h"
+#include "fields.h"
 
 #define TP(prog, event) { prog, PROBE_TRACEPOINT, { event } }
 #define PAGE_ALLOC_NOTE                                                       \
@@ -541,4 +542,18 @@ const struct tracer fork_tracer = {
 	.n_event_kinds = sizeof(fork_events) / sizeof(fork_events[0]),
 	.event_options = EVENT_OPT_MIN_LATENCY | EVENT_OPT_MIN_COPIES,
 	.metrics = &fork_metrics,
+};
+
+/* What `mmtrace top` and the findings read of a row (user/fields.h). */
+static const struct field_def fork_field_defs[] = {
+	FIELD(F_FORKS, struct fork_proc_stats, forks, OBS_SYSCALLS),
+	FIELD(F_FORK_NS, struct fork_proc_stats, total_ns, OBS_SYSCALLS),
+	FIELD(F_FORK_MAX_NS, struct fork_proc_stats, max_ns, OBS_SYSCALLS),
+	FIELD(F_HAS_PINNED, struct fork_proc_stats, has_pinned, OBS_SYSCALLS),
+	FIELD(F_PINNED_COPIES, struct fork_proc_stats, pinned_copies,
+	      OBS_PINNED),
+};
+
+const struct view_fields fork_fields = {
+	fork_field_defs, sizeof(fork_field_defs) / sizeof(fork_field_defs[0]),
 };

@@ -12,6 +12,7 @@
 #include "rows.h"
 #include "tasks.h"
 #include "tracer.h"
+#include "fields.h"
 
 /* A process's row takes its new name at exec, or when its leader is renamed. */
 #define TASK_NAME { "hugetlb_exec", PROBE_TRACEPOINT, { "sched/sched_process_exec" } }, \
@@ -563,4 +564,17 @@ const struct tracer hugetlb_tracer = {
 	.report = hugetlb_print_report,
 	.busy = hugetlb_busy,
 	.metrics = &hugetlb_metrics,
+};
+
+/* What `mmtrace top` and the findings read of a row (user/fields.h). */
+static const struct field_def hugetlb_field_defs[] = {
+	FIELD(F_PMD_SHARE_CALLS, struct hugetlb_proc_stats, share_calls,
+	      OBS_SHARE),
+	FIELD(F_PMD_SHARED, struct hugetlb_proc_stats, shared, OBS_SHARE),
+	FIELD(F_PMD_SHARE_NS, struct hugetlb_proc_stats, share_ns, OBS_SHARE),
+};
+
+const struct view_fields hugetlb_fields = {
+	hugetlb_field_defs,
+	sizeof(hugetlb_field_defs) / sizeof(hugetlb_field_defs[0]),
 };

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "multiview.h"
+#include "options.h"
+#include "output.h"
+
+bool multiview_wanted(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = list;
+
+	while (p) {
+		if (!strncmp(p, name, n) && (p[n] == ',' || !p[n]))
+			return true;
+		p = strchr(p, ',');
+		if (p)
+			p++;
+	}
+	return false;
+}
+
+int multiview_check(const struct tracer *const *tracers, size_t n,
+		    const char *list, const char *who)
+{
+	const char *p = list, *end;
+	size_t len, i;
+
+	while (p && *p) {
+		end = strchr(p, ',');
+		len = end ? (size_t)(end - p) : strlen(p);
+		for (i = 0; i < n; i++)
+			if (strlen(tracers[i]->name) == len &&
+			    !strncmp(tracers[i]->name, p, len))
+				break;
+		if (i == n) {
+			fprintf(stderr,
+				"%s: unknown view '%.*s' in --views (views:",
+				who, (int)len, p);
+			for (i = 0; i < n; i++)
+				fprintf(stderr, " %s", tracers[i]->name);
+			fprintf(stderr, ")\n");
+			return EXIT_USAGE;
+		}
+		p = end ? end + 1 : NULL;
+	}
+	if (list && (!*list || list[strlen(list) - 1] == ',')) {
+		fprintf(stderr, "%s: invalid --views '%s'\n", who,
+			text_arg(list));
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static bool attached_any(const struct tracer *t, const struct obs_result *res)
+{
+	for (size_t o = 0; o < t->n_obs; o++)
+		if (res[o].chosen >= 0 && !t->obs[o].support)
+			return true;
+	return false;
+}
+
+int multiview_open(struct session *s, const struct tracer *t,
+		   const struct tracer_opts *o, bool asked, const char *who,
+		   bool *loaded)
+{
+	int err = session_open(s, t, o);
+
+	*loaded = false;
+	if (!s->res)
+		return -ENOMEM;
+	if (err == -EINTR)
+		return err;
+	if (err) {
+		/* Asked for by name: not having it is an error. */
+		fprintf(stderr, "%s: %s view %s\n", who,
+			asked ? "cannot load" : "skipping", t->name);
+		return asked ? err : 0;
+	}
+	*loaded = attached_any(t, s->res);
+	if (!*loaded) {
+		fprintf(stderr, "%s: skipping view %s: none of its observations can attach ('mmtrace probes %s' says why)\n",
+			who, t->name, t->name);
+		session_unload(s);
+	}
+	return 0;
+}
