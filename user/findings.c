@@ -112,6 +112,9 @@ static bool pinned_copies(const struct subject *s, struct finding *f)
 		 size_text(pages * PAGE_4K / forks, per, sizeof(per)));
 	snprintf(f->advice, sizeof(f->advice),
 		 "mark its DMA buffers MADV_DONTFORK, or start children with posix_spawn or vfork");
+	snprintf(f->brief, sizeof(f->brief),
+		 "%s pinned copies/fork -> MADV_DONTFORK, posix_spawn",
+		 per);
 	return true;
 }
 
@@ -170,6 +173,8 @@ static bool page_table_copy(const struct subject *s, struct finding *f)
 	}
 	snprintf(f->advice, sizeof(f->advice),
 		 "back its memory with THP (MADV_HUGEPAGE: one entry per 2 MiB), or start children with posix_spawn or vfork, which copy no page tables");
+	snprintf(f->brief, sizeof(f->brief),
+		 "forks take %s, no pinned pages -> THP or posix_spawn", a);
 	return true;
 }
 
@@ -199,6 +204,9 @@ static bool gup_slow_path(const struct subject *s, struct finding *f)
 	snprintf(f->advice, sizeof(f->advice),
 		 "pre-fault the buffers before pinning them (write each page once, or MAP_POPULATE%s)",
 		 kernel_has_populate_write() ? ", or MADV_POPULATE_WRITE" : "");
+	snprintf(f->brief, sizeof(f->brief),
+		 "%llu of %llu GUP pages slow path -> pre-fault before pinning",
+		 slow, slow + fast);
 	return true;
 }
 
@@ -216,6 +224,8 @@ static bool pmd_not_shared(const struct subject *s, struct finding *f)
 		 calls);
 	snprintf(f->advice, sizeof(f->advice),
 		 "map the hugetlb file MAP_SHARED over whole 1 GiB-aligned ranges, at the same file offset in every process, while they run together");
+	snprintf(f->brief, sizeof(f->brief),
+		 "%llu huge_pmd_share calls, 0 shared -> align on 1 GiB", calls);
 	return true;
 }
 
@@ -420,8 +430,11 @@ const char *findings_line(const struct findings *f, char *buf, size_t len)
 		return buf;
 	}
 	subject_text(&f->f[0], who, sizeof(who));
-	snprintf(buf, len, "%s%s: %s -> %s", f->n > 1 ? "(1 of more) " : "",
-		 who, f->f[0].what, f->f[0].advice);
+	if (f->n > 1)
+		snprintf(buf, len, "finding 1/%zu: %s: %s", f->n, who,
+			 f->f[0].brief);
+	else
+		snprintf(buf, len, "finding: %s: %s", who, f->f[0].brief);
 	return buf;
 }
 

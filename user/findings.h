@@ -40,6 +40,7 @@ struct finding {
 	size_t n_evidence;
 	char what[256];		/* what was measured, with the numbers */
 	char advice[256];
+	char brief[96];		/* numbers and remedy, for top's last line */
 };
 
 struct findings {

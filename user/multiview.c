@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <bpf/libbpf.h>
 #include <stdio.h>
 #include <string.h>
 #include "multiview.h"
@@ -85,4 +88,41 @@ int multiview_open(struct session *s, const struct tracer *t,
 		session_unload(s);
 	}
 	return 0;
+}
+
+static void *destroy_link(void *link)
+{
+	bpf_link__destroy(link);
+	return NULL;
+}
+
+void multiview_detach(struct session *const *s, size_t n)
+{
+	size_t total = 0, k = 0;
+	pthread_t *th;
+	bool *started;
+
+	for (size_t i = 0; i < n; i++)
+		total += s[i]->n_links;
+	th = calloc(total ? total : 1, sizeof(*th));
+	started = calloc(total ? total : 1, sizeof(*started));
+	for (size_t i = 0; i < n; i++) {
+		for (size_t l = 0; l < s[i]->n_links; l++, k++) {
+			/* Without a thread (or memory), one after the other. */
+			if (th && started &&
+			    !pthread_create(&th[k], NULL, destroy_link,
+					    s[i]->links[l]))
+				started[k] = true;
+			else
+				bpf_link__destroy(s[i]->links[l]);
+		}
+		free(s[i]->links);
+		s[i]->links = NULL;
+		s[i]->n_links = 0;
+	}
+	for (k = 0; th && started && k < total; k++)
+		if (started[k])
+			pthread_join(th[k], NULL);
+	free(th);
+	free(started);
 }

@@ -28,4 +28,12 @@ int multiview_open(struct session *s, const struct tracer *t,
 		   const struct tracer_opts *o, bool asked, const char *who,
 		   bool *loaded);
 
+/*
+ * Detaches every link of the @n sessions at once: a link's release waits
+ * for an RCU grace period (perf-event tracepoints: ~50 ms each here), so
+ * they are released side by side, one thread each, not one after the
+ * other. The sessions are then closed as usual, with nothing attached.
+ */
+void multiview_detach(struct session *const *s, size_t n);
+
 #endif /* MMTRACE_MULTIVIEW_H */

@@ -322,6 +322,11 @@ static int open_views(struct top *top, const struct tracer_opts *o,
 /* Detaches every view: nothing of mmtrace stays attached after this. */
 static void close_views(struct top *top)
 {
+	struct session *s[TOP_MAX_VIEWS];
+
+	for (size_t i = 0; i < top->n_views; i++)
+		s[i] = &top->v[i].s;
+	multiview_detach(s, top->n_views);
 	for (size_t i = 0; i < top->n_views; i++)
 		session_close(&top->v[i].s);
 	top->n_views = 0;
@@ -474,6 +479,20 @@ static const char *cell(char *buf, size_t len, double v, bool time)
 	return buf;
 }
 
+/* A cell: "-" when unknown; the plain table's counts are exact. */
+static const char *col_text(const struct top *top,
+			    const unsigned long long *v, enum col c, bool rate,
+			    char *buf, size_t len)
+{
+	if (!col_known(top, c))
+		return "-";
+	if (!rate && !cols[c].time) {
+		snprintf(buf, len, "%llu", col_raw(top, v, c));
+		return buf;
+	}
+	return cell(buf, len, col_value(top, v, c, rate), cols[c].time);
+}
+
 static struct top *sort_top;
 
 static int cmp_rows(const void *a, const void *b)
@@ -509,32 +528,74 @@ static size_t shown(struct top *top, struct subject **out)
 	return n;
 }
 
-/* "fork.syscalls=tracepoint ..." for each observation the columns use. */
-static size_t tiers_text(const struct top *top, char *buf, size_t len)
+static enum probe_tier obs_tier(const struct top_view *v, size_t o)
+{
+	return v->loaded ? probe_result_tier(&v->t->obs[o], &v->s.res[o]) :
+			   TIER_NONE;
+}
+
+static bool view_one_tier(const struct top_view *v, enum probe_tier *tier)
+{
+	bool first = true;
+
+	for (size_t o = 0; o < v->t->n_obs; o++) {
+		enum probe_tier t;
+
+		if (v->t->obs[o].support)
+			continue;
+		t = obs_tier(v, o);
+		if (!first && t != *tier)
+			return false;
+		*tier = t;
+		first = false;
+	}
+	return true;
+}
+
+/*
+ * The tier of each observation, grouped by tier: "tracepoint: fork.syscalls
+ * locks  none: gup hugetlb" (a view whose observations share a tier is
+ * named once).
+ */
+static void tiers_text(const struct top *top, char *buf, size_t len)
 {
 	size_t n = 0;
 
 	buf[0] = '\0';
-	for (size_t i = 0; i < top->n_views; i++) {
-		const struct top_view *v = &top->v[i];
+	for (int tier = TIER_FENTRY; tier <= TIER_NONE && n < len; tier++) {
+		bool named = false;
 
-		if (!v->loaded) {
-			n += snprintf(buf + n, len - n, "%s%s=unavailable",
-				      n ? " " : "", v->t->name);
-			continue;
-		}
-		for (size_t o = 0; o < v->t->n_obs && n < len; o++) {
-			if (v->t->obs[o].support)
+		for (size_t i = 0; i < top->n_views && n < len; i++) {
+			const struct top_view *v = &top->v[i];
+			enum probe_tier one = TIER_NONE;
+
+			if (view_one_tier(v, &one)) {
+				if ((int)one != tier)
+					continue;
+				n += snprintf(buf + n, len - n, "%s%s%s",
+					      named ? " " : n ? "  " : "",
+					      named ? "" : probe_tier_name(tier),
+					      named ? v->t->name : "");
+				if (!named)
+					n += snprintf(buf + n, len - n, ": %s",
+						      v->t->name);
+				named = true;
 				continue;
-			n += snprintf(buf + n, len - n, "%s%s=%s", n ? " " : "",
-				      v->t->obs[o].name,
-				      probe_tier_name(probe_result_tier(
-					      &v->t->obs[o], &v->s.res[o])));
+			}
+			for (size_t o = 0; o < v->t->n_obs && n < len; o++) {
+				if (v->t->obs[o].support ||
+				    (int)obs_tier(v, o) != tier)
+					continue;
+				if (!named)
+					n += snprintf(buf + n, len - n, "%s%s:",
+						      n ? "  " : "",
+						      probe_tier_name(tier));
+				n += snprintf(buf + n, len - n, " %s",
+					      v->t->obs[o].name);
+				named = true;
+			}
 		}
-		if (n >= len)
-			n = len - 1;
 	}
-	return n;
 }
 
 static void host_text(const struct top *top, char *buf, size_t len,
@@ -547,7 +608,7 @@ static void host_text(const struct top *top, char *buf, size_t len,
 	char num[32];
 	size_t n;
 
-	n = snprintf(buf, len, "%s: %zu processes",
+	n = snprintf(buf, len, "%s: %zu procs",
 		     top->v[0].s.filter.tgid || top->v[0].s.filter.comm_set ||
 		     top->v[0].s.filter.cgroup_set ? "traced" : "host",
 		     top->n_subs);
@@ -557,10 +618,7 @@ static void host_text(const struct top *top, char *buf, size_t len,
 
 		n += snprintf(buf + n, len - n, "  %s %s",
 			      rate ? cols[c].screen : cols[c].plain,
-			      col_known(top, c) ?
-			      cell(num, sizeof(num),
-				   col_value(top, top->host, c, rate),
-				   cols[c].time) : "-");
+			      col_text(top, top->host, c, rate, num, sizeof(num)));
 	}
 }
 
@@ -582,9 +640,7 @@ static void row_text(const struct top *top, const struct subject *s,
 	n = snprintf(buf, len, "%7u %-*.*s", s->pid, comm_w, comm_w, comm);
 	for (int c = 0; c < C_MAX && n < len; c++)
 		n += snprintf(buf + n, len - n, " %*s", NUM_W,
-			      col_known(top, c) ?
-			      cell(num, sizeof(num), col_value(top, s->v, c, rate),
-				   cols[c].time) : "-");
+			      col_text(top, s->v, c, rate, num, sizeof(num)));
 }
 
 static const char legend[] =
@@ -629,47 +685,51 @@ static int run_plain(struct top *top)
 	double start = now_seconds(), last = start, now;
 	int err = 0;
 
-	while (!stop_requested && !err) {
+	bool end = false;
+
+	/* The last table covers the time since the one before: they add up. */
+	while (!end && !err) {
 		nanosleep(&tick, NULL);
 		now = now_seconds();
-		if (now - last < top->interval_s &&
-		    !(top->duration_s && now - start >= top->duration_s))
+		end = stop_requested ||
+		      (top->duration_s && now - start >= top->duration_s);
+		if (!end && now - last < top->interval_s)
 			continue;
 		top->seconds = now - last;
 		last = now;
 		err = sample(top);
 		if (!err)
 			print_plain(top, stdout);
-		if (top->duration_s && now - start >= top->duration_s)
-			break;
 	}
 	return err;
 }
 
-/* Word-wraps @text over the screen's lines from @y; returns the next y. */
+/*
+ * Writes @text from line @y, breaking lines only between items, which
+ * are separated by two spaces; returns the next line.
+ */
 static int wrap(int y, const char *prefix, const char *text)
 {
+	int indent = strlen(prefix), x = indent;
 	const char *p = text;
-	int x;
 
 	mvaddstr(y, 0, prefix);
-	x = strlen(prefix);
 	while (*p) {
-		const char *end = strchr(p, ' ');
+		const char *end = strstr(p, "  ");
 		int w = end ? end - p : (int)strlen(p);
 
-		if (x + w >= COLS && x > (int)strlen(prefix)) {
+		if (x + w > COLS && x > indent) {
 			y++;
-			x = strlen(prefix);
+			x = indent;
 			move(y, x);
 		}
 		addnstr(p, w);
 		x += w;
 		p += w;
-		if (*p == ' ') {
-			addch(' ');
-			x++;
-			p++;
+		if (*p) {
+			addstr("  ");
+			x += 2;
+			p += 2;
 		}
 	}
 	return y + 1;
