@@ -423,18 +423,22 @@ struct json_object *findings_json(const struct findings *f)
 
 const char *findings_line(const struct findings *f, char *buf, size_t len)
 {
-	char who[96];
+	char who[96], comm[COMM_TEXT_LEN];
 
 	if (!f->n) {
 		snprintf(buf, len, "findings: none");
 		return buf;
 	}
-	subject_text(&f->f[0], who, sizeof(who));
-	if (f->n > 1)
-		snprintf(buf, len, "finding 1/%zu: %s: %s", f->n, who,
-			 f->f[0].brief);
+	/* Short, for an 80-column line: "! trainer 4242: ...". */
+	text_comm(f->f[0].comm, sizeof(f->f[0].comm), comm);
+	if (f->f[0].pid)
+		snprintf(who, sizeof(who), "%s %u", comm, f->f[0].pid);
 	else
-		snprintf(buf, len, "finding: %s: %s", who, f->f[0].brief);
+		snprintf(who, sizeof(who), "every %s", comm);
+	if (f->n > 1)
+		snprintf(buf, len, "! 1/%zu %s: %s", f->n, who, f->f[0].brief);
+	else
+		snprintf(buf, len, "! %s: %s", who, f->f[0].brief);
 	return buf;
 }
 
