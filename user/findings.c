@@ -354,7 +354,8 @@ int findings_of_view(const struct tracer *t, void *skel,
 		fields_add(vf, &rows.r[i], subs[i].v);
 	}
 	if (!err) {
-		qsort(subs, rows.n, sizeof(*subs), cmp_pid);
+		if (rows.n > 1)
+			qsort(subs, rows.n, sizeof(*subs), cmp_pid);
 		for (int f = 0; f < F_MAX; f++)
 			known[f] = field_known(vf, res, f);
 		findings_eval(subs, rows.n, known, out);

@@ -332,26 +332,27 @@ static void close_views(struct top *top)
 	top->n_views = 0;
 }
 
-static struct subject *subject_of(struct top *top, unsigned int pid,
-				  const char *comm, size_t *cap)
+/* Appends a subject for @row of view @v; NULL when memory ran out. */
+static struct subject *subject_push(struct top *top, size_t *cap,
+				    const struct top_view *v,
+				    const struct row *row)
 {
-	struct subject *grown;
+	const struct tracer_metrics *tm = v->t->metrics;
+	struct subject *s;
 
-	for (size_t i = 0; i < top->n_subs; i++)
-		if (top->subs[i].pid == pid)
-			return &top->subs[i];
 	if (top->n_subs == *cap) {
 		*cap = *cap ? *cap * 2 : 64;
-		grown = realloc(top->subs, *cap * sizeof(*grown));
-		if (!grown)
+		s = realloc(top->subs, *cap * sizeof(*s));
+		if (!s)
 			return NULL;
-		top->subs = grown;
+		top->subs = s;
 	}
-	grown = &top->subs[top->n_subs++];
-	memset(grown, 0, sizeof(*grown));
-	grown->pid = pid;
-	memcpy(grown->comm, comm, COMM_LEN);
-	return grown;
+	s = &top->subs[top->n_subs++];
+	memset(s, 0, sizeof(*s));
+	s->pid = row_pid(row);
+	memcpy(s->comm, row->value + tm->comm_off, COMM_LEN);
+	fields_add(v->vf, row, s->v);
+	return s;
 }
 
 static unsigned long long view_losses(const struct top_view *v)
@@ -371,12 +372,33 @@ static int by_pid(const void *a, const void *b)
 	return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
+/* One subject per pid: the views' rows of a process, added up. */
+static void merge_by_pid(struct top *top)
+{
+	size_t n = 0;
+
+	/* qsort() on a NULL array is undefined, even for no element. */
+	if (top->n_subs > 1)
+		qsort(top->subs, top->n_subs, sizeof(*top->subs), by_pid);
+	for (size_t i = 0; i < top->n_subs; i++) {
+		struct subject *s = &top->subs[i];
+
+		if (n && top->subs[n - 1].pid == s->pid) {
+			for (int f = 0; f < F_MAX; f++)
+				top->subs[n - 1].v[f] += s->v[f];
+			continue;
+		}
+		top->subs[n++] = *s;
+	}
+	top->n_subs = n;
+}
+
 /* One interval: every view's rows that grew, merged by pid. */
 static int sample(struct top *top)
 {
-	size_t cap = 0, n_rows;
 	unsigned long long lost = 0;
 	struct rows rows = {};
+	size_t cap = 0;
 	int err = 0;
 
 	top->n_subs = 0;
@@ -386,30 +408,18 @@ static int sample(struct top *top)
 	findings_free(&top->findings);
 	for (size_t i = 0; !err && i < top->n_views; i++) {
 		struct top_view *v = &top->v[i];
-		const struct tracer_metrics *tm = v->t->metrics;
 
 		if (!v->loaded)
 			continue;
 		lost += view_losses(v);
 		rows.n = 0;
-		err = rows_read(tm->rows, v->procs_fd, &rows);
-		n_rows = err ? 0 : rows.n;
-		for (size_t r = 0; r < n_rows; r++) {
-			const struct row *row = &rows.r[r];
-			struct subject *s = subject_of(top, row_pid(row),
-				(const char *)row->value + tm->comm_off, &cap);
-
-			if (!s) {
+		err = rows_read(v->t->metrics->rows, v->procs_fd, &rows);
+		for (size_t r = 0; !err && r < rows.n; r++)
+			if (!subject_push(top, &cap, v, &rows.r[r]))
 				err = -ENOMEM;
-				break;
-			}
-			/* The name of the last view read: they agree. */
-			memcpy(s->comm, row->value + tm->comm_off, COMM_LEN);
-			fields_add(v->vf, row, s->v);
-		}
 	}
 	rows_free(&rows);
-	qsort(top->subs, top->n_subs, sizeof(*top->subs), by_pid);
+	merge_by_pid(top);
 	for (size_t i = 0; i < top->n_subs; i++)
 		for (int f = 0; f < F_MAX; f++)
 			if (f != F_FORK_MAX_NS && f != F_HAS_PINNED)
@@ -798,7 +808,8 @@ static void ask_name(struct top *top)
 		ch = getch();
 		if (ch == '\n' || ch == '\r' || ch == KEY_ENTER)
 			break;
-		if (ch == 27) {
+		/* Esc, or a signal to stop: the filter stays as it was. */
+		if (ch == 27 || (ch == ERR && stop_requested)) {
 			timeout(KEY_WAIT_MS);
 			return;
 		}

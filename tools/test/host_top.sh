@@ -42,6 +42,7 @@ top_cell() {
 
 top_tests_screen() {
 	local name="host top screen" root pid ids left cell lines width t0 t1
+	local limit
 	if ! command -v tmux >/dev/null; then
 		fail "$name" "tmux is not installed (make deps)"
 		return
@@ -127,16 +128,21 @@ top_tests_screen() {
 	tmux send-keys -t "$TOP_SESSION" 'i'
 	verdict "$name: 'i' changes the interval" \
 		"$(top_wait_screen 'every 2s'; echo $?)" "$(top_screen | head -1)"
-	# Quit: gone at once, and nothing of it stays attached.
+	# Quit: gone at once, and nothing of it stays attached. A sanitized
+	# build detaches as fast (85 ms measured) but its exit alone takes
+	# about 1.5 s more (ASan's teardown): it gets 5 s.
+	limit=1000
+	[ -n "${SANITIZED:-}" ] && limit=5000
 	t0=$(date +%s%N)
 	tmux send-keys -t "$TOP_SESSION" 'q'
-	for _ in $(seq 50); do
+	for _ in $(seq 100); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
 	done
 	t1=$(date +%s%N)
-	verdict "$name: q quits within 1 s" \
-		"$(! kill -0 "$pid" 2>/dev/null && [ $(((t1 - t0) / 1000000)) -lt 1000 ]; echo $?)" \
+	verdict "$name: q quits within $limit ms" \
+		"$(! kill -0 "$pid" 2>/dev/null &&
+		   [ $(((t1 - t0) / 1000000)) -lt $limit ]; echo $?)" \
 		"still running after $(((t1 - t0) / 1000000)) ms"
 	left=$(progs_left "$ids")
 	verdict "$name: no program left after q (held: $(wc -w <<<"$ids"))" \
