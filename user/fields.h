@@ -55,7 +55,7 @@ struct view_fields {
 /* The views that export fields, by tracer name; NULL if none. */
 const struct view_fields *view_fields(const char *view);
 
-/* Whether @f is counted by view @t with these probe results. */
+/* Whether view fields @vf count @f with these probe results (@res). */
 bool field_known(const struct view_fields *vf, const struct obs_result *res,
 		 enum field f);
 
