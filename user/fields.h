@@ -2,7 +2,7 @@
 /*
  * The narrow interface through which `mmtrace top` and the findings
  * (user/top.c, user/findings.c) read the views: per view, where a few
- * named numbers sit in its per-process row (tracer->metrics->rows), and
+ * named numbers sit in its per-process row (view->metrics->rows), and
  * which observation must be attached for each to mean anything. A view
  * exports one such table, <view>_fields; nothing else of it is read.
  */
@@ -13,7 +13,7 @@
 #include <stddef.h>
 
 struct row;
-struct tracer;
+struct view;
 struct obs_result;
 
 enum field {
@@ -52,7 +52,7 @@ struct view_fields {
 #define FIELD(f, type, member, ob)                                           \
 	{ f, offsetof(type, member), sizeof(((type *)0)->member), ob }
 
-/* The views that export fields, by tracer name; NULL if none. */
+/* The views that export fields, by view name; NULL if none. */
 const struct view_fields *view_fields(const char *view);
 
 /* Whether view fields @vf count @f with these probe results (@res). */

@@ -16,7 +16,7 @@
 #include "findings.h"
 #include "output.h"
 #include "rows.h"
-#include "tracer.h"
+#include "view.h"
 
 #define PAGE_4K 4096ULL
 #define NS_PER_MS 1000000ULL
@@ -321,11 +321,11 @@ static int cmp_pid(const void *a, const void *b)
 	return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
-int findings_of_view(const struct tracer *t, void *skel,
+int findings_of_view(const struct view *t, void *skel,
 		     const struct obs_result *res, struct findings *out)
 {
 	const struct view_fields *vf = view_fields(t->name);
-	const struct tracer_metrics *tm = t->metrics;
+	const struct view_metrics *tm = t->metrics;
 	/* Our own memory of what we saw: the view's report keeps its own. */
 	static struct row_table mine;
 	struct bpf_map *procs;

@@ -14,7 +14,7 @@
 #include "filter.h"
 
 struct json_object;
-struct tracer;
+struct view;
 struct obs_result;
 
 #define FINDING_EVIDENCE_MAX 6
@@ -59,7 +59,7 @@ void findings_eval(const struct subject *subs, size_t n,
  * A CLI report's findings: reads view @t's rows (without taking them
  * from its report, which reads them next) and evaluates the rules.
  */
-int findings_of_view(const struct tracer *t, void *skel,
+int findings_of_view(const struct view *t, void *skel,
 		     const struct obs_result *res, struct findings *out);
 
 /* "findings:" and a line or two per finding (text reports). */

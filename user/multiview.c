@@ -24,7 +24,7 @@ bool multiview_wanted(const char *list, const char *name)
 	return false;
 }
 
-int multiview_check(const struct tracer *const *tracers, size_t n,
+int multiview_check(const struct view *const *all_views, size_t n,
 		    const char *list, const char *who)
 {
 	const char *p = list, *end;
@@ -34,15 +34,15 @@ int multiview_check(const struct tracer *const *tracers, size_t n,
 		end = strchr(p, ',');
 		len = end ? (size_t)(end - p) : strlen(p);
 		for (i = 0; i < n; i++)
-			if (strlen(tracers[i]->name) == len &&
-			    !strncmp(tracers[i]->name, p, len))
+			if (strlen(all_views[i]->name) == len &&
+			    !strncmp(all_views[i]->name, p, len))
 				break;
 		if (i == n) {
 			fprintf(stderr,
 				"%s: unknown view '%.*s' in --views (views:",
 				who, (int)len, p);
 			for (i = 0; i < n; i++)
-				fprintf(stderr, " %s", tracers[i]->name);
+				fprintf(stderr, " %s", all_views[i]->name);
 			fprintf(stderr, ")\n");
 			return EXIT_USAGE;
 		}
@@ -56,7 +56,7 @@ int multiview_check(const struct tracer *const *tracers, size_t n,
 	return 0;
 }
 
-static bool attached_any(const struct tracer *t, const struct obs_result *res)
+static bool attached_any(const struct view *t, const struct obs_result *res)
 {
 	for (size_t o = 0; o < t->n_obs; o++)
 		if (res[o].chosen >= 0 && !t->obs[o].support)
@@ -64,8 +64,8 @@ static bool attached_any(const struct tracer *t, const struct obs_result *res)
 	return false;
 }
 
-int multiview_open(struct session *s, const struct tracer *t,
-		   const struct tracer_opts *o, bool asked, const char *who,
+int multiview_open(struct session *s, const struct view *t,
+		   const struct view_opts *o, bool asked, const char *who,
 		   bool *loaded)
 {
 	int err = session_open(s, t, o);

@@ -15,7 +15,7 @@
 bool multiview_wanted(const char *list, const char *name);
 
 /* 0, or EXIT_USAGE after one line naming what in @list is not a view. */
-int multiview_check(const struct tracer *const *tracers, size_t n,
+int multiview_check(const struct view *const *all_views, size_t n,
 		    const char *list, const char *who);
 
 /*
@@ -24,8 +24,8 @@ int multiview_check(const struct tracer *const *tracers, size_t n,
  * false; that is an error only when @asked (named in --views). Returns
  * 0 or a negative errno (-EINTR: a signal during setup).
  */
-int multiview_open(struct session *s, const struct tracer *t,
-		   const struct tracer_opts *o, bool asked, const char *who,
+int multiview_open(struct session *s, const struct view *t,
+		   const struct view_opts *o, bool asked, const char *who,
 		   bool *loaded);
 
 /*

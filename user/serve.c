@@ -48,7 +48,7 @@ enum {
 };
 
 struct serve_opts {
-	struct tracer_opts t;
+	struct view_opts t;
 	const char *listen;
 	const char *views;
 	const char *cgroup;
@@ -262,7 +262,7 @@ bad:
 
 /* Loads the views; those this kernel cannot run are kept for probe health. */
 static int open_views(struct exporter *x, const struct serve_opts *so,
-		      const struct tracer *const *tracers, size_t n)
+		      const struct view *const *all_views, size_t n)
 {
 	size_t loaded = 0;
 	int err;
@@ -273,9 +273,9 @@ static int open_views(struct exporter *x, const struct serve_opts *so,
 	for (size_t i = 0; i < n; i++) {
 		struct export_view *v = &x->views[x->n_views];
 
-		if (so->views && !multiview_wanted(so->views, tracers[i]->name))
+		if (so->views && !multiview_wanted(so->views, all_views[i]->name))
 			continue;
-		v->t = tracers[i];
+		v->t = all_views[i];
 		err = multiview_open(&v->s, v->t, &so->t, so->views,
 				     "mmtrace serve", &v->loaded);
 		if (v->s.res)
@@ -539,7 +539,7 @@ static void print_listening(const struct exporter *x, const char *listen)
 	fprintf(stderr, ". Ctrl-C to stop.\n");
 }
 
-int serve_main(const struct tracer *const *tracers, size_t n_tracers,
+int serve_main(const struct view *const *all_views, size_t n_views,
 	       int argc, char **argv)
 {
 	struct exporter x = { .version = MMTRACE_VERSION };
@@ -558,7 +558,7 @@ int serve_main(const struct tracer *const *tracers, size_t n_tracers,
 		 SERVE_DEFAULT_PORT);
 	if (!so.listen)
 		so.listen = default_listen;
-	if (multiview_check(tracers, n_tracers, so.views, "mmtrace serve") ||
+	if (multiview_check(all_views, n_views, so.views, "mmtrace serve") ||
 	    parse_listen(so.listen, &ai))
 		return EXIT_USAGE;
 	/*
@@ -574,7 +574,7 @@ int serve_main(const struct tracer *const *tracers, size_t n_tracers,
 	block_stop_signals(&stop);
 	if (session_preflight())
 		goto out;
-	err = open_views(&x, &so, tracers, n_tracers);
+	err = open_views(&x, &so, all_views, n_views);
 	if (err)
 		goto out;
 	tasks_banner(&x.views[0].s.filter);

@@ -72,7 +72,7 @@ static const enum field lost_parts[] = {
 };
 
 struct top_view {
-	const struct tracer *t;
+	const struct view *t;
 	struct session s;
 	bool loaded;
 	const struct view_fields *vf;
@@ -100,7 +100,7 @@ struct top {
 };
 
 struct top_opts {
-	struct tracer_opts t;
+	struct view_opts t;
 	struct top *top;
 	const char *cgroup;
 	int err;
@@ -277,8 +277,8 @@ static double now_seconds(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int open_views(struct top *top, const struct tracer_opts *o,
-		      const struct tracer *const *tracers, size_t n)
+static int open_views(struct top *top, const struct view_opts *o,
+		      const struct view *const *all_views, size_t n)
 {
 	size_t loaded = 0;
 	int err;
@@ -289,10 +289,10 @@ static int open_views(struct top *top, const struct tracer_opts *o,
 		struct bpf_map *procs, *bss;
 		size_t size;
 
-		v->vf = view_fields(tracers[i]->name);
-		if (!v->vf || !tracers[i]->metrics)
+		v->vf = view_fields(all_views[i]->name);
+		if (!v->vf || !all_views[i]->metrics)
 			continue;
-		v->t = tracers[i];
+		v->t = all_views[i];
 		err = multiview_open(&v->s, v->t, o, false, "mmtrace top",
 				     &v->loaded);
 		if (v->s.res)
@@ -337,7 +337,7 @@ static struct subject *subject_push(struct top *top, size_t *cap,
 				    const struct top_view *v,
 				    const struct row *row)
 {
-	const struct tracer_metrics *tm = v->t->metrics;
+	const struct view_metrics *tm = v->t->metrics;
 	struct subject *s;
 
 	if (top->n_subs == *cap) {
@@ -908,7 +908,7 @@ static int run_screen(struct top *top)
 	return err;
 }
 
-int top_main(const struct tracer *const *tracers, size_t n_tracers, int argc,
+int top_main(const struct view *const *all_views, size_t n_views, int argc,
 	     char **argv)
 {
 	struct top top = {
@@ -929,7 +929,7 @@ int top_main(const struct tracer *const *tracers, size_t n_tracers, int argc,
 		return 1;
 	if (!top.batch && (!isatty(STDOUT_FILENO) || !getenv("TERM")))
 		top.batch = true;
-	err = open_views(&top, &to.t, tracers, n_tracers);
+	err = open_views(&top, &to.t, all_views, n_views);
 	if (err)
 		goto out;
 	if (top.batch) {

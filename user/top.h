@@ -4,10 +4,10 @@
 #define MMTRACE_TOP_H
 
 #include <stddef.h>
-#include "tracer.h"
+#include "view.h"
 
 /* Runs `mmtrace top`; argv[0] is its name. Returns the exit status. */
-int top_main(const struct tracer *const *tracers, size_t n_tracers,
+int top_main(const struct view *const *all_views, size_t n_views,
 	     int argc, char **argv);
 
 #endif /* MMTRACE_TOP_H */
