@@ -439,5 +439,5 @@ static const struct field_def fork_field_defs[] = {
 };
 
 const struct view_fields fork_fields = {
-	fork_field_defs, sizeof(fork_field_defs) / sizeof(fork_field_defs[0]),
+	fork_field_defs, ARRAY_LEN(fork_field_defs),
 };

@@ -723,5 +723,5 @@ static const struct field_def gup_field_defs[] = {
 };
 
 const struct view_fields gup_fields = {
-	gup_field_defs, sizeof(gup_field_defs) / sizeof(gup_field_defs[0]),
+	gup_field_defs, ARRAY_LEN(gup_field_defs),
 };

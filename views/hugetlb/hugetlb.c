@@ -450,6 +450,5 @@ static const struct field_def hugetlb_field_defs[] = {
 };
 
 const struct view_fields hugetlb_fields = {
-	hugetlb_field_defs,
-	sizeof(hugetlb_field_defs) / sizeof(hugetlb_field_defs[0]),
+	hugetlb_field_defs, ARRAY_LEN(hugetlb_field_defs),
 };

@@ -765,6 +765,5 @@ static const struct field_def locks_field_defs[] = {
 };
 
 const struct view_fields locks_fields = {
-	locks_field_defs,
-	sizeof(locks_field_defs) / sizeof(locks_field_defs[0]),
+	locks_field_defs, ARRAY_LEN(locks_field_defs),
 };
