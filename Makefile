@@ -24,12 +24,12 @@ ARCH := x86
 
 # Debian packages by purpose; `make deps` installs all of them.
 DEB_BUILD := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev \
-	     libjson-c-dev libmicrohttpd-dev make gcc pkg-config \
+	     libjson-c-dev libmicrohttpd-dev libncurses-dev make gcc pkg-config \
 	     dpkg-dev xz-utils
 DEB_TEST := qemu-system-x86 busybox-static cpio python3 libclang-rt-14-dev \
 	    valgrind bpftrace xz-utils groff-base man-db systemd \
 	    prometheus python3-prometheus-client wrk curl iproute2 \
-	    prometheus-node-exporter podman runc catatonit python3-yaml
+	    prometheus-node-exporter podman runc catatonit python3-yaml tmux
 
 # CFLAGS is the user's (make CFLAGS=...); what the build needs is ours.
 CFLAGS ?= -O2 -g
@@ -56,11 +56,11 @@ MHD_STATIC_LIB := $(MHD_STATIC)/lib/libmicrohttpd.a
 ifeq ($(STATIC),1)
 LDFLAGS += -static
 # The archive by path: Debian's libmicrohttpd.a must not be the one found.
-LDLIBS := -lbpf -ljson-c -lelf -lz -lzstd $(MHD_STATIC_LIB) -lpthread
+LDLIBS := -lbpf -ljson-c -lelf -lz -lzstd $(MHD_STATIC_LIB) -lpthread -lncurses -ltinfo
 MMTRACE_CFLAGS += -I$(MHD_STATIC)/include -DMMTRACE_STATIC
 STATIC_DEPS := $(MHD_STATIC_LIB)
 else
-LDLIBS := -lbpf -ljson-c -lelf -lz -lmicrohttpd -lpthread
+LDLIBS := -lbpf -ljson-c -lelf -lz -lmicrohttpd -lpthread -lncurses -ltinfo
 endif
 
 # One view per folder views/<name>/: <name>.bpf.c, <name>.h and <name>.c.
@@ -71,7 +71,7 @@ endif
 VIEWS := $(patsubst views/%/,%,$(wildcard views/*/))
 USER_SRCS := main.c probe.c ksyms.c output.c options.c session.c command.c tasks.c \
 	     rows.c metrics.c labels.c export.c serve.c events.c outstream.c view.c \
-	     quirks.c
+	     quirks.c fields.c findings.c multiview.c top.c
 USER_OBJS := $(addprefix $(OUT)/user/,$(USER_SRCS:.c=.o)) \
 	     $(foreach v,$(VIEWS),$(OUT)/views/$(v)/$(v).o)
 SKELS := $(addprefix $(OUT)/,$(addsuffix .skel.h,$(VIEWS)))
@@ -100,7 +100,7 @@ check-deps:
 	for t in $(CLANG) $(BPFTOOL) $(LLVM_STRIP) $(CC); do \
 		command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; \
 	done; \
-	for h in bpf/libbpf.h gelf.h zlib.h json-c/json.h microhttpd.h; do \
+	for h in bpf/libbpf.h gelf.h zlib.h json-c/json.h microhttpd.h curses.h; do \
 		[ -e /usr/include/$$h ] || missing="$$missing $$h"; \
 	done; \
 	if [ -n "$$missing" ]; then \

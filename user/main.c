@@ -10,6 +10,7 @@
 #include "output.h"
 #include "serve.h"
 #include "session.h"
+#include "top.h"
 
 /*
  * The one table a new view is added to: a line with the name of its folder
@@ -39,13 +40,15 @@ static void usage(FILE *out)
 			all_views[i]->summary);
 	fprintf(out,
 		"  %-8s %s\n"
+		"  %-8s %s\n"
 		"  %-8s %s\n\n"
 		"With COMMAND, mmtrace runs it, traces it and every process it starts,\n"
 		"and reports when they have exited (--no-children: COMMAND alone).\n"
 		"'mmtrace SUBCOMMAND --help' lists the options of each.\n",
 		"probes",
 		"which kernel hooks each view uses on this kernel, and why",
-		"serve", "every view as Prometheus metrics over HTTP (an exporter)");
+		"serve", "every view as Prometheus metrics over HTTP (an exporter)",
+		"top", "a live view of the processes losing the most time in these paths");
 }
 
 static const struct view *find_view(const char *name)
@@ -176,6 +179,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "probes"))
 		return cmd_probes(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "top")) {
+		argv[1] = "mmtrace top";
+		return top_main(all_views, N_VIEWS, argc - 1, argv + 1);
+	}
 	if (!strcmp(argv[1], "serve")) {
 		argv[1] = "mmtrace serve";
 		return serve_main(all_views, N_VIEWS, argc - 1, argv + 1);

@@ -24,6 +24,7 @@ enum {
 	OPT_MIN_COPIES,
 	OPT_EVENTS_BUFFER,
 	OPT_NO_CHILDREN,
+	OPT_NO_FINDINGS,
 };
 
 /* --events-buffer, in KB; the largest keeps a 1 GiB ring. */
@@ -196,6 +197,9 @@ static const struct argp_option common_options[] = {
 	{ "output", 'o', "FILE", 0,
 	  "Write reports to FILE (the COMMAND keeps stdout)", 3 },
 	{ "top", OPT_TOP, "N", 0, "Rows in text tables (default 20)", 3 },
+	{ "no-findings", OPT_NO_FINDINGS, NULL, 0,
+	  "Leave out the findings (what to act on, and why) that end each report",
+	  3 },
 	{ "max-procs", OPT_MAX_PROCS, "N", 0,
 	  "Processes tracked per report (default 10240); overflow is counted",
 	  4 },
@@ -378,6 +382,9 @@ static error_t parse_common(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_NO_CHILDREN:
 		o->no_children = true;
+		return 0;
+	case OPT_NO_FINDINGS:
+		o->no_findings = true;
 		return 0;
 	case OPT_EVENTS:
 	case OPT_MIN_LATENCY:

@@ -24,6 +24,7 @@
 #include <bpf/bpf.h>
 #include <microhttpd.h>
 #include "export.h"
+#include "multiview.h"
 #include "options.h"
 #include "output.h"
 #include "serve.h"
@@ -302,61 +303,6 @@ bad:
 	return EXIT_USAGE;
 }
 
-static bool view_wanted(const char *list, const char *name)
-{
-	size_t n = strlen(name);
-	const char *p = list;
-
-	while (p) {
-		if (!strncmp(p, name, n) && (p[n] == ',' || !p[n]))
-			return true;
-		p = strchr(p, ',');
-		if (p)
-			p++;
-	}
-	return false;
-}
-
-static int check_views(const struct view *const *all_views, size_t n,
-		       const char *list)
-{
-	const char *p = list, *end;
-	size_t len, i;
-
-	while (p && *p) {
-		end = strchr(p, ',');
-		len = end ? (size_t)(end - p) : strlen(p);
-		for (i = 0; i < n; i++)
-			if (strlen(all_views[i]->name) == len &&
-			    !strncmp(all_views[i]->name, p, len))
-				break;
-		if (i == n) {
-			fprintf(stderr,
-				"mmtrace serve: unknown view '%.*s' in --views (views:",
-				(int)len, p);
-			for (i = 0; i < n; i++)
-				fprintf(stderr, " %s", all_views[i]->name);
-			fprintf(stderr, ")\n");
-			return EXIT_USAGE;
-		}
-		p = end ? end + 1 : NULL;
-	}
-	if (list && (!*list || list[strlen(list) - 1] == ',')) {
-		fprintf(stderr, "mmtrace serve: invalid --views '%s'\n",
-			text_arg(list));
-		return EXIT_USAGE;
-	}
-	return 0;
-}
-
-static bool attached_any(const struct export_view *v)
-{
-	for (size_t o = 0; o < v->t->n_obs; o++)
-		if (v->s.res[o].chosen >= 0 && !v->t->obs[o].support)
-			return true;
-	return false;
-}
-
 /* Loads the views; those this kernel cannot run are kept for probe health. */
 static int open_views(struct exporter *x, const struct serve_opts *so,
 		      const struct view *const *all_views, size_t n)
@@ -370,30 +316,15 @@ static int open_views(struct exporter *x, const struct serve_opts *so,
 	for (size_t i = 0; i < n; i++) {
 		struct export_view *v = &x->views[x->n_views];
 
-		if (so->views && !view_wanted(so->views, all_views[i]->name))
+		if (so->views && !multiview_wanted(so->views, all_views[i]->name))
 			continue;
 		v->t = all_views[i];
-		err = session_open(&v->s, v->t, &so->t);
-		if (!v->s.res)
-			return -ENOMEM;
-		x->n_views++;
-		if (err == -EINTR)
+		err = multiview_open(&v->s, v->t, &so->t, so->views,
+				     "mmtrace serve", &v->loaded);
+		if (v->s.res)
+			x->n_views++;
+		if (err)
 			return err;
-		if (err) {
-			/* Asked for by name: not having it is an error. */
-			fprintf(stderr, "mmtrace serve: %s view %s\n",
-				so->views ? "cannot load" : "skipping",
-				v->t->name);
-			if (so->views)
-				return err;
-			continue;
-		}
-		v->loaded = attached_any(v);
-		if (!v->loaded) {
-			fprintf(stderr, "mmtrace serve: skipping view %s: none of its observations can attach ('mmtrace probes %s' says why)\n",
-				v->t->name, v->t->name);
-			session_unload(&v->s);
-		}
 		loaded += v->loaded;
 	}
 	if (!loaded) {
@@ -779,7 +710,7 @@ int serve_main(const struct view *const *all_views, size_t n_views,
 	/* --textfile alone is for hosts where no port may be opened. */
 	if (!so.listen && !so.textfile)
 		so.listen = default_listen;
-	if (check_views(all_views, n_views, so.views) ||
+	if (multiview_check(all_views, n_views, so.views, "mmtrace serve") ||
 	    (so.listen && parse_listen(so.listen, &ai)))
 		return EXIT_USAGE;
 	if (textfile_open(&tf, &so)) {

@@ -13,8 +13,10 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <json-c/json.h>
 #include "command.h"
 #include "events.h"
+#include "findings.h"
 #include "ksyms.h"
 #include "output.h"
 #include "outstream.h"
@@ -370,8 +372,22 @@ static int report(const struct session *s, const struct view_opts *o,
 		.final = final,
 		.out = report_out,
 	};
+	struct findings f = {};
+	int err;
 
-	return s->view->report(s->skel, &ctx);
+	/* Read before the report, which takes exited processes' rows away. */
+	if (!o->no_findings && findings_of_view(s->view, s->skel, s->res, &f))
+		fprintf(stderr, "mmtrace: warning: findings unavailable for this report\n");
+	if (!o->no_findings && o->json)
+		ctx.findings = findings_json(&f);
+	err = s->view->report(s->skel, &ctx);
+	if (!err && !o->no_findings && !o->json) {
+		findings_print(report_out, &f);
+		fflush(report_out);
+	}
+	json_object_put(ctx.findings);
+	findings_free(&f);
+	return err;
 }
 
 /*

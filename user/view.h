@@ -45,6 +45,7 @@ struct view_opts {
 	bool verbose;
 	char **command;			/* argv to run and trace, or NULL */
 	bool no_children;		/* trace COMMAND alone, not what it starts */
+	bool no_findings;		/* --no-findings (user/findings.c) */
 	const char *output;		/* reports go here instead of stdout */
 	int cgroup_fd;			/* --cgroup directory, or -1 */
 	bool events;			/* --events: a line per event */
@@ -62,6 +63,8 @@ struct report_ctx {
 	double seconds;			/* time this report covers */
 	bool final;
 	FILE *out;
+	/* JSON reports: the "findings" list to carry; NULL: none. */
+	struct json_object *findings;
 };
 
 /*

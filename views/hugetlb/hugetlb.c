@@ -12,6 +12,7 @@
 #include "rows.h"
 #include "tasks.h"
 #include "view.h"
+#include "fields.h"
 
 /* A process's row takes its new name at exec, or when its leader is renamed. */
 #define TASK_NAME { "hugetlb_exec", PROBE_TRACEPOINT, { "sched/sched_process_exec" } }, \
@@ -438,4 +439,16 @@ const struct view hugetlb_view = {
 	.configure = hugetlb_configure,
 	/* No .busy: nothing is half counted for long, windows last a call. */
 	.metrics = &hugetlb_metrics,
+};
+
+/* What `mmtrace top` and the findings read of a row (user/fields.h). */
+static const struct field_def hugetlb_field_defs[] = {
+	FIELD(F_PMD_SHARE_CALLS, struct hugetlb_proc_stats, share_calls,
+	      OBS_SHARE),
+	FIELD(F_PMD_SHARED, struct hugetlb_proc_stats, shared, OBS_SHARE),
+	FIELD(F_PMD_SHARE_NS, struct hugetlb_proc_stats, share_ns, OBS_SHARE),
+};
+
+const struct view_fields hugetlb_fields = {
+	hugetlb_field_defs, ARRAY_LEN(hugetlb_field_defs),
 };
