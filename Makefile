@@ -60,7 +60,8 @@ endif
 # the views lived in user/.
 VIEWS := $(patsubst views/%/,%,$(wildcard views/*/))
 USER_SRCS := main.c probe.c ksyms.c output.c options.c session.c command.c tasks.c \
-	     rows.c metrics.c labels.c export.c serve.c events.c outstream.c
+	     rows.c metrics.c labels.c export.c serve.c events.c outstream.c \
+	     container.c
 ifeq ($(STATIC),1)
 USER_SRCS := $(filter-out serve.c,$(USER_SRCS))
 endif
@@ -143,6 +144,7 @@ fuzz_srcs_fuzz_ksyms := user/ksyms.c
 fuzz_srcs_fuzz_utf8 := user/output.c user/probe.c user/ksyms.c
 fuzz_srcs_fuzz_options := user/options.c user/probe.c user/ksyms.c user/output.c
 fuzz_srcs_fuzz_accept := user/metrics.c user/output.c user/probe.c user/ksyms.c
+fuzz_srcs_fuzz_container := user/container.c
 
 $(OUT)/fuzz/%: tools/test/fuzz/%.c user/*.c user/*.h include/*.h
 	@mkdir -p $(@D)
