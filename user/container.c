@@ -260,11 +260,7 @@ const char *cgroup_names_find(const struct cgroup_names *names,
 	return hit ? hit->path : NULL;
 }
 
-/*
- * The container in /proc/@pid/cgroup: 1 found, 0 none, -1 the process is
- * gone (or pid 0).
- */
-static int proc_container(unsigned int pid, struct container_ref *c)
+int container_of_pid(unsigned int pid, struct container_ref *c)
 {
 	char file[64], text[8192];
 	ssize_t len;
@@ -299,7 +295,7 @@ bool container_of(unsigned long long cgroup_id, unsigned int pid,
 	if (path && container_parse(path, c))
 		return true;
 	/* A cgroup v1 runtime makes no v2 cgroup; a gone cgroup, no path. */
-	return proc_container(pid, c) >= 0 || path;
+	return container_of_pid(pid, c) >= 0 || path;
 }
 
 void container_json_add(struct json_object *obj, unsigned long long cgroup_id,

@@ -70,6 +70,12 @@ double cgroup_now(void);
 bool container_of(unsigned long long cgroup_id, unsigned int pid,
 		  struct container_ref *c);
 
+/*
+ * The container in /proc/@pid/cgroup: 1 found, 0 none, -1 the process is
+ * gone (or @pid is 0).
+ */
+int container_of_pid(unsigned int pid, struct container_ref *c);
+
 struct json_object;
 
 /*

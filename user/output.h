@@ -55,6 +55,13 @@ const char *text_arg(const char *s);
 /* A json string from a kernel comm (not NUL-terminated past 16 bytes). */
 struct json_object *json_comm(const char *comm, size_t len);
 
+/*
+ * Adds "container_id" and "pod_uid" of a process row to JSON object @row,
+ * from the cgroup v2 id the row keeps (user/container.c).
+ */
+void container_json_add(struct json_object *row, unsigned long long cgroup_id,
+			unsigned int pid);
+
 /* The fields every report carries: view, time, interval, final, probes. */
 struct json_object *report_json_header(const char *view,
 				       const struct report_ctx *ctx);

@@ -74,7 +74,8 @@ static const struct argp_option serve_options[] = {
 	  "Comma-separated views to load (default: every view this kernel supports)",
 	  1 },
 	{ "by", OPT_BY, "LABEL", 0,
-	  "Per-process counters summed by comm (default), cgroup, or none", 2 },
+	  "Per-process counters summed by comm (default), cgroup, container (labels container_id and pod_uid), or none",
+	  2 },
 	{ "top", OPT_TOP, "N", 0,
 	  "At most N label values per view (default 20); more fold into \"other\"",
 	  2 },
@@ -105,7 +106,7 @@ static int parse_num(struct serve_opts *so, const char *arg,
 
 static error_t parse_serve(int key, char *arg, struct argp_state *state)
 {
-	static const char *const by[] = { "none", "comm", "cgroup" };
+	static const char *const by[] = { "none", "comm", "cgroup", "container" };
 	struct serve_opts *so = state->input;
 	unsigned long v;
 	int err;
@@ -124,7 +125,7 @@ static error_t parse_serve(int key, char *arg, struct argp_state *state)
 				return 0;
 			}
 		fprintf(stderr,
-			"mmtrace serve: invalid --by '%s': comm, cgroup or none\n",
+			"mmtrace serve: invalid --by '%s': comm, cgroup, container or none\n",
 			text_arg(arg));
 		so->err = EXIT_USAGE;
 		return EINVAL;

@@ -294,6 +294,7 @@ static struct json_object *row_json(const struct report_ctx *ctx,
 #define ADD(k, v) json_object_object_add(j, k, v)
 	ADD("pid", json_object_new_int64(row_pid(row)));
 	ADD("comm", json_comm(st->comm, sizeof(st->comm)));
+	container_json_add(j, st->cgroup_id, row_pid(row));
 	ADD("forks", json_object_new_uint64(st->forks));
 	ADD("vforks", json_object_new_uint64(st->vforks));
 	ADD("threads", json_object_new_uint64(st->threads));

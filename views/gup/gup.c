@@ -490,6 +490,7 @@ static struct json_object *row_json(const struct report_ctx *ctx,
 #define ADD(k, v) json_object_object_add(j, k, v)
 	ADD("pid", json_object_new_int64(row_pid(row)));
 	ADD("comm", json_comm(st->comm, sizeof(st->comm)));
+	container_json_add(j, st->cgroup_id, row_pid(row));
 	ADD("calls", json_object_new_uint64(st->calls));
 	ADD("pages_asked", json_object_new_uint64(st->asked));
 	ADD("pages_returned", json_object_new_uint64(st->returned));

@@ -287,6 +287,7 @@ static struct json_object *row_json(const struct report_ctx *ctx,
 #define ADD(k, v) json_object_object_add(j, k, v)
 	ADD("pid", json_object_new_int64(row_pid(row)));
 	ADD("comm", json_comm(st->comm, sizeof(st->comm)));
+	container_json_add(j, st->cgroup_id, row_pid(row));
 	ADD("pmd_share_calls", u64_or_null(share, st->share_calls));
 	ADD("pmd_shared", u64_or_null(share, st->shared));
 	ADD("pmd_share_ns", u64_or_null(share, st->share_ns));

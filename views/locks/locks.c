@@ -449,6 +449,7 @@ static struct json_object *proc_json(const struct report_ctx *ctx,
 
 	ADD(j, "pid", json_object_new_int64(row_pid(row)));
 	ADD(j, "comm", json_comm(st->comm, sizeof(st->comm)));
+	container_json_add(j, st->cgroup_id, row_pid(row));
 	ADD(j, "mmap_read_acquired", u64_or_null(mm, st->v[PV_READ_ACQUIRED]));
 	ADD(j, "mmap_write_acquired", u64_or_null(mm, st->v[PV_WRITE_ACQUIRED]));
 	ADD(j, "mmap_read_failed", u64_or_null(mm, st->v[PV_READ_FAILED]));
