@@ -26,7 +26,7 @@ DEB_BUILD := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev \
 	     libjson-c-dev libmicrohttpd-dev make gcc pkg-config
 DEB_TEST := qemu-system-x86 busybox-static cpio python3 libclang-rt-14-dev \
 	    valgrind bpftrace xz-utils groff-base man-db systemd \
-	    prometheus python3-prometheus-client wrk curl
+	    prometheus python3-prometheus-client wrk curl podman runc
 
 # CFLAGS is the user's (make CFLAGS=...); what the build needs is ours.
 CFLAGS ?= -O2 -g
