@@ -44,6 +44,7 @@ enum {
 	OPT_TIER,
 	OPT_CGROUP,
 	OPT_MAX_REQUESTS,
+	OPT_BTF,
 };
 
 struct serve_opts {
@@ -90,6 +91,9 @@ static const struct argp_option serve_options[] = {
 	  "Processes tracked per view (default 10240); overflow is counted", 4 },
 	{ "tier", OPT_TIER, "TIER", 0,
 	  "Use no tier richer than TIER: fentry, kprobe or tracepoint", 4 },
+	{ "btf", OPT_BTF, "PATH", 0,
+	  "This kernel's BTF from PATH where it has none of its own (kprobe and classic tracepoint tiers only)",
+	  4 },
 	{ "verbose", 'v', NULL, 0, "libbpf's and libmicrohttpd's messages", 4 },
 	{},
 };
@@ -159,6 +163,9 @@ static error_t parse_serve(int key, char *arg, struct argp_state *state)
 			return 0;
 		so->err = EXIT_USAGE;
 		return EINVAL;
+	case OPT_BTF:
+		probe_set_btf_path(arg);
+		return 0;
 	case 'v':
 		so->t.verbose = true;
 		return 0;

@@ -164,7 +164,7 @@ static const struct fork_proc_stats *stats(const struct row *row)
 
 static void *fork_open(void)
 {
-	return fork_bpf__open();
+	return fork_bpf__open_opts(probe_open_opts());
 }
 
 static struct bpf_object *fork_object(void *skel)

@@ -247,7 +247,7 @@ static bool longterm_locked_has_task(void)
 
 static void *gup_open(void)
 {
-	return gup_bpf__open();
+	return gup_bpf__open_opts(probe_open_opts());
 }
 
 static struct bpf_object *gup_object(void *skel)

@@ -161,7 +161,7 @@ static const char *const waiter_names[IMAP_WAITERS] = {
 
 static void *hugetlb_open(void)
 {
-	return hugetlb_bpf__open();
+	return hugetlb_bpf__open_opts(probe_open_opts());
 }
 
 static struct bpf_object *hugetlb_object(void *skel)

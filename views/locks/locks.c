@@ -173,7 +173,7 @@ static struct locks_totals prev_totals;
 
 static void *locks_open(void)
 {
-	return locks_bpf__open();
+	return locks_bpf__open_opts(probe_open_opts());
 }
 
 static struct bpf_object *locks_object(void *skel)
