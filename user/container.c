@@ -280,22 +280,84 @@ int container_of_pid(unsigned int pid, struct container_ref *c)
 	return container_parse_proc(text, len, c);
 }
 
-/* Reports and events come from one thread: one table for them. */
+/*
+ * Reports and events come from one thread: one table for them, walked
+ * again for an id it lacks, at most every CGROUP_WALK_GAP_S. What a walk
+ * names is remembered after the cgroup is removed (ids are never reused):
+ * a container that exits before the report keeps its id if any walk saw
+ * it, e.g. the one its first event made.
+ */
+#define CGROUP_WALK_GAP_S 0.1
+#define NAMED_MAX 4096
+
+struct named {
+	unsigned long long id;
+	bool gone;			/* a walk after its first sight missed it */
+	struct container_ref c;		/* what its path says */
+};
+
 static struct cgroup_names report_names;
+static struct named named[NAMED_MAX];
+static size_t n_named, next_named;
+
+static struct named *find_named(unsigned long long id)
+{
+	for (size_t i = 0; i < n_named; i++)
+		if (named[i].id == id)
+			return &named[i];
+	return NULL;
+}
+
+/* Oldest first out: a long run sees more cgroups than it keeps. */
+static struct named *add_named(unsigned long long id)
+{
+	struct named *e = &named[next_named];
+
+	next_named = (next_named + 1) % NAMED_MAX;
+	if (n_named < NAMED_MAX)
+		n_named++;
+	memset(e, 0, sizeof(*e));
+	e->id = id;
+	return e;
+}
+
+/* What cgroup @id's path says; NULL while no walk could tell. */
+static const struct named *name_cgroup(unsigned long long id)
+{
+	struct named *e = find_named(id);
+	const char *path;
+	double asked = cgroup_now();
+
+	if (e)
+		return e;
+	path = cgroup_names_find(&report_names, id);
+	if (!path && asked - report_names.scanned >= CGROUP_WALK_GAP_S) {
+		cgroup_names_scan(&report_names);
+		path = cgroup_names_find(&report_names, id);
+		if (!path) {
+			add_named(id)->gone = true;
+			return find_named(id);
+		}
+	}
+	if (!path)
+		return NULL;
+	e = add_named(id);
+	container_parse(path, &e->c);
+	return e;
+}
 
 bool container_of(unsigned long long cgroup_id, unsigned int pid,
 		  struct container_ref *c)
 {
-	const char *path = cgroup_names_find(&report_names, cgroup_id);
+	const struct named *e = name_cgroup(cgroup_id);
 
-	if (!path && cgroup_now() - report_names.scanned >= 1.0) {
-		cgroup_names_scan(&report_names);
-		path = cgroup_names_find(&report_names, cgroup_id);
-	}
-	if (path && container_parse(path, c))
+	memset(c, 0, sizeof(*c));
+	if (e && !e->gone && e->c.id[0]) {
+		*c = e->c;
 		return true;
+	}
 	/* A cgroup v1 runtime makes no v2 cgroup; a gone cgroup, no path. */
-	return container_of_pid(pid, c) >= 0 || path;
+	return container_of_pid(pid, c) >= 0 || (e && !e->gone);
 }
 
 void container_json_add(struct json_object *obj, unsigned long long cgroup_id,

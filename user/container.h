@@ -61,8 +61,9 @@ double cgroup_now(void);
 
 /*
  * The container of a process of cgroup v2 @cgroup_id and pid @pid, for
- * reports and events: the cgroup's path, walked again when an id is
- * unknown (at most once a second); where the cgroup v2 path names no
+ * reports and events: the cgroup's path, the cgroup2 mount walked again
+ * when an id is unknown (at most every 0.1 s), and what a walk named kept
+ * after the cgroup is removed; where the cgroup v2 path names no
  * container, the process's own /proc/PID/cgroup while it lives (cgroup v1
  * runtimes make no v2 cgroup). Returns false when the cgroup is gone
  * before mmtrace could name it and the process too: unknown.

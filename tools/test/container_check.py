@@ -2,17 +2,20 @@
 # SPDX-License-Identifier: GPL-2.0
 """Checks of container attribution for host_container.sh.
 
-  container_check.py fork OUT --id ID --ct TRUTH --host TRUTH [--gone TRUTH]
+  container_check.py fork OUT --id ID --ct TRUTH --host TRUTH
+                     [--gone TRUTH --gone-id ID2]
         a fork tracer's JSON lines (events, then reports), --comm of the
         workload: the rows and events of the pinfork run inside container
         ID (podman exec) carry container_id ID and pod_uid "", those of the
         run on the host container_id "" and pod_uid "", each with the
         forks and pinned copies its truth measured, exactly; the run of
-        --gone, in a container removed before the report, has its counts
-        and container_id null (its cgroup could not be named)
-  container_check.py locks OUT --id ID
+        --gone, in container ID2 removed before the report, has its counts
+        under ID2 if a walk of the cgroups saw it (its events name it),
+        else null, never under another id
+  container_check.py locks OUT --id ID [--gone-id ID2]
         a locks tracer's report has a row of container ID, and one of the
-        host ("")
+        host (""); one of ID2 (removed before the report, and no event
+        made this tracer walk the cgroups while it lived) is null
 
 Prints PASS or FAIL lines, as oracle.py, and a FAIL if it crashes.
 """
@@ -65,7 +68,7 @@ def check_run(name, events, reports, cid, truth, where):
           f"got {[(e['pinned_copies'], e['pod_uid']) for e in evs]}")
 
 
-def check_fork(name, out, cid, ct, host, gone):
+def check_fork(name, out, cid, ct, host, gone, gone_id):
     events, reports = split(out)
     if not check(f"{name}: a final report", reports, "none"):
         return
@@ -80,22 +83,27 @@ def check_fork(name, out, cid, ct, host, gone):
     if gone is None:
         check(f"{name}: no other container", ids <= {cid, ""}, f"{ids}")
         return
-    rows = rows_of(reports, None)
-    check(f"{name}: a removed container's rows: container_id null, "
-          f"forks == {gone['forks_ok']}, copies == {want_copies(gone)}",
-          rows and all(p["pod_uid"] is None for p in rows) and
+    rows = rows_of(reports, None) + rows_of(reports, gone_id)
+    check(f"{name}: a removed container's rows: container_id its id or "
+          f"null, forks == {gone['forks_ok']}, copies == {want_copies(gone)}",
+          rows and all(p["pod_uid"] in (None, "") for p in rows) and
           sum(p["forks"] for p in rows) == gone["forks_ok"] and
           sum(p["pinned_copies"] for p in rows) == want_copies(gone),
           f"{rows}")
-    check(f"{name}: no other container", ids <= {cid, "", None}, f"{ids}")
+    check(f"{name}: no other container", ids <= {cid, "", None, gone_id},
+          f"{ids}")
 
 
-def check_locks(name, out, cid):
+def check_locks(name, out, cid, gone_id):
     _, reports = split(out)
     ids = {p.get("container_id", "missing") for r in reports
            for p in r["processes"]}
     check(f"{name}: locks rows of container {cid[:12]} and of the host",
           cid in ids and "" in ids, f"{ids}")
+    if gone_id:
+        check(f"{name}: the removed container's rows are null, never "
+              "another id", None in ids and gone_id not in ids and
+              ids <= {cid, "", None}, f"{ids}")
 
 
 def main(argv):
@@ -105,9 +113,10 @@ def main(argv):
         gone = opt(argv, "--gone")
         check_fork(name, argv[2], cid, oracle.last_line(opt(argv, "--ct")),
                    oracle.last_line(opt(argv, "--host")),
-                   oracle.last_line(gone) if gone else None)
+                   oracle.last_line(gone) if gone else None,
+                   opt(argv, "--gone-id"))
     elif argv[1] == "locks":
-        check_locks(name, argv[2], cid)
+        check_locks(name, argv[2], cid, opt(argv, "--gone-id"))
     else:
         print(__doc__, file=sys.stderr)
         return 2

@@ -33,7 +33,7 @@ ct_stop() {
 
 host_container() {
 	local name="host container" cid pid cg port=$((SERVE_PORT + 7))
-	local lpid series want
+	local lpid tpid series want n_ct n_host gone
 	if ! command -v podman >/dev/null; then
 		skip "$name" "podman is not installed (make deps)"
 		return
@@ -62,11 +62,16 @@ host_container() {
 	"$MMTRACE" locks --json --comm pfleet -o "$TMP/ct-locks.rep" \
 		2>"$TMP/ct-locks.err" &
 	lpid=$!
+	# Text event lines name the container by its short id.
+	"$MMTRACE" fork --events --comm pfleet -o "$TMP/ct-text.rep" \
+		2>"$TMP/ct-text.err" &
+	tpid=$!
 	if ! wait_line "$TMP/ct-locks.err" 'Ctrl-C to stop' "$lpid" ||
+		! wait_line "$TMP/ct-text.err" 'Ctrl-C to stop' "$tpid" ||
 		! serve_start "$TMP/ct-serve.err" --views fork --by container \
 			--comm pfleet --listen "127.0.0.1:$port"; then
 		fail "$name" "locks or serve did not start: $(head -c 300 "$TMP/ct-locks.err" "$TMP/ct-serve.err")"
-		kill "$tracer_pid" "$lpid" 2>/dev/null
+		kill "$tracer_pid" "$lpid" "$tpid" 2>/dev/null
 		ct_stop
 		return
 	fi
@@ -75,10 +80,13 @@ host_container() {
 	cp "$TMP/ct-image/pfleet" "$TMP/pfleet"
 	bounded "$TMP/pfleet" --pages 16 --forks 2 >"$TMP/ct-host.truth" 2>&1
 	# A container that is gone, cgroup and all, before the report.
+	rm -f "$TMP/ct-gone.cid"
 	bounded podman run --rm --name "mmtrace-ct-gone.$$" "${CT_RUN[@]}" \
+		--cidfile "$TMP/ct-gone.cid" \
 		"$CT_IMAGE" /pfleet --pages 8 --forks 3 >"$TMP/ct-gone.truth" \
 		2>"$TMP/ct-gone.wl"
 
+	gone=$(cat "$TMP/ct-gone.cid")
 	want=$(python3 -c 'import json, sys
 t = json.load(open(sys.argv[1]))
 print(t["observed_copies"] if t["observed_copies"] is not None else t["expected_pinned_copies"])' \
@@ -104,11 +112,21 @@ print(t["observed_copies"] if t["observed_copies"] is not None else t["expected_
 		check_with "$name: fork" bounded python3 tools/test/container_check.py \
 			fork "$TMP/ct-fork.rep" --id "$cid" --ct "$TMP/ct.truth" \
 			--host "$TMP/ct-host.truth" --gone "$TMP/ct-gone.truth" \
+			--gone-id "$gone" \
 			--name "$name: fork"
 	kill -INT "$lpid"
 	wait_for "$lpid" 30
 	verdict "$name: locks stops on SIGINT" $? "$(head -c 300 "$TMP/ct-locks.err")"
 	check_with "$name: locks" bounded python3 tools/test/container_check.py \
-		locks "$TMP/ct-locks.rep" --id "$cid" --name "$name: locks"
+		locks "$TMP/ct-locks.rep" --id "$cid" --gone-id "$gone" \
+		--name "$name: locks"
+	kill -INT "$tpid"
+	wait_for "$tpid" 30
+	n_ct=$(grep -c " fork pid .* comm pfleet container ${cid:0:12} " "$TMP/ct-text.rep")
+	n_host=$(grep " fork pid .* comm pfleet " "$TMP/ct-text.rep" |
+		grep -c -v " container ")
+	[ "$n_ct" = 4 ] && [ "$n_host" = 2 ]
+	verdict "$name: text events: 4 say 'container ${cid:0:12}', the host's 2 none" \
+		$? "got $n_ct and $n_host: $(head -c 400 "$TMP/ct-text.rep")"
 	ct_stop
 }
