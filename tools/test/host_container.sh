@@ -27,8 +27,15 @@ ct_image() {
 }
 
 # ct_stop: removes the test's containers, whatever state they are in.
+# One at a time: podman 4.3 removes none of several names if one is gone.
 ct_stop() {
-	podman rm -f -t 0 "mmtrace-ct.$$" "mmtrace-ct-gone.$$" >/dev/null 2>&1
+	local c
+	for c in "mmtrace-ct.$$" "mmtrace-ct-gone.$$"; do
+		podman rm -f -t 0 "$c" >/dev/null 2>&1
+	done
+	! podman container exists "mmtrace-ct.$$"
+	verdict "host container: containers removed" $? \
+		"$(podman ps -a --format '{{.Names}}' | grep mmtrace-ct)"
 }
 
 host_container() {
