@@ -39,7 +39,7 @@ ct_stop() {
 }
 
 host_container() {
-	local name="host container" cid pid cg port=$((SERVE_PORT + 7))
+	local name="host container" cid pid cg port=$((SERVE_PORT + 11))
 	local lpid tpid series want n_ct n_host gone
 	if ! command -v podman >/dev/null; then
 		skip "$name" "podman is not installed (make deps)"
