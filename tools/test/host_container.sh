@@ -9,7 +9,10 @@
 CT_IMAGE=localhost/mmtrace-test-workload:latest
 # This sandbox refuses the limits rootful podman raises by default, and
 # crun this host's hybrid cgroup layout (/work/shared/kernel-matrix.md).
+# No network: the workload needs none, and none needs CNI plugins, which
+# podman only recommends.
 CT_RUN=(--runtime runc --ulimit nofile=1024:1024 --ulimit nproc=4096:4096
+	--network none
 	# pinfork pins with io_uring, which the default seccomp profile
 	# refuses; CAP_SYS_ADMIN lets it read PFNs, its measured truth.
 	--security-opt seccomp=unconfined --cap-add sys_admin)
