@@ -71,7 +71,7 @@ endif
 VIEWS := $(patsubst views/%/,%,$(wildcard views/*/))
 USER_SRCS := main.c probe.c ksyms.c output.c options.c session.c command.c tasks.c \
 	     rows.c metrics.c labels.c export.c serve.c events.c outstream.c view.c \
-	     quirks.c fields.c findings.c multiview.c top.c
+	     quirks.c fields.c findings.c multiview.c top.c container.c
 USER_OBJS := $(addprefix $(OUT)/user/,$(USER_SRCS:.c=.o)) \
 	     $(foreach v,$(VIEWS),$(OUT)/views/$(v)/$(v).o)
 SKELS := $(addprefix $(OUT)/,$(addsuffix .skel.h,$(VIEWS)))
@@ -154,6 +154,7 @@ fuzz_srcs_fuzz_ksyms := user/ksyms.c
 fuzz_srcs_fuzz_utf8 := user/output.c user/probe.c user/ksyms.c
 fuzz_srcs_fuzz_options := user/options.c user/probe.c user/ksyms.c user/output.c
 fuzz_srcs_fuzz_accept := user/metrics.c user/output.c user/probe.c user/ksyms.c
+fuzz_srcs_fuzz_container := user/container.c
 
 $(OUT)/fuzz/%: tools/test/fuzz/%.c user/*.c user/*.h include/*.h
 	@mkdir -p $(@D)

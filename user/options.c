@@ -25,6 +25,7 @@ enum {
 	OPT_EVENTS_BUFFER,
 	OPT_NO_CHILDREN,
 	OPT_NO_FINDINGS,
+	OPT_BTF,
 };
 
 /* --events-buffer, in KB; the largest keeps a 1 GiB ring. */
@@ -206,6 +207,9 @@ static const struct argp_option common_options[] = {
 	{ "tier", OPT_TIER, "TIER", 0,
 	  "Use no tier richer than TIER: fentry (default), kprobe or tracepoint",
 	  4 },
+	{ "btf", OPT_BTF, "PATH", 0,
+	  "This kernel's BTF from PATH (e.g. BTFHub's) where it has none of "
+	  "its own: kprobe and classic tracepoint tiers only", 4 },
 	{ "no-children", OPT_NO_CHILDREN, NULL, 0,
 	  "Trace COMMAND alone, not the processes it starts (by default "
 	  "every one, however deep)", 4 },
@@ -364,6 +368,9 @@ static error_t parse_common(int key, char *arg, struct argp_state *state)
 				    &o->max_procs);
 	case 'o':
 		o->output = arg;
+		return 0;
+	case OPT_BTF:
+		probe_set_btf_path(arg);
 		return 0;
 	case OPT_TIER:
 		if (parse_tier(arg, &o->max_tier)) {

@@ -52,6 +52,7 @@ enum {
 	OPT_MAX_REQUESTS,
 	OPT_TEXTFILE,
 	OPT_TEXTFILE_INTERVAL,
+	OPT_BTF,
 };
 
 struct serve_opts {
@@ -100,7 +101,8 @@ static const struct argp_option serve_options[] = {
 	  "Comma-separated views to load (default: every view this kernel supports)",
 	  1 },
 	{ "by", OPT_BY, "LABEL", 0,
-	  "Per-process counters summed by comm (default), cgroup, or none", 2 },
+	  "Per-process counters summed by comm (default), cgroup, container (labels container_id and pod_uid), or none",
+	  2 },
 	{ "top", OPT_TOP, "N", 0,
 	  "At most N label values per view (default 20); more fold into \"other\"",
 	  2 },
@@ -115,6 +117,9 @@ static const struct argp_option serve_options[] = {
 	  "Processes tracked per view (default 10240); overflow is counted", 4 },
 	{ "tier", OPT_TIER, "TIER", 0,
 	  "Use no tier richer than TIER: fentry, kprobe or tracepoint", 4 },
+	{ "btf", OPT_BTF, "PATH", 0,
+	  "This kernel's BTF from PATH where it has none of its own (kprobe and classic tracepoint tiers only)",
+	  4 },
 	{ "verbose", 'v', NULL, 0, "libbpf's and libmicrohttpd's messages", 4 },
 	{},
 };
@@ -131,7 +136,7 @@ static int parse_num(struct serve_opts *so, const char *arg,
 
 static error_t parse_serve(int key, char *arg, struct argp_state *state)
 {
-	static const char *const by[] = { "none", "comm", "cgroup" };
+	static const char *const by[] = { "none", "comm", "cgroup", "container" };
 	struct serve_opts *so = state->input;
 	unsigned long v;
 	int err;
@@ -150,7 +155,7 @@ static error_t parse_serve(int key, char *arg, struct argp_state *state)
 				return 0;
 			}
 		fprintf(stderr,
-			"mmtrace serve: invalid --by '%s': comm, cgroup or none\n",
+			"mmtrace serve: invalid --by '%s': comm, cgroup, container or none\n",
 			text_arg(arg));
 		so->err = EXIT_USAGE;
 		return EINVAL;
@@ -190,6 +195,9 @@ static error_t parse_serve(int key, char *arg, struct argp_state *state)
 			return 0;
 		so->err = EXIT_USAGE;
 		return EINVAL;
+	case OPT_BTF:
+		probe_set_btf_path(arg);
+		return 0;
 	case 'v':
 		so->t.verbose = true;
 		return 0;

@@ -183,7 +183,7 @@ struct view {
 #define VIEW_SKELETON_AND(v, after_destroy, ...)                             \
 	static void *v##_open(void)                                          \
 	{                                                                    \
-		return v##_bpf__open();                                      \
+		return v##_bpf__open_opts(probe_open_opts());                \
 	}                                                                    \
 	static struct bpf_object *v##_object(void *skel)                     \
 	{                                                                    \
@@ -312,9 +312,12 @@ void losses_text(FILE *out, const unsigned long long *losses,
 /* Is observation @obs attached (at any tier)? Else its numbers are unknown. */
 bool obs_known(const struct report_ctx *ctx, int obs);
 
-/* A process row's JSON object, with its "pid" and "comm". */
+/*
+ * A process row's JSON object, with its "pid", "comm", and the
+ * "container_id" and "pod_uid" of its cgroup v2 id (user/container.c).
+ */
 struct json_object *json_row_new(const struct row *row, const char *comm,
-				 size_t comm_len);
+				 size_t comm_len, unsigned long long cgroup_id);
 
 /* A report's rows as an array @key of @o, each made by @row_json. */
 void json_add_rows(struct json_object *o, const char *key,

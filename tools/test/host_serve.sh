@@ -70,14 +70,24 @@ scrape_configs:
     static_configs:
       - targets: [${targets%, }]
 EOF
+	prom_launch "$dir" "$PROM_PORT"
+	local rc=$?
+	prom_pid=$launched_pid
+	return $rc
+}
+
+# prom_launch DIR PORT [ARGS...]: Prometheus on DIR/prometheus.yml with a
+# TSDB in DIR/data, until ready; its pid is $launched_pid, its log DIR/log.
+prom_launch() {
+	local dir=$1 port=$2 i
+	shift 2
 	prometheus --config.file="$dir/prometheus.yml" \
 		--storage.tsdb.path="$dir/data" \
-		--web.listen-address="127.0.0.1:$PROM_PORT" \
-		>"$prom_log" 2>&1 &
-	prom_pid=$!
-	local i
+		--web.listen-address="127.0.0.1:$port" "$@" \
+		>"$dir/log" 2>&1 &
+	launched_pid=$!
 	for ((i = 0; i < 100; i++)); do
-		curl -sf --max-time 1 "http://127.0.0.1:$PROM_PORT/-/ready" \
+		curl -sf --max-time 1 "http://127.0.0.1:$port/-/ready" \
 			>/dev/null && return 0
 		sleep 0.2
 	done
@@ -150,7 +160,7 @@ serve_dashboard() {
 		user/export.c >>"$names"
 	for f in $(cd views && echo *); do
 		grep -o '^	ROW("[a-z0-9_]*"' "views/$f/$f.c" | cut -d'"' -f2 |
-			sed "s/.*/mmtrace_${f}_comm_&_total\nmmtrace_${f}_cgroup_&_total/"
+			sed "s/.*/mmtrace_${f}_comm_&_total\nmmtrace_${f}_cgroup_&_total\nmmtrace_${f}_container_&_total/"
 	done >>"$names"
 	check_with "host serve: dashboard" bounded "$SYS_PYTHON" \
 		tools/test/dashboard_check.py tools/dashboards/mmtrace.json \

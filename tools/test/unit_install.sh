@@ -134,7 +134,7 @@ install_completion() {
 	[ "$out" = "fork " ]
 	verdict "$name: completes 'mmtrace f' to fork" $? "got '$out'"
 	out=$(comp "$c" mmtrace serve --by '' | tr '\n' ' ')
-	[ "$out" = "comm cgroup none " ]
+	[ "$out" = "comm cgroup container none " ]
 	verdict "$name: completes 'mmtrace serve --by '" $? "got '$out'"
 	# --tier=t: bash has split it at the '='.
 	out=$(comp "$c" mmtrace fork --tier = t | tr '\n' ' ')

@@ -233,7 +233,8 @@ static struct json_object *row_json(const struct report_ctx *ctx,
 				    const struct row *row)
 {
 	const struct fork_proc_stats *st = stats(row);
-	struct json_object *j = json_row_new(row, st->comm, sizeof(st->comm));
+	struct json_object *j = json_row_new(row, st->comm, sizeof(st->comm),
+					       st->cgroup_id);
 
 	json_add_u64(j, "forks", st->forks);
 	json_add_u64(j, "vforks", st->vforks);

@@ -220,7 +220,8 @@ static struct json_object *row_json(const struct report_ctx *ctx,
 				    const struct row *row)
 {
 	const struct hugetlb_proc_stats *st = stats(row);
-	struct json_object *j = json_row_new(row, st->comm, sizeof(st->comm));
+	struct json_object *j = json_row_new(row, st->comm, sizeof(st->comm),
+					       st->cgroup_id);
 	bool share = obs_known(ctx, OBS_SHARE), waits = obs_known(ctx, OBS_WAITS);
 	bool retract = obs_known(ctx, OBS_RETRACT);
 

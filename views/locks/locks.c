@@ -392,7 +392,8 @@ static struct json_object *proc_json(const struct report_ctx *ctx,
 				     const struct row *row)
 {
 	const struct locks_proc_stats *st = proc(row);
-	struct json_object *j = json_row_new(row, st->comm, sizeof(st->comm));
+	struct json_object *j = json_row_new(row, st->comm, sizeof(st->comm),
+					       st->cgroup_id);
 	bool mm = obs_known(ctx, OBS_MMAP), cont = obs_known(ctx, OBS_CONTENTION);
 	bool vma = obs_known(ctx, OBS_VMA);
 
