@@ -19,7 +19,7 @@
  * that fell back with no page for an ordinary reason (a page not present,
  * not writable) is then counted as pushed by the fork. See README.
  *
- * Views include this after common.bpf.h.
+ * mm_wp_seq() is in quirks.bpf.h. Views include this after quirks.bpf.h.
  */
 #ifndef MMTRACE_FORKRACE_BPF_H
 #define MMTRACE_FORKRACE_BPF_H
@@ -50,16 +50,6 @@ static __always_inline struct mm_struct *current_mm(void)
 	struct task_struct *task = (void *)bpf_get_current_task();
 
 	return BPF_CORE_READ(task, mm);
-}
-
-/* 0 where the kernel has no write_protect_seq: nothing ever races. */
-static __always_inline __u32 mm_wp_seq(struct mm_struct *mm)
-{
-	struct mm_struct___wp_seq *m = (void *)mm;
-
-	if (!mm || !bpf_core_field_exists(m->write_protect_seq))
-		return 0;
-	return BPF_CORE_READ(m, write_protect_seq.sequence);
 }
 
 /* A window was open at @before, or opened or closed by @after. */

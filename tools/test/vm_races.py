@@ -37,7 +37,7 @@ the upper end unless a prologue raced.
 """
 import json
 
-from vmlib import case_json, exit_zero, parse_console
+from vmlib import case_json, check_losses, exit_zero, parse_console
 
 KERNELS = ("6.12", "7.3")  # io_uring pins through pin_user_pages_fast
 TIERS = {
@@ -218,6 +218,7 @@ def check_gup(check, cname, run, mode):
               False, str(run)[:500])
         return
     rep = reports[-1]
+    check_losses(check, cname, [rep])
     o = oracle(truth, run.get("trace", []))
     info = json.dumps(o)
     row = row_of(rep, truth["pid"])
@@ -263,6 +264,7 @@ def check_fork(check, cname, run, mode):
         return
     events = [r for r in reports if r.get("event") == "fork"]
     rep = [r for r in reports if "event" not in r][-1]
+    check_losses(check, cname, [rep])
     o = oracle(truth, run.get("trace", []))
     info = json.dumps(o)
     row = row_of(rep, truth["pid"])
@@ -308,6 +310,7 @@ def check_retract(check, cname, run):
               False, str(run)[:500])
         return
     rep = reports[-1]
+    check_losses(check, cname, [rep])
     trace = run.get("trace", [])
     rets = parse_retractions(trace)
     _, calls, _ = parse_trace(trace)

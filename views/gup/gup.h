@@ -93,11 +93,4 @@ struct gup_proc_stats {
 	unsigned int exited;		/* the process is gone */
 };
 
-#ifndef __bpf__
-#include <stdbool.h>
-/* For the fork view, which watches GUP-fast calls on a forking mm. */
-void gup_foll_resolve(struct gup_foll *f, bool verbose);
-bool gup_longterm_locked_has_task(void);
-#endif
-
 #endif /* MMTRACE_GUP_H */
