@@ -499,8 +499,8 @@ struct race_call {
 	__u64 start;		/* page aligned */
 	__u32 wp_seq;		/* mm->write_protect_seq at entry */
 	__u32 pin;
-	__u32 decided;
-	__u32 pad;
+	__u32 decided;		/* the slow path's start or the return seen */
+	__u32 during;		/* counted as during a window */
 };
 
 /* LRU: a call whose exit was missed ages out. */
@@ -511,16 +511,34 @@ struct {
 	__type(value, struct race_call);
 } race_calls SEC(".maps");
 
+/* A call on @mm during its fork's window: counted to that fork. */
+static __always_inline struct mm_forker *count_during(struct mm_struct *mm)
+{
+	struct mm_forker *f = mm_forker_of(mm);
+
+	if (f)
+		__sync_fetch_and_add(&f->during, 1);
+	return f;
+}
+
+/*
+ * A call that begins inside a window is counted at once: it may return
+ * after the fork has (a preempted caller), when the fork has taken its
+ * counts.
+ */
 static __always_inline void race_begin(unsigned long start,
 				       unsigned int flags)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct mm_struct *mm = current_mm();
 	struct race_call c = {
 		.start = start & ~0xfffUL,
-		.wp_seq = mm_wp_seq(current_mm()),
+		.wp_seq = mm_wp_seq(mm),
 		.pin = (flags & foll_pin) != 0,
 	};
 
+	if (c.wp_seq & 1)
+		c.during = count_during(mm) != NULL;
 	bpf_map_update_elem(&race_calls, &tid, &c, BPF_ANY);
 }
 
@@ -536,10 +554,9 @@ static __always_inline void race_decide(struct race_call *c, bool fell_back,
 	c->decided = 1;
 	if (!wp_seq_raced(c->wp_seq, mm_wp_seq(mm)))
 		return;
-	f = mm_forker_of(mm);
+	f = c->during ? mm_forker_of(mm) : count_during(mm);
 	if (!f)
 		return;
-	__sync_fetch_and_add(&f->during, 1);
 	if (fell_back && c->pin && (start & ~0xfffUL) <= c->start)
 		__sync_fetch_and_add(&f->pushed, 1);
 }
