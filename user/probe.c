@@ -15,6 +15,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
+#include "arch.h"
 #include "ksyms.h"
 #include "output.h"
 #include "probe.h"
@@ -189,8 +190,7 @@ static int live_fentry_try(const char *name, bool fexit, char *why,
 	if (err)
 		snprintf(why, len, "%s %s: attach failed: %s",
 			 fexit ? "fexit" : "fentry", name,
-			 err == -524 ? "ENOTSUPP (the trampoline refuses it: more than 6 arguments before 6.5?)"
-				     : strerror(-err));
+			 err == -524 ? ARCH_FENTRY_ENOTSUPP : strerror(-err));
 	else
 		close(link_fd);
 	close(prog_fd);
@@ -259,7 +259,8 @@ static int live_tracepoint(const char *event, char *why, size_t len)
 	snprintf(path, sizeof(path), "%s/events/%s/id", dir, event);
 	if (access(path, R_OK)) {
 		snprintf(why, len, "tracepoint %s: %s", event,
-			 errno == ENOENT ? "not in this kernel" : strerror(errno));
+			 errno != ENOENT ? strerror(errno) :
+			 arch_missing_tracepoint(event) ?: "not in this kernel");
 		return -errno;
 	}
 	return 0;
@@ -275,7 +276,9 @@ static int live_tp_btf(const char *name, char *why, size_t len)
 	}
 	snprintf(type, sizeof(type), "btf_trace_%s", name);
 	if (btf__find_by_name_kind(live_btf(), type, BTF_KIND_TYPEDEF) < 0) {
-		snprintf(why, len, "no BTF tracepoint %s in this kernel", name);
+		snprintf(why, len, "no BTF tracepoint %s in this kernel%s%s",
+			 name, arch_missing_tracepoint(name) ? ": " : "",
+			 arch_missing_tracepoint(name) ?: "");
 		return -ENOENT;
 	}
 	return 0;
