@@ -10,8 +10,8 @@ import json
 import re
 
 from vm_fork import TIER_ORDER
-from vmlib import (case_json, check_in_buckets, check_units, parse_console,
-                   refused)
+from vmlib import (arm64_tiers, case_json, check_in_buckets, check_units,
+                   parse_console, refused)
 
 TIERS = {
     "5.10": {"hugetlb.pmd_share": "fentry", "hugetlb.i_mmap_waits": "none",
@@ -23,6 +23,8 @@ TIERS = {
     "7.3": {"hugetlb.pmd_share": "fentry", "hugetlb.i_mmap_waits": "fentry",
             "hugetlb.pmd_unshare": "kprobe", "hugetlb.retract": "fentry"},
 }
+TIERS["arm64-6.1"] = arm64_tiers(TIERS["6.1"])
+TIERS["arm64-6.12"] = dict(TIERS["6.12"])
 
 # (case, --tier given), as guest_hugetlb.sh runs them.
 CASES = [(f"hugetlb:share@{t}", t) for t in TIER_ORDER] + [

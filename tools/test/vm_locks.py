@@ -29,6 +29,17 @@ TIERS = {
             "locks.contention": "tracepoint", "locks.vma_faults": "none"},
     "6.12": {"locks.exits": "tracepoint", "locks.mmap_lock": "tracepoint",
              "locks.contention": "tracepoint", "locks.vma_faults": "fentry"},
+    # arm64 has no page_fault_user tracepoint (x86 only), which every
+    # VMA-fault plan starts from: unavailable there, and `mmtrace probes`
+    # says so.
+    "arm64-6.1": {"locks.exits": "tracepoint",
+                  "locks.mmap_lock": "tracepoint",
+                  "locks.contention": "tracepoint",
+                  "locks.vma_faults": "none"},
+    "arm64-6.12": {"locks.exits": "tracepoint",
+                   "locks.mmap_lock": "tracepoint",
+                   "locks.contention": "tracepoint",
+                   "locks.vma_faults": "none"},
     "7.3": {"locks.exits": "tracepoint", "locks.mmap_lock": "tracepoint",
             "locks.contention": "tracepoint", "locks.vma_faults": "fentry"},
 }
@@ -190,6 +201,18 @@ def check_case(check, kernel, cname, run, cap, threads):
     check_numbers(check, cname, reports, truth, threads)
 
 
+def check_arm64_vma_faults(check, name, doc):
+    """On arm64, `mmtrace probes` says why locks.vma_faults is unavailable:
+    every plan is rejected because page_fault_user is x86's alone."""
+    obs = [o for o in doc["views"]["locks"]
+           if o["name"] == "locks.vma_faults"][0]
+    reasons = [r.get("reason", "") for r in obs.get("rejected", [])]
+    check(f"{name}: probes says locks.vma_faults needs x86's "
+          f"page_fault_user", reasons and
+          all("page_fault_user" in r and "x86 only" in r for r in reasons),
+          f"rejected: {reasons}")
+
+
 def check_console(path, kernel, check, check_fork, check_tiers):
     runs = parse_console(path)
     name = f"vm {kernel} locks"
@@ -197,6 +220,8 @@ def check_console(path, kernel, check, check_fork, check_tiers):
         doc = json.loads("".join(runs.get("probes", {}).get("json", [])))
         check_tiers(name, doc, "locks",
                     [f"{k}={v}" for k, v in TIERS[kernel].items()])
+        if kernel.startswith("arm64-"):
+            check_arm64_vma_faults(check, name, doc)
     except (ValueError, KeyError) as e:
         check(f"{name}: probes JSON", False, repr(e))
     for case, cap, threads in CASES:
