@@ -98,6 +98,31 @@ static __always_inline bool arch_user_mode(struct pt_regs *regs)
 }
 
 /*
+ * Is this exception a user page fault, as x86's exceptions:page_fault_user
+ * tracepoint would report it? Only for arm64's do_mem_abort(far, esr,
+ * regs), which every data and instruction abort enters (arm64 has no
+ * page-fault tracepoint, and do_page_fault() is in .kprobes.text, which
+ * ftrace does not patch): one taken in EL0 whose fault status code
+ * (ESR_ELx_FSC, esr & 0x3f) is a translation, access flag or permission
+ * fault at any level, 0x04-0x0f, or a level -1 translation fault with
+ * LPA2's 5-level tables, 0x2b (ESR_ELx_FSC_FAULT_L(-1)); those go to
+ * do_page_fault() via
+ * fault_info[] (arch/arm64/mm/fault.c). x86 never calls this.
+ */
+static __always_inline bool arch_user_page_fault(unsigned long esr,
+						 struct pt_regs *regs)
+{
+#if defined(__TARGET_ARCH_arm64)
+	unsigned long fsc = esr & 0x3f;
+
+	return arch_user_mode(regs) &&
+	       ((fsc >= 0x04 && fsc <= 0x0f) || fsc == 0x2b);
+#else
+	return false;
+#endif
+}
+
+/*
  * Is @addr a kernel address rather than a user one? Both architectures
  * give the kernel the half of the address space with the top bit set
  * (x86-64's canonical upper half, with 4 or 5 paging levels; arm64's TTBR1
@@ -122,8 +147,8 @@ static __always_inline unsigned long arch_read_ulong(const void *p)
 #if defined(__TARGET_ARCH_x86)
 /*
  * virt_to_page() on x86-64 (arch/x86/include/asm/page_64.h, SPARSEMEM
- * vmemmap): with CONFIG_RANDOMIZE_MEMORY (4.8, commit 021182e52fe0) both
- * bases move at boot and are the variables vmemmap_base and
+ * vmemmap): with CONFIG_RANDOMIZE_MEMORY (4.8; vmemmap_base from 4.9)
+ * both bases move at boot and are the variables vmemmap_base and
  * page_offset_base; without it they are the 4-level constants.
  */
 extern const void vmemmap_base __ksym __weak;
@@ -159,9 +184,9 @@ static __always_inline unsigned long arch_table_page(unsigned long pte,
  * that depend on CONFIG_ARM64_VA_BITS (48 on Debian's 6.1, 52 with LPA2 on
  * its 6.12) and on the layout of the release: the linear map moved to the
  * bottom of the kernel half in 5.4 (commit 14c127c957c1, "arm64: mm: Flip
- * kernel VA space"), and 6.9 moved vmemmap below -1 GiB (commit
- * 32697ff38287, "arm64: mm: Reclaim unused vmemmap region for vmalloc
- * use"). Neither is a variable BPF could read, so the page is found
+ * kernel VA space"), and the LPA2 series moved vmemmap again ("arm64: mm:
+ * Reclaim unused vmemmap region for vmalloc use", Ard Biesheuvel, 2023).
+ * Neither is a variable BPF could read, so the page is found
  * without them, from what the running kernel keeps in memory:
  *
  * - the table's physical address is in the upper-level entry pointing to

@@ -607,6 +607,16 @@ int vma_fault_btf(__u64 *ctx)
 	return 0;
 }
 
+/* arm64 has no page_fault_user: its user faults, from do_mem_abort(). */
+SEC("fentry")
+int BPF_PROG(vma_fault_abort_fentry, unsigned long far, unsigned long esr,
+	     struct pt_regs *regs)
+{
+	if (arch_user_page_fault(esr, regs))
+		fault_begin();
+	return 0;
+}
+
 /*
  * fentry tier. A user fault calls lock_mm_and_find_vma() only when it
  * does not finish under the VMA lock (its only caller on x86 is
