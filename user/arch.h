@@ -50,4 +50,27 @@ static inline const char *arch_missing_tracepoint(const char *name)
 	return NULL;
 }
 
+/*
+ * A kernel data symbol the BPF side of observation @obs reads on this
+ * architecture (a __weak __ksym, which libbpf resolves through
+ * /proc/kallsyms), or NULL. Kernels built without CONFIG_KALLSYMS_ALL
+ * list no data symbols: there the observation cannot be made, and each of
+ * its plans says why (ARCH_KSYM_WHY). arm64's hugetlb.pmd_share finds the
+ * struct page of a PMD table through mem_section (bpf/quirks.bpf.h,
+ * arch_table_page()); Debian's 6.1 cloud-arm64 has no KALLSYMS_ALL.
+ */
+static inline const char *arch_required_ksym(const char *obs)
+{
+#if defined(__aarch64__)
+	if (!strcmp(obs, "hugetlb.pmd_share"))
+		return "mem_section";
+#endif
+	(void)obs;
+	return NULL;
+}
+
+#define ARCH_KSYM_WHY \
+	"%s is not in /proc/kallsyms (CONFIG_KALLSYMS_ALL off): " ARCH_NAME \
+	" tells a shared PMD table by its struct page, found through it"
+
 #endif /* MMTRACE_ARCH_H */

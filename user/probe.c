@@ -412,6 +412,36 @@ static int check_plan(const struct kernel_env *env,
 	return 0;
 }
 
+/* Is @name, of any type, in /proc/kallsyms? (ksyms.c keeps text only.) */
+static bool kallsyms_has(const char *name)
+{
+	char line[512], sym[256], type;
+	unsigned long long addr;
+	bool found = false;
+	FILE *f = fopen("/proc/kallsyms", "r");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%llx %c %255s", &addr, &type, sym) == 3 &&
+			!strcmp(sym, name);
+	fclose(f);
+	return found;
+}
+
+/* The architecture's reason why no plan of @obs can work here, or false. */
+static bool arch_refused(const struct kernel_env *env,
+			 const struct observation *obs, struct obs_result *res)
+{
+	const char *sym = arch_required_ksym(obs->name);
+
+	if (!sym || env != kernel_env_live() || kallsyms_has(sym))
+		return false;
+	for (int i = 0; i < OBS_MAX_PLANS && !plan_empty(&obs->plans[i]); i++)
+		snprintf(res->why[i], sizeof(res->why[i]), ARCH_KSYM_WHY, sym);
+	return true;
+}
+
 int probe_resolve(const struct kernel_env *env, const struct observation *obs,
 		  int first, struct obs_result *res)
 {
@@ -423,6 +453,8 @@ int probe_resolve_tier(const struct kernel_env *env,
 		       enum probe_tier max_tier, struct obs_result *res)
 {
 	res->chosen = -1;
+	if (arch_refused(env, obs, res))
+		return -1;
 	for (int i = first; i < OBS_MAX_PLANS; i++) {
 		const struct attach_plan *plan = &obs->plans[i];
 
