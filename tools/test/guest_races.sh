@@ -109,8 +109,9 @@ races_case() {
 	tag "$name" entries "/tmp/$name.entries"
 }
 
-case $(uname -r) in
-6.12* | 7.*)
+# x86-64 only: the kprobes below name x86 registers.
+case $(uname -m)-$(uname -r) in
+x86_64-6.12* | x86_64-7.*)
 	if races_trace_setup; then
 		echo "MMT|races:setup|rc|0"
 		for tier in fentry kprobe; do

@@ -13,7 +13,6 @@
 #include "common.bpf.h"
 #include "events.bpf.h"
 #include "thread.bpf.h"
-#include "quirks.bpf.h"
 #include "forkrace.bpf.h"
 #include "fork.h"
 

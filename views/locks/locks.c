@@ -65,13 +65,22 @@ static const struct observation locks_obs[] = {
 	{
 		.name = "locks.vma_faults",
 		.summary = "user page faults served under a per-VMA lock, or fallen back to mmap_lock",
-		.if_missing = "faults are not split into per-VMA-lock faults and mmap_lock fallbacks (needs per-VMA locks, CONFIG_PER_VMA_LOCK 6.4+, and the page_fault_user tracepoint)",
+		.if_missing = "faults are not split into per-VMA-lock faults and mmap_lock fallbacks (needs per-VMA locks, CONFIG_PER_VMA_LOCK 6.4+, and the page_fault_user tracepoint, or on arm64 fentry on do_mem_abort)",
 		.plans = {
 			{
 				.tier = TIER_FENTRY,
 				.note = "exact: a user fault that enters lock_mm_and_find_vma fell back; lock_vma_under_rcu returning NULL is an abort",
 				.points = {
 					BTF("vma_fault_btf", "page_fault_user"),
+					{ "vma_lock_fexit", PROBE_FEXIT, { "lock_vma_under_rcu" }, .nargs = 2 },
+					{ "vma_fallback_fentry", PROBE_FENTRY, { "lock_mm_and_find_vma" }, .nargs = 3 },
+				},
+			},
+			{
+				.tier = TIER_FENTRY,
+				.note = "arm64, which has no page_fault_user: as above, a user fault being do_mem_abort from EL0 with a translation, access flag or permission fault status",
+				.points = {
+					{ "vma_fault_abort_fentry", PROBE_FENTRY, { "do_mem_abort" }, .nargs = 3 },
 					{ "vma_lock_fexit", PROBE_FEXIT, { "lock_vma_under_rcu" }, .nargs = 2 },
 					{ "vma_fallback_fentry", PROBE_FENTRY, { "lock_mm_and_find_vma" }, .nargs = 3 },
 				},
