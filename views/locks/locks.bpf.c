@@ -527,14 +527,45 @@ static __always_inline void count_vma_lock_fault(struct locks_proc_stats *st)
 }
 
 /*
+ * access_error() refused the fault with its VMA locked, before any handler
+ * ran (fentry and kprobe tiers). x86 before 6.10 redid such a fault under
+ * mmap_lock to signal it; "x86: mm: accelerate pagefault when badaccess"
+ * (6.10) signals it under the VMA lock, as vmstat's vma_lock_success.
+ */
+static __always_inline bool vma_access_refused(const struct fault_window *w)
+{
+	return w->vma_locked && !w->vma_handled;
+}
+
+static __always_inline void count_access_error(struct locks_proc_stats *st)
+{
+	add(&counters[LC_VMA_ACCESS_ERRORS], 1);
+	proc_add(st, PV_VMA_ACCESS_ERRORS, 1);
+}
+
+/*
+ * A window closed without mmap_lock: the fault ended under its VMA lock,
+ * unless the handler asked for a retry and the fault returned to user
+ * space for a signal instead of going on under mmap_lock (a retry only).
+ * @w is a copy: the window may be gone or reused.
+ */
+static __always_inline void window_served(const struct fault_window *w,
+					  struct locks_proc_stats *st)
+{
+	if (vma_access_refused(w))
+		count_access_error(st);
+	if (!w->retried)
+		count_vma_lock_fault(st);
+}
+
+/*
  * The fault in @tid's window ended without taking mmap_lock: it was served
  * under its VMA lock. Once disarmed, the windows are left as they are for
  * the final report to count, so that nothing is counted twice or never.
  */
 static __always_inline void fault_served(__u32 tid)
 {
-	struct fault_window *w;
-	__u32 tgid;
+	struct fault_window *w, was;
 
 	if (!mmtrace_armed)
 		return;
@@ -542,17 +573,17 @@ static __always_inline void fault_served(__u32 tid)
 	if (!w)
 		return;
 	/* Charged to the row the fault opened, whoever's namespace pid. */
-	tgid = w->tgid;
+	was = *w;
 	if (bpf_map_delete_elem(&fault_windows, &tid))
 		return;
 	__sync_fetch_and_sub(&fault_windows_open, 1);
-	count_vma_lock_fault(proc_stats(tgid));
+	window_served(&was, proc_stats(was.tgid));
 }
 
 static __always_inline void fault_begin(void)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct fault_window fresh = {};
+	struct fault_window fresh = {}, was, *w;
 	struct locks_proc_stats *st;
 	__u64 ids;
 	long err;
@@ -573,10 +604,14 @@ static __always_inline void fault_begin(void)
 	 * The previous fault's window, never closed: that fault took no
 	 * mmap_lock. Reuse the window for this one.
 	 */
-	if (err == -EEXIST &&
-	    !bpf_map_update_elem(&fault_windows, &tid, &fresh, BPF_EXIST)) {
-		count_vma_lock_fault(st);
-		return;
+	w = err == -EEXIST ? bpf_map_lookup_elem(&fault_windows, &tid) : NULL;
+	if (w) {
+		was = *w;
+		if (!bpf_map_update_elem(&fault_windows, &tid, &fresh,
+					 BPF_EXIST)) {
+			window_served(&was, st);
+			return;
+		}
 	}
 	count_loss(LOSS_WINDOW_MAP_FULL);
 }
@@ -588,17 +623,82 @@ static __always_inline struct fault_window *fault_window(__u32 tid)
 	return bpf_map_lookup_elem(&fault_windows, &tid);
 }
 
+/* ---- why a fault left the VMA lock (fentry and kprobe tiers) ---------- */
+
+/*
+ * do_user_addr_fault() (arch/x86/mm/fault.c, 6.12 and 7.x) leaves the VMA
+ * lock for mmap_lock in two ways: lock_vma_under_rcu() found no VMA or
+ * could not lock it (vmstat's vma_lock_abort), or handle_mm_fault() under
+ * the VMA lock returned VM_FAULT_RETRY (vma_lock_retry: userfaultfd, I/O,
+ * an anon_vma it could not set up). Before 6.10 a third: access_error()
+ * (see vma_access_refused()), which no vmstat event counts.
+ */
+/* lock_vma_under_rcu() returned: the fault's own attempt is the first. */
+static __always_inline void vma_lock_returned(bool locked)
+{
+	struct fault_window *w = fault_window((__u32)bpf_get_current_pid_tgid());
+
+	if (!w || w->vma_tried)
+		return;
+	w->vma_tried = 1;
+	w->vma_locked = locked;
+	if (!locked) {
+		add(&counters[LC_VMA_ABORTS], 1);
+		proc_add(proc_stats(w->tgid), PV_VMA_ABORTS, 1);
+	}
+}
+
+static __always_inline bool vma_lock_flag(unsigned int flags)
+{
+	return flags & bpf_core_enum_value(enum fault_flag,
+					   FAULT_FLAG_VMA_LOCK);
+}
+
+/*
+ * handle_mm_fault() under the fault's VMA lock returned @ret. A retried
+ * fault is redone under mmap_lock, where fault_fell_back() counts it, or,
+ * with a signal pending, given up: it is never served.
+ */
+static __always_inline void vma_fault_handled(struct fault_window *w,
+					      __u64 ret)
+{
+	w->vma_handled = 1;
+	if (!(ret & bpf_core_enum_value(enum vm_fault_reason, VM_FAULT_RETRY)))
+		return;
+	w->retried = 1;
+	add(&counters[LC_VMA_RETRIES], 1);
+	proc_add(proc_stats(w->tgid), PV_VMA_RETRIES, 1);
+}
+
+/* The fault's handle_mm_fault() under its VMA lock, not a later one. */
+static __always_inline struct fault_window *vma_handler_window(void)
+{
+	struct fault_window *w = fault_window((__u32)bpf_get_current_pid_tgid());
+
+	if (!w || !w->vma_locked || w->vma_handled)
+		return NULL;
+	return w;
+}
+
 /* The fault in this thread's window went to mmap_lock: count it once. */
 static __always_inline void fault_fell_back(void)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct locks_proc_stats *st;
+	struct fault_window *w;
+	bool refused;
 	__u64 ids;
 
-	if (!fault_window(tid) || !task_wanted(&ids))
+	w = fault_window(tid);
+	if (!w || !task_wanted(&ids))
 		return;
+	refused = vma_access_refused(w);
 	close_fault_window(tid);
+	st = proc_stats(ids >> 32);
 	add(&counters[LC_FALLBACKS], 1);
-	proc_add(proc_stats(ids >> 32), PV_FALLBACKS, 1);
+	proc_add(st, PV_FALLBACKS, 1);
+	if (refused)
+		count_access_error(st);
 }
 
 SEC("tp_btf")
@@ -628,16 +728,56 @@ int BPF_PROG(vma_fallback_fentry, void *mm, unsigned long addr,
 SEC("fexit")
 int BPF_PROG(vma_lock_fexit, void *mm, unsigned long addr, void *vma)
 {
-	struct fault_window *w = fault_window((__u32)bpf_get_current_pid_tgid());
-	__u64 ids;
+	vma_lock_returned(vma != NULL);
+	return 0;
+}
 
-	if (!w || w->vma_tried || !task_wanted(&ids))
-		return 0;
-	w->vma_tried = 1;
-	if (!vma) {
-		add(&counters[LC_VMA_ABORTS], 1);
-		proc_add(proc_stats(ids >> 32), PV_VMA_ABORTS, 1);
-	}
+SEC("fexit")
+int BPF_PROG(vma_handled_fexit, void *vma, unsigned long addr,
+	     unsigned int flags, struct pt_regs *regs, unsigned int ret)
+{
+	struct fault_window *w = vma_handler_window();
+
+	if (w && vma_lock_flag(flags))
+		vma_fault_handled(w, ret);
+	return 0;
+}
+
+/* kprobe tier: the same points; the handler's flags wait for its return. */
+SEC("kprobe")
+int BPF_KPROBE(vma_fallback_kprobe, void *mm, unsigned long addr,
+	       struct pt_regs *regs)
+{
+	if ((BPF_CORE_READ(regs, cs) & 3) == USER_RPL)
+		fault_fell_back();
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(vma_lock_kretprobe, void *vma)
+{
+	vma_lock_returned(vma != NULL);
+	return 0;
+}
+
+SEC("kprobe")
+int BPF_KPROBE(vma_handle_kprobe, void *vma, unsigned long addr,
+	       unsigned int flags)
+{
+	struct fault_window *w = vma_handler_window();
+
+	if (w)
+		w->vma_handling = vma_lock_flag(flags);
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(vma_handled_kretprobe, unsigned int ret)
+{
+	struct fault_window *w = vma_handler_window();
+
+	if (w && w->vma_handling)
+		vma_fault_handled(w, ret);
 	return 0;
 }
 

@@ -17,6 +17,13 @@
 #define TP(prog, event) { prog, PROBE_TRACEPOINT, { event } }
 #define BTF(prog, event) { prog, PROBE_TP_BTF, { event } }
 
+/*
+ * Why a fault left the VMA lock, as CONFIG_PER_VMA_LOCK_STATS would count
+ * it in /proc/vmstat (off in distribution kernels): the paths of
+ * do_user_addr_fault() in arch/x86/mm/fault.c, 6.12 and 7.x.
+ */
+#define VMA_EXACT_NOTE "exact: a user fault that enters lock_mm_and_find_vma fell back; lock_vma_under_rcu returning NULL is an abort (vmstat vma_lock_abort); handle_mm_fault under the VMA lock returning VM_FAULT_RETRY is a retry (vma_lock_retry); a fault whose VMA was locked and no handler ran is an access error (access_error(): signalled under the VMA lock from 6.10, a fallback before, no vmstat event); a VMA detached while lock_vma_under_rcu looked it up (vma_lock_miss) loops inside that function and is not observed"
+
 static const struct observation locks_obs[] = {
 	{
 		.name = "locks.exits",
@@ -68,16 +75,28 @@ static const struct observation locks_obs[] = {
 		.plans = {
 			{
 				.tier = TIER_FENTRY,
-				.note = "exact: a user fault that enters lock_mm_and_find_vma fell back; lock_vma_under_rcu returning NULL is an abort",
+				.note = VMA_EXACT_NOTE,
 				.points = {
 					BTF("vma_fault_btf", "page_fault_user"),
 					{ "vma_lock_fexit", PROBE_FEXIT, { "lock_vma_under_rcu" }, .nargs = 2 },
 					{ "vma_fallback_fentry", PROBE_FENTRY, { "lock_mm_and_find_vma" }, .nargs = 3 },
+					{ "vma_handled_fexit", PROBE_FEXIT, { "handle_mm_fault" }, .nargs = 4 },
+				},
+			},
+			{
+				.tier = TIER_KPROBE,
+				.note = VMA_EXACT_NOTE,
+				.points = {
+					BTF("vma_fault_btf", "page_fault_user"),
+					{ "vma_lock_kretprobe", PROBE_KRETPROBE, { "lock_vma_under_rcu" } },
+					{ "vma_fallback_kprobe", PROBE_KPROBE, { "lock_mm_and_find_vma" } },
+					{ "vma_handle_kprobe", PROBE_KPROBE, { "handle_mm_fault" } },
+					{ "vma_handled_kretprobe", PROBE_KRETPROBE, { "handle_mm_fault" } },
 				},
 			},
 			{
 				.tier = TIER_TRACEPOINT,
-				.note = "NOT EXACT: a fault after which its thread starts a read acquisition of mmap_lock before its next syscall or fault counts as a fallback; that also counts a fault that set up a new VMA's anon_vma under mmap_read_trylock while holding the VMA lock, and a thread killed by a signal after a fault (exit_mm); the sum is exact",
+				.note = "NOT EXACT: a fault after which its thread starts a read acquisition of mmap_lock before its next syscall or fault counts as a fallback; that also counts a fault that set up a new VMA's anon_vma under mmap_read_trylock while holding the VMA lock, and a thread killed by a signal after a fault (exit_mm); the sum is exact; why a fault fell back (abort, retry, access error) is not seen",
 				.points = {
 					BTF("vma_fault_btf", "page_fault_user"),
 					BTF("vma_tp_lock_btf", "mmap_lock_start_locking"),
@@ -343,6 +362,13 @@ static int charge_fault_windows(struct locks_bpf *s, struct locks_report *r)
 		row = report_proc(r, bpf_map__fd(s->maps.procs), w.tgid);
 		if (!row)
 			return -ENOMEM;
+		/* As window_served() in locks.bpf.c. */
+		if (w.vma_locked && !w.vma_handled) {
+			r->t.counters[LC_VMA_ACCESS_ERRORS]++;
+			proc(row)->v[PV_VMA_ACCESS_ERRORS]++;
+		}
+		if (w.retried)
+			continue;
 		r->t.counters[LC_VMA_LOCK_FAULTS]++;
 		proc(row)->v[PV_VMA_LOCK_FAULTS]++;
 	}
@@ -409,11 +435,15 @@ static bool have(const struct report_ctx *ctx, int obs)
 	return ctx->res[obs].chosen >= 0;
 }
 
-/* Only the fentry plan sees lock_vma_under_rcu give up. */
-static bool aborts_known(const struct report_ctx *ctx)
+/*
+ * Only the fentry and kprobe plans see why a fault left the VMA lock
+ * (aborts, retries, access errors).
+ */
+static bool causes_known(const struct report_ctx *ctx)
 {
-	return probe_result_tier(&ctx->obs[OBS_VMA], &ctx->res[OBS_VMA]) ==
-	       TIER_FENTRY;
+	return have(ctx, OBS_VMA) &&
+	       probe_result_tier(&ctx->obs[OBS_VMA], &ctx->res[OBS_VMA]) <
+		       TIER_TRACEPOINT;
 }
 
 static struct json_object *u64_or_null(bool known, __u64 v)
@@ -438,6 +468,16 @@ static const char *lock_type(unsigned int flags)
 }
 
 #define ADD(o, k, v) json_object_object_add(o, k, v)
+
+/* Why faults left the VMA lock: null where the tier cannot tell. */
+static void vma_causes_json(struct json_object *j, bool known,
+			    const __u64 *aborts, const __u64 *retries,
+			    const __u64 *access_errors)
+{
+	ADD(j, "vma_lock_aborts", u64_or_null(known, *aborts));
+	ADD(j, "vma_lock_retries", u64_or_null(known, *retries));
+	ADD(j, "vma_lock_access_errors", u64_or_null(known, *access_errors));
+}
 
 static struct json_object *proc_json(const struct report_ctx *ctx,
 				     const struct row *row)
@@ -469,8 +509,8 @@ static struct json_object *proc_json(const struct report_ctx *ctx,
 	ADD(j, "faults", u64_or_null(vma, st->v[PV_FAULTS]));
 	ADD(j, "vma_lock_faults", u64_or_null(vma, st->v[PV_VMA_LOCK_FAULTS]));
 	ADD(j, "vma_lock_fallbacks", u64_or_null(vma, st->v[PV_FALLBACKS]));
-	ADD(j, "vma_lock_aborts",
-	    u64_or_null(aborts_known(ctx), st->v[PV_VMA_ABORTS]));
+	vma_causes_json(j, causes_known(ctx), &st->v[PV_VMA_ABORTS],
+			&st->v[PV_VMA_RETRIES], &st->v[PV_VMA_ACCESS_ERRORS]);
 	return j;
 }
 
@@ -516,8 +556,8 @@ static struct json_object *totals_json(const struct report_ctx *ctx,
 	ADD(t, "faults", u64_or_null(vma, c[LC_FAULTS]));
 	ADD(t, "vma_lock_faults", u64_or_null(vma, c[LC_VMA_LOCK_FAULTS]));
 	ADD(t, "vma_lock_fallbacks", u64_or_null(vma, c[LC_FALLBACKS]));
-	ADD(t, "vma_lock_aborts", u64_or_null(aborts_known(ctx),
-					      c[LC_VMA_ABORTS]));
+	vma_causes_json(t, causes_known(ctx), &c[LC_VMA_ABORTS],
+			&c[LC_VMA_RETRIES], &c[LC_VMA_ACCESS_ERRORS]);
 	return t;
 }
 
@@ -664,6 +704,17 @@ static void print_count(FILE *out, const char *label, bool known, __u64 v)
 		fprintf(out, "  %s n/a", label);
 }
 
+/* The line is left out where the tier cannot tell. */
+static void print_vma_causes(const struct report_ctx *ctx, const __u64 *n)
+{
+	if (!causes_known(ctx))
+		return;
+	fprintf(ctx->out, "\nVMA lock");
+	print_count(ctx->out, "aborts", true, n[LC_VMA_ABORTS]);
+	print_count(ctx->out, "retries", true, n[LC_VMA_RETRIES]);
+	print_count(ctx->out, "access errors", true, n[LC_VMA_ACCESS_ERRORS]);
+}
+
 static void report_text(const struct report_ctx *ctx,
 			const struct locks_report *r)
 {
@@ -684,6 +735,7 @@ static void report_text(const struct report_ctx *ctx,
 	print_count(out, "all", v, n[LC_FAULTS]);
 	print_count(out, "under VMA lock", v, n[LC_VMA_LOCK_FAULTS]);
 	print_count(out, "fell back to mmap_lock", v, n[LC_FALLBACKS]);
+	print_vma_causes(ctx, n);
 	fprintf(out, "\n");
 	print_hist(out, m, "mmap_lock read wait", r->t.wait[MODE_READ]);
 	print_hist(out, m, "mmap_lock write wait", r->t.wait[MODE_WRITE]);
@@ -766,9 +818,15 @@ static const struct metric_def locks_metrics_defs[] = {
 		   counters[LC_VMA_LOCK_FAULTS], 0, OBS_VMA),
 	METRIC_U64(BSS, "locks_fault_fallbacks", "User page faults served under mmap_lock instead of the per-VMA lock (tracepoint tier: the split is approximate, the sum exact)",
 		   counters[LC_FALLBACKS], 0, OBS_VMA),
-	METRIC_U64(BSS, "locks_vma_lock_aborts", "lock_vma_under_rcu found no VMA to lock",
+	METRIC_U64(BSS, "locks_vma_lock_aborts", "User page faults that fell back because lock_vma_under_rcu found no VMA or could not lock it (vmstat vma_lock_abort)",
 		   counters[LC_VMA_ABORTS], 0, OBS_VMA,
-		   .below_tier = TIER_KPROBE),
+		   .below_tier = TIER_TRACEPOINT),
+	METRIC_U64(BSS, "locks_vma_lock_retries", "User page faults whose handler returned VM_FAULT_RETRY under the per-VMA lock, redone under mmap_lock unless a signal was pending (vmstat vma_lock_retry)",
+		   counters[LC_VMA_RETRIES], 0, OBS_VMA,
+		   .below_tier = TIER_TRACEPOINT),
+	METRIC_U64(BSS, "locks_vma_lock_access_errors", "User page faults refused by access_error() with the per-VMA lock held: signalled under it from 6.10 (in vma_lock_faults), redone under mmap_lock before (no vmstat event)",
+		   counters[LC_VMA_ACCESS_ERRORS], 0, OBS_VMA,
+		   .below_tier = TIER_TRACEPOINT),
 };
 
 #define ROW(n, h, i, dec, ob)                                                \
