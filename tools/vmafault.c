@@ -21,6 +21,11 @@
  *   waits under the VMA lock, which it drops, and returns VM_FAULT_RETRY;
  *   it is redone under mmap_lock, and getrusage() counts it once.
  * So: served == faults - M, where faults is what getrusage() measured.
+ * - W write locks: mprotect() of one page between two PROT_NONE guard
+ *   pages (so that it never merges), made before the round, toggling
+ *   PROT_READ and PROT_READ | PROT_WRITE. Each call write-locks that VMA
+ *   once in its mmap_lock write cycle: on 7.x one __vma_start_write()
+ *   call. Only the W calls change VMAs in a round with P, N, K, M all 0.
  *
  * The round runs twice through the same code: a warm-up round maps every
  * code, data and stack page the measured round touches outside its work.
@@ -49,6 +54,7 @@ struct config {
 	unsigned long aborts;
 	unsigned long access_errors;
 	unsigned long retries;
+	unsigned long mprotects;
 	int wait_start;
 };
 
@@ -64,6 +70,7 @@ static sigjmp_buf segv_jump;
 static volatile unsigned long segv_count;
 static volatile unsigned long resolved;
 static int uffd = -1;
+static char *toggled;		/* the page mprotect() toggles */
 static char altstack[ALTSTACK];
 
 static void on_segv(int sig)
@@ -159,20 +166,53 @@ static void uffd_faults(unsigned long n)
 		(void)*(volatile char *)(p + i * PAGE);
 }
 
+/* A page between two PROT_NONE guards: its VMA never merges. */
+static void guarded_page(void)
+{
+	char *p = mmap(NULL, 3 * PAGE, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap");
+	toggled = p + PAGE;
+	if (mprotect(toggled, PAGE, PROT_READ))
+		die("mprotect");
+}
+
+static void toggle(unsigned long n)
+{
+	static int writable;
+
+	for (unsigned long i = 0; i < n; i++) {
+		writable = !writable;
+		if (mprotect(toggled, PAGE,
+			     writable ? PROT_READ | PROT_WRITE : PROT_READ))
+			die("mprotect");
+	}
+}
+
 static void run_round(struct round *r)
 {
 	unsigned long segv = segv_count, done = resolved;
-	char *ro, *gap = hole();
+	char *ro;
 
 	touch_pages(cfg.pages);
-	for (unsigned long i = 0; i < cfg.aborts; i++)
-		touch_bad(gap, 0);
-	ro = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (ro == MAP_FAILED)
-		die("mmap");
-	for (unsigned long i = 0; i < cfg.access_errors; i++)
-		touch_bad(ro, 1);
+	if (cfg.aborts) {
+		char *gap = hole();
+
+		for (unsigned long i = 0; i < cfg.aborts; i++)
+			touch_bad(gap, 0);
+	}
+	if (cfg.access_errors) {
+		ro = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+			  -1, 0);
+		if (ro == MAP_FAILED)
+			die("mmap");
+		for (unsigned long i = 0; i < cfg.access_errors; i++)
+			touch_bad(ro, 1);
+	}
 	uffd_faults(cfg.retries);
+	toggle(cfg.mprotects);
 	r->segv = segv_count - segv;
 	r->resolved = resolved - done;
 }
@@ -182,10 +222,12 @@ static void format_truth(char *buf, size_t len, const struct round *r,
 {
 	snprintf(buf, len,
 		 "{\"pid\":%d,\"pages\":%lu,\"aborts\":%lu,"
-		 "\"access_errors\":%lu,\"retries\":%lu,\"segv\":%lu,"
-		 "\"resolved\":%lu,\"faults\":%lu,\"errno\":%d}\n",
+		 "\"access_errors\":%lu,\"retries\":%lu,\"mprotects\":%lu,"
+		 "\"segv\":%lu,\"resolved\":%lu,\"faults\":%lu,"
+		 "\"errno\":%d}\n",
 		 getpid(), cfg.pages, cfg.aborts, cfg.access_errors,
-		 cfg.retries, r->segv, r->resolved, faults, r->error);
+		 cfg.retries, cfg.mprotects, r->segv, r->resolved, faults,
+		 r->error);
 }
 
 static void measured(char *truth, size_t len)
@@ -202,9 +244,10 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: vmafault [--pages P] [--aborts N] [--access-errors K] [--retries M]\n"
-"                [--wait-start]\n"
+"                [--mprotects W] [--wait-start]\n"
 "  P ordinary faults, N faults on no VMA (SIGSEGV), K writes to a read-only\n"
-"  mapping (SIGSEGV), M userfaultfd faults resolved by a handler thread.\n"
+"  mapping (SIGSEGV), M userfaultfd faults resolved by a handler thread,\n"
+"  W mprotect() calls toggling one guarded page (VMA write locks).\n"
 "  --wait-start    wait for SIGUSR1 before the round and after printing\n"
 "Prints {\"pid\",\"aborts\",\"access_errors\",\"retries\",\"faults\",...}:\n"
 "faults is what getrusage() measured around the round.\n");
@@ -217,13 +260,14 @@ static int parse_args(int argc, char **argv)
 		{ "aborts", required_argument, NULL, 'a' },
 		{ "access-errors", required_argument, NULL, 'e' },
 		{ "retries", required_argument, NULL, 'r' },
+		{ "mprotects", required_argument, NULL, 'm' },
 		{ "wait-start", no_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "p:a:e:r:wh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:a:e:r:m:wh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (parse_count(optarg, &cfg.pages))
@@ -239,6 +283,10 @@ static int parse_args(int argc, char **argv)
 			break;
 		case 'r':
 			if (parse_count(optarg, &cfg.retries))
+				return -1;
+			break;
+		case 'm':
+			if (parse_count(optarg, &cfg.mprotects))
 				return -1;
 			break;
 		case 'w':
@@ -269,6 +317,7 @@ int main(int argc, char **argv)
 	if (sigaltstack(&ss, NULL) || sigaction(SIGSEGV, &sa, NULL))
 		die("sigaction");
 	warm_stack();
+	guarded_page();
 	uffd_open();
 	measured(truth, sizeof(truth));		/* the warm-up round */
 	if (cfg.wait_start)

@@ -63,3 +63,9 @@ for tier in fentry kprobe tracepoint; do
 	locks_follow "locks:vmafault@$tier" "$tier" vmafault --pages 64 \
 		--aborts 24 --access-errors 8 --retries 16
 done
+
+# VMA write locks alone: vmafault's mprotect() calls (check_vma_write).
+for tier in fentry kprobe; do
+	locks_follow "locks:vmawrite@$tier" "$tier" vmafault --pages 0 \
+		--aborts 0 --access-errors 0 --retries 0 --mprotects 64
+done

@@ -44,7 +44,8 @@ locks_probes() {
 	fi
 	check_with "$name" oracle tiers "$TMP/locks.probes" locks \
 		locks.exits=tracepoint locks.mmap_lock=tracepoint \
-		locks.contention=tracepoint locks.vma_faults=tracepoint
+		locks.contention=tracepoint locks.vma_faults=tracepoint \
+		locks.vma_write=none
 }
 
 host_locks() {

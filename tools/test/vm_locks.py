@@ -24,14 +24,21 @@ from vmlib import (case_json, check_in_buckets, check_units, exit_zero,
 
 TIERS = {
     "5.10": {"locks.exits": "tracepoint", "locks.mmap_lock": "none",
-             "locks.contention": "none", "locks.vma_faults": "none"},
+             "locks.contention": "none", "locks.vma_faults": "none",
+             "locks.vma_write": "none"},
     "6.1": {"locks.exits": "tracepoint", "locks.mmap_lock": "tracepoint",
-            "locks.contention": "tracepoint", "locks.vma_faults": "none"},
+            "locks.contention": "tracepoint", "locks.vma_faults": "none",
+            "locks.vma_write": "none"},
     "6.12": {"locks.exits": "tracepoint", "locks.mmap_lock": "tracepoint",
-             "locks.contention": "tracepoint", "locks.vma_faults": "fentry"},
+             "locks.contention": "tracepoint", "locks.vma_faults": "fentry",
+             "locks.vma_write": "none"},
     "7.3": {"locks.exits": "tracepoint", "locks.mmap_lock": "tracepoint",
-            "locks.contention": "tracepoint", "locks.vma_faults": "fentry"},
+            "locks.contention": "tracepoint", "locks.vma_faults": "fentry",
+            "locks.vma_write": "fentry"},
 }
+# The observations with a plan at each tier below fentry.
+LOWER_TIERS = {"locks.vma_faults": ("kprobe", "tracepoint"),
+               "locks.vma_write": ("kprobe",)}
 
 # (case, --tier, threads) as guest_locks.sh runs them.
 CASES = (("locks:storm4", "fentry", 4), ("locks:storm1", "fentry", 1),
@@ -39,6 +46,7 @@ CASES = (("locks:storm4", "fentry", 4), ("locks:storm1", "fentry", 1),
 # vmafault, followed as mmapstorm is, at each --tier.
 VMA_CASES = tuple((f"locks:vmafault@{t}", t)
                   for t in ("fentry", "kprobe", "tracepoint"))
+WRITE_CASES = tuple((f"locks:vmawrite@{t}", t) for t in ("fentry", "kprobe"))
 CAUSE_FIELDS = ("vma_lock_aborts", "vma_lock_retries",
                 "vma_lock_access_errors")
 
@@ -53,7 +61,7 @@ LOST_FIELDS = ("state_map_full", "lock_table_full", "fault_window_map_full",
 def expected_tier(kernel, obs, cap):
     best = TIERS[kernel][obs]
     if best == "fentry" and cap in ("kprobe", "tracepoint"):
-        return cap      # the VMA-fault plan has kprobe and tracepoint tiers
+        return cap if cap in LOWER_TIERS.get(obs, ()) else "none"
     return best
 
 
@@ -266,6 +274,46 @@ def check_vma_case(check, kernel, cname, run, cap):
     check_vma_causes(check, cname, reports, truth)
 
 
+def check_vma_write(check, kernel, cname, run, cap):
+    """vmafault --mprotects W alone: W mprotect() calls, each toggling one
+    page whose VMA never merges (PROT_NONE guards), nothing else changing
+    a VMA. Each write-locks that VMA once in its own mmap_lock write cycle:
+    W calls of __vma_start_write where it is out of line (7.x)."""
+    if refuses(kernel, cap):
+        refused(check, cname, run, "locks")
+        return
+    exit_zero(check, cname, run)
+    reports, truth = case_json(check, cname, run)
+    if reports is None:
+        return
+    if not reports or not truth:
+        check(f"{cname}: has a report and a truth", False, str(run))
+        return
+    want = expected_tier(kernel, "locks.vma_write", cap)
+    got = reports[-1]["probes"].get("locks.vma_write")
+    check(f"{cname}: locks.vma_write tier {want}", got == want,
+          f"got {got}")
+    pid = truth["pid"]
+    fields = ("vma_write_locks", "vma_write_wait_ns")
+    if want == "none":
+        check_nulls(check, cname, reports, pid, fields[:1], "VMA write locks")
+        check(f"{cname}: no VMA write-lock wait histogram",
+              all(r.get("vma_write_wait_ns") is None for r in reports),
+              "histogram given")
+        return
+    w = truth["mprotects"]
+    locks = row_sum(reports, pid, "vma_write_locks")
+    check_count(check, cname, "VMA write locks == mprotect calls", locks, w,
+                missed(reports, "vma_write_fexit") +
+                missed(reports, "vma_write_kretprobe"))
+    tot = sum(r["totals"]["vma_write_locks"] for r in reports)
+    check(f"{cname}: totals == the workload's rows ({locks})", tot == locks,
+          f"totals {tot}")
+    check_in_buckets(check, cname, "rows' VMA write-lock wait",
+                     row_sum(reports, pid, "vma_write_wait_ns"),
+                     [r["vma_write_wait_ns"] for r in reports])
+
+
 def refuses(kernel, cap):
     """Does the locks view observe nothing on @kernel up to tier @cap? It
     then refuses to run (locks.exits only keeps state for the others)."""
@@ -307,3 +355,6 @@ def check_console(path, kernel, check, check_fork, check_tiers):
     for case, cap in VMA_CASES:
         check_vma_case(check, kernel, f"vm {kernel} {case}",
                        runs.get(case, {}), cap)
+    for case, cap in WRITE_CASES:
+        check_vma_write(check, kernel, f"vm {kernel} {case}",
+                        runs.get(case, {}), cap)

@@ -107,6 +107,7 @@ __u64 counters[LC_MAX] = {};
 __u64 wait_hist[LOCK_MODES][HIST_LEN] = {};
 __u64 hold_hist[LOCK_MODES][HIST_LEN] = {};
 __u64 contention_hist[CONT_CLASSES][HIST_LEN] = {};
+__u64 vma_write_hist[HIST_LEN] = {};
 
 /* Fault windows open now: syscall entry returns at once when none is. */
 __u64 fault_windows_open = 0;
@@ -818,6 +819,80 @@ int vma_tp_syscall_btf(__u64 *ctx)
 	return 0;
 }
 
+/* ---- 7.x: a VMA writer's wait for the VMA's readers ------------------ */
+
+/*
+ * vma_start_write() returns at once when the VMA is already write-locked
+ * in this mmap_lock write cycle; otherwise it calls __vma_start_write(),
+ * which waits until the readers (faults under the VMA lock) are gone.
+ * Those waits emit no lock:contention event on 7.x. On 6.12 it is inline,
+ * a down_write() of vma->vm_lock that lock:contention sees as "other".
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, STATE_ENTRIES);
+	__type(key, __u32);
+	__type(value, __u64);
+} vma_write_starts SEC(".maps");
+
+static __always_inline void vma_write_begin(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 ids, now;
+
+	if (!task_wanted(&ids))
+		return;
+	now = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&vma_write_starts, &tid, &now, BPF_ANY))
+		count_loss(LOSS_LOCK_STATE_FULL);
+}
+
+static __always_inline void vma_write_end(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct locks_proc_stats *st;
+	__u64 ids, *start, delta;
+
+	start = bpf_map_lookup_elem(&vma_write_starts, &tid);
+	if (!start || !task_wanted(&ids))
+		return;
+	delta = bpf_ktime_get_ns() - *start;
+	bpf_map_delete_elem(&vma_write_starts, &tid);
+	add(&counters[LC_VMA_WRITE_LOCKS], 1);
+	hist_record(vma_write_hist, delta, 1);
+	st = proc_stats(ids >> 32);
+	proc_add(st, PV_VMA_WRITE_LOCKS, 1);
+	proc_add(st, PV_VMA_WRITE_WAIT_NS, delta);
+}
+
+SEC("fentry")
+int BPF_PROG(vma_write_fentry)
+{
+	vma_write_begin();
+	return 0;
+}
+
+SEC("fexit")
+int BPF_PROG(vma_write_fexit)
+{
+	vma_write_end();
+	return 0;
+}
+
+SEC("kprobe")
+int BPF_KPROBE(vma_write_kprobe)
+{
+	vma_write_begin();
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(vma_write_kretprobe)
+{
+	vma_write_end();
+	return 0;
+}
+
 /* ---- exits, and COMMAND's descendants -------------------------------- */
 
 CHILDREN_PROGS(locks);
@@ -835,6 +910,7 @@ int locks_task_exit(void *ctx)
 
 	thread_state_exit(&thread_locks_by_tid);
 	bpf_map_delete_elem(&waits, &tid);
+	bpf_map_delete_elem(&vma_write_starts, &tid);
 	/* Its last fault did not fall back, or the window would be closed. */
 	if (fault_windows_open)
 		fault_served(tid);

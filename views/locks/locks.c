@@ -24,6 +24,8 @@
  */
 #define VMA_EXACT_NOTE "exact: a user fault that enters lock_mm_and_find_vma fell back; lock_vma_under_rcu returning NULL is an abort (vmstat vma_lock_abort); handle_mm_fault under the VMA lock returning VM_FAULT_RETRY is a retry (vma_lock_retry); a fault whose VMA was locked and no handler ran is an access error (access_error(): signalled under the VMA lock from 6.10, a fallback before, no vmstat event); a VMA detached while lock_vma_under_rcu looked it up (vma_lock_miss) loops inside that function and is not observed"
 
+#define VMA_WRITE_NOTE "each call of __vma_start_write (a VMA not yet write-locked in this mmap_lock write cycle), timed from entry to return: mostly the wait for its readers, which emits no lock:contention event; a call in flight at the end is not counted"
+
 static const struct observation locks_obs[] = {
 	{
 		.name = "locks.exits",
@@ -105,10 +107,33 @@ static const struct observation locks_obs[] = {
 			},
 		},
 	},
+	{
+		.name = "locks.vma_write",
+		.summary = "VMA write locks: how long a writer (mmap, munmap, mprotect, ...) waited for the faults reading the VMA",
+		.if_missing = "VMA write-lock waits are not timed (needs __vma_start_write, out of line on 7.x; on 6.12 vma_start_write is inline and its waits show as lock:contention on the VMA's vm_lock, counted as other contention)",
+		.plans = {
+			{
+				.tier = TIER_FENTRY,
+				.note = VMA_WRITE_NOTE,
+				.points = {
+					{ "vma_write_fentry", PROBE_FENTRY, { "__vma_start_write" } },
+					{ "vma_write_fexit", PROBE_FEXIT, { "__vma_start_write" } },
+				},
+			},
+			{
+				.tier = TIER_KPROBE,
+				.note = VMA_WRITE_NOTE,
+				.points = {
+					{ "vma_write_kprobe", PROBE_KPROBE, { "__vma_start_write" } },
+					{ "vma_write_kretprobe", PROBE_KRETPROBE, { "__vma_start_write" } },
+				},
+			},
+		},
+	},
 	CHILDREN_OBSERVATION("locks"),
 };
 
-enum { OBS_EXITS, OBS_MMAP, OBS_CONTENTION, OBS_VMA };
+enum { OBS_EXITS, OBS_MMAP, OBS_CONTENTION, OBS_VMA, OBS_VMA_WRITE };
 
 /* The BPF side's global counters and histograms, cumulative since load. */
 struct locks_totals {
@@ -116,6 +141,7 @@ struct locks_totals {
 	__u64 wait[LOCK_MODES][HIST_LEN];
 	__u64 hold[LOCK_MODES][HIST_LEN];
 	__u64 contention[CONT_CLASSES][HIST_LEN];
+	__u64 vma_write[HIST_LEN];
 	__u64 losses[LOSS_MAX];
 };
 
@@ -410,6 +436,7 @@ static int collect(struct locks_bpf *s, struct locks_report *r, bool final)
 	memcpy(now.hold, s->bss->hold_hist, sizeof(now.hold));
 	memcpy(now.contention, s->bss->contention_hist,
 	       sizeof(now.contention));
+	memcpy(now.vma_write, s->bss->vma_write_hist, sizeof(now.vma_write));
 	memcpy(now.losses, s->bss->losses, sizeof(now.losses));
 	delta(&r->t.counters[0], &now.counters[0], &prev_totals.counters[0],
 	      sizeof(now) / sizeof(__u64));
@@ -511,6 +538,10 @@ static struct json_object *proc_json(const struct report_ctx *ctx,
 	ADD(j, "vma_lock_fallbacks", u64_or_null(vma, st->v[PV_FALLBACKS]));
 	vma_causes_json(j, causes_known(ctx), &st->v[PV_VMA_ABORTS],
 			&st->v[PV_VMA_RETRIES], &st->v[PV_VMA_ACCESS_ERRORS]);
+	ADD(j, "vma_write_locks", u64_or_null(have(ctx, OBS_VMA_WRITE),
+					      st->v[PV_VMA_WRITE_LOCKS]));
+	ADD(j, "vma_write_wait_ns", u64_or_null(have(ctx, OBS_VMA_WRITE),
+						st->v[PV_VMA_WRITE_WAIT_NS]));
 	return j;
 }
 
@@ -558,6 +589,8 @@ static struct json_object *totals_json(const struct report_ctx *ctx,
 	ADD(t, "vma_lock_fallbacks", u64_or_null(vma, c[LC_FALLBACKS]));
 	vma_causes_json(t, causes_known(ctx), &c[LC_VMA_ABORTS],
 			&c[LC_VMA_RETRIES], &c[LC_VMA_ACCESS_ERRORS]);
+	ADD(t, "vma_write_locks", u64_or_null(have(ctx, OBS_VMA_WRITE),
+					      c[LC_VMA_WRITE_LOCKS]));
 	return t;
 }
 
@@ -610,6 +643,8 @@ static void report_json(const struct report_ctx *ctx,
 	ADD(cont, "mmap_lock", hist_or_null(c, r->t.contention[CONT_MMAP]));
 	ADD(cont, "other", hist_or_null(c, r->t.contention[CONT_OTHER]));
 	ADD(o, "contention_ns", cont);
+	ADD(o, "vma_write_wait_ns", hist_or_null(have(ctx, OBS_VMA_WRITE),
+						 r->t.vma_write));
 	for (size_t i = 0; i < r->locks.n; i++)
 		json_object_array_add(locks, lock_json(&r->locks.r[i]));
 	ADD(o, "locks", locks);
@@ -736,6 +771,8 @@ static void report_text(const struct report_ctx *ctx,
 	print_count(out, "under VMA lock", v, n[LC_VMA_LOCK_FAULTS]);
 	print_count(out, "fell back to mmap_lock", v, n[LC_FALLBACKS]);
 	print_vma_causes(ctx, n);
+	if (have(ctx, OBS_VMA_WRITE))
+		fprintf(out, "\nVMA write locks %llu", n[LC_VMA_WRITE_LOCKS]);
 	fprintf(out, "\n");
 	print_hist(out, m, "mmap_lock read wait", r->t.wait[MODE_READ]);
 	print_hist(out, m, "mmap_lock write wait", r->t.wait[MODE_WRITE]);
@@ -744,6 +781,8 @@ static void report_text(const struct report_ctx *ctx,
 	print_hist(out, c, "contended mmap_lock wait", r->t.contention[CONT_MMAP]);
 	print_hist(out, c, "other contended lock wait",
 		   r->t.contention[CONT_OTHER]);
+	print_hist(out, have(ctx, OBS_VMA_WRITE), "VMA write-lock wait",
+		   r->t.vma_write);
 	print_locks(ctx, r);
 	print_procs(ctx, r);
 	if (r->t.losses[LOSS_LOCK_STATE_FULL] ||
@@ -827,6 +866,10 @@ static const struct metric_def locks_metrics_defs[] = {
 	METRIC_U64(BSS, "locks_vma_lock_access_errors", "User page faults refused by access_error() with the per-VMA lock held: signalled under it from 6.10 (in vma_lock_faults), redone under mmap_lock before (no vmstat event)",
 		   counters[LC_VMA_ACCESS_ERRORS], 0, OBS_VMA,
 		   .below_tier = TIER_TRACEPOINT),
+	METRIC_U64(BSS, "locks_vma_write_locks", "VMA write locks taken by __vma_start_write (7.x), each waiting for the VMA's readers",
+		   counters[LC_VMA_WRITE_LOCKS], 0, OBS_VMA_WRITE),
+	METRIC_HIST_NS(BSS, "locks_vma_write_wait_seconds", "Time in __vma_start_write: a VMA writer's wait for the faults reading the VMA (7.x)",
+		       vma_write_hist, OBS_VMA_WRITE),
 };
 
 #define ROW(n, h, i, dec, ob)                                                \

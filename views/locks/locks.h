@@ -48,6 +48,7 @@ enum locks_counter {
 	 */
 	LC_VMA_RETRIES,
 	LC_VMA_ACCESS_ERRORS,
+	LC_VMA_WRITE_LOCKS,	/* __vma_start_write calls (7.x) */
 	LC_MAX,
 };
 
@@ -71,6 +72,8 @@ enum locks_proc_value {
 	PV_VMA_LOCK_FAULTS,	/* as LC_VMA_LOCK_FAULTS */
 	PV_VMA_RETRIES,		/* as LC_VMA_RETRIES */
 	PV_VMA_ACCESS_ERRORS,
+	PV_VMA_WRITE_LOCKS,	/* as LC_VMA_WRITE_LOCKS */
+	PV_VMA_WRITE_WAIT_NS,	/* time in __vma_start_write */
 	PV_SUMS,
 };
 
