@@ -940,8 +940,9 @@ const struct tracer locks_tracer = {
 	.summary = "mmap_lock wait and hold times, lock contention, per-VMA-lock faults",
 	.doc = "Trace mm locking: mmap_lock acquisitions with wait and hold times "
 	       "(read and write), sleeping-lock contention (mmap_lock or other, "
-	       "like perf lock contention), and page faults served under a "
-	       "per-VMA lock or fallen back to mmap_lock.\v"
+	       "like perf lock contention), page faults served under a "
+	       "per-VMA lock or fallen back to mmap_lock and why (abort, "
+	       "retry), and VMA writers' waits for readers (7.x).\v"
 	       "Examples:\n"
 	       "  mmtrace locks                    # all processes, until Ctrl-C\n"
 	       "  mmtrace locks -p 1234 -d 10      # one process, 10 s\n"
