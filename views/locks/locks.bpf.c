@@ -634,6 +634,7 @@ static __always_inline struct fault_window *fault_window(__u32 tid)
  * an anon_vma it could not set up). Before 6.10 a third: access_error()
  * (see vma_access_refused()), which no vmstat event counts.
  */
+
 /* lock_vma_under_rcu() returned: the fault's own attempt is the first. */
 static __always_inline void vma_lock_returned(bool locked)
 {
