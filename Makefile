@@ -60,7 +60,8 @@ endif
 # the views lived in user/.
 VIEWS := $(patsubst views/%/,%,$(wildcard views/*/))
 USER_SRCS := main.c probe.c ksyms.c output.c options.c session.c command.c tasks.c \
-	     rows.c metrics.c labels.c export.c serve.c events.c outstream.c
+	     rows.c metrics.c labels.c export.c serve.c events.c outstream.c view.c \
+	     quirks.c
 ifeq ($(STATIC),1)
 USER_SRCS := $(filter-out serve.c,$(USER_SRCS))
 endif

@@ -25,8 +25,8 @@
 struct events {
 	struct ring_buffer *rb;
 	unsigned int drained;		/* records this drain */
-	const struct tracer *t;
-	const struct tracer_opts *opts;
+	const struct view *t;
+	const struct view_opts *opts;
 	FILE *out;
 	const struct ksyms *ksyms;	/* NULL: frames stay raw addresses */
 	long long realtime_off_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
@@ -40,7 +40,7 @@ static unsigned long page_bytes(void)
 }
 
 int events_configure(struct bpf_map *map, struct events_config *cfg,
-		     const struct tracer_opts *opts)
+		     const struct view_opts *opts)
 {
 	bool on = opts->events && opts->events_buffer;
 
@@ -274,8 +274,8 @@ static int on_record(void *ctx, void *data, size_t size)
 	return ++ev->drained < DRAIN_BUDGET ? 0 : -ECANCELED;
 }
 
-struct events *events_open(const struct tracer *t, void *skel,
-			   const struct tracer_opts *opts, FILE *out)
+struct events *events_open(const struct view *t, void *skel,
+			   const struct view_opts *opts, FILE *out)
 {
 	struct events *ev;
 
@@ -326,21 +326,4 @@ void events_close(struct events *ev)
 		return;
 	ring_buffer__free(ev->rb);
 	free(ev);
-}
-
-void events_lost_json(struct json_object *lost,
-		      const unsigned long long *losses)
-{
-	json_object_object_add(lost, "events_dropped",
-			       json_object_new_uint64(losses[LOSS_EVENTS_DROPPED]));
-	json_object_object_add(lost, "stacks_failed",
-			       json_object_new_uint64(losses[LOSS_STACKS_FAILED]));
-}
-
-void events_lost_text(FILE *out, const unsigned long long *losses)
-{
-	if (!losses[LOSS_EVENTS_DROPPED] && !losses[LOSS_STACKS_FAILED])
-		return;
-	fprintf(out, "LOST: %llu events (ring buffer full: raise --events-buffer), %llu stacks not captured\n",
-		losses[LOSS_EVENTS_DROPPED], losses[LOSS_STACKS_FAILED]);
 }

@@ -19,7 +19,6 @@
 /* More ids waiting for a name than this: rescan at once. */
 #define CGROUP_PENDING_MAX 4096
 
-static const char *const loss_names[LOSS_MAX] = LOSS_NAMES;
 
 const char *export_by_name(enum export_by by)
 {
@@ -57,7 +56,7 @@ int export_init(struct exporter *x)
 {
 	for (size_t i = 0; i < x->n_views; i++) {
 		struct export_view *v = &x->views[i];
-		const struct tracer_metrics *tm = v->t->metrics;
+		const struct view_metrics *tm = v->t->metrics;
 		int err;
 
 		if (!v->loaded || !tm)
@@ -177,7 +176,7 @@ static const char *cgroup_path(struct exporter *x, unsigned long long id,
 }
 
 static void add_growth(unsigned long long *sums,
-		       const struct tracer_metrics *tm, const struct row *r)
+		       const struct view_metrics *tm, const struct row *r)
 {
 	__u64 growth;
 
@@ -191,7 +190,7 @@ static void add_growth(unsigned long long *sums,
 static void defer_cgroup(struct export_view *v, unsigned long long id,
 			 const struct row *r, double now)
 {
-	const struct tracer_metrics *tm = v->t->metrics;
+	const struct view_metrics *tm = v->t->metrics;
 	struct cgroup_pending *p = NULL, *grown;
 
 	for (size_t i = 0; i < v->n_pending && !p; i++)
@@ -218,7 +217,7 @@ static void defer_cgroup(struct export_view *v, unsigned long long id,
 static void fold_pending(struct exporter *x, struct export_view *v,
 			 double now)
 {
-	const struct tracer_metrics *tm = v->t->metrics;
+	const struct view_metrics *tm = v->t->metrics;
 	bool force = v->n_pending > CGROUP_PENDING_MAX;
 	struct label_entry *e;
 	const char *path;
@@ -244,7 +243,7 @@ static const char *row_label(struct exporter *x, struct export_view *v,
 			     const struct row *r, char *buf, size_t len,
 			     double now)
 {
-	const struct tracer_metrics *tm = v->t->metrics;
+	const struct view_metrics *tm = v->t->metrics;
 	unsigned long long cgroup;
 	const char *path;
 
@@ -263,7 +262,7 @@ static const char *row_label(struct exporter *x, struct export_view *v,
 static void collect_view(struct exporter *x, struct export_view *v,
 			 double now)
 {
-	const struct tracer_metrics *tm = v->t->metrics;
+	const struct view_metrics *tm = v->t->metrics;
 	char comm[COMM_UTF8_LEN];
 	struct rows rows = {};
 	const char *label;
@@ -336,7 +335,7 @@ static void render_def(struct metrics *m, const struct export_view *v,
 /* A family is the run of adjacent defs with its name. */
 static void render_defs(struct metrics *m, const struct export_view *v)
 {
-	const struct tracer_metrics *tm = v->t->metrics;
+	const struct view_metrics *tm = v->t->metrics;
 	size_t i = 0, end;
 	bool any;
 
@@ -358,7 +357,7 @@ static void render_defs(struct metrics *m, const struct export_view *v)
 static void render_label_rows(struct metrics *m, struct exporter *x,
 			      struct export_view *v, bool head)
 {
-	const struct tracer_metrics *tm = v->t->metrics;
+	const struct view_metrics *tm = v->t->metrics;
 	const char *by = export_by_name(x->by);
 	struct metric_label label = { by, NULL };
 	struct label_table *lt = &v->labels;
@@ -434,7 +433,7 @@ static void render_losses(struct metrics *m, const struct exporter *x)
 			memcpy(&lost, v->bss + v->t->metrics->losses_off +
 					      r * sizeof(lost),
 			       sizeof(lost));
-			l[1].value = loss_names[r];
+			l[1].value = loss_name(r);
 			metrics_sample(m, l, 2, lost, 0);
 		}
 	}

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What `mmtrace serve` exposes: each loaded view's metric table
- * (struct tracer_metrics), per-process counters summed by a bounded label,
+ * (struct view_metrics), per-process counters summed by a bounded label,
  * and mmtrace's own health (probes and tiers, BPF run time, losses).
  */
 #ifndef MMTRACE_EXPORT_H
@@ -30,7 +30,7 @@ struct cgroup_pending {
 };
 
 struct export_view {
-	const struct tracer *t;
+	const struct view *t;
 	struct session s;	/* s.res stays for probe health if not loaded */
 	bool loaded;
 	const unsigned char *bss;	/* the object's .bss, as libbpf maps it */

@@ -13,7 +13,7 @@
 
 /*
  * The one table a new view is added to: a line with the name of its folder
- * under views/, whose <name>.c defines <name>_tracer. In --help order.
+ * under views/, whose <name>.c defines <name>_view. In --help order.
  */
 #define MMTRACE_VIEWS(VIEW) \
 	VIEW(fork) \
@@ -21,12 +21,12 @@
 	VIEW(gup) \
 	VIEW(locks)
 
-#define VIEW_DECLARE(name) extern const struct tracer name##_tracer;
-#define VIEW_ENTRY(name) &name##_tracer,
+#define VIEW_DECLARE(name) extern const struct view name##_view;
+#define VIEW_ENTRY(name) &name##_view,
 MMTRACE_VIEWS(VIEW_DECLARE)
-static const struct tracer *const tracers[] = { MMTRACE_VIEWS(VIEW_ENTRY) };
+static const struct view *const all_views[] = { MMTRACE_VIEWS(VIEW_ENTRY) };
 
-#define N_TRACERS (sizeof(tracers) / sizeof(tracers[0]))
+#define N_VIEWS (sizeof(all_views) / sizeof(all_views[0]))
 
 static void usage(FILE *out)
 {
@@ -34,9 +34,9 @@ static void usage(FILE *out)
 		"Usage: mmtrace SUBCOMMAND [OPTIONS] [--] [COMMAND [ARG...]]\n"
 		"eBPF tracing of Linux memory-management paths.\n\n"
 		"Subcommands:\n");
-	for (size_t i = 0; i < N_TRACERS; i++)
-		fprintf(out, "  %-8s %s\n", tracers[i]->name,
-			tracers[i]->summary);
+	for (size_t i = 0; i < N_VIEWS; i++)
+		fprintf(out, "  %-8s %s\n", all_views[i]->name,
+			all_views[i]->summary);
 	fprintf(out,
 		"  %-8s %s\n"
 		"  %-8s %s\n\n"
@@ -48,15 +48,15 @@ static void usage(FILE *out)
 		"serve", "every view as Prometheus metrics over HTTP (an exporter)");
 }
 
-static const struct tracer *find_tracer(const char *name)
+static const struct view *find_view(const char *name)
 {
-	for (size_t i = 0; i < N_TRACERS; i++)
-		if (!strcmp(tracers[i]->name, name))
-			return tracers[i];
+	for (size_t i = 0; i < N_VIEWS; i++)
+		if (!strcmp(all_views[i]->name, name))
+			return all_views[i];
 	return NULL;
 }
 
-static int probes_one(const struct tracer *t, const struct tracer_opts *o,
+static int probes_one(const struct view *t, const struct view_opts *o,
 		      struct json_object *views)
 {
 	struct session s;
@@ -109,7 +109,7 @@ static void print_kernel(struct json_object *top)
 /* mmtrace probes [--json] [-v] [VIEW] */
 static int cmd_probes(int argc, char **argv)
 {
-	struct tracer_opts o = { .max_procs = 1024, .top = 1, .cgroup_fd = -1 };
+	struct view_opts o = { .max_procs = 1024, .top = 1, .cgroup_fd = -1 };
 	struct json_object *top = NULL, *views = NULL;
 	const char *only = NULL;
 	int rc = 0;
@@ -125,7 +125,7 @@ static int cmd_probes(int argc, char **argv)
 			       "attach tier used (fentry > kprobe > tracepoint) and why each richer\n"
 			       "tier was rejected on this kernel. -v lists the attach points.\n");
 			return 0;
-		} else if (argv[i][0] != '-' && !only && find_tracer(argv[i]))
+		} else if (argv[i][0] != '-' && !only && find_view(argv[i]))
 			only = argv[i];
 		else {
 			fprintf(stderr, "mmtrace probes: unknown argument '%s'\n",
@@ -140,12 +140,12 @@ static int cmd_probes(int argc, char **argv)
 		views = json_object_new_object();
 	}
 	print_kernel(top);
-	for (size_t i = 0; i < N_TRACERS; i++) {
-		if (only && strcmp(only, tracers[i]->name))
+	for (size_t i = 0; i < N_VIEWS; i++) {
+		if (only && strcmp(only, all_views[i]->name))
 			continue;
 		if (!o.json)
-			printf("== mmtrace %s\n", tracers[i]->name);
-		rc |= probes_one(tracers[i], &o, views);
+			printf("== mmtrace %s\n", all_views[i]->name);
+		rc |= probes_one(all_views[i], &o, views);
 	}
 	if (top) {
 		json_object_object_add(top, "views", views);
@@ -156,8 +156,8 @@ static int cmd_probes(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	const struct tracer *t;
-	struct tracer_opts opts;
+	const struct view *t;
+	struct view_opts opts;
 	char name[64];
 	int err;
 
@@ -182,10 +182,10 @@ int main(int argc, char **argv)
 		return 1;
 #else
 		argv[1] = "mmtrace serve";
-		return serve_main(tracers, N_TRACERS, argc - 1, argv + 1);
+		return serve_main(all_views, N_VIEWS, argc - 1, argv + 1);
 #endif
 	}
-	t = find_tracer(argv[1]);
+	t = find_view(argv[1]);
 	if (!t) {
 		fprintf(stderr, "mmtrace: unknown subcommand '%s' (try 'mmtrace --help')\n",
 			text_arg(argv[1]));
@@ -193,7 +193,7 @@ int main(int argc, char **argv)
 	}
 	snprintf(name, sizeof(name), "mmtrace %s", t->name);
 	argv[1] = name;
-	err = tracer_parse_args(t, argc - 1, argv + 1, &opts);
+	err = view_parse_args(t, argc - 1, argv + 1, &opts);
 	if (err)
 		return err;
 	return session_run(t, &opts);

@@ -235,8 +235,8 @@ static const struct argp_option event_options[] = {
 #define N_EVENT_OPTIONS (sizeof(event_options) / sizeof(event_options[0]))
 
 struct parse_state {
-	struct tracer_opts *opts;
-	const struct tracer *t;
+	struct view_opts *opts;
+	const struct view *t;
 	const char *cgroup;
 	const char *needs_events;	/* an event option given, by name */
 	unsigned long events_buffer_kb;
@@ -257,7 +257,7 @@ static int parse_number(struct parse_state *ps, const char *arg,
 	return 0;
 }
 
-static bool event_option_applies(const struct tracer *t, int key)
+static bool event_option_applies(const struct view *t, int key)
 {
 	if (!t->events_map)
 		return false;
@@ -295,7 +295,7 @@ static int parse_event_value(struct parse_state *ps, int key, const char *arg,
 static int parse_event_option(struct parse_state *ps, int key,
 			      const char *arg)
 {
-	struct tracer_opts *o = ps->opts;
+	struct view_opts *o = ps->opts;
 	unsigned long v;
 
 	if (!event_option_applies(ps->t, key)) {
@@ -332,7 +332,7 @@ static int parse_event_option(struct parse_state *ps, int key,
 static error_t parse_common(int key, char *arg, struct argp_state *state)
 {
 	struct parse_state *ps = state->input;
-	struct tracer_opts *o = ps->opts;
+	struct view_opts *o = ps->opts;
 
 	switch (key) {
 	case 'p':
@@ -454,7 +454,7 @@ static unsigned long ring_bytes(unsigned long kb)
 
 static int validate_events(struct parse_state *ps)
 {
-	struct tracer_opts *o = ps->opts;
+	struct view_opts *o = ps->opts;
 	unsigned long kb = ps->events_buffer_kb;
 
 	if (!o->events) {
@@ -473,7 +473,7 @@ static int validate_events(struct parse_state *ps)
 
 static int validate(struct parse_state *ps)
 {
-	struct tracer_opts *o = ps->opts;
+	struct view_opts *o = ps->opts;
 
 	if (validate_events(ps))
 		return EXIT_USAGE;
@@ -502,7 +502,7 @@ static int validate(struct parse_state *ps)
 unsigned int options_argp_flags;
 
 /* The common options, then the event stream's as @t takes them. */
-static struct argp_option *all_options(const struct tracer *t,
+static struct argp_option *all_options(const struct view *t,
 				       struct argp_option *all)
 {
 	size_t n = N_COMMON_OPTIONS;
@@ -522,8 +522,8 @@ static struct argp_option *all_options(const struct tracer *t,
 	return all;
 }
 
-int tracer_parse_args(const struct tracer *t, int argc, char **argv,
-		      struct tracer_opts *opts)
+int view_parse_args(const struct view *t, int argc, char **argv,
+		      struct view_opts *opts)
 {
 	struct argp_option options[N_COMMON_OPTIONS + N_EVENT_OPTIONS + 1];
 	struct parse_state ps = { .opts = opts, .t = t };

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Attach plans: how every tracer finds the richest way to observe something
+ * Attach plans: how every view finds the richest way to observe something
  * on the running kernel, and says what it picked and why.
  *
  * An observation ("pinned-page copies at fork") has plans ordered richest
@@ -67,7 +67,7 @@ struct observation {
 	const char *name;
 	const char *summary;
 	const char *if_missing;	/* what the user loses if no plan works */
-	bool required;		/* the tracer cannot run without it */
+	bool required;		/* the view cannot run without it */
 	bool support;		/* state for the others: observes nothing itself */
 	struct attach_plan plans[OBS_MAX_PLANS];
 };

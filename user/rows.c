@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -130,4 +131,14 @@ void row_table_free(struct row_table *t)
 	free(t->seen);
 	t->seen = NULL;
 	t->n_seen = 0;
+}
+
+void rows_free_all(struct rows *rows, ...)
+{
+	va_list ap;
+
+	va_start(ap, rows);
+	for (; rows; rows = va_arg(ap, struct rows *))
+		rows_free(rows);
+	va_end(ap);
 }

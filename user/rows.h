@@ -58,6 +58,8 @@ void rows_sort(struct rows *rows, int (*cmp)(const void *, const void *));
 
 void rows_free(struct rows *rows);
 void row_table_free(struct row_table *t);
+/* rows_free() on each of a NULL-terminated list. */
+void rows_free_all(struct rows *rows, ...);
 
 /* The key of per-process tables: the process id. */
 static inline unsigned int row_pid(const struct row *r)

@@ -47,7 +47,7 @@ enum {
 };
 
 struct serve_opts {
-	struct tracer_opts t;
+	struct view_opts t;
 	const char *listen;
 	const char *views;
 	const char *cgroup;
@@ -274,7 +274,7 @@ static bool view_wanted(const char *list, const char *name)
 	return false;
 }
 
-static int check_views(const struct tracer *const *tracers, size_t n,
+static int check_views(const struct view *const *all_views, size_t n,
 		       const char *list)
 {
 	const char *p = list, *end;
@@ -284,15 +284,15 @@ static int check_views(const struct tracer *const *tracers, size_t n,
 		end = strchr(p, ',');
 		len = end ? (size_t)(end - p) : strlen(p);
 		for (i = 0; i < n; i++)
-			if (strlen(tracers[i]->name) == len &&
-			    !strncmp(tracers[i]->name, p, len))
+			if (strlen(all_views[i]->name) == len &&
+			    !strncmp(all_views[i]->name, p, len))
 				break;
 		if (i == n) {
 			fprintf(stderr,
 				"mmtrace serve: unknown view '%.*s' in --views (views:",
 				(int)len, p);
 			for (i = 0; i < n; i++)
-				fprintf(stderr, " %s", tracers[i]->name);
+				fprintf(stderr, " %s", all_views[i]->name);
 			fprintf(stderr, ")\n");
 			return EXIT_USAGE;
 		}
@@ -316,7 +316,7 @@ static bool attached_any(const struct export_view *v)
 
 /* Loads the views; those this kernel cannot run are kept for probe health. */
 static int open_views(struct exporter *x, const struct serve_opts *so,
-		      const struct tracer *const *tracers, size_t n)
+		      const struct view *const *all_views, size_t n)
 {
 	size_t loaded = 0;
 	int err;
@@ -327,9 +327,9 @@ static int open_views(struct exporter *x, const struct serve_opts *so,
 	for (size_t i = 0; i < n; i++) {
 		struct export_view *v = &x->views[x->n_views];
 
-		if (so->views && !view_wanted(so->views, tracers[i]->name))
+		if (so->views && !view_wanted(so->views, all_views[i]->name))
 			continue;
-		v->t = tracers[i];
+		v->t = all_views[i];
 		err = session_open(&v->s, v->t, &so->t);
 		if (!v->s.res)
 			return -ENOMEM;
@@ -608,7 +608,7 @@ static void print_listening(const struct exporter *x, const char *listen)
 	fprintf(stderr, ". Ctrl-C to stop.\n");
 }
 
-int serve_main(const struct tracer *const *tracers, size_t n_tracers,
+int serve_main(const struct view *const *all_views, size_t n_views,
 	       int argc, char **argv)
 {
 	struct exporter x = { .version = MMTRACE_VERSION };
@@ -627,7 +627,7 @@ int serve_main(const struct tracer *const *tracers, size_t n_tracers,
 		 SERVE_DEFAULT_PORT);
 	if (!so.listen)
 		so.listen = default_listen;
-	if (check_views(tracers, n_tracers, so.views) ||
+	if (check_views(all_views, n_views, so.views) ||
 	    parse_listen(so.listen, &ai))
 		return EXIT_USAGE;
 	/*
@@ -643,7 +643,7 @@ int serve_main(const struct tracer *const *tracers, size_t n_tracers,
 	block_stop_signals(&stop);
 	if (session_preflight())
 		goto out;
-	err = open_views(&x, &so, tracers, n_tracers);
+	err = open_views(&x, &so, all_views, n_views);
 	if (err)
 		goto out;
 	tasks_banner(&x.views[0].s.filter);

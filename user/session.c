@@ -108,7 +108,7 @@ void session_unload(struct session *s)
 {
 	detach_links(s);
 	if (s->skel)
-		s->tracer->destroy(s->skel);
+		s->view->destroy(s->skel);
 	s->skel = NULL;
 }
 
@@ -117,7 +117,7 @@ void session_unload(struct session *s)
  * nor when none of the others (the ones that count something) can attach,
  * since it would report nothing but nulls. Each says why, on this kernel.
  */
-static int cannot_trace(const struct tracer *t, struct obs_result *res)
+static int cannot_trace(const struct view *t, struct obs_result *res)
 {
 	char why[OBS_MAX_PLANS * (REASON_LEN + 16)];
 	bool any = false;
@@ -175,7 +175,7 @@ static int set_armed(struct bpf_object *obj, __u32 armed)
 	return 0;
 }
 
-static int arm(struct bpf_object *obj, const struct tracer_opts *opts)
+static int arm(struct bpf_object *obj, const struct view_opts *opts)
 {
 	struct bpf_map *map;
 	__u32 zero = 0;
@@ -199,7 +199,7 @@ static int arm(struct bpf_object *obj, const struct tracer_opts *opts)
 static void quiesce(const struct session *s)
 {
 	const struct timespec tick = { .tv_nsec = 10 * 1000000L };
-	const struct tracer *t = s->tracer;
+	const struct view *t = s->view;
 
 	if (set_armed(t->object(s->skel), 0))
 		return;
@@ -209,8 +209,8 @@ static void quiesce(const struct session *s)
 }
 
 /* One try: returns 0, 1 to retry with a plan rejected, or -errno. */
-static int try_setup(struct session *s, const struct tracer *t,
-		     const struct tracer_opts *opts)
+static int try_setup(struct session *s, const struct view *t,
+		     const struct view_opts *opts)
 {
 	struct bpf_object *obj;
 	size_t failed;
@@ -264,14 +264,14 @@ static int try_setup(struct session *s, const struct tracer *t,
 
 static volatile sig_atomic_t stop_requested, child_changed;
 
-int session_open(struct session *s, const struct tracer *t,
-		 const struct tracer_opts *opts)
+int session_open(struct session *s, const struct view *t,
+		 const struct view_opts *opts)
 {
-	struct tracer_opts loaded = *opts;
+	struct view_opts loaded = *opts;
 	int err = -ELOOP;
 
 	memset(s, 0, sizeof(*s));
-	s->tracer = t;
+	s->view = t;
 	/* Every pid mmtrace takes or shows is its own namespace's. */
 	if (tasks_pidns(&loaded.filter.pidns_ino))
 		return -ENOENT;
@@ -336,7 +336,7 @@ static double now_seconds(void)
 static void print_banner(const struct session *s)
 {
 	char why[OBS_MAX_PLANS * (REASON_LEN + 16)];
-	const struct tracer *t = s->tracer;
+	const struct view *t = s->view;
 
 	/* On stderr even with --json: stdout carries only reports. */
 	fprintf(stderr, "mmtrace %s: tracing", t->name);
@@ -358,20 +358,20 @@ static void print_banner(const struct session *s)
 
 static FILE *report_out;
 
-static int report(const struct session *s, const struct tracer_opts *o,
+static int report(const struct session *s, const struct view_opts *o,
 		  double seconds, bool final)
 {
 	struct report_ctx ctx = {
 		.opts = o,
-		.obs = s->tracer->obs,
+		.obs = s->view->obs,
 		.res = s->res,
-		.n_obs = s->tracer->n_obs,
+		.n_obs = s->view->n_obs,
 		.seconds = seconds,
 		.final = final,
 		.out = report_out,
 	};
 
-	return s->tracer->report(s->skel, &ctx);
+	return s->view->report(s->skel, &ctx);
 }
 
 /*
@@ -445,7 +445,7 @@ static bool command_done(const struct session *s, struct command *cmd)
 		return true;
 	if (!exited_at)
 		exited_at = now_seconds();
-	left = tasks_followed(s->tracer->object(s->skel));
+	left = tasks_followed(s->view->object(s->skel));
 	/*
 	 * Children already reaped leave the set only when their task is
 	 * freed, after an RCU grace period: say so only of processes that
@@ -462,7 +462,7 @@ static bool command_done(const struct session *s, struct command *cmd)
  * Sleeps until a signal, the next report, the end, or events to print;
  * reports on the way. Events come first: a report counts them.
  */
-static int trace_loop(const struct session *s, const struct tracer_opts *o,
+static int trace_loop(const struct session *s, const struct view_opts *o,
 		      struct command *cmd, double *last)
 {
 	struct pollfd events = { .fd = events_fd(s->events), .events = POLLIN };
@@ -504,7 +504,7 @@ static int trace_loop(const struct session *s, const struct tracer_opts *o,
 	return err;
 }
 
-static int run_attached(struct session *s, const struct tracer_opts *o,
+static int run_attached(struct session *s, const struct view_opts *o,
 			struct command *cmd)
 {
 	double last;
@@ -513,9 +513,9 @@ static int run_attached(struct session *s, const struct tracer_opts *o,
 	/* From here on, the output waits for its reader as ppoll() does. */
 	block_wakeups(&wait_mask);
 	outstream_wakeups(&wait_mask, &stop_requested);
-	if (s->tracer->names_frames)
+	if (s->view->names_frames)
 		ksyms_kernel();
-	s->events = events_open(s->tracer, s->skel, o, report_out);
+	s->events = events_open(s->view, s->skel, o, report_out);
 	if (o->events && !s->events) {
 		if (cmd)
 			command_abort(cmd);
@@ -559,9 +559,9 @@ static int open_output(const char *path)
 	return -errno;
 }
 
-int session_run(const struct tracer *t, const struct tracer_opts *opts)
+int session_run(const struct view *t, const struct view_opts *opts)
 {
-	struct tracer_opts o = *opts;
+	struct view_opts o = *opts;
 	struct command cmd, *c = NULL;
 	struct session s;
 	int err;

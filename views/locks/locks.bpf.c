@@ -24,6 +24,7 @@
 #include "common.bpf.h"
 #include "events.bpf.h"
 #include "thread.bpf.h"
+#include "quirks.bpf.h"
 #include "locks.h"
 
 #define USER_RPL 3		/* regs->cs & 3 of a fault in user mode */
@@ -333,17 +334,6 @@ static __always_inline void mmap_released(__u64 mm, bool write)
 }
 
 /*
- * The events' arguments: (mm, memcg_path, write[, success]) up to 6.x,
- * (mm, write[, success]) once memcg_id replaced the path in the record.
- * The test is a CO-RE constant: the verifier never walks the other arm.
- */
-static __always_inline bool mmap_events_without_path(void)
-{
-	return bpf_core_field_exists(
-		struct trace_event_raw_mmap_lock___memcg_id, memcg_id);
-}
-
-/*
  * Argument @i of the 6.x layout. The empty asm keeps clang from merging the
  * two loads into one at a computed offset, which the verifier refuses on
  * a context pointer.
@@ -531,7 +521,9 @@ static __always_inline void count_vma_lock_fault(struct locks_proc_stats *st)
  * access_error() refused the fault with its VMA locked, before any handler
  * ran (fentry and kprobe tiers). x86 before 6.10 redid such a fault under
  * mmap_lock to signal it; "x86: mm: accelerate pagefault when badaccess"
- * (6.10) signals it under the VMA lock, as vmstat's vma_lock_success.
+ * (6.10; commit not found, lore 20240403083805.1818160-8-wangkefeng.wang@
+ * huawei.com) signals it under the VMA lock, as vmstat's vma_lock_success.
+ * Either way it is counted here; which total holds it is the kernel's.
  */
 static __always_inline bool vma_access_refused(const struct fault_window *w)
 {
@@ -650,22 +642,16 @@ static __always_inline void vma_lock_returned(bool locked)
 	}
 }
 
-static __always_inline bool vma_lock_flag(unsigned int flags)
-{
-	return flags & bpf_core_enum_value(enum fault_flag,
-					   FAULT_FLAG_VMA_LOCK);
-}
-
 /*
  * handle_mm_fault() under the fault's VMA lock returned @ret. A retried
  * fault is redone under mmap_lock, where fault_fell_back() counts it, or,
  * with a signal pending, given up: it is never served.
  */
 static __always_inline void vma_fault_handled(struct fault_window *w,
-					      __u64 ret)
+					      unsigned int ret)
 {
 	w->vma_handled = 1;
-	if (!(ret & bpf_core_enum_value(enum vm_fault_reason, VM_FAULT_RETRY)))
+	if (!fault_retry(ret))
 		return;
 	w->retried = 1;
 	add(&counters[LC_VMA_RETRIES], 1);
@@ -740,7 +726,7 @@ int BPF_PROG(vma_handled_fexit, void *vma, unsigned long addr,
 {
 	struct fault_window *w = vma_handler_window();
 
-	if (w && vma_lock_flag(flags))
+	if (w && fault_under_vma_lock(flags))
 		vma_fault_handled(w, ret);
 	return 0;
 }
@@ -769,7 +755,7 @@ int BPF_KPROBE(vma_handle_kprobe, void *vma, unsigned long addr,
 	struct fault_window *w = vma_handler_window();
 
 	if (w)
-		w->vma_handling = vma_lock_flag(flags);
+		w->vma_handling = fault_under_vma_lock(flags);
 	return 0;
 }
 
@@ -795,11 +781,9 @@ int vma_tp_lock_btf(__u64 *ctx)
 
 	/*
 	 * Without per-VMA locks every fault takes mmap_lock and this plan
-	 * would call each one a fallback: the relocation of a field that only
-	 * CONFIG_PER_VMA_LOCK kernels have fails the load there instead.
+	 * would call each one a fallback: fail the load there instead.
 	 */
-	if (bpf_core_field_offset(struct vm_area_struct___per_vma_lock,
-				  vm_lock_seq) == 0xffffffff)
+	if (!require_per_vma_locks())
 		return 0;
 	if (!fault_window(tid))
 		return 0;
