@@ -88,8 +88,8 @@ static __always_inline bool fault_under_vma_lock(unsigned int flags)
 /*
  * The fault handler dropped its lock and asks for the fault to be redone:
  * under a VMA lock, userfaultfd does so since 29a22b9e08d7 ("mm: handle
- * userfaults under VMA lock", 6.6), swap and file I/O since 6.7-6.8
- * (commits not found).
+ * userfaults under VMA lock", 6.6), handlers that wait for I/O (swap,
+ * page cache) in later releases (commits not found).
  */
 static __always_inline bool fault_retry(unsigned int ret)
 {
