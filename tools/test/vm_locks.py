@@ -90,14 +90,11 @@ def missed(reports, program):
                for r in reports)
 
 
-def fallbacks_missed(reports):
-    return sum(missed(reports, p) for p in ("vma_fallback_fentry",
-                                            "vma_fallback_kprobe"))
-
-
-def handlers_missed(reports):
-    return sum(missed(reports, p) for p in ("vma_handled_fexit",
-                                            "vma_handled_kretprobe"))
+def handlers_missed(reports, entry=False):
+    """Handler returns (or, with @entry, entries) mmtrace missed."""
+    progs = (("vma_handle_fentry", "vma_handle_kprobe") if entry else
+             ("vma_handled_fexit", "vma_handled_kretprobe"))
+    return sum(missed(reports, p) for p in progs)
 
 
 def check_count(check, name, label, got, want, misses):
@@ -121,11 +118,9 @@ def check_vma_faults(check, name, reports, pid, truth, whole):
     fell = row_sum(whole or reports, pid, "vma_lock_fallbacks")
     outcomes = None if None in (served, fell) else served + fell
     if not whole:
-        # A retried fault whose fallback the program missed has no outcome.
         check_count(check, name, "faults under the VMA lock + fallbacks == "
                     "faults measured", outcomes, truth["faults"],
-                    missed(reports, "vma_fault_btf") +
-                    fallbacks_missed(reports))
+                    missed(reports, "vma_fault_btf"))
         return
     check_count(check, name, "faults from the workload's start == faults "
                 "measured", row_sum(reports, pid, "faults"), truth["faults"],
@@ -226,7 +221,7 @@ def check_vma_causes(check, name, reports, truth):
                 "errors", faults, truth["faults"] + a + k, misses)
     check_count(check, name, "under the VMA lock + fallbacks == faults",
                 None if None in (served, fell) else served + fell,
-                faults, fallbacks_missed(reports))
+                faults, 0)
     if tier == "tracepoint":
         check_nulls(check, name, reports, pid, CAUSE_FIELDS,
                     "why a fault left the VMA lock")
@@ -244,11 +239,11 @@ def check_vma_causes(check, name, reports, truth):
                 missed(reports, "vma_lock_kretprobe"))
     check_count(check, name, "retries", got["vma_lock_retries"], m,
                 handlers_missed(reports))
-    # A handler's return the program missed looks like an access error.
-    extra = handlers_missed(reports)
+    # A handler's entry the program missed looks like an access error.
+    extra = handlers_missed(reports, entry=True)
     got_k = got["vma_lock_access_errors"]
     check(f"{name}: access errors ({k})" + (
-          f", more at most the {extra} handler returns mmtrace reports "
+          f", more at most the {extra} handler entries mmtrace reports "
           "missed" if extra else ""),
           got_k is not None and k <= got_k <= k + extra, f"got {got_k}")
     check_count(check, name, "fallbacks == aborts + retries", fell, a + m,

@@ -527,7 +527,7 @@ static __always_inline void count_vma_lock_fault(struct locks_proc_stats *st)
  */
 static __always_inline bool vma_access_refused(const struct fault_window *w)
 {
-	return w->vma_locked && !w->vma_handled;
+	return w->vma_locked && !w->vma_handling;
 }
 
 static __always_inline void count_access_error(struct locks_proc_stats *st)
@@ -537,9 +537,9 @@ static __always_inline void count_access_error(struct locks_proc_stats *st)
 }
 
 /*
- * A window closed without mmap_lock: the fault ended under its VMA lock,
- * unless the handler asked for a retry and the fault returned to user
- * space for a signal instead of going on under mmap_lock (a retry only).
+ * A window closed without mmap_lock: the fault ended under its VMA lock.
+ * So does a retried fault that returned to user space for a signal
+ * instead of going on under mmap_lock: every fault has one outcome.
  * @w is a copy: the window may be gone or reused.
  */
 static __always_inline void window_served(const struct fault_window *w,
@@ -547,8 +547,7 @@ static __always_inline void window_served(const struct fault_window *w,
 {
 	if (vma_access_refused(w))
 		count_access_error(st);
-	if (!w->retried)
-		count_vma_lock_fault(st);
+	count_vma_lock_fault(st);
 }
 
 /*
@@ -645,7 +644,7 @@ static __always_inline void vma_lock_returned(bool locked)
 /*
  * handle_mm_fault() under the fault's VMA lock returned @ret. A retried
  * fault is redone under mmap_lock, where fault_fell_back() counts it, or,
- * with a signal pending, given up: it is never served.
+ * with a signal pending, returns to user space (then served: no mmap_lock).
  */
 static __always_inline void vma_fault_handled(struct fault_window *w,
 					      unsigned int ret)
@@ -653,7 +652,6 @@ static __always_inline void vma_fault_handled(struct fault_window *w,
 	w->vma_handled = 1;
 	if (!fault_retry(ret))
 		return;
-	w->retried = 1;
 	add(&counters[LC_VMA_RETRIES], 1);
 	proc_add(proc_stats(w->tgid), PV_VMA_RETRIES, 1);
 }
@@ -720,18 +718,44 @@ int BPF_PROG(vma_lock_fexit, void *mm, unsigned long addr, void *vma)
 	return 0;
 }
 
+/*
+ * The handler's entry: a fault that enters it under its VMA lock was not
+ * refused by access_error(), even if it is still in the handler (waiting
+ * for userfaultfd, say) when the final report counts its window.
+ */
+static __always_inline void vma_handle_entered(unsigned int flags)
+{
+	struct fault_window *w = vma_handler_window();
+
+	if (w)
+		w->vma_handling = fault_under_vma_lock(flags);
+}
+
+static __always_inline void vma_handle_returned(unsigned int ret)
+{
+	struct fault_window *w = vma_handler_window();
+
+	if (w && w->vma_handling)
+		vma_fault_handled(w, ret);
+}
+
+SEC("fentry")
+int BPF_PROG(vma_handle_fentry, void *vma, unsigned long addr,
+	     unsigned int flags)
+{
+	vma_handle_entered(flags);
+	return 0;
+}
+
 SEC("fexit")
 int BPF_PROG(vma_handled_fexit, void *vma, unsigned long addr,
 	     unsigned int flags, struct pt_regs *regs, unsigned int ret)
 {
-	struct fault_window *w = vma_handler_window();
-
-	if (w && fault_under_vma_lock(flags))
-		vma_fault_handled(w, ret);
+	vma_handle_returned(ret);
 	return 0;
 }
 
-/* kprobe tier: the same points; the handler's flags wait for its return. */
+/* kprobe tier: the same points. */
 SEC("kprobe")
 int BPF_KPROBE(vma_fallback_kprobe, void *mm, unsigned long addr,
 	       struct pt_regs *regs)
@@ -752,20 +776,14 @@ SEC("kprobe")
 int BPF_KPROBE(vma_handle_kprobe, void *vma, unsigned long addr,
 	       unsigned int flags)
 {
-	struct fault_window *w = vma_handler_window();
-
-	if (w)
-		w->vma_handling = fault_under_vma_lock(flags);
+	vma_handle_entered(flags);
 	return 0;
 }
 
 SEC("kretprobe")
 int BPF_KRETPROBE(vma_handled_kretprobe, unsigned int ret)
 {
-	struct fault_window *w = vma_handler_window();
-
-	if (w && w->vma_handling)
-		vma_fault_handled(w, ret);
+	vma_handle_returned(ret);
 	return 0;
 }
 

@@ -22,7 +22,7 @@
  * it in /proc/vmstat (off in distribution kernels): the paths of
  * do_user_addr_fault() in arch/x86/mm/fault.c, 6.12 and 7.x.
  */
-#define VMA_EXACT_NOTE "exact: a user fault that enters lock_mm_and_find_vma fell back; lock_vma_under_rcu returning NULL is an abort (vmstat vma_lock_abort); handle_mm_fault under the VMA lock returning VM_FAULT_RETRY is a retry (vma_lock_retry); a fault whose VMA was locked and no handler ran is an access error (access_error(): signalled under the VMA lock from 6.10, a fallback before, no vmstat event); a VMA detached while lock_vma_under_rcu looked it up (vma_lock_miss) loops inside that function and is not observed"
+#define VMA_EXACT_NOTE "exact: a user fault that enters lock_mm_and_find_vma fell back; lock_vma_under_rcu returning NULL is an abort (vmstat vma_lock_abort); handle_mm_fault under the VMA lock returning VM_FAULT_RETRY is a retry (vma_lock_retry; one that returns to user space for a signal instead of falling back counts as served); a fault whose VMA was locked and no handler entered is an access error (access_error(): signalled under the VMA lock from 6.10, a fallback before, no vmstat event); a VMA detached while lock_vma_under_rcu looked it up (vma_lock_miss) loops inside that function and is not observed"
 
 #define VMA_WRITE_NOTE "each call of __vma_start_write (a VMA not yet write-locked in this mmap_lock write cycle), timed from entry to return: mostly the wait for its readers, which emits no lock:contention event; a call in flight at the end is not counted"
 
@@ -82,6 +82,7 @@ static const struct observation locks_obs[] = {
 					BTF("vma_fault_btf", "page_fault_user"),
 					{ "vma_lock_fexit", PROBE_FEXIT, { "lock_vma_under_rcu" }, .nargs = 2 },
 					{ "vma_fallback_fentry", PROBE_FENTRY, { "lock_mm_and_find_vma" }, .nargs = 3 },
+					{ "vma_handle_fentry", PROBE_FENTRY, { "handle_mm_fault" }, .nargs = 4 },
 					{ "vma_handled_fexit", PROBE_FEXIT, { "handle_mm_fault" }, .nargs = 4 },
 				},
 			},
@@ -353,12 +354,10 @@ static int charge_fault_windows(struct locks_bpf *s, struct locks_report *r)
 		if (!row)
 			return -ENOMEM;
 		/* As window_served() in locks.bpf.c. */
-		if (w.vma_locked && !w.vma_handled) {
+		if (w.vma_locked && !w.vma_handling) {
 			r->t.counters[LC_VMA_ACCESS_ERRORS]++;
 			proc(row)->v[PV_VMA_ACCESS_ERRORS]++;
 		}
-		if (w.retried)
-			continue;
 		r->t.counters[LC_VMA_LOCK_FAULTS]++;
 		proc(row)->v[PV_VMA_LOCK_FAULTS]++;
 	}

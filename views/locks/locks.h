@@ -119,9 +119,9 @@ struct fault_window {
 	unsigned int vma_tried;	/* lock_vma_under_rcu already returned */
 	unsigned int tgid;	/* whose row the outcome goes to */
 	unsigned int vma_locked;	/* ... with the fault's VMA, locked */
-	unsigned int vma_handling;	/* kprobe: handle_mm_fault under it */
-	unsigned int vma_handled;	/* handle_mm_fault under it returned */
-	unsigned int retried;	/* ... VM_FAULT_RETRY: not served */
+	unsigned int vma_handling;	/* handle_mm_fault entered under it */
+	unsigned int vma_handled;	/* ... and returned */
+	unsigned int pad;
 };
 
 #define LCB_F_SPIN	0x1
