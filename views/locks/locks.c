@@ -13,6 +13,7 @@
 #include "rows.h"
 #include "tasks.h"
 #include "view.h"
+#include "fields.h"
 
 #define TP(prog, event) { prog, PROBE_TRACEPOINT, { event } }
 #define BTF(prog, event) { prog, PROBE_TP_BTF, { event } }
@@ -455,7 +456,8 @@ static struct json_object *proc_json(const struct report_ctx *ctx,
 				     const struct row *row)
 {
 	const struct locks_proc_stats *st = proc(row);
-	struct json_object *j = json_row_new(row, st->comm, sizeof(st->comm));
+	struct json_object *j = json_row_new(row, st->comm, sizeof(st->comm),
+					       st->cgroup_id);
 	bool mm = obs_known(ctx, OBS_MMAP), cont = obs_known(ctx, OBS_CONTENTION);
 	bool vma = obs_known(ctx, OBS_VMA);
 
@@ -845,4 +847,24 @@ const struct view locks_view = {
 	.n_event_kinds = ARRAY_LEN(locks_events),
 	.event_options = EVENT_OPT_MIN_LATENCY,
 	.metrics = &locks_metrics,
+};
+
+/* What `mmtrace top` and the findings read of a row (user/fields.h). */
+static const struct field_def locks_field_defs[] = {
+	FIELD(F_MMAP_WAIT_NS, struct locks_proc_stats, v[PV_READ_WAIT_NS],
+	      OBS_MMAP),
+	FIELD(F_MMAP_WAIT_NS, struct locks_proc_stats, v[PV_WRITE_WAIT_NS],
+	      OBS_MMAP),
+	FIELD(F_CONTENTION_NS, struct locks_proc_stats,
+	      v[PV_MMAP_CONTENTION_NS], OBS_CONTENTION),
+	FIELD(F_CONTENTION_NS, struct locks_proc_stats,
+	      v[PV_OTHER_CONTENTION_NS], OBS_CONTENTION),
+	FIELD(F_OTHER_CONTENTION_NS, struct locks_proc_stats,
+	      v[PV_OTHER_CONTENTION_NS], OBS_CONTENTION),
+	FIELD(F_FAULTS, struct locks_proc_stats, v[PV_FAULTS], OBS_VMA),
+	FIELD(F_FALLBACKS, struct locks_proc_stats, v[PV_FALLBACKS], OBS_VMA),
+};
+
+const struct view_fields locks_fields = {
+	locks_field_defs, ARRAY_LEN(locks_field_defs),
 };
