@@ -52,6 +52,9 @@ struct view_opts {
 	unsigned long long min_latency_us;
 	unsigned long long min_copies;
 	unsigned long events_buffer;	/* ring buffer bytes */
+	bool event_stacks;		/* events carry their kernel stack */
+	/* serve without --detail: observations marked .detail are left out */
+	bool skip_detail;
 };
 
 struct report_ctx {

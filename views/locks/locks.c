@@ -36,6 +36,8 @@ static const struct observation locks_obs[] = {
 	},
 	{
 		.name = "locks.mmap_lock",
+		/* Three programs on every acquisition: over 2% by their floor. */
+		.detail = true,
 		.summary = "mmap_lock acquisitions, failures, wait and hold times, read and write",
 		.if_missing = "mmap_lock acquisitions, waits and holds are not traced (needs the mmap_lock_* tracepoints through BTF; the lock functions are inline, so no kprobe can stand in)",
 		.plans = { {
@@ -63,6 +65,8 @@ static const struct observation locks_obs[] = {
 	},
 	{
 		.name = "locks.vma_faults",
+		/* A program per fault, and sys_enter (every syscall's slow path). */
+		.detail = true,
 		.summary = "user page faults served under a per-VMA lock, or fallen back to mmap_lock",
 		.if_missing = "faults are not split into per-VMA-lock faults and mmap_lock fallbacks (needs per-VMA locks, CONFIG_PER_VMA_LOCK 6.4+, and the page_fault_user tracepoint)",
 		.plans = {
