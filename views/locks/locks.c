@@ -748,5 +748,6 @@ const struct view locks_view = {
 	.event_kinds = locks_events,
 	.n_event_kinds = ARRAY_LEN(locks_events),
 	.event_options = EVENT_OPT_MIN_LATENCY,
+	.event_stacks = true,
 	.metrics = &locks_metrics,
 };
