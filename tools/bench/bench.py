@@ -190,12 +190,26 @@ def mmtrace(view, *extra):
                   "Ctrl-C to stop")
 
 
+def free_port(start):
+    """A TCP port on loopback, from @start on, that nothing holds now, not
+    even a connection in TIME_WAIT: other work on the machine serves too."""
+    import socket
+    for port in range(start, start + 1000):
+        with socket.socket() as sk:
+            try:
+                sk.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    return start
+
+
 def serve(*extra):
     """mmtrace serve, with its defaults (the always-on numbers) unless
     @extra says otherwise, on a port of its own: tests of other work may
     hold the default one. Below the ephemeral ports: pgbench -C leaves
     thousands of loopback connections in TIME_WAIT."""
-    port = 20000 + os.getpid() % 12000
+    port = free_port(5000 + os.getpid() % 4000)
     return Tracer("mmtrace serve", [MMTRACE, "serve", "--listen",
                                     f"127.0.0.1:{port}", *extra],
                   "Ctrl-C to stop")
@@ -882,41 +896,59 @@ def main():
     load_before = loadavg()
     started = time.monotonic()
     all_views, absent = views()
-    costs = bpf_stats(bench_costs) if wanted("costs") else None
-    # Without bpf_stats forced on: it costs two clock reads per program
-    # run. mmtrace serve turns it on for itself, as it does in production.
-    times = bench_throughput(all_views) if wanted("throughput") else None
-    floors = bench_floors() if wanted("floors") else None
-    with tempfile.TemporaryDirectory() as scratch:
-        os.chmod(scratch, 0o755)
-        real = bench_real(scratch) if wanted("real") else None
-        events = bench_events(scratch) if wanted("events") else None
-    startup = bench_startup_memory() if wanted("startup") else None
     u = os.uname()
     print(f"mmtrace bench {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}:"
           f" kernel {u.release}, {os.cpu_count()} CPUs, {ROUNDS} rounds"
           f" alternating configurations; views: {', '.join(all_views)}"
           + (f" (not on this kernel: {', '.join(absent)})" if absent else ""))
-    print(f"machine load (1-min loadavg) {load_before} before,"
-          f" {loadavg()} after {time.monotonic() - started:.0f} s of bench;"
-          " others' work on the machine widens every interval")
-    if costs:
-        print_costs(costs)
-    if times:
-        print_throughput(*times)
-    if floors:
-        print_throughput(*floors, title="Shell loop, each group of hooks"
-                         " alone (count-only floors: always-on, and each"
-                         " group of detail moved out of serve's defaults),"
-                         " serve, serve --bpf-stats and serve --detail")
+    print(f"machine load (1-min loadavg) {load_before} at the start;"
+          " each section prints its own when it ends; others' work on the"
+          " machine widens every interval", flush=True)
+    # Each section prints as soon as it is done: a later one that fails
+    # (a port taken, a package missing) loses nothing measured before.
+    if wanted("costs"):
+        section("costs", lambda: print_costs(bpf_stats(bench_costs)))
+    # Without bpf_stats forced on: it costs two clock reads per program
+    # run; serve keeps it only with --bpf-stats, as in production.
+    if wanted("throughput"):
+        section("throughput",
+                lambda: print_throughput(*bench_throughput(all_views)))
+    if wanted("floors"):
+        section("floors", lambda: print_throughput(
+            *bench_floors(), title="Shell loop, each group of hooks"
+            " alone (count-only floors: always-on, and each"
+            " group of detail moved out of serve's defaults),"
+            " serve, serve --bpf-stats and serve --detail"))
+    with tempfile.TemporaryDirectory() as scratch:
+        os.chmod(scratch, 0o755)
+        if wanted("real"):
+            section("real", lambda: print_real(bench_real(scratch)))
+        if wanted("events"):
+            section("events", lambda: print_events(bench_events(scratch)))
+    if wanted("startup"):
+        section("startup",
+                lambda: print_startup_memory(*bench_startup_memory()))
+    print(f"\nmachine load (1-min loadavg) {loadavg()} after"
+          f" {time.monotonic() - started:.0f} s of bench")
+    return 0
+
+
+def section(name, fn):
+    t0 = time.monotonic()
+    try:
+        fn()
+    except (RuntimeError, OSError, subprocess.CalledProcessError) as e:
+        print(f"\n{name}: FAILED: {e}".splitlines()[0] + " ..."
+              f"\n  {str(e).splitlines()[-1] if str(e) else ''}")
+    print(f"  ({name}: {time.monotonic() - t0:.0f} s, load {loadavg()}"
+          f" at its end, {time.strftime('%H:%M UTC', time.gmtime())})",
+          flush=True)
+
+
+def print_real(real):
     if real:
         print_throughput(*real, wnames=list(dict.fromkeys(
             k[0] for k in real[0])), title="Real workloads")
-    if events:
-        print_events(events)
-    if startup:
-        print_startup_memory(*startup)
-    return 0
 
 
 if __name__ == "__main__":
