@@ -517,7 +517,10 @@ def alternate(configs, loads):
 def bench_floors():
     """The shell loop under each group's floor, serve and serve --detail,
     and serve --bpf-stats: what each group and bpf_stats cost alone."""
-    configs = {"untraced": lambda: []}
+    # The floor tool with nothing attached: on 2026-11-29 it cost the
+    # loop about 7% by itself, which every group's line then includes.
+    configs = {"untraced": lambda: [],
+               "floor tool, nothing attached": lambda: [floor("none")]}
     for gname, progs in FLOOR_GROUPS:
         configs[gname] = (lambda p: lambda: [floor(*p)])(progs)
     configs["mmtrace serve"] = lambda: [serve()]
