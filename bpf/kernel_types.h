@@ -85,30 +85,7 @@ enum {
 #pragma clang attribute push(__attribute__((preserve_access_index)), \
 			     apply_to = record)
 
-/* x86-64 register layout, for PT_REGS_PARM*() in kprobes. */
-struct pt_regs {
-	unsigned long r15;
-	unsigned long r14;
-	unsigned long r13;
-	unsigned long r12;
-	unsigned long bp;
-	unsigned long bx;
-	unsigned long r11;
-	unsigned long r10;
-	unsigned long r9;
-	unsigned long r8;
-	unsigned long ax;
-	unsigned long cx;
-	unsigned long dx;
-	unsigned long si;
-	unsigned long di;
-	unsigned long orig_ax;
-	unsigned long ip;
-	unsigned long cs;
-	unsigned long flags;
-	unsigned long sp;
-	unsigned long ss;
-};
+/* struct pt_regs is per architecture: bpf/quirks.bpf.h. */
 
 typedef struct {
 	int counter;

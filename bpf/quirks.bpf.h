@@ -3,8 +3,9 @@
  * Kernel quirks, BPF side: each place where what a view reads depends on
  * the kernel's release, configuration or architecture is decided here,
  * with the change that made it. The types it reads through are in
- * kernel_types.h; the user side's quirks are in user/quirks.c. Views
- * include this after common.bpf.h.
+ * kernel_types.h; the user side's quirks are in user/quirks.c (and its
+ * architecture facts in user/arch.h). common.bpf.h includes this, so
+ * every view has it.
  */
 #ifndef MMTRACE_QUIRKS_BPF_H
 #define MMTRACE_QUIRKS_BPF_H
@@ -72,5 +73,254 @@ static __always_inline bool require_per_vma_locks(void)
 	return bpf_core_field_offset(struct vm_area_struct___per_vma_lock,
 				     vm_lock_seq) != 0xffffffff;
 }
+
+/* ==== architectures ======================================================
+ *
+ * The build compiles one object per architecture, -D__TARGET_ARCH_$(ARCH)
+ * (x86, arm64), as libbpf-tools does. Everything that differs between them
+ * is in this section, and nothing else in bpf/ or views/ tests the
+ * architecture. The user side's architecture facts are in user/arch.h.
+ */
+#if !defined(__TARGET_ARCH_x86) && !defined(__TARGET_ARCH_arm64)
+#error "mmtrace: build with -D__TARGET_ARCH_x86 or -D__TARGET_ARCH_arm64"
+#endif
+
+#pragma clang attribute push(__attribute__((preserve_access_index)), \
+			     apply_to = record)
+
+#if defined(__TARGET_ARCH_x86)
+/*
+ * x86-64's register layout (arch/x86/include/asm/ptrace.h): bpf_tracing.h's
+ * PT_REGS_PARM*() read di, si, dx, cx, r8 from it.
+ */
+struct pt_regs {
+	unsigned long r15;
+	unsigned long r14;
+	unsigned long r13;
+	unsigned long r12;
+	unsigned long bp;
+	unsigned long bx;
+	unsigned long r11;
+	unsigned long r10;
+	unsigned long r9;
+	unsigned long r8;
+	unsigned long ax;
+	unsigned long cx;
+	unsigned long dx;
+	unsigned long si;
+	unsigned long di;
+	unsigned long orig_ax;
+	unsigned long ip;
+	unsigned long cs;
+	unsigned long flags;
+	unsigned long sp;
+	unsigned long ss;
+};
+#elif defined(__TARGET_ARCH_arm64)
+/*
+ * arm64 (arch/arm64/include/uapi/asm/ptrace.h): bpf_tracing.h's
+ * PT_REGS_PARM*() cast the kprobe context to struct user_pt_regs and read
+ * regs[0..7], the AAPCS64 argument registers. The kernel's struct pt_regs
+ * starts with the same fields inside an anonymous union, where CO-RE finds
+ * pstate by name.
+ */
+struct user_pt_regs {
+	__u64 regs[31];
+	__u64 sp;
+	__u64 pc;
+	__u64 pstate;
+};
+
+struct pt_regs {
+	__u64 regs[31];
+	__u64 sp;
+	__u64 pc;
+	__u64 pstate;
+};
+
+/* SPARSEMEM's sections: see arch_table_page() below. */
+struct mem_section {
+	unsigned long section_mem_map;
+};
+#endif
+
+#pragma clang attribute pop
+
+/*
+ * Did the fault (or exception) whose registers these are come from user
+ * mode? x86-64: the privilege level of the code segment, cs & 3, is 3
+ * (user_mode() in arch/x86/include/asm/ptrace.h). arm64: the exception
+ * level in pstate's mode bits, pstate & PSR_MODE_MASK (0xf), is EL0t (0)
+ * (user_mode() in arch/arm64/include/asm/ptrace.h; AArch32 user mode is
+ * 0x10, whose low bits are 0 too).
+ */
+static __always_inline bool arch_user_mode(struct pt_regs *regs)
+{
+#if defined(__TARGET_ARCH_x86)
+	return (BPF_CORE_READ(regs, cs) & 3) == 3;
+#else
+	return (BPF_CORE_READ(regs, pstate) & 0xf) == 0;
+#endif
+}
+
+/*
+ * Is this exception a user page fault, as x86's exceptions:page_fault_user
+ * tracepoint would report it? Only for arm64's do_mem_abort(far, esr,
+ * regs), which every data and instruction abort enters (arm64 has no
+ * page-fault tracepoint, and do_page_fault() is in .kprobes.text, which
+ * ftrace does not patch): one taken in EL0 whose fault status code
+ * (ESR_ELx_FSC, esr & 0x3f) is a translation, access flag or permission
+ * fault at any level, 0x04-0x0f, or a level -1 translation fault with
+ * LPA2's 5-level tables, 0x2b (ESR_ELx_FSC_FAULT_L(-1)); those go to
+ * do_page_fault() via
+ * fault_info[] (arch/arm64/mm/fault.c). x86 never calls this.
+ */
+static __always_inline bool arch_user_page_fault(unsigned long esr,
+						 struct pt_regs *regs)
+{
+#if defined(__TARGET_ARCH_arm64)
+	unsigned long fsc = esr & 0x3f;
+
+	return arch_user_mode(regs) &&
+	       ((fsc >= 0x04 && fsc <= 0x0f) || fsc == 0x2b);
+#else
+	return false;
+#endif
+}
+
+/*
+ * Is @addr a kernel address rather than a user one? Both architectures
+ * give the kernel the half of the address space with the top bit set
+ * (x86-64's canonical upper half, with 4 or 5 paging levels; arm64's TTBR1
+ * range) and user space never has it.
+ */
+static __always_inline bool arch_kernel_address(unsigned long addr)
+{
+	return addr >> 63;
+}
+
+#define ARCH_PAGE_SHIFT 12
+#define ARCH_PAGE_MASK (~((1UL << ARCH_PAGE_SHIFT) - 1))
+
+static __always_inline unsigned long arch_read_ulong(const void *p)
+{
+	unsigned long v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), p);
+	return v;
+}
+
+#if defined(__TARGET_ARCH_x86)
+/*
+ * virt_to_page() on x86-64 (arch/x86/include/asm/page_64.h, SPARSEMEM
+ * vmemmap): with CONFIG_RANDOMIZE_MEMORY (4.8; vmemmap_base from 4.9)
+ * both bases move at boot and are the variables vmemmap_base and
+ * page_offset_base; without it they are the 4-level constants.
+ */
+extern const void vmemmap_base __ksym __weak;
+extern const void page_offset_base __ksym __weak;
+#define X86_VMEMMAP_START 0xffffea0000000000UL
+#define X86_PAGE_OFFSET 0xffff888000000000UL
+
+/* Does arch_table_page() need the table's upper-level entry? */
+#define ARCH_TABLE_PAGE_NEEDS_ENTRY 0
+
+/*
+ * The struct page of the page-table page holding the entry at @pte, a
+ * linear-map address; @upper (the entry that points to that table) is
+ * not needed here. 0 if it cannot be told.
+ */
+static __always_inline unsigned long arch_table_page(unsigned long pte,
+						     unsigned long upper,
+						     unsigned long page_size)
+{
+	unsigned long vmemmap, offset;
+
+	vmemmap = &vmemmap_base ? arch_read_ulong(&vmemmap_base) :
+				  X86_VMEMMAP_START;
+	offset = &page_offset_base ? arch_read_ulong(&page_offset_base) :
+				     X86_PAGE_OFFSET;
+	return vmemmap + (((pte & ARCH_PAGE_MASK) - offset) >>
+			  ARCH_PAGE_SHIFT) * page_size;
+}
+#else
+/*
+ * arm64's virt_to_page() is VMEMMAP_START + (x - PAGE_OFFSET) / PAGE_SIZE
+ * (arch/arm64/include/asm/memory.h), but both are compile-time constants
+ * that depend on CONFIG_ARM64_VA_BITS (48 on Debian's 6.1, 52 with LPA2 on
+ * its 6.12) and on the layout of the release: the linear map moved to the
+ * bottom of the kernel half in 5.4 (commit 14c127c957c1, "arm64: mm: Flip
+ * kernel VA space"), and the LPA2 series moved vmemmap again ("arm64: mm:
+ * Reclaim unused vmemmap region for vmalloc use", Ard Biesheuvel, 2023).
+ * Neither is a variable BPF could read, so the page is found
+ * without them, from what the running kernel keeps in memory:
+ *
+ * - the table's physical address is in the upper-level entry pointing to
+ *   it (for a PMD table, the PUD entry): a VMSAv8-64 table descriptor
+ *   holds it in bits [47:12], or [49:12] with FEAT_LPA2 (bits [51:50] of
+ *   an LPA2 address sit in [9:8]: memory above 1 PiB is not read right);
+ * - pfn_to_page() is vmemmap + pfn, and SPARSEMEM stores exactly that base
+ *   in every present section, encoded as mem_map - section's first pfn
+ *   (sparse_encode_mem_map(), mm/sparse.c) with flags in the low bits. The
+ *   section looked up is the table's own, present since the table is in
+ *   it, with arm64's SECTION_SIZE_BITS of 27 (4K pages, since 5.12: commit
+ *   f0b13ee23241, "arm64/sparsemem: reduce SECTION_SIZE_BITS"), through
+ *   mem_section's root array (CONFIG_SPARSEMEM_EXTREME, which arm64's
+ *   Debian kernels have; SECTIONS_PER_ROOT is PAGE_SIZE / its size).
+ */
+extern const void mem_section __ksym __weak;
+#define ARM64_SECTION_SIZE_BITS 27
+#define ARM64_SECTION_HAS_MEM_MAP 0x2UL
+#define ARM64_TABLE_ADDR_MASK 0x0003fffffffff000UL
+
+#define ARCH_TABLE_PAGE_NEEDS_ENTRY 1
+
+/* pfn_to_page()'s base, read from the section holding @phys. */
+static __always_inline unsigned long arm64_vmemmap(unsigned long phys)
+{
+	unsigned long roots, root, map, nr, per_root, size;
+
+	if (!&mem_section)
+		return 0;
+	size = bpf_core_type_size(struct mem_section);
+	if (!size)
+		return 0;
+	per_root = (1UL << ARCH_PAGE_SHIFT) / size;
+	nr = phys >> ARM64_SECTION_SIZE_BITS;
+	roots = arch_read_ulong(&mem_section);
+	if (!roots)
+		return 0;
+	root = arch_read_ulong((void *)(roots + nr / per_root * 8));
+	if (!root)
+		return 0;
+	map = arch_read_ulong((void *)(root + nr % per_root * size));
+	if (!(map & ARM64_SECTION_HAS_MEM_MAP))
+		return 0;
+	/* The base is page aligned; the flags are the low bits. */
+	return map & ARCH_PAGE_MASK;
+}
+
+/*
+ * The struct page of the page-table page that the entry at @upper points
+ * to (@pte, an address inside that table, is not needed here). 0 if it
+ * cannot be told.
+ */
+static __always_inline unsigned long arch_table_page(unsigned long pte,
+						     unsigned long upper,
+						     unsigned long page_size)
+{
+	unsigned long vmemmap, phys;
+
+	if (!upper)
+		return 0;
+	phys = arch_read_ulong((void *)upper) & ARM64_TABLE_ADDR_MASK;
+	vmemmap = phys ? arm64_vmemmap(phys) : 0;
+	if (!vmemmap)
+		return 0;
+	return vmemmap + (phys >> ARCH_PAGE_SHIFT) * page_size;
+}
+#endif
+
+/* ==== end of architectures =============================================== */
 
 #endif /* MMTRACE_QUIRKS_BPF_H */

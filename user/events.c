@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
+#include "container.h"
 #include "events.h"
 #include "ksyms.h"
 #include "output.h"
@@ -205,6 +206,7 @@ static void print_json(const struct events *ev, const struct event_desc *d,
 	ADD("pid", json_object_new_int64(e->pid));
 	ADD("tid", json_object_new_int64(e->tid));
 	ADD("comm", json_comm(e->comm, sizeof(e->comm)));
+	container_json_add(o, e->cgroup_id, e->pid);
 	for (int i = 0; i < EVENT_VALUES; i++)
 		if (d->fields[i].key)
 			ADD(d->fields[i].key, value_json(&d->fields[i], e->v[i]));
@@ -230,6 +232,7 @@ static void print_text(const struct events *ev, const struct event_desc *d,
 {
 	char when[32], reason[128], frame[160], comm[COMM_TEXT_LEN];
 	time_t secs = wall_ns / 1000000000LL;
+	struct container_ref c;
 	FILE *out = ev->out;
 	struct tm tm;
 
@@ -241,6 +244,9 @@ static void print_text(const struct events *ev, const struct event_desc *d,
 	if (e->tid != e->pid)
 		fprintf(out, " tid %u", e->tid);
 	fprintf(out, " comm %s", comm);
+	/* Only inside one: a line outside containers stays as it was. */
+	if (container_of(e->cgroup_id, e->pid, &c) && c.id[0])
+		fprintf(out, " container %.12s", c.id);
 	for (int i = 0; i < EVENT_VALUES; i++)
 		if (d->fields[i].key)
 			print_value(out, &d->fields[i], e->v[i]);

@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include "container.h"
 #include "labels.h"
 #include "metrics.h"
 #include "session.h"
@@ -17,6 +18,7 @@ enum export_by {
 	EXPORT_BY_NONE,
 	EXPORT_BY_COMM,
 	EXPORT_BY_CGROUP,
+	EXPORT_BY_CONTAINER,	/* labels container_id and pod_uid */
 };
 
 /*
@@ -40,11 +42,6 @@ struct export_view {
 	size_t n_pending;
 };
 
-struct cgroup_name {
-	unsigned long long id;
-	char *path;
-};
-
 struct exporter {
 	struct export_view *views;
 	size_t n_views;
@@ -53,10 +50,7 @@ struct exporter {
 	const char *version;
 	bool bpf_stats;		/* run time and run counts are being kept */
 	pthread_mutex_t lock;	/* collection vs. the HTTP thread */
-	struct cgroup_name *cgroups;	/* sorted by id */
-	size_t n_cgroups;
-	char cgroup_root[4096];
-	double cgroups_scanned;
+	struct cgroup_names cgroups;	/* the cgroup2 mount, as last walked */
 	double label_idle_s;	/* 0: LABEL_IDLE_EVICT_S */
 };
 

@@ -10,6 +10,7 @@
 #include "output.h"
 #include "serve.h"
 #include "session.h"
+#include "top.h"
 
 /*
  * The one table a new view is added to: a line with the name of its folder
@@ -39,13 +40,15 @@ static void usage(FILE *out)
 			all_views[i]->summary);
 	fprintf(out,
 		"  %-8s %s\n"
+		"  %-8s %s\n"
 		"  %-8s %s\n\n"
 		"With COMMAND, mmtrace runs it, traces it and every process it starts,\n"
 		"and reports when they have exited (--no-children: COMMAND alone).\n"
 		"'mmtrace SUBCOMMAND --help' lists the options of each.\n",
 		"probes",
 		"which kernel hooks each view uses on this kernel, and why",
-		"serve", "every view as Prometheus metrics over HTTP (an exporter)");
+		"serve", "every view as Prometheus metrics over HTTP (an exporter)",
+		"top", "a live view of the processes losing the most time in these paths");
 }
 
 static const struct view *find_view(const char *name)
@@ -87,6 +90,9 @@ static void print_kernel(struct json_object *top)
 	/* Where the views keep per-thread state (bpf/thread.bpf.h). */
 	const char *state = kernel_has_task_storage() ? "task_storage" :
 							"hash";
+	/* What CO-RE reads; only the kernel's own lets BTF programs attach. */
+	const char *btf = probe_btf_path() ? probe_btf_path() : KERNEL_BTF;
+	bool own_btf = kernel_has_own_btf();
 
 	lockdown_state(lockdown, sizeof(lockdown));
 	uname(&u);
@@ -97,16 +103,23 @@ static void print_kernel(struct json_object *top)
 				       json_object_new_string(lockdown));
 		json_object_object_add(top, "thread_state",
 				       json_object_new_string(state));
+		json_object_object_add(top, "kernel_btf",
+				       json_object_new_boolean(own_btf));
+		json_object_object_add(top, "btf", json_object_new_string(btf));
 		return;
 	}
 	printf("kernel %s, lockdown: %s\n", text_arg(u.release),
 	       text_arg(lockdown));
+	if (probe_btf_path())
+		printf("BTF for CO-RE: %s (--btf)%s\n", text_arg(btf),
+		       own_btf ? "" :
+		       "; the kernel has none of its own: no fentry, fexit or tp_btf, only the kprobe and classic tracepoint tiers");
 	printf("per-thread state: %s\n\n", *state == 't' ?
 	       "task-local storage" :
 	       "hash map by thread id (no task-local storage for tracing programs)");
 }
 
-/* mmtrace probes [--json] [-v] [VIEW] */
+/* mmtrace probes [--json] [-v] [--btf PATH] [VIEW] */
 static int cmd_probes(int argc, char **argv)
 {
 	struct view_opts o = { .max_procs = 1024, .top = 1, .cgroup_fd = -1 };
@@ -119,11 +132,16 @@ static int cmd_probes(int argc, char **argv)
 			o.json = true;
 		else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose"))
 			o.verbose = true;
+		else if (!strcmp(argv[i], "--btf") && i + 1 < argc)
+			probe_set_btf_path(argv[++i]);
+		else if (!strncmp(argv[i], "--btf=", 6))
+			probe_set_btf_path(argv[i] + 6);
 		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("Usage: mmtrace probes [--json] [-v] [VIEW]\n"
+			printf("Usage: mmtrace probes [--json] [-v] [--btf PATH] [VIEW]\n"
 			       "Loads every view as it would run, and prints per observation the\n"
 			       "attach tier used (fentry > kprobe > tracepoint) and why each richer\n"
-			       "tier was rejected on this kernel. -v lists the attach points.\n");
+			       "tier was rejected on this kernel. -v lists the attach points.\n"
+			       "--btf PATH: this kernel's BTF where it has none of its own.\n");
 			return 0;
 		} else if (argv[i][0] != '-' && !only && find_view(argv[i]))
 			only = argv[i];
@@ -176,14 +194,13 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "probes"))
 		return cmd_probes(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "top")) {
+		argv[1] = "mmtrace top";
+		return top_main(all_views, N_VIEWS, argc - 1, argv + 1);
+	}
 	if (!strcmp(argv[1], "serve")) {
-#ifdef MMTRACE_NO_SERVE
-		fprintf(stderr, "mmtrace: this static build has no HTTP server: build without STATIC=1 for 'mmtrace serve'\n");
-		return 1;
-#else
 		argv[1] = "mmtrace serve";
 		return serve_main(all_views, N_VIEWS, argc - 1, argv + 1);
-#endif
 	}
 	t = find_view(argv[1]);
 	if (!t) {

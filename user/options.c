@@ -26,6 +26,8 @@ enum {
 	OPT_STACKS,
 	OPT_NO_STACKS,
 	OPT_NO_CHILDREN,
+	OPT_NO_FINDINGS,
+	OPT_BTF,
 };
 
 /* --events-buffer, in KB; the largest keeps a 1 GiB ring. */
@@ -198,12 +200,18 @@ static const struct argp_option common_options[] = {
 	{ "output", 'o', "FILE", 0,
 	  "Write reports to FILE (the COMMAND keeps stdout)", 3 },
 	{ "top", OPT_TOP, "N", 0, "Rows in text tables (default 20)", 3 },
+	{ "no-findings", OPT_NO_FINDINGS, NULL, 0,
+	  "Leave out the findings (what to act on, and why) that end each report",
+	  3 },
 	{ "max-procs", OPT_MAX_PROCS, "N", 0,
 	  "Processes tracked per report (default 10240); overflow is counted",
 	  4 },
 	{ "tier", OPT_TIER, "TIER", 0,
 	  "Use no tier richer than TIER: fentry (default), kprobe or tracepoint",
 	  4 },
+	{ "btf", OPT_BTF, "PATH", 0,
+	  "This kernel's BTF from PATH (e.g. BTFHub's) where it has none of "
+	  "its own: kprobe and classic tracepoint tiers only", 4 },
 	{ "no-children", OPT_NO_CHILDREN, NULL, 0,
 	  "Trace COMMAND alone, not the processes it starts (by default "
 	  "every one, however deep)", 4 },
@@ -374,6 +382,9 @@ static error_t parse_common(int key, char *arg, struct argp_state *state)
 	case 'o':
 		o->output = arg;
 		return 0;
+	case OPT_BTF:
+		probe_set_btf_path(arg);
+		return 0;
 	case OPT_TIER:
 		if (parse_tier(arg, &o->max_tier)) {
 			ps->err = EXIT_USAGE;
@@ -391,6 +402,9 @@ static error_t parse_common(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_NO_CHILDREN:
 		o->no_children = true;
+		return 0;
+	case OPT_NO_FINDINGS:
+		o->no_findings = true;
 		return 0;
 	case OPT_EVENTS:
 	case OPT_MIN_LATENCY:

@@ -291,6 +291,9 @@ struct json_object *report_json_header(const char *view,
 	json_object_object_add(o, "final", json_object_new_boolean(ctx->final));
 	json_object_object_add(o, "kernel", json_object_new_string(u.release));
 	json_object_object_add(o, "probes", probes_summary(ctx, ctx->n_obs));
+	if (ctx->findings)
+		json_object_object_add(o, "findings",
+				       json_object_get(ctx->findings));
 	return o;
 }
 

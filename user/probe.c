@@ -15,6 +15,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
+#include "arch.h"
 #include "ksyms.h"
 #include "output.h"
 #include "probe.h"
@@ -57,6 +58,49 @@ static char fentry_blocked[REASON_LEN];
 static const char *tracing_dir;
 static char tracing_mount[PATH_MAX];
 
+/* --btf: a BTF file for CO-RE where the kernel has none of its own. */
+static const char *btf_path;
+
+void probe_set_btf_path(const char *path)
+{
+	btf_path = path;
+}
+
+const char *probe_btf_path(void)
+{
+	return btf_path;
+}
+
+const struct bpf_object_open_opts *probe_open_opts(void)
+{
+	static struct bpf_object_open_opts opts = {
+		.sz = sizeof(opts),
+	};
+
+	opts.btf_custom_path = btf_path;
+	return &opts;
+}
+
+bool kernel_has_own_btf(void)
+{
+	return !access(KERNEL_BTF, R_OK);
+}
+
+/*
+ * fentry, fexit and tp_btf programs attach to ids of the kernel's own
+ * BTF: a file given with --btf describes the kernel for CO-RE, but the
+ * kernel cannot attach by it. Fills @why when they cannot attach here.
+ */
+static bool no_own_btf(char *why, size_t len)
+{
+	if (kernel_has_own_btf())
+		return false;
+	snprintf(why, len,
+		 "the kernel has no BTF of its own (%s missing): fentry, fexit and tp_btf need it%s",
+		 KERNEL_BTF, btf_path ? "; --btf serves CO-RE only" : "");
+	return true;
+}
+
 static struct btf *live_btf(void)
 {
 	if (!vmlinux_btf_tried) {
@@ -71,12 +115,15 @@ static struct btf *live_btf(void)
 static int live_btf_func(const char *name, int nargs, char *why, size_t len)
 {
 	const struct btf_type *proto;
-	struct btf *btf = live_btf();
+	struct btf *btf;
 	int id;
 
+	if (no_own_btf(why, len))
+		return -ENOENT;
+	btf = live_btf();
 	if (!btf) {
-		snprintf(why, len,
-			 "kernel has no BTF (/sys/kernel/btf/vmlinux missing)");
+		snprintf(why, len, "cannot read the kernel's BTF (%s)",
+			 KERNEL_BTF);
 		return -ENOENT;
 	}
 	id = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC);
@@ -189,8 +236,7 @@ static int live_fentry_try(const char *name, bool fexit, char *why,
 	if (err)
 		snprintf(why, len, "%s %s: attach failed: %s",
 			 fexit ? "fexit" : "fentry", name,
-			 err == -524 ? "ENOTSUPP (the trampoline refuses it: more than 6 arguments before 6.5?)"
-				     : strerror(-err));
+			 err == -524 ? ARCH_FENTRY_ENOTSUPP : strerror(-err));
 	else
 		close(link_fd);
 	close(prog_fd);
@@ -259,7 +305,8 @@ static int live_tracepoint(const char *event, char *why, size_t len)
 	snprintf(path, sizeof(path), "%s/events/%s/id", dir, event);
 	if (access(path, R_OK)) {
 		snprintf(why, len, "tracepoint %s: %s", event,
-			 errno == ENOENT ? "not in this kernel" : strerror(errno));
+			 errno != ENOENT ? strerror(errno) :
+			 arch_missing_tracepoint(event) ?: "not in this kernel");
 		return -errno;
 	}
 	return 0;
@@ -269,13 +316,18 @@ static int live_tp_btf(const char *name, char *why, size_t len)
 {
 	char type[128];
 
+	if (no_own_btf(why, len))
+		return -ENOENT;
 	if (!live_btf()) {
-		snprintf(why, len, "kernel has no BTF");
+		snprintf(why, len, "cannot read the kernel's BTF (%s)",
+			 KERNEL_BTF);
 		return -ENOENT;
 	}
 	snprintf(type, sizeof(type), "btf_trace_%s", name);
 	if (btf__find_by_name_kind(live_btf(), type, BTF_KIND_TYPEDEF) < 0) {
-		snprintf(why, len, "no BTF tracepoint %s in this kernel", name);
+		snprintf(why, len, "no BTF tracepoint %s in this kernel%s%s",
+			 name, arch_missing_tracepoint(name) ? ": " : "",
+			 arch_missing_tracepoint(name) ?: "");
 		return -ENOENT;
 	}
 	return 0;
@@ -409,6 +461,36 @@ static int check_plan(const struct kernel_env *env,
 	return 0;
 }
 
+/* Is @name, of any type, in /proc/kallsyms? (ksyms.c keeps text only.) */
+static bool kallsyms_has(const char *name)
+{
+	char line[512], sym[256], type;
+	unsigned long long addr;
+	bool found = false;
+	FILE *f = fopen("/proc/kallsyms", "r");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%llx %c %255s", &addr, &type, sym) == 3 &&
+			!strcmp(sym, name);
+	fclose(f);
+	return found;
+}
+
+/* The architecture's reason why no plan of @obs can work here, or false. */
+static bool arch_refused(const struct kernel_env *env,
+			 const struct observation *obs, struct obs_result *res)
+{
+	const char *sym = arch_required_ksym(obs->name);
+
+	if (!sym || env != kernel_env_live() || kallsyms_has(sym))
+		return false;
+	for (int i = 0; i < OBS_MAX_PLANS && !plan_empty(&obs->plans[i]); i++)
+		snprintf(res->why[i], sizeof(res->why[i]), ARCH_KSYM_WHY, sym);
+	return true;
+}
+
 int probe_resolve(const struct kernel_env *env, const struct observation *obs,
 		  int first, struct obs_result *res)
 {
@@ -420,6 +502,8 @@ int probe_resolve_tier(const struct kernel_env *env,
 		       enum probe_tier max_tier, struct obs_result *res)
 {
 	res->chosen = -1;
+	if (arch_refused(env, obs, res))
+		return -1;
 	for (int i = first; i < OBS_MAX_PLANS; i++) {
 		const struct attach_plan *plan = &obs->plans[i];
 

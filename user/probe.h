@@ -163,6 +163,21 @@ void probe_print(const struct observation *obs, const struct obs_result *res,
 struct json_object *probe_json(const struct observation *obs,
 			       const struct obs_result *res, size_t n);
 
+/* Where the kernel publishes its own BTF. */
+#define KERNEL_BTF "/sys/kernel/btf/vmlinux"
+
+/*
+ * --btf PATH: a BTF file of the running kernel (BTFHub's convention) that
+ * libbpf reads for CO-RE instead of the kernel's. Views open their
+ * skeletons with probe_open_opts(), which carries it.
+ */
+struct bpf_object_open_opts;
+void probe_set_btf_path(const char *path);
+const char *probe_btf_path(void);	/* NULL: the kernel's own */
+const struct bpf_object_open_opts *probe_open_opts(void);
+/* The kernel publishes its BTF: fentry, fexit and tp_btf can attach. */
+bool kernel_has_own_btf(void);
+
 /*
  * Per-thread state (bpf/thread.bpf.h): task-local storage if this kernel
  * lets tracing programs use it, else the hash by thread id. Sets the

@@ -81,7 +81,8 @@ static void delete_rows(int fd, const struct rows *gone)
 		bpf_map_delete_elem(fd, gone->r[i].key);
 }
 
-int rows_read(struct row_table *t, int fd, struct rows *out)
+static int read_rows(struct row_table *t, int fd, struct rows *out,
+		     bool delete)
 {
 	unsigned char key[ROW_KEY_MAX] = {}, next[ROW_KEY_MAX] = {};
 	struct rows seen = {}, gone = {};
@@ -103,13 +104,24 @@ int rows_read(struct row_table *t, int fd, struct rows *out)
 		if (!err)
 			err = rows_push(exited(t, &cur) ? &gone : &seen, &cur);
 	}
-	delete_rows(fd, &gone);
+	if (delete)
+		delete_rows(fd, &gone);
 	free(gone.r);
 	rows_sort(&seen, cmp_key);
 	free(t->seen);
 	t->seen = seen.r;
 	t->n_seen = seen.n;
 	return err;
+}
+
+int rows_read(struct row_table *t, int fd, struct rows *out)
+{
+	return read_rows(t, fd, out, true);
+}
+
+int rows_peek(struct row_table *t, int fd, struct rows *out)
+{
+	return read_rows(t, fd, out, false);
 }
 
 void rows_sort(struct rows *rows, int (*cmp)(const void *, const void *))

@@ -50,6 +50,13 @@ struct rows {
  */
 int rows_read(struct row_table *t, int fd, struct rows *out);
 
+/*
+ * As rows_read(), for a second reader of a map whose owner reads it next
+ * (user/findings.c beside a view's report): exited rows are left for the
+ * owner to report and delete. @t is the second reader's own copy.
+ */
+int rows_peek(struct row_table *t, int fd, struct rows *out);
+
 /* Appends a copy of @r (e.g. a row made up at the final report). */
 int rows_push(struct rows *rows, const struct row *r);
 

@@ -12,9 +12,12 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <json-c/json.h>
 #include "command.h"
 #include "events.h"
+#include "findings.h"
 #include "ksyms.h"
 #include "output.h"
 #include "outstream.h"
@@ -79,13 +82,41 @@ static bool has_cap(int cap)
 #define CAP_PERFMON 38
 #define CAP_BPF 39
 
-int session_preflight(void)
+/*
+ * CO-RE needs a description of this kernel's types: its own BTF, or a
+ * file given with --btf (BTFHub has them for kernels built without).
+ */
+static int preflight_btf(void)
 {
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+	const char *path = probe_btf_path();
+	struct btf *btf;
+	int err;
+
+	if (!path) {
+		if (kernel_has_own_btf())
+			return 0;
 		fprintf(stderr,
-			"mmtrace: this kernel has no BTF (/sys/kernel/btf/vmlinux): mmtrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y\n");
+			"mmtrace: this kernel has no BTF (%s): pass this kernel's BTF file with --btf PATH (BTFHub has them), or use a kernel built with CONFIG_DEBUG_INFO_BTF=y\n",
+			KERNEL_BTF);
 		return -ENOENT;
 	}
+	btf = btf__parse(path, NULL);
+	err = libbpf_get_error(btf);
+	if (err) {
+		fprintf(stderr, "mmtrace: cannot use --btf '%s': %s\n",
+			text_arg(path), strerror(-err));
+		return err;
+	}
+	btf__free(btf);
+	return 0;
+}
+
+int session_preflight(void)
+{
+	int err = preflight_btf();
+
+	if (err)
+		return err;
 	if (!has_cap(CAP_SYS_ADMIN) &&
 	    !(has_cap(CAP_BPF) && has_cap(CAP_PERFMON))) {
 		fprintf(stderr,
@@ -403,8 +434,22 @@ static int report(const struct session *s, const struct view_opts *o,
 		.final = final,
 		.out = report_out,
 	};
+	struct findings f = {};
+	int err;
 
-	return s->view->report(s->skel, &ctx);
+	/* Read before the report, which takes exited processes' rows away. */
+	if (!o->no_findings && findings_of_view(s->view, s->skel, s->res, &f))
+		fprintf(stderr, "mmtrace: warning: findings unavailable for this report\n");
+	if (!o->no_findings && o->json)
+		ctx.findings = findings_json(&f);
+	err = s->view->report(s->skel, &ctx);
+	if (!err && !o->no_findings && !o->json) {
+		findings_print(report_out, &f);
+		fflush(report_out);
+	}
+	json_object_put(ctx.findings);
+	findings_free(&f);
+	return err;
 }
 
 /*

@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <linux/types.h>
 #include <json-c/json.h>
+#include "container.h"
 #include "output.h"
 #include "rows.h"
 #include "view.h"
@@ -99,12 +100,13 @@ bool obs_known(const struct report_ctx *ctx, int obs)
 }
 
 struct json_object *json_row_new(const struct row *row, const char *comm,
-				 size_t comm_len)
+				 size_t comm_len, unsigned long long cgroup_id)
 {
 	struct json_object *j = json_object_new_object();
 
 	json_add_int(j, "pid", row_pid(row));
 	json_add(j, "comm", json_comm(comm, comm_len));
+	container_json_add(j, cgroup_id, row_pid(row));
 	return j;
 }
 

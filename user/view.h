@@ -45,6 +45,7 @@ struct view_opts {
 	bool verbose;
 	char **command;			/* argv to run and trace, or NULL */
 	bool no_children;		/* trace COMMAND alone, not what it starts */
+	bool no_findings;		/* --no-findings (user/findings.c) */
 	const char *output;		/* reports go here instead of stdout */
 	int cgroup_fd;			/* --cgroup directory, or -1 */
 	bool events;			/* --events: a line per event */
@@ -65,6 +66,8 @@ struct report_ctx {
 	double seconds;			/* time this report covers */
 	bool final;
 	FILE *out;
+	/* JSON reports: the "findings" list to carry; NULL: none. */
+	struct json_object *findings;
 };
 
 /*
@@ -190,7 +193,7 @@ struct view {
 #define VIEW_SKELETON_AND(v, after_destroy, ...)                             \
 	static void *v##_open(void)                                          \
 	{                                                                    \
-		return v##_bpf__open();                                      \
+		return v##_bpf__open_opts(probe_open_opts());                \
 	}                                                                    \
 	static struct bpf_object *v##_object(void *skel)                     \
 	{                                                                    \
@@ -319,9 +322,12 @@ void losses_text(FILE *out, const unsigned long long *losses,
 /* Is observation @obs attached (at any tier)? Else its numbers are unknown. */
 bool obs_known(const struct report_ctx *ctx, int obs);
 
-/* A process row's JSON object, with its "pid" and "comm". */
+/*
+ * A process row's JSON object, with its "pid", "comm", and the
+ * "container_id" and "pod_uid" of its cgroup v2 id (user/container.c).
+ */
 struct json_object *json_row_new(const struct row *row, const char *comm,
-				 size_t comm_len);
+				 size_t comm_len, unsigned long long cgroup_id);
 
 /* A report's rows as an array @key of @o, each made by @row_json. */
 void json_add_rows(struct json_object *o, const char *key,

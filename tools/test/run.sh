@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# mmtrace's test runner: tools/test/run.sh all|unit|host|san|fuzz|vm
+# mmtrace's test runner: tools/test/run.sh all|unit|host|san|static|fuzz|vm
 #
 #   unit  no privileges, any machine: build/tests/test_*, oracle self-test,
 #         unit_<name>.sh (e.g. make install into a scratch DESTDIR)
 #   host  root, this machine's kernel: host_<view>.sh, oracles under the
 #         tracepoint tier
 #   san   the unit and host tiers again, mmtrace built with ASan and UBSan
+#   static  root: the exporter's host tests (host_serve.sh) again, on the
+#         static binary (make STATIC=1), which VMs and images get
 #   fuzz  libFuzzer on the parsers of untrusted text (tools/test/fuzz/)
-#   vm    root, qemu: guest_<view>.sh in Debian 5.10, 6.1, 6.12 and 7.3,
-#         checked by vm_<view>.py (MMTRACE_VM_KERNELS="6.1 7.3" picks some)
+#   vm    root, qemu: guest_<view>.sh in Debian 5.10, 6.1, 6.12 and 7.3
+#         (x86-64) and arm64 6.1 and 6.12 (cross-built), checked by
+#         vm_<view>.py; MMTRACE_VM_KERNELS picks some, e.g. "6.1 7.3" or
+#         "arm64-6.12". The arm64 guests boot in a second lane, beside
+#         the x86-64 ones.
 #
 # A view's tests live in those three files; this runner finds them.
 # Every check prints PASS or FAIL; the last line is "N passed, N failed".
@@ -129,6 +134,28 @@ run_san() {
 	MMTRACE=$mmtrace
 }
 
+# make STATIC=1 links its own libmicrohttpd (tools/static/libmicrohttpd.sh):
+# the same server code, so the same exporter tests, on that binary.
+run_static() {
+	local mmtrace=$MMTRACE bin=$BUILD/static/mmtrace
+	if [ "$(id -u)" != 0 ]; then
+		skip "static tier" "needs root"
+		return
+	fi
+	if ! make -s STATIC=1 OUT="$BUILD/static" "$bin" 2>"$TMP/static.err"; then
+		fail "static build" "make STATIC=1 failed: $(tail -n 5 "$TMP/static.err")"
+		return
+	fi
+	echo "== static build"
+	# A static binary asks for no dynamic loader.
+	! LC_ALL=C readelf -l "$bin" | grep -q 'interpreter'
+	verdict "static build: $bin has no ELF interpreter" $? \
+		"$(LC_ALL=C readelf -l "$bin" | grep interpreter)"
+	MMTRACE=$bin
+	host_serve
+	MMTRACE=$mmtrace
+}
+
 # Kernel modules the guest scripts may insmod (e.g. brd, a RAM block
 # device for O_DIRECT), from the kernel's own package in the VM cache,
 # decompressed here: busybox insmod reads plain .ko files only. Prints
@@ -182,28 +209,89 @@ oops_of() {
 
 # One boot per kernel runs every view's guest script; the console log is
 # then checked by every vm_<view>.py.
-run_vm() {
-	local k log rc tool adds=() mods
-	if [ "$(id -u)" != 0 ] || ! command -v qemu-system-x86_64 >/dev/null; then
-		skip "vm tests" "need root and qemu-system-x86"
+# The static mmtrace and workloads a guest of architecture $1 (x86,
+# arm64) runs, as run.sh --add arguments in the array vm_adds; built once
+# per architecture, arm64's cross-built.
+vm_build() {
+	local arch=$1 out=$BUILD/static tool
+	[ "$arch" = x86 ] || out=$BUILD/static-$arch
+	vm_adds=()
+	if [ -z "${vm_built[$arch]:-}" ]; then
+		vm_built[$arch]=1
+		make -s ARCH="$arch" STATIC=1 OUT="$out" "$out/mmtrace" tools ||
+			vm_built[$arch]=failed
+	fi
+	[ "${vm_built[$arch]}" = 1 ] || return 1
+	for tool in "$out/mmtrace" "$out"/tools/*; do
+		vm_adds+=(--add "$tool")
+	done
+}
+
+# vm_boot KERNEL: boots KERNEL with every guest script; its console in
+# $TMP/vm-KERNEL.log, qemu's exit in $TMP/vm-KERNEL.rc (or "build" when
+# the static build for its architecture failed). Tallies nothing, so that
+# it can run in a lane of its own.
+vm_boot() {
+	local k=$1 arch=x86 limit=900 mods
+	local log=$TMP/vm-$k.log
+	# An arm64 guest emulates another ISA: 6.12's took 21 minutes.
+	case $k in arm64-*) arch=arm64 limit=3000 ;; esac
+	if ! vm_build $arch; then
+		echo build >"$TMP/vm-$k.rc"
 		return
 	fi
-	make -s STATIC=1 OUT="$BUILD/static" "$BUILD/static/mmtrace" tools ||
-		{ fail "vm build" "static build failed"; return; }
-	for tool in "$BUILD/static/mmtrace" "$BUILD"/static/tools/*; do
-		adds+=(--add "$tool")
-	done
+	mapfile -t mods < <(vm_module_adds "$k")
+	tools/vm/run.sh --kernel "$k" --hugepages 16 --timeout $limit \
+		"${vm_adds[@]}" "${mods[@]}" -- "$TMP/guest.sh" >"$log" 2>&1
+	echo $? >"$TMP/vm-$k.rc"
+}
+
+vm_check() {
+	local k=$1 log=$TMP/vm-$1.log rc
+	rc=$(cat "$TMP/vm-$k.rc" 2>/dev/null || echo lost)
+	if [ "$rc" = build ]; then
+		fail "vm $k: build" "make STATIC=1 for its architecture failed"
+		return
+	fi
+	verdict "vm $k: boots and runs" "$rc" "exit $rc: $(oops_of "$log")"
+	check_with "vm $k" oracle vm "$log" "$k"
+	[ -n "${MMTRACE_VM_LOGS:-}" ] && cp "$log" "$MMTRACE_VM_LOGS/"
+}
+
+# TCG runs a guest on one thread (multi-threaded TCG corrupts the kernel's
+# text patching), so the arm64 guests boot in a lane of their own, beside
+# the x86 ones: on 2 CPUs the matrix takes as long as its longer lane.
+run_vm() {
+	local k x86=() arm64=() lane=
+	local -A vm_built=()
+	if [ "$(id -u)" != 0 ]; then
+		skip "vm tests" "need root"
+		return
+	fi
 	cat tools/test/guest-lib.sh tools/test/guest_*.sh >"$TMP/guest.sh"
 	echo "exit 0" >>"$TMP/guest.sh"
-	for k in ${MMTRACE_VM_KERNELS:-5.10 6.1 6.12 7.3}; do
-		log=$TMP/vm-$k.log
-		mapfile -t mods < <(vm_module_adds "$k")
-		tools/vm/run.sh --kernel "$k" --hugepages 16 --timeout 900 \
-			"${adds[@]}" "${mods[@]}" -- "$TMP/guest.sh" >"$log" 2>&1
-		rc=$?
-		verdict "vm $k: boots and runs" "$rc" "exit $rc: $(oops_of "$log")"
-		check_with "vm $k" oracle vm "$log" "$k"
-		[ -n "${MMTRACE_VM_LOGS:-}" ] && cp "$log" "$MMTRACE_VM_LOGS/"
+	for k in ${MMTRACE_VM_KERNELS:-5.10 6.1 6.12 7.3 arm64-6.1 arm64-6.12}; do
+		case $k in
+		arm64-*) command -v qemu-system-aarch64 >/dev/null && arm64+=("$k") ||
+			skip "vm $k" "needs qemu-system-aarch64 (make deps)" ;;
+		*) command -v qemu-system-x86_64 >/dev/null && x86+=("$k") ||
+			skip "vm $k" "needs qemu-system-x86_64 (make deps)" ;;
+		esac
+	done
+	# Both builds first: make must not run twice at once in one tree.
+	[ ${#x86[@]} = 0 ] || vm_build x86
+	[ ${#arm64[@]} = 0 ] || vm_build arm64
+	if [ ${#arm64[@]} != 0 ]; then
+		( for k in "${arm64[@]}"; do vm_boot "$k"; done ) &
+		lane=$!
+	fi
+	for k in "${x86[@]}"; do
+		vm_boot "$k"
+		vm_check "$k"
+	done
+	[ -z "$lane" ] || wait "$lane"
+	for k in "${arm64[@]}"; do
+		vm_check "$k"
 	done
 }
 
@@ -211,10 +299,11 @@ case ${1:-all} in
 unit) run_unit ;;
 host) run_host ;;
 san) run_san ;;
+static) run_static ;;
 fuzz) run_fuzz ;;
 vm) run_vm ;;
-all) run_unit; run_host; run_san; run_fuzz; run_vm ;;
-*) echo "usage: $0 all|unit|host|san|fuzz|vm" >&2; exit 2 ;;
+all) run_unit; run_host; run_san; run_static; run_fuzz; run_vm ;;
+*) echo "usage: $0 all|unit|host|san|static|fuzz|vm" >&2; exit 2 ;;
 esac
 
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -8,7 +8,7 @@ to kretprobe there.
 """
 import json
 
-from vmlib import case_json, exit_zero, parse_console
+from vmlib import arm64_tiers, case_json, exit_zero, parse_console
 
 TIERS = {
     "5.10": {"fork.syscalls": "tracepoint", "fork.pinned_copies": "fentry",
@@ -20,6 +20,9 @@ TIERS = {
     "7.3": {"fork.syscalls": "tracepoint", "fork.pinned_copies": "fentry",
             "fork.thp_splits": "fentry", "fork.hugetlb_copies": "fentry"},
 }
+# Debian's arm64 6.1 has no fentry; its 6.12 attaches what x86's does.
+TIERS["arm64-6.1"] = arm64_tiers(TIERS["6.1"])
+TIERS["arm64-6.12"] = dict(TIERS["6.12"])
 
 TIER_ORDER = ("fentry", "kprobe", "tracepoint")
 

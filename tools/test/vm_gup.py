@@ -20,8 +20,8 @@ what each kernel's source does with it:
 import json
 import re
 
-from vmlib import (case_json, check_in_buckets, check_losses, check_units,
-                   exit_zero, parse_console)
+from vmlib import (arm64_tiers, case_json, check_in_buckets, check_losses,
+                   check_units, exit_zero, parse_console, release)
 
 TIER_ORDER = ("fentry", "kprobe", "tracepoint")
 OBS = ("gup.calls", "gup.slow_path")
@@ -33,6 +33,8 @@ TIERS = {
     "6.12": {"gup.calls": "fentry", "gup.slow_path": "fentry"},
     "7.3": {"gup.calls": "fentry", "gup.slow_path": "fentry"},
 }
+TIERS["arm64-6.1"] = arm64_tiers(TIERS["6.1"])
+TIERS["arm64-6.12"] = dict(TIERS["6.12"])
 # Kernels whose io_uring pins registered buffers through GUP-fast.
 IOURING_FAST = ("6.12", "7.3")
 # Kernels whose block O_DIRECT pins (iov_iter_extract_pages) instead of
@@ -41,7 +43,8 @@ ODIRECT_PINS = ("6.12", "7.3")
 BATCH = 16  # pages per iov_iter_get_pages call in vmsplice
 CLASSES = ("pin", "get", "longterm", "write")
 # The syscall every caller stack of a case reaches (the entry function's
-# name contains it on every kernel: __x64_sys_*, __do_sys_*, ksys_*).
+# name contains it on every kernel: __x64_sys_*, __arm64_sys_*,
+# __do_sys_*, ksys_*).
 SYSCALL = {"vmsplice": "vmsplice", "iouring": "io_uring_register",
            "odirect": "pread64"}
 # Kernels whose unwinder stops at a kretprobe's trampoline (fixed in 5.13):
@@ -98,14 +101,14 @@ def expect(kernel, truth):
         # One bio, one iov_iter_get_pages (5.10, 6.1: FOLL_GET) or
         # iov_iter_extract_pages (6.12+: FOLL_PIN) call for 16 pages;
         # FOLL_WRITE, since the read writes into the buffer.
-        pin = kernel in ODIRECT_PINS
+        pin = release(kernel) in ODIRECT_PINS
         classes = ("pin" if pin else "get", "write")
         done = truth["pages_done"]
         want = dict(calls=1, pages_asked=n, pages_returned=done,
                     pages_fast=present, pages_slow=done - present,
                     fallbacks=0 if present == n else 1, short=0, errors=0)
         return want, classes, {}
-    if kernel not in IOURING_FAST:
+    if release(kernel) not in IOURING_FAST:
         return None, (), {}
     classes = ("pin", "longterm", "write")
     got = n  # the mapped head; a hole makes the call short
@@ -134,7 +137,7 @@ def check_callers(check, cname, rep, truth, want, kernel, hidden=False):
         check(f"{cname}: callers unknown, stacks of raw addresses",
               callers and not bad, f"callers {bad or callers}")
         return
-    if kernel in KRETPROBE_UNWIND_STOPS and \
+    if release(kernel) in KRETPROBE_UNWIND_STOPS and \
             rep["probes"]["gup.calls"] == "kprobe":
         bad = [c for c in callers if c["caller"] is not None or
                "kretprobe_trampoline" not in c["stack"][-1]]
@@ -268,7 +271,8 @@ def check_text_callers(check, kernel, name, run):
     check(f"{name}: no two CALLER rows print the same name",
           len(names) == len(set(names)), f"rows {rows}")
     truth = json.loads(run.get("truth", ["{}"])[-1])
-    want = truth.get("registrations") if kernel in IOURING_FAST else 0
+    want = (truth.get("registrations") if release(kernel) in IOURING_FAST
+            else 0)
     calls = sum(int(r[1]) for r in rows)
     check(f"{name}: CALLER rows' calls == {want}", calls == want,
           f"rows {rows}, truth {truth}")

@@ -28,6 +28,14 @@ def rows_of(reports, pid):
 def check_rows(check, name, view, reports, pid, comm, want):
     """Every row of @pid is named @comm; its count is @want (exact)."""
     rows = rows_of(reports, pid)
+    if view == "hugetlb" and \
+            reports[-1]["probes"].get("hugetlb.pmd_share") == "none":
+        # arm64 without data symbols in kallsyms (vm_hugetlb.py): the
+        # shares that make this workload's rows are not seen.
+        check(f"{name}: hugetlb.pmd_share none: pmd_share_calls null",
+              all(p["pmd_share_calls"] is None for p in rows),
+              f"rows {rows}")
+        return
     names = sorted({p["comm"] for p in rows})
     check(f"{name}: rows of pid {pid} are named {comm}",
           rows and names == [comm], f"names {names}")

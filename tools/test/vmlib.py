@@ -13,6 +13,21 @@ OTHER_UNIT = re.compile(r"(^|_)(us|usec|usecs|ms|msec|msecs|sec|secs|seconds)"
                         r"(_|$)")
 
 
+def release(kernel):
+    """The kernel release a matrix name stands for: "6.1" and "arm64-6.1"
+    are both Debian's 6.1, the second built for arm64."""
+    return kernel.split("-", 1)[1] if kernel.startswith("arm64-") else kernel
+
+
+def arm64_tiers(tiers):
+    """An x86-64 release's tiers as Debian's arm64 build of it (6.1)
+    shows them when it has no BPF trampoline: fentry/fexit attach fails
+    there with ENOTSUPP (ftrace direct calls came to arm64 in 6.4), so
+    every fentry plan falls to its kprobe plan. Each view's plans have one
+    (kprobe/kretprobe on the same functions), and kprobes work there."""
+    return {obs: "kprobe" if t == "fentry" else t for obs, t in tiers.items()}
+
+
 def parse_console(path):
     """{case: {stream: [lines]}} from the tagged lines of a console log."""
     out = {}

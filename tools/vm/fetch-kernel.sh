@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # fetch-kernel.sh VER - fetch a Debian kernel for the VM harness and print
-# the absolute path of its vmlinuz on stdout. VER: 5.10, 6.1, 6.12 or 7.3.
+# the absolute path of its vmlinuz on stdout. VER: 5.10, 6.1, 6.12 or 7.3
+# (x86-64, linux-image-amd64), arm64-6.1 or arm64-6.12 (arm64,
+# linux-image-cloud-arm64, plus busybox-static:arm64 for the guest's
+# initramfs, since the host's busybox cannot run there).
 #
 # The packages are extracted under ${MMTRACE_VM_CACHE:-/var/cache/mmtrace-vm}/VER
 # and a later call with that tree present does no network work.
@@ -11,13 +14,20 @@ set -euo pipefail
 die() { echo "fetch-kernel: $*" >&2; exit 1; }
 
 ver=${1:-}
+arch=amd64 meta=linux-image-amd64 extra=()
 case $ver in
 5.10)	suite=bullseye ;;
 6.1)	suite=bookworm ;;
 6.12)	suite=trixie ;;
 7.3)	suite=trixie-backports ;;
-*)	echo "usage: $0 5.10|6.1|6.12|7.3" >&2; exit 2 ;;
+arm64-6.1)	suite=bookworm ;;
+arm64-6.12)	suite=trixie ;;
+*)	echo "usage: $0 5.10|6.1|6.12|7.3|arm64-6.1|arm64-6.12" >&2; exit 2 ;;
 esac
+# Debian's cloud flavour: the one arm64 image the archive ships small.
+if [[ $ver == arm64-* ]]; then
+	arch=arm64 meta=linux-image-cloud-arm64 extra=(busybox-static)
+fi
 
 cache=${MMTRACE_VM_CACHE:-/var/cache/mmtrace-vm}
 dest=$cache/$ver
@@ -119,8 +129,8 @@ aptopts=(
 	-o "Dir::State::status=$apt/status"
 	-o "Dir::Cache=$apt"
 	-o "Dir::Cache::archives=$apt/archives"
-	-o "APT::Architecture=amd64"
-	-o "APT::Architectures::=amd64"
+	-o "APT::Architecture=$arch"
+	-o "APT::Architectures::=$arch"
 	-o "Acquire::Languages=none"
 )
 
@@ -134,11 +144,11 @@ depends() {
 # linux-image-amd64 names the current ABI. On 7.x linux-image-<abi> is only a
 # stub: vmlinuz is in linux-binary-<abi> and the modules (needed for brd and
 # friends) in linux-modules-<abi>, so take every linux-*-<abi> it depends on.
-image=$(depends linux-image-amd64 | grep '^linux-image-' || true)
-[[ $image == linux-image-"$ver".* ]] ||
-	die "linux-image-amd64 in $suite depends on '$image', not a $ver kernel"
+image=$(depends "$meta" | grep '^linux-image-' || true)
+[[ $image == linux-image-"${ver#arm64-}".* ]] ||
+	die "$meta in $suite depends on '$image', not a $ver kernel"
 abi=${image#linux-image-}
-pkgs=("$image")
+pkgs=("$image" "${extra[@]}")
 for dep in $(depends "$image"); do
 	if [[ $dep == linux-*-"$abi" ]]; then
 		pkgs+=("$dep")

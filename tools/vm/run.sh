@@ -8,7 +8,8 @@ set -euo pipefail
 
 usage() {
 	cat >&2 <<EOF
-usage: $0 --kernel 5.10|6.1|6.12|7.3 [--hugepages N] [--mem MB] [--timeout SEC]
+usage: $0 --kernel 5.10|6.1|6.12|7.3|arm64-6.1|arm64-6.12 [--hugepages N]
+       [--mem MB] [--timeout SEC]
        [--add HOSTFILE[:GUESTPATH]]... -- GUEST_SCRIPT [ARGS...]
 EOF
 	exit 2
@@ -44,14 +45,33 @@ shift
 
 vmlinuz=$("$here/fetch-kernel.sh" "$kernel")
 
+# An arm64 kernel boots on qemu's virt board, with the busybox that
+# fetch-kernel.sh unpacked beside it: the host's is x86-64.
+case $kernel in
+arm64-*)
+	busybox=$(find "${vmlinuz%/boot/*}" -path '*bin/busybox' -type f |
+		  head -n 1)
+	[[ -n $busybox ]] || die "no busybox in ${vmlinuz%/boot/*}"
+	qemu=(qemu-system-aarch64 -M virt -cpu max)
+	console=ttyAMA0
+	;;
+*)
+	busybox=/bin/busybox
+	qemu=(qemu-system-x86_64 -cpu max)
+	console=ttyS0
+	;;
+esac
+
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 root=$tmp/root
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp}
 
-# The busybox binary must be static: the guest has no libc.
-cp /bin/busybox "$root/bin/busybox"
-for applet in $("$root/bin/busybox" --list-full); do
+# The busybox binary must be static: the guest has no libc. Its applet
+# list comes from the host's busybox, which can run here; both are
+# Debian's busybox-static.
+cp "$busybox" "$root/bin/busybox"
+for applet in $(/bin/busybox --list-full); do
 	[[ -e $root/$applet ]] || ln -s /bin/busybox "$root/$applet"
 done
 
@@ -107,7 +127,7 @@ chmod +x "$root/init"
 # loglevel=1 leaves only emergencies (a panic) on the console, so that the
 # test's output stays readable; a test wanting more can read dmesg. panic=-1
 # with -no-reboot ends qemu at once on a panic instead of at the timeout.
-append="console=ttyS0 quiet loglevel=1 panic=-1${hugepages:+ hugepages=$hugepages}"
+append="console=$console quiet loglevel=1 panic=-1${hugepages:+ hugepages=$hugepages}"
 
 # Not -nographic: with it SeaBIOS also writes its banner and terminal
 # resets to the serial port, in front of the test's first line.
@@ -118,8 +138,8 @@ append="console=ttyS0 quiet loglevel=1 panic=-1${hugepages:+ hugepages=$hugepage
 # do_user_addr_fault ("Oops: int3"). MMTRACE_VM_ACCEL overrides it.
 set +e
 timeout --foreground -k 10 "$timeout" \
-	qemu-system-x86_64 -accel "${MMTRACE_VM_ACCEL:-tcg,thread=single}" \
-		-cpu max -m "$mem" -smp 2 \
+	"${qemu[@]}" -accel "${MMTRACE_VM_ACCEL:-tcg,thread=single}" \
+		-m "$mem" -smp 2 \
 		-kernel "$vmlinuz" -initrd "$tmp/initramfs.cpio.gz" \
 		-append "$append" -nodefaults -display none -serial stdio \
 		-no-reboot </dev/null 2>&1 |

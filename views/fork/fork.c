@@ -12,6 +12,7 @@
 #include "rows.h"
 #include "tasks.h"
 #include "view.h"
+#include "fields.h"
 
 #define TP(prog, event) { prog, PROBE_TRACEPOINT, { event } }
 #define PAGE_ALLOC_NOTE                                                       \
@@ -237,7 +238,8 @@ static struct json_object *row_json(const struct report_ctx *ctx,
 				    const struct row *row)
 {
 	const struct fork_proc_stats *st = stats(row);
-	struct json_object *j = json_row_new(row, st->comm, sizeof(st->comm));
+	struct json_object *j = json_row_new(row, st->comm, sizeof(st->comm),
+					       st->cgroup_id);
 
 	json_add_u64(j, "forks", st->forks);
 	json_add_u64(j, "vforks", st->vforks);
@@ -430,4 +432,18 @@ const struct view fork_view = {
 	.n_event_kinds = ARRAY_LEN(fork_events),
 	.event_options = EVENT_OPT_MIN_LATENCY | EVENT_OPT_MIN_COPIES,
 	.metrics = &fork_metrics,
+};
+
+/* What `mmtrace top` and the findings read of a row (user/fields.h). */
+static const struct field_def fork_field_defs[] = {
+	FIELD(F_FORKS, struct fork_proc_stats, forks, OBS_SYSCALLS),
+	FIELD(F_FORK_NS, struct fork_proc_stats, total_ns, OBS_SYSCALLS),
+	FIELD(F_FORK_MAX_NS, struct fork_proc_stats, max_ns, OBS_SYSCALLS),
+	FIELD(F_HAS_PINNED, struct fork_proc_stats, has_pinned, OBS_SYSCALLS),
+	FIELD(F_PINNED_COPIES, struct fork_proc_stats, pinned_copies,
+	      OBS_PINNED),
+};
+
+const struct view_fields fork_fields = {
+	fork_field_defs, ARRAY_LEN(fork_field_defs),
 };

@@ -14,6 +14,7 @@
 #include "rows.h"
 #include "tasks.h"
 #include "view.h"
+#include "fields.h"
 
 #define CORE_FUNCS { "gup_fast_fallback", "internal_get_user_pages_fast" }
 #define TASK_EXIT { "gup_task_exit", PROBE_TRACEPOINT, { "sched/sched_process_exit" } }
@@ -347,7 +348,8 @@ static struct json_object *row_json(const struct report_ctx *ctx,
 				    const struct row *row)
 {
 	const struct gup_proc_stats *st = stats(row);
-	struct json_object *j = json_row_new(row, st->comm, sizeof(st->comm));
+	struct json_object *j = json_row_new(row, st->comm, sizeof(st->comm),
+					       st->cgroup_id);
 	bool split = split_known(ctx);
 
 	json_add_u64(j, "calls", st->calls);
@@ -712,4 +714,15 @@ const struct view gup_view = {
 	.busy = gup_busy,
 	.names_frames = true,
 	.metrics = &gup_metrics,
+};
+
+/* What `mmtrace top` and the findings read of a row (user/fields.h). */
+static const struct field_def gup_field_defs[] = {
+	FIELD(F_GUP_CALLS, struct gup_proc_stats, calls, OBS_CALLS),
+	FIELD(F_GUP_FAST, struct gup_proc_stats, pages_fast, OBS_SLOW),
+	FIELD(F_GUP_SLOW, struct gup_proc_stats, pages_slow, OBS_SLOW),
+};
+
+const struct view_fields gup_fields = {
+	gup_field_defs, ARRAY_LEN(gup_field_defs),
 };

@@ -15,19 +15,6 @@
 #include "hugetlb.h"
 
 #define LCB_F_READ 0x2
-#define PAGE_MASK (~0xfffUL)
-#define PAGE_SHIFT 12
-/* x86-64: user addresses are below this, kernel pointers above. */
-#define KERNEL_HALF 0xffff800000000000UL
-
-/*
- * virt_to_page() on x86-64: with CONFIG_RANDOMIZE_MEMORY both bases move at
- * boot and are variables; without it they are these 4-level constants.
- */
-extern const void vmemmap_base __ksym __weak;
-extern const void page_offset_base __ksym __weak;
-#define VMEMMAP_START_FIXED 0xffffea0000000000UL
-#define PAGE_OFFSET_FIXED 0xffff888000000000UL
 
 struct wait {
 	__u64 start_ns;
@@ -43,7 +30,7 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } share_start SEC(".maps"), retract_start SEC(".maps"),
-	share_lock SEC(".maps");
+	share_lock SEC(".maps"), share_pud SEC(".maps");
 
 /* Per thread: a wait on an i_mmap_rwsem in progress. */
 struct {
@@ -113,31 +100,23 @@ static __always_inline __u64 window_close(void *map)
 	return value;
 }
 
-static __always_inline unsigned long read_ulong(const void *p)
-{
-	unsigned long v = 0;
-
-	bpf_probe_read_kernel(&v, sizeof(v), p);
-	return v;
-}
-
 /*
  * Does the PMD table @pte points into serve more than one mm? The count
  * lives in the table's struct page (virt_to_page), under the names the
  * kernel used over time.
  */
-static __always_inline bool table_is_shared(unsigned long pte)
+static __always_inline bool table_is_shared(unsigned long pte,
+					   unsigned long pud)
 {
-	unsigned long vmemmap, offset, page;
+	unsigned long page;
 
 	if (!pte || is_err_value(pte))
 		return false;
-	vmemmap = &vmemmap_base ? read_ulong(&vmemmap_base) :
-				  VMEMMAP_START_FIXED;
-	offset = &page_offset_base ? read_ulong(&page_offset_base) :
-				     PAGE_OFFSET_FIXED;
-	page = vmemmap + (((pte & PAGE_MASK) - offset) >> PAGE_SHIFT) *
-				 bpf_core_type_size(struct page___refcount);
+	/* pud: the entry pointing to the table, which arm64 reads. */
+	page = arch_table_page(pte, pud,
+			       bpf_core_type_size(struct page___refcount));
+	if (!page)
+		return false;
 	if (bpf_core_field_exists(struct ptdesc, pt_share_count))
 		return BPF_CORE_READ((struct ptdesc *)page,
 				     pt_share_count.counter) > 0;
@@ -154,7 +133,7 @@ static __always_inline void share_enter(void)
 	window_open(&share_start, bpf_ktime_get_ns());
 }
 
-static __always_inline void share_exit(unsigned long ret)
+static __always_inline void share_exit(unsigned long ret, unsigned long pud)
 {
 	__u64 start = window_close(&share_start), delta;
 	struct hugetlb_proc_stats *st;
@@ -163,7 +142,7 @@ static __always_inline void share_exit(unsigned long ret)
 	if (!start)
 		return;
 	delta = bpf_ktime_get_ns() - start;
-	shared = table_is_shared(ret);
+	shared = table_is_shared(ret, pud);
 	__sync_fetch_and_add(&counters[HC_SHARE_CALLS], 1);
 	__sync_fetch_and_add(&counters[HC_SHARED], shared);
 	__sync_fetch_and_add(&counters[HC_SHARE_NS], delta);
@@ -295,28 +274,37 @@ int BPF_PROG(share_fentry)
 SEC("fexit")
 int BPF_PROG(share_fexit4)
 {
-	share_exit(ctx_number(ctx, 4));
+	share_exit(ctx_number(ctx, 4), ctx_number(ctx, 3));
 	return 0;
 }
 
 SEC("fexit")
 int BPF_PROG(share_fexit3)
 {
-	share_exit(ctx_number(ctx, 3));
+	share_exit(ctx_number(ctx, 3), ctx_number(ctx, 2));
 	return 0;
 }
 
+/* As imap_stash_kprobe, the second argument tells the two signatures. */
 SEC("kprobe")
-int BPF_KPROBE(share_kprobe)
+int BPF_KPROBE(share_kprobe, void *mm, unsigned long arg2, unsigned long arg3,
+	       unsigned long arg4)
 {
 	share_enter();
+	if (ARCH_TABLE_PAGE_NEEDS_ENTRY)
+		window_open(&share_pud,
+			    arch_kernel_address(arg2) ? arg4 : arg3);
 	return 0;
 }
 
 SEC("kretprobe")
 int BPF_KRETPROBE(share_kretprobe, unsigned long ret)
 {
-	share_exit(ret);
+	unsigned long pud = 0;
+
+	if (ARCH_TABLE_PAGE_NEEDS_ENTRY)
+		pud = window_close(&share_pud);
+	share_exit(ret, pud);
 	return 0;
 }
 
@@ -341,7 +329,7 @@ int BPF_PROG(imap_stash_fexit)
 SEC("kprobe")
 int BPF_KPROBE(imap_stash_kprobe, void *mm, unsigned long arg2)
 {
-	if (arg2 >= KERNEL_HALF)
+	if (arch_kernel_address(arg2))
 		stash_imap_lock((struct vm_area_struct *)arg2);
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include "rows.h"
 #include "tasks.h"
 #include "view.h"
+#include "fields.h"
 
 /* A process's row takes its new name at exec, or when its leader is renamed. */
 #define TASK_NAME { "hugetlb_exec", PROBE_TRACEPOINT, { "sched/sched_process_exec" } }, \
@@ -219,7 +220,8 @@ static struct json_object *row_json(const struct report_ctx *ctx,
 				    const struct row *row)
 {
 	const struct hugetlb_proc_stats *st = stats(row);
-	struct json_object *j = json_row_new(row, st->comm, sizeof(st->comm));
+	struct json_object *j = json_row_new(row, st->comm, sizeof(st->comm),
+					       st->cgroup_id);
 	bool share = obs_known(ctx, OBS_SHARE), waits = obs_known(ctx, OBS_WAITS);
 	bool retract = obs_known(ctx, OBS_RETRACT);
 
@@ -438,4 +440,16 @@ const struct view hugetlb_view = {
 	.configure = hugetlb_configure,
 	/* No .busy: nothing is half counted for long, windows last a call. */
 	.metrics = &hugetlb_metrics,
+};
+
+/* What `mmtrace top` and the findings read of a row (user/fields.h). */
+static const struct field_def hugetlb_field_defs[] = {
+	FIELD(F_PMD_SHARE_CALLS, struct hugetlb_proc_stats, share_calls,
+	      OBS_SHARE),
+	FIELD(F_PMD_SHARED, struct hugetlb_proc_stats, shared, OBS_SHARE),
+	FIELD(F_PMD_SHARE_NS, struct hugetlb_proc_stats, share_ns, OBS_SHARE),
+};
+
+const struct view_fields hugetlb_fields = {
+	hugetlb_field_defs, ARRAY_LEN(hugetlb_field_defs),
 };

@@ -24,10 +24,8 @@
 #include "common.bpf.h"
 #include "events.bpf.h"
 #include "thread.bpf.h"
-#include "quirks.bpf.h"
 #include "locks.h"
 
-#define USER_RPL 3		/* regs->cs & 3 of a fault in user mode */
 #define STATE_ENTRIES 10240
 /* Locks a thread holds at once in its own state; more go to holds. */
 #define HOLD_SLOTS 4
@@ -598,18 +596,28 @@ int vma_fault_btf(__u64 *ctx)
 	return 0;
 }
 
+/* arm64 has no page_fault_user: its user faults, from do_mem_abort(). */
+SEC("fentry")
+int BPF_PROG(vma_fault_abort_fentry, unsigned long far, unsigned long esr,
+	     struct pt_regs *regs)
+{
+	if (arch_user_page_fault(esr, regs))
+		fault_begin();
+	return 0;
+}
+
 /*
  * fentry tier. A user fault calls lock_mm_and_find_vma() only when it
  * does not finish under the VMA lock (its only caller on x86 is
- * do_user_addr_fault(); kernel-mode faults go there directly, and are
- * told apart by regs->cs). A retry calls it again: the window is closed
- * after the first call.
+ * do_user_addr_fault(), on arm64 do_page_fault(); kernel-mode faults go
+ * there directly, and are told apart by their registers). A retry calls
+ * it again: the window is closed after the first call.
  */
 SEC("fentry")
 int BPF_PROG(vma_fallback_fentry, void *mm, unsigned long addr,
 	     struct pt_regs *regs)
 {
-	if ((BPF_CORE_READ(regs, cs) & 3) == USER_RPL)
+	if (arch_user_mode(regs))
 		fault_fell_back();
 	return 0;
 }

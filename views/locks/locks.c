@@ -13,6 +13,7 @@
 #include "rows.h"
 #include "tasks.h"
 #include "view.h"
+#include "fields.h"
 
 #define TP(prog, event) { prog, PROBE_TRACEPOINT, { event } }
 #define BTF(prog, event) { prog, PROBE_TP_BTF, { event } }
@@ -68,13 +69,22 @@ static const struct observation locks_obs[] = {
 		/* A program per fault, and sys_enter (every syscall's slow path). */
 		.detail = true,
 		.summary = "user page faults served under a per-VMA lock, or fallen back to mmap_lock",
-		.if_missing = "faults are not split into per-VMA-lock faults and mmap_lock fallbacks (needs per-VMA locks, CONFIG_PER_VMA_LOCK 6.4+, and the page_fault_user tracepoint)",
+		.if_missing = "faults are not split into per-VMA-lock faults and mmap_lock fallbacks (needs per-VMA locks, CONFIG_PER_VMA_LOCK 6.4+, and the page_fault_user tracepoint, or on arm64 fentry on do_mem_abort)",
 		.plans = {
 			{
 				.tier = TIER_FENTRY,
 				.note = "exact: a user fault that enters lock_mm_and_find_vma fell back; lock_vma_under_rcu returning NULL is an abort",
 				.points = {
 					BTF("vma_fault_btf", "page_fault_user"),
+					{ "vma_lock_fexit", PROBE_FEXIT, { "lock_vma_under_rcu" }, .nargs = 2 },
+					{ "vma_fallback_fentry", PROBE_FENTRY, { "lock_mm_and_find_vma" }, .nargs = 3 },
+				},
+			},
+			{
+				.tier = TIER_FENTRY,
+				.note = "arm64, which has no page_fault_user: as above, a user fault being do_mem_abort from EL0 with a translation, access flag or permission fault status",
+				.points = {
+					{ "vma_fault_abort_fentry", PROBE_FENTRY, { "do_mem_abort" }, .nargs = 3 },
 					{ "vma_lock_fexit", PROBE_FEXIT, { "lock_vma_under_rcu" }, .nargs = 2 },
 					{ "vma_fallback_fentry", PROBE_FENTRY, { "lock_mm_and_find_vma" }, .nargs = 3 },
 				},
@@ -395,7 +405,8 @@ static struct json_object *proc_json(const struct report_ctx *ctx,
 				     const struct row *row)
 {
 	const struct locks_proc_stats *st = proc(row);
-	struct json_object *j = json_row_new(row, st->comm, sizeof(st->comm));
+	struct json_object *j = json_row_new(row, st->comm, sizeof(st->comm),
+					       st->cgroup_id);
 	bool mm = obs_known(ctx, OBS_MMAP), cont = obs_known(ctx, OBS_CONTENTION);
 	bool vma = obs_known(ctx, OBS_VMA);
 
@@ -750,4 +761,24 @@ const struct view locks_view = {
 	.event_options = EVENT_OPT_MIN_LATENCY,
 	.event_stacks = true,
 	.metrics = &locks_metrics,
+};
+
+/* What `mmtrace top` and the findings read of a row (user/fields.h). */
+static const struct field_def locks_field_defs[] = {
+	FIELD(F_MMAP_WAIT_NS, struct locks_proc_stats, v[PV_READ_WAIT_NS],
+	      OBS_MMAP),
+	FIELD(F_MMAP_WAIT_NS, struct locks_proc_stats, v[PV_WRITE_WAIT_NS],
+	      OBS_MMAP),
+	FIELD(F_CONTENTION_NS, struct locks_proc_stats,
+	      v[PV_MMAP_CONTENTION_NS], OBS_CONTENTION),
+	FIELD(F_CONTENTION_NS, struct locks_proc_stats,
+	      v[PV_OTHER_CONTENTION_NS], OBS_CONTENTION),
+	FIELD(F_OTHER_CONTENTION_NS, struct locks_proc_stats,
+	      v[PV_OTHER_CONTENTION_NS], OBS_CONTENTION),
+	FIELD(F_FAULTS, struct locks_proc_stats, v[PV_FAULTS], OBS_VMA),
+	FIELD(F_FALLBACKS, struct locks_proc_stats, v[PV_FALLBACKS], OBS_VMA),
+};
+
+const struct view_fields locks_fields = {
+	locks_field_defs, ARRAY_LEN(locks_field_defs),
 };
