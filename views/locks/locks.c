@@ -46,6 +46,8 @@ static const struct observation locks_obs[] = {
 	},
 	{
 		.name = "locks.mmap_lock",
+		/* Three programs on every acquisition: over 2% by their floor. */
+		.detail = true,
 		.summary = "mmap_lock acquisitions, failures, wait and hold times, read and write",
 		.if_missing = "mmap_lock acquisitions, waits and holds are not traced (needs the mmap_lock_* tracepoints through BTF; the lock functions are inline, so no kprobe can stand in)",
 		.plans = { {
@@ -73,6 +75,8 @@ static const struct observation locks_obs[] = {
 	},
 	{
 		.name = "locks.vma_faults",
+		/* A program per fault, and sys_enter (every syscall's slow path). */
+		.detail = true,
 		.summary = "user page faults served under a per-VMA lock, or fallen back to mmap_lock",
 		.if_missing = "faults are not split into per-VMA-lock faults and mmap_lock fallbacks (needs per-VMA locks, CONFIG_PER_VMA_LOCK 6.4+, and the page_fault_user tracepoint, or on arm64 fentry on do_mem_abort)",
 		.plans = {
@@ -122,6 +126,8 @@ static const struct observation locks_obs[] = {
 	},
 	{
 		.name = "locks.vma_write",
+		/* A timed program on every VMA write lock: mmap, munmap, mprotect. */
+		.detail = true,
 		.summary = "VMA write locks: how long a writer (mmap, munmap, mprotect, ...) waited for the faults reading the VMA",
 		.if_missing = "VMA write-lock waits are not timed (needs __vma_start_write, out of line on 7.x; on 6.12 vma_start_write is inline and its waits show as lock:contention on the VMA's vm_lock, counted as other contention)",
 		.plans = {
@@ -857,6 +863,7 @@ const struct view locks_view = {
 	.event_kinds = locks_events,
 	.n_event_kinds = ARRAY_LEN(locks_events),
 	.event_options = EVENT_OPT_MIN_LATENCY,
+	.event_stacks = true,
 	.metrics = &locks_metrics,
 };
 
