@@ -50,8 +50,8 @@ static __always_inline __u32 event_reasons(const __u64 *v)
 }
 
 /*
- * One record of @kind with values @v, if they reach a threshold, and
- * the kernel stack where the program runs now: @ctx must be the
+ * One record of @kind with values @v, if they reach a threshold, and,
+ * if events_cfg.stacks, the kernel stack where the program runs now: @ctx must be the
  * program's own context, which bpf_get_stack() unwinds from.
  */
 static __always_inline void emit_event(void *ctx, __u32 kind, const __u64 *v)
@@ -80,7 +80,9 @@ static __always_inline void emit_event(void *ctx, __u32 kind, const __u64 *v)
 	for (int i = 0; i < EVENT_VALUES; i++)
 		e->v[i] = v[i];
 	e->cgroup_id = bpf_get_current_cgroup_id();
-	len = bpf_get_stack(ctx, e->stack, sizeof(e->stack), 0);
+	/* Most of an event's cost: only where the stack is worth it. */
+	len = events_cfg.stacks ?
+		bpf_get_stack(ctx, e->stack, sizeof(e->stack), 0) : 0;
 	if (len < 0) {
 		count_loss(LOSS_STACKS_FAILED);
 		len = 0;

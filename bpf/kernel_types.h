@@ -195,6 +195,18 @@ struct vm_area_struct___per_vma_lock {
 	int vm_lock_seq;
 };
 
+/*
+ * locks: a fault handled under its VMA lock (6.4+, named enum from 6.12)
+ * and the handler's answer that it must be redone.
+ */
+enum fault_flag {
+	FAULT_FLAG_VMA_LOCK = 0x1000,
+};
+
+enum vm_fault_reason {
+	VM_FAULT_RETRY = 0x400,
+};
+
 /* 7.x replaced the mmap_lock events' memcg_path string with memcg_id. */
 struct trace_event_raw_mmap_lock___memcg_id {
 	u64 memcg_id;

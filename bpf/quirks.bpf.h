@@ -89,6 +89,29 @@ static __always_inline __u32 mm_wp_seq(struct mm_struct *mm)
 	return BPF_CORE_READ(m, write_protect_seq.sequence);
 }
 
+/*
+ * handle_mm_fault() called under a VMA lock: FAULT_FLAG_VMA_LOCK (6.4,
+ * "mm: add FAULT_FLAG_VMA_LOCK flag"; commit not found). Read from the
+ * running kernel's enum fault_flag; programs that test it are loaded only
+ * where lock_vma_under_rcu exists.
+ */
+static __always_inline bool fault_under_vma_lock(unsigned int flags)
+{
+	return flags & bpf_core_enum_value(enum fault_flag,
+					   FAULT_FLAG_VMA_LOCK);
+}
+
+/*
+ * The fault handler dropped its lock and asks for the fault to be redone:
+ * under a VMA lock, userfaultfd does so since 29a22b9e08d7 ("mm: handle
+ * userfaults under VMA lock", 6.6), handlers that wait for I/O (swap,
+ * page cache) in later releases (commits not found).
+ */
+static __always_inline bool fault_retry(unsigned int ret)
+{
+	return ret & bpf_core_enum_value(enum vm_fault_reason, VM_FAULT_RETRY);
+}
+
 /* ==== architectures ======================================================
  *
  * The build compiles one object per architecture, -D__TARGET_ARCH_$(ARCH)

@@ -55,6 +55,8 @@ enum contention_event {
 struct events_config {
 	unsigned int on;		/* --events */
 	unsigned int thresholds;	/* bit i: min[i] applies */
+	unsigned int stacks;		/* take each event's kernel stack */
+	unsigned int pad;
 	unsigned long long wakeup_bytes; /* wake the reader from this fill on */
 	unsigned long long min[EVENT_VALUES];
 };

@@ -47,6 +47,7 @@ int events_configure(struct bpf_map *map, struct events_config *cfg,
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->on = on;
+	cfg->stacks = on && opts->event_stacks;
 	/*
 	 * Records wake the reader only from a quarter full on; below that it
 	 * reads them every EVENTS_POLL_MS, and a burst of three quarters
@@ -214,7 +215,11 @@ static void print_json(const struct events *ev, const struct event_desc *d,
 		ksyms_frame(ev->ksyms, e->stack[i], frame, sizeof(frame));
 		json_object_array_add(stack, json_object_new_string(frame));
 	}
-	ADD("stack", stack);
+	/* Not taken (--no-stacks): absent, not empty, which means failed. */
+	if (ev->opts->event_stacks)
+		ADD("stack", stack);
+	else
+		json_object_put(stack);
 #undef ADD
 	fprintf(ev->out, "%s\n",
 		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |

@@ -368,13 +368,13 @@ static void render_probes(struct metrics *m, const struct exporter *x)
 	struct metric_label l[3] = { { "view", NULL }, { "observation", NULL }, { "tier", NULL } };
 
 	family(m, "view_up", METRIC_GAUGE,
-	       "1 if the view is loaded and attached, 0 if this kernel cannot run it");
+	       "1 if the view is loaded and attached, 0 if this kernel cannot run it or it is opt-in detail not asked for (serve --detail)");
 	for (size_t i = 0; i < x->n_views; i++) {
 		l[0].value = x->views[i].t->name;
 		metrics_sample(m, l, 1, x->views[i].loaded, 0);
 	}
 	family(m, "probe_attached", METRIC_GAUGE,
-	       "1 if the observation is attached, at this tier; 0 if unavailable ('mmtrace probes' says why)");
+	       "1 if the observation is attached, at this tier; 0 if unavailable or opt-in detail not asked for ('mmtrace probes' says which)");
 	for (size_t i = 0; i < x->n_views; i++) {
 		const struct export_view *v = &x->views[i];
 
@@ -453,14 +453,14 @@ static void render_prog_stat(struct metrics *m, const struct exporter *x,
 static void render_bpf_stats(struct metrics *m, const struct exporter *x)
 {
 	family(m, "bpf_stats_enabled", METRIC_GAUGE,
-	       "1 if the kernel keeps BPF run time and run counts (BPF_ENABLE_STATS)");
+	       "1 if mmtrace keeps BPF run time and run counts (serve --bpf-stats, off by default: two clock reads per program run); without them mmtrace_bpf_program_run_seconds_total and _runs_total are absent");
 	metrics_sample(m, NULL, 0, x->bpf_stats, 0);
 	if (x->bpf_stats) {
 		family(m, "bpf_program_run_seconds", METRIC_COUNTER,
-		       "Time mmtrace's BPF programs ran, per program");
+		       "Time mmtrace's BPF programs ran, per attached program; only with serve --bpf-stats");
 		render_prog_stat(m, x, STAT_RUN_NS);
 		family(m, "bpf_program_runs", METRIC_COUNTER,
-		       "Runs of mmtrace's BPF programs, per program");
+		       "Runs of mmtrace's BPF programs, per attached program; only with serve --bpf-stats");
 		render_prog_stat(m, x, STAT_RUNS);
 	}
 	family(m, "bpf_program_recursion_misses", METRIC_COUNTER,

@@ -774,6 +774,8 @@ void probe_print(const struct observation *obs, const struct obs_result *res,
 		const struct attach_plan *plan = chosen_plan(&obs[o], &res[o]);
 
 		printf("%-22s %s\n", obs[o].name, obs[o].summary);
+		if (obs[o].detail)
+			printf("  serve    opt-in detail: loaded by 'mmtrace serve --detail' (or --views)\n");
 		for (int i = 0; i < OBS_MAX_PLANS; i++) {
 			if (plan_empty(&obs[o].plans[i]))
 				break;
@@ -842,6 +844,8 @@ struct json_object *probe_json(const struct observation *obs,
 			json_object_array_add(rejected, r);
 		}
 		json_object_object_add(j, "rejected", rejected);
+		json_object_object_add(j, "serve_detail",
+				       json_object_new_boolean(obs[o].detail));
 		json_object_object_add(j, "note", plan && plan->note ?
 				       json_object_new_string(plan->note) : NULL);
 		json_object_object_add(j, "points",

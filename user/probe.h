@@ -69,6 +69,12 @@ struct observation {
 	const char *if_missing;	/* what the user loses if no plan works */
 	bool required;		/* the view cannot run without it */
 	bool support;		/* state for the others: observes nothing itself */
+	/*
+	 * Opt-in detail for `mmtrace serve` (--detail): its hooks cost more
+	 * than an always-on exporter may (README "Benchmark"). The CLI views
+	 * load it always.
+	 */
+	bool detail;
 	struct attach_plan plans[OBS_MAX_PLANS];
 };
 

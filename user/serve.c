@@ -53,6 +53,8 @@ enum {
 	OPT_TEXTFILE,
 	OPT_TEXTFILE_INTERVAL,
 	OPT_BTF,
+	OPT_DETAIL,
+	OPT_BPF_STATS,
 };
 
 struct serve_opts {
@@ -60,11 +62,13 @@ struct serve_opts {
 	const char *listen;
 	const char *views;
 	const char *cgroup;
+	bool detail;		/* --detail: every observation */
 	enum export_by by;
 	unsigned long top;
 	unsigned long max_requests;
 	const char *textfile;
 	unsigned long textfile_every_s;
+	bool bpf_stats;		/* --bpf-stats: keep BPF run time and counts */
 	int err;
 };
 
@@ -98,7 +102,13 @@ static const struct argp_option serve_options[] = {
 	  "Rewrite it every SECONDS (default 15): at least the scrape interval of node_exporter",
 	  1 },
 	{ "views", OPT_VIEWS, "LIST", 0,
-	  "Comma-separated views to load (default: every view this kernel supports)",
+	  "Comma-separated views to load, whole, detail included (default: every view this kernel supports, always-on numbers only)",
+	  1 },
+	{ "detail", OPT_DETAIL, NULL, 0,
+	  "Also load the opt-in detail: the observations whose hooks cost more than always-on allows (mmap_lock wait and hold times, per-VMA-lock fault outcomes, fork latency and pinned copies); --views loads its views whole",
+	  1 },
+	{ "bpf-stats", OPT_BPF_STATS, NULL, 0,
+	  "Keep BPF run time and run counts (mmtrace_bpf_program_run_seconds_total, _runs_total): costs two clock reads per program run; off by default",
 	  1 },
 	{ "by", OPT_BY, "LABEL", 0,
 	  "Per-process counters summed by comm (default), cgroup, container (labels container_id and pod_uid), or none",
@@ -147,6 +157,12 @@ static error_t parse_serve(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_VIEWS:
 		so->views = arg;
+		return 0;
+	case OPT_DETAIL:
+		so->detail = true;
+		return 0;
+	case OPT_BPF_STATS:
+		so->bpf_stats = true;
 		return 0;
 	case OPT_BY:
 		for (size_t i = 0; i < sizeof(by) / sizeof(by[0]); i++)
@@ -220,12 +236,17 @@ static int parse_serve_args(int argc, char **argv, struct serve_opts *so)
 		"tiers, BPF run time, losses).\v"
 		"Endpoints: /metrics (Prometheus text, or OpenMetrics when asked), / (index).\n"
 		"Examples:\n"
-		"  mmtrace serve                         # 127.0.0.1:9479, every view\n"
+		"  mmtrace serve                         # 127.0.0.1:9479, every view's always-on numbers\n"
+		"  mmtrace serve --detail --bpf-stats    # every number, and what each BPF program costs\n"
 		"  mmtrace serve --listen [::]:9479      # every address, IPv4 and IPv6 (mind the firewall)\n"
 		"  mmtrace serve --views fork --by cgroup\n"
 		"  mmtrace serve --textfile /var/lib/prometheus/node-exporter   # no port\n"
 		"  curl -s localhost:9479/metrics | grep pinned_copies\n"
 		"Prometheus: scrape_configs: [{job_name: mmtrace, static_configs: [{targets: ['127.0.0.1:9479']}]}]\n"
+		"Always on by default: hooks whose cost is too high for every host (mmap_lock wait "
+		"and hold times, per-VMA-lock fault outcomes, the fork view's clone syscall "
+		"tracepoints) are opt-in detail, loaded by --detail or by naming their view in "
+		"--views; 'mmtrace probes' marks them. BPF run time is exported only with --bpf-stats.\n"
 		"SIGHUP is ignored, with a log line; SIGINT and SIGTERM stop.\n"
 		"A systemd unit ships in tools/packaging (make install).";
 	struct argp argp = {
@@ -248,6 +269,8 @@ static int parse_serve_args(int argc, char **argv, struct serve_opts *so)
 		return so->err;
 	if (err)
 		return EXIT_USAGE;
+	/* Views named by --views are wanted whole. */
+	so->t.skip_detail = !so->detail && !so->views;
 	if (so->t.filter.tgid && check_pid(so->t.filter.tgid))
 		return EXIT_USAGE;
 	if (so->cgroup) {
@@ -327,6 +350,14 @@ static int open_views(struct exporter *x, const struct serve_opts *so,
 		if (so->views && !multiview_wanted(so->views, all_views[i]->name))
 			continue;
 		v->t = all_views[i];
+		if (session_skips_required(v->t, &so->t)) {
+			if (session_skip(&v->s, v->t, SKIPPED_DETAIL))
+				return -ENOMEM;
+			x->n_views++;
+			fprintf(stderr, "mmtrace serve: view %s is opt-in detail: --detail or --views %s loads it\n",
+				v->t->name, v->t->name);
+			continue;
+		}
 		err = multiview_open(&v->s, v->t, &so->t, so->views,
 				     "mmtrace serve", &v->loaded);
 		if (v->s.res)
@@ -375,6 +406,16 @@ static int enable_bpf_stats(struct exporter *x)
 	return -1;
 }
 
+/* "loaded", "unavailable", or "detail" (opt-in, not asked for). */
+static const char *view_state(const struct export_view *v)
+{
+	if (v->loaded)
+		return "loaded";
+	if (v->t->n_obs && !strcmp(v->s.res[0].why[0], SKIPPED_DETAIL))
+		return "detail";
+	return "unavailable";
+}
+
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status,
 			     const char *type, char *body, size_t len,
 			     enum MHD_ResponseMemoryMode mode)
@@ -412,8 +453,7 @@ static enum MHD_Result reply_index(struct MHD_Connection *c,
 		     x->version);
 	for (size_t i = 0; i < x->n_views && n < (int)sizeof(page) - 128; i++)
 		n += snprintf(page + n, sizeof(page) - n, "<li>%s: %s</li>\n",
-			      x->views[i].t->name,
-			      x->views[i].loaded ? "loaded" : "unavailable");
+			      x->views[i].t->name, view_state(&x->views[i]));
 	n += snprintf(page + n, sizeof(page) - n, "</ul></body></html>\n");
 	return reply(c, MHD_HTTP_OK, "text/html; charset=utf-8", page, n,
 		     MHD_RESPMEM_MUST_COPY);
@@ -693,7 +733,7 @@ static void print_started(const struct exporter *x, const char *listen,
 	fprintf(stderr, "labels by %s;", export_by_name(x->by));
 	for (size_t i = 0; i < x->n_views; i++)
 		fprintf(stderr, " %s=%s", x->views[i].t->name,
-			x->views[i].loaded ? "loaded" : "unavailable");
+			view_state(&x->views[i]));
 	fprintf(stderr, ". Ctrl-C to stop.\n");
 }
 
@@ -741,8 +781,13 @@ int serve_main(const struct view *const *all_views, size_t n_views,
 	err = open_views(&x, &so, all_views, n_views);
 	if (err)
 		goto out;
-	tasks_banner(&x.views[0].s.filter);
-	stats_fd = enable_bpf_stats(&x);
+	for (size_t i = 0; i < x.n_views; i++)
+		if (x.views[i].loaded) {
+			tasks_banner(&x.views[i].s.filter);
+			break;
+		}
+	if (so.bpf_stats)
+		stats_fd = enable_bpf_stats(&x);
 	if (export_init(&x))
 		goto out_export;
 	/* At once: a directory we cannot write to fails the start. */

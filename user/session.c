@@ -293,6 +293,35 @@ static int try_setup(struct session *s, const struct view *t,
 	return 1;
 }
 
+/* Each plan of @obs: not tried, for @why. */
+static void leave_out(const struct observation *obs, struct obs_result *res,
+		      const char *why)
+{
+	res->chosen = -1;
+	for (int i = 0; i < OBS_MAX_PLANS; i++)
+		snprintf(res->why[i], sizeof(res->why[i]), "%s", why);
+}
+
+int session_skip(struct session *s, const struct view *t, const char *why)
+{
+	memset(s, 0, sizeof(*s));
+	s->view = t;
+	s->res = calloc(t->n_obs, sizeof(*s->res));
+	if (!s->res)
+		return -ENOMEM;
+	for (size_t o = 0; o < t->n_obs; o++)
+		leave_out(&t->obs[o], &s->res[o], why);
+	return 0;
+}
+
+bool session_skips_required(const struct view *t, const struct view_opts *opts)
+{
+	for (size_t o = 0; opts->skip_detail && o < t->n_obs; o++)
+		if (t->obs[o].required && t->obs[o].detail)
+			return true;
+	return false;
+}
+
 static volatile sig_atomic_t stop_requested, child_changed;
 
 int session_open(struct session *s, const struct view *t,
@@ -313,9 +342,13 @@ int session_open(struct session *s, const struct view *t,
 	s->res = calloc(t->n_obs, sizeof(*s->res));
 	if (!s->res)
 		return -ENOMEM;
-	for (size_t o = 0; o < t->n_obs; o++)
-		probe_resolve_tier(kernel_env_live(), &t->obs[o], 0,
-				   opts->max_tier, &s->res[o]);
+	for (size_t o = 0; o < t->n_obs; o++) {
+		if (opts->skip_detail && t->obs[o].detail)
+			leave_out(&t->obs[o], &s->res[o], SKIPPED_DETAIL);
+		else
+			probe_resolve_tier(kernel_env_live(), &t->obs[o], 0,
+					   opts->max_tier, &s->res[o]);
+	}
 	/*
 	 * libbpf parses the kernel's BTF again for CO-RE: drop ours first,
 	 * so that one 4 MB copy at a time is in memory. A retry re-reads it.

@@ -23,6 +23,15 @@ struct session {
  */
 int session_open(struct session *s, const struct view *t,
 		 const struct view_opts *opts);
+/* Why an observation marked .detail is not attached (view_opts.skip_detail). */
+#define SKIPPED_DETAIL "opt-in detail: 'mmtrace serve --detail' loads it"
+/*
+ * @t not loaded at all, each observation for @why: what `serve` keeps of a
+ * view it leaves out, for probe health. Returns 0 or -ENOMEM.
+ */
+int session_skip(struct session *s, const struct view *t, const char *why);
+/* Does @opts leave out an observation @t cannot run without? */
+bool session_skips_required(const struct view *t, const struct view_opts *opts);
 /* Detaches and unloads; the probe results stay, for what they say. */
 void session_unload(struct session *s);
 void session_close(struct session *s);

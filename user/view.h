@@ -53,6 +53,9 @@ struct view_opts {
 	unsigned long long min_latency_us;
 	unsigned long long min_copies;
 	unsigned long events_buffer;	/* ring buffer bytes */
+	bool event_stacks;		/* events carry their kernel stack */
+	/* serve without --detail: observations marked .detail are left out */
+	bool skip_detail;
 };
 
 struct report_ctx {
@@ -145,6 +148,13 @@ struct view {
 	const struct event_desc *event_kinds;
 	size_t n_event_kinds;
 	unsigned int event_options;	/* EVENT_OPT_* thresholds it takes */
+	/*
+	 * Its events carry their kernel stack unless --no-stacks; false:
+	 * only with --stacks, because where the event is detected the stack
+	 * says little (fork: the syscall-exit path) for what it costs the
+	 * traced task (bpf_get_stack, about 2.4 us on the build host).
+	 */
+	bool event_stacks;
 	/*
 	 * Names kernel frames (user/ksyms.c): kallsyms is read once attached,
 	 * while it lists the view's own trampolines; they are freed after

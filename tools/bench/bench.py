@@ -8,20 +8,29 @@ rotates every round, so drift of the machine's load spreads over all):
     (kernel.bpf_stats_enabled), next to a count-only program on the same
     hook (tools/bench/floor.bpf.c), and bpftrace's fork aggregation;
   - throughput: workloads untraced, under mmtrace fork, mmtrace locks,
-    mmtrace serve (every view) and bpftrace; slowdowns are the median of
-    per-round ratios, with a 95% interval of that median and the range;
+    mmtrace serve (its always-on defaults), serve --detail and bpftrace;
+    slowdowns are the median of per-round ratios, with a 95% interval of
+    that median and the range;
+  - floors: what each group of hooks costs by itself (count-only programs):
+    the hooks serve keeps by default, and each group of opt-in detail that
+    was moved out of the defaults, beside serve and serve --detail;
+  - real: PostgreSQL (pgbench -C, a backend forked per connection) and
+    Redis (BGSAVE, its latest_fork_usec), Debian's packages on loopback in
+    a scratch directory, untraced, under serve and serve --detail;
   - events: what a printed --events event adds to the traced task's clone,
-    timed by a tracefs instance of our own;
+    timed by a tracefs instance of our own, without and with --stacks;
   - startup: exec to attached, and memory, for mmtrace and bpftrace.
 Targets are printed beside the numbers; this script asserts nothing.
 Run as root. MMTRACE_BENCH_ROUNDS (default 15) sets the rounds,
 MMTRACE_BENCH_ONLY=costs,events (say) runs only those sections.
 """
+import glob
 import json
 import math
 import os
 import re
 import select
+import shutil
 import signal
 import statistics
 import resource
@@ -35,7 +44,7 @@ MMTRACE = os.path.join(BUILD, "mmtrace")
 TOOLS = os.path.join(BUILD, "tools")
 FLOOR = os.path.join(TOOLS, "bench", "floor")
 ROUNDS = int(os.environ.get("MMTRACE_BENCH_ROUNDS", "15"))
-SECTIONS = ("costs", "throughput", "events", "startup")
+SECTIONS = ("costs", "throughput", "floors", "real", "events", "startup")
 ONLY = [x for x in os.environ.get("MMTRACE_BENCH_ONLY", "").split(",") if x]
 CLONES = ("clone", "clone3", "fork", "vfork")
 SHELL_LOOP_N = 1500
@@ -64,6 +73,9 @@ HOOKS = (
     ("clone exit", r"^(sys_exit_clone.*|fork_exit|floor_clone_exit)$"),
     ("task_newtask", r"^(fork_newtask|floor_newtask)$"),
     ("process exit", r"^(fork_task_exit|locks_task_exit|floor_task_exit)$"),
+    ("exec", r"^(fork_exec|locks_exec|floor_exec)$"),
+    ("process fork", r"^(fork_task_fork|locks_task_fork|floor_task_fork)$"),
+    ("process free", r"^(fork_task_free|locks_task_free|floor_task_free)$"),
     ("mmap_lock start", r"^(mmap_start_btf|vma_tp_lock_btf|floor_mmap_start)$"),
     ("mmap_lock acquired", r"^(mmap_returned_btf|floor_mmap_returned)$"),
     ("mmap_lock released", r"^(mmap_released_btf|floor_mmap_released)$"),
@@ -178,16 +190,50 @@ def mmtrace(view, *extra):
                   "Ctrl-C to stop")
 
 
-def serve():
-    """mmtrace serve with its defaults (every view), on a port of its own:
-    tests of other work may hold the default one."""
-    port = 20000 + os.getpid() % 20000
+def free_port(start):
+    """A TCP port on loopback, from @start on, that nothing holds now, not
+    even a connection in TIME_WAIT: other work on the machine serves too."""
+    import socket
+    for port in range(start, start + 1000):
+        with socket.socket() as sk:
+            try:
+                sk.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    return start
+
+
+def serve(*extra):
+    """mmtrace serve, with its defaults (the always-on numbers) unless
+    @extra says otherwise, on a port of its own: tests of other work may
+    hold the default one. Below the ephemeral ports: pgbench -C leaves
+    thousands of loopback connections in TIME_WAIT."""
+    port = free_port(5000 + os.getpid() % 4000)
     return Tracer("mmtrace serve", [MMTRACE, "serve", "--listen",
-                                    f"127.0.0.1:{port}"], "Ctrl-C to stop")
+                                    f"127.0.0.1:{port}", *extra],
+                  "Ctrl-C to stop")
 
 
-def floor():
-    return Tracer("floor", [FLOOR], "ready")
+def floor(*progs):
+    """Count-only programs: those named, or every one."""
+    return Tracer("floor", [FLOOR, *progs], "ready")
+
+
+# The hooks of each group, by their floor programs: what serve keeps by
+# default, and each group of detail moved out of its defaults (issue 13).
+FLOOR_GROUPS = (
+    ("always-on (serve's defaults)",
+     ["floor_contention_begin", "floor_contention_end", "floor_task_exit",
+      "floor_exec", "floor_task_fork", "floor_task_free"]),
+    ("detail: fork view (clone syscall tracepoints, newtask, page alloc)",
+     ["floor_clone_enter", "floor_clone_exit", "floor_newtask",
+      "floor_page_alloc"]),
+    ("detail: mmap_lock wait and hold (3 hooks)",
+     ["floor_mmap_start", "floor_mmap_returned", "floor_mmap_released"]),
+    ("detail: per-fault VMA-lock outcome (page_fault_user, sys_enter)",
+     ["floor_page_fault", "floor_sys_enter"]),
+)
 
 
 def bpftrace(name, script):
@@ -262,16 +308,33 @@ def bench_costs():
     loads = [shell_loop(), [os.path.join(TOOLS, "mmapstorm"), "--threads",
                             "2", "--count", "2000"]]
     configs = {
-        "serve": serve,
+        "serve": lambda: serve("--detail"),
         "floor": floor,
         "bpftrace": lambda: bpftrace("bpftrace", BPFTRACE_FORK),
     }
     samples = {c: {} for c in configs}
     for r in range(ROUNDS):
         for name, make in rotated(configs, r):
-            for prog, (ns, cnt) in program_costs(make(), loads).items():
+            try:
+                costs = program_costs(make(), loads)
+            except RuntimeError as e:
+                # bpftrace may not run here: its column stays empty.
+                print(f"bench: costs: {e}".splitlines()[0], file=sys.stderr)
+                continue
+            for prog, (ns, cnt) in costs.items():
                 samples[name].setdefault(prog, []).append((ns, cnt))
+    samples["defaults"] = default_programs()
     return samples
+
+
+def default_programs():
+    """The names of the programs serve loads by default."""
+    t = serve().start()
+    try:
+        progs = bpftool("prog")
+        return {progs[i]["name"] for i in t.bpf_ids("prog") if i in progs}
+    finally:
+        t.stop()
 TRACEFS = "/sys/kernel/tracing"
 
 
@@ -350,6 +413,7 @@ def bench_events(scratch):
         "untraced": None,
         "fork": [],
         "fork --events": ["--events"],
+        "fork --events --stacks": ["--events", "--stacks"],
         "--events, none printed": ["--events", "--min-latency",
                                    "3600000000"],
     }
@@ -405,6 +469,7 @@ def bench_throughput(all_views):
         "mmtrace locks": lambda: [mmtrace("locks")]
         if "locks" in all_views else None,
         "mmtrace serve": lambda: [serve()],
+        "serve --detail": lambda: [serve("--detail")],
         "bpftrace": lambda: [bpftrace("bpftrace", BPFTRACE_FORK)],
     }
     times = {}
@@ -425,6 +490,219 @@ def bench_throughput(all_views):
                 for t in tracers:
                     t.stop()
     return times, [c for c in configs if any(k[1] == c for k in times)]
+
+
+def alternate(configs, loads):
+    """@loads (name, fn(ids) -> (wall, cpu, bpf)) under each of @configs
+    (name -> [tracers] or None), in rounds that rotate the order."""
+    times = {}
+    for r in range(ROUNDS):
+        for cname, make in rotated(configs, r):
+            tracers = make()
+            if tracers is None:
+                continue
+            ids = set()
+            for t in tracers:
+                t.start()
+                ids |= t.bpf_ids("prog")
+            try:
+                for wname, fn in loads:
+                    times.setdefault((wname, cname), []).append(fn(ids))
+            finally:
+                for t in tracers:
+                    t.stop()
+    return times, [c for c in configs if any(k[1] == c for k in times)]
+
+
+def bench_floors():
+    """The shell loop under each group's floor, serve and serve --detail,
+    and serve --bpf-stats: what each group and bpf_stats cost alone."""
+    # The floor tool with nothing attached: on 2026-11-29 it cost the
+    # loop about 7% by itself, which every group's line then includes.
+    configs = {"untraced": lambda: [],
+               "floor tool, nothing attached": lambda: [floor("none")]}
+    for gname, progs in FLOOR_GROUPS:
+        configs[gname] = (lambda p: lambda: [floor(*p)])(progs)
+    configs["mmtrace serve"] = lambda: [serve()]
+    configs["serve --bpf-stats"] = lambda: [serve("--bpf-stats")]
+    configs["serve --detail"] = lambda: [serve("--detail")]
+    name, argv = workloads()[0]
+    return alternate(configs, [(name, lambda ids: measure(argv, ids))])
+
+
+def proc_cpu(pid):
+    """CPU seconds of @pid and of its reaped children (utime, stime,
+    cutime, cstime in /proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(pid):
+    """@pid's CPU, its reaped children's, and its live children's own."""
+    total = proc_cpu(pid)
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                total += sum(int(x) for x in fields[11:13]) / \
+                    os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError):
+            continue
+    return total
+
+
+def ensure_package(cmd, package):
+    """@cmd's path; installs Debian's @package first if it is missing
+    (the bench may install; the tests never depend on it)."""
+    path = shutil.which(cmd)
+    if path:
+        return path
+    print(f"bench: installing {package} (apt-get)", file=sys.stderr)
+    subprocess.run(["apt-get", "install", "-y", "-q", package],
+                   env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"),
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return shutil.which(cmd)
+
+
+class Postgres:
+    """Debian's PostgreSQL in a scratch directory, on loopback, as the
+    postgres user; pgbench -C opens a connection, and so forks a backend,
+    per transaction."""
+
+    CLIENTS, TX = 4, 150
+
+    def __init__(self, scratch):
+        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+        if not bins:
+            ensure_package("pgbench", "postgresql")
+            bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+        if not bins or not shutil.which("pgbench"):
+            raise RuntimeError("PostgreSQL is not installed")
+        self.bin = os.path.dirname(bins[-1])
+        self.dir = os.path.join(scratch, "pg")
+        os.mkdir(self.dir)
+        shutil.chown(self.dir, "postgres", "postgres")
+        self.port = str(15000 + os.getpid() % 5000)
+        self.as_pg(["initdb", "-D", self.dir, "-A", "trust", "-U",
+                    "postgres"])
+        self.as_pg(["pg_ctl", "-D", self.dir, "-w", "-l",
+                    os.path.join(self.dir, "log"), "-o",
+                    f"-p {self.port} -k {self.dir} -c listen_addresses="
+                    "127.0.0.1 -c fsync=off -c max_connections=40", "start"])
+        with open(os.path.join(self.dir, "postmaster.pid")) as f:
+            self.pid = int(f.readline())
+        self.pgbench(["-i", "-s", "1", "-q"])
+
+    def as_pg(self, argv):
+        subprocess.run(["runuser", "-u", "postgres", "--",
+                        os.path.join(self.bin, argv[0])] + argv[1:],
+                       check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, cwd="/")
+
+    def pgbench(self, args):
+        subprocess.run(["pgbench", "-h", "127.0.0.1", "-p", self.port,
+                        "-U", "postgres"] + args + ["postgres"], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def run(self, ids):
+        """Wall time and the CPU of pgbench and of the whole server."""
+        bpf0 = bpf_run_ns(ids) if ids else 0
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        s0 = tree_cpu(self.pid)
+        t0 = time.monotonic()
+        self.pgbench(["-C", "-S", "-c", str(self.CLIENTS), "-j", "2",
+                      "-t", str(self.TX)])
+        wall = time.monotonic() - t0
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime +
+               tree_cpu(self.pid) - s0)
+        bpf = (bpf_run_ns(ids) - bpf0) / 1e9 if ids else 0
+        return wall, cpu, bpf
+
+    def close(self):
+        self.as_pg(["pg_ctl", "-D", self.dir, "-m", "fast", "stop"])
+
+
+class Redis:
+    """Debian's Redis on loopback, holding REDIS_MB of values, forking for
+    BGSAVE: latest_fork_usec is what its users watch."""
+
+    KEYS, VALUE = 1000000, 1000     # about 1.2 GB of resident memory
+
+    def __init__(self, scratch):
+        path = ensure_package("redis-server", "redis-server")
+        if not path or not shutil.which("redis-cli"):
+            raise RuntimeError("Redis is not installed")
+        self.dir = os.path.join(scratch, "redis")
+        os.mkdir(self.dir)
+        self.port = str(10000 + os.getpid() % 5000)
+        self.proc = subprocess.Popen(
+            [path, "--port", self.port, "--bind", "127.0.0.1",
+             "--dir", self.dir, "--save", "", "--appendonly", "no",
+             "--enable-debug-command", "yes", "--daemonize", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            if self.cli("PING") == "PONG":
+                break
+            time.sleep(0.1)
+        self.cli("DEBUG", "POPULATE", str(self.KEYS), "key", str(self.VALUE))
+        # The first fork after the load is an outlier (pages still settling).
+        self.bgsave()
+
+    def bgsave(self):
+        self.cli("BGSAVE")
+        while self.info("rdb_bgsave_in_progress") != "0":
+            time.sleep(0.05)
+        return int(self.info("latest_fork_usec")) / 1e6
+
+    def cli(self, *args):
+        return subprocess.run(["redis-cli", "-p", self.port] + list(args),
+                              capture_output=True, text=True).stdout.strip()
+
+    def info(self, key):
+        m = re.search(rf"^{key}:(\S+)", self.cli("INFO"),
+                      re.M)
+        return m.group(1) if m else None
+
+    def run(self, ids):
+        """Three BGSAVEs: the median fork latency (as wall), the server's
+        CPU."""
+        bpf0 = bpf_run_ns(ids) if ids else 0
+        c0 = proc_cpu(self.proc.pid)
+        fork_s = median([self.bgsave() for _ in range(3)])
+        cpu = proc_cpu(self.proc.pid) - c0
+        bpf = (bpf_run_ns(ids) - bpf0) / 1e9 if ids else 0
+        return fork_s, cpu, bpf
+
+    def close(self):
+        self.proc.terminate()
+        self.proc.wait()
+
+
+def bench_real(scratch):
+    """PostgreSQL and Redis, untraced, under serve and serve --detail."""
+    configs = {
+        "untraced": lambda: [],
+        "mmtrace serve": lambda: [serve()],
+        "serve --detail": lambda: [serve("--detail")],
+    }
+    loads, servers = [], []
+    for cls, name in ((Postgres, "postgres pgbench -C"),
+                      (Redis, "redis BGSAVE fork")):
+        try:
+            servers.append(cls(scratch))
+            loads.append((name, servers[-1].run))
+        except (RuntimeError, OSError, subprocess.CalledProcessError) as e:
+            print(f"bench: {name}: cannot run here: {e}", file=sys.stderr)
+    try:
+        return alternate(configs, loads) if loads else None
+    finally:
+        for srv in servers:
+            srv.close()
 
 
 def bench_startup_memory():
@@ -470,6 +748,9 @@ def print_costs(samples):
     for prog, xs in samples["bpftrace"].items():
         bpft.setdefault(hook_of(prog), []).extend(ns for ns, _ in xs)
     order = [h for h, _ in HOOKS]
+    defaults = samples.get("defaults", set())
+    print("  (serve --detail's programs; those marked * are loaded by"
+          " serve's defaults, the others are opt-in detail)")
     print(f"  {'program':<21} {'hook':<18} {'runs':>6} {'mmtrace':>13}"
           f" {'floor':>11} {'ratio':>6} {'timed':>5} {'ratio':>6}"
           f" {'bpftrace':>8}")
@@ -479,7 +760,8 @@ def print_costs(samples):
         hook = hook_of(prog)
         ns = [x for x, _ in xs]
         m = median(ns)
-        cell = (f"  {prog:<21} {hook or '?':<18}"
+        mark = "*" if prog in defaults else " "
+        cell = (f" {mark}{prog:<21} {hook or '?':<18}"
                 f" {median([c for _, c in xs]):6.0f} {m:4.0f} {spread(ns):>8}")
         f, t = floor_ns.get(hook), timed_ns.get(hook)
         cell += (f" {median(f):3.0f} {spread(f):>7} {m / median(f):5.2f}x"
@@ -505,18 +787,20 @@ def slowdown_cell(ts, base):
     return cell, bool(ci and ci[1] - ci[0] < 2), m
 
 
-def print_throughput(times, configs):
-    n = len(times.get((workloads()[0][0], "untraced"), []))
-    print(f"\nWorkload slowdown against untraced, median of {n} per-round"
+def print_throughput(times, configs, wnames=None, title=None):
+    wnames = wnames or [w for w, _ in workloads()]
+    n = len(times.get((wnames[0], "untraced"), []))
+    print(f"\n{title or 'Workload slowdown against untraced'}, median of"
+          f" {n} per-round"
           " ratios [its 95% interval]: wall time, and CPU time (user +"
           " system of the workload: what it paid, whatever else ran);"
           " BPF: the tracer's program run time, where it keeps bpf_stats"
-          " (serve), as a share of the untraced CPU time (system-wide: it"
-          " includes other work's events). 'resolved': both intervals are"
-          " narrower than 2%."
-          "  target <=2% with mmtrace serve")
+          " (serve --bpf-stats only), as a share of the untraced CPU time"
+          " (system-wide: it includes other work's events). 'resolved':"
+          " both intervals are narrower than 2%."
+          "  target <=2% with mmtrace serve (its defaults)")
     print(f"  {'':<15} {'wall':>23} {'CPU':>23} {'BPF':>6}")
-    for wname, _ in workloads():
+    for wname in wnames:
         base = times.get((wname, "untraced"), [])
         if not base:
             continue
@@ -536,11 +820,18 @@ def print_throughput(times, configs):
             if c == "mmtrace serve":
                 cell += f"  {verdict(cm <= 2)}"
             print(cell)
+        if wname.startswith("redis"):
+            print("    (redis: 'wall' is latest_fork_usec, the fork of each"
+                  " BGSAVE; CPU is the server's and its BGSAVE child's)")
+        if wname.startswith("postgres"):
+            print("    (postgres: CPU is pgbench's and the whole server's,"
+                  " backends included)")
 
 
 def print_events(samples):
     print("\nWhat a printed event adds to the traced task: us per clone,"
-          " entry to the next syscall, on a tracefs instance's clock;"
+          " entry to the next syscall, on a tracefs instance's clock"
+          " (fork events take no stack unless --stacks);"
           " median over rounds of per-round medians [min-max]"
           "  target <=2 us")
     def minus(xs, ys):
@@ -558,7 +849,7 @@ def print_events(samples):
         if name != "untraced":
             d = minus(xs, base)
             cell += f"  vs untraced {median(d):+5.1f}"
-        if name == "fork --events":
+        if name.startswith("fork --events"):
             d = minus(xs, quiet)
             cell += (f"  a printed event adds {median(d):+.1f} us"
                      f" {spread(d, '{:+.1f}')}  {verdict(median(d) <= 2)}")
@@ -608,30 +899,59 @@ def main():
     load_before = loadavg()
     started = time.monotonic()
     all_views, absent = views()
-    costs = bpf_stats(bench_costs) if wanted("costs") else None
-    # Without bpf_stats forced on: it costs two clock reads per program
-    # run. mmtrace serve turns it on for itself, as it does in production.
-    times = bench_throughput(all_views) if wanted("throughput") else None
-    with tempfile.TemporaryDirectory() as scratch:
-        events = bench_events(scratch) if wanted("events") else None
-    startup = bench_startup_memory() if wanted("startup") else None
     u = os.uname()
     print(f"mmtrace bench {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}:"
           f" kernel {u.release}, {os.cpu_count()} CPUs, {ROUNDS} rounds"
           f" alternating configurations; views: {', '.join(all_views)}"
           + (f" (not on this kernel: {', '.join(absent)})" if absent else ""))
-    print(f"machine load (1-min loadavg) {load_before} before,"
-          f" {loadavg()} after {time.monotonic() - started:.0f} s of bench;"
-          " others' work on the machine widens every interval")
-    if costs:
-        print_costs(costs)
-    if times:
-        print_throughput(*times)
-    if events:
-        print_events(events)
-    if startup:
-        print_startup_memory(*startup)
+    print(f"machine load (1-min loadavg) {load_before} at the start;"
+          " each section prints its own when it ends; others' work on the"
+          " machine widens every interval", flush=True)
+    # Each section prints as soon as it is done: a later one that fails
+    # (a port taken, a package missing) loses nothing measured before.
+    if wanted("costs"):
+        section("costs", lambda: print_costs(bpf_stats(bench_costs)))
+    # Without bpf_stats forced on: it costs two clock reads per program
+    # run; serve keeps it only with --bpf-stats, as in production.
+    if wanted("throughput"):
+        section("throughput",
+                lambda: print_throughput(*bench_throughput(all_views)))
+    if wanted("floors"):
+        section("floors", lambda: print_throughput(
+            *bench_floors(), title="Shell loop, each group of hooks"
+            " alone (count-only floors: always-on, and each"
+            " group of detail moved out of serve's defaults),"
+            " serve, serve --bpf-stats and serve --detail"))
+    with tempfile.TemporaryDirectory() as scratch:
+        os.chmod(scratch, 0o755)
+        if wanted("real"):
+            section("real", lambda: print_real(bench_real(scratch)))
+        if wanted("events"):
+            section("events", lambda: print_events(bench_events(scratch)))
+    if wanted("startup"):
+        section("startup",
+                lambda: print_startup_memory(*bench_startup_memory()))
+    print(f"\nmachine load (1-min loadavg) {loadavg()} after"
+          f" {time.monotonic() - started:.0f} s of bench")
     return 0
+
+
+def section(name, fn):
+    t0 = time.monotonic()
+    try:
+        fn()
+    except (RuntimeError, OSError, subprocess.CalledProcessError) as e:
+        print(f"\n{name}: FAILED: {e}".splitlines()[0] + " ..."
+              f"\n  {str(e).splitlines()[-1] if str(e) else ''}")
+    print(f"  ({name}: {time.monotonic() - t0:.0f} s, load {loadavg()}"
+          f" at its end, {time.strftime('%H:%M UTC', time.gmtime())})",
+          flush=True)
+
+
+def print_real(real):
+    if real:
+        print_throughput(*real, wnames=list(dict.fromkeys(
+            k[0] for k in real[0])), title="Real workloads")
 
 
 if __name__ == "__main__":

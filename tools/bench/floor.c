@@ -35,8 +35,13 @@ static bool wanted(const char *name, int argc, char **argv)
 	return argc < 2;
 }
 
-/* The @i-th program alone, loaded and attached; NULL if it cannot be. */
-static struct floor_bpf *attach_one(int i, const char **name)
+/*
+ * The @i-th program alone, loaded and attached (its link in *@link); NULL
+ * if it cannot be. The link is not the skeleton's: destroying the
+ * skeleton leaves the program attached until the link is destroyed too.
+ */
+static struct floor_bpf *attach_one(int i, const char **name,
+				    struct bpf_link **link)
 {
 	struct floor_bpf *skel = floor_bpf__open();
 	struct bpf_program *prog, *mine = NULL;
@@ -52,7 +57,10 @@ static struct floor_bpf *attach_one(int i, const char **name)
 	if (!mine)
 		goto fail;
 	*name = bpf_program__name(mine);
-	if (floor_bpf__load(skel) || !bpf_program__attach(mine))
+	if (floor_bpf__load(skel))
+		goto fail;
+	*link = bpf_program__attach(mine);
+	if (!*link)
 		goto fail;
 	return skel;
 fail:
@@ -63,6 +71,7 @@ fail:
 int main(int argc, char **argv)
 {
 	struct floor_bpf *skels[MAX_PROGS] = {};
+	struct bpf_link *links[MAX_PROGS] = {};
 	struct sigaction sa = { .sa_handler = on_stop };
 	const char *name = NULL;
 	int n = 0;
@@ -72,8 +81,10 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	for (int i = 0; i < MAX_PROGS; i++) {
 		name = NULL;
-		skels[i] = attach_one(i, &name);
+		skels[i] = attach_one(i, &name, &links[i]);
 		if (skels[i] && !wanted(name, argc, argv)) {
+			bpf_link__destroy(links[i]);
+			links[i] = NULL;
 			floor_bpf__destroy(skels[i]);
 			skels[i] = NULL;
 		} else if (skels[i]) {
@@ -88,7 +99,9 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	while (!stop)
 		pause();
-	for (int i = 0; i < MAX_PROGS; i++)
+	for (int i = 0; i < MAX_PROGS; i++) {
+		bpf_link__destroy(links[i]);
 		floor_bpf__destroy(skels[i]);
+	}
 	return 0;
 }

@@ -19,10 +19,20 @@ locks_wait() {
 
 # locks_case NAME TIER MMAPSTORM_ARGS...
 locks_case() {
+	case_name=$1
+	case_tier=$2
+	shift 2
+	locks_follow "$case_name" "$case_tier" mmapstorm "$@"
+}
+
+# locks_follow NAME TIER WORKLOAD ARGS...: WORKLOAD runs with --wait-start.
+locks_follow() {
 	name=$1
 	tier=$2
 	shift 2
-	mmapstorm --wait-start "$@" >"/tmp/$name.truth" 2>"/tmp/$name.wl" &
+	workload=$1
+	shift
+	"$workload" --wait-start "$@" >"/tmp/$name.truth" 2>"/tmp/$name.wl" &
 	wl=$!
 	locks_wait "/tmp/$name.wl" ready
 	mmtrace locks --json --tier "$tier" -p "$wl" -o "/tmp/$name.rep" \
@@ -46,3 +56,16 @@ locks_case() {
 locks_case locks:storm4 fentry --threads 4 --count 2000
 locks_case locks:storm1 fentry --threads 1 --count 2000
 locks_case locks:storm4@tracepoint tracepoint --threads 4 --count 2000
+
+# Why faults left the VMA lock: vmafault knows how many aborted, were
+# retried and were refused (vm_locks.py, check_vma_causes).
+for tier in fentry kprobe tracepoint; do
+	locks_follow "locks:vmafault@$tier" "$tier" vmafault --pages 64 \
+		--aborts 24 --access-errors 8 --retries 16
+done
+
+# VMA write locks alone: vmafault's mprotect() calls (check_vma_write).
+for tier in fentry kprobe; do
+	locks_follow "locks:vmawrite@$tier" "$tier" vmafault --pages 0 \
+		--aborts 0 --access-errors 0 --retries 0 --mprotects 64
+done

@@ -118,8 +118,10 @@ host_events() {
 	events_fork "pinned, --min-latency 1h or --min-copies 64" --events 10 \
 		--copies 64 -- --min-latency 3600000000 --min-copies 64 -- \
 		"$WORKLOADS/pinfork" --pages 64 --forks 10
-	events_fork "forkmix, no threshold" --events 20 "${sym[@]}" -- \
+	events_fork "forkmix, no threshold" --events 20 -- \
 		-- "$WORKLOADS/forkmix" 20 3 3
+	events_fork "forkmix, --stacks" --events 20 --stacks "${sym[@]}" -- \
+		--stacks -- "$WORKLOADS/forkmix" 20 3 3
 	events_drops
 	events_wakeups
 	events_locks

@@ -103,7 +103,7 @@ host_fleet() {
 	mkdir -p "$dir/edge" "$dir/central"
 	: >"$dir/central/prometheus.yml"
 	fleet_edge_config "$dir/edge" "$serve" "$central"
-	if ! serve_start "$dir/serve.err" --listen "127.0.0.1:$serve"; then
+	if ! serve_start "$dir/serve.err" --listen "127.0.0.1:$serve" --detail; then
 		fail "$name" "serve did not start: $(head -c 300 "$dir/serve.err")"
 		return
 	fi

@@ -44,17 +44,34 @@ locks_probes() {
 	fi
 	check_with "$name" oracle tiers "$TMP/locks.probes" locks \
 		locks.exits=tracepoint locks.mmap_lock=tracepoint \
-		locks.contention=tracepoint locks.vma_faults=tracepoint
+		locks.contention=tracepoint locks.vma_faults=tracepoint \
+		locks.vma_write=none
 }
 
 host_locks() {
 	locks_probes
 	locks_storm "host locks 4 threads" 4 2000
 	locks_storm "host locks 1 thread" 1 2000
+	locks_vmafault
 	locks_intervals
 	locks_boundary exit
 	locks_boundary end
 	locks_thread_state
+}
+
+# Faults that leave the VMA lock for known reasons (tools/vmafault.c): at
+# this host's tracepoint tier the sum is exact and the causes are null.
+locks_vmafault() {
+	local name="host locks vmafault"
+	follow_waiting "$name" 0 "$WORKLOADS/vmafault" --wait-start \
+		--aborts 24 --access-errors 8 --retries 16 -- \
+		locks --tier "$HOST_TIER" -p || return
+	if [ "$WL_RC" != 0 ]; then
+		fail "$name" "vmafault $(status "$WL_RC"): $(cat "$TMP/$name.wl")"
+		return
+	fi
+	check_with "$name" oracle vmafault "$TMP/$name.rep" \
+		"$TMP/$name.truth" --name "$name"
 }
 
 # Each way mmtrace keeps a thread's mmap_lock state (bpf/thread.bpf.h):

@@ -698,10 +698,67 @@ serve_port_taken() {
 		"$(status $rc): $(tail -c 200 "$TMP/taken.err")"
 }
 
+# serve_has ADDR REGEX: does one sample line of /metrics match REGEX?
+serve_has() {
+	curl -s --max-time 5 "http://$1/metrics" | grep -v '^#' | grep -q -- "$2"
+}
+
+# The defaults are always-on (issue 13): opt-in detail is not attached and
+# says so, BPF run time is not kept, and its series are absent, not 0.
+# --detail and --bpf-stats bring them back, for the attached programs only.
+serve_defaults() {
+	local name="host serve defaults" addr="127.0.0.1:$((SERVE_PORT + 5))"
+	if ! serve_start "$TMP/serve-def.err" --listen "$addr"; then
+		fail "$name" "did not start: $(head -c 300 "$TMP/serve-def.err")"
+		return
+	fi
+	grep -q 'view fork is opt-in detail: --detail or --views fork loads it' \
+		"$TMP/serve-def.err"
+	verdict "$name: fork is opt-in detail, and says so" $? \
+		"$(head -c 300 "$TMP/serve-def.err")"
+	serve_has "$addr" '^mmtrace_view_up{view="fork"} 0$' &&
+		serve_has "$addr" '^mmtrace_probe_attached{view="fork",observation="fork.syscalls",tier="none"} 0$' &&
+		! serve_has "$addr" '^mmtrace_fork_'
+	verdict "$name: fork view down, its probes none, no fork series" $?
+	serve_has "$addr" '^mmtrace_probe_attached{view="locks",observation="locks.mmap_lock",tier="none"} 0$' &&
+		serve_has "$addr" '^mmtrace_probe_attached{view="locks",observation="locks.vma_faults",tier="none"} 0$' &&
+		serve_has "$addr" '^mmtrace_probe_attached{view="locks",observation="locks.contention",tier="tracepoint"} 1$' &&
+		! serve_has "$addr" '^mmtrace_locks_mmap_lock_' &&
+		! serve_has "$addr" '^mmtrace_locks_faults_total'
+	verdict "$name: locks keeps contention; mmap_lock and fault detail left out" $?
+	serve_has "$addr" '^mmtrace_bpf_stats_enabled 0$' &&
+		! serve_has "$addr" '^mmtrace_bpf_program_run' &&
+		serve_has "$addr" '^mmtrace_bpf_program_recursion_misses_total{view="locks",program="contention_end_btf"}' &&
+		! serve_has "$addr" 'program="mmap_start_btf"'
+	verdict "$name: no BPF run time series, recursion misses of attached programs only" $?
+	serve_stop "$name"
+	if ! serve_start "$TMP/serve-det.err" --listen "$addr" --detail --bpf-stats; then
+		fail "$name: --detail" "did not start: $(head -c 300 "$TMP/serve-det.err")"
+		return
+	fi
+	serve_has "$addr" '^mmtrace_view_up{view="fork"} 1$' &&
+		serve_has "$addr" '^mmtrace_probe_attached{view="locks",observation="locks.mmap_lock",tier="tracepoint"} 1$' &&
+		serve_has "$addr" '^mmtrace_bpf_stats_enabled 1$' &&
+		serve_has "$addr" '^mmtrace_bpf_program_run_seconds_total{view="locks",program="mmap_start_btf"}' &&
+		serve_has "$addr" '^mmtrace_bpf_program_runs_total{view="fork",program="fork_exit"}' &&
+		! serve_has "$addr" 'program="fork_page_alloc"}'
+	verdict "$name: --detail --bpf-stats: every view, run time of attached programs" $?
+	serve_stop "$name: --detail"
+	if ! serve_start "$TMP/serve-views.err" --listen "$addr" --views locks; then
+		fail "$name: --views" "did not start: $(head -c 300 "$TMP/serve-views.err")"
+		return
+	fi
+	serve_has "$addr" '^mmtrace_probe_attached{view="locks",observation="locks.mmap_lock",tier="tracepoint"} 1$'
+	verdict "$name: --views locks loads locks whole" $?
+	serve_stop "$name: --views"
+}
+
 host_serve() {
 	local name="host serve"
 	serve_usage
-	if ! serve_start "$TMP/serve.err" --listen "127.0.0.1:$SERVE_PORT"; then
+	serve_defaults
+	if ! serve_start "$TMP/serve.err" --listen "127.0.0.1:$SERVE_PORT" \
+		--detail --bpf-stats; then
 		fail "$name" "did not start: $(head -c 300 "$TMP/serve.err")"
 		return
 	fi

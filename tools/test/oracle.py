@@ -17,6 +17,8 @@ like a pass.
   oracle.py gup REPORTS TRUTH [--name N]      a gupwork vmsplice run
   oracle.py locks REPORTS TRUTH --threads T [--name N] [--expect-tiers
             OBS=TIER,...]                    an mmapstorm run (vm_locks.py)
+  oracle.py vmafault REPORTS TRUTH [--name N]
+                                             a vmafault run (vm_locks.py)
   oracle.py follow REPORTS TRUTH --clones K [--alone] [--absent-comm C]
             [--name N]      mmtrace fork -- SHELL running a workload: its
                             forks exact (--alone: not traced), plus the
@@ -367,6 +369,17 @@ def check_locks(name, reports, truth, threads, expect_tiers):
     vm_locks.check_numbers(check, name, reports, truth, threads)
 
 
+def check_vmafault(name, reports, truth):
+    """A vmafault run followed with -p (vm_locks.check_vma_causes)."""
+    sys.dont_write_bytecode = True
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import vm_locks
+    if not check(f"{name}: a report and a truth", reports and truth,
+                 f"{len(reports)} reports, truth {truth}"):
+        return
+    vm_locks.check_vma_causes(check, name, reports, truth)
+
+
 def wrapped(value, where="report"):
     """Every number in @value that is negative or above 2^63, by path: a
     count computed as a difference that went below zero."""
@@ -491,6 +504,9 @@ def main(argv):
         if "--holds" in argv:
             check_holds(opt(argv, "--name", "locks"),
                         read_json_lines(argv[2]))
+    elif cmd == "vmafault":
+        check_vmafault(opt(argv, "--name", "vmafault"),
+                       read_json_lines(argv[2]), last_line(argv[3]))
     elif cmd == "follow":
         check_follow(opt(argv, "--name", "follow"), read_json_lines(argv[2]),
                      last_line(argv[3]), int(opt(argv, "--clones", 0)),

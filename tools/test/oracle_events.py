@@ -6,11 +6,14 @@ The tracer's output file holds JSON lines: events (with "event") and then
 reports (with "final"). Every number is compared exactly, with the
 workload's truth or with the report of the same run.
 
-  oracle_events.py fork OUT TRUTH --events N [--copies C] [--symbolized]
+  oracle_events.py fork OUT TRUTH --events N [--copies C] [--stacks]
+                   [--symbolized]
         the report counts the forks the workload made, and N of them are
         events, each of the workload's pid, each with C pinned copies
-        (reason pinned_copies; without C: reason all), a stack, and
-        frames named (not raw) with --symbolized
+        (reason pinned_copies; without C: reason all); with --stacks
+        (the tracer's), each with a stack, with frames named (not raw)
+        with --symbolized; without, with no "stack" key at all (fork
+        events take no stack by default)
   oracle_events.py drops OUT --forks N [--expect-drops|--expect-no-drops]
         the report counts the N forks made, and events received +
         events_dropped == N
@@ -32,7 +35,7 @@ import oracle  # noqa: E402  (check(), and its failure count)
 check = oracle.check
 FRAME = re.compile(r"^[A-Za-z_.$][\w.$]*\+0x[0-9a-f]+$")
 EVENT_FIELDS = ("time", "ts_ns", "view", "event", "pid", "tid", "comm",
-                "reason", "stack")
+                "reason")
 FORK_FIELDS = ("latency_ns", "pinned_copies", "child_pid", "has_pinned")
 
 
@@ -54,7 +57,7 @@ def lost(reports, key):
     return sum(r["lost"][key] for r in reports)
 
 
-def check_fork(name, out, truth, want, copies, symbolized):
+def check_fork(name, out, truth, want, copies, stacks, symbolized):
     events, reports = split(name, out)
     if not check(f"{name}: a final report", reports, "none"):
         return
@@ -85,10 +88,15 @@ def check_fork(name, out, truth, want, copies, symbolized):
         check(f"{name}: reason all (no threshold)",
               all(e["reason"] == "all" for e in events),
               f"got {set(e['reason'] for e in events)}")
-    check(f"{name}: every event has a stack",
-          all(e["stack"] for e in events),
-          f"depths {[len(e['stack']) for e in events]}")
-    if symbolized:
+    if not stacks:
+        check(f"{name}: no event has a stack (not taken)",
+              not any("stack" in e for e in events),
+              f"{sum(1 for e in events if 'stack' in e)} with one")
+    else:
+        check(f"{name}: every event has a stack",
+              all(e.get("stack") for e in events),
+              f"depths {[len(e.get('stack', [])) for e in events]}")
+    if stacks and symbolized:
         raw = sorted({f for e in events for f in e["stack"]
                       if not FRAME.match(f)})
         check(f"{name}: every frame is symbol+offset", not raw,
@@ -144,8 +152,8 @@ def check_locks(name, out):
           mine and all(e["type"].startswith("rwsem") for e in mine),
           f"{[e['type'] for e in mine][:5]}")
     check(f"{name}: every event has a stack",
-          all(e["stack"] for e in events),
-          f"{sum(1 for e in events if not e['stack'])} without")
+          all(e.get("stack") for e in events),
+          f"{sum(1 for e in events if not e.get('stack'))} without")
 
 
 def main(argv):
@@ -156,7 +164,7 @@ def main(argv):
         check_fork(name, argv[2], oracle.last_line(argv[3]),
                    int(opt(argv, "--events")),
                    None if copies is None else int(copies),
-                   "--symbolized" in argv)
+                   "--stacks" in argv, "--symbolized" in argv)
     elif argv[1] == "drops":
         check_drops(name, argv[2], int(opt(argv, "--forks")),
                     "some" if "--expect-drops" in argv else

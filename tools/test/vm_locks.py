@@ -25,29 +25,44 @@ from vmlib import (case_json, check_in_buckets, check_losses, check_units,
 
 TIERS = {
     "5.10": {"locks.exits": "tracepoint", "locks.mmap_lock": "none",
-             "locks.contention": "none", "locks.vma_faults": "none"},
+             "locks.contention": "none", "locks.vma_faults": "none",
+             "locks.vma_write": "none"},
     "6.1": {"locks.exits": "tracepoint", "locks.mmap_lock": "tracepoint",
-            "locks.contention": "tracepoint", "locks.vma_faults": "none"},
+            "locks.contention": "tracepoint", "locks.vma_faults": "none",
+            "locks.vma_write": "none"},
     "6.12": {"locks.exits": "tracepoint", "locks.mmap_lock": "tracepoint",
-             "locks.contention": "tracepoint", "locks.vma_faults": "fentry"},
+             "locks.contention": "tracepoint", "locks.vma_faults": "fentry",
+             "locks.vma_write": "none"},
     # arm64 has no page_fault_user tracepoint (x86 only): its fentry plan
     # opens the fault window at do_mem_abort from EL0, and it has no
     # tracepoint plan. 6.1 has neither per-VMA locks nor fentry.
     "arm64-6.1": {"locks.exits": "tracepoint",
                   "locks.mmap_lock": "tracepoint",
                   "locks.contention": "tracepoint",
-                  "locks.vma_faults": "none"},
+                  "locks.vma_faults": "none",
+                  "locks.vma_write": "none"},
     "arm64-6.12": {"locks.exits": "tracepoint",
                    "locks.mmap_lock": "tracepoint",
                    "locks.contention": "tracepoint",
-                   "locks.vma_faults": "fentry"},
+                   "locks.vma_faults": "fentry",
+                   "locks.vma_write": "none"},
     "7.3": {"locks.exits": "tracepoint", "locks.mmap_lock": "tracepoint",
-            "locks.contention": "tracepoint", "locks.vma_faults": "fentry"},
+            "locks.contention": "tracepoint", "locks.vma_faults": "fentry",
+            "locks.vma_write": "fentry"},
 }
+# The observations with a plan at each tier below fentry.
+LOWER_TIERS = {"locks.vma_faults": ("kprobe", "tracepoint"),
+               "locks.vma_write": ("kprobe",)}
 
 # (case, --tier, threads) as guest_locks.sh runs them.
 CASES = (("locks:storm4", "fentry", 4), ("locks:storm1", "fentry", 1),
          ("locks:storm4@tracepoint", "tracepoint", 4))
+# vmafault, followed as mmapstorm is, at each --tier.
+VMA_CASES = tuple((f"locks:vmafault@{t}", t)
+                  for t in ("fentry", "kprobe", "tracepoint"))
+WRITE_CASES = tuple((f"locks:vmawrite@{t}", t) for t in ("fentry", "kprobe"))
+CAUSE_FIELDS = ("vma_lock_aborts", "vma_lock_retries",
+                "vma_lock_access_errors")
 
 MMAP_FIELDS = ("mmap_read_acquired", "mmap_write_acquired",
                "mmap_read_failed", "mmap_write_failed")
@@ -59,10 +74,12 @@ LOST_FIELDS = ("lock_state_full", "lock_table_full", "window_map_full",
 
 def expected_tier(kernel, obs, cap):
     best = TIERS[kernel][obs]
-    if cap == "tracepoint" and best == "fentry":
-        # The VMA-fault plan has a tracepoint tier, from page_fault_user,
+    if best == "fentry" and cap in ("kprobe", "tracepoint"):
+        # The VMA-fault plans below fentry start from page_fault_user,
         # which arm64 lacks.
-        return "none" if kernel.startswith("arm64-") else "tracepoint"
+        if kernel.startswith("arm64-") and obs == "locks.vma_faults":
+            return "none"
+        return cap if cap in LOWER_TIERS.get(obs, ()) else "none"
     return best
 
 
@@ -77,7 +94,7 @@ def row_sum(reports, pid, field):
 
 def check_nulls(check, name, reports, pid, fields, what):
     vals = {f: row_sum(reports, pid, f) for f in fields}
-    tot = {f: reports[-1]["totals"][f] for f in fields}
+    tot = {f: reports[-1]["totals"].get(f) for f in fields}
     check(f"{name}: {what} unknown: null, never 0",
           all(v is None for v in tot.values()) and
           all(v in (None, 0) for v in vals.values()) and
@@ -96,6 +113,11 @@ def fault_misses(reports):
     page_fault_user or arm64's do_mem_abort."""
     return (missed(reports, "vma_fault_btf") +
             missed(reports, "vma_fault_abort_fentry"))
+def handlers_missed(reports, entry=False):
+    """Handler returns (or, with @entry, entries) mmtrace missed."""
+    progs = (("vma_handle_fentry", "vma_handle_kprobe") if entry else
+             ("vma_handled_fexit", "vma_handled_kretprobe"))
+    return sum(missed(reports, p) for p in progs)
 
 
 def check_count(check, name, label, got, want, misses):
@@ -186,6 +208,131 @@ def check_numbers(check, name, reports, truth, threads, whole=None):
               f"got {got}")
 
 
+def check_vma_causes(check, name, reports, truth):
+    """A vmafault run followed with -p (tools/vmafault.c): A faults on no
+    VMA, K writes to a read-only VMA, M userfaultfd faults retried, and
+    ordinary faults that getrusage() measured (the M included, once).
+
+    Every user fault is one page_fault_user: faults == measured + A + K,
+    and each ends once: under the VMA lock or as a fallback. Where the
+    plan sees why (fentry, kprobe): A aborts, M retries, K access errors,
+    and the fallbacks are the aborts and the retries: x86 signals an
+    access error under the VMA lock from 6.10 ("x86: mm: accelerate
+    pagefault when badaccess"), so those K end under it. At the
+    tracepoint tier the causes are null, and the split only bounded: a
+    fault that sets up an anon_vma under mmap_read_trylock while holding
+    the VMA lock also counts as a fallback there."""
+    pid = truth["pid"]
+    a, k, m = truth["aborts"], truth["access_errors"], truth["retries"]
+    check(f"{name}: the workload ran", truth.get("errno") == 0 and
+          truth["segv"] == a + k and truth["resolved"] == m,
+          f"truth {truth}")
+    lost = [r["lost"] for r in reports if any(r["lost"][f]
+                                              for f in LOST_FIELDS)]
+    check(f"{name}: nothing lost", not lost, f"lost {lost}")
+    probes = reports[-1]["probes"]
+    tier = probes.get("locks.vma_faults")
+    if tier == "none":
+        check_nulls(check, name, reports, pid, VMA_FIELDS + CAUSE_FIELDS,
+                    "VMA-lock faults")
+        return
+    faults = row_sum(reports, pid, "faults")
+    served = row_sum(reports, pid, "vma_lock_faults")
+    fell = row_sum(reports, pid, "vma_lock_fallbacks")
+    misses = missed(reports, "vma_fault_btf")
+    check_count(check, name, "faults == measured + aborts + access "
+                "errors", faults, truth["faults"] + a + k, misses)
+    check_count(check, name, "under the VMA lock + fallbacks == faults",
+                None if None in (served, fell) else served + fell,
+                faults, 0)
+    if tier == "tracepoint":
+        check_nulls(check, name, reports, pid, CAUSE_FIELDS,
+                    "why a fault left the VMA lock")
+        check(f"{name}: fallbacks at least the aborts and retries "
+              f"({a + m})", fell is not None and fell >= a + m,
+              f"got {fell}")
+        return
+    got = {f: row_sum(reports, pid, f) for f in CAUSE_FIELDS}
+    tot = {f: [r["totals"].get(f) for r in reports] for f in CAUSE_FIELDS}
+    tot = {f: None if None in v else sum(v) for f, v in tot.items()}
+    check(f"{name}: totals == the workload's rows", tot == got,
+          f"totals {tot}, rows {got}")
+    check_count(check, name, "aborts", got["vma_lock_aborts"], a,
+                missed(reports, "vma_lock_fexit") +
+                missed(reports, "vma_lock_kretprobe"))
+    check_count(check, name, "retries", got["vma_lock_retries"], m,
+                handlers_missed(reports))
+    # A handler's entry the program missed looks like an access error.
+    extra = handlers_missed(reports, entry=True)
+    got_k = got["vma_lock_access_errors"]
+    check(f"{name}: access errors ({k})" + (
+          f", more at most the {extra} handler entries mmtrace reports "
+          "missed" if extra else ""),
+          got_k is not None and k <= got_k <= k + extra, f"got {got_k}")
+    check_count(check, name, "fallbacks == aborts + retries", fell, a + m,
+                0)
+    check_count(check, name, "under the VMA lock == measured - retries + "
+                "access errors", served, truth["faults"] - m + k, 0)
+
+
+def check_vma_case(check, kernel, cname, run, cap):
+    if refuses(kernel, cap):
+        refused(check, cname, run, "locks")
+        return
+    exit_zero(check, cname, run)
+    reports, truth = case_json(check, cname, run)
+    if reports is None:
+        return
+    if not reports or not truth:
+        check(f"{cname}: has a report and a truth", False, str(run))
+        return
+    want = expected_tier(kernel, "locks.vma_faults", cap)
+    got = reports[-1]["probes"].get("locks.vma_faults")
+    check(f"{cname}: locks.vma_faults tier {want}", got == want,
+          f"got {got}")
+    check_vma_causes(check, cname, reports, truth)
+
+
+def check_vma_write(check, kernel, cname, run, cap):
+    """vmafault --mprotects W alone: W mprotect() calls, each toggling one
+    page whose VMA never merges (PROT_NONE guards), nothing else changing
+    a VMA. Each write-locks that VMA once in its own mmap_lock write cycle:
+    W calls of __vma_start_write where it is out of line (7.x)."""
+    if refuses(kernel, cap):
+        refused(check, cname, run, "locks")
+        return
+    exit_zero(check, cname, run)
+    reports, truth = case_json(check, cname, run)
+    if reports is None:
+        return
+    if not reports or not truth:
+        check(f"{cname}: has a report and a truth", False, str(run))
+        return
+    want = expected_tier(kernel, "locks.vma_write", cap)
+    got = reports[-1]["probes"].get("locks.vma_write")
+    check(f"{cname}: locks.vma_write tier {want}", got == want,
+          f"got {got}")
+    pid = truth["pid"]
+    fields = ("vma_write_locks", "vma_write_wait_ns")
+    if want == "none":
+        check_nulls(check, cname, reports, pid, fields[:1], "VMA write locks")
+        check(f"{cname}: no VMA write-lock wait histogram",
+              all(r.get("vma_write_wait_ns") is None for r in reports),
+              "histogram given")
+        return
+    w = truth["mprotects"]
+    locks = row_sum(reports, pid, "vma_write_locks")
+    check_count(check, cname, "VMA write locks == mprotect calls", locks, w,
+                missed(reports, "vma_write_fexit") +
+                missed(reports, "vma_write_kretprobe"))
+    tot = sum(r["totals"]["vma_write_locks"] for r in reports)
+    check(f"{cname}: totals == the workload's rows ({locks})", tot == locks,
+          f"totals {tot}")
+    check_in_buckets(check, cname, "rows' VMA write-lock wait",
+                     row_sum(reports, pid, "vma_write_wait_ns"),
+                     [r["vma_write_wait_ns"] for r in reports])
+
+
 def refuses(kernel, cap):
     """Does the locks view observe nothing on @kernel up to tier @cap? It
     then refuses to run (locks.exits only keeps state for the others)."""
@@ -238,3 +385,9 @@ def check_console(path, kernel, check, check_fork, check_tiers):
     for case, cap, threads in CASES:
         check_case(check, kernel, f"vm {kernel} {case}", runs.get(case, {}),
                    cap, threads)
+    for case, cap in VMA_CASES:
+        check_vma_case(check, kernel, f"vm {kernel} {case}",
+                       runs.get(case, {}), cap)
+    for case, cap in WRITE_CASES:
+        check_vma_write(check, kernel, f"vm {kernel} {case}",
+                        runs.get(case, {}), cap)

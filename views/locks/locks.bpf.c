@@ -106,6 +106,7 @@ __u64 counters[LC_MAX] = {};
 __u64 wait_hist[LOCK_MODES][HIST_LEN] = {};
 __u64 hold_hist[LOCK_MODES][HIST_LEN] = {};
 __u64 contention_hist[CONT_CLASSES][HIST_LEN] = {};
+__u64 vma_write_hist[HIST_LEN] = {};
 
 /* Fault windows open now: syscall entry returns at once when none is. */
 __u64 fault_windows_open = 0;
@@ -515,14 +516,46 @@ static __always_inline void count_vma_lock_fault(struct locks_proc_stats *st)
 }
 
 /*
+ * access_error() refused the fault with its VMA locked, before any handler
+ * ran (fentry and kprobe tiers). x86 before 6.10 redid such a fault under
+ * mmap_lock to signal it; "x86: mm: accelerate pagefault when badaccess"
+ * (6.10; commit not found, lore 20240403083805.1818160-8-wangkefeng.wang@
+ * huawei.com) signals it under the VMA lock, as vmstat's vma_lock_success.
+ * Either way it is counted here; which total holds it is the kernel's.
+ */
+static __always_inline bool vma_access_refused(const struct fault_window *w)
+{
+	return w->vma_locked && !w->vma_handling;
+}
+
+static __always_inline void count_access_error(struct locks_proc_stats *st)
+{
+	add(&counters[LC_VMA_ACCESS_ERRORS], 1);
+	proc_add(st, PV_VMA_ACCESS_ERRORS, 1);
+}
+
+/*
+ * A window closed without mmap_lock: the fault ended under its VMA lock.
+ * So does a retried fault that returned to user space for a signal
+ * instead of going on under mmap_lock: every fault has one outcome.
+ * @w is a copy: the window may be gone or reused.
+ */
+static __always_inline void window_served(const struct fault_window *w,
+					  struct locks_proc_stats *st)
+{
+	if (vma_access_refused(w))
+		count_access_error(st);
+	count_vma_lock_fault(st);
+}
+
+/*
  * The fault in @tid's window ended without taking mmap_lock: it was served
  * under its VMA lock. Once disarmed, the windows are left as they are for
  * the final report to count, so that nothing is counted twice or never.
  */
 static __always_inline void fault_served(__u32 tid)
 {
-	struct fault_window *w;
-	__u32 tgid;
+	struct fault_window *w, was;
 
 	if (!mmtrace_armed)
 		return;
@@ -530,17 +563,17 @@ static __always_inline void fault_served(__u32 tid)
 	if (!w)
 		return;
 	/* Charged to the row the fault opened, whoever's namespace pid. */
-	tgid = w->tgid;
+	was = *w;
 	if (bpf_map_delete_elem(&fault_windows, &tid))
 		return;
 	__sync_fetch_and_sub(&fault_windows_open, 1);
-	count_vma_lock_fault(proc_stats(tgid));
+	window_served(&was, proc_stats(was.tgid));
 }
 
 static __always_inline void fault_begin(void)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct fault_window fresh = {};
+	struct fault_window fresh = {}, was, *w;
 	struct locks_proc_stats *st;
 	__u64 ids;
 	long err;
@@ -561,10 +594,14 @@ static __always_inline void fault_begin(void)
 	 * The previous fault's window, never closed: that fault took no
 	 * mmap_lock. Reuse the window for this one.
 	 */
-	if (err == -EEXIST &&
-	    !bpf_map_update_elem(&fault_windows, &tid, &fresh, BPF_EXIST)) {
-		count_vma_lock_fault(st);
-		return;
+	w = err == -EEXIST ? bpf_map_lookup_elem(&fault_windows, &tid) : NULL;
+	if (w) {
+		was = *w;
+		if (!bpf_map_update_elem(&fault_windows, &tid, &fresh,
+					 BPF_EXIST)) {
+			window_served(&was, st);
+			return;
+		}
 	}
 	count_loss(LOSS_WINDOW_MAP_FULL);
 }
@@ -576,17 +613,76 @@ static __always_inline struct fault_window *fault_window(__u32 tid)
 	return bpf_map_lookup_elem(&fault_windows, &tid);
 }
 
+/* ---- why a fault left the VMA lock (fentry and kprobe tiers) ---------- */
+
+/*
+ * do_user_addr_fault() (arch/x86/mm/fault.c, 6.12 and 7.x) leaves the VMA
+ * lock for mmap_lock in two ways: lock_vma_under_rcu() found no VMA or
+ * could not lock it (vmstat's vma_lock_abort), or handle_mm_fault() under
+ * the VMA lock returned VM_FAULT_RETRY (vma_lock_retry: userfaultfd, I/O,
+ * an anon_vma it could not set up). Before 6.10 a third: access_error()
+ * (see vma_access_refused()), which no vmstat event counts.
+ */
+
+/* lock_vma_under_rcu() returned: the fault's own attempt is the first. */
+static __always_inline void vma_lock_returned(bool locked)
+{
+	struct fault_window *w = fault_window((__u32)bpf_get_current_pid_tgid());
+
+	if (!w || w->vma_tried)
+		return;
+	w->vma_tried = 1;
+	w->vma_locked = locked;
+	if (!locked) {
+		add(&counters[LC_VMA_ABORTS], 1);
+		proc_add(proc_stats(w->tgid), PV_VMA_ABORTS, 1);
+	}
+}
+
+/*
+ * handle_mm_fault() under the fault's VMA lock returned @ret. A retried
+ * fault is redone under mmap_lock, where fault_fell_back() counts it, or,
+ * with a signal pending, returns to user space (then served: no mmap_lock).
+ */
+static __always_inline void vma_fault_handled(struct fault_window *w,
+					      unsigned int ret)
+{
+	w->vma_handled = 1;
+	if (!fault_retry(ret))
+		return;
+	add(&counters[LC_VMA_RETRIES], 1);
+	proc_add(proc_stats(w->tgid), PV_VMA_RETRIES, 1);
+}
+
+/* The fault's handle_mm_fault() under its VMA lock, not a later one. */
+static __always_inline struct fault_window *vma_handler_window(void)
+{
+	struct fault_window *w = fault_window((__u32)bpf_get_current_pid_tgid());
+
+	if (!w || !w->vma_locked || w->vma_handled)
+		return NULL;
+	return w;
+}
+
 /* The fault in this thread's window went to mmap_lock: count it once. */
 static __always_inline void fault_fell_back(void)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct locks_proc_stats *st;
+	struct fault_window *w;
+	bool refused;
 	__u64 ids;
 
-	if (!fault_window(tid) || !task_wanted(&ids))
+	w = fault_window(tid);
+	if (!w || !task_wanted(&ids))
 		return;
+	refused = vma_access_refused(w);
 	close_fault_window(tid);
+	st = proc_stats(ids >> 32);
 	add(&counters[LC_FALLBACKS], 1);
-	proc_add(proc_stats(ids >> 32), PV_FALLBACKS, 1);
+	proc_add(st, PV_FALLBACKS, 1);
+	if (refused)
+		count_access_error(st);
 }
 
 SEC("tp_btf")
@@ -626,16 +722,76 @@ int BPF_PROG(vma_fallback_fentry, void *mm, unsigned long addr,
 SEC("fexit")
 int BPF_PROG(vma_lock_fexit, void *mm, unsigned long addr, void *vma)
 {
-	struct fault_window *w = fault_window((__u32)bpf_get_current_pid_tgid());
-	__u64 ids;
+	vma_lock_returned(vma != NULL);
+	return 0;
+}
 
-	if (!w || w->vma_tried || !task_wanted(&ids))
-		return 0;
-	w->vma_tried = 1;
-	if (!vma) {
-		add(&counters[LC_VMA_ABORTS], 1);
-		proc_add(proc_stats(ids >> 32), PV_VMA_ABORTS, 1);
-	}
+/*
+ * The handler's entry: a fault that enters it under its VMA lock was not
+ * refused by access_error(), even if it is still in the handler (waiting
+ * for userfaultfd, say) when the final report counts its window.
+ */
+static __always_inline void vma_handle_entered(unsigned int flags)
+{
+	struct fault_window *w = vma_handler_window();
+
+	if (w)
+		w->vma_handling = fault_under_vma_lock(flags);
+}
+
+static __always_inline void vma_handle_returned(unsigned int ret)
+{
+	struct fault_window *w = vma_handler_window();
+
+	if (w && w->vma_handling)
+		vma_fault_handled(w, ret);
+}
+
+SEC("fentry")
+int BPF_PROG(vma_handle_fentry, void *vma, unsigned long addr,
+	     unsigned int flags)
+{
+	vma_handle_entered(flags);
+	return 0;
+}
+
+SEC("fexit")
+int BPF_PROG(vma_handled_fexit, void *vma, unsigned long addr,
+	     unsigned int flags, struct pt_regs *regs, unsigned int ret)
+{
+	vma_handle_returned(ret);
+	return 0;
+}
+
+/* kprobe tier: the same points. */
+SEC("kprobe")
+int BPF_KPROBE(vma_fallback_kprobe, void *mm, unsigned long addr,
+	       struct pt_regs *regs)
+{
+	if (arch_user_mode(regs))
+		fault_fell_back();
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(vma_lock_kretprobe, void *vma)
+{
+	vma_lock_returned(vma != NULL);
+	return 0;
+}
+
+SEC("kprobe")
+int BPF_KPROBE(vma_handle_kprobe, void *vma, unsigned long addr,
+	       unsigned int flags)
+{
+	vma_handle_entered(flags);
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(vma_handled_kretprobe, unsigned int ret)
+{
+	vma_handle_returned(ret);
 	return 0;
 }
 
@@ -674,6 +830,80 @@ int vma_tp_syscall_btf(__u64 *ctx)
 	return 0;
 }
 
+/* ---- 7.x: a VMA writer's wait for the VMA's readers ------------------ */
+
+/*
+ * vma_start_write() returns at once when the VMA is already write-locked
+ * in this mmap_lock write cycle; otherwise it calls __vma_start_write(),
+ * which waits until the readers (faults under the VMA lock) are gone.
+ * Those waits emit no lock:contention event on 7.x. On 6.12 it is inline,
+ * a down_write() of vma->vm_lock that lock:contention sees as "other".
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, STATE_ENTRIES);
+	__type(key, __u32);
+	__type(value, __u64);
+} vma_write_starts SEC(".maps");
+
+static __always_inline void vma_write_begin(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 ids, now;
+
+	if (!task_wanted(&ids))
+		return;
+	now = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&vma_write_starts, &tid, &now, BPF_ANY))
+		count_loss(LOSS_LOCK_STATE_FULL);
+}
+
+static __always_inline void vma_write_end(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct locks_proc_stats *st;
+	__u64 ids, *start, delta;
+
+	start = bpf_map_lookup_elem(&vma_write_starts, &tid);
+	if (!start || !task_wanted(&ids))
+		return;
+	delta = bpf_ktime_get_ns() - *start;
+	bpf_map_delete_elem(&vma_write_starts, &tid);
+	add(&counters[LC_VMA_WRITE_LOCKS], 1);
+	hist_record(vma_write_hist, delta, 1);
+	st = proc_stats(ids >> 32);
+	proc_add(st, PV_VMA_WRITE_LOCKS, 1);
+	proc_add(st, PV_VMA_WRITE_WAIT_NS, delta);
+}
+
+SEC("fentry")
+int BPF_PROG(vma_write_fentry)
+{
+	vma_write_begin();
+	return 0;
+}
+
+SEC("fexit")
+int BPF_PROG(vma_write_fexit)
+{
+	vma_write_end();
+	return 0;
+}
+
+SEC("kprobe")
+int BPF_KPROBE(vma_write_kprobe)
+{
+	vma_write_begin();
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(vma_write_kretprobe)
+{
+	vma_write_end();
+	return 0;
+}
+
 /* ---- exits, and COMMAND's descendants -------------------------------- */
 
 CHILDREN_PROGS(locks);
@@ -691,6 +921,7 @@ int locks_task_exit(void *ctx)
 
 	thread_state_exit(&thread_locks_by_tid);
 	bpf_map_delete_elem(&waits, &tid);
+	bpf_map_delete_elem(&vma_write_starts, &tid);
 	/* Its last fault did not fall back, or the window would be closed. */
 	if (fault_windows_open)
 		fault_served(tid);

@@ -18,6 +18,15 @@
 #define TP(prog, event) { prog, PROBE_TRACEPOINT, { event } }
 #define BTF(prog, event) { prog, PROBE_TP_BTF, { event } }
 
+/*
+ * Why a fault left the VMA lock, as CONFIG_PER_VMA_LOCK_STATS would count
+ * it in /proc/vmstat (off in distribution kernels): the paths of
+ * do_user_addr_fault() in arch/x86/mm/fault.c, 6.12 and 7.x.
+ */
+#define VMA_EXACT_NOTE "exact: a user fault that enters lock_mm_and_find_vma fell back; lock_vma_under_rcu returning NULL is an abort (vmstat vma_lock_abort); handle_mm_fault under the VMA lock returning VM_FAULT_RETRY is a retry (vma_lock_retry; one that returns to user space for a signal instead of falling back counts as served); a fault whose VMA was locked and no handler entered is an access error (access_error(): signalled under the VMA lock from 6.10, a fallback before, no vmstat event); a VMA detached while lock_vma_under_rcu looked it up (vma_lock_miss) loops inside that function and is not observed"
+
+#define VMA_WRITE_NOTE "each call of __vma_start_write (a VMA not yet write-locked in this mmap_lock write cycle), timed from entry to return: mostly the wait for its readers, which emits no lock:contention event; a call in flight at the end is not counted"
+
 static const struct observation locks_obs[] = {
 	{
 		.name = "locks.exits",
@@ -37,6 +46,8 @@ static const struct observation locks_obs[] = {
 	},
 	{
 		.name = "locks.mmap_lock",
+		/* Three programs on every acquisition: over 2% by their floor. */
+		.detail = true,
 		.summary = "mmap_lock acquisitions, failures, wait and hold times, read and write",
 		.if_missing = "mmap_lock acquisitions, waits and holds are not traced (needs the mmap_lock_* tracepoints through BTF; the lock functions are inline, so no kprobe can stand in)",
 		.plans = { {
@@ -64,16 +75,20 @@ static const struct observation locks_obs[] = {
 	},
 	{
 		.name = "locks.vma_faults",
+		/* A program per fault, and sys_enter (every syscall's slow path). */
+		.detail = true,
 		.summary = "user page faults served under a per-VMA lock, or fallen back to mmap_lock",
 		.if_missing = "faults are not split into per-VMA-lock faults and mmap_lock fallbacks (needs per-VMA locks, CONFIG_PER_VMA_LOCK 6.4+, and the page_fault_user tracepoint, or on arm64 fentry on do_mem_abort)",
 		.plans = {
 			{
 				.tier = TIER_FENTRY,
-				.note = "exact: a user fault that enters lock_mm_and_find_vma fell back; lock_vma_under_rcu returning NULL is an abort",
+				.note = VMA_EXACT_NOTE,
 				.points = {
 					BTF("vma_fault_btf", "page_fault_user"),
 					{ "vma_lock_fexit", PROBE_FEXIT, { "lock_vma_under_rcu" }, .nargs = 2 },
 					{ "vma_fallback_fentry", PROBE_FENTRY, { "lock_mm_and_find_vma" }, .nargs = 3 },
+					{ "vma_handle_fentry", PROBE_FENTRY, { "handle_mm_fault" }, .nargs = 4 },
+					{ "vma_handled_fexit", PROBE_FEXIT, { "handle_mm_fault" }, .nargs = 4 },
 				},
 			},
 			{
@@ -83,11 +98,24 @@ static const struct observation locks_obs[] = {
 					{ "vma_fault_abort_fentry", PROBE_FENTRY, { "do_mem_abort" }, .nargs = 3 },
 					{ "vma_lock_fexit", PROBE_FEXIT, { "lock_vma_under_rcu" }, .nargs = 2 },
 					{ "vma_fallback_fentry", PROBE_FENTRY, { "lock_mm_and_find_vma" }, .nargs = 3 },
+					{ "vma_handle_fentry", PROBE_FENTRY, { "handle_mm_fault" }, .nargs = 4 },
+					{ "vma_handled_fexit", PROBE_FEXIT, { "handle_mm_fault" }, .nargs = 4 },
+				},
+			},
+			{
+				.tier = TIER_KPROBE,
+				.note = VMA_EXACT_NOTE,
+				.points = {
+					BTF("vma_fault_btf", "page_fault_user"),
+					{ "vma_lock_kretprobe", PROBE_KRETPROBE, { "lock_vma_under_rcu" } },
+					{ "vma_fallback_kprobe", PROBE_KPROBE, { "lock_mm_and_find_vma" } },
+					{ "vma_handle_kprobe", PROBE_KPROBE, { "handle_mm_fault" } },
+					{ "vma_handled_kretprobe", PROBE_KRETPROBE, { "handle_mm_fault" } },
 				},
 			},
 			{
 				.tier = TIER_TRACEPOINT,
-				.note = "NOT EXACT: a fault after which its thread starts a read acquisition of mmap_lock before its next syscall or fault counts as a fallback; that also counts a fault that set up a new VMA's anon_vma under mmap_read_trylock while holding the VMA lock, and a thread killed by a signal after a fault (exit_mm); the sum is exact",
+				.note = "NOT EXACT: a fault after which its thread starts a read acquisition of mmap_lock before its next syscall or fault counts as a fallback; that also counts a fault that set up a new VMA's anon_vma under mmap_read_trylock while holding the VMA lock, and a thread killed by a signal after a fault (exit_mm); the sum is exact; why a fault fell back (abort, retry, access error) is not seen",
 				.points = {
 					BTF("vma_fault_btf", "page_fault_user"),
 					BTF("vma_tp_lock_btf", "mmap_lock_start_locking"),
@@ -96,10 +124,35 @@ static const struct observation locks_obs[] = {
 			},
 		},
 	},
+	{
+		.name = "locks.vma_write",
+		/* A timed program on every VMA write lock: mmap, munmap, mprotect. */
+		.detail = true,
+		.summary = "VMA write locks: how long a writer (mmap, munmap, mprotect, ...) waited for the faults reading the VMA",
+		.if_missing = "VMA write-lock waits are not timed (needs __vma_start_write, out of line on 7.x; on 6.12 vma_start_write is inline and its waits show as lock:contention on the VMA's vm_lock, counted as other contention)",
+		.plans = {
+			{
+				.tier = TIER_FENTRY,
+				.note = VMA_WRITE_NOTE,
+				.points = {
+					{ "vma_write_fentry", PROBE_FENTRY, { "__vma_start_write" } },
+					{ "vma_write_fexit", PROBE_FEXIT, { "__vma_start_write" } },
+				},
+			},
+			{
+				.tier = TIER_KPROBE,
+				.note = VMA_WRITE_NOTE,
+				.points = {
+					{ "vma_write_kprobe", PROBE_KPROBE, { "__vma_start_write" } },
+					{ "vma_write_kretprobe", PROBE_KRETPROBE, { "__vma_start_write" } },
+				},
+			},
+		},
+	},
 	CHILDREN_OBSERVATION("locks"),
 };
 
-enum { OBS_EXITS, OBS_MMAP, OBS_CONTENTION, OBS_VMA };
+enum { OBS_EXITS, OBS_MMAP, OBS_CONTENTION, OBS_VMA, OBS_VMA_WRITE };
 
 static struct row_table proc_rows = {
 	.key_size = sizeof(struct locks_proc_key),
@@ -318,6 +371,11 @@ static int charge_fault_windows(struct locks_bpf *s, struct locks_report *r)
 		row = report_proc(r, bpf_map__fd(s->maps.procs), w.tgid);
 		if (!row)
 			return -ENOMEM;
+		/* As window_served() in locks.bpf.c. */
+		if (w.vma_locked && !w.vma_handling) {
+			r->t.counters[LC_VMA_ACCESS_ERRORS]++;
+			proc(row)->v[PV_VMA_ACCESS_ERRORS]++;
+		}
 		r->t.counters[LC_VMA_LOCK_FAULTS]++;
 		proc(row)->v[PV_VMA_LOCK_FAULTS]++;
 	}
@@ -374,11 +432,25 @@ static int collect(struct locks_bpf *s, struct locks_report *r,
 	return err;
 }
 
-/* Only the fentry plan sees lock_vma_under_rcu give up. */
-static bool aborts_known(const struct report_ctx *ctx)
+/*
+ * Only the fentry and kprobe plans see why a fault left the VMA lock
+ * (aborts, retries, access errors).
+ */
+static bool causes_known(const struct report_ctx *ctx)
 {
-	return probe_result_tier(&ctx->obs[OBS_VMA], &ctx->res[OBS_VMA]) ==
-	       TIER_FENTRY;
+	return obs_known(ctx, OBS_VMA) &&
+	       probe_result_tier(&ctx->obs[OBS_VMA], &ctx->res[OBS_VMA]) <
+		       TIER_TRACEPOINT;
+}
+
+/* Why faults left the VMA lock: null where the tier cannot tell. */
+static void vma_causes_json(struct json_object *j, bool known,
+			    const __u64 *aborts, const __u64 *retries,
+			    const __u64 *access_errors)
+{
+	json_add_u64_known(j, "vma_lock_aborts", known, *aborts);
+	json_add_u64_known(j, "vma_lock_retries", known, *retries);
+	json_add_u64_known(j, "vma_lock_access_errors", known, *access_errors);
 }
 
 /* "rwsem:W", "mutex", ... as perf lock contention names lock types. */
@@ -433,8 +505,13 @@ static struct json_object *proc_json(const struct report_ctx *ctx,
 	json_add_u64_known(j, "vma_lock_faults",
 			   vma, st->v[PV_VMA_LOCK_FAULTS]);
 	json_add_u64_known(j, "vma_lock_fallbacks", vma, st->v[PV_FALLBACKS]);
-	json_add_u64_known(j, "vma_lock_aborts",
-			   aborts_known(ctx), st->v[PV_VMA_ABORTS]);
+	vma_causes_json(j, causes_known(ctx), &st->v[PV_VMA_ABORTS],
+			&st->v[PV_VMA_RETRIES], &st->v[PV_VMA_ACCESS_ERRORS]);
+	json_add_u64_known(j, "vma_write_locks", obs_known(ctx, OBS_VMA_WRITE),
+			   st->v[PV_VMA_WRITE_LOCKS]);
+	json_add_u64_known(j, "vma_write_wait_ns",
+			   obs_known(ctx, OBS_VMA_WRITE),
+			   st->v[PV_VMA_WRITE_WAIT_NS]);
 	return j;
 }
 
@@ -481,8 +558,10 @@ static struct json_object *totals_json(const struct report_ctx *ctx,
 	json_add_u64_known(t, "faults", vma, c[LC_FAULTS]);
 	json_add_u64_known(t, "vma_lock_faults", vma, c[LC_VMA_LOCK_FAULTS]);
 	json_add_u64_known(t, "vma_lock_fallbacks", vma, c[LC_FALLBACKS]);
-	json_add_u64_known(t, "vma_lock_aborts",
-			   aborts_known(ctx), c[LC_VMA_ABORTS]);
+	vma_causes_json(t, causes_known(ctx), &c[LC_VMA_ABORTS],
+			&c[LC_VMA_RETRIES], &c[LC_VMA_ACCESS_ERRORS]);
+	json_add_u64_known(t, "vma_write_locks", obs_known(ctx, OBS_VMA_WRITE),
+			   c[LC_VMA_WRITE_LOCKS]);
 	return t;
 }
 
@@ -527,6 +606,8 @@ static void report_json(const struct report_ctx *ctx,
 	json_add_hist_known(cont, "mmap_lock", c, r->t.contention_hist[CONT_MMAP]);
 	json_add_hist_known(cont, "other", c, r->t.contention_hist[CONT_OTHER]);
 	json_add(o, "contention_ns", cont);
+	json_add_hist_known(o, "vma_write_wait_ns",
+			    obs_known(ctx, OBS_VMA_WRITE), r->t.vma_write_hist);
 	for (size_t i = 0; i < r->locks.n; i++)
 		json_object_array_add(locks, lock_json(&r->locks.r[i]));
 	json_add(o, "locks", locks);
@@ -594,6 +675,17 @@ static void print_procs(const struct report_ctx *ctx,
 	view_rows_more(out, n, r->procs.n, "processes");
 }
 
+/* The line is left out where the tier cannot tell. */
+static void print_vma_causes(const struct report_ctx *ctx, const __u64 *n)
+{
+	if (!causes_known(ctx))
+		return;
+	fprintf(ctx->out, "\nVMA lock");
+	print_count(ctx->out, "aborts", true, n[LC_VMA_ABORTS]);
+	print_count(ctx->out, "retries", true, n[LC_VMA_RETRIES]);
+	print_count(ctx->out, "access errors", true, n[LC_VMA_ACCESS_ERRORS]);
+}
+
 static void report_text(const struct report_ctx *ctx,
 			const struct locks_report *r)
 {
@@ -614,6 +706,9 @@ static void report_text(const struct report_ctx *ctx,
 	print_count(out, "all", v, n[LC_FAULTS]);
 	print_count(out, "under VMA lock", v, n[LC_VMA_LOCK_FAULTS]);
 	print_count(out, "fell back to mmap_lock", v, n[LC_FALLBACKS]);
+	print_vma_causes(ctx, n);
+	if (obs_known(ctx, OBS_VMA_WRITE))
+		fprintf(out, "\nVMA write locks %llu", n[LC_VMA_WRITE_LOCKS]);
 	fprintf(out, "\n");
 	print_hist(out, m, "mmap_lock read wait", r->t.wait_hist[MODE_READ]);
 	print_hist(out, m, "mmap_lock write wait", r->t.wait_hist[MODE_WRITE]);
@@ -622,6 +717,8 @@ static void report_text(const struct report_ctx *ctx,
 	print_hist(out, c, "contended mmap_lock wait", r->t.contention_hist[CONT_MMAP]);
 	print_hist(out, c, "other contended lock wait",
 		   r->t.contention_hist[CONT_OTHER]);
+	print_hist(out, obs_known(ctx, OBS_VMA_WRITE), "VMA write-lock wait",
+		   r->t.vma_write_hist);
 	print_locks(ctx, r);
 	print_procs(ctx, r);
 	losses_text(out, r->t.losses, LOCKS_LOSSES, "fault windows");
@@ -675,9 +772,19 @@ static const struct metric_def locks_metrics_defs[] = {
 		   counters[LC_VMA_LOCK_FAULTS], 0, OBS_VMA),
 	METRIC_U64(BSS, "locks_fault_fallbacks", "User page faults served under mmap_lock instead of the per-VMA lock (tracepoint tier: the split is approximate, the sum exact)",
 		   counters[LC_FALLBACKS], 0, OBS_VMA),
-	METRIC_U64(BSS, "locks_vma_lock_aborts", "lock_vma_under_rcu found no VMA to lock",
+	METRIC_U64(BSS, "locks_vma_lock_aborts", "User page faults that fell back because lock_vma_under_rcu found no VMA or could not lock it (vmstat vma_lock_abort)",
 		   counters[LC_VMA_ABORTS], 0, OBS_VMA,
-		   .below_tier = TIER_KPROBE),
+		   .below_tier = TIER_TRACEPOINT),
+	METRIC_U64(BSS, "locks_vma_lock_retries", "User page faults whose handler returned VM_FAULT_RETRY under the per-VMA lock, redone under mmap_lock unless a signal was pending (vmstat vma_lock_retry)",
+		   counters[LC_VMA_RETRIES], 0, OBS_VMA,
+		   .below_tier = TIER_TRACEPOINT),
+	METRIC_U64(BSS, "locks_vma_lock_access_errors", "User page faults refused by access_error() with the per-VMA lock held: signalled under it from 6.10 (in vma_lock_faults), redone under mmap_lock before (no vmstat event)",
+		   counters[LC_VMA_ACCESS_ERRORS], 0, OBS_VMA,
+		   .below_tier = TIER_TRACEPOINT),
+	METRIC_U64(BSS, "locks_vma_write_locks", "VMA write locks taken by __vma_start_write (7.x), each waiting for the VMA's readers",
+		   counters[LC_VMA_WRITE_LOCKS], 0, OBS_VMA_WRITE),
+	METRIC_HIST_NS(BSS, "locks_vma_write_wait_seconds", "Time in __vma_start_write: a VMA writer's wait for the faults reading the VMA (7.x)",
+		       vma_write_hist, OBS_VMA_WRITE),
 };
 
 #define ROW(n, h, i, dec, ob)                                                \
@@ -739,8 +846,9 @@ const struct view locks_view = {
 	.summary = "mmap_lock wait and hold times, lock contention, per-VMA-lock faults",
 	.doc = "Trace mm locking: mmap_lock acquisitions with wait and hold times "
 	       "(read and write), sleeping-lock contention (mmap_lock or other, "
-	       "like perf lock contention), and page faults served under a "
-	       "per-VMA lock or fallen back to mmap_lock.\v"
+	       "like perf lock contention), page faults served under a "
+	       "per-VMA lock or fallen back to mmap_lock and why (abort, "
+	       "retry), and VMA writers' waits for readers (7.x).\v"
 	       "Examples:\n"
 	       "  mmtrace locks                    # all processes, until Ctrl-C\n"
 	       "  mmtrace locks -p 1234 -d 10      # one process, 10 s\n"
@@ -755,6 +863,7 @@ const struct view locks_view = {
 	.event_kinds = locks_events,
 	.n_event_kinds = ARRAY_LEN(locks_events),
 	.event_options = EVENT_OPT_MIN_LATENCY,
+	.event_stacks = true,
 	.metrics = &locks_metrics,
 };
 

@@ -40,6 +40,15 @@ enum locks_counter {
 	 * in different reports. Last, to keep the others' values.
 	 */
 	LC_VMA_LOCK_FAULTS,
+	/*
+	 * Why a fault left the VMA lock, beside LC_VMA_ABORTS (fentry and
+	 * kprobe tiers): the handler returned VM_FAULT_RETRY under it. And
+	 * faults access_error() refused with the VMA locked: signalled
+	 * under it from 6.10 (of LC_VMA_LOCK_FAULTS), fallbacks before.
+	 */
+	LC_VMA_RETRIES,
+	LC_VMA_ACCESS_ERRORS,
+	LC_VMA_WRITE_LOCKS,	/* __vma_start_write calls (7.x) */
 	LC_MAX,
 };
 
@@ -61,6 +70,10 @@ enum locks_proc_value {
 	PV_FALLBACKS,
 	PV_VMA_ABORTS,
 	PV_VMA_LOCK_FAULTS,	/* as LC_VMA_LOCK_FAULTS */
+	PV_VMA_RETRIES,		/* as LC_VMA_RETRIES */
+	PV_VMA_ACCESS_ERRORS,
+	PV_VMA_WRITE_LOCKS,	/* as LC_VMA_WRITE_LOCKS */
+	PV_VMA_WRITE_WAIT_NS,	/* time in __vma_start_write */
 	PV_SUMS,
 };
 
@@ -105,6 +118,10 @@ struct lock_wait {
 struct fault_window {
 	unsigned int vma_tried;	/* lock_vma_under_rcu already returned */
 	unsigned int tgid;	/* whose row the outcome goes to */
+	unsigned int vma_locked;	/* ... with the fault's VMA, locked */
+	unsigned int vma_handling;	/* handle_mm_fault entered under it */
+	unsigned int vma_handled;	/* ... and returned */
+	unsigned int pad;
 };
 
 #define LCB_F_SPIN	0x1

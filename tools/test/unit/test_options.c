@@ -106,6 +106,41 @@ static void check_events(void)
 	}
 }
 
+/* Stacks where they are worth their cost: locks yes, fork (exit path) no. */
+static void check_stacks(void)
+{
+	struct view_opts o;
+
+	{
+		char *a[] = { "fork", "--events", NULL };
+
+		CHECK(!parse(2, a, &o) && !o.event_stacks,
+		      "fork events: no stack by default");
+	}
+	{
+		char *a[] = { "fork", "--events", "--stacks", NULL };
+
+		CHECK(!parse(3, a, &o) && o.event_stacks, "fork --stacks");
+	}
+	{
+		char *a[] = { "locks", "--events", NULL };
+
+		CHECK(!view_parse_args(&locks_view, 2, a, &o) && o.event_stacks,
+		      "locks events: a stack by default");
+	}
+	{
+		char *a[] = { "locks", "--events", "--no-stacks", NULL };
+
+		CHECK(!view_parse_args(&locks_view, 3, a, &o) && !o.event_stacks,
+		      "locks --no-stacks");
+	}
+	{
+		char *a[] = { "fork", "--stacks", NULL };
+
+		CHECK(parse(2, a, &o) == EXIT_USAGE, "--stacks without --events");
+	}
+}
+
 /* -- COMMAND follows its descendants unless --no-children; alone it is wrong. */
 static void check_children(void)
 {
@@ -191,6 +226,7 @@ int main(void)
 		      "options after COMMAND belong to it");
 	}
 	check_events();
+	check_stacks();
 	check_children();
 	CHECK_DONE();
 }
