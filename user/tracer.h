@@ -23,6 +23,9 @@ struct bpf_object;
 struct bpf_map;
 struct row_table;
 struct event_desc;
+struct argp_option;
+struct metrics;
+struct obs_result;
 
 /* The --events thresholds a view takes (struct tracer.event_options). */
 enum event_option {
@@ -49,6 +52,10 @@ struct tracer_opts {
 	unsigned long long min_latency_us;
 	unsigned long long min_copies;
 	unsigned long events_buffer;	/* ring buffer bytes */
+	/* The view's own options (struct tracer.options); 0/NULL: unset. */
+	unsigned int stack_depth;	/* locks --stack-depth */
+	unsigned int callers;		/* locks --callers */
+	const char *lock_name;		/* locks -L */
 };
 
 struct report_ctx {
@@ -115,6 +122,13 @@ struct tracer_metrics {
 	size_t comm_off, cgroup_off;	/* in the row value */
 	const struct row_metric_def *row_defs;
 	size_t n_row_defs;
+	/*
+	 * Families the view renders itself, after the table's (label sets
+	 * of its own, bounded by @top), or NULL. @head: a HEAD request, so
+	 * series born at 0 are not counted as shown.
+	 */
+	void (*render)(struct metrics *m, void *skel,
+		       const struct obs_result *res, size_t top, bool head);
 };
 
 struct tracer {
@@ -139,6 +153,12 @@ struct tracer {
 	const struct event_desc *event_kinds;
 	size_t n_event_kinds;
 	unsigned int event_options;	/* EVENT_OPT_* thresholds it takes */
+	/*
+	 * Options of this view alone (an argp table ending in {}), and
+	 * their parser: 0, or EXIT_USAGE after one line on stderr.
+	 */
+	const struct argp_option *options;
+	int (*parse_option)(int key, const char *arg, struct tracer_opts *o);
 	/*
 	 * Names kernel frames (user/ksyms.c): kallsyms is read once attached,
 	 * while it lists the tracer's own trampolines; they are freed after

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* mmtrace locks: the table entry, the skeleton glue and the report. */
+#include <argp.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,8 +8,10 @@
 #include <bpf/bpf.h>
 #include <json-c/json.h>
 #include "events.h"
+#include "ksyms.h"
 #include "locks.h"
 #include "locks.skel.h"
+#include "options.h"
 #include "output.h"
 #include "rows.h"
 #include "tasks.h"
@@ -167,9 +170,19 @@ struct locks_report {
 	struct rows locks;
 	__u64 charged;		/* waits in flight at the end, charged */
 	struct prog_misses misses;	/* events programs did not run for */
+	struct rows callers;	/* (lock, path) rows: struct caller_key */
+	struct rows owners;	/* (lock, holder) rows */
+	__u64 caller_losses, owner_losses;
+	int stacks_fd;		/* the paths' frames, by hash */
 };
 
 static struct locks_totals prev_totals;
+static __u64 prev_caller_losses[2];
+
+static int charge_wait_rows(struct locks_report *r, const struct lock_wait *w,
+			    __u64 ns);
+static int read_caller_rows(struct locks_bpf *s, struct locks_report *r);
+static unsigned int stack_depth(const struct tracer_opts *o);
 
 static void *locks_open(void)
 {
@@ -188,6 +201,8 @@ static int locks_configure(void *skel, const struct tracer_opts *opts)
 	int err;
 
 	s->rodata->filter = opts->filter;
+	s->rodata->lock_stack_bytes = (stack_depth(opts) + LOCK_STACK_SLACK) *
+				      sizeof(__u64);
 	err = thread_state_configure(s->maps.thread_locks,
 				     s->maps.thread_locks_by_tid,
 				     &s->rodata->use_task_storage);
@@ -302,7 +317,7 @@ static int charge_wait(struct locks_report *r, int procs_fd,
 	proc(row)->v[PV_MMAP_CONTENTION_NS + 2 * class] += ns;
 	if (w->is_mmap && ns > proc(row)->max_mmap_wait_ns)
 		proc(row)->max_mmap_wait_ns = ns;
-	return 0;
+	return charge_wait_rows(r, w, ns);
 }
 
 static int charge_in_flight(struct locks_bpf *s, struct locks_report *r)
@@ -394,6 +409,8 @@ static int collect(struct locks_bpf *s, struct locks_report *r, bool final)
 	if (!err)
 		err = rows_read(&lock_rows, bpf_map__fd(s->maps.lock_table),
 				&r->locks);
+	if (!err)
+		err = read_caller_rows(s, r);
 	/* The programs are disarmed by now: the waits map holds still. */
 	if (!err && final)
 		err = charge_in_flight(s, r);
@@ -435,6 +452,585 @@ static const char *lock_type(unsigned int flags)
 	if (flags & LCB_F_READ)
 		return "rwsem:R";
 	return "other";
+}
+
+/* ---- contention by caller, named locks, owners -------------------------- */
+
+/*
+ * Rows only grow in the maps (a path's hash and a holder's pid are kept
+ * for good); max_ns is since tracing began, as in the lock table.
+ */
+static struct row_table caller_rows = {
+	.key_size = sizeof(struct caller_key),
+	.value_size = sizeof(struct lock_stats),
+	.sums_off = offsetof(struct lock_stats, contended),
+	.sums_end = offsetofend(struct lock_stats, total_ns),
+	.exited_off = -1,
+};
+
+static struct row_table owner_rows = {
+	.key_size = sizeof(struct lock_owner_key),
+	.value_size = sizeof(struct lock_owner_stats),
+	.sums_off = offsetof(struct lock_owner_stats, waits),
+	.sums_end = offsetofend(struct lock_owner_stats, wait_ns),
+	.exited_off = -1,
+};
+
+enum {
+	OPT_STACK_DEPTH = 0x200,
+	OPT_CALLERS,
+};
+
+#define STACK_DEPTH_MAX (LOCK_STACK_MAX - LOCK_STACK_SLACK)
+#define CALLERS_MAX 8
+
+static const struct argp_option locks_options[] = {
+	{ NULL, 0, NULL, 0, "Contention by caller and holder:", 6 },
+	{ "lock", 'L', "NAME", 0,
+	  "Only this lock in the caller and holder tables: mmap_lock, mmap_lock(other), i_mmap_rwsem, a global lock's name, or an address",
+	  6 },
+	{ "stack-depth", OPT_STACK_DEPTH, "N", 0,
+	  "Kernel frames kept of each waiter's path (default 16, at most 56)",
+	  6 },
+	{ "callers", OPT_CALLERS, "N", 0,
+	  "Frames outside the locking code that name a caller (default 1, at most 8)",
+	  6 },
+	{},
+};
+
+static int locks_parse_option(int key, const char *arg, struct tracer_opts *o)
+{
+	unsigned long v;
+
+	switch (key) {
+	case 'L':
+		if (!*arg) {
+			fprintf(stderr, "mmtrace: -L needs a lock name\n");
+			return EXIT_USAGE;
+		}
+		o->lock_name = arg;
+		return 0;
+	case OPT_STACK_DEPTH:
+		if (parse_ulong(arg, 1, STACK_DEPTH_MAX, "--stack-depth", &v))
+			return EXIT_USAGE;
+		o->stack_depth = v;
+		return 0;
+	case OPT_CALLERS:
+		if (parse_ulong(arg, 1, CALLERS_MAX, "--callers", &v))
+			return EXIT_USAGE;
+		o->callers = v;
+		return 0;
+	}
+	return EXIT_USAGE;
+}
+
+static unsigned int stack_depth(const struct tracer_opts *o)
+{
+	return o && o->stack_depth ? o->stack_depth : LOCK_STACK_DEFAULT;
+}
+
+static unsigned int caller_frames_of(const struct tracer_opts *o)
+{
+	return o && o->callers ? o->callers : 1;
+}
+
+/* The kind of lock, for locks known only by address. */
+static const char *lock_kind_name(unsigned int flags)
+{
+	if (flags & LCB_F_PERCPU)
+		return "percpu-rwsem";
+	if (flags & LCB_F_MUTEX)
+		return "mutex";
+	if (flags & LCB_F_RT)
+		return "rtmutex";
+	if (flags & (LCB_F_READ | LCB_F_WRITE))
+		return "rwsem";
+	return "lock";
+}
+
+/*
+ * What a report calls a lock: its class's name, else the kallsyms name of
+ * the global it is (or is in), else its address and kind.
+ */
+static void lock_name(unsigned long long addr, unsigned int kind, char *buf,
+		      size_t len)
+{
+	static const char *const names[LOCK_CLASSES] = {
+		[LOCK_MMAP_OWN] = "mmap_lock",
+		[LOCK_MMAP_OTHER] = "mmap_lock(other)",
+		[LOCK_I_MMAP] = "i_mmap_rwsem",
+	};
+	unsigned int class = LOCK_KIND_CLASS(kind);
+	unsigned long long off;
+	const char *sym;
+
+	if (class < LOCK_CLASSES && names[class]) {
+		snprintf(buf, len, "%s", names[class]);
+		return;
+	}
+	sym = ksyms_data_symbol(ksyms_kernel(), addr, &off);
+	if (sym && off)
+		snprintf(buf, len, "%s+0x%llx", sym, off);
+	else if (sym)
+		snprintf(buf, len, "%s", sym);
+	else
+		snprintf(buf, len, "0x%llx (%s)", addr,
+			 lock_kind_name(LOCK_KIND_FLAGS(kind)));
+}
+
+/* -L: the name as reports show it, or the address of an unnamed lock. */
+static bool lock_selected(const struct tracer_opts *o, const char *name)
+{
+	size_t n;
+
+	if (!o || !o->lock_name)
+		return true;
+	if (!strcmp(o->lock_name, name))
+		return true;
+	n = strlen(o->lock_name);
+	return !strncmp(name, "0x", 2) && !strncmp(name, o->lock_name, n) &&
+	       name[n] == ' ';
+}
+
+/*
+ * The tracer's own frames above the tracepoint: this program, the
+ * trampoline or bpf_trace_run that calls it, the tracepoint's iterator.
+ */
+static bool tracer_frame(const char *name)
+{
+	static const char *const prefixes[] = {
+		"bpf_prog_", "bpf_trampoline_", "ftrace_trampoline",
+		"bpf_trace_run", "__bpf_trace_", "__traceiter_",
+		"trace_contention_", "perf_trace_",
+	};
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(*prefixes); i++)
+		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
+/*
+ * The locking code: the kernel's lock and scheduler text sections, as
+ * perf lock contention tells them (__lock_text_start..end and
+ * __sched_text_start..end, where every lock's slow path and its down_*
+ * and mutex_lock* entries live), and by name the parts that are not
+ * __sched (osq, the rwsem and mutex helpers, raw spinlocks).
+ */
+static bool lock_frame(unsigned long long ip, const char *name)
+{
+	static const char *const prefixes[] = {
+		"rwsem_", "__rwsem_", "down_", "__down_", "up_", "mutex_",
+		"__mutex_", "ww_mutex_", "osq_", "rt_mutex", "__rt_mutex",
+		"rtlock_", "percpu_down_", "__percpu_down_", "percpu_rwsem_",
+		"_raw_", "queued_", "native_queued_",
+	};
+	static unsigned long long range[4];
+	static bool looked;
+	const struct ksyms *ks = ksyms_kernel();
+
+	if (!looked) {
+		range[0] = ksyms_addr_of(ks, "__lock_text_start");
+		range[1] = ksyms_addr_of(ks, "__lock_text_end");
+		range[2] = ksyms_addr_of(ks, "__sched_text_start");
+		range[3] = ksyms_addr_of(ks, "__sched_text_end");
+		looked = true;
+	}
+	if ((ip >= range[0] && ip < range[1]) ||
+	    (ip >= range[2] && ip < range[3]))
+		return true;
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(*prefixes); i++)
+		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
+#define CALLER_LEN 256
+
+/* A waiter's path as a report shows it: names, or raw addresses. */
+struct lock_path {
+	int n;
+	char frame[STACK_DEPTH_MAX][24];	/* raw "0x..." */
+	const char *name[STACK_DEPTH_MAX];	/* NULL: kallsyms hides it */
+	bool have_caller;
+	char caller[CALLER_LEN];
+};
+
+static const char *path_frame(const struct lock_path *p, int i)
+{
+	return p->name[i] ? p->name[i] : p->frame[i];
+}
+
+static void caller_append(struct lock_path *p, const char *name)
+{
+	size_t len = strlen(p->caller);
+
+	snprintf(p->caller + len, sizeof(p->caller) - len, "%s%s",
+		 len ? " <- " : "", name);
+}
+
+/*
+ * The path of stack @hash without the tracer's frames, at most
+ * --stack-depth of them; its caller is the first --callers frames outside
+ * the locking code (none when kallsyms hides the names that tell).
+ */
+static void lock_path(int stacks_fd, __u32 hash, const struct tracer_opts *o,
+		      struct lock_path *p)
+{
+	const struct ksyms *ks = ksyms_kernel();
+	unsigned int depth = stack_depth(o), want = caller_frames_of(o);
+	struct lock_stack st = {};
+	unsigned long long off;
+	unsigned int got = 0;
+	const char *name;
+
+	memset(p, 0, sizeof(*p));
+	if (!hash || bpf_map_lookup_elem(stacks_fd, &hash, &st))
+		return;
+	for (int i = 0; i < LOCK_STACK_MAX && st.ip[i] &&
+			(unsigned int)p->n < depth; i++) {
+		name = ksyms_symbolize(ks, st.ip[i], &off);
+		if ((!name && !ksyms_addrs_hidden(ks)) ||
+		    (name && tracer_frame(name)))
+			continue;
+		p->name[p->n] = name;
+		snprintf(p->frame[p->n], sizeof(p->frame[0]), "0x%llx",
+			 st.ip[i]);
+		p->n++;
+		if (!name || got == want || (!got && lock_frame(st.ip[i], name)))
+			continue;
+		caller_append(p, name);
+		got++;
+	}
+	p->have_caller = got > 0;
+}
+
+/* A row of contention_by_caller: per (lock, type, path). */
+struct caller_line {
+	char lock[96];
+	unsigned int flags;
+	struct lock_path path;
+	struct lock_stats sum;
+};
+
+static bool same_path(const struct lock_path *a, const struct lock_path *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (int i = 0; i < a->n; i++)
+		if (strcmp(path_frame(a, i), path_frame(b, i)))
+			return false;
+	return true;
+}
+
+/*
+ * JSON keeps paths apart; text merges the paths of one caller. Without a
+ * caller (names hidden) the raw path tells rows apart in both.
+ */
+static bool same_line(const struct caller_line *a, const struct caller_line *b,
+		      bool by_path)
+{
+	if (strcmp(a->lock, b->lock) || a->flags != b->flags ||
+	    a->path.have_caller != b->path.have_caller)
+		return false;
+	if (a->path.have_caller && strcmp(a->path.caller, b->path.caller))
+		return false;
+	return (a->path.have_caller && !by_path) || same_path(&a->path, &b->path);
+}
+
+static int cmp_caller_lines(const void *a, const void *b)
+{
+	const struct caller_line *x = a, *y = b;
+	int c;
+
+	if (x->sum.total_ns != y->sum.total_ns)
+		return x->sum.total_ns < y->sum.total_ns ? 1 : -1;
+	c = strcmp(x->lock, y->lock);
+	return c ? c : strcmp(x->path.caller, y->path.caller);
+}
+
+static void line_add(struct caller_line *l, const struct lock_stats *ls)
+{
+	l->sum.contended += ls->contended;
+	l->sum.total_ns += ls->total_ns;
+	if (ls->max_ns > l->sum.max_ns)
+		l->sum.max_ns = ls->max_ns;
+}
+
+/* The report's (lock, caller) rows that -L selects; NULL if no memory. */
+static struct caller_line *caller_lines(const struct rows *rows, int stacks_fd,
+					const struct tracer_opts *o,
+					bool by_path, size_t *n_lines)
+{
+	struct caller_line *lines, *cur;
+	size_t n = 0, j;
+
+	lines = calloc(rows->n + 1, sizeof(*lines));
+	if (!lines)
+		return NULL;
+	cur = &lines[rows->n];
+	for (size_t i = 0; i < rows->n; i++) {
+		const struct caller_key *k = (const void *)rows->r[i].key;
+
+		memset(cur, 0, sizeof(*cur));
+		lock_name(k->lock, k->kind, cur->lock, sizeof(cur->lock));
+		if (!lock_selected(o, cur->lock))
+			continue;
+		cur->flags = LOCK_KIND_FLAGS(k->kind);
+		lock_path(stacks_fd, k->stack, o, &cur->path);
+		for (j = 0; j < n && !same_line(&lines[j], cur, by_path); j++)
+			;
+		if (j == n)
+			lines[n++] = *cur;
+		line_add(&lines[j], lock(&rows->r[i]));
+	}
+	qsort(lines, n, sizeof(*lines), cmp_caller_lines);
+	*n_lines = n;
+	return lines;
+}
+
+/* A row of owners: per (lock, holder). */
+struct owner_line {
+	char lock[96];
+	bool known;
+	unsigned int pid;
+	char comm[COMM_LEN];
+	struct lock_owner_stats sum;
+};
+
+static int cmp_owner_lines(const void *a, const void *b)
+{
+	const struct owner_line *x = a, *y = b;
+	int c;
+
+	if (x->sum.wait_ns != y->sum.wait_ns)
+		return x->sum.wait_ns < y->sum.wait_ns ? 1 : -1;
+	c = strcmp(x->lock, y->lock);
+	if (c)
+		return c;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+static struct owner_line *owner_lines(const struct rows *rows,
+				      const struct tracer_opts *o,
+				      size_t *n_lines)
+{
+	struct owner_line *lines, cur;
+	size_t n = 0, j;
+
+	lines = calloc(rows->n + 1, sizeof(*lines));
+	if (!lines)
+		return NULL;
+	for (size_t i = 0; i < rows->n; i++) {
+		const struct lock_owner_key *k = (const void *)rows->r[i].key;
+		const struct lock_owner_stats *st = (const void *)rows->r[i].value;
+
+		memset(&cur, 0, sizeof(cur));
+		lock_name(k->lock, k->kind & ~LOCK_OWNER_KNOWN, cur.lock,
+			  sizeof(cur.lock));
+		if (!lock_selected(o, cur.lock))
+			continue;
+		cur.known = k->kind & LOCK_OWNER_KNOWN;
+		cur.pid = k->pid;
+		memcpy(cur.comm, st->comm, sizeof(cur.comm));
+		for (j = 0; j < n; j++)
+			if (!strcmp(lines[j].lock, cur.lock) &&
+			    lines[j].known == cur.known &&
+			    lines[j].pid == cur.pid)
+				break;
+		if (j == n)
+			lines[n++] = cur;
+		lines[j].sum.waits += st->waits;
+		lines[j].sum.wait_ns += st->wait_ns;
+	}
+	qsort(lines, n, sizeof(*lines), cmp_owner_lines);
+	*n_lines = n;
+	return lines;
+}
+
+/* A wait in flight at the end, in the caller and holder tables too. */
+static int charge_wait_rows(struct locks_report *r, const struct lock_wait *w,
+			    __u64 ns)
+{
+	unsigned int type = w->flags & (LCB_F_MUTEX | LCB_F_RT | LCB_F_PERCPU);
+	__u64 addr = w->class == LOCK_ADDR ? w->addr : 0;
+	struct caller_key ck = {
+		.lock = addr,
+		.stack = w->stack,
+		.kind = LOCK_KIND(w->class, w->flags & ~LCB_F_SPIN),
+	};
+	struct lock_owner_key ok = {
+		.lock = addr,
+		.kind = LOCK_KIND(w->class, type) |
+			(w->owner.known ? LOCK_OWNER_KNOWN : 0),
+		.pid = w->owner.pid,
+	};
+	struct lock_owner_stats *os;
+	struct lock_stats *ls;
+	struct row fresh = {};
+
+	memcpy(fresh.key, &ck, sizeof(ck));
+	ls = (void *)fresh.value;
+	ls->contended = 1;
+	ls->total_ns = ls->max_ns = ns;
+	if (rows_push(&r->callers, &fresh))
+		return -ENOMEM;
+	memset(&fresh, 0, sizeof(fresh));
+	memcpy(fresh.key, &ok, sizeof(ok));
+	os = (void *)fresh.value;
+	os->waits = 1;
+	os->wait_ns = ns;
+	memcpy(os->comm, w->owner.comm, sizeof(os->comm));
+	return rows_push(&r->owners, &fresh);
+}
+
+static int read_caller_rows(struct locks_bpf *s, struct locks_report *r)
+{
+	int err = rows_read(&caller_rows, bpf_map__fd(s->maps.callers),
+			    &r->callers);
+
+	if (!err)
+		err = rows_read(&owner_rows, bpf_map__fd(s->maps.owners),
+				&r->owners);
+	r->caller_losses = s->bss->caller_losses - prev_caller_losses[0];
+	r->owner_losses = s->bss->owner_losses - prev_caller_losses[1];
+	prev_caller_losses[0] = s->bss->caller_losses;
+	prev_caller_losses[1] = s->bss->owner_losses;
+	r->stacks_fd = bpf_map__fd(s->maps.lock_stacks);
+	return err;
+}
+
+static struct json_object *caller_json(const struct caller_line *l)
+{
+	struct json_object *j = json_object_new_object();
+	struct json_object *stack = json_object_new_array();
+
+	for (int f = 0; f < l->path.n; f++)
+		json_object_array_add(stack, json_object_new_string(
+					      path_frame(&l->path, f)));
+	json_object_object_add(j, "lock", json_object_new_string(l->lock));
+	json_object_object_add(j, "type",
+			       json_object_new_string(lock_type(l->flags)));
+	json_object_object_add(j, "caller", l->path.have_caller ?
+			       json_object_new_string(l->path.caller) : NULL);
+	json_object_object_add(j, "contended",
+			       json_object_new_uint64(l->sum.contended));
+	json_object_object_add(j, "total_ns",
+			       json_object_new_uint64(l->sum.total_ns));
+	json_object_object_add(j, "max_ns",
+			       json_object_new_uint64(l->sum.max_ns));
+	json_object_object_add(j, "avg_ns", json_object_new_uint64(
+		l->sum.contended ? l->sum.total_ns / l->sum.contended : 0));
+	json_object_object_add(j, "stack", stack);
+	return j;
+}
+
+static struct json_object *owner_json(const struct owner_line *l)
+{
+	struct json_object *j = json_object_new_object();
+	bool pid = l->known && l->pid;
+
+	json_object_object_add(j, "lock", json_object_new_string(l->lock));
+	json_object_object_add(j, "owner_pid",
+			       pid ? json_object_new_int64(l->pid) : NULL);
+	json_object_object_add(j, "owner_comm", l->known ?
+			       json_comm(l->comm, sizeof(l->comm)) : NULL);
+	json_object_object_add(j, "waits", json_object_new_uint64(l->sum.waits));
+	json_object_object_add(j, "wait_ns",
+			       json_object_new_uint64(l->sum.wait_ns));
+	return j;
+}
+
+/* contention_by_caller and owners, each [] when contention is not seen. */
+static void callers_owners_json(struct json_object *o,
+				const struct report_ctx *ctx,
+				const struct locks_report *r)
+{
+	struct json_object *callers = json_object_new_array();
+	struct json_object *owners = json_object_new_array();
+	struct caller_line *cl;
+	struct owner_line *ol;
+	size_t n = 0;
+
+	cl = caller_lines(&r->callers, r->stacks_fd, ctx->opts, true, &n);
+	for (size_t i = 0; cl && i < n; i++)
+		json_object_array_add(callers, caller_json(&cl[i]));
+	free(cl);
+	ol = owner_lines(&r->owners, ctx->opts, &n);
+	for (size_t i = 0; ol && i < n; i++)
+		json_object_array_add(owners, owner_json(&ol[i]));
+	free(ol);
+	json_object_object_add(o, "contention_by_caller", callers);
+	json_object_object_add(o, "owners", owners);
+}
+
+static void print_callers(const struct report_ctx *ctx,
+			  const struct locks_report *r)
+{
+	struct caller_line *lines;
+	FILE *out = ctx->out;
+	size_t n = 0, shown;
+	char esc[96 * 4 + 1];
+
+	lines = caller_lines(&r->callers, r->stacks_fd, ctx->opts, false, &n);
+	if (!lines || !n) {
+		free(lines);
+		return;
+	}
+	shown = n < ctx->opts->top ? n : ctx->opts->top;
+	fprintf(out, "\n%10s %12s %12s %12s %12s   %s\n", "contended",
+		"total wait", "max wait", "avg wait", "type", "caller");
+	for (size_t i = 0; i < shown; i++) {
+		const struct caller_line *l = &lines[i];
+
+		text_escape(l->lock, strlen(l->lock), esc, sizeof(esc));
+		fprintf(out, "%10llu %9llu us %9llu us %9llu us %12s   %s  [%s]\n",
+			l->sum.contended, l->sum.total_ns / 1000,
+			l->sum.max_ns / 1000,
+			l->sum.total_ns / l->sum.contended / 1000,
+			lock_type(l->flags),
+			l->path.have_caller ? l->path.caller : "?", esc);
+		for (int f = 0; !l->path.have_caller && f < l->path.n; f++)
+			fprintf(out, "%*s%s\n", 62, "", path_frame(&l->path, f));
+	}
+	if (shown < n)
+		fprintf(out, "(%zu more callers; --top or --json shows them)\n",
+			n - shown);
+	free(lines);
+}
+
+static void print_owners(const struct report_ctx *ctx,
+			 const struct locks_report *r)
+{
+	struct owner_line *lines;
+	FILE *out = ctx->out;
+	char comm[COMM_TEXT_LEN], esc[96 * 4 + 1], pid[16];
+	size_t n = 0, shown;
+
+	lines = owner_lines(&r->owners, ctx->opts, &n);
+	if (!lines || !n) {
+		free(lines);
+		return;
+	}
+	shown = n < ctx->opts->top ? n : ctx->opts->top;
+	fprintf(out, "\n%10s %12s  %-8s %-16s %s\n", "waits", "total wait",
+		"OWNER", "COMM", "lock");
+	for (size_t i = 0; i < shown; i++) {
+		const struct owner_line *l = &lines[i];
+
+		text_escape(l->lock, strlen(l->lock), esc, sizeof(esc));
+		snprintf(pid, sizeof(pid), "%u", l->pid);
+		if (l->known)
+			text_comm(l->comm, sizeof(l->comm), comm);
+		fprintf(out, "%10llu %9llu us  %-8s %-16s %s\n", l->sum.waits,
+			l->sum.wait_ns / 1000,
+			l->known && l->pid ? pid : "-",
+			l->known ? comm : "(not recorded)", esc);
+	}
+	if (shown < n)
+		fprintf(out, "(%zu more holders; --top or --json shows them)\n",
+			n - shown);
+	free(lines);
 }
 
 #define ADD(o, k, v) json_object_object_add(o, k, v)
@@ -576,6 +1172,9 @@ static void report_json(const struct report_ctx *ctx,
 	for (size_t i = 0; i < r->procs.n; i++)
 		json_object_array_add(procs, proc_json(ctx, &r->procs.r[i]));
 	ADD(o, "processes", procs);
+	callers_owners_json(o, ctx, r);
+	ADD(lost, "caller_unknown", json_object_new_uint64(r->caller_losses));
+	ADD(lost, "owner_map_full", json_object_new_uint64(r->owner_losses));
 	ADD(lost, "state_map_full",
 	    json_object_new_uint64(r->t.losses[LOSS_LOCK_STATE_FULL]));
 	ADD(lost, "lock_table_full",
@@ -693,6 +1292,8 @@ static void report_text(const struct report_ctx *ctx,
 	print_hist(out, c, "other contended lock wait",
 		   r->t.contention[CONT_OTHER]);
 	print_locks(ctx, r);
+	print_callers(ctx, r);
+	print_owners(ctx, r);
 	print_procs(ctx, r);
 	if (r->t.losses[LOSS_LOCK_STATE_FULL] ||
 	    r->t.losses[LOSS_LOCK_TABLE_FULL] ||
@@ -703,6 +1304,9 @@ static void report_text(const struct report_ctx *ctx,
 			r->t.losses[LOSS_LOCK_TABLE_FULL],
 			r->t.losses[LOSS_WINDOW_MAP_FULL],
 			r->t.losses[LOSS_PROC_MAP_FULL], misses_total(r));
+	if (r->caller_losses || r->owner_losses)
+		fprintf(out, "LOST: %llu waits without a known caller (stack not taken, or the caller tables full), %llu without a holder row (holder table full)\n",
+			r->caller_losses, r->owner_losses);
 	events_lost_text(out, r->t.losses);
 	tasks_lost_text(out, r->t.losses);
 	fflush(out);
@@ -721,6 +1325,8 @@ static int locks_print_report(void *skel, const struct report_ctx *ctx)
 	}
 	rows_free(&r.procs);
 	rows_free(&r.locks);
+	rows_free(&r.callers);
+	rows_free(&r.owners);
 	return err;
 }
 
@@ -859,5 +1465,8 @@ const struct tracer locks_tracer = {
 	.event_kinds = locks_events,
 	.n_event_kinds = sizeof(locks_events) / sizeof(locks_events[0]),
 	.event_options = EVENT_OPT_MIN_LATENCY,
+	.options = locks_options,
+	.parse_option = locks_parse_option,
+	.names_frames = true,
 	.metrics = &locks_metrics,
 };
