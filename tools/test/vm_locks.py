@@ -18,6 +18,7 @@ counts cover exactly the storm:
 - with several threads, mmap_lock is contended; with one, never.
 """
 import json
+import re
 
 from vmlib import (case_json, check_in_buckets, check_units, exit_zero,
                    parse_console, refused)
@@ -150,7 +151,11 @@ def check_numbers(check, name, reports, truth, threads, whole=None):
     if probes.get("locks.contention") == "none":
         check_nulls(check, name, reports, pid, CONTENTION_FIELDS,
                     "contention")
+        check(f"{name}: no contention seen: no callers, no holders",
+              all(r["contention_by_caller"] == [] and r["owners"] == []
+                  for r in reports), "rows without the tracepoints")
         return
+    check_callers(check, name, reports, pid)
     got = row_sum(reports, pid, "mmap_contended")
     if threads > 1:
         check(f"{name}: {threads} threads contend on mmap_lock", got and
@@ -162,6 +167,73 @@ def check_numbers(check, name, reports, truth, threads, whole=None):
     else:
         check(f"{name}: one thread never contends on mmap_lock", got == 0,
               f"got {got}")
+
+
+# The locking code a caller is never part of (the kernel's lock and sched
+# text, by the names of what lives there).
+LOCK_CODE = re.compile(r"^(_*rwsem_|_*down_|up_|_*mutex_|osq_|_*rt_mutex|"
+                       r"percpu_down|_*percpu_down|_raw_|bpf_|__traceiter_)")
+SYMBOL = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+
+
+def caller_named(caller):
+    """A caller is function names, innermost first, joined by " <- "."""
+    return isinstance(caller, str) and all(
+        SYMBOL.match(f) and not LOCK_CODE.match(f)
+        for f in caller.split(" <- "))
+
+
+def check_callers(check, name, reports, pid):
+    """contention_by_caller, by (lock, calling path), holds every wait the
+    totals count, once: over the rows of mmap_lock, the waits and their
+    time equal the workload's mmap_lock contention (the tracer follows it
+    alone, with -p). Every caller is named, outside the locking code."""
+    rows = [c for r in reports for c in r["contention_by_caller"]
+            if c["lock"] == "mmap_lock"]
+    want = row_sum(reports, pid, "mmap_contended")
+    check(f"{name}: by caller, mmap_lock waits add up to its contention "
+          f"({want})", sum(c["contended"] for c in rows) == want,
+          f"got {sum(c['contended'] for c in rows)}")
+    want = row_sum(reports, pid, "mmap_contention_ns")
+    check(f"{name}: by caller, mmap_lock wait time adds up to its "
+          f"contention ({want} ns)", sum(c["total_ns"] for c in rows) == want,
+          f"got {sum(c['total_ns'] for c in rows)}")
+    bad = [c for r in reports for c in r["contention_by_caller"]
+           if not caller_named(c["caller"]) or
+           c["max_ns"] > c["total_ns"] or not c["contended"] or
+           not c["type"].startswith(("rwsem", "mutex", "rtmutex", "pcpu"))]
+    check(f"{name}: every caller is a function outside the locking code",
+          not bad, f"rows {bad[:3]}")
+
+
+def check_owners(check, name, reports, truth):
+    """tools/lockhold: its holder thread is the only writer of mmap_lock
+    while the tracer follows it. Asserted exactly: every wait on its
+    mmap_lock whose holder the kernel recorded is charged to the holder's
+    tid, under the holder's name, and there is at least one; the other
+    waits (queued behind readers: no recorded holder) are one row without
+    a holder; all of them together are the mmap_lock contention the
+    totals count, in number and in time."""
+    pid = truth["pid"]
+    rows = [o for r in reports for o in r["owners"]
+            if o["lock"] == "mmap_lock"]
+    known = [o for o in rows if o["owner_comm"] is not None]
+    check(f"{name}: every recorded holder of mmap_lock is the holder "
+          f"thread {truth['holder_tid']} ({truth['holder_comm']})",
+          all(o["owner_pid"] == truth["holder_tid"] and
+              o["owner_comm"] == truth["holder_comm"] for o in known),
+          f"holders {known}")
+    got = sum(o["waits"] for o in known)
+    check(f"{name}: waits charged to the holder", got > 0, f"got {got}")
+    check(f"{name}: waits without a recorded holder have no pid",
+          all(o["owner_pid"] is None for o in rows if o not in known),
+          f"rows {rows}")
+    for key, field in (("waits", "mmap_contended"),
+                       ("wait_ns", "mmap_contention_ns")):
+        want = row_sum(reports, pid, field)
+        got = sum(o[key] for o in rows)
+        check(f"{name}: holders' {key} add up to {field} ({want})",
+              got == want, f"got {got}")
 
 
 def refuses(kernel, cap):
