@@ -60,6 +60,7 @@ endif
 # the views lived in user/.
 VIEWS := $(patsubst views/%/,%,$(wildcard views/*/))
 USER_SRCS := main.c probe.c ksyms.c output.c options.c session.c command.c tasks.c \
+	owners.c \
 	     rows.c metrics.c labels.c export.c serve.c events.c outstream.c
 ifeq ($(STATIC),1)
 USER_SRCS := $(filter-out serve.c,$(USER_SRCS))

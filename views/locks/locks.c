@@ -13,6 +13,7 @@
 #include "locks.skel.h"
 #include "options.h"
 #include "output.h"
+#include "owners.h"
 #include "rows.h"
 #include "tasks.h"
 #include "tracer.h"
@@ -468,13 +469,7 @@ static struct row_table caller_rows = {
 	.exited_off = -1,
 };
 
-static struct row_table owner_rows = {
-	.key_size = sizeof(struct lock_owner_key),
-	.value_size = sizeof(struct lock_owner_stats),
-	.sums_off = offsetof(struct lock_owner_stats, waits),
-	.sums_end = offsetofend(struct lock_owner_stats, wait_ns),
-	.exited_off = -1,
-};
+static struct row_table owner_rows = LOCK_OWNER_ROW_TABLE;
 
 enum {
 	OPT_STACK_DEPTH = 0x200,
@@ -789,63 +784,12 @@ static struct caller_line *caller_lines(const struct rows *rows, int stacks_fd,
 	return lines;
 }
 
-/* A row of owners: per (lock, holder). */
-struct owner_line {
-	char lock[96];
-	bool known;
-	unsigned int pid;
-	char comm[COMM_LEN];
-	struct lock_owner_stats sum;
-};
-
-static int cmp_owner_lines(const void *a, const void *b)
+/* Holder rows as reports name them; -L selects. */
+static bool owner_lock_name(const struct lock_owner_key *k, char *buf,
+			    size_t len, const void *opts)
 {
-	const struct owner_line *x = a, *y = b;
-	int c;
-
-	if (x->sum.wait_ns != y->sum.wait_ns)
-		return x->sum.wait_ns < y->sum.wait_ns ? 1 : -1;
-	c = strcmp(x->lock, y->lock);
-	if (c)
-		return c;
-	return x->pid < y->pid ? -1 : x->pid > y->pid;
-}
-
-static struct owner_line *owner_lines(const struct rows *rows,
-				      const struct tracer_opts *o,
-				      size_t *n_lines)
-{
-	struct owner_line *lines, cur;
-	size_t n = 0, j;
-
-	lines = calloc(rows->n + 1, sizeof(*lines));
-	if (!lines)
-		return NULL;
-	for (size_t i = 0; i < rows->n; i++) {
-		const struct lock_owner_key *k = (const void *)rows->r[i].key;
-		const struct lock_owner_stats *st = (const void *)rows->r[i].value;
-
-		memset(&cur, 0, sizeof(cur));
-		lock_name(k->lock, k->kind & ~LOCK_OWNER_KNOWN, cur.lock,
-			  sizeof(cur.lock));
-		if (!lock_selected(o, cur.lock))
-			continue;
-		cur.known = k->kind & LOCK_OWNER_KNOWN;
-		cur.pid = k->pid;
-		memcpy(cur.comm, st->comm, sizeof(cur.comm));
-		for (j = 0; j < n; j++)
-			if (!strcmp(lines[j].lock, cur.lock) &&
-			    lines[j].known == cur.known &&
-			    lines[j].pid == cur.pid)
-				break;
-		if (j == n)
-			lines[n++] = cur;
-		lines[j].sum.waits += st->waits;
-		lines[j].sum.wait_ns += st->wait_ns;
-	}
-	qsort(lines, n, sizeof(*lines), cmp_owner_lines);
-	*n_lines = n;
-	return lines;
+	lock_name(k->lock, k->kind & ~LOCK_OWNER_KNOWN, buf, len);
+	return lock_selected(opts, buf);
 }
 
 /* A wait in flight at the end, in the caller and holder tables too. */
@@ -865,7 +809,6 @@ static int charge_wait_rows(struct locks_report *r, const struct lock_wait *w,
 			(w->owner.known ? LOCK_OWNER_KNOWN : 0),
 		.pid = w->owner.pid,
 	};
-	struct lock_owner_stats *os;
 	struct lock_stats *ls;
 	struct row fresh = {};
 
@@ -875,13 +818,7 @@ static int charge_wait_rows(struct locks_report *r, const struct lock_wait *w,
 	ls->total_ns = ls->max_ns = ns;
 	if (rows_push(&r->callers, &fresh))
 		return -ENOMEM;
-	memset(&fresh, 0, sizeof(fresh));
-	memcpy(fresh.key, &ok, sizeof(ok));
-	os = (void *)fresh.value;
-	os->waits = 1;
-	os->wait_ns = ns;
-	memcpy(os->comm, w->owner.comm, sizeof(os->comm));
-	return rows_push(&r->owners, &fresh);
+	return owner_row_push(&r->owners, &ok, w->owner.comm, ns);
 }
 
 static int read_caller_rows(struct locks_bpf *s, struct locks_report *r)
@@ -925,43 +862,23 @@ static struct json_object *caller_json(const struct caller_line *l)
 	return j;
 }
 
-static struct json_object *owner_json(const struct owner_line *l)
-{
-	struct json_object *j = json_object_new_object();
-	bool pid = l->known && l->pid;
-
-	json_object_object_add(j, "lock", json_object_new_string(l->lock));
-	json_object_object_add(j, "owner_pid",
-			       pid ? json_object_new_int64(l->pid) : NULL);
-	json_object_object_add(j, "owner_comm", l->known ?
-			       json_comm(l->comm, sizeof(l->comm)) : NULL);
-	json_object_object_add(j, "waits", json_object_new_uint64(l->sum.waits));
-	json_object_object_add(j, "wait_ns",
-			       json_object_new_uint64(l->sum.wait_ns));
-	return j;
-}
-
 /* contention_by_caller and owners, each [] when contention is not seen. */
 static void callers_owners_json(struct json_object *o,
 				const struct report_ctx *ctx,
 				const struct locks_report *r)
 {
 	struct json_object *callers = json_object_new_array();
-	struct json_object *owners = json_object_new_array();
 	struct caller_line *cl;
-	struct owner_line *ol;
 	size_t n = 0;
 
 	cl = caller_lines(&r->callers, r->stacks_fd, ctx->opts, true, &n);
 	for (size_t i = 0; cl && i < n; i++)
 		json_object_array_add(callers, caller_json(&cl[i]));
 	free(cl);
-	ol = owner_lines(&r->owners, ctx->opts, &n);
-	for (size_t i = 0; ol && i < n; i++)
-		json_object_array_add(owners, owner_json(&ol[i]));
-	free(ol);
 	json_object_object_add(o, "contention_by_caller", callers);
-	json_object_object_add(o, "owners", owners);
+	json_object_object_add(o, "owners", owners_json(&r->owners,
+							owner_lock_name,
+							ctx->opts));
 }
 
 static void print_callers(const struct report_ctx *ctx,
@@ -1002,35 +919,8 @@ static void print_callers(const struct report_ctx *ctx,
 static void print_owners(const struct report_ctx *ctx,
 			 const struct locks_report *r)
 {
-	struct owner_line *lines;
-	FILE *out = ctx->out;
-	char comm[COMM_TEXT_LEN], esc[96 * 4 + 1], pid[16];
-	size_t n = 0, shown;
-
-	lines = owner_lines(&r->owners, ctx->opts, &n);
-	if (!lines || !n) {
-		free(lines);
-		return;
-	}
-	shown = n < ctx->opts->top ? n : ctx->opts->top;
-	fprintf(out, "\n%10s %12s  %-8s %-16s %s\n", "waits", "total wait",
-		"OWNER", "COMM", "lock");
-	for (size_t i = 0; i < shown; i++) {
-		const struct owner_line *l = &lines[i];
-
-		text_escape(l->lock, strlen(l->lock), esc, sizeof(esc));
-		snprintf(pid, sizeof(pid), "%u", l->pid);
-		if (l->known)
-			text_comm(l->comm, sizeof(l->comm), comm);
-		fprintf(out, "%10llu %9llu us  %-8s %-16s %s\n", l->sum.waits,
-			l->sum.wait_ns / 1000,
-			l->known && l->pid ? pid : "-",
-			l->known ? comm : "(not recorded)", esc);
-	}
-	if (shown < n)
-		fprintf(out, "(%zu more holders; --top or --json shows them)\n",
-			n - shown);
-	free(lines);
+	owners_text(ctx->out, &r->owners, owner_lock_name, ctx->opts,
+		    ctx->opts->top);
 }
 
 #define ADD(o, k, v) json_object_object_add(o, k, v)
@@ -1394,6 +1284,63 @@ static const struct row_metric_def locks_row_defs[] = {
 	    OBS_VMA),
 };
 
+/*
+ * serve: contention by (lock, caller) and by (lock, holder), at most --top
+ * label pairs each; the rest is "other". Paths that print the same caller
+ * are one series; a caller kallsyms cannot name is "unknown".
+ */
+static struct label_table caller_labels;
+static struct owner_labels owner_labels;
+static bool caller_labels_ready;
+
+static void caller_labels_add(const struct rows *growth, int stacks_fd)
+{
+	char value[LABEL_VALUE_LEN];
+	struct caller_line *lines;
+	struct label_entry *e;
+	size_t n = 0;
+
+	lines = caller_lines(growth, stacks_fd, NULL, false, &n);
+	for (size_t i = 0; lines && i < n; i++) {
+		snprintf(value, sizeof(value), "%s\x1f%s", lines[i].lock,
+			 lines[i].path.have_caller ? lines[i].path.caller :
+						     "unknown");
+		e = label_table_get(&caller_labels, value,
+				    monotonic_ns() / 1e9);
+		e->sums[0] += lines[i].sum.contended;
+		e->sums[1] += lines[i].sum.total_ns;
+	}
+	free(lines);
+}
+
+static void locks_render(struct metrics *m, void *skel,
+			 const struct obs_result *res, size_t top, bool head)
+{
+	struct locks_bpf *s = skel;
+	struct rows growth = {};
+
+	if (res[OBS_CONTENTION].chosen < 0)
+		return;
+	if (!caller_labels_ready && label_table_init(&caller_labels, top, 2))
+		return;
+	caller_labels_ready = true;
+	if (!rows_read(&caller_rows, bpf_map__fd(s->maps.callers), &growth))
+		caller_labels_add(&growth, bpf_map__fd(s->maps.lock_stacks));
+	rows_free(&growth);
+	label_pair_render(m, &caller_labels, "mmtrace_locks_caller_contended",
+			  "Sleeping-lock contentions, by lock and by the waiter's caller (the first function outside the locking code)",
+			  "lock", "caller", 0, 0);
+	label_pair_render(m, &caller_labels, "mmtrace_locks_caller_wait_seconds",
+			  "Time waiting on a contended sleeping lock, by lock and caller",
+			  "lock", "caller", 1, 9);
+	if (!head)
+		label_table_shown(&caller_labels);
+	if (!rows_read(&owner_rows, bpf_map__fd(s->maps.owners), &growth))
+		owner_labels_render(m, &owner_labels, "mmtrace_locks", &growth,
+				    owner_lock_name, NULL, top, head);
+	rows_free(&growth);
+}
+
 static const struct tracer_metrics locks_metrics = {
 	.defs = locks_metrics_defs,
 	.n_defs = sizeof(locks_metrics_defs) / sizeof(locks_metrics_defs[0]),
@@ -1403,6 +1350,7 @@ static const struct tracer_metrics locks_metrics = {
 	.cgroup_off = offsetof(struct locks_proc_stats, cgroup_id),
 	.row_defs = locks_row_defs,
 	.n_row_defs = sizeof(locks_row_defs) / sizeof(locks_row_defs[0]),
+	.render = locks_render,
 };
 
 static const char *mode_name(unsigned long long write)
