@@ -9,6 +9,7 @@
 #include "hugetlb.h"
 #include "hugetlb.skel.h"
 #include "output.h"
+#include "owners.h"
 #include "rows.h"
 #include "tasks.h"
 #include "tracer.h"
@@ -135,9 +136,21 @@ struct hugetlb_totals {
 struct hugetlb_report {
 	struct hugetlb_totals t;
 	struct rows rows;
+	struct rows owners;	/* i_mmap_rwsem waits by holder */
+	__u64 owner_losses;
 };
 
 static struct hugetlb_totals prev_totals;
+static __u64 prev_owner_losses;
+static struct row_table owner_rows = LOCK_OWNER_ROW_TABLE;
+
+/* Every row of imap_owners is a wait on some hugetlb file's i_mmap_rwsem. */
+static bool imap_lock_name(const struct lock_owner_key *k, char *buf,
+			   size_t len, const void *arg)
+{
+	snprintf(buf, len, "i_mmap_rwsem");
+	return true;
+}
 
 static bool row_process_gone(const struct row *r);
 
@@ -186,6 +199,7 @@ static void hugetlb_destroy(void *skel)
 {
 	hugetlb_bpf__destroy(skel);
 	row_table_free(&proc_rows);
+	row_table_free(&owner_rows);
 }
 
 /* Nothing is half counted for long: windows last one function call. */
@@ -261,6 +275,11 @@ static int collect(struct hugetlb_bpf *s, struct hugetlb_report *r)
 	delta(&r->t.counters[0], &now.counters[0], &prev_totals.counters[0],
 	      sizeof(now) / sizeof(__u64));
 	err = rows_read(&proc_rows, fd, &r->rows);
+	if (!err)
+		err = rows_read(&owner_rows, bpf_map__fd(s->maps.imap_owners),
+				&r->owners);
+	r->owner_losses = s->bss->owner_losses - prev_owner_losses;
+	prev_owner_losses = s->bss->owner_losses;
 	drop_quiet(&r->rows);
 	rows_sort(&r->rows, cmp_rows);
 	return err;
@@ -373,6 +392,9 @@ static void report_json(const struct report_ctx *ctx,
 	for (size_t i = 0; i < r->rows.n; i++)
 		json_object_array_add(rows, row_json(ctx, &r->rows.r[i]));
 	ADD(o, "processes", rows);
+	/* [] where the waits are not seen, as every list of rows. */
+	ADD(o, "owners", owners_json(&r->owners, imap_lock_name, NULL));
+	ADD(lost, "owner_map_full", json_object_new_uint64(r->owner_losses));
 	ADD(lost, "window_map_full",
 	    json_object_new_uint64(r->t.losses[LOSS_WINDOW_MAP_FULL]));
 	ADD(lost, "proc_map_full",
@@ -472,7 +494,13 @@ static void report_text(const struct report_ctx *ctx,
 		fprintf(out, "\nretract_page_tables latency:\n");
 		print_log2_hist(out, r->t.retract_hist, HIST_SLOTS, "usecs");
 	}
+	if (have(ctx, OBS_WAITS))
+		owners_text(out, &r->owners, imap_lock_name, NULL,
+			    ctx->opts->top);
 	print_rows(ctx, r);
+	if (r->owner_losses)
+		fprintf(out, "LOST: %llu i_mmap_rwsem waits without a holder row (holder table full)\n",
+			r->owner_losses);
 	if (r->t.losses[LOSS_WINDOW_MAP_FULL] || r->t.losses[LOSS_PROC_MAP_FULL])
 		fprintf(out, "LOST: %llu calls (window map full), %llu process rows (process map full: raise --max-procs)\n",
 			r->t.losses[LOSS_WINDOW_MAP_FULL],
@@ -493,6 +521,7 @@ static int hugetlb_print_report(void *skel, const struct report_ctx *ctx)
 			report_text(ctx, &r);
 	}
 	rows_free(&r.rows);
+	rows_free(&r.owners);
 	return err;
 }
 
@@ -530,6 +559,23 @@ static const struct row_metric_def hugetlb_row_defs[] = {
 	    OBS_UNSHARE),
 };
 
+/* serve: i_mmap_rwsem waits by holder, at most --top holders. */
+static struct owner_labels owner_labels;
+
+static void hugetlb_render(struct metrics *m, void *skel,
+			   const struct obs_result *res, size_t top, bool head)
+{
+	struct hugetlb_bpf *s = skel;
+	struct rows growth = {};
+
+	if (res[OBS_WAITS].chosen < 0)
+		return;
+	if (!rows_read(&owner_rows, bpf_map__fd(s->maps.imap_owners), &growth))
+		owner_labels_render(m, &owner_labels, "mmtrace_hugetlb", &growth,
+				    imap_lock_name, NULL, top, head);
+	rows_free(&growth);
+}
+
 static const struct tracer_metrics hugetlb_metrics = {
 	.defs = hugetlb_metrics_defs,
 	.n_defs = sizeof(hugetlb_metrics_defs) / sizeof(hugetlb_metrics_defs[0]),
@@ -539,6 +585,7 @@ static const struct tracer_metrics hugetlb_metrics = {
 	.cgroup_off = offsetof(struct hugetlb_proc_stats, cgroup_id),
 	.row_defs = hugetlb_row_defs,
 	.n_row_defs = sizeof(hugetlb_row_defs) / sizeof(hugetlb_row_defs[0]),
+	.render = hugetlb_render,
 };
 
 const struct tracer hugetlb_tracer = {
