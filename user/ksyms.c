@@ -136,7 +136,8 @@ static struct ksyms *parse(FILE *f, bool with_addrs)
 			if (add_name(ks, name))
 				goto nomem;
 			text = ks->names[ks->n - 1];
-			if (!strcmp(name, "_text"))
+			if ((!strcmp(name, "_text") || !strcmp(name, "_stext")) &&
+			    addr && (!ks->image_start || addr < ks->image_start))
 				ks->image_start = addr;
 		} else if (with_addrs && addr && is_data_symbol(type)) {
 			if (add_data_name(ks, name))

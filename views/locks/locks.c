@@ -54,11 +54,11 @@ static const struct observation locks_obs[] = {
 	},
 	{
 		.name = "locks.contention",
-		.summary = "sleeping-lock contention (rwsem, mutex, rtmutex, percpu-rwsem), mmap_lock or other",
-		.if_missing = "sleeping-lock contention is not traced (needs the lock:contention_begin/end tracepoints through BTF, 5.19+)",
+		.summary = "sleeping-lock contention (rwsem, mutex, rtmutex, percpu-rwsem), mmap_lock or other, by caller and by holder",
+		.if_missing = "sleeping-lock contention is not traced, so neither callers nor holders of contended locks are known (needs the lock:contention_begin/end tracepoints through BTF, 5.19+)",
 		.plans = { {
 			.tier = TIER_TRACEPOINT,
-			.note = "lock:contention_begin to contention_end per thread; spinlocks are counted, not timed; rwsem writers' optimistic spinning comes before contention_begin and is not seen",
+			.note = "lock:contention_begin to contention_end per thread; spinlocks are counted, not timed; rwsem writers' optimistic spinning comes before contention_begin and is not seen; the waiter's stack and the holder the kernel records (mutex owner, rwsem writer) are read at contention_begin",
 			.points = {
 				BTF("contention_begin_btf", "contention_begin"),
 				BTF("contention_end_btf", "contention_end"),
