@@ -22,7 +22,15 @@ locks_case() {
 	name=$1
 	tier=$2
 	shift 2
-	mmapstorm --wait-start "$@" >"/tmp/$name.truth" 2>"/tmp/$name.wl" &
+	locks_follow "$name" "$tier" mmapstorm "$@"
+}
+
+# locks_follow NAME TIER WORKLOAD ARGS...: WORKLOAD takes --wait-start.
+locks_follow() {
+	name=$1
+	tier=$2
+	shift 2
+	"$@" --wait-start >"/tmp/$name.truth" 2>"/tmp/$name.wl" &
 	wl=$!
 	locks_wait "/tmp/$name.wl" ready
 	mmtrace locks --json --tier "$tier" -p "$wl" -o "/tmp/$name.rep" \
@@ -46,3 +54,6 @@ locks_case() {
 locks_case locks:storm4 fentry --threads 4 --count 2000
 locks_case locks:storm1 fentry --threads 1 --count 2000
 locks_case locks:storm4@tracepoint tracepoint --threads 4 --count 2000
+# One thread holds mmap_lock for writing while three fault behind it
+# (vm_locks.check_owners); 64 MiB, as TCG rewrites PTEs slowly.
+locks_follow locks:owner fentry lockhold --pages 16384 --rounds 10

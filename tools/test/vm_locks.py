@@ -262,6 +262,20 @@ def check_case(check, kernel, cname, run, cap, threads):
     check_numbers(check, cname, reports, truth, threads)
 
 
+def check_owner_case(check, kernel, cname, run):
+    """tools/lockhold followed with -p (guest_locks.sh locks:owner)."""
+    if refuses(kernel, "fentry"):
+        refused(check, cname, run, "locks")
+        return
+    exit_zero(check, cname, run)
+    reports, truth = case_json(check, cname, run)
+    if not reports or not truth:
+        check(f"{cname}: has a report and a truth", False, str(run))
+        return
+    check(f"{cname}: lockhold ran", truth.get("errno") == 0, f"{truth}")
+    check_owners(check, cname, reports, truth)
+
+
 def check_console(path, kernel, check, check_fork, check_tiers):
     runs = parse_console(path)
     name = f"vm {kernel} locks"
@@ -274,3 +288,5 @@ def check_console(path, kernel, check, check_fork, check_tiers):
     for case, cap, threads in CASES:
         check_case(check, kernel, f"vm {kernel} {case}", runs.get(case, {}),
                    cap, threads)
+    check_owner_case(check, kernel, f"vm {kernel} locks:owner",
+                     runs.get("locks:owner", {}))
