@@ -19,13 +19,22 @@
  * The holder's mprotect calls are timed (CLOCK_MONOTONIC around each):
  * hold_ns is their sum, a bound on the time it held the lock.
  *
+ * With --peeker, a child process ("peeker") reads /proc/PPID/cmdline in a
+ * loop meanwhile: the kernel reads another mm for it (access_remote_vm),
+ * under that mm's mmap_lock, so it waits behind the holder on another
+ * process's mmap_lock.
+ *
  * Prints one JSON line on stdout: {"pid", "holder_tid", "holder_comm",
- * "rounds", "hold_ns", "faulters", "faults", "errno"}. With --wait-start
- * it waits for SIGUSR1 before the run and again after printing.
+ * "rounds", "hold_ns", "faulters", "faults", "peeker_pid", "peeks",
+ * "errno"}. With --wait-start it waits for SIGUSR1 before the run and
+ * again after printing.
  */
 #define WORKLOAD "lockhold"
 #include "workload.h"
 #include <limits.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -34,12 +43,14 @@
 #define MAX_FAULTERS 64
 #define HOLDER_COMM "lockholder"
 #define FAULTER_COMM "faulter"
+#define PEEKER_COMM "peeker"
 
 struct config {
 	unsigned long rounds;
 	unsigned long pages;
 	unsigned int faulters;
 	int wait_start;
+	int peeker;
 };
 
 static struct config cfg = { .rounds = 20, .pages = 32768, .faulters = 3 };
@@ -49,6 +60,7 @@ static atomic_uint holding_done;
 static atomic_ulong faults;
 static atomic_int error;
 static pid_t holder_tid;
+static int peek_pipe[2];	/* the peeker's count, when it is told to stop */
 static unsigned long long hold_ns;
 
 static unsigned long long now_ns(void)
@@ -116,12 +128,58 @@ static void *faulter_main(void *arg)
 	return NULL;
 }
 
+/*
+ * The peeker: reads its parent's cmdline until its stdin (a pipe the
+ * parent holds) says stop, then writes how many reads it made.
+ */
+static void peeker_main(pid_t parent, int stop_fd)
+{
+	char path[64], buf[256];
+	unsigned long peeks = 0;
+	struct pollfd pfd = { .fd = stop_fd, .events = POLLIN };
+	int fd;
+
+	prctl(PR_SET_NAME, PEEKER_COMM);
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)parent);
+	while (poll(&pfd, 1, 0) == 0) {
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			_exit(1);
+		if (read(fd, buf, sizeof(buf)) < 0)
+			_exit(1);
+		close(fd);
+		peeks++;
+	}
+	if (write(peek_pipe[1], &peeks, sizeof(peeks)) != sizeof(peeks))
+		_exit(1);
+	_exit(0);
+}
+
+static pid_t start_peeker(int stop[2])
+{
+	pid_t parent = getpid(), pid;
+
+	if (pipe(stop) || pipe(peek_pipe))
+		die("pipe");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		close(stop[1]);
+		peeker_main(parent, stop[0]);
+	}
+	close(stop[0]);
+	return pid;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: lockhold [--rounds R] [--pages P] [--faulters W] [--wait-start]\n"
+"usage: lockhold [--rounds R] [--pages P] [--faulters W] [--peeker]\n"
+"                [--wait-start]\n"
 "  One thread mprotects P populated pages R times (mmap_lock held for\n"
-"  writing) while W threads fault on the same mapping.\n"
+"  writing) while W threads fault on the same mapping; --peeker: a child\n"
+"  process reads this one's /proc/PID/cmdline meanwhile.\n"
 "Prints {\"pid\",\"holder_tid\",\"holder_comm\",\"rounds\",\"hold_ns\",...}.\n");
 }
 
@@ -142,13 +200,14 @@ static int parse_args(int argc, char **argv)
 		{ "pages", required_argument, NULL, 'p' },
 		{ "faulters", required_argument, NULL, 'f' },
 		{ "wait-start", no_argument, NULL, 'w' },
+		{ "peeker", no_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	unsigned long v;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "r:p:f:wh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:p:f:wkh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			if (parse_ulong(optarg, 1, 1000000, &cfg.rounds))
@@ -166,6 +225,9 @@ static int parse_args(int argc, char **argv)
 		case 'w':
 			cfg.wait_start = 1;
 			break;
+		case 'k':
+			cfg.peeker = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -179,6 +241,9 @@ static int parse_args(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	pthread_t threads[MAX_FAULTERS + 1];
+	unsigned long peeks = 0;
+	pid_t peeker = 0;
+	int stop[2], status;
 	size_t len;
 	char truth[512];
 
@@ -204,16 +269,26 @@ int main(int argc, char **argv)
 	atomic_store(&go, 1);
 	if (cfg.wait_start)
 		wait_usr1("ready");
+	if (cfg.peeker)
+		peeker = start_peeker(stop);
 	atomic_store(&go, 2);
 	futex_wake(&go);
 	for (unsigned long i = 0; i <= cfg.faulters; i++)
 		pthread_join(threads[i], NULL);
+	if (peeker) {
+		close(stop[1]);
+		if (read(peek_pipe[0], &peeks, sizeof(peeks)) != sizeof(peeks) ||
+		    waitpid(peeker, &status, 0) < 0 || status)
+			atomic_store(&error, EIO);
+	}
 	snprintf(truth, sizeof(truth),
 		 "{\"pid\":%d,\"holder_tid\":%d,\"holder_comm\":\"%s\","
 		 "\"rounds\":%lu,\"hold_ns\":%llu,\"faulters\":%u,"
-		 "\"faults\":%lu,\"errno\":%d}\n",
+		 "\"faults\":%lu,\"peeker_pid\":%d,\"peeks\":%lu,"
+		 "\"errno\":%d}\n",
 		 getpid(), (int)holder_tid, HOLDER_COMM, cfg.rounds, hold_ns,
-		 cfg.faulters, atomic_load(&faults), atomic_load(&error));
+		 cfg.faulters, atomic_load(&faults), (int)peeker, peeks,
+		 atomic_load(&error));
 	if (write(STDOUT_FILENO, truth, strlen(truth)) < 0)
 		return 1;
 	if (atomic_load(&error))

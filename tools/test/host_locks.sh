@@ -72,6 +72,16 @@ locks_owner() {
 	fi
 	check_with "$name" oracle owners "$TMP/$name.rep" "$TMP/$name.truth" \
 		--name "$name"
+	# Another process's mmap_lock: lockhold's child reads its
+	# /proc/PID/cmdline meanwhile (a COMMAND, so that the child is
+	# followed).
+	name="host locks owner, other mm"
+	bounded "$MMTRACE" locks --tier "$HOST_TIER" --json \
+		-o "$TMP/other.rep" -- "$WORKLOADS/lockhold" --peeker \
+		>"$TMP/other.truth" 2>"$TMP/other.err"
+	verdict "$name: exit 0" $? "$(head -c 300 "$TMP/other.err")"
+	check_with "$name" oracle owners "$TMP/other.rep" "$TMP/other.truth" \
+		--name "$name"
 }
 
 # The text report: the caller table has perf lock contention's columns,

@@ -377,7 +377,10 @@ def check_owners(name, reports, truth):
                  truth.get("errno") == 0,
                  f"{len(reports)} reports, truth {truth}"):
         return
-    vm_locks.check_owners(check, name, reports, truth)
+    if truth.get("peeker_pid"):
+        vm_locks.check_other_mm(check, name, reports, truth)
+    else:
+        vm_locks.check_owners(check, name, reports, truth)
 
 
 def wrapped(value, where="report"):

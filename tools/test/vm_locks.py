@@ -236,6 +236,35 @@ def check_owners(check, name, reports, truth):
               got == want, f"got {got}")
 
 
+def check_other_mm(check, name, reports, truth):
+    """tools/lockhold --peeker, run as a COMMAND (its child is followed):
+    the peeker reads the parent's /proc/PID/cmdline, so the kernel takes
+    the parent's mmap_lock for it: mmap_lock(other), behind the holder.
+    From the peeker's start on, the holder thread is the parent's only
+    writer, so every recorded holder of mmap_lock(other) is it. The
+    caller and holder tables count the same waits."""
+    callers = [c for r in reports for c in r["contention_by_caller"]
+               if c["lock"] == "mmap_lock(other)"]
+    owners = [o for r in reports for o in r["owners"]
+              if o["lock"] == "mmap_lock(other)"]
+    n = sum(c["contended"] for c in callers)
+    check(f"{name}: the peeker waited on another process's mmap_lock "
+          f"({truth['peeks']} reads)", n > 0, f"callers {callers}")
+    check(f"{name}: its callers are named", all(caller_named(c["caller"])
+                                               for c in callers),
+          f"callers {callers}")
+    known = [o for o in owners if o["owner_comm"] is not None]
+    check(f"{name}: every recorded holder of mmap_lock(other) is the "
+          f"holder thread {truth['holder_tid']}",
+          known and all(o["owner_pid"] == truth["holder_tid"] and
+                        o["owner_comm"] == truth["holder_comm"]
+                        for o in known), f"holders {owners}")
+    check(f"{name}: callers and holders count the same waits ({n})",
+          sum(o["waits"] for o in owners) == n and
+          sum(o["wait_ns"] for o in owners) ==
+          sum(c["total_ns"] for c in callers), f"holders {owners}")
+
+
 def refuses(kernel, cap):
     """Does the locks view observe nothing on @kernel up to tier @cap? It
     then refuses to run (locks.exits only keeps state for the others)."""
