@@ -57,3 +57,6 @@ locks_case locks:storm4@tracepoint tracepoint --threads 4 --count 2000
 # One thread holds mmap_lock for writing while three fault behind it
 # (vm_locks.check_owners); 64 MiB, as TCG rewrites PTEs slowly.
 locks_follow locks:owner fentry lockhold --pages 16384 --rounds 10
+# Its child reads its /proc/PID/cmdline meanwhile: another mm's mmap_lock
+# (a COMMAND, so that the child is followed).
+run_case locks locks:other fentry lockhold --peeker --pages 16384 --rounds 10

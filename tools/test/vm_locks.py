@@ -292,7 +292,8 @@ def check_case(check, kernel, cname, run, cap, threads):
 
 
 def check_owner_case(check, kernel, cname, run):
-    """tools/lockhold followed with -p (guest_locks.sh locks:owner)."""
+    """tools/lockhold followed with -p (guest_locks.sh locks:owner), or
+    run as a COMMAND with --peeker (locks:other)."""
     if refuses(kernel, "fentry"):
         refused(check, cname, run, "locks")
         return
@@ -302,7 +303,10 @@ def check_owner_case(check, kernel, cname, run):
         check(f"{cname}: has a report and a truth", False, str(run))
         return
     check(f"{cname}: lockhold ran", truth.get("errno") == 0, f"{truth}")
-    check_owners(check, cname, reports, truth)
+    if truth.get("peeker_pid"):
+        check_other_mm(check, cname, reports, truth)
+    else:
+        check_owners(check, cname, reports, truth)
 
 
 def check_console(path, kernel, check, check_fork, check_tiers):
@@ -319,3 +323,5 @@ def check_console(path, kernel, check, check_fork, check_tiers):
                    cap, threads)
     check_owner_case(check, kernel, f"vm {kernel} locks:owner",
                      runs.get("locks:owner", {}))
+    check_owner_case(check, kernel, f"vm {kernel} locks:other",
+                     runs.get("locks:other", {}))
