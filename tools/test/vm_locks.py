@@ -309,6 +309,17 @@ def check_owner_case(check, kernel, cname, run):
         check_owners(check, cname, reports, truth)
 
 
+def check_contention_said(check, name, doc):
+    """Where lock:contention_* is missing (5.10), mmtrace probes says that
+    callers and holders of contended locks are unknown too."""
+    obs = [o for o in doc["views"]["locks"]
+           if o["name"] == "locks.contention"][0]
+    if obs["tier"] != "none":
+        return
+    check(f"{name}: probes say callers and holders are unknown",
+          "neither callers nor holders" in json.dumps(obs), f"{obs}")
+
+
 def check_console(path, kernel, check, check_fork, check_tiers):
     runs = parse_console(path)
     name = f"vm {kernel} locks"
@@ -316,6 +327,7 @@ def check_console(path, kernel, check, check_fork, check_tiers):
         doc = json.loads("".join(runs.get("probes", {}).get("json", [])))
         check_tiers(name, doc, "locks",
                     [f"{k}={v}" for k, v in TIERS[kernel].items()])
+        check_contention_said(check, name, doc)
     except (ValueError, KeyError) as e:
         check(f"{name}: probes JSON", False, repr(e))
     for case, cap, threads in CASES:
