@@ -10,6 +10,10 @@
  * write-locks the mapping's VMA, so that W threads ("faulter") that fault
  * on their own pages of the same mapping (MADV_DONTNEED, then a write)
  * cannot finish under the VMA lock and wait for mmap_lock for reading.
+ * The faulters pause 100 us between faults: readers that took the lock
+ * all the time would make the holder queue behind them, and readers that
+ * come then queue behind a lock readers hold, which records no holder
+ * (what a kernel without per-VMA locks, 6.1, showed without the pause).
  * Readers never wait for each other, and no other thread takes mmap_lock
  * for writing during the run: a wait on this mm's mmap_lock whose holder
  * the kernel records (a writer) was caused by the holder. (A reader can
@@ -115,6 +119,7 @@ static void *holder_main(void *arg)
 static void *faulter_main(void *arg)
 {
 	char *page = region + (cfg.pages + (unsigned long)arg) * PAGE;
+	struct timespec pause = { .tv_nsec = 100 * 1000 };
 
 	pthread_setname_np(pthread_self(), FAULTER_COMM);
 	*(volatile char *)page = 1;
@@ -124,6 +129,7 @@ static void *faulter_main(void *arg)
 			atomic_store(&error, errno);
 		*(volatile char *)page = 1;
 		atomic_fetch_add(&faults, 1);
+		nanosleep(&pause, NULL);
 	}
 	return NULL;
 }
