@@ -2,6 +2,7 @@
 #
 # make            build/mmtrace, BPF objects embedded as skeletons
 # make STATIC=1   fully static binary, for production hosts and test VMs
+# make image      an OCI image from scratch holding only that binary
 # make deps       install the Debian packages the build and tests need
 # make test       unit, host (root) and VM tests; see tools/test/run.sh
 # make run        trace the bundled pinned-fork workload
@@ -23,10 +24,12 @@ ARCH := x86
 
 # Debian packages by purpose; `make deps` installs all of them.
 DEB_BUILD := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev \
-	     libjson-c-dev libmicrohttpd-dev make gcc pkg-config
+	     libjson-c-dev libmicrohttpd-dev libncurses-dev make gcc pkg-config \
+	     dpkg-dev xz-utils
 DEB_TEST := qemu-system-x86 busybox-static cpio python3 libclang-rt-14-dev \
 	    valgrind bpftrace xz-utils groff-base man-db systemd \
-	    prometheus python3-prometheus-client wrk curl
+	    prometheus python3-prometheus-client wrk curl iproute2 \
+	    prometheus-node-exporter podman runc catatonit python3-yaml tmux
 
 # CFLAGS is the user's (make CFLAGS=...); what the build needs is ours.
 CFLAGS ?= -O2 -g
@@ -43,14 +46,21 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	     -fno-omit-frame-pointer
 endif
 
+# Built once from Debian's libmicrohttpd source package, without HTTPS
+# (Debian's own libmicrohttpd.a needs libp11-kit.a, which it does not
+# ship), and kept outside the tree: see tools/static/libmicrohttpd.sh.
+MMTRACE_BUILD_CACHE ?= /var/cache/mmtrace-build
+MHD_STATIC := $(MMTRACE_BUILD_CACHE)/libmicrohttpd-$(ARCH)
+MHD_STATIC_LIB := $(MHD_STATIC)/lib/libmicrohttpd.a
+
 ifeq ($(STATIC),1)
 LDFLAGS += -static
-# libmicrohttpd's static link needs GnuTLS's, which Debian does not ship
-# whole: the static binary has every view but not `mmtrace serve`.
-LDLIBS := -lbpf -ljson-c -lelf -lz -lzstd
-MMTRACE_CFLAGS += -DMMTRACE_NO_SERVE
+# The archive by path: Debian's libmicrohttpd.a must not be the one found.
+LDLIBS := -lbpf -ljson-c -lelf -lz -lzstd $(MHD_STATIC_LIB) -lpthread -lncurses -ltinfo
+MMTRACE_CFLAGS += -I$(MHD_STATIC)/include -DMMTRACE_STATIC
+STATIC_DEPS := $(MHD_STATIC_LIB)
 else
-LDLIBS := -lbpf -ljson-c -lelf -lz -lmicrohttpd -lpthread
+LDLIBS := -lbpf -ljson-c -lelf -lz -lmicrohttpd -lpthread -lncurses -ltinfo
 endif
 
 # One view per folder views/<name>/: <name>.bpf.c, <name>.h and <name>.c.
@@ -60,11 +70,9 @@ endif
 # the views lived in user/.
 VIEWS := $(patsubst views/%/,%,$(wildcard views/*/))
 USER_SRCS := main.c probe.c ksyms.c output.c options.c session.c command.c tasks.c \
-	owners.c \
-	     rows.c metrics.c labels.c export.c serve.c events.c outstream.c
-ifeq ($(STATIC),1)
-USER_SRCS := $(filter-out serve.c,$(USER_SRCS))
-endif
+	     rows.c metrics.c labels.c export.c serve.c events.c outstream.c view.c \
+	     owners.c \
+	     quirks.c fields.c findings.c multiview.c top.c container.c
 USER_OBJS := $(addprefix $(OUT)/user/,$(USER_SRCS:.c=.o)) \
 	     $(foreach v,$(VIEWS),$(OUT)/views/$(v)/$(v).o)
 SKELS := $(addprefix $(OUT)/,$(addsuffix .skel.h,$(VIEWS)))
@@ -79,7 +87,7 @@ UNIT_TESTS := $(patsubst tools/test/unit/%.c,%,$(wildcard tools/test/unit/test_*
 UNIT_BINS := $(addprefix $(OUT)/tests/,$(UNIT_TESTS))
 
 .PHONY: all clean deps check-deps test test-unit test-host test-vm run \
-	tools format unit-bins fuzz soak bench install uninstall
+	tools format unit-bins fuzz soak bench install uninstall image
 .DELETE_ON_ERROR:
 # Keep the BPF objects and skeletons for inspection (bpftool, llvm-objdump).
 .SECONDARY:
@@ -93,7 +101,7 @@ check-deps:
 	for t in $(CLANG) $(BPFTOOL) $(LLVM_STRIP) $(CC); do \
 		command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; \
 	done; \
-	for h in bpf/libbpf.h gelf.h zlib.h json-c/json.h microhttpd.h; do \
+	for h in bpf/libbpf.h gelf.h zlib.h json-c/json.h microhttpd.h curses.h; do \
 		[ -e /usr/include/$$h ] || missing="$$missing $$h"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -115,7 +123,7 @@ $(OUT)/bpf/%.bpf.o: views/$$*/$$*.bpf.c views/$$*/$$*.h bpf/*.h include/*.h
 $(OUT)/%.skel.h: $(OUT)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
-$(OUT)/user/%.o: user/%.c user/*.h include/*.h $(SKELS)
+$(OUT)/user/%.o: user/%.c user/*.h include/*.h $(SKELS) $(STATIC_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(MMTRACE_CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
@@ -125,6 +133,9 @@ $(OUT)/views/%.o: views/%.c user/*.h include/*.h $(VIEW_HDRS) $(SKELS)
 
 $(OUT)/mmtrace: $(USER_OBJS)
 	$(CC) $(MMTRACE_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(MHD_STATIC_LIB):
+	CC="$(CC)" tools/static/libmicrohttpd.sh $(abspath $(MHD_STATIC)) $(TRIPLET)
 
 $(OUT)/tools/%: tools/%.c tools/workload.h
 	@mkdir -p $(@D)
@@ -144,6 +155,7 @@ fuzz_srcs_fuzz_ksyms := user/ksyms.c
 fuzz_srcs_fuzz_utf8 := user/output.c user/probe.c user/ksyms.c
 fuzz_srcs_fuzz_options := user/options.c user/probe.c user/ksyms.c user/output.c
 fuzz_srcs_fuzz_accept := user/metrics.c user/output.c user/probe.c user/ksyms.c
+fuzz_srcs_fuzz_container := user/container.c
 
 $(OUT)/fuzz/%: tools/test/fuzz/%.c user/*.c user/*.h include/*.h
 	@mkdir -p $(@D)
@@ -187,6 +199,21 @@ soak: all
 
 run: all
 	$(OUT)/mmtrace fork -- $(OUT)/tools/pinfork --pages 64 --forks 10
+
+# The image's tag is the version; its build context holds the binary alone.
+VERSION := $(shell sed -n 's/^\#define MMTRACE_VERSION "\(.*\)"$$/\1/p' user/view.h)
+IMAGE ?= localhost/mmtrace
+image:
+	@command -v podman >/dev/null || { echo "mmtrace: make image needs podman (make deps installs it)" >&2; exit 1; }
+	$(MAKE) STATIC=1 OUT=$(OUT)/static $(OUT)/static/mmtrace
+	rm -rf $(OUT)/image
+	mkdir -p $(OUT)/image
+	cp $(OUT)/static/mmtrace $(OUT)/image/mmtrace
+	podman build -q -f tools/deploy/Containerfile \
+		--label org.opencontainers.image.title=mmtrace \
+		--label org.opencontainers.image.version=$(VERSION) \
+		--label org.opencontainers.image.licenses=GPL-2.0-only \
+		-t $(IMAGE):$(VERSION) $(OUT)/image
 
 # Where `make install` puts things; DESTDIR is for packaging (no root).
 PREFIX ?= /usr/local

@@ -79,6 +79,7 @@ static __always_inline void emit_event(void *ctx, __u32 kind, const __u64 *v)
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	for (int i = 0; i < EVENT_VALUES; i++)
 		e->v[i] = v[i];
+	e->cgroup_id = bpf_get_current_cgroup_id();
 	len = bpf_get_stack(ctx, e->stack, sizeof(e->stack), 0);
 	if (len < 0) {
 		count_loss(LOSS_STACKS_FAILED);

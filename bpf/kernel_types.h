@@ -261,8 +261,10 @@ struct vm_area_struct {
 
 /*
  * How many mms share a PMD page table: page refcount before the dedicated
- * counter, page->pt_share_count on 6.1.147+, ptdesc->pt_share_count on
- * 6.12.9+ (virt_to_ptdesc is virt_to_page with another type).
+ * counter that commit 59d9094df3d7 ("mm: hugetlb: independent PMD page
+ * table shared count") added, page->pt_share_count in its backport to
+ * 6.1.147, ptdesc->pt_share_count from 6.12.9 on (virt_to_ptdesc is
+ * virt_to_page with another type).
  */
 struct page___refcount {
 	atomic_t _refcount;

@@ -65,6 +65,7 @@ struct event {
 	unsigned int tid;
 	char comm[COMM_LEN];
 	unsigned long long v[EVENT_VALUES];
+	unsigned long long cgroup_id;	/* cgroup v2: its container */
 	unsigned int stack_depth;	/* frames in stack[], 0 if not taken */
 	unsigned int pad;
 	unsigned long long stack[EVENT_STACK_DEPTH];

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Process filters every tracer honours; set in .rodata before load. */
+/* Process filters every view honours; set in .rodata before load. */
 #ifndef MMTRACE_FILTER_H
 #define MMTRACE_FILTER_H
 
@@ -29,7 +29,10 @@ struct task_state {
 	long long traced;		/* follow: processes in the traced map */
 };
 
-/* Events lost to full maps or failed updates, counted in BPF, shown always. */
+/*
+ * Events lost to full maps or failed updates, counted in BPF, shown always.
+ * Their names and texts are declared once, in user/view.c.
+ */
 enum loss_counter {
 	LOSS_WINDOW_MAP_FULL,
 	LOSS_PROC_MAP_FULL,
@@ -40,17 +43,5 @@ enum loss_counter {
 	LOSS_FOLLOW_MAP_FULL,	/* a COMMAND's descendant not followed */
 	LOSS_MAX,
 };
-
-/* Names for reports and metrics (the reason label of mmtrace_lost_total). */
-#define LOSS_NAMES                                                           \
-	{                                                                    \
-		[LOSS_WINDOW_MAP_FULL] = "window_map_full",                  \
-		[LOSS_PROC_MAP_FULL] = "proc_map_full",                      \
-		[LOSS_LOCK_STATE_FULL] = "lock_state_full",                  \
-		[LOSS_LOCK_TABLE_FULL] = "lock_table_full",                  \
-		[LOSS_EVENTS_DROPPED] = "events_dropped",                    \
-		[LOSS_STACKS_FAILED] = "stacks_failed",                      \
-		[LOSS_FOLLOW_MAP_FULL] = "follow_map_full",                  \
-	}
 
 #endif /* MMTRACE_FILTER_H */

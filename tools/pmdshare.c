@@ -49,7 +49,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: pmdshare [--procs P] [--pages K] [--private] [--delay-ms MS]\n"
-		"P processes (2..%d, default 4) map one 1 GiB-aligned hugetlb memfd\n"
+		"P processes (1..%d, default 4) map one 1 GiB-aligned hugetlb memfd\n"
 		"range MAP_SHARED (or MAP_PRIVATE) and touch K huge pages (1..256,\n"
 		"default 4), one after the other (MS apart, default 0); prints the\n"
 		"expected and measured PMD-table shares as JSON.\n",
@@ -91,7 +91,7 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 			return -1;
 		}
 	}
-	if (optind != argc || cfg->procs < 2 || cfg->procs > MAX_PROCS ||
+	if (optind != argc || cfg->procs < 1 || cfg->procs > MAX_PROCS ||
 	    cfg->pages < 1 || cfg->pages > 256 || cfg->delay_ms < 0 ||
 	    cfg->delay_ms > 10000) {
 		usage(stderr);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
+#include "container.h"
 #include "events.h"
 #include "ksyms.h"
 #include "output.h"
@@ -25,8 +26,8 @@
 struct events {
 	struct ring_buffer *rb;
 	unsigned int drained;		/* records this drain */
-	const struct tracer *t;
-	const struct tracer_opts *opts;
+	const struct view *t;
+	const struct view_opts *opts;
 	FILE *out;
 	const struct ksyms *ksyms;	/* NULL: frames stay raw addresses */
 	long long realtime_off_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
@@ -40,7 +41,7 @@ static unsigned long page_bytes(void)
 }
 
 int events_configure(struct bpf_map *map, struct events_config *cfg,
-		     const struct tracer_opts *opts)
+		     const struct view_opts *opts)
 {
 	bool on = opts->events && opts->events_buffer;
 
@@ -204,6 +205,7 @@ static void print_json(const struct events *ev, const struct event_desc *d,
 	ADD("pid", json_object_new_int64(e->pid));
 	ADD("tid", json_object_new_int64(e->tid));
 	ADD("comm", json_comm(e->comm, sizeof(e->comm)));
+	container_json_add(o, e->cgroup_id, e->pid);
 	for (int i = 0; i < EVENT_VALUES; i++)
 		if (d->fields[i].key)
 			ADD(d->fields[i].key, value_json(&d->fields[i], e->v[i]));
@@ -225,6 +227,7 @@ static void print_text(const struct events *ev, const struct event_desc *d,
 {
 	char when[32], reason[128], frame[160], comm[COMM_TEXT_LEN];
 	time_t secs = wall_ns / 1000000000LL;
+	struct container_ref c;
 	FILE *out = ev->out;
 	struct tm tm;
 
@@ -236,6 +239,9 @@ static void print_text(const struct events *ev, const struct event_desc *d,
 	if (e->tid != e->pid)
 		fprintf(out, " tid %u", e->tid);
 	fprintf(out, " comm %s", comm);
+	/* Only inside one: a line outside containers stays as it was. */
+	if (container_of(e->cgroup_id, e->pid, &c) && c.id[0])
+		fprintf(out, " container %.12s", c.id);
 	for (int i = 0; i < EVENT_VALUES; i++)
 		if (d->fields[i].key)
 			print_value(out, &d->fields[i], e->v[i]);
@@ -274,8 +280,8 @@ static int on_record(void *ctx, void *data, size_t size)
 	return ++ev->drained < DRAIN_BUDGET ? 0 : -ECANCELED;
 }
 
-struct events *events_open(const struct tracer *t, void *skel,
-			   const struct tracer_opts *opts, FILE *out)
+struct events *events_open(const struct view *t, void *skel,
+			   const struct view_opts *opts, FILE *out)
 {
 	struct events *ev;
 
@@ -326,21 +332,4 @@ void events_close(struct events *ev)
 		return;
 	ring_buffer__free(ev->rb);
 	free(ev);
-}
-
-void events_lost_json(struct json_object *lost,
-		      const unsigned long long *losses)
-{
-	json_object_object_add(lost, "events_dropped",
-			       json_object_new_uint64(losses[LOSS_EVENTS_DROPPED]));
-	json_object_object_add(lost, "stacks_failed",
-			       json_object_new_uint64(losses[LOSS_STACKS_FAILED]));
-}
-
-void events_lost_text(FILE *out, const unsigned long long *losses)
-{
-	if (!losses[LOSS_EVENTS_DROPPED] && !losses[LOSS_STACKS_FAILED])
-		return;
-	fprintf(out, "LOST: %llu events (ring buffer full: raise --events-buffer), %llu stacks not captured\n",
-		losses[LOSS_EVENTS_DROPPED], losses[LOSS_STACKS_FAILED]);
 }

@@ -12,7 +12,7 @@
 #include <stdio.h>
 /* The record's layout; "events.h" would name this file again. */
 #include "../include/events.h"
-#include "tracer.h"
+#include "view.h"
 
 struct bpf_map;
 struct json_object;
@@ -48,15 +48,15 @@ struct event_desc {
  * thresholds it takes with events_threshold().
  */
 int events_configure(struct bpf_map *map, struct events_config *cfg,
-		     const struct tracer_opts *opts);
+		     const struct view_opts *opts);
 void events_threshold(struct events_config *cfg, int value,
 		      unsigned long long min);
 
 struct events;
 
 /* The consumer of @t's ring buffer in @skel, printing to @out. */
-struct events *events_open(const struct tracer *t, void *skel,
-			   const struct tracer_opts *opts, FILE *out);
+struct events *events_open(const struct view *t, void *skel,
+			   const struct view_opts *opts, FILE *out);
 /*
  * How long records may wait to be read: the BPF side does not wake the
  * reader for each one (bpf/events.bpf.h), so it polls at least this often.
@@ -71,10 +71,5 @@ int events_fd(const struct events *ev);
  */
 int events_drain(struct events *ev);
 void events_close(struct events *ev);
-
-/* The loss counters of the stream, for a view's report footer. */
-void events_lost_json(struct json_object *lost,
-		      const unsigned long long *losses);
-void events_lost_text(FILE *out, const unsigned long long *losses);
 
 #endif /* MMTRACE_USER_EVENTS_H */

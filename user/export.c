@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
-#include <ftw.h>
-#include <mntent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "container.h"
 #include "export.h"
 #include "hist.h"
 #include "output.h"
@@ -19,7 +17,6 @@
 /* More ids waiting for a name than this: rescan at once. */
 #define CGROUP_PENDING_MAX 4096
 
-static const char *const loss_names[LOSS_MAX] = LOSS_NAMES;
 
 const char *export_by_name(enum export_by by)
 {
@@ -27,6 +24,7 @@ const char *export_by_name(enum export_by by)
 		[EXPORT_BY_NONE] = "none",
 		[EXPORT_BY_COMM] = "comm",
 		[EXPORT_BY_CGROUP] = "cgroup",
+		[EXPORT_BY_CONTAINER] = "container",
 	};
 
 	return names[by];
@@ -57,7 +55,7 @@ int export_init(struct exporter *x)
 {
 	for (size_t i = 0; i < x->n_views; i++) {
 		struct export_view *v = &x->views[i];
-		const struct tracer_metrics *tm = v->t->metrics;
+		const struct view_metrics *tm = v->t->metrics;
 		int err;
 
 		if (!v->loaded || !tm)
@@ -74,82 +72,6 @@ int export_init(struct exporter *x)
 }
 
 /*
- * cgroup v2 ids are the inode numbers of cgroupfs directories; a walk of
- * the cgroup2 mount names them. Ids of removed cgroups stay "unknown".
- */
-static struct exporter *walking;
-
-static int add_cgroup(const char *path, const struct stat *st, int type,
-		      struct FTW *ftw)
-{
-	struct exporter *x = walking;
-	const char *rel = path + strlen(x->cgroup_root);
-	struct cgroup_name *grown;
-
-	if (type != FTW_D)
-		return 0;
-	grown = realloc(x->cgroups, (x->n_cgroups + 1) * sizeof(*grown));
-	if (!grown)
-		return -1;
-	x->cgroups = grown;
-	grown[x->n_cgroups].id = st->st_ino;
-	grown[x->n_cgroups].path = strdup(*rel ? rel : "/");
-	if (grown[x->n_cgroups].path)
-		x->n_cgroups++;
-	return 0;
-}
-
-static int cmp_cgroup(const void *a, const void *b)
-{
-	const struct cgroup_name *x = a, *y = b;
-
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-static void free_cgroups(struct exporter *x)
-{
-	for (size_t i = 0; i < x->n_cgroups; i++)
-		free(x->cgroups[i].path);
-	free(x->cgroups);
-	x->cgroups = NULL;
-	x->n_cgroups = 0;
-}
-
-static int find_cgroup2_root(struct exporter *x)
-{
-	struct mntent *m;
-	FILE *f;
-
-	if (x->cgroup_root[0])
-		return 0;
-	f = setmntent("/proc/self/mounts", "r");
-	if (!f)
-		return -errno;
-	while ((m = getmntent(f)))
-		if (!strcmp(m->mnt_type, "cgroup2")) {
-			snprintf(x->cgroup_root, sizeof(x->cgroup_root), "%s",
-				 m->mnt_dir);
-			break;
-		}
-	endmntent(f);
-	return x->cgroup_root[0] ? 0 : -ENOENT;
-}
-
-static void scan_cgroups(struct exporter *x)
-{
-	free_cgroups(x);
-	x->cgroups_scanned = now_seconds();
-	if (find_cgroup2_root(x))
-		return;
-	walking = x;
-	nftw(x->cgroup_root, add_cgroup, 16, FTW_PHYS | FTW_MOUNT);
-	walking = NULL;
-	if (x->n_cgroups > 1)
-		qsort(x->cgroups, x->n_cgroups, sizeof(*x->cgroups),
-		      cmp_cgroup);
-}
-
-/*
  * The path of cgroup @id, whose growth was read at @since; "unknown" once
  * a scan that began after that misses it (ids are never reused, so the
  * cgroup was removed); NULL while no such scan has run. @force: scan now,
@@ -158,26 +80,49 @@ static void scan_cgroups(struct exporter *x)
 static const char *cgroup_path(struct exporter *x, unsigned long long id,
 			       double since, bool force)
 {
-	struct cgroup_name key = { .id = id }, *hit = NULL;
+	const char *path = cgroup_names_find(&x->cgroups, id);
 
-	for (int pass = 0; pass < 2 && !hit; pass++) {
-		if (x->n_cgroups)
-			hit = bsearch(&key, x->cgroups, x->n_cgroups,
-				      sizeof(key), cmp_cgroup);
-		if (hit || pass)
-			break;
-		if (x->cgroups_scanned >= since)
-			return "unknown";
-		if (!force && now_seconds() - x->cgroups_scanned <
-				      CGROUP_RESCAN_S)
-			return NULL;
-		scan_cgroups(x);
-	}
-	return hit ? hit->path : "unknown";
+	if (path)
+		return path;
+	if (x->cgroups.scanned >= since)
+		return "unknown";
+	if (!force && now_seconds() - x->cgroups.scanned < CGROUP_RESCAN_S)
+		return NULL;
+	cgroup_names_scan(&x->cgroups);
+	path = cgroup_names_find(&x->cgroups, id);
+	return path ? path : "unknown";
+}
+
+/*
+ * --by container: "<container_id>/<pod_uid>" (render_label_rows() splits
+ * it into two labels); "unknown" for a removed cgroup, as --by cgroup.
+ * Where the v2 path names no container, process @pid's own cgroups, while
+ * it lives (cgroup v1 runtimes make no v2 cgroup; 0: no process).
+ */
+static const char *container_label(const char *path, unsigned int pid,
+				   char *buf, size_t len)
+{
+	struct container_ref c;
+
+	if (!strcmp(path, "unknown"))
+		return path;
+	if (!container_parse(path, &c))
+		container_of_pid(pid, &c);
+	snprintf(buf, len, "%s/%s", c.id, c.pod_uid);
+	return buf;
+}
+
+/* The label value of cgroup @path under --by cgroup or container. */
+static const char *path_label(const struct exporter *x, const char *path,
+			      unsigned int pid, char *buf, size_t len)
+{
+	if (x->by != EXPORT_BY_CONTAINER)
+		return path;
+	return container_label(path, pid, buf, len);
 }
 
 static void add_growth(unsigned long long *sums,
-		       const struct tracer_metrics *tm, const struct row *r)
+		       const struct view_metrics *tm, const struct row *r)
 {
 	__u64 growth;
 
@@ -191,7 +136,7 @@ static void add_growth(unsigned long long *sums,
 static void defer_cgroup(struct export_view *v, unsigned long long id,
 			 const struct row *r, double now)
 {
-	const struct tracer_metrics *tm = v->t->metrics;
+	const struct view_metrics *tm = v->t->metrics;
 	struct cgroup_pending *p = NULL, *grown;
 
 	for (size_t i = 0; i < v->n_pending && !p; i++)
@@ -218,8 +163,9 @@ static void defer_cgroup(struct export_view *v, unsigned long long id,
 static void fold_pending(struct exporter *x, struct export_view *v,
 			 double now)
 {
-	const struct tracer_metrics *tm = v->t->metrics;
+	const struct view_metrics *tm = v->t->metrics;
 	bool force = v->n_pending > CGROUP_PENDING_MAX;
+	char buf[CONTAINER_ID_LEN + POD_UID_LEN + 2];
 	struct label_entry *e;
 	const char *path;
 	size_t kept = 0;
@@ -232,7 +178,9 @@ static void fold_pending(struct exporter *x, struct export_view *v,
 			v->pending[kept++] = *p;
 			continue;
 		}
-		e = label_table_get(&v->labels, path, now);
+		e = label_table_get(&v->labels,
+				    path_label(x, path, 0, buf, sizeof(buf)),
+				    now);
 		for (size_t d = 0; d < tm->n_row_defs; d++)
 			e->sums[d] += p->sums[d];
 		free(p->sums);
@@ -244,7 +192,7 @@ static const char *row_label(struct exporter *x, struct export_view *v,
 			     const struct row *r, char *buf, size_t len,
 			     double now)
 {
-	const struct tracer_metrics *tm = v->t->metrics;
+	const struct view_metrics *tm = v->t->metrics;
 	unsigned long long cgroup;
 	const char *path;
 
@@ -255,23 +203,26 @@ static const char *row_label(struct exporter *x, struct export_view *v,
 	}
 	memcpy(&cgroup, r->value + tm->cgroup_off, sizeof(cgroup));
 	path = cgroup_path(x, cgroup, now, false);
-	if (!path)
+	if (!path) {
 		defer_cgroup(v, cgroup, r, now);
-	return path;
+		return NULL;
+	}
+	return path_label(x, path, row_pid(r), buf, len);
 }
 
 static void collect_view(struct exporter *x, struct export_view *v,
 			 double now)
 {
-	const struct tracer_metrics *tm = v->t->metrics;
-	char comm[COMM_UTF8_LEN];
+	const struct view_metrics *tm = v->t->metrics;
+	/* A comm, or a container label: "<id>/<pod uid>" */
+	char buf[COMM_UTF8_LEN + CONTAINER_ID_LEN + POD_UID_LEN + 2];
 	struct rows rows = {};
 	const char *label;
 
 	/* Read even with --by none: that is what recycles exited rows. */
 	rows_read(tm->rows, v->rows_fd, &rows);
 	for (size_t i = 0; x->by != EXPORT_BY_NONE && i < rows.n; i++) {
-		label = row_label(x, v, &rows.r[i], comm, sizeof(comm), now);
+		label = row_label(x, v, &rows.r[i], buf, sizeof(buf), now);
 		if (label)
 			add_growth(label_table_get(&v->labels, label, now)->sums,
 				   tm, &rows.r[i]);
@@ -336,7 +287,7 @@ static void render_def(struct metrics *m, const struct export_view *v,
 /* A family is the run of adjacent defs with its name. */
 static void render_defs(struct metrics *m, const struct export_view *v)
 {
-	const struct tracer_metrics *tm = v->t->metrics;
+	const struct view_metrics *tm = v->t->metrics;
 	size_t i = 0, end;
 	bool any;
 
@@ -355,12 +306,39 @@ static void render_defs(struct metrics *m, const struct export_view *v)
 	}
 }
 
+/*
+ * One sample of a per-label counter: --by container's value
+ * "<id>/<pod uid>" gives container_id and pod_uid ("other" and "unknown"
+ * are container ids of their own, in no pod).
+ */
+static void label_sample(struct metrics *m, const struct exporter *x,
+			 const char *value, unsigned long long count,
+			 int decimals)
+{
+	struct metric_label l[2] = { { export_by_name(x->by), value },
+				     { "pod_uid", "" } };
+	char id[LABEL_VALUE_LEN];
+	const char *slash;
+
+	if (x->by != EXPORT_BY_CONTAINER) {
+		metrics_sample(m, l, 1, count, decimals);
+		return;
+	}
+	l[0].name = "container_id";
+	slash = strchr(value, '/');
+	if (slash) {
+		snprintf(id, sizeof(id), "%.*s", (int)(slash - value), value);
+		l[0].value = id;
+		l[1].value = slash + 1;
+	}
+	metrics_sample(m, l, 2, count, decimals);
+}
+
 static void render_label_rows(struct metrics *m, struct exporter *x,
 			      struct export_view *v, bool head)
 {
-	const struct tracer_metrics *tm = v->t->metrics;
+	const struct view_metrics *tm = v->t->metrics;
 	const char *by = export_by_name(x->by);
-	struct metric_label label = { by, NULL };
 	struct label_table *lt = &v->labels;
 	char name[128];
 
@@ -374,16 +352,12 @@ static void render_label_rows(struct metrics *m, struct exporter *x,
 		snprintf(name, sizeof(name), "%s_%s_%s", v->t->name, by,
 			 rd->name);
 		family(m, name, METRIC_COUNTER, rd->help);
-		for (size_t i = 0; i < lt->n; i++) {
-			label.value = lt->e[i].value;
-			metrics_sample(m, &label, 1, label_exposed(&lt->e[i], d),
-				       rd->decimals);
-		}
-		if (lt->other_used) {
-			label.value = lt->other.value;
-			metrics_sample(m, &label, 1, label_exposed(&lt->other, d),
-				       rd->decimals);
-		}
+		for (size_t i = 0; i < lt->n; i++)
+			label_sample(m, x, lt->e[i].value,
+				     label_exposed(&lt->e[i], d), rd->decimals);
+		if (lt->other_used)
+			label_sample(m, x, lt->other.value,
+				     label_exposed(&lt->other, d), rd->decimals);
 	}
 	if (!head)
 		label_table_shown(lt);
@@ -434,7 +408,7 @@ static void render_losses(struct metrics *m, const struct exporter *x)
 			memcpy(&lost, v->bss + v->t->metrics->losses_off +
 					      r * sizeof(lost),
 			       sizeof(lost));
-			l[1].value = loss_names[r];
+			l[1].value = loss_name(r);
 			metrics_sample(m, l, 2, lost, 0);
 		}
 	}
@@ -538,6 +512,6 @@ void export_free(struct exporter *x)
 			free(v->pending[p].sums);
 		free(v->pending);
 	}
-	free_cgroups(x);
+	cgroup_names_free(&x->cgroups);
 	pthread_mutex_destroy(&x->lock);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What `mmtrace serve` exposes: each loaded view's metric table
- * (struct tracer_metrics), per-process counters summed by a bounded label,
+ * (struct view_metrics), per-process counters summed by a bounded label,
  * and mmtrace's own health (probes and tiers, BPF run time, losses).
  */
 #ifndef MMTRACE_EXPORT_H
@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include "container.h"
 #include "labels.h"
 #include "metrics.h"
 #include "session.h"
@@ -17,6 +18,7 @@ enum export_by {
 	EXPORT_BY_NONE,
 	EXPORT_BY_COMM,
 	EXPORT_BY_CGROUP,
+	EXPORT_BY_CONTAINER,	/* labels container_id and pod_uid */
 };
 
 /*
@@ -30,7 +32,7 @@ struct cgroup_pending {
 };
 
 struct export_view {
-	const struct tracer *t;
+	const struct view *t;
 	struct session s;	/* s.res stays for probe health if not loaded */
 	bool loaded;
 	const unsigned char *bss;	/* the object's .bss, as libbpf maps it */
@@ -38,11 +40,6 @@ struct export_view {
 	struct label_table labels;
 	struct cgroup_pending *pending;	/* rows of cgroups not yet named */
 	size_t n_pending;
-};
-
-struct cgroup_name {
-	unsigned long long id;
-	char *path;
 };
 
 struct exporter {
@@ -53,10 +50,7 @@ struct exporter {
 	const char *version;
 	bool bpf_stats;		/* run time and run counts are being kept */
 	pthread_mutex_t lock;	/* collection vs. the HTTP thread */
-	struct cgroup_name *cgroups;	/* sorted by id */
-	size_t n_cgroups;
-	char cgroup_root[4096];
-	double cgroups_scanned;
+	struct cgroup_names cgroups;	/* the cgroup2 mount, as last walked */
 	double label_idle_s;	/* 0: LABEL_IDLE_EVICT_S */
 };
 

@@ -10,10 +10,11 @@
 #include "output.h"
 #include "serve.h"
 #include "session.h"
+#include "top.h"
 
 /*
  * The one table a new view is added to: a line with the name of its folder
- * under views/, whose <name>.c defines <name>_tracer. In --help order.
+ * under views/, whose <name>.c defines <name>_view. In --help order.
  */
 #define MMTRACE_VIEWS(VIEW) \
 	VIEW(fork) \
@@ -21,12 +22,12 @@
 	VIEW(gup) \
 	VIEW(locks)
 
-#define VIEW_DECLARE(name) extern const struct tracer name##_tracer;
-#define VIEW_ENTRY(name) &name##_tracer,
+#define VIEW_DECLARE(name) extern const struct view name##_view;
+#define VIEW_ENTRY(name) &name##_view,
 MMTRACE_VIEWS(VIEW_DECLARE)
-static const struct tracer *const tracers[] = { MMTRACE_VIEWS(VIEW_ENTRY) };
+static const struct view *const all_views[] = { MMTRACE_VIEWS(VIEW_ENTRY) };
 
-#define N_TRACERS (sizeof(tracers) / sizeof(tracers[0]))
+#define N_VIEWS (sizeof(all_views) / sizeof(all_views[0]))
 
 static void usage(FILE *out)
 {
@@ -34,10 +35,11 @@ static void usage(FILE *out)
 		"Usage: mmtrace SUBCOMMAND [OPTIONS] [--] [COMMAND [ARG...]]\n"
 		"eBPF tracing of Linux memory-management paths.\n\n"
 		"Subcommands:\n");
-	for (size_t i = 0; i < N_TRACERS; i++)
-		fprintf(out, "  %-8s %s\n", tracers[i]->name,
-			tracers[i]->summary);
+	for (size_t i = 0; i < N_VIEWS; i++)
+		fprintf(out, "  %-8s %s\n", all_views[i]->name,
+			all_views[i]->summary);
 	fprintf(out,
+		"  %-8s %s\n"
 		"  %-8s %s\n"
 		"  %-8s %s\n\n"
 		"With COMMAND, mmtrace runs it, traces it and every process it starts,\n"
@@ -45,18 +47,19 @@ static void usage(FILE *out)
 		"'mmtrace SUBCOMMAND --help' lists the options of each.\n",
 		"probes",
 		"which kernel hooks each view uses on this kernel, and why",
-		"serve", "every view as Prometheus metrics over HTTP (an exporter)");
+		"serve", "every view as Prometheus metrics over HTTP (an exporter)",
+		"top", "a live view of the processes losing the most time in these paths");
 }
 
-static const struct tracer *find_tracer(const char *name)
+static const struct view *find_view(const char *name)
 {
-	for (size_t i = 0; i < N_TRACERS; i++)
-		if (!strcmp(tracers[i]->name, name))
-			return tracers[i];
+	for (size_t i = 0; i < N_VIEWS; i++)
+		if (!strcmp(all_views[i]->name, name))
+			return all_views[i];
 	return NULL;
 }
 
-static int probes_one(const struct tracer *t, const struct tracer_opts *o,
+static int probes_one(const struct view *t, const struct view_opts *o,
 		      struct json_object *views)
 {
 	struct session s;
@@ -87,6 +90,9 @@ static void print_kernel(struct json_object *top)
 	/* Where the views keep per-thread state (bpf/thread.bpf.h). */
 	const char *state = kernel_has_task_storage() ? "task_storage" :
 							"hash";
+	/* What CO-RE reads; only the kernel's own lets BTF programs attach. */
+	const char *btf = probe_btf_path() ? probe_btf_path() : KERNEL_BTF;
+	bool own_btf = kernel_has_own_btf();
 
 	lockdown_state(lockdown, sizeof(lockdown));
 	uname(&u);
@@ -97,19 +103,26 @@ static void print_kernel(struct json_object *top)
 				       json_object_new_string(lockdown));
 		json_object_object_add(top, "thread_state",
 				       json_object_new_string(state));
+		json_object_object_add(top, "kernel_btf",
+				       json_object_new_boolean(own_btf));
+		json_object_object_add(top, "btf", json_object_new_string(btf));
 		return;
 	}
 	printf("kernel %s, lockdown: %s\n", text_arg(u.release),
 	       text_arg(lockdown));
+	if (probe_btf_path())
+		printf("BTF for CO-RE: %s (--btf)%s\n", text_arg(btf),
+		       own_btf ? "" :
+		       "; the kernel has none of its own: no fentry, fexit or tp_btf, only the kprobe and classic tracepoint tiers");
 	printf("per-thread state: %s\n\n", *state == 't' ?
 	       "task-local storage" :
 	       "hash map by thread id (no task-local storage for tracing programs)");
 }
 
-/* mmtrace probes [--json] [-v] [VIEW] */
+/* mmtrace probes [--json] [-v] [--btf PATH] [VIEW] */
 static int cmd_probes(int argc, char **argv)
 {
-	struct tracer_opts o = { .max_procs = 1024, .top = 1, .cgroup_fd = -1 };
+	struct view_opts o = { .max_procs = 1024, .top = 1, .cgroup_fd = -1 };
 	struct json_object *top = NULL, *views = NULL;
 	const char *only = NULL;
 	int rc = 0;
@@ -119,13 +132,18 @@ static int cmd_probes(int argc, char **argv)
 			o.json = true;
 		else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose"))
 			o.verbose = true;
+		else if (!strcmp(argv[i], "--btf") && i + 1 < argc)
+			probe_set_btf_path(argv[++i]);
+		else if (!strncmp(argv[i], "--btf=", 6))
+			probe_set_btf_path(argv[i] + 6);
 		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("Usage: mmtrace probes [--json] [-v] [VIEW]\n"
+			printf("Usage: mmtrace probes [--json] [-v] [--btf PATH] [VIEW]\n"
 			       "Loads every view as it would run, and prints per observation the\n"
 			       "attach tier used (fentry > kprobe > tracepoint) and why each richer\n"
-			       "tier was rejected on this kernel. -v lists the attach points.\n");
+			       "tier was rejected on this kernel. -v lists the attach points.\n"
+			       "--btf PATH: this kernel's BTF where it has none of its own.\n");
 			return 0;
-		} else if (argv[i][0] != '-' && !only && find_tracer(argv[i]))
+		} else if (argv[i][0] != '-' && !only && find_view(argv[i]))
 			only = argv[i];
 		else {
 			fprintf(stderr, "mmtrace probes: unknown argument '%s'\n",
@@ -140,12 +158,12 @@ static int cmd_probes(int argc, char **argv)
 		views = json_object_new_object();
 	}
 	print_kernel(top);
-	for (size_t i = 0; i < N_TRACERS; i++) {
-		if (only && strcmp(only, tracers[i]->name))
+	for (size_t i = 0; i < N_VIEWS; i++) {
+		if (only && strcmp(only, all_views[i]->name))
 			continue;
 		if (!o.json)
-			printf("== mmtrace %s\n", tracers[i]->name);
-		rc |= probes_one(tracers[i], &o, views);
+			printf("== mmtrace %s\n", all_views[i]->name);
+		rc |= probes_one(all_views[i], &o, views);
 	}
 	if (top) {
 		json_object_object_add(top, "views", views);
@@ -156,8 +174,8 @@ static int cmd_probes(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	const struct tracer *t;
-	struct tracer_opts opts;
+	const struct view *t;
+	struct view_opts opts;
 	char name[64];
 	int err;
 
@@ -176,16 +194,15 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "probes"))
 		return cmd_probes(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "serve")) {
-#ifdef MMTRACE_NO_SERVE
-		fprintf(stderr, "mmtrace: this static build has no HTTP server: build without STATIC=1 for 'mmtrace serve'\n");
-		return 1;
-#else
-		argv[1] = "mmtrace serve";
-		return serve_main(tracers, N_TRACERS, argc - 1, argv + 1);
-#endif
+	if (!strcmp(argv[1], "top")) {
+		argv[1] = "mmtrace top";
+		return top_main(all_views, N_VIEWS, argc - 1, argv + 1);
 	}
-	t = find_tracer(argv[1]);
+	if (!strcmp(argv[1], "serve")) {
+		argv[1] = "mmtrace serve";
+		return serve_main(all_views, N_VIEWS, argc - 1, argv + 1);
+	}
+	t = find_view(argv[1]);
 	if (!t) {
 		fprintf(stderr, "mmtrace: unknown subcommand '%s' (try 'mmtrace --help')\n",
 			text_arg(argv[1]));
@@ -193,7 +210,7 @@ int main(int argc, char **argv)
 	}
 	snprintf(name, sizeof(name), "mmtrace %s", t->name);
 	argv[1] = name;
-	err = tracer_parse_args(t, argc - 1, argv + 1, &opts);
+	err = view_parse_args(t, argc - 1, argv + 1, &opts);
 	if (err)
 		return err;
 	return session_run(t, &opts);

@@ -24,6 +24,8 @@ enum {
 	OPT_MIN_COPIES,
 	OPT_EVENTS_BUFFER,
 	OPT_NO_CHILDREN,
+	OPT_NO_FINDINGS,
+	OPT_BTF,
 };
 
 /* --events-buffer, in KB; the largest keeps a 1 GiB ring. */
@@ -196,12 +198,18 @@ static const struct argp_option common_options[] = {
 	{ "output", 'o', "FILE", 0,
 	  "Write reports to FILE (the COMMAND keeps stdout)", 3 },
 	{ "top", OPT_TOP, "N", 0, "Rows in text tables (default 20)", 3 },
+	{ "no-findings", OPT_NO_FINDINGS, NULL, 0,
+	  "Leave out the findings (what to act on, and why) that end each report",
+	  3 },
 	{ "max-procs", OPT_MAX_PROCS, "N", 0,
 	  "Processes tracked per report (default 10240); overflow is counted",
 	  4 },
 	{ "tier", OPT_TIER, "TIER", 0,
 	  "Use no tier richer than TIER: fentry (default), kprobe or tracepoint",
 	  4 },
+	{ "btf", OPT_BTF, "PATH", 0,
+	  "This kernel's BTF from PATH (e.g. BTFHub's) where it has none of "
+	  "its own: kprobe and classic tracepoint tiers only", 4 },
 	{ "no-children", OPT_NO_CHILDREN, NULL, 0,
 	  "Trace COMMAND alone, not the processes it starts (by default "
 	  "every one, however deep)", 4 },
@@ -237,8 +245,8 @@ static const struct argp_option event_options[] = {
 #define MAX_OPTIONS (N_COMMON_OPTIONS + N_EVENT_OPTIONS + 8)
 
 struct parse_state {
-	struct tracer_opts *opts;
-	const struct tracer *t;
+	struct view_opts *opts;
+	const struct view *t;
 	const char *cgroup;
 	const char *needs_events;	/* an event option given, by name */
 	unsigned long events_buffer_kb;
@@ -259,7 +267,7 @@ static int parse_number(struct parse_state *ps, const char *arg,
 	return 0;
 }
 
-static bool event_option_applies(const struct tracer *t, int key)
+static bool event_option_applies(const struct view *t, int key)
 {
 	if (!t->events_map)
 		return false;
@@ -297,7 +305,7 @@ static int parse_event_value(struct parse_state *ps, int key, const char *arg,
 static int parse_event_option(struct parse_state *ps, int key,
 			      const char *arg)
 {
-	struct tracer_opts *o = ps->opts;
+	struct view_opts *o = ps->opts;
 	unsigned long v;
 
 	if (!event_option_applies(ps->t, key)) {
@@ -331,7 +339,7 @@ static int parse_event_option(struct parse_state *ps, int key,
 	}
 }
 
-static bool view_takes(const struct tracer *t, int key)
+static bool view_takes(const struct view *t, int key)
 {
 	for (const struct argp_option *o = t->options;
 	     o && (o->name || o->key || o->doc); o++)
@@ -351,7 +359,7 @@ static error_t view_option(struct parse_state *ps, int key, const char *arg)
 static error_t parse_common(int key, char *arg, struct argp_state *state)
 {
 	struct parse_state *ps = state->input;
-	struct tracer_opts *o = ps->opts;
+	struct view_opts *o = ps->opts;
 
 	switch (key) {
 	case 'p':
@@ -380,6 +388,9 @@ static error_t parse_common(int key, char *arg, struct argp_state *state)
 	case 'o':
 		o->output = arg;
 		return 0;
+	case OPT_BTF:
+		probe_set_btf_path(arg);
+		return 0;
 	case OPT_TIER:
 		if (parse_tier(arg, &o->max_tier)) {
 			ps->err = EXIT_USAGE;
@@ -397,6 +408,9 @@ static error_t parse_common(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_NO_CHILDREN:
 		o->no_children = true;
+		return 0;
+	case OPT_NO_FINDINGS:
+		o->no_findings = true;
 		return 0;
 	case OPT_EVENTS:
 	case OPT_MIN_LATENCY:
@@ -473,7 +487,7 @@ static unsigned long ring_bytes(unsigned long kb)
 
 static int validate_events(struct parse_state *ps)
 {
-	struct tracer_opts *o = ps->opts;
+	struct view_opts *o = ps->opts;
 	unsigned long kb = ps->events_buffer_kb;
 
 	if (!o->events) {
@@ -492,7 +506,7 @@ static int validate_events(struct parse_state *ps)
 
 static int validate(struct parse_state *ps)
 {
-	struct tracer_opts *o = ps->opts;
+	struct view_opts *o = ps->opts;
 
 	if (validate_events(ps))
 		return EXIT_USAGE;
@@ -521,7 +535,7 @@ static int validate(struct parse_state *ps)
 unsigned int options_argp_flags;
 
 /* The common options, then the event stream's as @t takes them. */
-static struct argp_option *all_options(const struct tracer *t,
+static struct argp_option *all_options(const struct view *t,
 				       struct argp_option *all)
 {
 	size_t n = N_COMMON_OPTIONS;
@@ -545,8 +559,8 @@ static struct argp_option *all_options(const struct tracer *t,
 	return all;
 }
 
-int tracer_parse_args(const struct tracer *t, int argc, char **argv,
-		      struct tracer_opts *opts)
+int view_parse_args(const struct view *t, int argc, char **argv,
+		      struct view_opts *opts)
 {
 	struct argp_option options[MAX_OPTIONS + 1];
 	struct parse_state ps = { .opts = opts, .t = t };

@@ -4,7 +4,7 @@
 #define MMTRACE_OPTIONS_H
 
 #include <stdio.h>
-#include "tracer.h"
+#include "view.h"
 
 /* Exit status for bad usage, as in most command-line tools. */
 #define EXIT_USAGE 2
@@ -38,8 +38,8 @@ void cgroup2_hint(FILE *mounts, const char *path, char *hint, size_t len);
  * Parses the subcommand's argv (argv[0] is the subcommand). Returns 0, or
  * EXIT_USAGE after printing one line that says what is wrong.
  */
-int tracer_parse_args(const struct tracer *t, int argc, char **argv,
-		      struct tracer_opts *opts);
+int view_parse_args(const struct view *t, int argc, char **argv,
+		      struct view_opts *opts);
 
 /* Extra argp flags; the fuzzer sets ARGP_NO_EXIT so that errors return. */
 extern unsigned int options_argp_flags;

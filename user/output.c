@@ -5,7 +5,7 @@
 #include <json-c/json.h>
 #include "hist.h"
 #include "output.h"
-#include "tracer.h"
+#include "view.h"
 
 #define STARS 40
 
@@ -67,6 +67,53 @@ struct json_object *hist_json_ns(const unsigned long long *slots, int n,
 		json_object_array_add(arr, b);
 	}
 	return arr;
+}
+
+void json_add(struct json_object *o, const char *key, struct json_object *v)
+{
+	json_object_object_add(o, key, v);
+}
+
+void json_add_u64(struct json_object *o, const char *key,
+		  unsigned long long v)
+{
+	json_add(o, key, json_object_new_uint64(v));
+}
+
+void json_add_u64_known(struct json_object *o, const char *key, bool known,
+			unsigned long long v)
+{
+	json_add(o, key, known ? json_object_new_uint64(v) : NULL);
+}
+
+void json_add_int(struct json_object *o, const char *key, long long v)
+{
+	json_add(o, key, json_object_new_int64(v));
+}
+
+void json_add_bool(struct json_object *o, const char *key, bool v)
+{
+	json_add(o, key, json_object_new_boolean(v));
+}
+
+void json_add_str(struct json_object *o, const char *key, const char *s)
+{
+	json_add(o, key, json_object_new_string(s));
+}
+
+void json_add_hist_known(struct json_object *o, const char *key, bool known,
+			 const unsigned long long *slots)
+{
+	json_add(o, key, known ? hist_json(slots, HIST_SLOTS) : NULL);
+}
+
+void print_count(FILE *out, const char *label, bool known,
+		 unsigned long long v)
+{
+	if (known)
+		fprintf(out, "  %s %llu", label, v);
+	else
+		fprintf(out, "  %s n/a", label);
 }
 
 struct json_object *hist_json(const unsigned long long *slots, int n)
@@ -244,6 +291,9 @@ struct json_object *report_json_header(const char *view,
 	json_object_object_add(o, "final", json_object_new_boolean(ctx->final));
 	json_object_object_add(o, "kernel", json_object_new_string(u.release));
 	json_object_object_add(o, "probes", probes_summary(ctx, ctx->n_obs));
+	if (ctx->findings)
+		json_object_object_add(o, "findings",
+				       json_object_get(ctx->findings));
 	return o;
 }
 

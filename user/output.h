@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Report output shared by every tracer: histograms, tables, JSON. */
+/* Report output shared by every view: histograms, tables, JSON. */
 #ifndef MMTRACE_OUTPUT_H
 #define MMTRACE_OUTPUT_H
 
@@ -61,6 +61,27 @@ struct json_object *report_json_header(const char *view,
 
 /* "HH:MM:SS " when -T was given, "" otherwise, into @buf. */
 const char *report_time(const struct report_ctx *ctx, char *buf, size_t len);
+
+/*
+ * Per-field JSON writers, in the manner of bpftool's json_writer: each
+ * adds @key to the object @o. The _known forms write null when the value
+ * is not known (its probe is missing): unknown is never 0.
+ */
+void json_add(struct json_object *o, const char *key, struct json_object *v);
+void json_add_u64(struct json_object *o, const char *key,
+		  unsigned long long v);
+void json_add_u64_known(struct json_object *o, const char *key, bool known,
+			unsigned long long v);
+void json_add_int(struct json_object *o, const char *key, long long v);
+void json_add_bool(struct json_object *o, const char *key, bool v);
+void json_add_str(struct json_object *o, const char *key, const char *s);
+/* A HIST_SLOTS log2 histogram (hist_json), or null when not known. */
+void json_add_hist_known(struct json_object *o, const char *key, bool known,
+			 const unsigned long long *slots);
+
+/* Text: "  <label> <v>", or "  <label> n/a" when not known. */
+void print_count(FILE *out, const char *label, bool known,
+		 unsigned long long v);
 
 /* Prints @obj as one line and frees it. */
 void json_emit(FILE *out, struct json_object *obj);

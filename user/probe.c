@@ -57,6 +57,49 @@ static char fentry_blocked[REASON_LEN];
 static const char *tracing_dir;
 static char tracing_mount[PATH_MAX];
 
+/* --btf: a BTF file for CO-RE where the kernel has none of its own. */
+static const char *btf_path;
+
+void probe_set_btf_path(const char *path)
+{
+	btf_path = path;
+}
+
+const char *probe_btf_path(void)
+{
+	return btf_path;
+}
+
+const struct bpf_object_open_opts *probe_open_opts(void)
+{
+	static struct bpf_object_open_opts opts = {
+		.sz = sizeof(opts),
+	};
+
+	opts.btf_custom_path = btf_path;
+	return &opts;
+}
+
+bool kernel_has_own_btf(void)
+{
+	return !access(KERNEL_BTF, R_OK);
+}
+
+/*
+ * fentry, fexit and tp_btf programs attach to ids of the kernel's own
+ * BTF: a file given with --btf describes the kernel for CO-RE, but the
+ * kernel cannot attach by it. Fills @why when they cannot attach here.
+ */
+static bool no_own_btf(char *why, size_t len)
+{
+	if (kernel_has_own_btf())
+		return false;
+	snprintf(why, len,
+		 "the kernel has no BTF of its own (%s missing): fentry, fexit and tp_btf need it%s",
+		 KERNEL_BTF, btf_path ? "; --btf serves CO-RE only" : "");
+	return true;
+}
+
 static struct btf *live_btf(void)
 {
 	if (!vmlinux_btf_tried) {
@@ -71,12 +114,15 @@ static struct btf *live_btf(void)
 static int live_btf_func(const char *name, int nargs, char *why, size_t len)
 {
 	const struct btf_type *proto;
-	struct btf *btf = live_btf();
+	struct btf *btf;
 	int id;
 
+	if (no_own_btf(why, len))
+		return -ENOENT;
+	btf = live_btf();
 	if (!btf) {
-		snprintf(why, len,
-			 "kernel has no BTF (/sys/kernel/btf/vmlinux missing)");
+		snprintf(why, len, "cannot read the kernel's BTF (%s)",
+			 KERNEL_BTF);
 		return -ENOENT;
 	}
 	id = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC);
@@ -269,8 +315,11 @@ static int live_tp_btf(const char *name, char *why, size_t len)
 {
 	char type[128];
 
+	if (no_own_btf(why, len))
+		return -ENOENT;
 	if (!live_btf()) {
-		snprintf(why, len, "kernel has no BTF");
+		snprintf(why, len, "cannot read the kernel's BTF (%s)",
+			 KERNEL_BTF);
 		return -ENOENT;
 	}
 	snprintf(type, sizeof(type), "btf_trace_%s", name);

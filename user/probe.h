@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Attach plans: how every tracer finds the richest way to observe something
+ * Attach plans: how every view finds the richest way to observe something
  * on the running kernel, and says what it picked and why.
  *
  * An observation ("pinned-page copies at fork") has plans ordered richest
@@ -67,7 +67,7 @@ struct observation {
 	const char *name;
 	const char *summary;
 	const char *if_missing;	/* what the user loses if no plan works */
-	bool required;		/* the tracer cannot run without it */
+	bool required;		/* the view cannot run without it */
 	bool support;		/* state for the others: observes nothing itself */
 	struct attach_plan plans[OBS_MAX_PLANS];
 };
@@ -156,6 +156,21 @@ void probe_print(const struct observation *obs, const struct obs_result *res,
 		 size_t n, bool verbose);
 struct json_object *probe_json(const struct observation *obs,
 			       const struct obs_result *res, size_t n);
+
+/* Where the kernel publishes its own BTF. */
+#define KERNEL_BTF "/sys/kernel/btf/vmlinux"
+
+/*
+ * --btf PATH: a BTF file of the running kernel (BTFHub's convention) that
+ * libbpf reads for CO-RE instead of the kernel's. Views open their
+ * skeletons with probe_open_opts(), which carries it.
+ */
+struct bpf_object_open_opts;
+void probe_set_btf_path(const char *path);
+const char *probe_btf_path(void);	/* NULL: the kernel's own */
+const struct bpf_object_open_opts *probe_open_opts(void);
+/* The kernel publishes its BTF: fentry, fexit and tp_btf can attach. */
+bool kernel_has_own_btf(void);
 
 /*
  * Per-thread state (bpf/thread.bpf.h): task-local storage if this kernel

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -80,7 +81,8 @@ static void delete_rows(int fd, const struct rows *gone)
 		bpf_map_delete_elem(fd, gone->r[i].key);
 }
 
-int rows_read(struct row_table *t, int fd, struct rows *out)
+static int read_rows(struct row_table *t, int fd, struct rows *out,
+		     bool delete)
 {
 	unsigned char key[ROW_KEY_MAX] = {}, next[ROW_KEY_MAX] = {};
 	struct rows seen = {}, gone = {};
@@ -102,13 +104,24 @@ int rows_read(struct row_table *t, int fd, struct rows *out)
 		if (!err)
 			err = rows_push(exited(t, &cur) ? &gone : &seen, &cur);
 	}
-	delete_rows(fd, &gone);
+	if (delete)
+		delete_rows(fd, &gone);
 	free(gone.r);
 	rows_sort(&seen, cmp_key);
 	free(t->seen);
 	t->seen = seen.r;
 	t->n_seen = seen.n;
 	return err;
+}
+
+int rows_read(struct row_table *t, int fd, struct rows *out)
+{
+	return read_rows(t, fd, out, true);
+}
+
+int rows_peek(struct row_table *t, int fd, struct rows *out)
+{
+	return read_rows(t, fd, out, false);
 }
 
 void rows_sort(struct rows *rows, int (*cmp)(const void *, const void *))
@@ -130,4 +143,14 @@ void row_table_free(struct row_table *t)
 	free(t->seen);
 	t->seen = NULL;
 	t->n_seen = 0;
+}
+
+void rows_free_all(struct rows *rows, ...)
+{
+	va_list ap;
+
+	va_start(ap, rows);
+	for (; rows; rows = va_arg(ap, struct rows *))
+		rows_free(rows);
+	va_end(ap);
 }

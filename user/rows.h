@@ -50,6 +50,13 @@ struct rows {
  */
 int rows_read(struct row_table *t, int fd, struct rows *out);
 
+/*
+ * As rows_read(), for a second reader of a map whose owner reads it next
+ * (user/findings.c beside a view's report): exited rows are left for the
+ * owner to report and delete. @t is the second reader's own copy.
+ */
+int rows_peek(struct row_table *t, int fd, struct rows *out);
+
 /* Appends a copy of @r (e.g. a row made up at the final report). */
 int rows_push(struct rows *rows, const struct row *r);
 
@@ -58,6 +65,8 @@ void rows_sort(struct rows *rows, int (*cmp)(const void *, const void *));
 
 void rows_free(struct rows *rows);
 void row_table_free(struct row_table *t);
+/* rows_free() on each of a NULL-terminated list. */
+void rows_free_all(struct rows *rows, ...);
 
 /* The key of per-process tables: the process id. */
 static inline unsigned int row_pid(const struct row *r)

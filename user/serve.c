@@ -9,6 +9,7 @@
  */
 #include <argp.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <malloc.h>
 #include <netdb.h>
@@ -19,9 +20,11 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <microhttpd.h>
 #include "export.h"
+#include "multiview.h"
 #include "options.h"
 #include "output.h"
 #include "serve.h"
@@ -34,6 +37,9 @@
 #define HTTP_MAX_CONNECTIONS 64
 #define HTTP_REQUEST_MEMORY (16 * 1024)	/* request line + headers */
 #define COLLECT_EVERY_S 5
+/* node_exporter's textfile collector reads *.prom files only. */
+#define TEXTFILE_NAME "mmtrace.prom"
+#define TEXTFILE_TMP ".mmtrace.prom.tmp"
 
 enum {
 	OPT_LISTEN = 0x200,
@@ -44,17 +50,32 @@ enum {
 	OPT_TIER,
 	OPT_CGROUP,
 	OPT_MAX_REQUESTS,
+	OPT_TEXTFILE,
+	OPT_TEXTFILE_INTERVAL,
+	OPT_BTF,
 };
 
 struct serve_opts {
-	struct tracer_opts t;
+	struct view_opts t;
 	const char *listen;
 	const char *views;
 	const char *cgroup;
 	enum export_by by;
 	unsigned long top;
 	unsigned long max_requests;
+	const char *textfile;
+	unsigned long textfile_every_s;
 	int err;
+};
+
+/* --textfile: the exposition as a file, for node_exporter to read. */
+struct textfile {
+	const char *dir;
+	int dir_fd;		/* -1: no --textfile */
+	unsigned int every_s;
+	time_t next;		/* when the next write is due */
+	int failing;		/* errno of the last failed write, 0 if none */
+	bool wrote;		/* the file is ours to remove at the stop */
 };
 
 /* What the HTTP threads share. */
@@ -70,11 +91,18 @@ static const struct argp_option serve_options[] = {
 	  1 },
 	{ "max-requests", OPT_MAX_REQUESTS, "N", 0,
 	  "At most N pages rendered or sent at once (default 8); more get 503", 1 },
+	{ "textfile", OPT_TEXTFILE, "DIR", 0,
+	  "Write DIR/" TEXTFILE_NAME " for node_exporter's textfile collector; no port is opened unless --listen is given too",
+	  1 },
+	{ "textfile-interval", OPT_TEXTFILE_INTERVAL, "SECONDS", 0,
+	  "Rewrite it every SECONDS (default 15): at least the scrape interval of node_exporter",
+	  1 },
 	{ "views", OPT_VIEWS, "LIST", 0,
 	  "Comma-separated views to load (default: every view this kernel supports)",
 	  1 },
 	{ "by", OPT_BY, "LABEL", 0,
-	  "Per-process counters summed by comm (default), cgroup, or none", 2 },
+	  "Per-process counters summed by comm (default), cgroup, container (labels container_id and pod_uid), or none",
+	  2 },
 	{ "top", OPT_TOP, "N", 0,
 	  "At most N label values per view (default 20); more fold into \"other\"",
 	  2 },
@@ -89,6 +117,9 @@ static const struct argp_option serve_options[] = {
 	  "Processes tracked per view (default 10240); overflow is counted", 4 },
 	{ "tier", OPT_TIER, "TIER", 0,
 	  "Use no tier richer than TIER: fentry, kprobe or tracepoint", 4 },
+	{ "btf", OPT_BTF, "PATH", 0,
+	  "This kernel's BTF from PATH where it has none of its own (kprobe and classic tracepoint tiers only)",
+	  4 },
 	{ "verbose", 'v', NULL, 0, "libbpf's and libmicrohttpd's messages", 4 },
 	{},
 };
@@ -105,7 +136,7 @@ static int parse_num(struct serve_opts *so, const char *arg,
 
 static error_t parse_serve(int key, char *arg, struct argp_state *state)
 {
-	static const char *const by[] = { "none", "comm", "cgroup" };
+	static const char *const by[] = { "none", "comm", "cgroup", "container" };
 	struct serve_opts *so = state->input;
 	unsigned long v;
 	int err;
@@ -124,7 +155,7 @@ static error_t parse_serve(int key, char *arg, struct argp_state *state)
 				return 0;
 			}
 		fprintf(stderr,
-			"mmtrace serve: invalid --by '%s': comm, cgroup or none\n",
+			"mmtrace serve: invalid --by '%s': comm, cgroup, container or none\n",
 			text_arg(arg));
 		so->err = EXIT_USAGE;
 		return EINVAL;
@@ -133,6 +164,12 @@ static error_t parse_serve(int key, char *arg, struct argp_state *state)
 	case OPT_MAX_REQUESTS:
 		return parse_num(so, arg, 1, HTTP_MAX_CONNECTIONS,
 				 "--max-requests", &so->max_requests);
+	case OPT_TEXTFILE:
+		so->textfile = arg;
+		return 0;
+	case OPT_TEXTFILE_INTERVAL:
+		return parse_num(so, arg, 1, 86400, "--textfile-interval",
+				 &so->textfile_every_s);
 	case 'p':
 		err = parse_num(so, arg, 1, INT_MAX, "pid", &v);
 		so->t.filter.tgid = v;
@@ -158,6 +195,9 @@ static error_t parse_serve(int key, char *arg, struct argp_state *state)
 			return 0;
 		so->err = EXIT_USAGE;
 		return EINVAL;
+	case OPT_BTF:
+		probe_set_btf_path(arg);
+		return 0;
 	case 'v':
 		so->t.verbose = true;
 		return 0;
@@ -183,6 +223,7 @@ static int parse_serve_args(int argc, char **argv, struct serve_opts *so)
 		"  mmtrace serve                         # 127.0.0.1:9479, every view\n"
 		"  mmtrace serve --listen [::]:9479      # every address, IPv4 and IPv6 (mind the firewall)\n"
 		"  mmtrace serve --views fork --by cgroup\n"
+		"  mmtrace serve --textfile /var/lib/prometheus/node-exporter   # no port\n"
 		"  curl -s localhost:9479/metrics | grep pinned_copies\n"
 		"Prometheus: scrape_configs: [{job_name: mmtrace, static_configs: [{targets: ['127.0.0.1:9479']}]}]\n"
 		"SIGHUP is ignored, with a log line; SIGINT and SIGTERM stop.\n"
@@ -200,6 +241,7 @@ static int parse_serve_args(int argc, char **argv, struct serve_opts *so)
 	so->by = EXPORT_BY_COMM;
 	so->top = 20;
 	so->max_requests = 8;
+	so->textfile_every_s = 15;
 	argp_err_exit_status = EXIT_USAGE;
 	err = argp_parse(&argp, argc, argv, options_argp_flags, NULL, so);
 	if (so->err)
@@ -217,7 +259,7 @@ static int parse_serve_args(int argc, char **argv, struct serve_opts *so)
 	return 0;
 }
 
-/* "127.0.0.1:9479", "[::1]:9479", "localhost:9479" */
+/* "127.0.0.1:9479", "[::1]:9479", "localhost:9479" (not static) */
 static int parse_listen(const char *spec, struct addrinfo **out)
 {
 	struct addrinfo hints = {
@@ -246,11 +288,21 @@ static int parse_listen(const char *spec, struct addrinfo **out)
 		return EXIT_USAGE;
 	snprintf(host, sizeof(host), "%.*s", (int)hlen, spec);
 	snprintf(port, sizeof(port), "%lu", p);
+#ifdef MMTRACE_STATIC
+	/*
+	 * A static glibc resolves names by loading the host's NSS modules,
+	 * which must be of the glibc it was linked with: on another host, or
+	 * in an image holding nothing else, that fails or worse.
+	 */
+	hints.ai_flags |= AI_NUMERICHOST;
+#endif
 	err = getaddrinfo(host, port, &hints, out);
 	if (!err)
 		return 0;
-	fprintf(stderr, "mmtrace serve: cannot listen on '%s': %s\n",
-		text_arg(host), gai_strerror(err));
+	fprintf(stderr, "mmtrace serve: cannot listen on '%s': %s%s\n",
+		text_arg(host), gai_strerror(err),
+		hints.ai_flags & AI_NUMERICHOST ?
+		" (the static build takes addresses only: 127.0.0.1, [::1], [::])" : "");
 	return EXIT_USAGE;
 bad:
 	fprintf(stderr,
@@ -259,64 +311,9 @@ bad:
 	return EXIT_USAGE;
 }
 
-static bool view_wanted(const char *list, const char *name)
-{
-	size_t n = strlen(name);
-	const char *p = list;
-
-	while (p) {
-		if (!strncmp(p, name, n) && (p[n] == ',' || !p[n]))
-			return true;
-		p = strchr(p, ',');
-		if (p)
-			p++;
-	}
-	return false;
-}
-
-static int check_views(const struct tracer *const *tracers, size_t n,
-		       const char *list)
-{
-	const char *p = list, *end;
-	size_t len, i;
-
-	while (p && *p) {
-		end = strchr(p, ',');
-		len = end ? (size_t)(end - p) : strlen(p);
-		for (i = 0; i < n; i++)
-			if (strlen(tracers[i]->name) == len &&
-			    !strncmp(tracers[i]->name, p, len))
-				break;
-		if (i == n) {
-			fprintf(stderr,
-				"mmtrace serve: unknown view '%.*s' in --views (views:",
-				(int)len, p);
-			for (i = 0; i < n; i++)
-				fprintf(stderr, " %s", tracers[i]->name);
-			fprintf(stderr, ")\n");
-			return EXIT_USAGE;
-		}
-		p = end ? end + 1 : NULL;
-	}
-	if (list && (!*list || list[strlen(list) - 1] == ',')) {
-		fprintf(stderr, "mmtrace serve: invalid --views '%s'\n",
-			text_arg(list));
-		return EXIT_USAGE;
-	}
-	return 0;
-}
-
-static bool attached_any(const struct export_view *v)
-{
-	for (size_t o = 0; o < v->t->n_obs; o++)
-		if (v->s.res[o].chosen >= 0 && !v->t->obs[o].support)
-			return true;
-	return false;
-}
-
 /* Loads the views; those this kernel cannot run are kept for probe health. */
 static int open_views(struct exporter *x, const struct serve_opts *so,
-		      const struct tracer *const *tracers, size_t n)
+		      const struct view *const *all_views, size_t n)
 {
 	size_t loaded = 0;
 	int err;
@@ -327,30 +324,15 @@ static int open_views(struct exporter *x, const struct serve_opts *so,
 	for (size_t i = 0; i < n; i++) {
 		struct export_view *v = &x->views[x->n_views];
 
-		if (so->views && !view_wanted(so->views, tracers[i]->name))
+		if (so->views && !multiview_wanted(so->views, all_views[i]->name))
 			continue;
-		v->t = tracers[i];
-		err = session_open(&v->s, v->t, &so->t);
-		if (!v->s.res)
-			return -ENOMEM;
-		x->n_views++;
-		if (err == -EINTR)
+		v->t = all_views[i];
+		err = multiview_open(&v->s, v->t, &so->t, so->views,
+				     "mmtrace serve", &v->loaded);
+		if (v->s.res)
+			x->n_views++;
+		if (err)
 			return err;
-		if (err) {
-			/* Asked for by name: not having it is an error. */
-			fprintf(stderr, "mmtrace serve: %s view %s\n",
-				so->views ? "cannot load" : "skipping",
-				v->t->name);
-			if (so->views)
-				return err;
-			continue;
-		}
-		v->loaded = attached_any(v);
-		if (!v->loaded) {
-			fprintf(stderr, "mmtrace serve: skipping view %s: none of its observations can attach ('mmtrace probes %s' says why)\n",
-				v->t->name, v->t->name);
-			session_unload(&v->s);
-		}
 		loaded += v->loaded;
 	}
 	if (!loaded) {
@@ -562,23 +544,124 @@ static void block_stop_signals(sigset_t *set)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-static void wait_for_stop(struct exporter *x, const sigset_t *set,
-			  unsigned int duration_s)
+static int textfile_open(struct textfile *tf, const struct serve_opts *so)
 {
-	struct timespec tick = { .tv_sec = COLLECT_EVERY_S };
+	tf->dir_fd = -1;
+	if (!so->textfile)
+		return 0;
+	tf->dir = so->textfile;
+	tf->every_s = so->textfile_every_s;
+	tf->dir_fd = open(tf->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (tf->dir_fd >= 0)
+		return 0;
+	fprintf(stderr, "mmtrace serve: invalid --textfile '%s': %s\n",
+		text_arg(tf->dir), strerror(errno));
+	return EXIT_USAGE;
+}
+
+/* Says when writes start failing, and when they work again. */
+static int textfile_result(struct textfile *tf, int err)
+{
+	if (err && err != tf->failing)
+		fprintf(stderr, "mmtrace serve: %scannot write %s/%s: %s%s\n",
+			tf->next ? "warning: " : "", text_arg(tf->dir),
+			TEXTFILE_NAME, strerror(err),
+			tf->next ? "; trying again at every write" : "");
+	else if (!err && tf->failing)
+		fprintf(stderr, "mmtrace serve: %s/%s written again\n",
+			text_arg(tf->dir), TEXTFILE_NAME);
+	tf->failing = err;
+	tf->wrote |= !err;
+	tf->next = time(NULL) + tf->every_s;
+	return err;
+}
+
+/*
+ * Written beside the file and renamed over it: node_exporter reads the
+ * whole old exposition or the whole new one, never a part. The name of
+ * the temporary file does not end in .prom, so it is never read.
+ */
+static int textfile_write(struct textfile *tf, struct exporter *x)
+{
+	size_t len, done = 0;
+	char *text;
+	ssize_t n;
+	int fd, err = 0;
+
+	text = export_render(x, METRICS_PROMETHEUS, false, &len);
+	if (!text)
+		return textfile_result(tf, ENOMEM);
+	fd = openat(tf->dir_fd, TEXTFILE_TMP,
+		    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		err = errno;
+		goto out;
+	}
+	/* Readable by node_exporter's own user, whatever our umask. */
+	if (fchmod(fd, 0644))
+		err = errno;
+	while (!err && done < len) {
+		n = write(fd, text + done, len - done);
+		if (n >= 0)
+			done += n;
+		else if (errno != EINTR)
+			err = errno;
+	}
+	if (close(fd) && !err)
+		err = errno;
+	if (!err && renameat(tf->dir_fd, TEXTFILE_TMP, tf->dir_fd,
+			     TEXTFILE_NAME))
+		err = errno;
+	if (err)
+		unlinkat(tf->dir_fd, TEXTFILE_TMP, 0);
+out:
+	free(text);
+	return textfile_result(tf, err);
+}
+
+/*
+ * A stopped exporter's counters must not look alive: the file goes, and
+ * its series end (node_exporter's node_textfile_mtime_seconds goes too).
+ */
+static void textfile_close(struct textfile *tf)
+{
+	if (tf->dir_fd < 0)
+		return;
+	if (tf->wrote)
+		unlinkat(tf->dir_fd, TEXTFILE_NAME, 0);
+	close(tf->dir_fd);
+}
+
+/*
+ * Collects every COLLECT_EVERY_S, and writes the textfile when it is due
+ * (its render collects too), until a stop signal or the duration's end.
+ */
+static void wait_for_stop(struct exporter *x, struct textfile *tf,
+			  const sigset_t *set, unsigned int duration_s)
+{
 	time_t end = duration_s ? time(NULL) + duration_s : 0;
+	struct timespec tick = {};
+	time_t now, due;
 	int sig;
 
 	for (;;) {
-		if (end && end - time(NULL) < tick.tv_sec)
-			tick.tv_sec = end > time(NULL) ? end - time(NULL) : 0;
+		now = time(NULL);
+		due = now + COLLECT_EVERY_S;
+		if (tf->dir_fd >= 0 && tf->next < due)
+			due = tf->next;
+		if (end && end < due)
+			due = end;
+		tick.tv_sec = due > now ? due - now : 0;
 		sig = sigtimedwait(set, NULL, &tick);
 		if (sig == SIGHUP)
 			fprintf(stderr,
 				"mmtrace serve: SIGHUP ignored: nothing to reload (SIGTERM or SIGINT stops)\n");
 		else if (sig > 0 || (end && time(NULL) >= end))
 			return;
-		export_collect(x);
+		if (tf->dir_fd >= 0 && time(NULL) >= tf->next)
+			textfile_write(tf, x);
+		else
+			export_collect(x);
 	}
 }
 
@@ -598,21 +681,28 @@ static double label_idle_s(void)
 	return *end || v <= 0 ? 0 : v;
 }
 
-static void print_listening(const struct exporter *x, const char *listen)
+static void print_started(const struct exporter *x, const char *listen,
+			  const struct textfile *tf)
 {
-	fprintf(stderr, "mmtrace serve: serving http://%s/metrics, labels by %s;",
-		text_arg(listen), export_by_name(x->by));
+	fprintf(stderr, "mmtrace serve: ");
+	if (listen)
+		fprintf(stderr, "serving http://%s/metrics, ", text_arg(listen));
+	if (tf->dir_fd >= 0)
+		fprintf(stderr, "writing %s/%s every %u s, ", text_arg(tf->dir),
+			TEXTFILE_NAME, tf->every_s);
+	fprintf(stderr, "labels by %s;", export_by_name(x->by));
 	for (size_t i = 0; i < x->n_views; i++)
 		fprintf(stderr, " %s=%s", x->views[i].t->name,
 			x->views[i].loaded ? "loaded" : "unavailable");
 	fprintf(stderr, ". Ctrl-C to stop.\n");
 }
 
-int serve_main(const struct tracer *const *tracers, size_t n_tracers,
+int serve_main(const struct view *const *all_views, size_t n_views,
 	       int argc, char **argv)
 {
 	struct exporter x = { .version = MMTRACE_VERSION };
 	struct http_ctx h = { .x = &x };
+	struct textfile tf = { .dir_fd = -1 };
 	char default_listen[32];
 	struct MHD_Daemon *http = NULL;
 	struct addrinfo *ai = NULL;
@@ -625,11 +715,16 @@ int serve_main(const struct tracer *const *tracers, size_t n_tracers,
 		return err;
 	snprintf(default_listen, sizeof(default_listen), "127.0.0.1:%d",
 		 SERVE_DEFAULT_PORT);
-	if (!so.listen)
+	/* --textfile alone is for hosts where no port may be opened. */
+	if (!so.listen && !so.textfile)
 		so.listen = default_listen;
-	if (check_views(tracers, n_tracers, so.views) ||
-	    parse_listen(so.listen, &ai))
+	if (multiview_check(all_views, n_views, so.views, "mmtrace serve") ||
+	    (so.listen && parse_listen(so.listen, &ai)))
 		return EXIT_USAGE;
+	if (textfile_open(&tf, &so)) {
+		freeaddrinfo(ai);
+		return EXIT_USAGE;
+	}
 	/*
 	 * One malloc arena: pages render one at a time (under x.lock), and
 	 * an arena per connection thread would keep each one's pages, which
@@ -643,27 +738,34 @@ int serve_main(const struct tracer *const *tracers, size_t n_tracers,
 	block_stop_signals(&stop);
 	if (session_preflight())
 		goto out;
-	err = open_views(&x, &so, tracers, n_tracers);
+	err = open_views(&x, &so, all_views, n_views);
 	if (err)
 		goto out;
 	tasks_banner(&x.views[0].s.filter);
 	stats_fd = enable_bpf_stats(&x);
 	if (export_init(&x))
 		goto out_export;
-	http = start_http(&h, ai, so.t.verbose);
-	if (!http) {
-		fprintf(stderr,
-			"mmtrace serve: cannot listen on %s: %s (another exporter on that port? use --listen)\n",
-			text_arg(so.listen), strerror(errno));
+	/* At once: a directory we cannot write to fails the start. */
+	if (tf.dir_fd >= 0 && textfile_write(&tf, &x))
 		goto out_export;
+	if (ai) {
+		http = start_http(&h, ai, so.t.verbose);
+		if (!http) {
+			fprintf(stderr,
+				"mmtrace serve: cannot listen on %s: %s (another exporter on that port? use --listen)\n",
+				text_arg(so.listen), strerror(errno));
+			goto out_export;
+		}
 	}
-	print_listening(&x, so.listen);
-	wait_for_stop(&x, &stop, so.t.duration_s);
-	MHD_stop_daemon(http);
+	print_started(&x, so.listen, &tf);
+	wait_for_stop(&x, &tf, &stop, so.t.duration_s);
+	if (http)
+		MHD_stop_daemon(http);
 	rc = 0;
 out_export:
 	export_free(&x);
 out:
+	textfile_close(&tf);
 	if (stats_fd >= 0)
 		close(stats_fd);
 	close_views(&x);

@@ -4,12 +4,12 @@
 #define MMTRACE_SERVE_H
 
 #include <stddef.h>
-#include "tracer.h"
+#include "view.h"
 
 #define SERVE_DEFAULT_PORT 9479
 
 /* Runs `mmtrace serve`; argv[0] is "serve". Returns the exit status. */
-int serve_main(const struct tracer *const *tracers, size_t n_tracers,
+int serve_main(const struct view *const *all_views, size_t n_views,
 	       int argc, char **argv);
 
 #endif /* MMTRACE_SERVE_H */

@@ -12,9 +12,12 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <json-c/json.h>
 #include "command.h"
 #include "events.h"
+#include "findings.h"
 #include "ksyms.h"
 #include "output.h"
 #include "outstream.h"
@@ -79,13 +82,41 @@ static bool has_cap(int cap)
 #define CAP_PERFMON 38
 #define CAP_BPF 39
 
-int session_preflight(void)
+/*
+ * CO-RE needs a description of this kernel's types: its own BTF, or a
+ * file given with --btf (BTFHub has them for kernels built without).
+ */
+static int preflight_btf(void)
 {
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+	const char *path = probe_btf_path();
+	struct btf *btf;
+	int err;
+
+	if (!path) {
+		if (kernel_has_own_btf())
+			return 0;
 		fprintf(stderr,
-			"mmtrace: this kernel has no BTF (/sys/kernel/btf/vmlinux): mmtrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y\n");
+			"mmtrace: this kernel has no BTF (%s): pass this kernel's BTF file with --btf PATH (BTFHub has them), or use a kernel built with CONFIG_DEBUG_INFO_BTF=y\n",
+			KERNEL_BTF);
 		return -ENOENT;
 	}
+	btf = btf__parse(path, NULL);
+	err = libbpf_get_error(btf);
+	if (err) {
+		fprintf(stderr, "mmtrace: cannot use --btf '%s': %s\n",
+			text_arg(path), strerror(-err));
+		return err;
+	}
+	btf__free(btf);
+	return 0;
+}
+
+int session_preflight(void)
+{
+	int err = preflight_btf();
+
+	if (err)
+		return err;
 	if (!has_cap(CAP_SYS_ADMIN) &&
 	    !(has_cap(CAP_BPF) && has_cap(CAP_PERFMON))) {
 		fprintf(stderr,
@@ -108,7 +139,7 @@ void session_unload(struct session *s)
 {
 	detach_links(s);
 	if (s->skel)
-		s->tracer->destroy(s->skel);
+		s->view->destroy(s->skel);
 	s->skel = NULL;
 }
 
@@ -117,7 +148,7 @@ void session_unload(struct session *s)
  * nor when none of the others (the ones that count something) can attach,
  * since it would report nothing but nulls. Each says why, on this kernel.
  */
-static int cannot_trace(const struct tracer *t, struct obs_result *res)
+static int cannot_trace(const struct view *t, struct obs_result *res)
 {
 	char why[OBS_MAX_PLANS * (REASON_LEN + 16)];
 	bool any = false;
@@ -175,7 +206,7 @@ static int set_armed(struct bpf_object *obj, __u32 armed)
 	return 0;
 }
 
-static int arm(struct bpf_object *obj, const struct tracer_opts *opts)
+static int arm(struct bpf_object *obj, const struct view_opts *opts)
 {
 	struct bpf_map *map;
 	__u32 zero = 0;
@@ -199,7 +230,7 @@ static int arm(struct bpf_object *obj, const struct tracer_opts *opts)
 static void quiesce(const struct session *s)
 {
 	const struct timespec tick = { .tv_nsec = 10 * 1000000L };
-	const struct tracer *t = s->tracer;
+	const struct view *t = s->view;
 
 	if (set_armed(t->object(s->skel), 0))
 		return;
@@ -209,8 +240,8 @@ static void quiesce(const struct session *s)
 }
 
 /* One try: returns 0, 1 to retry with a plan rejected, or -errno. */
-static int try_setup(struct session *s, const struct tracer *t,
-		     const struct tracer_opts *opts)
+static int try_setup(struct session *s, const struct view *t,
+		     const struct view_opts *opts)
 {
 	struct bpf_object *obj;
 	size_t failed;
@@ -264,14 +295,14 @@ static int try_setup(struct session *s, const struct tracer *t,
 
 static volatile sig_atomic_t stop_requested, child_changed;
 
-int session_open(struct session *s, const struct tracer *t,
-		 const struct tracer_opts *opts)
+int session_open(struct session *s, const struct view *t,
+		 const struct view_opts *opts)
 {
-	struct tracer_opts loaded = *opts;
+	struct view_opts loaded = *opts;
 	int err = -ELOOP;
 
 	memset(s, 0, sizeof(*s));
-	s->tracer = t;
+	s->view = t;
 	/* Every pid mmtrace takes or shows is its own namespace's. */
 	if (tasks_pidns(&loaded.filter.pidns_ino))
 		return -ENOENT;
@@ -336,7 +367,7 @@ static double now_seconds(void)
 static void print_banner(const struct session *s)
 {
 	char why[OBS_MAX_PLANS * (REASON_LEN + 16)];
-	const struct tracer *t = s->tracer;
+	const struct view *t = s->view;
 
 	/* On stderr even with --json: stdout carries only reports. */
 	fprintf(stderr, "mmtrace %s: tracing", t->name);
@@ -358,20 +389,34 @@ static void print_banner(const struct session *s)
 
 static FILE *report_out;
 
-static int report(const struct session *s, const struct tracer_opts *o,
+static int report(const struct session *s, const struct view_opts *o,
 		  double seconds, bool final)
 {
 	struct report_ctx ctx = {
 		.opts = o,
-		.obs = s->tracer->obs,
+		.obs = s->view->obs,
 		.res = s->res,
-		.n_obs = s->tracer->n_obs,
+		.n_obs = s->view->n_obs,
 		.seconds = seconds,
 		.final = final,
 		.out = report_out,
 	};
+	struct findings f = {};
+	int err;
 
-	return s->tracer->report(s->skel, &ctx);
+	/* Read before the report, which takes exited processes' rows away. */
+	if (!o->no_findings && findings_of_view(s->view, s->skel, s->res, &f))
+		fprintf(stderr, "mmtrace: warning: findings unavailable for this report\n");
+	if (!o->no_findings && o->json)
+		ctx.findings = findings_json(&f);
+	err = s->view->report(s->skel, &ctx);
+	if (!err && !o->no_findings && !o->json) {
+		findings_print(report_out, &f);
+		fflush(report_out);
+	}
+	json_object_put(ctx.findings);
+	findings_free(&f);
+	return err;
 }
 
 /*
@@ -445,7 +490,7 @@ static bool command_done(const struct session *s, struct command *cmd)
 		return true;
 	if (!exited_at)
 		exited_at = now_seconds();
-	left = tasks_followed(s->tracer->object(s->skel));
+	left = tasks_followed(s->view->object(s->skel));
 	/*
 	 * Children already reaped leave the set only when their task is
 	 * freed, after an RCU grace period: say so only of processes that
@@ -462,7 +507,7 @@ static bool command_done(const struct session *s, struct command *cmd)
  * Sleeps until a signal, the next report, the end, or events to print;
  * reports on the way. Events come first: a report counts them.
  */
-static int trace_loop(const struct session *s, const struct tracer_opts *o,
+static int trace_loop(const struct session *s, const struct view_opts *o,
 		      struct command *cmd, double *last)
 {
 	struct pollfd events = { .fd = events_fd(s->events), .events = POLLIN };
@@ -504,7 +549,7 @@ static int trace_loop(const struct session *s, const struct tracer_opts *o,
 	return err;
 }
 
-static int run_attached(struct session *s, const struct tracer_opts *o,
+static int run_attached(struct session *s, const struct view_opts *o,
 			struct command *cmd)
 {
 	double last;
@@ -513,9 +558,9 @@ static int run_attached(struct session *s, const struct tracer_opts *o,
 	/* From here on, the output waits for its reader as ppoll() does. */
 	block_wakeups(&wait_mask);
 	outstream_wakeups(&wait_mask, &stop_requested);
-	if (s->tracer->names_frames)
+	if (s->view->names_frames)
 		ksyms_kernel();
-	s->events = events_open(s->tracer, s->skel, o, report_out);
+	s->events = events_open(s->view, s->skel, o, report_out);
 	if (o->events && !s->events) {
 		if (cmd)
 			command_abort(cmd);
@@ -559,9 +604,9 @@ static int open_output(const char *path)
 	return -errno;
 }
 
-int session_run(const struct tracer *t, const struct tracer_opts *opts)
+int session_run(const struct view *t, const struct view_opts *opts)
 {
-	struct tracer_opts o = *opts;
+	struct view_opts o = *opts;
 	struct command cmd, *c = NULL;
 	struct session s;
 	int err;

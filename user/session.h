@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Loading and running one tracer: the part every subcommand shares. */
+/* Loading and running one view: the part every view shares. */
 #ifndef MMTRACE_SESSION_H
 #define MMTRACE_SESSION_H
 
-#include "tracer.h"
+#include "view.h"
 
 struct events;
 
 struct session {
-	const struct tracer *tracer;
+	const struct view *view;
 	void *skel;
 	struct obs_result *res;
 	struct bpf_link **links;
@@ -21,14 +21,14 @@ struct session {
  * Resolves, loads and attaches @t, falling back plan by plan when the kernel
  * refuses one. Returns 0, or a negative errno after saying what to do.
  */
-int session_open(struct session *s, const struct tracer *t,
-		 const struct tracer_opts *opts);
+int session_open(struct session *s, const struct view *t,
+		 const struct view_opts *opts);
 /* Detaches and unloads; the probe results stay, for what they say. */
 void session_unload(struct session *s);
 void session_close(struct session *s);
 
-/* Runs the subcommand: attach, optional COMMAND, reports. Exit status. */
-int session_run(const struct tracer *t, const struct tracer_opts *opts);
+/* Runs the view: attach, optional COMMAND, reports. Exit status. */
+int session_run(const struct view *t, const struct view_opts *opts);
 
 /* Environment checks that turn EPERM into advice. */
 int session_preflight(void);

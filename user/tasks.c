@@ -26,7 +26,7 @@ int tasks_pidns(unsigned long long *ino)
 	return 0;
 }
 
-int tasks_configure(struct bpf_object *obj, const struct tracer_opts *opts)
+int tasks_configure(struct bpf_object *obj, const struct view_opts *opts)
 {
 	struct bpf_map *map = bpf_object__find_map_by_name(obj, "traced");
 
@@ -46,7 +46,7 @@ static int read_state(struct bpf_object *obj, struct task_state *ts)
 }
 
 /* The observation that follows forks: "<view>.children". */
-static bool children_attached(const struct tracer *t,
+static bool children_attached(const struct view *t,
 			      const struct obs_result *res)
 {
 	size_t len = strlen(t->name);
@@ -75,8 +75,8 @@ static int learn_pidns(struct bpf_object *obj)
 	return ts.pidns_addr ? 0 : -ESRCH;
 }
 
-int tasks_start(struct bpf_object *obj, const struct tracer *t,
-		const struct obs_result *res, const struct tracer_opts *opts)
+int tasks_start(struct bpf_object *obj, const struct view *t,
+		const struct obs_result *res, const struct view_opts *opts)
 {
 	bool attached = children_attached(t, res);
 	int err;
@@ -112,18 +112,4 @@ void tasks_banner(const struct task_filter *filter)
 			filter->pidns_ino);
 	if (filter->follow)
 		fprintf(stderr, "mmtrace: following COMMAND and every process it starts (--no-children: COMMAND alone)\n");
-}
-
-void tasks_lost_json(struct json_object *lost,
-		     const unsigned long long *losses)
-{
-	json_object_object_add(lost, "follow_map_full",
-			       json_object_new_uint64(losses[LOSS_FOLLOW_MAP_FULL]));
-}
-
-void tasks_lost_text(FILE *out, const unsigned long long *losses)
-{
-	if (losses[LOSS_FOLLOW_MAP_FULL])
-		fprintf(out, "LOST: %llu processes COMMAND started were not followed (raise --max-procs)\n",
-			losses[LOSS_FOLLOW_MAP_FULL]);
 }

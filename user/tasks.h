@@ -11,7 +11,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
-#include "tracer.h"
+#include "view.h"
 
 struct json_object;
 
@@ -49,25 +49,20 @@ struct json_object;
 int tasks_pidns(unsigned long long *ino);
 
 /* Before load: the traced map gets --max-procs entries. */
-int tasks_configure(struct bpf_object *obj, const struct tracer_opts *opts);
+int tasks_configure(struct bpf_object *obj, const struct view_opts *opts);
 
 /*
  * After attach, before arming: learns mmtrace's pid namespace in the
  * kernel (by forking once) and checks that what @opts needs is attached.
  * Returns 0, or -errno after one line that says why.
  */
-int tasks_start(struct bpf_object *obj, const struct tracer *t,
-		const struct obs_result *res, const struct tracer_opts *opts);
+int tasks_start(struct bpf_object *obj, const struct view *t,
+		const struct obs_result *res, const struct view_opts *opts);
 
 /* Processes followed now (the COMMAND and its descendants still alive). */
 long long tasks_followed(struct bpf_object *obj);
 
 /* What the banner says about whose pids are shown and what is followed. */
 void tasks_banner(const struct task_filter *filter);
-
-/* The descendants that could not be followed, in a report's "lost". */
-void tasks_lost_json(struct json_object *lost,
-		     const unsigned long long *losses);
-void tasks_lost_text(FILE *out, const unsigned long long *losses);
 
 #endif /* MMTRACE_TASKS_H */

@@ -36,7 +36,7 @@ if any check failed (2 on a usage error). Python 3 standard library only.
           for v in $(cd views && echo *); do
             sed -n 's/.*METRIC_U64([A-Za-z_]*, *"\([a-z0-9_]*\)".*/mmtrace_\1_total/p' views/$v/$v.c
             sed -n 's/.*METRIC_HIST[A-Z_]*([A-Za-z_]*, *"\([a-z0-9_]*\)".*/mmtrace_\1/p' views/$v/$v.c
-            for by in comm cgroup; do
+            for by in comm cgroup container; do
               sed -n "s/^[[:space:]]*ROW(\"\([a-z0-9_]*\)\".*/mmtrace_${v}_${by}_\1_total/p" views/$v/$v.c
             done
           done

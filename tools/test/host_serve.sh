@@ -70,14 +70,24 @@ scrape_configs:
     static_configs:
       - targets: [${targets%, }]
 EOF
+	prom_launch "$dir" "$PROM_PORT"
+	local rc=$?
+	prom_pid=$launched_pid
+	return $rc
+}
+
+# prom_launch DIR PORT [ARGS...]: Prometheus on DIR/prometheus.yml with a
+# TSDB in DIR/data, until ready; its pid is $launched_pid, its log DIR/log.
+prom_launch() {
+	local dir=$1 port=$2 i
+	shift 2
 	prometheus --config.file="$dir/prometheus.yml" \
 		--storage.tsdb.path="$dir/data" \
-		--web.listen-address="127.0.0.1:$PROM_PORT" \
-		>"$prom_log" 2>&1 &
-	prom_pid=$!
-	local i
+		--web.listen-address="127.0.0.1:$port" "$@" \
+		>"$dir/log" 2>&1 &
+	launched_pid=$!
 	for ((i = 0; i < 100; i++)); do
-		curl -sf --max-time 1 "http://127.0.0.1:$PROM_PORT/-/ready" \
+		curl -sf --max-time 1 "http://127.0.0.1:$port/-/ready" \
 			>/dev/null && return 0
 		sleep 0.2
 	done
@@ -157,7 +167,7 @@ serve_dashboard() {
 		>>"$names"
 	for f in $(cd views && echo *); do
 		grep -o '^	ROW("[a-z0-9_]*"' "views/$f/$f.c" | cut -d'"' -f2 |
-			sed "s/.*/mmtrace_${f}_comm_&_total\nmmtrace_${f}_cgroup_&_total/"
+			sed "s/.*/mmtrace_${f}_comm_&_total\nmmtrace_${f}_cgroup_&_total\nmmtrace_${f}_container_&_total/"
 	done >>"$names"
 	check_with "host serve: dashboard" bounded "$SYS_PYTHON" \
 		tools/test/dashboard_check.py tools/dashboards/mmtrace.json \
@@ -522,7 +532,9 @@ serve_usage() {
 	local args rc
 	for args in "--by pid" "--listen nope" "--listen 127.0.0.1:0" \
 		"--listen 127.0.0.1:99999" "--views fork,nope" "--views ," \
-		"--top 0" "--max-requests 0" "--max-requests 65" "extra"; do
+		"--top 0" "--max-requests 0" "--max-requests 65" "extra" \
+		"--textfile /nonexistent-dir" "--textfile /etc/hostname" \
+		"--textfile-interval 0"; do
 		# shellcheck disable=SC2086
 		bounded "$MMTRACE" serve $args >/dev/null 2>"$TMP/usage.err"
 		rc=$?
@@ -530,6 +542,157 @@ serve_usage() {
 		verdict "host serve $args: one line, exit 2" $? \
 			"$(status $rc): $(head -c 200 "$TMP/usage.err")"
 	done
+}
+
+# textfile_value FILE SERIES: one sample's value in an exposition file.
+textfile_value() {
+	awk -v s="$2" '$1 == s { print $2 }' "$1" 2>/dev/null
+}
+
+# textfile_poll FILE SERIES WANT: until the file shows WANT (20 s at most).
+textfile_poll() {
+	local i
+	for ((i = 0; i < 40; i++)); do
+		serve_got=$(textfile_value "$1" "$2")
+		[ "$serve_got" = "$3" ] && return 0
+		sleep 0.5
+	done
+	return 1
+}
+
+# Debian's node_exporter, its textfile collector alone, reading DIR: the
+# file's consumer, whose own parser must accept it.
+node_exporter_check() {
+	local name=$1 dir=$2 series=$3 want=$4 port=$((SERVE_PORT + 9)) ne i
+	if ! command -v prometheus-node-exporter >/dev/null; then
+		skip "$name: node_exporter reads it" "prometheus-node-exporter is not installed"
+		return
+	fi
+	prometheus-node-exporter --collector.disable-defaults \
+		--collector.textfile --collector.textfile.directory="$dir" \
+		--web.listen-address="127.0.0.1:$port" >"$TMP/ne.log" 2>&1 &
+	ne=$!
+	for ((i = 0; i < 50; i++)); do
+		curl -s --max-time 2 "http://127.0.0.1:$port/metrics" \
+			>"$TMP/ne.metrics" 2>/dev/null && break
+		sleep 0.2
+	done
+	kill "$ne"
+	wait "$ne" 2>/dev/null
+	serve_got=$(textfile_value "$TMP/ne.metrics" node_textfile_scrape_error)
+	[ "$serve_got" = 0 ]
+	verdict "$name: node_exporter reads it without error" $? \
+		"node_textfile_scrape_error '$serve_got': $(grep -m 3 -i 'error' "$TMP/ne.log")"
+	serve_got=$(textfile_value "$TMP/ne.metrics" "$series")
+	[ "$serve_got" = "$want" ]
+	verdict "$name: node_exporter serves $series == $want" $? "got '$serve_got'"
+}
+
+# --textfile alone: no port; DIR/mmtrace.prom is replaced whole at every
+# write, holds the fork oracle's exact counts, is read by node_exporter,
+# and goes at the stop.
+serve_textfile() {
+	local name="host serve --textfile" dir=$TMP/textfile file want ino
+	local series='mmtrace_fork_comm_pinned_copies_total{comm="pftext"}'
+	file=$dir/mmtrace.prom
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	if ! serve_start "$TMP/serve-tf.err" --views fork --textfile "$dir" \
+		--textfile-interval 1; then
+		fail "$name" "did not start: $(head -c 300 "$TMP/serve-tf.err")"
+		return
+	fi
+	# Written before the start is announced.
+	[ -f "$file" ] && [ "$(stat -c %a "$file")" = 644 ]
+	verdict "$name: mmtrace.prom written at the start, mode 644" $? \
+		"$(ls -la "$dir")"
+	serve_got=$(ss -Hltnp | grep "pid=$serve_pid,")
+	[ -z "$serve_got" ]
+	verdict "$name: opens no listening socket" $? "$serve_got"
+	ino=$(stat -c %i "$file")
+	cp "$PINFORK" "$TMP/pftext"
+	if ! bounded "$TMP/pftext" --pages 64 --forks 10 >"$TMP/pftext.truth"; then
+		fail "$name" "pinfork failed"
+		serve_stop "$name"
+		return
+	fi
+	want=$("$SYS_PYTHON" -c 'import json, sys
+t = json.load(open(sys.argv[1]))
+print(t["observed_copies"] if t["observed_copies"] is not None else t["expected_pinned_copies"])' \
+		"$TMP/pftext.truth")
+	textfile_poll "$file" "$series" "$want"
+	verdict "$name: pinned copies of pftext == $want" $? "got '$serve_got'"
+	textfile_poll "$file" 'mmtrace_fork_comm_forks_total{comm="pftext"}' 10
+	verdict "$name: forks of pftext == 10" $? "got '$serve_got'"
+	cp "$file" "$TMP/textfile.copy"
+	bounded promtool check metrics <"$TMP/textfile.copy" >"$TMP/promtool-tf.out" 2>&1
+	verdict "$name: promtool check metrics" $? "$(head -c 400 "$TMP/promtool-tf.out")"
+	check_with "$name: strict parsers" bounded "$SYS_PYTHON" \
+		tools/test/serve_check.py file "$TMP/textfile.copy"
+	# A rename puts a new inode in place; a rewrite in place would not.
+	[ "$(stat -c %i "$file")" != "$ino" ]
+	verdict "$name: replaced by rename, not rewritten in place" $? \
+		"inode $ino still"
+	serve_got=$(ls -A "$dir")
+	[ "$serve_got" = mmtrace.prom ]
+	verdict "$name: nothing else in DIR" $? "$serve_got"
+	node_exporter_check "$name" "$dir" "$series" "$want"
+	serve_stop "$name"
+	[ ! -e "$file" ]
+	verdict "$name: removed at the stop" $? "$(ls -A "$dir")"
+}
+
+# A full disk: the write fails, says so once, and the last whole file
+# stays; with room again, the next write says so. In a mount namespace of
+# its own, on a 128 KiB tmpfs, which a filler file then fills.
+serve_textfile_full() {
+	local name="host serve --textfile, disk full" dir=$TMP/textfile-full
+	local got rc
+	mkdir -p "$dir"
+	# One page: the first write, at the start, cannot fit.
+	# shellcheck disable=SC2016
+	bounded unshare -m --propagation private sh -c \
+		'mount -t tmpfs -o size=4k tmpfs "$1" && shift && exec "$@"' \
+		sh "$dir" "$MMTRACE" serve --tier "$HOST_TIER" --views fork \
+		--textfile "$dir" -d 5 >/dev/null 2>"$TMP/tff-start.err"
+	rc=$?
+	[ "$rc" = 1 ] && grep -q "^mmtrace serve: cannot write $dir/mmtrace.prom: No space left on device$" \
+		"$TMP/tff-start.err"
+	verdict "$name at the start: says so, exit 1" $? \
+		"$(status $rc): $(tail -c 300 "$TMP/tff-start.err")"
+	: >"$TMP/serve-tff.err"
+	# shellcheck disable=SC2016
+	unshare -m --propagation private sh -c \
+		'mount -t tmpfs -o size=128k tmpfs "$1" && shift && exec "$@"' \
+		sh "$dir" "$MMTRACE" serve --tier "$HOST_TIER" --views fork \
+		--textfile "$dir" --textfile-interval 1 2>>"$TMP/serve-tff.err" &
+	serve_pid=$!
+	serve_err=$TMP/serve-tff.err
+	if ! wait_line "$serve_err" 'Ctrl-C to stop' "$serve_pid"; then
+		fail "$name" "did not start: $(head -c 300 "$serve_err")"
+		kill -KILL "$serve_pid" 2>/dev/null
+		wait "$serve_pid" 2>/dev/null
+		return
+	fi
+	# shellcheck disable=SC2016
+	nsenter -t "$serve_pid" -m -- sh -c 'cat /dev/zero >"$1/filler"' \
+		sh "$dir" 2>/dev/null
+	wait_line "$serve_err" 'warning: cannot write' "$serve_pid"
+	verdict "$name: a failed write says so" $? "$(tail -c 300 "$serve_err")"
+	sleep 2.5
+	got=$(grep -c 'cannot write' "$serve_err")
+	[ "$got" = 1 ]
+	verdict "$name: once, not at every write" $? "$got lines"
+	nsenter -t "$serve_pid" -m -- cat "$dir/mmtrace.prom" >"$TMP/tff.prom"
+	bounded promtool check metrics <"$TMP/tff.prom" >"$TMP/tff.out" 2>&1
+	verdict "$name: the last whole file stays" $? "$(head -c 300 "$TMP/tff.out")"
+	got=$(nsenter -t "$serve_pid" -m -- ls -A "$dir" | tr '\n' ' ')
+	[ "$got" = "filler mmtrace.prom " ]
+	verdict "$name: no temporary file left" $? "$got"
+	nsenter -t "$serve_pid" -m -- rm -f "$dir/filler"
+	wait_line "$serve_err" 'written again' "$serve_pid"
+	verdict "$name: with room again, says so" $? "$(tail -c 300 "$serve_err")"
+	serve_stop "$name"
 }
 
 serve_port_taken() {
@@ -567,5 +730,7 @@ host_serve() {
 	serve_series
 	serve_dual_stack
 	serve_max_requests
+	serve_textfile
+	serve_textfile_full
 	serve_sighup_views
 }

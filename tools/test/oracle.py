@@ -166,6 +166,7 @@ def check_fork(name, reports, truth, tier=None, busy=0):
     check(f"{name}: {forks} forks in the {hist} latency histogram",
           got == forks, f"got {got}")
     vmlib().check_units(check, name, reports)
+    vmlib().check_losses(check, name, reports)
     vmlib().check_in_buckets(
         check, name, "rows' fork_total_ns", sum(p["fork_total_ns"]
                                                 for p in rows),

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# mmtrace's test runner: tools/test/run.sh all|unit|host|san|fuzz|vm
+# mmtrace's test runner: tools/test/run.sh all|unit|host|san|static|fuzz|vm
 #
 #   unit  no privileges, any machine: build/tests/test_*, oracle self-test,
 #         unit_<name>.sh (e.g. make install into a scratch DESTDIR)
 #   host  root, this machine's kernel: host_<view>.sh, oracles under the
 #         tracepoint tier
 #   san   the unit and host tiers again, mmtrace built with ASan and UBSan
+#   static  root: the exporter's host tests (host_serve.sh) again, on the
+#         static binary (make STATIC=1), which VMs and images get
 #   fuzz  libFuzzer on the parsers of untrusted text (tools/test/fuzz/)
 #   vm    root, qemu: guest_<view>.sh in Debian 5.10, 6.1, 6.12 and 7.3,
 #         checked by vm_<view>.py (MMTRACE_VM_KERNELS="6.1 7.3" picks some)
@@ -129,6 +131,28 @@ run_san() {
 	MMTRACE=$mmtrace
 }
 
+# make STATIC=1 links its own libmicrohttpd (tools/static/libmicrohttpd.sh):
+# the same server code, so the same exporter tests, on that binary.
+run_static() {
+	local mmtrace=$MMTRACE bin=$BUILD/static/mmtrace
+	if [ "$(id -u)" != 0 ]; then
+		skip "static tier" "needs root"
+		return
+	fi
+	if ! make -s STATIC=1 OUT="$BUILD/static" "$bin" 2>"$TMP/static.err"; then
+		fail "static build" "make STATIC=1 failed: $(tail -n 5 "$TMP/static.err")"
+		return
+	fi
+	echo "== static build"
+	# A static binary asks for no dynamic loader.
+	! LC_ALL=C readelf -l "$bin" | grep -q 'interpreter'
+	verdict "static build: $bin has no ELF interpreter" $? \
+		"$(LC_ALL=C readelf -l "$bin" | grep interpreter)"
+	MMTRACE=$bin
+	host_serve
+	MMTRACE=$mmtrace
+}
+
 # Kernel modules the guest scripts may insmod (e.g. brd, a RAM block
 # device for O_DIRECT), from the kernel's own package in the VM cache,
 # decompressed here: busybox insmod reads plain .ko files only. Prints
@@ -211,10 +235,11 @@ case ${1:-all} in
 unit) run_unit ;;
 host) run_host ;;
 san) run_san ;;
+static) run_static ;;
 fuzz) run_fuzz ;;
 vm) run_vm ;;
-all) run_unit; run_host; run_san; run_fuzz; run_vm ;;
-*) echo "usage: $0 all|unit|host|san|fuzz|vm" >&2; exit 2 ;;
+all) run_unit; run_host; run_san; run_static; run_fuzz; run_vm ;;
+*) echo "usage: $0 all|unit|host|san|static|fuzz|vm" >&2; exit 2 ;;
 esac
 
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -8,6 +8,8 @@ line each (tools/test/host_serve.sh counts them).
   serve_check.py negotiate HOST:PORT     Accept headers, RFC 9110 q-values
   serve_check.py burst HOST:PORT         beyond --max-requests 1: 503s
   serve_check.py strict HOST:PORT        strict parsers, one sample a series
+  serve_check.py file PATH               a --textfile file: the same, read
+                                         whole from PATH
   serve_check.py value HOST:PORT SERIES  prints one sample's value
   serve_check.py count HOST:PORT PREFIX  prints how many series start so
   serve_check.py lives PROM_URL SELECTOR the samples Prometheus holds for
@@ -243,6 +245,26 @@ def check_strict(addr):
                 err or f"{len(dups)} repeated: {dups[:2]}")
 
 
+def check_file(path):
+    """A --textfile file: the text format (node_exporter reads no other),
+    strict parser, one sample per series, histograms that hold."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    try:
+        fams = list(prom_parser.text_string_to_metric_families(text))
+        err = ""
+    except ValueError as e:
+        fams, err = [], str(e)
+    dups = duplicates(text)
+    verdict("serve textfile: strict text parser, one sample per series",
+            not err and not dups and len(fams) > 10,
+            err or f"{len(dups)} repeated: {dups[:2]}, {len(fams)} families")
+    problems = histogram_problems(fams)
+    verdict("serve textfile: histograms are cumulative, +Inf == count",
+            not problems and any(f.type == "histogram" for f in fams),
+            "; ".join(problems[:3]) or "no histogram")
+
+
 # (Accept, the format it must get): RFC 9110, 12.5.1.
 NEGOTIATION = [
     ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
@@ -363,6 +385,8 @@ def main():
         check_burst(addr)
     elif cmd == "strict":
         check_strict(addr)
+    elif cmd == "file":
+        check_file(addr)
     elif cmd == "value":
         value(addr, sys.argv[3])
         return

@@ -20,8 +20,8 @@ what each kernel's source does with it:
 import json
 import re
 
-from vmlib import (case_json, check_in_buckets, check_units, exit_zero,
-                   parse_console)
+from vmlib import (case_json, check_in_buckets, check_losses, check_units,
+                   exit_zero, parse_console)
 
 TIER_ORDER = ("fentry", "kprobe", "tracepoint")
 OBS = ("gup.calls", "gup.slow_path")
@@ -184,6 +184,7 @@ def check_numbers(check, cname, rep, truth, kernel, split, hidden=False):
         return
     row = rows[0]
     check_units(check, cname, [rep])
+    check_losses(check, cname, [rep])
     check_in_buckets(check, cname, "row gup_total_ns", row["gup_total_ns"],
                      [rep["latency_ns"]["all"]])
     for key in ("calls", "pages_fast", "pages_slow"):

@@ -10,8 +10,8 @@ import json
 import re
 
 from vm_fork import TIER_ORDER
-from vmlib import (case_json, check_in_buckets, check_units, parse_console,
-                   refused)
+from vmlib import (case_json, check_in_buckets, check_losses, check_units,
+                   parse_console, refused)
 
 TIERS = {
     "5.10": {"hugetlb.pmd_share": "fentry", "hugetlb.i_mmap_waits": "none",
@@ -155,6 +155,7 @@ def check_case(check, kernel, name, run, cap):
         check(f"{name}: several reports", len(reports) >= 3,
               f"{len(reports)} reports")
     check_units(check, name, reports)
+    check_losses(check, name, reports)
     report = merged(reports)
     probes = report["probes"]
     if probes.get("hugetlb.pmd_share") != "none":
@@ -199,6 +200,7 @@ def check_retract(check, kernel, name, run, cap):
         check(f"{name}: retracts unknown (null)", got is None, f"got {got}")
         return
     check_units(check, name, reports)
+    check_losses(check, name, reports)
     check_in_buckets(check, name, "retract_ns", reports[0]["totals"]
                      ["retract_ns"], [reports[0]["histograms"]["retract_ns"]])
     want = truth["expected_retracts"]

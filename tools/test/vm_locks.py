@@ -20,8 +20,8 @@ counts cover exactly the storm:
 import json
 import re
 
-from vmlib import (case_json, check_in_buckets, check_units, exit_zero,
-                   parse_console, refused)
+from vmlib import (case_json, check_in_buckets, check_losses, check_units,
+                   exit_zero, parse_console, refused)
 
 TIERS = {
     "5.10": {"locks.exits": "tracepoint", "locks.mmap_lock": "none",
@@ -42,7 +42,7 @@ MMAP_FIELDS = ("mmap_read_acquired", "mmap_write_acquired",
                "mmap_read_failed", "mmap_write_failed")
 CONTENTION_FIELDS = ("mmap_contended", "other_contended")
 VMA_FIELDS = ("faults", "vma_lock_faults", "vma_lock_fallbacks")
-LOST_FIELDS = ("state_map_full", "lock_table_full", "fault_window_map_full",
+LOST_FIELDS = ("lock_state_full", "lock_table_full", "window_map_full",
                "proc_map_full")
 
 
@@ -124,6 +124,7 @@ def check_numbers(check, name, reports, truth, threads, whole=None):
                                               for k in LOST_FIELDS)]
     check(f"{name}: nothing lost", not lost, f"lost {lost}")
     check_units(check, name, reports)
+    check_losses(check, name, reports)
     check(f"{name}: the storm ran", truth.get("errno") == 0 and
           truth["mmap_calls"] == threads * truth["count"] and
           truth["munmap_calls"] == truth["mmap_calls"], f"truth {truth}")

@@ -5,6 +5,7 @@ guest-lib.sh tags each line it wants seen "MMT|case|stream|"; these
 helpers pick the tagged lines out and open a case's reports and truth.
 """
 import json
+import os
 import re
 
 # A key that names a time unit other than ns (every duration is _ns).
@@ -80,6 +81,33 @@ def check_units(check, name, reports):
     bad = unit_problems(reports)
     return check(f"{name}: every duration in ns, units.latency ns",
                  not bad, f"{bad}")
+
+
+def man_loss_names():
+    """The loss names the man page's LOSSES section lists: the one name of
+    each loss, which JSON, text and the exporter's reason label share."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                        "packaging", "mmtrace.8")
+    names, section, term = set(), False, False
+    with open(path) as f:
+        for line in f:
+            if line.startswith(".SH"):
+                section = line.split()[1] == "LOSSES"
+            elif section and line.startswith(".TP"):
+                term = True
+                continue
+            elif section and term:
+                names |= set(re.findall(r"\b[a-z]+(?:_[a-z]+)+\b", line))
+            term = False
+    return names
+
+
+def check_losses(check, name, reports):
+    """Every key of a report's "lost" is a loss the man page names."""
+    known = man_loss_names()
+    bad = sorted({k for r in reports for k in r["lost"]} - known)
+    return check(f"{name}: every lost key is a loss the man page names",
+                 not bad, f"unknown {bad}, the man page has {sorted(known)}")
 
 
 def check_in_buckets(check, name, what, total, hists):

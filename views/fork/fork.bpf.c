@@ -13,7 +13,7 @@
 #include "common.bpf.h"
 #include "events.bpf.h"
 #include "thread.bpf.h"
-#include "mm.bpf.h"
+#include "quirks.bpf.h"
 #include "fork.h"
 
 #define CLONE_VM 0x00000100UL

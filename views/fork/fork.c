@@ -11,7 +11,8 @@
 #include "output.h"
 #include "rows.h"
 #include "tasks.h"
-#include "tracer.h"
+#include "view.h"
+#include "fields.h"
 
 #define TP(prog, event) { prog, PROBE_TRACEPOINT, { event } }
 #define PAGE_ALLOC_NOTE                                                       \
@@ -132,22 +133,18 @@ static const struct observation fork_obs[] = {
 
 enum { OBS_SYSCALLS, OBS_PINNED, OBS_THP, OBS_HUGETLB };
 
-/* The BPF side's global counters and histograms, cumulative since load. */
-struct fork_totals {
-	__u64 counters[FC_MAX];
-	__u64 latency[FORK_LAT_KINDS][HIST_LEN];
-	__u64 vfork_latency[HIST_LEN];
-	__u64 copies[HIST_LEN];
-	__u64 losses[LOSS_MAX];
-};
+/* What a report can count as lost (include/filter.h). */
+#define FORK_LOSSES                                                          \
+	(LOSS_BIT(LOSS_WINDOW_MAP_FULL) | LOSS_BIT(LOSS_PROC_MAP_FULL) |     \
+	 LOSSES_EVENTS | LOSSES_FOLLOW)
 
-/* One report's share: this report's totals minus the previous report's. */
+/* One report's share: the .bss counters' growth since the previous report. */
 struct fork_report {
-	struct fork_totals t;
+	struct fork_bpf__bss t;
 	struct rows rows;
 };
 
-static struct fork_totals prev_totals;
+static struct fork_bpf__bss prev_totals;
 
 static struct row_table proc_rows = {
 	.key_size = sizeof(struct fork_proc_key),
@@ -162,17 +159,7 @@ static const struct fork_proc_stats *stats(const struct row *row)
 	return (const void *)row->value;
 }
 
-static void *fork_open(void)
-{
-	return fork_bpf__open();
-}
-
-static struct bpf_object *fork_object(void *skel)
-{
-	return ((struct fork_bpf *)skel)->obj;
-}
-
-static int fork_configure(void *skel, const struct tracer_opts *opts)
+static int fork_configure(void *skel, const struct view_opts *opts)
 {
 	struct fork_bpf *s = skel;
 	struct events_config *ev = &s->rodata->events_cfg;
@@ -193,10 +180,7 @@ static int fork_configure(void *skel, const struct tracer_opts *opts)
 						    opts->max_procs);
 }
 
-static struct bpf_map *fork_events_map(void *skel)
-{
-	return ((struct fork_bpf *)skel)->maps.events;
-}
+VIEW_EVENTS_MAP(fork)
 
 /* --events: what a fork event carries (include/events.h). */
 static const struct event_desc fork_events[] = {
@@ -214,30 +198,7 @@ static const struct event_desc fork_events[] = {
 	},
 };
 
-static bool fork_busy(void *skel)
-{
-	return ((struct fork_bpf *)skel)->bss->windows_open != 0;
-}
-
-static int fork_load(void *skel)
-{
-	return fork_bpf__load(skel);
-}
-
-static void fork_destroy(void *skel)
-{
-	fork_bpf__destroy(skel);
-}
-
-static void delta(__u64 *out, const __u64 *now, __u64 *was, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		__u64 v = now[i];
-
-		out[i] = v - was[i];
-		was[i] = v;
-	}
-}
+VIEW_BUSY(fork, windows_open)
 
 static int cmp_rows(const void *a, const void *b)
 {
@@ -250,27 +211,15 @@ static int cmp_rows(const void *a, const void *b)
 	return row_pid(a) < row_pid(b) ? -1 : row_pid(a) > row_pid(b);
 }
 
-static int collect(struct fork_bpf *s, struct fork_report *r)
+static int collect(struct fork_bpf *s, struct fork_report *r,
+		   const struct report_ctx *ctx)
 {
-	struct fork_totals now;
 	int err;
 
-	memcpy(now.counters, s->bss->counters, sizeof(now.counters));
-	memcpy(now.latency, s->bss->latency_hist, sizeof(now.latency));
-	memcpy(now.vfork_latency, s->bss->vfork_latency_hist,
-	       sizeof(now.vfork_latency));
-	memcpy(now.copies, s->bss->copies_hist, sizeof(now.copies));
-	memcpy(now.losses, s->bss->losses, sizeof(now.losses));
-	delta(&r->t.counters[0], &now.counters[0], &prev_totals.counters[0],
-	      sizeof(now) / sizeof(__u64));
+	BSS_DELTA(&r->t, &prev_totals, s->bss);
 	err = rows_read(&proc_rows, bpf_map__fd(s->maps.procs), &r->rows);
 	rows_sort(&r->rows, cmp_rows);
 	return err;
-}
-
-static bool have(const struct report_ctx *ctx, int obs)
-{
-	return ctx->res[obs].chosen >= 0;
 }
 
 /* Only the fentry and kprobe plans of pinned copies time copy_page_range. */
@@ -280,103 +229,73 @@ static bool copy_time_known(const struct report_ctx *ctx)
 				 &ctx->res[OBS_PINNED]) < TIER_TRACEPOINT;
 }
 
-static struct json_object *u64_or_null(bool known, __u64 v)
-{
-	return known ? json_object_new_uint64(v) : NULL;
-}
-
 static struct json_object *row_json(const struct report_ctx *ctx,
 				    const struct row *row)
 {
 	const struct fork_proc_stats *st = stats(row);
-	struct json_object *j = json_object_new_object();
+	struct json_object *j = json_row_new(row, st->comm, sizeof(st->comm),
+					       st->cgroup_id);
 
-#define ADD(k, v) json_object_object_add(j, k, v)
-	ADD("pid", json_object_new_int64(row_pid(row)));
-	ADD("comm", json_comm(st->comm, sizeof(st->comm)));
-	ADD("forks", json_object_new_uint64(st->forks));
-	ADD("vforks", json_object_new_uint64(st->vforks));
-	ADD("threads", json_object_new_uint64(st->threads));
-	ADD("failed", json_object_new_uint64(st->failed));
-	ADD("pinned_copies", u64_or_null(have(ctx, OBS_PINNED),
-					 st->pinned_copies));
-	ADD("thp_splits", u64_or_null(have(ctx, OBS_THP), st->thp_splits));
-	ADD("hugetlb_copies", u64_or_null(have(ctx, OBS_HUGETLB),
-					  st->hugetlb_copies));
-	ADD("fork_total_ns", json_object_new_uint64(st->total_ns));
-	ADD("fork_max_ns", json_object_new_uint64(st->max_ns));
-	ADD("copy_page_range_ns", u64_or_null(copy_time_known(ctx),
-					      st->cpr_ns));
-	ADD("has_pinned", json_object_new_boolean(st->has_pinned));
-#undef ADD
+	json_add_u64(j, "forks", st->forks);
+	json_add_u64(j, "vforks", st->vforks);
+	json_add_u64(j, "threads", st->threads);
+	json_add_u64(j, "failed", st->failed);
+	json_add_u64_known(j, "pinned_copies",
+			   obs_known(ctx, OBS_PINNED), st->pinned_copies);
+	json_add_u64_known(j, "thp_splits", obs_known(ctx, OBS_THP), st->thp_splits);
+	json_add_u64_known(j, "hugetlb_copies",
+			   obs_known(ctx, OBS_HUGETLB), st->hugetlb_copies);
+	json_add_u64(j, "fork_total_ns", st->total_ns);
+	json_add_u64(j, "fork_max_ns", st->max_ns);
+	json_add_u64_known(j, "copy_page_range_ns",
+			   copy_time_known(ctx), st->cpr_ns);
+	json_add_bool(j, "has_pinned", st->has_pinned);
 	return j;
 }
 
 static void report_json(const struct report_ctx *ctx,
-			const struct fork_report *r)
+			const struct fork_report *r, struct json_object *o)
 {
-	struct json_object *o = report_json_header("fork", ctx);
 	struct json_object *t = json_object_new_object();
 	struct json_object *lat = json_object_new_object();
 	struct json_object *units = json_object_new_object();
-	struct json_object *rows = json_object_new_array();
-	struct json_object *lost = json_object_new_object();
 	bool cpr = copy_time_known(ctx);
 
-	json_object_object_add(units, "latency", json_object_new_string("ns"));
-	json_object_object_add(units, "pinned_copies",
-			       json_object_new_string("base_pages"));
-	json_object_object_add(units, "hugetlb_copies",
-			       json_object_new_string("huge_pages"));
-	json_object_object_add(o, "units", units);
-	json_object_object_add(t, "forks", json_object_new_uint64(r->t.counters[FC_FORKS]));
-	json_object_object_add(t, "vforks", json_object_new_uint64(r->t.counters[FC_VFORKS]));
-	json_object_object_add(t, "threads", json_object_new_uint64(r->t.counters[FC_THREADS]));
-	json_object_object_add(t, "failed", json_object_new_uint64(r->t.counters[FC_FAILED]));
-	json_object_object_add(t, "pinned_copies", u64_or_null(have(ctx, OBS_PINNED),
-				r->t.counters[FC_PINNED_COPIES]));
-	json_object_object_add(t, "thp_splits", u64_or_null(have(ctx, OBS_THP),
-				r->t.counters[FC_THP_SPLITS]));
-	json_object_object_add(t, "hugetlb_copies", u64_or_null(have(ctx, OBS_HUGETLB),
-				r->t.counters[FC_HUGETLB_COPIES]));
-	json_object_object_add(t, "copy_page_range_ns",
-			       u64_or_null(cpr, r->t.counters[FC_CPR_NS]));
-	json_object_object_add(o, "totals", t);
+	json_add_str(units, "latency", "ns");
+	json_add_str(units, "pinned_copies", "base_pages");
+	json_add_str(units, "hugetlb_copies", "huge_pages");
+	json_add(o, "units", units);
+	json_add_u64(t, "forks", r->t.counters[FC_FORKS]);
+	json_add_u64(t, "vforks", r->t.counters[FC_VFORKS]);
+	json_add_u64(t, "threads", r->t.counters[FC_THREADS]);
+	json_add_u64(t, "failed", r->t.counters[FC_FAILED]);
+	json_add_u64_known(t, "pinned_copies",
+			   obs_known(ctx, OBS_PINNED), r->t.counters[FC_PINNED_COPIES]);
+	json_add_u64_known(t, "thp_splits",
+			   obs_known(ctx, OBS_THP), r->t.counters[FC_THP_SPLITS]);
+	json_add_u64_known(t, "hugetlb_copies",
+			   obs_known(ctx, OBS_HUGETLB), r->t.counters[FC_HUGETLB_COPIES]);
+	json_add_u64_known(t, "copy_page_range_ns",
+			   cpr, r->t.counters[FC_CPR_NS]);
+	json_add(o, "totals", t);
 	/* BPF keeps us slots (fork.bpf.c); the JSON speaks ns. */
-	json_object_object_add(lat, "has_pinned",
-			       hist_json_ns(r->t.latency[FORK_LAT_PINNED], HIST_SLOTS, 1000));
-	json_object_object_add(lat, "no_pinned",
-			       hist_json_ns(r->t.latency[FORK_LAT_UNPINNED], HIST_SLOTS, 1000));
-	json_object_object_add(lat, "vfork",
-			       hist_json_ns(r->t.vfork_latency, HIST_SLOTS, 1000));
-	json_object_object_add(o, "latency_ns", lat);
-	json_object_object_add(o, "copies_per_fork", hist_json(r->t.copies, HIST_SLOTS));
-	for (size_t i = 0; i < r->rows.n; i++)
-		json_object_array_add(rows, row_json(ctx, &r->rows.r[i]));
-	json_object_object_add(o, "processes", rows);
-	json_object_object_add(lost, "window_map_full",
-			       json_object_new_uint64(r->t.losses[LOSS_WINDOW_MAP_FULL]));
-	json_object_object_add(lost, "proc_map_full",
-			       json_object_new_uint64(r->t.losses[LOSS_PROC_MAP_FULL]));
-	events_lost_json(lost, r->t.losses);
-	tasks_lost_json(lost, r->t.losses);
-	json_object_object_add(o, "lost", lost);
-	json_emit(ctx->out, o);
-}
-
-static void print_count(FILE *out, const char *label, bool known, __u64 v)
-{
-	if (known)
-		fprintf(out, "  %s %llu", label, v);
-	else
-		fprintf(out, "  %s n/a", label);
+	json_add(lat, "has_pinned",
+		 hist_json_ns(r->t.latency_hist[FORK_LAT_PINNED], HIST_SLOTS, 1000));
+	json_add(lat, "no_pinned",
+		 hist_json_ns(r->t.latency_hist[FORK_LAT_UNPINNED], HIST_SLOTS, 1000));
+	json_add(lat, "vfork",
+		 hist_json_ns(r->t.vfork_latency_hist, HIST_SLOTS, 1000));
+	json_add(o, "latency_ns", lat);
+	json_add(o, "copies_per_fork", hist_json(r->t.copies_hist, HIST_SLOTS));
+	json_add_rows(o, "processes", ctx, &r->rows, row_json);
+	json_add_losses(o, r->t.losses, FORK_LOSSES);
 }
 
 static void print_rows(const struct report_ctx *ctx,
 		       const struct fork_report *r)
 {
 	FILE *out = ctx->out;
-	size_t n = r->rows.n < ctx->opts->top ? r->rows.n : ctx->opts->top;
+	size_t n = view_rows_shown(ctx, r->rows.n);
 	char comm[COMM_TEXT_LEN];
 
 	if (!r->rows.n)
@@ -393,9 +312,7 @@ static void print_rows(const struct report_ctx *ctx,
 			st->pinned_copies, st->total_ns / 1000,
 			st->max_ns / 1000, st->has_pinned ? "yes" : "no");
 	}
-	if (n < r->rows.n)
-		fprintf(out, "(%zu more processes; --top or --json shows them)\n",
-			r->rows.n - n);
+	view_rows_more(out, n, r->rows.n, "processes");
 }
 
 static void report_text(const struct report_ctx *ctx,
@@ -408,51 +325,33 @@ static void report_text(const struct report_ctx *ctx,
 		report_time(ctx, ts, sizeof(ts)), r->t.counters[FC_FORKS],
 		r->t.counters[FC_VFORKS], r->t.counters[FC_THREADS],
 		r->t.counters[FC_FAILED]);
-	print_count(out, "pinned-page copies", have(ctx, OBS_PINNED),
+	print_count(out, "pinned-page copies", obs_known(ctx, OBS_PINNED),
 		    r->t.counters[FC_PINNED_COPIES]);
-	print_count(out, "THP splits", have(ctx, OBS_THP),
+	print_count(out, "THP splits", obs_known(ctx, OBS_THP),
 		    r->t.counters[FC_THP_SPLITS]);
-	print_count(out, "hugetlb copies", have(ctx, OBS_HUGETLB),
+	print_count(out, "hugetlb copies", obs_known(ctx, OBS_HUGETLB),
 		    r->t.counters[FC_HUGETLB_COPIES]);
 	print_count(out, "copy_page_range us", copy_time_known(ctx),
 		    r->t.counters[FC_CPR_NS] / 1000);
 	fprintf(out, "\n");
 	fprintf(out, "\nfork latency, parents that have pinned pages:\n");
-	print_log2_hist(out, r->t.latency[FORK_LAT_PINNED], HIST_SLOTS, "usecs");
+	print_log2_hist(out, r->t.latency_hist[FORK_LAT_PINNED], HIST_SLOTS, "usecs");
 	fprintf(out, "\nfork latency, other parents:\n");
-	print_log2_hist(out, r->t.latency[FORK_LAT_UNPINNED], HIST_SLOTS, "usecs");
+	print_log2_hist(out, r->t.latency_hist[FORK_LAT_UNPINNED], HIST_SLOTS, "usecs");
 	if (r->t.counters[FC_VFORKS]) {
 		fprintf(out, "\nvfork latency (until the child execs or exits):\n");
-		print_log2_hist(out, r->t.vfork_latency, HIST_SLOTS, "usecs");
+		print_log2_hist(out, r->t.vfork_latency_hist, HIST_SLOTS, "usecs");
 	}
-	if (have(ctx, OBS_PINNED) && r->t.counters[FC_PINNED_COPIES]) {
+	if (obs_known(ctx, OBS_PINNED) && r->t.counters[FC_PINNED_COPIES]) {
 		fprintf(out, "\npinned-page copies per fork:\n");
-		print_log2_hist(out, r->t.copies, HIST_SLOTS, "pages");
+		print_log2_hist(out, r->t.copies_hist, HIST_SLOTS, "pages");
 	}
 	print_rows(ctx, r);
-	if (r->t.losses[LOSS_WINDOW_MAP_FULL] || r->t.losses[LOSS_PROC_MAP_FULL])
-		fprintf(out, "LOST: %llu forks (window map full), %llu process rows (process map full: raise --max-procs)\n",
-			r->t.losses[LOSS_WINDOW_MAP_FULL],
-			r->t.losses[LOSS_PROC_MAP_FULL]);
-	events_lost_text(out, r->t.losses);
-	tasks_lost_text(out, r->t.losses);
+	losses_text(out, r->t.losses, FORK_LOSSES, "forks");
 	fflush(out);
 }
 
-static int fork_print_report(void *skel, const struct report_ctx *ctx)
-{
-	struct fork_report r = {};
-	int err = collect(skel, &r);
-
-	if (!err) {
-		if (ctx->opts->json)
-			report_json(ctx, &r);
-		else
-			report_text(ctx, &r);
-	}
-	rows_free(&r.rows);
-	return err;
-}
+VIEW_SKELETON(fork, &r.rows)
 
 #define BSS struct fork_bpf__bss
 #define KIND(k) .label = "kind", .label_value = k
@@ -489,7 +388,7 @@ static const struct metric_def fork_metrics_defs[] = {
 };
 
 #define ROW(n, h, member, dec, ob)                                           \
-	{ n, h, offsetof(struct fork_proc_stats, member), dec, ob }
+	ROW_METRIC(struct fork_proc_stats, n, h, member, dec, ob)
 
 static const struct row_metric_def fork_row_defs[] = {
 	ROW("forks", "Successful forks (new mm)", forks, 0, OBS_SYSCALLS),
@@ -503,18 +402,9 @@ static const struct row_metric_def fork_row_defs[] = {
 	    OBS_SYSCALLS),
 };
 
-static const struct tracer_metrics fork_metrics = {
-	.defs = fork_metrics_defs,
-	.n_defs = sizeof(fork_metrics_defs) / sizeof(fork_metrics_defs[0]),
-	.losses_off = offsetof(BSS, losses),
-	.rows = &proc_rows,
-	.comm_off = offsetof(struct fork_proc_stats, comm),
-	.cgroup_off = offsetof(struct fork_proc_stats, cgroup_id),
-	.row_defs = fork_row_defs,
-	.n_row_defs = sizeof(fork_row_defs) / sizeof(fork_row_defs[0]),
-};
+VIEW_METRICS(fork, &proc_rows, struct fork_proc_stats);
 
-const struct tracer fork_tracer = {
+const struct view fork_view = {
 	.name = "fork",
 	.summary = "fork() latency and pages copied because they may be DMA-pinned",
 	.doc = "Trace fork() cost: latency (parents with and without pinned pages), "
@@ -528,17 +418,27 @@ const struct tracer fork_tracer = {
 	       "  mmtrace fork --events --min-copies 64  # forks copying 64+ pinned pages\n"
 	       "Which kernel hooks are used: mmtrace probes.",
 	.obs = fork_obs,
-	.n_obs = sizeof(fork_obs) / sizeof(fork_obs[0]),
-	.open = fork_open,
-	.object = fork_object,
+	.n_obs = ARRAY_LEN(fork_obs),
+	VIEW_OPS(fork),
 	.configure = fork_configure,
-	.load = fork_load,
-	.destroy = fork_destroy,
-	.report = fork_print_report,
 	.busy = fork_busy,
 	.events_map = fork_events_map,
 	.event_kinds = fork_events,
-	.n_event_kinds = sizeof(fork_events) / sizeof(fork_events[0]),
+	.n_event_kinds = ARRAY_LEN(fork_events),
 	.event_options = EVENT_OPT_MIN_LATENCY | EVENT_OPT_MIN_COPIES,
 	.metrics = &fork_metrics,
+};
+
+/* What `mmtrace top` and the findings read of a row (user/fields.h). */
+static const struct field_def fork_field_defs[] = {
+	FIELD(F_FORKS, struct fork_proc_stats, forks, OBS_SYSCALLS),
+	FIELD(F_FORK_NS, struct fork_proc_stats, total_ns, OBS_SYSCALLS),
+	FIELD(F_FORK_MAX_NS, struct fork_proc_stats, max_ns, OBS_SYSCALLS),
+	FIELD(F_HAS_PINNED, struct fork_proc_stats, has_pinned, OBS_SYSCALLS),
+	FIELD(F_PINNED_COPIES, struct fork_proc_stats, pinned_copies,
+	      OBS_PINNED),
+};
+
+const struct view_fields fork_fields = {
+	fork_field_defs, ARRAY_LEN(fork_field_defs),
 };

@@ -13,7 +13,7 @@
  * how many the lockless walk got. The core's return value is the total.
  */
 #include "common.bpf.h"
-#include "mm.bpf.h"
+#include "quirks.bpf.h"
 #include "gup.h"
 
 #define PAGE_SHIFT 12

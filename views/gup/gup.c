@@ -4,17 +4,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <json-c/json.h>
 #include "gup.h"
 #include "gup.skel.h"
 #include "ksyms.h"
 #include "output.h"
+#include "quirks.h"
 #include "rows.h"
 #include "tasks.h"
-#include "tracer.h"
+#include "view.h"
+#include "fields.h"
 
 #define CORE_FUNCS { "gup_fast_fallback", "internal_get_user_pages_fast" }
 #define TASK_EXIT { "gup_task_exit", PROBE_TRACEPOINT, { "sched/sched_process_exit" } }
@@ -88,18 +88,14 @@ static const char *const class_names[GUP_CLASSES] = {
 	[GUP_LONGTERM] = "longterm", [GUP_WRITE] = "write",
 };
 
-/* The BPF side's globals, cumulative since load. */
-struct gup_totals {
-	__u64 counters[GUP_CLASSES][GC_MAX];
-	__u64 latency[GUP_LAT_KINDS][HIST_LEN];
-	__u64 errors[GUP_ERRNO_SLOTS];
-	__u64 first_pins;
-	__u64 caller_losses;
-	__u64 losses[LOSS_MAX];
-};
+/* What a report can count as lost (include/filter.h). */
+#define GUP_LOSSES                                                           \
+	(LOSS_BIT(LOSS_WINDOW_MAP_FULL) | LOSS_BIT(LOSS_PROC_MAP_FULL) |     \
+	 LOSSES_FOLLOW)
 
+/* One report's share: the .bss counters' growth since the previous report. */
 struct gup_report {
-	struct gup_totals t;
+	struct gup_bpf__bss t;
 	struct rows rows;
 	struct rows callers;
 	struct gup_bpf *skel;		/* the stacks map names callers */
@@ -111,7 +107,7 @@ struct gup_frame {
 	char raw[24];		/* "0x..." */
 };
 
-static struct gup_totals prev_totals;
+static struct gup_bpf__bss prev_totals;
 
 /* Rows live in the BPF map while their process lives; diffed there. */
 static struct row_table proc_rows = {
@@ -152,134 +148,24 @@ static __u32 stack_id(const struct row *row)
 
 static struct gup_foll foll;
 
-/*
- * From 6.3 the FOLL_* values are enumerators (anonymous enums in BTF,
- * some of them in mm/internal.h): take them from BTF when all are there.
- */
-static int foll_from_btf(struct gup_foll *f)
+static int gup_configure(void *skel, const struct view_opts *opts)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
-	int found = 0;
-
-	if (!btf)
-		return -ENOENT;
-	for (__u32 id = 1; id < btf__type_cnt(btf) && found != 0xf; id++) {
-		const struct btf_type *t = btf__type_by_id(btf, id);
-		const struct btf_enum *e;
-
-		if (!btf_is_enum(t))
-			continue;
-		e = btf_enum(t);
-		for (int i = 0; i < btf_vlen(t); i++, e++) {
-			const char *n = btf__name_by_offset(btf, e->name_off);
-			unsigned int *slot = NULL;
-			int bit = 0;
-
-			if (!strcmp(n, "FOLL_WRITE"))
-				slot = &f->write, bit = 1;
-			else if (!strcmp(n, "FOLL_GET"))
-				slot = &f->get, bit = 2;
-			else if (!strcmp(n, "FOLL_PIN"))
-				slot = &f->pin, bit = 4;
-			else if (!strcmp(n, "FOLL_LONGTERM"))
-				slot = &f->longterm, bit = 8;
-			if (slot) {
-				*slot = e->val;
-				found |= bit;
-			}
-		}
-	}
-	btf__free(btf);
-	return found == 0xf ? 0 : -ENOENT;
-}
-
-static bool kernel_older_than(int major, int minor)
-{
-	struct utsname u;
-	int ma = 0, mi = 0;
-
-	if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
-		return false;
-	return ma < major || (ma == major && mi < minor);
-}
-
-/* #defines before 6.3 (not in BTF): 5.10 and 6.1 share these values. */
-static void foll_resolve(struct gup_foll *f, bool verbose)
-{
-	static const struct gup_foll defines = {
-		.write = 0x1, .get = 0x4, .longterm = 0x10000, .pin = 0x40000,
-	};
-	static const struct gup_foll enums_6_12 = {
-		.write = 0x1, .get = 0x2, .longterm = 0x100, .pin = 0x80000,
-	};
-
-	if (!foll_from_btf(f))
-		return;
-	if (kernel_older_than(6, 3)) {
-		*f = defines;
-		return;
-	}
-	*f = enums_6_12;
-	if (verbose)
-		fprintf(stderr,
-			"mmtrace: FOLL_* not in BTF; assuming 6.12's values\n");
-}
-
-/* 5.10's __gup_longterm_locked(tsk, mm, start, ...) has 7 arguments. */
-static bool longterm_locked_has_task(void)
-{
-	struct btf *btf = btf__load_vmlinux_btf();
-	const struct btf_type *t;
-	bool has_task = false;
-	int id;
-
-	if (!btf)
-		return false;
-	id = btf__find_by_name_kind(btf, "__gup_longterm_locked",
-				    BTF_KIND_FUNC);
-	if (id > 0) {
-		t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
-		has_task = btf_vlen(t) == 7;
-	}
-	btf__free(btf);
-	return has_task;
-}
-
-static void *gup_open(void)
-{
-	return gup_bpf__open();
-}
-
-static struct bpf_object *gup_object(void *skel)
-{
-	return ((struct gup_bpf *)skel)->obj;
-}
-
-static int gup_configure(void *skel, const struct tracer_opts *opts)
-{
+	const struct kernel_quirks *q = kernel_quirks();
 	struct gup_bpf *s = skel;
 
-	foll_resolve(&foll, opts->verbose);
+	if (q->foll_assumed && opts->verbose)
+		fprintf(stderr,
+			"mmtrace: FOLL_* not in BTF; assuming 6.12's values\n");
+	foll = (struct gup_foll){ .write = q->foll.write, .get = q->foll.get,
+				  .pin = q->foll.pin,
+				  .longterm = q->foll.longterm };
 	s->rodata->filter = opts->filter;
 	s->rodata->foll = foll;
-	s->rodata->longterm_locked_has_task = longterm_locked_has_task();
+	s->rodata->longterm_locked_has_task = q->gup_longterm_has_task;
 	return bpf_map__set_max_entries(s->maps.procs, opts->max_procs);
 }
 
-static int gup_load(void *skel)
-{
-	return gup_bpf__load(skel);
-}
-
-static void gup_destroy(void *skel)
-{
-	gup_bpf__destroy(skel);
-}
-
-static bool gup_busy(void *skel)
-{
-	return ((struct gup_bpf *)skel)->bss->calls_open != 0;
-}
+VIEW_BUSY(gup, calls_open)
 
 static int cmp_rows(const void *a, const void *b)
 {
@@ -375,23 +261,13 @@ static int caller_frames(int stacks_fd, __u32 stack_id,
 	return n;
 }
 
-static int collect(struct gup_bpf *s, struct gup_report *r)
+static int collect(struct gup_bpf *s, struct gup_report *r,
+		   const struct report_ctx *ctx)
 {
-	struct gup_totals now;
-	__u64 *n = &now.counters[0][0], *was = &prev_totals.counters[0][0];
-	__u64 *out = &r->t.counters[0][0];
 	int err;
 
-	memcpy(now.counters, s->bss->counters, sizeof(now.counters));
-	memcpy(now.latency, s->bss->latency_hist, sizeof(now.latency));
-	memcpy(now.errors, s->bss->errors, sizeof(now.errors));
-	now.first_pins = s->bss->first_pins;
-	now.caller_losses = s->bss->caller_losses;
-	memcpy(now.losses, s->bss->losses, sizeof(now.losses));
-	for (size_t i = 0; i < sizeof(now) / sizeof(__u64); i++) {
-		out[i] = n[i] - was[i];
-		was[i] = n[i];
-	}
+	r->skel = s;
+	BSS_DELTA(&r->t, &prev_totals, s->bss);
 	err = rows_read(&caller_rows, bpf_map__fd(s->maps.callers),
 			&r->callers);
 	rows_sort(&r->callers, cmp_callers);
@@ -405,12 +281,7 @@ static int collect(struct gup_bpf *s, struct gup_report *r)
 /* Without the fallback probe, fast and slow pages cannot be told apart. */
 static bool split_known(const struct report_ctx *ctx)
 {
-	return ctx->res[OBS_SLOW].chosen >= 0;
-}
-
-static struct json_object *u64_or_null(bool known, __u64 v)
-{
-	return known ? json_object_new_uint64(v) : NULL;
+	return obs_known(ctx, OBS_SLOW);
 }
 
 static struct json_object *class_json(const struct report_ctx *ctx,
@@ -419,16 +290,14 @@ static struct json_object *class_json(const struct report_ctx *ctx,
 	struct json_object *j = json_object_new_object();
 	bool split = split_known(ctx);
 
-#define ADD(k, v) json_object_object_add(j, k, v)
-	ADD("calls", json_object_new_uint64(c[GC_CALLS]));
-	ADD("pages_asked", json_object_new_uint64(c[GC_ASKED]));
-	ADD("pages_returned", json_object_new_uint64(c[GC_RETURNED]));
-	ADD("pages_fast", u64_or_null(split, c[GC_FAST]));
-	ADD("pages_slow", u64_or_null(split, c[GC_SLOW]));
-	ADD("fallbacks", u64_or_null(split, c[GC_FALLBACKS]));
-	ADD("short", json_object_new_uint64(c[GC_SHORT]));
-	ADD("errors", json_object_new_uint64(c[GC_ERRORS]));
-#undef ADD
+	json_add_u64(j, "calls", c[GC_CALLS]);
+	json_add_u64(j, "pages_asked", c[GC_ASKED]);
+	json_add_u64(j, "pages_returned", c[GC_RETURNED]);
+	json_add_u64_known(j, "pages_fast", split, c[GC_FAST]);
+	json_add_u64_known(j, "pages_slow", split, c[GC_SLOW]);
+	json_add_u64_known(j, "fallbacks", split, c[GC_FALLBACKS]);
+	json_add_u64(j, "short", c[GC_SHORT]);
+	json_add_u64(j, "errors", c[GC_ERRORS]);
 	return j;
 }
 
@@ -449,12 +318,9 @@ static struct json_object *errors_json(const struct gup_report *r)
 		if (!r->t.errors[e])
 			continue;
 		j = json_object_new_object();
-		json_object_object_add(j, "errno", e ?
-				       json_object_new_int(e) : NULL);
-		json_object_object_add(j, "name",
-				       json_object_new_string(errno_name(e)));
-		json_object_object_add(j, "count",
-				       json_object_new_uint64(r->t.errors[e]));
+		json_add(j, "errno", e ? json_object_new_int(e) : NULL);
+		json_add_str(j, "name", errno_name(e));
+		json_add_u64(j, "count", r->t.errors[e]);
 		json_object_array_add(a, j);
 	}
 	return a;
@@ -464,19 +330,17 @@ static struct json_object *latency_json(const struct report_ctx *ctx,
 					const struct gup_report *r)
 {
 	struct json_object *j = json_object_new_object();
-	const __u64 *fast = r->t.latency[GUP_LAT_FAST];
-	const __u64 *fallback = r->t.latency[GUP_LAT_FALLBACK];
+	const __u64 *fast = r->t.latency_hist[GUP_LAT_FAST];
+	const __u64 *fallback = r->t.latency_hist[GUP_LAT_FALLBACK];
 	__u64 all[HIST_LEN];
 	bool split = split_known(ctx);
 
 	for (int i = 0; i < HIST_SLOTS; i++)
 		all[i] = fast[i] + fallback[i];
-	json_object_object_add(j, "all", hist_json(all, HIST_SLOTS));
+	json_add(j, "all", hist_json(all, HIST_SLOTS));
 	/* Without the fallback probe every call looks fast: say unknown. */
-	json_object_object_add(j, "fast", split ?
-			       hist_json(fast, HIST_SLOTS) : NULL);
-	json_object_object_add(j, "fallback", split ?
-			       hist_json(fallback, HIST_SLOTS) : NULL);
+	json_add(j, "fast", split ? hist_json(fast, HIST_SLOTS) : NULL);
+	json_add(j, "fallback", split ? hist_json(fallback, HIST_SLOTS) : NULL);
 	return j;
 }
 
@@ -484,24 +348,21 @@ static struct json_object *row_json(const struct report_ctx *ctx,
 				    const struct row *row)
 {
 	const struct gup_proc_stats *st = stats(row);
-	struct json_object *j = json_object_new_object();
+	struct json_object *j = json_row_new(row, st->comm, sizeof(st->comm),
+					       st->cgroup_id);
 	bool split = split_known(ctx);
 
-#define ADD(k, v) json_object_object_add(j, k, v)
-	ADD("pid", json_object_new_int64(row_pid(row)));
-	ADD("comm", json_comm(st->comm, sizeof(st->comm)));
-	ADD("calls", json_object_new_uint64(st->calls));
-	ADD("pages_asked", json_object_new_uint64(st->asked));
-	ADD("pages_returned", json_object_new_uint64(st->returned));
-	ADD("pages_fast", u64_or_null(split, st->pages_fast));
-	ADD("pages_slow", u64_or_null(split, st->pages_slow));
-	ADD("fallbacks", u64_or_null(split, st->fallbacks));
-	ADD("errors", json_object_new_uint64(st->errors));
-	ADD("pin_calls", json_object_new_uint64(st->pin_calls));
-	ADD("gup_total_ns", json_object_new_uint64(st->total_ns));
-	ADD("first_pin", json_object_new_boolean(st->first_pin));
-	ADD("has_pinned", json_object_new_boolean(st->has_pinned));
-#undef ADD
+	json_add_u64(j, "calls", st->calls);
+	json_add_u64(j, "pages_asked", st->asked);
+	json_add_u64(j, "pages_returned", st->returned);
+	json_add_u64_known(j, "pages_fast", split, st->pages_fast);
+	json_add_u64_known(j, "pages_slow", split, st->pages_slow);
+	json_add_u64_known(j, "fallbacks", split, st->fallbacks);
+	json_add_u64(j, "errors", st->errors);
+	json_add_u64(j, "pin_calls", st->pin_calls);
+	json_add_u64(j, "gup_total_ns", st->total_ns);
+	json_add_bool(j, "first_pin", st->first_pin);
+	json_add_bool(j, "has_pinned", st->has_pinned);
 	return j;
 }
 
@@ -598,17 +459,13 @@ static struct json_object *callers_json(const struct report_ctx *ctx,
 		for (int f = 0; f < l->n; f++)
 			json_object_array_add(stack, json_object_new_string(
 						frame_str(&l->frames[f])));
-		json_object_object_add(j, "caller", l->caller ?
-				       json_object_new_string(l->caller) : NULL);
-		json_object_object_add(j, "calls",
-				       json_object_new_uint64(l->sum.calls));
-		json_object_object_add(j, "pages_asked",
-				       json_object_new_uint64(l->sum.asked));
-		json_object_object_add(j, "pages_fast",
-				       u64_or_null(split, l->sum.pages_fast));
-		json_object_object_add(j, "pages_slow",
-				       u64_or_null(split, l->sum.pages_slow));
-		json_object_object_add(j, "stack", stack);
+		json_add(j, "caller",
+			 l->caller ? json_object_new_string(l->caller) : NULL);
+		json_add_u64(j, "calls", l->sum.calls);
+		json_add_u64(j, "pages_asked", l->sum.asked);
+		json_add_u64_known(j, "pages_fast", split, l->sum.pages_fast);
+		json_add_u64_known(j, "pages_slow", split, l->sum.pages_slow);
+		json_add(j, "stack", stack);
 		json_object_array_add(a, j);
 	}
 	free(lines);
@@ -619,50 +476,37 @@ static struct json_object *foll_json(void)
 {
 	struct json_object *j = json_object_new_object();
 
-	json_object_object_add(j, "write", json_object_new_int64(foll.write));
-	json_object_object_add(j, "get", json_object_new_int64(foll.get));
-	json_object_object_add(j, "pin", json_object_new_int64(foll.pin));
-	json_object_object_add(j, "longterm",
-			       json_object_new_int64(foll.longterm));
+	json_add_int(j, "write", foll.write);
+	json_add_int(j, "get", foll.get);
+	json_add_int(j, "pin", foll.pin);
+	json_add_int(j, "longterm", foll.longterm);
 	return j;
 }
 
 static void report_json(const struct report_ctx *ctx,
-			const struct gup_report *r)
+			const struct gup_report *r, struct json_object *o)
 {
-	struct json_object *o = report_json_header("gup", ctx);
 	struct json_object *units = json_object_new_object();
 	struct json_object *by = json_object_new_object();
-	struct json_object *rows = json_object_new_array();
-	struct json_object *t, *lost = json_object_new_object();
+	struct json_object *t, *lost;
 
-	json_object_object_add(units, "latency", json_object_new_string("ns"));
-	json_object_object_add(units, "pages", json_object_new_string("base_pages"));
-	json_object_object_add(o, "units", units);
-	json_object_object_add(o, "foll", foll_json());
+	json_add_str(units, "latency", "ns");
+	json_add_str(units, "pages", "base_pages");
+	json_add(o, "units", units);
+	json_add(o, "foll", foll_json());
 	t = class_json(ctx, r->t.counters[GUP_ALL]);
-	json_object_object_add(t, "first_pins",
-			       json_object_new_uint64(r->t.first_pins));
-	json_object_object_add(o, "totals", t);
+	json_add_u64(t, "first_pins", r->t.first_pins);
+	json_add(o, "totals", t);
 	for (int c = GUP_PIN; c < GUP_CLASSES; c++)
-		json_object_object_add(by, class_names[c],
-				       class_json(ctx, r->t.counters[c]));
-	json_object_object_add(o, "by_flag", by);
-	json_object_object_add(o, "latency_ns", latency_json(ctx, r));
-	json_object_object_add(o, "errors", errors_json(r));
-	for (size_t i = 0; i < r->rows.n; i++)
-		json_object_array_add(rows, row_json(ctx, &r->rows.r[i]));
-	json_object_object_add(o, "processes", rows);
-	json_object_object_add(o, "callers", callers_json(ctx, r));
-	json_object_object_add(lost, "call_map_full",
-			       json_object_new_uint64(r->t.losses[LOSS_WINDOW_MAP_FULL]));
-	json_object_object_add(lost, "proc_map_full",
-			       json_object_new_uint64(r->t.losses[LOSS_PROC_MAP_FULL]));
-	json_object_object_add(lost, "caller_map_full",
-			       json_object_new_uint64(r->t.caller_losses));
-	tasks_lost_json(lost, r->t.losses);
-	json_object_object_add(o, "lost", lost);
-	json_emit(ctx->out, o);
+		json_add(by, class_names[c], class_json(ctx, r->t.counters[c]));
+	json_add(o, "by_flag", by);
+	json_add(o, "latency_ns", latency_json(ctx, r));
+	json_add(o, "errors", errors_json(r));
+	json_add_rows(o, "processes", ctx, &r->rows, row_json);
+	json_add(o, "callers", callers_json(ctx, r));
+	lost = json_add_losses(o, r->t.losses, GUP_LOSSES);
+	/* gup's own: calls counted, but not by caller */
+	json_add_u64(lost, "caller_map_full", r->t.caller_losses);
 }
 
 static void print_split(FILE *out, bool known, __u64 v)
@@ -698,7 +542,7 @@ static void print_rows(const struct report_ctx *ctx,
 		       const struct gup_report *r)
 {
 	FILE *out = ctx->out;
-	size_t n = r->rows.n < ctx->opts->top ? r->rows.n : ctx->opts->top;
+	size_t n = view_rows_shown(ctx, r->rows.n);
 	bool split = split_known(ctx);
 	char comm[COMM_TEXT_LEN];
 
@@ -720,9 +564,7 @@ static void print_rows(const struct report_ctx *ctx,
 			st->has_pinned ? "yes" : "no",
 			st->first_pin ? " (first pin seen)" : "");
 	}
-	if (n < r->rows.n)
-		fprintf(out, "(%zu more processes; --top or --json shows them)\n",
-			r->rows.n - n);
+	view_rows_more(out, n, r->rows.n, "processes");
 }
 
 static void print_callers(const struct report_ctx *ctx,
@@ -738,7 +580,7 @@ static void print_callers(const struct report_ctx *ctx,
 	lines = caller_lines(r, false, &n);
 	if (!lines)
 		return;
-	shown = n < ctx->opts->top ? n : ctx->opts->top;
+	shown = view_rows_shown(ctx, n);
 	fprintf(out, "\n%-32s %8s %9s %9s %9s\n", "CALLER", "CALLS", "ASKED",
 		"FAST", "SLOW");
 	for (size_t i = 0; i < shown; i++) {
@@ -770,12 +612,12 @@ static void report_text(const struct report_ctx *ctx,
 	print_classes(ctx, r);
 	if (split_known(ctx)) {
 		fprintf(out, "\nlatency, calls the lockless walk finished:\n");
-		print_log2_hist(out, r->t.latency[GUP_LAT_FAST], HIST_SLOTS, "nsecs");
+		print_log2_hist(out, r->t.latency_hist[GUP_LAT_FAST], HIST_SLOTS, "nsecs");
 		fprintf(out, "\nlatency, calls that fell back to the slow path:\n");
-		print_log2_hist(out, r->t.latency[GUP_LAT_FALLBACK], HIST_SLOTS, "nsecs");
+		print_log2_hist(out, r->t.latency_hist[GUP_LAT_FALLBACK], HIST_SLOTS, "nsecs");
 	} else {
 		fprintf(out, "\nlatency, all calls:\n");
-		print_log2_hist(out, r->t.latency[GUP_LAT_FAST], HIST_SLOTS, "nsecs");
+		print_log2_hist(out, r->t.latency_hist[GUP_LAT_FAST], HIST_SLOTS, "nsecs");
 	}
 	if (all[GC_ERRORS]) {
 		fprintf(out, "\nerrors:");
@@ -787,30 +629,14 @@ static void report_text(const struct report_ctx *ctx,
 	}
 	print_callers(ctx, r);
 	print_rows(ctx, r);
-	if (r->t.losses[LOSS_WINDOW_MAP_FULL] || r->t.losses[LOSS_PROC_MAP_FULL] ||
-	    r->t.caller_losses)
-		fprintf(out, "LOST: %llu calls (call map full), %llu process rows (process map full: raise --max-procs), %llu callers (stack map full)\n",
-			r->t.losses[LOSS_WINDOW_MAP_FULL],
-			r->t.losses[LOSS_PROC_MAP_FULL], r->t.caller_losses);
-	tasks_lost_text(out, r->t.losses);
+	losses_text(out, r->t.losses, GUP_LOSSES, "calls");
+	if (r->t.caller_losses)
+		fprintf(out, "LOST: %llu callers (caller_map_full)\n",
+			r->t.caller_losses);
 	fflush(out);
 }
 
-static int gup_print_report(void *skel, const struct report_ctx *ctx)
-{
-	struct gup_report r = { .skel = skel };
-	int err = collect(skel, &r);
-
-	if (!err) {
-		if (ctx->opts->json)
-			report_json(ctx, &r);
-		else
-			report_text(ctx, &r);
-	}
-	rows_free(&r.rows);
-	rows_free(&r.callers);
-	return err;
-}
+VIEW_SKELETON(gup, &r.rows, &r.callers)
 
 #define BSS struct gup_bpf__bss
 #define CLASS(c) .label = "class", .label_value = c
@@ -853,7 +679,7 @@ static const struct metric_def gup_metrics_defs[] = {
 };
 
 #define ROW(n, h, member, dec, ob)                                           \
-	{ n, h, offsetof(struct gup_proc_stats, member), dec, ob }
+	ROW_METRIC(struct gup_proc_stats, n, h, member, dec, ob)
 
 static const struct row_metric_def gup_row_defs[] = {
 	ROW("calls", "GUP-fast calls", calls, 0, OBS_CALLS),
@@ -864,18 +690,9 @@ static const struct row_metric_def gup_row_defs[] = {
 	ROW("pin_calls", "FOLL_PIN calls", pin_calls, 0, OBS_CALLS),
 };
 
-static const struct tracer_metrics gup_metrics = {
-	.defs = gup_metrics_defs,
-	.n_defs = sizeof(gup_metrics_defs) / sizeof(gup_metrics_defs[0]),
-	.losses_off = offsetof(BSS, losses),
-	.rows = &proc_rows,
-	.comm_off = offsetof(struct gup_proc_stats, comm),
-	.cgroup_off = offsetof(struct gup_proc_stats, cgroup_id),
-	.row_defs = gup_row_defs,
-	.n_row_defs = sizeof(gup_row_defs) / sizeof(gup_row_defs[0]),
-};
+VIEW_METRICS(gup, &proc_rows, struct gup_proc_stats);
 
-const struct tracer gup_tracer = {
+const struct view gup_view = {
 	.name = "gup",
 	.summary = "GUP-fast pins and gets: lockless pages vs slow-path fallback",
 	.doc = "Trace get_user_pages_fast() and pin_user_pages_fast(): calls, "
@@ -891,14 +708,21 @@ const struct tracer gup_tracer = {
 	       "Needs fentry or kprobes: no tracepoint covers GUP-fast.\n"
 	       "Which kernel hooks are used: mmtrace probes.",
 	.obs = gup_obs,
-	.n_obs = sizeof(gup_obs) / sizeof(gup_obs[0]),
-	.open = gup_open,
-	.object = gup_object,
+	.n_obs = ARRAY_LEN(gup_obs),
+	VIEW_OPS(gup),
 	.configure = gup_configure,
-	.load = gup_load,
-	.destroy = gup_destroy,
-	.report = gup_print_report,
 	.busy = gup_busy,
 	.names_frames = true,
 	.metrics = &gup_metrics,
+};
+
+/* What `mmtrace top` and the findings read of a row (user/fields.h). */
+static const struct field_def gup_field_defs[] = {
+	FIELD(F_GUP_CALLS, struct gup_proc_stats, calls, OBS_CALLS),
+	FIELD(F_GUP_FAST, struct gup_proc_stats, pages_fast, OBS_SLOW),
+	FIELD(F_GUP_SLOW, struct gup_proc_stats, pages_slow, OBS_SLOW),
+};
+
+const struct view_fields gup_fields = {
+	gup_field_defs, ARRAY_LEN(gup_field_defs),
 };

@@ -12,7 +12,8 @@
 #include "owners.h"
 #include "rows.h"
 #include "tasks.h"
-#include "tracer.h"
+#include "view.h"
+#include "fields.h"
 
 /* A process's row takes its new name at exec, or when its leader is renamed. */
 #define TASK_NAME { "hugetlb_exec", PROBE_TRACEPOINT, { "sched/sched_process_exec" } }, \
@@ -122,26 +123,19 @@ static const struct observation hugetlb_obs[] = {
 
 enum { OBS_SHARE, OBS_WAITS, OBS_UNSHARE, OBS_RETRACT };
 
-/* The BPF side's global counters and histograms, cumulative since load. */
-struct hugetlb_totals {
-	__u64 counters[HC_MAX];
-	__u64 share_hist[HIST_LEN];
-	__u64 imap_waits[IMAP_WAITERS][IMAP_MODES];
-	__u64 imap_wait_ns[IMAP_WAITERS][IMAP_MODES];
-	__u64 imap_wait_hist[IMAP_WAITERS][HIST_LEN];
-	__u64 retract_hist[HIST_LEN];
-	__u64 losses[LOSS_MAX];
-};
+/* What a report can count as lost (include/filter.h). */
+#define HUGETLB_LOSSES                                                       \
+	(LOSS_BIT(LOSS_WINDOW_MAP_FULL) | LOSS_BIT(LOSS_PROC_MAP_FULL) |     \
+	 LOSSES_FOLLOW)
 
+/* One report's share: the .bss counters' growth since the previous report. */
 struct hugetlb_report {
-	struct hugetlb_totals t;
+	struct hugetlb_bpf__bss t;
 	struct rows rows;
 	struct rows owners;	/* i_mmap_rwsem waits by holder */
-	__u64 owner_losses;
 };
 
-static struct hugetlb_totals prev_totals;
-static __u64 prev_owner_losses;
+static struct hugetlb_bpf__bss prev_totals;
 static struct row_table owner_rows = LOCK_OWNER_ROW_TABLE;
 
 /* Every row of imap_owners is a wait on some hugetlb file's i_mmap_rwsem. */
@@ -172,40 +166,12 @@ static const char *const waiter_names[IMAP_WAITERS] = {
 	[IMAP_OTHER] = "other",
 };
 
-static void *hugetlb_open(void)
-{
-	return hugetlb_bpf__open();
-}
-
-static struct bpf_object *hugetlb_object(void *skel)
-{
-	return ((struct hugetlb_bpf *)skel)->obj;
-}
-
-static int hugetlb_configure(void *skel, const struct tracer_opts *opts)
+static int hugetlb_configure(void *skel, const struct view_opts *opts)
 {
 	struct hugetlb_bpf *s = skel;
 
 	s->rodata->filter = opts->filter;
 	return bpf_map__set_max_entries(s->maps.procs, opts->max_procs);
-}
-
-static int hugetlb_load(void *skel)
-{
-	return hugetlb_bpf__load(skel);
-}
-
-static void hugetlb_destroy(void *skel)
-{
-	hugetlb_bpf__destroy(skel);
-	row_table_free(&proc_rows);
-	row_table_free(&owner_rows);
-}
-
-/* Nothing is half counted for long: windows last one function call. */
-static bool hugetlb_busy(void *skel)
-{
-	return false;
 }
 
 static const struct hugetlb_proc_stats *stats(const struct row *row)
@@ -249,84 +215,50 @@ static bool row_process_gone(const struct row *r)
 	return kill((pid_t)row_pid(r), 0) && errno == ESRCH;
 }
 
-static void delta(__u64 *out, const __u64 *now, __u64 *was, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		out[i] = now[i] - was[i];
-		was[i] = now[i];
-	}
-}
-
-static int collect(struct hugetlb_bpf *s, struct hugetlb_report *r)
+static int collect(struct hugetlb_bpf *s, struct hugetlb_report *r,
+		   const struct report_ctx *ctx)
 {
 	int fd = bpf_map__fd(s->maps.procs), err;
-	struct hugetlb_totals now;
 
-	memcpy(now.counters, s->bss->counters, sizeof(now.counters));
-	memcpy(now.share_hist, s->bss->share_hist, sizeof(now.share_hist));
-	memcpy(now.imap_waits, s->bss->imap_waits, sizeof(now.imap_waits));
-	memcpy(now.imap_wait_ns, s->bss->imap_wait_ns,
-	       sizeof(now.imap_wait_ns));
-	memcpy(now.imap_wait_hist, s->bss->imap_wait_hist,
-	       sizeof(now.imap_wait_hist));
-	memcpy(now.retract_hist, s->bss->retract_hist,
-	       sizeof(now.retract_hist));
-	memcpy(now.losses, s->bss->losses, sizeof(now.losses));
-	delta(&r->t.counters[0], &now.counters[0], &prev_totals.counters[0],
-	      sizeof(now) / sizeof(__u64));
+	BSS_DELTA(&r->t, &prev_totals, s->bss);
 	err = rows_read(&proc_rows, fd, &r->rows);
 	if (!err)
 		err = rows_read(&owner_rows, bpf_map__fd(s->maps.imap_owners),
 				&r->owners);
-	r->owner_losses = s->bss->owner_losses - prev_owner_losses;
-	prev_owner_losses = s->bss->owner_losses;
 	drop_quiet(&r->rows);
 	rows_sort(&r->rows, cmp_rows);
 	return err;
-}
-
-static bool have(const struct report_ctx *ctx, int obs)
-{
-	return ctx->res[obs].chosen >= 0;
-}
-
-static struct json_object *u64_or_null(bool known, __u64 v)
-{
-	return known ? json_object_new_uint64(v) : NULL;
 }
 
 static struct json_object *row_json(const struct report_ctx *ctx,
 				    const struct row *row)
 {
 	const struct hugetlb_proc_stats *st = stats(row);
-	struct json_object *j = json_object_new_object();
-	bool share = have(ctx, OBS_SHARE), waits = have(ctx, OBS_WAITS);
-	bool retract = have(ctx, OBS_RETRACT);
+	struct json_object *j = json_row_new(row, st->comm, sizeof(st->comm),
+					       st->cgroup_id);
+	bool share = obs_known(ctx, OBS_SHARE), waits = obs_known(ctx, OBS_WAITS);
+	bool retract = obs_known(ctx, OBS_RETRACT);
 
-#define ADD(k, v) json_object_object_add(j, k, v)
-	ADD("pid", json_object_new_int64(row_pid(row)));
-	ADD("comm", json_comm(st->comm, sizeof(st->comm)));
-	ADD("pmd_share_calls", u64_or_null(share, st->share_calls));
-	ADD("pmd_shared", u64_or_null(share, st->shared));
-	ADD("pmd_share_ns", u64_or_null(share, st->share_ns));
-	ADD("i_mmap_waits", u64_or_null(waits, st->imap_waits));
-	ADD("i_mmap_wait_ns", u64_or_null(waits, st->imap_wait_ns));
-	ADD("pmd_unshares", u64_or_null(have(ctx, OBS_UNSHARE),
-					st->unshares));
-	ADD("retracts", u64_or_null(retract, st->retracts));
-	ADD("retract_ns", u64_or_null(retract, st->retract_ns));
-#undef ADD
+	json_add_u64_known(j, "pmd_share_calls", share, st->share_calls);
+	json_add_u64_known(j, "pmd_shared", share, st->shared);
+	json_add_u64_known(j, "pmd_share_ns", share, st->share_ns);
+	json_add_u64_known(j, "i_mmap_waits", waits, st->imap_waits);
+	json_add_u64_known(j, "i_mmap_wait_ns", waits, st->imap_wait_ns);
+	json_add_u64_known(j, "pmd_unshares",
+			   obs_known(ctx, OBS_UNSHARE), st->unshares);
+	json_add_u64_known(j, "retracts", retract, st->retracts);
+	json_add_u64_known(j, "retract_ns", retract, st->retract_ns);
 	return j;
 }
 
 /* {"huge_pmd_share": {"read": {"waits": n, "wait_ns": t}, ...}, ...} */
 static struct json_object *waits_json(const struct report_ctx *ctx,
-				      const struct hugetlb_totals *t)
+				      const struct hugetlb_bpf__bss *t)
 {
 	static const char *const modes[IMAP_MODES] = { "read", "write" };
 	struct json_object *o;
 
-	if (!have(ctx, OBS_WAITS))
+	if (!obs_known(ctx, OBS_WAITS))
 		return NULL;
 	o = json_object_new_object();
 	for (int w = 0; w < IMAP_WAITERS; w++) {
@@ -335,82 +267,53 @@ static struct json_object *waits_json(const struct report_ctx *ctx,
 		for (int m = 0; m < IMAP_MODES; m++) {
 			struct json_object *c = json_object_new_object();
 
-			json_object_object_add(c, "waits",
-				json_object_new_uint64(t->imap_waits[w][m]));
-			json_object_object_add(c, "wait_ns",
-				json_object_new_uint64(t->imap_wait_ns[w][m]));
-			json_object_object_add(by_mode, modes[m], c);
+			json_add_u64(c, "waits", t->imap_waits[w][m]);
+			json_add_u64(c, "wait_ns", t->imap_wait_ns[w][m]);
+			json_add(by_mode, modes[m], c);
 		}
-		json_object_object_add(o, waiter_names[w], by_mode);
+		json_add(o, waiter_names[w], by_mode);
 	}
 	return o;
 }
 
-static struct json_object *hist_or_null(bool known, const __u64 *slots)
-{
-	return known ? hist_json(slots, HIST_SLOTS) : NULL;
-}
-
 static void report_json(const struct report_ctx *ctx,
-			const struct hugetlb_report *r)
+			const struct hugetlb_report *r, struct json_object *o)
 {
-	struct json_object *o = report_json_header("hugetlb", ctx);
 	struct json_object *units = json_object_new_object();
 	struct json_object *t = json_object_new_object();
 	struct json_object *h = json_object_new_object();
 	struct json_object *wh = NULL;
-	struct json_object *rows = json_object_new_array();
-	struct json_object *lost = json_object_new_object();
 	const __u64 *c = r->t.counters;
-	bool share = have(ctx, OBS_SHARE), retract = have(ctx, OBS_RETRACT);
+	bool share = obs_known(ctx, OBS_SHARE), retract = obs_known(ctx, OBS_RETRACT);
 
-#define ADD(obj, k, v) json_object_object_add(obj, k, v)
 	/* Every duration and histogram bound: pmd_share in ns slots, the rest us. */
-	ADD(units, "latency", json_object_new_string("ns"));
-	ADD(o, "units", units);
-	ADD(t, "pmd_share_calls", u64_or_null(share, c[HC_SHARE_CALLS]));
-	ADD(t, "pmd_shared", u64_or_null(share, c[HC_SHARED]));
-	ADD(t, "pmd_share_ns", u64_or_null(share, c[HC_SHARE_NS]));
-	ADD(t, "i_mmap_waits", waits_json(ctx, &r->t));
-	ADD(t, "pmd_unshares", u64_or_null(have(ctx, OBS_UNSHARE),
-					   c[HC_UNSHARES]));
-	ADD(t, "retracts", u64_or_null(retract, c[HC_RETRACTS]));
-	ADD(t, "retract_ns", u64_or_null(retract, c[HC_RETRACT_NS]));
-	ADD(o, "totals", t);
-	ADD(h, "pmd_share_ns", hist_or_null(share, r->t.share_hist));
-	if (have(ctx, OBS_WAITS)) {
+	json_add_str(units, "latency", "ns");
+	json_add(o, "units", units);
+	json_add_u64_known(t, "pmd_share_calls", share, c[HC_SHARE_CALLS]);
+	json_add_u64_known(t, "pmd_shared", share, c[HC_SHARED]);
+	json_add_u64_known(t, "pmd_share_ns", share, c[HC_SHARE_NS]);
+	json_add(t, "i_mmap_waits", waits_json(ctx, &r->t));
+	json_add_u64_known(t, "pmd_unshares",
+			   obs_known(ctx, OBS_UNSHARE), c[HC_UNSHARES]);
+	json_add_u64_known(t, "retracts", retract, c[HC_RETRACTS]);
+	json_add_u64_known(t, "retract_ns", retract, c[HC_RETRACT_NS]);
+	json_add(o, "totals", t);
+	json_add_hist_known(h, "pmd_share_ns", share, r->t.share_hist);
+	if (obs_known(ctx, OBS_WAITS)) {
 		wh = json_object_new_object();
 		for (int w = 0; w < IMAP_WAITERS; w++)
-			ADD(wh, waiter_names[w],
-			    hist_json_ns(r->t.imap_wait_hist[w], HIST_SLOTS,
-					 1000));
+			json_add(wh, waiter_names[w],
+				 hist_json_ns(r->t.imap_wait_hist[w], HIST_SLOTS, 1000));
 	}
-	ADD(h, "i_mmap_wait_ns", wh);
-	ADD(h, "retract_ns", retract ?
-	    hist_json_ns(r->t.retract_hist, HIST_SLOTS, 1000) : NULL);
-	ADD(o, "histograms", h);
-	for (size_t i = 0; i < r->rows.n; i++)
-		json_object_array_add(rows, row_json(ctx, &r->rows.r[i]));
-	ADD(o, "processes", rows);
+	json_add(h, "i_mmap_wait_ns", wh);
+	json_add(h, "retract_ns",
+		 retract ? hist_json_ns(r->t.retract_hist, HIST_SLOTS, 1000) : NULL);
+	json_add(o, "histograms", h);
+	json_add_rows(o, "processes", ctx, &r->rows, row_json);
 	/* [] where the waits are not seen, as every list of rows. */
-	ADD(o, "owners", owners_json(&r->owners, imap_lock_name, NULL));
-	ADD(lost, "owner_map_full", json_object_new_uint64(r->owner_losses));
-	ADD(lost, "window_map_full",
-	    json_object_new_uint64(r->t.losses[LOSS_WINDOW_MAP_FULL]));
-	ADD(lost, "proc_map_full",
-	    json_object_new_uint64(r->t.losses[LOSS_PROC_MAP_FULL]));
-	tasks_lost_json(lost, r->t.losses);
-	ADD(o, "lost", lost);
-#undef ADD
-	json_emit(ctx->out, o);
-}
-
-static void print_count(FILE *out, const char *label, bool known, __u64 v)
-{
-	if (known)
-		fprintf(out, "  %s %llu", label, v);
-	else
-		fprintf(out, "  %s n/a", label);
+	json_add(o, "owners", owners_json(&r->owners, imap_lock_name, NULL));
+	json_add_u64(json_add_losses(o, r->t.losses, HUGETLB_LOSSES),
+		     "owner_map_full", r->t.owner_losses);
 }
 
 static void print_num(FILE *out, int width, bool known, __u64 v)
@@ -425,8 +328,8 @@ static void print_rows(const struct report_ctx *ctx,
 		       const struct hugetlb_report *r)
 {
 	FILE *out = ctx->out;
-	size_t n = r->rows.n < ctx->opts->top ? r->rows.n : ctx->opts->top;
-	bool share = have(ctx, OBS_SHARE), waits = have(ctx, OBS_WAITS);
+	size_t n = view_rows_shown(ctx, r->rows.n);
+	bool share = obs_known(ctx, OBS_SHARE), waits = obs_known(ctx, OBS_WAITS);
 	char comm[COMM_TEXT_LEN];
 
 	if (!r->rows.n)
@@ -444,16 +347,14 @@ static void print_rows(const struct report_ctx *ctx,
 		print_num(out, 10, share, st->share_ns / 1000);
 		print_num(out, 10, waits, st->imap_waits);
 		print_num(out, 12, waits, st->imap_wait_ns / 1000);
-		print_num(out, 9, have(ctx, OBS_UNSHARE), st->unshares);
-		print_num(out, 9, have(ctx, OBS_RETRACT), st->retracts);
+		print_num(out, 9, obs_known(ctx, OBS_UNSHARE), st->unshares);
+		print_num(out, 9, obs_known(ctx, OBS_RETRACT), st->retracts);
 		fprintf(out, "\n");
 	}
-	if (n < r->rows.n)
-		fprintf(out, "(%zu more processes; --top or --json shows them)\n",
-			r->rows.n - n);
+	view_rows_more(out, n, r->rows.n, "processes");
 }
 
-static void print_waits(FILE *out, const struct hugetlb_totals *t)
+static void print_waits(FILE *out, const struct hugetlb_bpf__bss *t)
 {
 	for (int w = 0; w < IMAP_WAITERS; w++) {
 		fprintf(out, "\ni_mmap_rwsem waits by %s: read %llu (%llu us), write %llu (%llu us)\n",
@@ -469,7 +370,7 @@ static void report_text(const struct report_ctx *ctx,
 			const struct hugetlb_report *r)
 {
 	const __u64 *c = r->t.counters;
-	bool share = have(ctx, OBS_SHARE);
+	bool share = obs_known(ctx, OBS_SHARE);
 	FILE *out = ctx->out;
 	char ts[32];
 
@@ -477,9 +378,9 @@ static void report_text(const struct report_ctx *ctx,
 	print_count(out, "calls", share, c[HC_SHARE_CALLS]);
 	print_count(out, "shared", share, c[HC_SHARED]);
 	print_count(out, "us", share, c[HC_SHARE_NS] / 1000);
-	print_count(out, "unshares", have(ctx, OBS_UNSHARE), c[HC_UNSHARES]);
-	print_count(out, "retracts", have(ctx, OBS_RETRACT), c[HC_RETRACTS]);
-	print_count(out, "retract us", have(ctx, OBS_RETRACT),
+	print_count(out, "unshares", obs_known(ctx, OBS_UNSHARE), c[HC_UNSHARES]);
+	print_count(out, "retracts", obs_known(ctx, OBS_RETRACT), c[HC_RETRACTS]);
+	print_count(out, "retract us", obs_known(ctx, OBS_RETRACT),
 		    c[HC_RETRACT_NS] / 1000);
 	fprintf(out, "\n");
 	if (!share)
@@ -488,42 +389,27 @@ static void report_text(const struct report_ctx *ctx,
 		fprintf(out, "\nhuge_pmd_share latency:\n");
 		print_log2_hist(out, r->t.share_hist, HIST_SLOTS, "nsecs");
 	}
-	if (have(ctx, OBS_WAITS))
+	if (obs_known(ctx, OBS_WAITS))
 		print_waits(out, &r->t);
-	if (have(ctx, OBS_RETRACT) && c[HC_RETRACTS]) {
+	if (obs_known(ctx, OBS_RETRACT) && c[HC_RETRACTS]) {
 		fprintf(out, "\nretract_page_tables latency:\n");
 		print_log2_hist(out, r->t.retract_hist, HIST_SLOTS, "usecs");
 	}
-	if (have(ctx, OBS_WAITS))
+	if (obs_known(ctx, OBS_WAITS))
 		owners_text(out, &r->owners, imap_lock_name, NULL,
 			    ctx->opts->top);
 	print_rows(ctx, r);
-	if (r->owner_losses)
-		fprintf(out, "LOST: %llu i_mmap_rwsem waits without a holder row (holder table full)\n",
-			r->owner_losses);
-	if (r->t.losses[LOSS_WINDOW_MAP_FULL] || r->t.losses[LOSS_PROC_MAP_FULL])
-		fprintf(out, "LOST: %llu calls (window map full), %llu process rows (process map full: raise --max-procs)\n",
-			r->t.losses[LOSS_WINDOW_MAP_FULL],
-			r->t.losses[LOSS_PROC_MAP_FULL]);
-	tasks_lost_text(out, r->t.losses);
+	losses_text(out, r->t.losses, HUGETLB_LOSSES, "calls");
+	if (r->t.owner_losses)
+		fprintf(out, "LOST: %llu i_mmap_rwsem waits without a holder row (owner_map_full)\n",
+			r->t.owner_losses);
 	fflush(out);
 }
 
-static int hugetlb_print_report(void *skel, const struct report_ctx *ctx)
-{
-	struct hugetlb_report r = {};
-	int err = collect(skel, &r);
-
-	if (!err) {
-		if (ctx->opts->json)
-			report_json(ctx, &r);
-		else
-			report_text(ctx, &r);
-	}
-	rows_free(&r.rows);
-	rows_free(&r.owners);
-	return err;
-}
+/* The rows' memory of which processes were seen goes with the object. */
+VIEW_SKELETON_AND(hugetlb,
+		  (row_table_free(&proc_rows), row_table_free(&owner_rows)),
+		  &r.rows, &r.owners)
 
 #define BSS struct hugetlb_bpf__bss
 #define WAITER(w) .label = "waiter", .label_value = w
@@ -549,7 +435,7 @@ static const struct metric_def hugetlb_metrics_defs[] = {
 };
 
 #define ROW(n, h, member, dec, ob)                                           \
-	{ n, h, offsetof(struct hugetlb_proc_stats, member), dec, ob }
+	ROW_METRIC(struct hugetlb_proc_stats, n, h, member, dec, ob)
 
 static const struct row_metric_def hugetlb_row_defs[] = {
 	ROW("pmd_shared", "PMD tables shared", shared, 0, OBS_SHARE),
@@ -576,19 +462,10 @@ static void hugetlb_render(struct metrics *m, void *skel,
 	rows_free(&growth);
 }
 
-static const struct tracer_metrics hugetlb_metrics = {
-	.defs = hugetlb_metrics_defs,
-	.n_defs = sizeof(hugetlb_metrics_defs) / sizeof(hugetlb_metrics_defs[0]),
-	.losses_off = offsetof(BSS, losses),
-	.rows = &proc_rows,
-	.comm_off = offsetof(struct hugetlb_proc_stats, comm),
-	.cgroup_off = offsetof(struct hugetlb_proc_stats, cgroup_id),
-	.row_defs = hugetlb_row_defs,
-	.n_row_defs = sizeof(hugetlb_row_defs) / sizeof(hugetlb_row_defs[0]),
-	.render = hugetlb_render,
-};
+VIEW_METRICS_AND(hugetlb, &proc_rows, struct hugetlb_proc_stats,
+		 hugetlb_render);
 
-const struct tracer hugetlb_tracer = {
+const struct view hugetlb_view = {
 	.name = "hugetlb",
 	.summary = "hugetlb PMD sharing and the i_mmap_rwsem waits it causes",
 	.doc = "Trace hugetlb PMD-table sharing: huge_pmd_share calls, how many "
@@ -601,13 +478,21 @@ const struct tracer hugetlb_tracer = {
 	       "  mmtrace hugetlb --json -- ./app  # run ./app, trace it, JSON\n"
 	       "Which kernel hooks are used: mmtrace probes hugetlb.",
 	.obs = hugetlb_obs,
-	.n_obs = sizeof(hugetlb_obs) / sizeof(hugetlb_obs[0]),
-	.open = hugetlb_open,
-	.object = hugetlb_object,
+	.n_obs = ARRAY_LEN(hugetlb_obs),
+	VIEW_OPS(hugetlb),
 	.configure = hugetlb_configure,
-	.load = hugetlb_load,
-	.destroy = hugetlb_destroy,
-	.report = hugetlb_print_report,
-	.busy = hugetlb_busy,
+	/* No .busy: nothing is half counted for long, windows last a call. */
 	.metrics = &hugetlb_metrics,
+};
+
+/* What `mmtrace top` and the findings read of a row (user/fields.h). */
+static const struct field_def hugetlb_field_defs[] = {
+	FIELD(F_PMD_SHARE_CALLS, struct hugetlb_proc_stats, share_calls,
+	      OBS_SHARE),
+	FIELD(F_PMD_SHARED, struct hugetlb_proc_stats, shared, OBS_SHARE),
+	FIELD(F_PMD_SHARE_NS, struct hugetlb_proc_stats, share_ns, OBS_SHARE),
+};
+
+const struct view_fields hugetlb_fields = {
+	hugetlb_field_defs, ARRAY_LEN(hugetlb_field_defs),
 };

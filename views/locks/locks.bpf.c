@@ -24,6 +24,7 @@
 #include "common.bpf.h"
 #include "events.bpf.h"
 #include "thread.bpf.h"
+#include "quirks.bpf.h"
 #include "lock_owner.bpf.h"
 #include "locks.h"
 
@@ -330,17 +331,6 @@ static __always_inline void mmap_released(__u64 mm, bool write)
 	if (!tl || !hold_end(tl, mm, tid, ids >> 32, write,
 			     bpf_ktime_get_ns()))
 		add(&counters[LC_UNMATCHED_RELEASE], 1);
-}
-
-/*
- * The events' arguments: (mm, memcg_path, write[, success]) up to 6.x,
- * (mm, write[, success]) once memcg_id replaced the path in the record.
- * The test is a CO-RE constant: the verifier never walks the other arm.
- */
-static __always_inline bool mmap_events_without_path(void)
-{
-	return bpf_core_field_exists(
-		struct trace_event_raw_mmap_lock___memcg_id, memcg_id);
 }
 
 /*
@@ -830,11 +820,9 @@ int vma_tp_lock_btf(__u64 *ctx)
 
 	/*
 	 * Without per-VMA locks every fault takes mmap_lock and this plan
-	 * would call each one a fallback: the relocation of a field that only
-	 * CONFIG_PER_VMA_LOCK kernels have fails the load there instead.
+	 * would call each one a fallback: fail the load there instead.
 	 */
-	if (bpf_core_field_offset(struct vm_area_struct___per_vma_lock,
-				  vm_lock_seq) == 0xffffffff)
+	if (!require_per_vma_locks())
 		return 0;
 	if (!fault_window(tid))
 		return 0;

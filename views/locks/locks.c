@@ -16,7 +16,8 @@
 #include "owners.h"
 #include "rows.h"
 #include "tasks.h"
-#include "tracer.h"
+#include "view.h"
+#include "fields.h"
 
 #define TP(prog, event) { prog, PROBE_TRACEPOINT, { event } }
 #define BTF(prog, event) { prog, PROBE_TP_BTF, { event } }
@@ -95,15 +96,6 @@ static const struct observation locks_obs[] = {
 
 enum { OBS_EXITS, OBS_MMAP, OBS_CONTENTION, OBS_VMA };
 
-/* The BPF side's global counters and histograms, cumulative since load. */
-struct locks_totals {
-	__u64 counters[LC_MAX];
-	__u64 wait[LOCK_MODES][HIST_LEN];
-	__u64 hold[LOCK_MODES][HIST_LEN];
-	__u64 contention[CONT_CLASSES][HIST_LEN];
-	__u64 losses[LOSS_MAX];
-};
-
 static struct row_table proc_rows = {
 	.key_size = sizeof(struct locks_proc_key),
 	.value_size = sizeof(struct locks_proc_stats),
@@ -165,37 +157,32 @@ static void read_misses(struct bpf_object *obj, struct prog_misses *now)
 	}
 }
 
+/* What a report can count as lost (include/filter.h). */
+#define LOCKS_LOSSES                                                         \
+	(LOSS_BIT(LOSS_WINDOW_MAP_FULL) | LOSS_BIT(LOSS_PROC_MAP_FULL) |     \
+	 LOSS_BIT(LOSS_LOCK_STATE_FULL) | LOSS_BIT(LOSS_LOCK_TABLE_FULL) |   \
+	 LOSSES_EVENTS | LOSSES_FOLLOW)
+
+/* One report's share: the .bss counters' growth since the previous report. */
 struct locks_report {
-	struct locks_totals t;
+	struct locks_bpf__bss t;
 	struct rows procs;
 	struct rows locks;
 	__u64 charged;		/* waits in flight at the end, charged */
 	struct prog_misses misses;	/* events programs did not run for */
 	struct rows callers;	/* (lock, path) rows: struct caller_key */
 	struct rows owners;	/* (lock, holder) rows */
-	__u64 caller_losses, owner_losses;
 	int stacks_fd;		/* the paths' frames, by hash */
 };
 
-static struct locks_totals prev_totals;
-static __u64 prev_caller_losses[2];
+static struct locks_bpf__bss prev_totals;
 
 static int charge_wait_rows(struct locks_report *r, const struct lock_wait *w,
 			    __u64 ns);
 static int read_caller_rows(struct locks_bpf *s, struct locks_report *r);
-static unsigned int stack_depth(const struct tracer_opts *o);
+static unsigned int stack_depth(const struct view_opts *o);
 
-static void *locks_open(void)
-{
-	return locks_bpf__open();
-}
-
-static struct bpf_object *locks_object(void *skel)
-{
-	return ((struct locks_bpf *)skel)->obj;
-}
-
-static int locks_configure(void *skel, const struct tracer_opts *opts)
+static int locks_configure(void *skel, const struct view_opts *opts)
 {
 	struct locks_bpf *s = skel;
 	struct events_config *ev = &s->rodata->events_cfg;
@@ -217,30 +204,7 @@ static int locks_configure(void *skel, const struct tracer_opts *opts)
 						    opts->max_procs);
 }
 
-static struct bpf_map *locks_events_map(void *skel)
-{
-	return ((struct locks_bpf *)skel)->maps.events;
-}
-
-static int locks_load(void *skel)
-{
-	return locks_bpf__load(skel);
-}
-
-static void locks_destroy(void *skel)
-{
-	locks_bpf__destroy(skel);
-}
-
-static void delta(__u64 *out, const __u64 *now, __u64 *was, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		__u64 v = now[i];
-
-		out[i] = v - was[i];
-		was[i] = v;
-	}
-}
+VIEW_EVENTS_MAP(locks)
 
 static struct row *find_proc(struct rows *procs, unsigned int pid)
 {
@@ -297,8 +261,8 @@ static int charge_wait(struct locks_report *r, int procs_fd,
 
 	r->charged++;
 	r->t.counters[LC_CONTENDED_MMAP + class]++;
-	r->t.contention[class][hist_slot(ns)]++;
-	r->t.contention[class][HIST_SUM] += ns;
+	r->t.contention_hist[class][hist_slot(ns)]++;
+	r->t.contention_hist[class][HIST_SUM] += ns;
 	row = find_lock(&r->locks, &lk);
 	if (!row) {
 		memcpy(fresh.key, &lk, sizeof(lk));
@@ -389,23 +353,18 @@ static int cmp_locks(const void *a, const void *b)
 		      ((const struct row *)b)->key, ROW_KEY_MAX);
 }
 
-static int collect(struct locks_bpf *s, struct locks_report *r, bool final)
+static int collect(struct locks_bpf *s, struct locks_report *r,
+		   const struct report_ctx *ctx)
 {
 	struct prog_misses misses = {};
-	struct locks_totals now;
+	bool final = ctx->final;
 	int err;
 
-	memcpy(now.counters, s->bss->counters, sizeof(now.counters));
-	memcpy(now.wait, s->bss->wait_hist, sizeof(now.wait));
-	memcpy(now.hold, s->bss->hold_hist, sizeof(now.hold));
-	memcpy(now.contention, s->bss->contention_hist,
-	       sizeof(now.contention));
-	memcpy(now.losses, s->bss->losses, sizeof(now.losses));
-	delta(&r->t.counters[0], &now.counters[0], &prev_totals.counters[0],
-	      sizeof(now) / sizeof(__u64));
+	BSS_DELTA(&r->t, &prev_totals, s->bss);
 	read_misses(s->obj, &misses);
 	r->misses = misses;
-	delta(r->misses.n, misses.n, prev_misses.n, MAX_PROGS);
+	counters_delta(r->misses.n, prev_misses.n, misses.n,
+		       sizeof(misses.n));
 	err = rows_read(&proc_rows, bpf_map__fd(s->maps.procs), &r->procs);
 	if (!err)
 		err = rows_read(&lock_rows, bpf_map__fd(s->maps.lock_table),
@@ -422,21 +381,11 @@ static int collect(struct locks_bpf *s, struct locks_report *r, bool final)
 	return err;
 }
 
-static bool have(const struct report_ctx *ctx, int obs)
-{
-	return ctx->res[obs].chosen >= 0;
-}
-
 /* Only the fentry plan sees lock_vma_under_rcu give up. */
 static bool aborts_known(const struct report_ctx *ctx)
 {
 	return probe_result_tier(&ctx->obs[OBS_VMA], &ctx->res[OBS_VMA]) ==
 	       TIER_FENTRY;
-}
-
-static struct json_object *u64_or_null(bool known, __u64 v)
-{
-	return known ? json_object_new_uint64(v) : NULL;
 }
 
 /* "rwsem:W", "mutex", ... as perf lock contention names lock types. */
@@ -453,6 +402,115 @@ static const char *lock_type(unsigned int flags)
 	if (flags & LCB_F_READ)
 		return "rwsem:R";
 	return "other";
+}
+
+static struct json_object *proc_json(const struct report_ctx *ctx,
+				     const struct row *row)
+{
+	const struct locks_proc_stats *st = proc(row);
+	struct json_object *j = json_row_new(row, st->comm, sizeof(st->comm),
+					       st->cgroup_id);
+	bool mm = obs_known(ctx, OBS_MMAP), cont = obs_known(ctx, OBS_CONTENTION);
+	bool vma = obs_known(ctx, OBS_VMA);
+
+	json_add_u64_known(j, "mmap_read_acquired",
+			   mm, st->v[PV_READ_ACQUIRED]);
+	json_add_u64_known(j, "mmap_write_acquired",
+			   mm, st->v[PV_WRITE_ACQUIRED]);
+	json_add_u64_known(j, "mmap_read_failed", mm, st->v[PV_READ_FAILED]);
+	json_add_u64_known(j, "mmap_write_failed", mm, st->v[PV_WRITE_FAILED]);
+	json_add_u64_known(j, "mmap_read_wait_ns", mm, st->v[PV_READ_WAIT_NS]);
+	json_add_u64_known(j, "mmap_write_wait_ns",
+			   mm, st->v[PV_WRITE_WAIT_NS]);
+	json_add_u64_known(j, "mmap_read_hold_ns", mm, st->v[PV_READ_HOLD_NS]);
+	json_add_u64_known(j, "mmap_write_hold_ns",
+			   mm, st->v[PV_WRITE_HOLD_NS]);
+	json_add_u64_known(j, "mmap_write_hold_max_ns",
+			   mm, st->max_write_hold_ns);
+	json_add_u64_known(j, "mmap_contended", cont, st->v[PV_MMAP_CONTENDED]);
+	json_add_u64_known(j, "mmap_contention_ns",
+			   cont, st->v[PV_MMAP_CONTENTION_NS]);
+	json_add_u64_known(j, "mmap_contention_max_ns",
+			   cont, st->max_mmap_wait_ns);
+	json_add_u64_known(j, "other_contended",
+			   cont, st->v[PV_OTHER_CONTENDED]);
+	json_add_u64_known(j, "other_contention_ns",
+			   cont, st->v[PV_OTHER_CONTENTION_NS]);
+	json_add_u64_known(j, "faults", vma, st->v[PV_FAULTS]);
+	json_add_u64_known(j, "vma_lock_faults",
+			   vma, st->v[PV_VMA_LOCK_FAULTS]);
+	json_add_u64_known(j, "vma_lock_fallbacks", vma, st->v[PV_FALLBACKS]);
+	json_add_u64_known(j, "vma_lock_aborts",
+			   aborts_known(ctx), st->v[PV_VMA_ABORTS]);
+	return j;
+}
+
+static struct json_object *lock_json(const struct row *row)
+{
+	const struct lock_key *k = (const void *)row->key;
+	const struct lock_stats *ls = lock(row);
+	struct json_object *j = json_object_new_object();
+	char addr[32];
+
+	snprintf(addr, sizeof(addr), "0x%llx", k->addr);
+	json_add_str(j, "addr", addr);
+	json_add_str(j, "type", lock_type(k->flags));
+	json_add_bool(j, "mmap_lock", k->is_mmap);
+	json_add_u64(j, "contended", ls->contended);
+	json_add_u64(j, "total_ns", ls->total_ns);
+	json_add_u64(j, "max_ns", ls->max_ns);
+	json_add_u64(j, "avg_ns",
+		     ls->contended ? ls->total_ns / ls->contended : 0);
+	return j;
+}
+
+static struct json_object *totals_json(const struct report_ctx *ctx,
+				       const struct locks_report *r)
+{
+	const __u64 *c = r->t.counters;
+	struct json_object *t = json_object_new_object();
+	bool mm = obs_known(ctx, OBS_MMAP), cont = obs_known(ctx, OBS_CONTENTION);
+	bool vma = obs_known(ctx, OBS_VMA);
+
+	json_add_u64_known(t, "mmap_read_acquired", mm, c[LC_ACQUIRED_R]);
+	json_add_u64_known(t, "mmap_write_acquired", mm, c[LC_ACQUIRED_W]);
+	json_add_u64_known(t, "mmap_read_failed", mm, c[LC_FAILED_R]);
+	json_add_u64_known(t, "mmap_write_failed", mm, c[LC_FAILED_W]);
+	json_add_u64_known(t, "mmap_downgrades", mm, c[LC_DOWNGRADES]);
+	json_add_u64_known(t, "mmap_nested", mm, c[LC_NESTED]);
+	json_add_u64_known(t, "mmap_unmatched_releases",
+			   mm, c[LC_UNMATCHED_RELEASE]);
+	json_add_u64_known(t, "mmap_contended", cont, c[LC_CONTENDED_MMAP]);
+	json_add_u64_known(t, "other_contended", cont, c[LC_CONTENDED_OTHER]);
+	json_add_u64_known(t, "spin_contended_untimed",
+			   cont, c[LC_SPIN_SKIPPED]);
+	json_add_u64_known(t, "waits_in_flight_charged", cont, r->charged);
+	json_add_u64_known(t, "faults", vma, c[LC_FAULTS]);
+	json_add_u64_known(t, "vma_lock_faults", vma, c[LC_VMA_LOCK_FAULTS]);
+	json_add_u64_known(t, "vma_lock_fallbacks", vma, c[LC_FALLBACKS]);
+	json_add_u64_known(t, "vma_lock_aborts",
+			   aborts_known(ctx), c[LC_VMA_ABORTS]);
+	return t;
+}
+
+static __u64 misses_total(const struct locks_report *r)
+{
+	__u64 sum = 0;
+
+	for (int i = 0; i < MAX_PROGS; i++)
+		sum += r->misses.n[i];
+	return sum;
+}
+
+/* {"program": misses} for the programs that missed events. */
+static struct json_object *misses_json(const struct locks_report *r)
+{
+	struct json_object *j = json_object_new_object();
+
+	for (int i = 0; i < MAX_PROGS; i++)
+		if (r->misses.n[i] && r->misses.name[i])
+			json_add_u64(j, r->misses.name[i], r->misses.n[i]);
+	return j;
 }
 
 /* ---- contention by caller, named locks, owners -------------------------- */
@@ -493,7 +551,7 @@ static const struct argp_option locks_options[] = {
 	{},
 };
 
-static int locks_parse_option(int key, const char *arg, struct tracer_opts *o)
+static int locks_parse_option(int key, const char *arg, struct view_opts *o)
 {
 	unsigned long v;
 
@@ -519,12 +577,12 @@ static int locks_parse_option(int key, const char *arg, struct tracer_opts *o)
 	return EXIT_USAGE;
 }
 
-static unsigned int stack_depth(const struct tracer_opts *o)
+static unsigned int stack_depth(const struct view_opts *o)
 {
 	return o && o->stack_depth ? o->stack_depth : LOCK_STACK_DEFAULT;
 }
 
-static unsigned int caller_frames_of(const struct tracer_opts *o)
+static unsigned int caller_frames_of(const struct view_opts *o)
 {
 	return o && o->callers ? o->callers : 1;
 }
@@ -574,7 +632,7 @@ static void lock_name(unsigned long long addr, unsigned int kind, char *buf,
 }
 
 /* -L: the name as reports show it, or the address of an unnamed lock. */
-static bool lock_selected(const struct tracer_opts *o, const char *name)
+static bool lock_selected(const struct view_opts *o, const char *name)
 {
 	size_t n;
 
@@ -669,7 +727,7 @@ static void caller_append(struct lock_path *p, const char *name)
  * --stack-depth of them; its caller is the first --callers frames outside
  * the locking code (none when kallsyms hides the names that tell).
  */
-static void lock_path(int stacks_fd, __u32 hash, const struct tracer_opts *o,
+static void lock_path(int stacks_fd, __u32 hash, const struct view_opts *o,
 		      struct lock_path *p)
 {
 	const struct ksyms *ks = ksyms_kernel();
@@ -754,7 +812,7 @@ static void line_add(struct caller_line *l, const struct lock_stats *ls)
 
 /* The report's (lock, caller) rows that -L selects; NULL if no memory. */
 static struct caller_line *caller_lines(const struct rows *rows, int stacks_fd,
-					const struct tracer_opts *o,
+					const struct view_opts *o,
 					bool by_path, size_t *n_lines)
 {
 	struct caller_line *lines, *cur;
@@ -829,10 +887,6 @@ static int read_caller_rows(struct locks_bpf *s, struct locks_report *r)
 	if (!err)
 		err = rows_read(&owner_rows, bpf_map__fd(s->maps.owners),
 				&r->owners);
-	r->caller_losses = s->bss->caller_losses - prev_caller_losses[0];
-	r->owner_losses = s->bss->owner_losses - prev_caller_losses[1];
-	prev_caller_losses[0] = s->bss->caller_losses;
-	prev_caller_losses[1] = s->bss->owner_losses;
 	r->stacks_fd = bpf_map__fd(s->maps.lock_stacks);
 	return err;
 }
@@ -923,165 +977,38 @@ static void print_owners(const struct report_ctx *ctx,
 		    ctx->opts->top);
 }
 
-#define ADD(o, k, v) json_object_object_add(o, k, v)
-
-static struct json_object *proc_json(const struct report_ctx *ctx,
-				     const struct row *row)
-{
-	const struct locks_proc_stats *st = proc(row);
-	struct json_object *j = json_object_new_object();
-	bool mm = have(ctx, OBS_MMAP), cont = have(ctx, OBS_CONTENTION);
-	bool vma = have(ctx, OBS_VMA);
-
-	ADD(j, "pid", json_object_new_int64(row_pid(row)));
-	ADD(j, "comm", json_comm(st->comm, sizeof(st->comm)));
-	ADD(j, "mmap_read_acquired", u64_or_null(mm, st->v[PV_READ_ACQUIRED]));
-	ADD(j, "mmap_write_acquired", u64_or_null(mm, st->v[PV_WRITE_ACQUIRED]));
-	ADD(j, "mmap_read_failed", u64_or_null(mm, st->v[PV_READ_FAILED]));
-	ADD(j, "mmap_write_failed", u64_or_null(mm, st->v[PV_WRITE_FAILED]));
-	ADD(j, "mmap_read_wait_ns", u64_or_null(mm, st->v[PV_READ_WAIT_NS]));
-	ADD(j, "mmap_write_wait_ns", u64_or_null(mm, st->v[PV_WRITE_WAIT_NS]));
-	ADD(j, "mmap_read_hold_ns", u64_or_null(mm, st->v[PV_READ_HOLD_NS]));
-	ADD(j, "mmap_write_hold_ns", u64_or_null(mm, st->v[PV_WRITE_HOLD_NS]));
-	ADD(j, "mmap_write_hold_max_ns", u64_or_null(mm, st->max_write_hold_ns));
-	ADD(j, "mmap_contended", u64_or_null(cont, st->v[PV_MMAP_CONTENDED]));
-	ADD(j, "mmap_contention_ns",
-	    u64_or_null(cont, st->v[PV_MMAP_CONTENTION_NS]));
-	ADD(j, "mmap_contention_max_ns",
-	    u64_or_null(cont, st->max_mmap_wait_ns));
-	ADD(j, "other_contended", u64_or_null(cont, st->v[PV_OTHER_CONTENDED]));
-	ADD(j, "other_contention_ns",
-	    u64_or_null(cont, st->v[PV_OTHER_CONTENTION_NS]));
-	ADD(j, "faults", u64_or_null(vma, st->v[PV_FAULTS]));
-	ADD(j, "vma_lock_faults", u64_or_null(vma, st->v[PV_VMA_LOCK_FAULTS]));
-	ADD(j, "vma_lock_fallbacks", u64_or_null(vma, st->v[PV_FALLBACKS]));
-	ADD(j, "vma_lock_aborts",
-	    u64_or_null(aborts_known(ctx), st->v[PV_VMA_ABORTS]));
-	return j;
-}
-
-static struct json_object *lock_json(const struct row *row)
-{
-	const struct lock_key *k = (const void *)row->key;
-	const struct lock_stats *ls = lock(row);
-	struct json_object *j = json_object_new_object();
-	char addr[32];
-
-	snprintf(addr, sizeof(addr), "0x%llx", k->addr);
-	ADD(j, "addr", json_object_new_string(addr));
-	ADD(j, "type", json_object_new_string(lock_type(k->flags)));
-	ADD(j, "mmap_lock", json_object_new_boolean(k->is_mmap));
-	ADD(j, "contended", json_object_new_uint64(ls->contended));
-	ADD(j, "total_ns", json_object_new_uint64(ls->total_ns));
-	ADD(j, "max_ns", json_object_new_uint64(ls->max_ns));
-	ADD(j, "avg_ns", json_object_new_uint64(ls->contended ?
-						ls->total_ns / ls->contended : 0));
-	return j;
-}
-
-static struct json_object *totals_json(const struct report_ctx *ctx,
-				       const struct locks_report *r)
-{
-	const __u64 *c = r->t.counters;
-	struct json_object *t = json_object_new_object();
-	bool mm = have(ctx, OBS_MMAP), cont = have(ctx, OBS_CONTENTION);
-	bool vma = have(ctx, OBS_VMA);
-
-	ADD(t, "mmap_read_acquired", u64_or_null(mm, c[LC_ACQUIRED_R]));
-	ADD(t, "mmap_write_acquired", u64_or_null(mm, c[LC_ACQUIRED_W]));
-	ADD(t, "mmap_read_failed", u64_or_null(mm, c[LC_FAILED_R]));
-	ADD(t, "mmap_write_failed", u64_or_null(mm, c[LC_FAILED_W]));
-	ADD(t, "mmap_downgrades", u64_or_null(mm, c[LC_DOWNGRADES]));
-	ADD(t, "mmap_nested", u64_or_null(mm, c[LC_NESTED]));
-	ADD(t, "mmap_unmatched_releases",
-	    u64_or_null(mm, c[LC_UNMATCHED_RELEASE]));
-	ADD(t, "mmap_contended", u64_or_null(cont, c[LC_CONTENDED_MMAP]));
-	ADD(t, "other_contended", u64_or_null(cont, c[LC_CONTENDED_OTHER]));
-	ADD(t, "spin_contended_untimed", u64_or_null(cont, c[LC_SPIN_SKIPPED]));
-	ADD(t, "waits_in_flight_charged", u64_or_null(cont, r->charged));
-	ADD(t, "faults", u64_or_null(vma, c[LC_FAULTS]));
-	ADD(t, "vma_lock_faults", u64_or_null(vma, c[LC_VMA_LOCK_FAULTS]));
-	ADD(t, "vma_lock_fallbacks", u64_or_null(vma, c[LC_FALLBACKS]));
-	ADD(t, "vma_lock_aborts", u64_or_null(aborts_known(ctx),
-					      c[LC_VMA_ABORTS]));
-	return t;
-}
-
-static __u64 misses_total(const struct locks_report *r)
-{
-	__u64 sum = 0;
-
-	for (int i = 0; i < MAX_PROGS; i++)
-		sum += r->misses.n[i];
-	return sum;
-}
-
-/* {"program": misses} for the programs that missed events. */
-static struct json_object *misses_json(const struct locks_report *r)
-{
-	struct json_object *j = json_object_new_object();
-
-	for (int i = 0; i < MAX_PROGS; i++)
-		if (r->misses.n[i] && r->misses.name[i])
-			json_object_object_add(j, r->misses.name[i],
-				json_object_new_uint64(r->misses.n[i]));
-	return j;
-}
-
-static struct json_object *hist_or_null(bool known, const __u64 *slots)
-{
-	return known ? hist_json(slots, HIST_SLOTS) : NULL;
-}
-
 static void report_json(const struct report_ctx *ctx,
-			const struct locks_report *r)
+			const struct locks_report *r, struct json_object *o)
 {
-	struct json_object *o = report_json_header("locks", ctx);
 	struct json_object *units = json_object_new_object();
 	struct json_object *mm = json_object_new_object();
 	struct json_object *cont = json_object_new_object();
-	struct json_object *procs = json_object_new_array();
 	struct json_object *locks = json_object_new_array();
-	struct json_object *lost = json_object_new_object();
-	bool m = have(ctx, OBS_MMAP), c = have(ctx, OBS_CONTENTION);
+	struct json_object *lost;
+	bool m = obs_known(ctx, OBS_MMAP), c = obs_known(ctx, OBS_CONTENTION);
 
-	ADD(units, "latency", json_object_new_string("ns"));
-	ADD(o, "units", units);
-	ADD(o, "totals", totals_json(ctx, r));
-	ADD(mm, "read_wait", hist_or_null(m, r->t.wait[MODE_READ]));
-	ADD(mm, "write_wait", hist_or_null(m, r->t.wait[MODE_WRITE]));
-	ADD(mm, "read_hold", hist_or_null(m, r->t.hold[MODE_READ]));
-	ADD(mm, "write_hold", hist_or_null(m, r->t.hold[MODE_WRITE]));
-	ADD(o, "mmap_lock_ns", mm);
-	ADD(cont, "mmap_lock", hist_or_null(c, r->t.contention[CONT_MMAP]));
-	ADD(cont, "other", hist_or_null(c, r->t.contention[CONT_OTHER]));
-	ADD(o, "contention_ns", cont);
+	json_add_str(units, "latency", "ns");
+	json_add(o, "units", units);
+	json_add(o, "totals", totals_json(ctx, r));
+	json_add_hist_known(mm, "read_wait", m, r->t.wait_hist[MODE_READ]);
+	json_add_hist_known(mm, "write_wait", m, r->t.wait_hist[MODE_WRITE]);
+	json_add_hist_known(mm, "read_hold", m, r->t.hold_hist[MODE_READ]);
+	json_add_hist_known(mm, "write_hold", m, r->t.hold_hist[MODE_WRITE]);
+	json_add(o, "mmap_lock_ns", mm);
+	json_add_hist_known(cont, "mmap_lock", c, r->t.contention_hist[CONT_MMAP]);
+	json_add_hist_known(cont, "other", c, r->t.contention_hist[CONT_OTHER]);
+	json_add(o, "contention_ns", cont);
 	for (size_t i = 0; i < r->locks.n; i++)
 		json_object_array_add(locks, lock_json(&r->locks.r[i]));
-	ADD(o, "locks", locks);
-	for (size_t i = 0; i < r->procs.n; i++)
-		json_object_array_add(procs, proc_json(ctx, &r->procs.r[i]));
-	ADD(o, "processes", procs);
+	json_add(o, "locks", locks);
+	json_add_rows(o, "processes", ctx, &r->procs, proc_json);
 	callers_owners_json(o, ctx, r);
-	ADD(lost, "caller_unknown", json_object_new_uint64(r->caller_losses));
-	ADD(lost, "owner_map_full", json_object_new_uint64(r->owner_losses));
-	ADD(lost, "state_map_full",
-	    json_object_new_uint64(r->t.losses[LOSS_LOCK_STATE_FULL]));
-	ADD(lost, "lock_table_full",
-	    json_object_new_uint64(r->t.losses[LOSS_LOCK_TABLE_FULL]));
-	ADD(lost, "fault_window_map_full",
-	    json_object_new_uint64(r->t.losses[LOSS_WINDOW_MAP_FULL]));
-	ADD(lost, "proc_map_full",
-	    json_object_new_uint64(r->t.losses[LOSS_PROC_MAP_FULL]));
-	ADD(lost, "recursion_misses", json_object_new_uint64(misses_total(r)));
-	ADD(lost, "recursion_misses_by_program", misses_json(r));
-	events_lost_json(lost, r->t.losses);
-	tasks_lost_json(lost, r->t.losses);
-	ADD(o, "lost", lost);
-	json_emit(ctx->out, o);
+	lost = json_add_losses(o, r->t.losses, LOCKS_LOSSES);
+	json_add_u64(lost, "caller_unknown", r->t.caller_losses);
+	json_add_u64(lost, "owner_map_full", r->t.owner_losses);
+	json_add_u64(lost, "recursion_misses", misses_total(r));
+	json_add(lost, "recursion_misses_by_program", misses_json(r));
 }
-
-#undef ADD
 
 static void print_hist(FILE *out, bool known, const char *title,
 		       const __u64 *slots)
@@ -1095,7 +1022,7 @@ static void print_hist(FILE *out, bool known, const char *title,
 static void print_locks(const struct report_ctx *ctx,
 			const struct locks_report *r)
 {
-	size_t n = r->locks.n < ctx->opts->top ? r->locks.n : ctx->opts->top;
+	size_t n = view_rows_shown(ctx, r->locks.n);
 	FILE *out = ctx->out;
 
 	if (!r->locks.n)
@@ -1112,15 +1039,13 @@ static void print_locks(const struct report_ctx *ctx,
 			lock_type(k->flags), k->addr,
 			k->is_mmap ? " (mmap_lock)" : "");
 	}
-	if (n < r->locks.n)
-		fprintf(out, "(%zu more locks; --top or --json shows them)\n",
-			r->locks.n - n);
+	view_rows_more(out, n, r->locks.n, "locks");
 }
 
 static void print_procs(const struct report_ctx *ctx,
 			const struct locks_report *r)
 {
-	size_t n = r->procs.n < ctx->opts->top ? r->procs.n : ctx->opts->top;
+	size_t n = view_rows_shown(ctx, r->procs.n);
 	char comm[COMM_TEXT_LEN];
 	FILE *out = ctx->out;
 
@@ -1140,24 +1065,14 @@ static void print_procs(const struct report_ctx *ctx,
 			st->v[PV_MMAP_CONTENDED], st->v[PV_FAULTS],
 			st->v[PV_VMA_LOCK_FAULTS], st->v[PV_FALLBACKS]);
 	}
-	if (n < r->procs.n)
-		fprintf(out, "(%zu more processes; --top or --json shows them)\n",
-			r->procs.n - n);
-}
-
-static void print_count(FILE *out, const char *label, bool known, __u64 v)
-{
-	if (known)
-		fprintf(out, "  %s %llu", label, v);
-	else
-		fprintf(out, "  %s n/a", label);
+	view_rows_more(out, n, r->procs.n, "processes");
 }
 
 static void report_text(const struct report_ctx *ctx,
 			const struct locks_report *r)
 {
-	bool m = have(ctx, OBS_MMAP), c = have(ctx, OBS_CONTENTION);
-	bool v = have(ctx, OBS_VMA);
+	bool m = obs_known(ctx, OBS_MMAP), c = obs_known(ctx, OBS_CONTENTION);
+	bool v = obs_known(ctx, OBS_VMA);
 	const __u64 *n = r->t.counters;
 	FILE *out = ctx->out;
 	char ts[32];
@@ -1174,51 +1089,28 @@ static void report_text(const struct report_ctx *ctx,
 	print_count(out, "under VMA lock", v, n[LC_VMA_LOCK_FAULTS]);
 	print_count(out, "fell back to mmap_lock", v, n[LC_FALLBACKS]);
 	fprintf(out, "\n");
-	print_hist(out, m, "mmap_lock read wait", r->t.wait[MODE_READ]);
-	print_hist(out, m, "mmap_lock write wait", r->t.wait[MODE_WRITE]);
-	print_hist(out, m, "mmap_lock read hold", r->t.hold[MODE_READ]);
-	print_hist(out, m, "mmap_lock write hold", r->t.hold[MODE_WRITE]);
-	print_hist(out, c, "contended mmap_lock wait", r->t.contention[CONT_MMAP]);
+	print_hist(out, m, "mmap_lock read wait", r->t.wait_hist[MODE_READ]);
+	print_hist(out, m, "mmap_lock write wait", r->t.wait_hist[MODE_WRITE]);
+	print_hist(out, m, "mmap_lock read hold", r->t.hold_hist[MODE_READ]);
+	print_hist(out, m, "mmap_lock write hold", r->t.hold_hist[MODE_WRITE]);
+	print_hist(out, c, "contended mmap_lock wait", r->t.contention_hist[CONT_MMAP]);
 	print_hist(out, c, "other contended lock wait",
-		   r->t.contention[CONT_OTHER]);
+		   r->t.contention_hist[CONT_OTHER]);
 	print_locks(ctx, r);
 	print_callers(ctx, r);
 	print_owners(ctx, r);
 	print_procs(ctx, r);
-	if (r->t.losses[LOSS_LOCK_STATE_FULL] ||
-	    r->t.losses[LOSS_LOCK_TABLE_FULL] ||
-	    r->t.losses[LOSS_WINDOW_MAP_FULL] ||
-	    r->t.losses[LOSS_PROC_MAP_FULL] || misses_total(r))
-		fprintf(out, "LOST: %llu lock states, %llu lock rows, %llu fault windows, %llu process rows (raise --max-procs), %llu events (program busy on that CPU)\n",
-			r->t.losses[LOSS_LOCK_STATE_FULL],
-			r->t.losses[LOSS_LOCK_TABLE_FULL],
-			r->t.losses[LOSS_WINDOW_MAP_FULL],
-			r->t.losses[LOSS_PROC_MAP_FULL], misses_total(r));
-	if (r->caller_losses || r->owner_losses)
-		fprintf(out, "LOST: %llu waits without a known caller (stack not taken, or the caller tables full), %llu without a holder row (holder table full)\n",
-			r->caller_losses, r->owner_losses);
-	events_lost_text(out, r->t.losses);
-	tasks_lost_text(out, r->t.losses);
+	losses_text(out, r->t.losses, LOCKS_LOSSES, "fault windows");
+	if (r->t.caller_losses || r->t.owner_losses)
+		fprintf(out, "LOST: %llu waits without a known caller (caller_unknown: stack not taken, or the caller tables full), %llu without a holder row (owner_map_full)\n",
+			r->t.caller_losses, r->t.owner_losses);
+	if (misses_total(r))
+		fprintf(out, "LOST: %llu events (recursion_misses: program busy on that CPU)\n",
+			misses_total(r));
 	fflush(out);
 }
 
-static int locks_print_report(void *skel, const struct report_ctx *ctx)
-{
-	struct locks_report r = {};
-	int err = collect(skel, &r, ctx->final);
-
-	if (!err) {
-		if (ctx->opts->json)
-			report_json(ctx, &r);
-		else
-			report_text(ctx, &r);
-	}
-	rows_free(&r.procs);
-	rows_free(&r.locks);
-	rows_free(&r.callers);
-	rows_free(&r.owners);
-	return err;
-}
+VIEW_SKELETON(locks, &r.procs, &r.locks, &r.callers, &r.owners)
 
 #define BSS struct locks_bpf__bss
 #define MODE(m) .label = "mode", .label_value = m
@@ -1268,7 +1160,7 @@ static const struct metric_def locks_metrics_defs[] = {
 };
 
 #define ROW(n, h, i, dec, ob)                                                \
-	{ n, h, offsetof(struct locks_proc_stats, v[i]), dec, ob }
+	ROW_METRIC(struct locks_proc_stats, n, h, v[i], dec, ob)
 
 static const struct row_metric_def locks_row_defs[] = {
 	ROW("mmap_lock_write_acquired", "mmap_lock write acquisitions",
@@ -1341,17 +1233,7 @@ static void locks_render(struct metrics *m, void *skel,
 	rows_free(&growth);
 }
 
-static const struct tracer_metrics locks_metrics = {
-	.defs = locks_metrics_defs,
-	.n_defs = sizeof(locks_metrics_defs) / sizeof(locks_metrics_defs[0]),
-	.losses_off = offsetof(BSS, losses),
-	.rows = &proc_rows,
-	.comm_off = offsetof(struct locks_proc_stats, comm),
-	.cgroup_off = offsetof(struct locks_proc_stats, cgroup_id),
-	.row_defs = locks_row_defs,
-	.n_row_defs = sizeof(locks_row_defs) / sizeof(locks_row_defs[0]),
-	.render = locks_render,
-};
+VIEW_METRICS_AND(locks, &proc_rows, struct locks_proc_stats, locks_render);
 
 static const char *mode_name(unsigned long long write)
 {
@@ -1388,7 +1270,7 @@ static const struct event_desc locks_events[] = {
 	},
 };
 
-const struct tracer locks_tracer = {
+const struct view locks_view = {
 	.name = "locks",
 	.summary = "mmap_lock wait and hold times, lock contention, per-VMA-lock faults",
 	.doc = "Trace mm locking: mmap_lock acquisitions with wait and hold times "
@@ -1402,19 +1284,35 @@ const struct tracer locks_tracer = {
 	       "  mmtrace locks --events --min-latency 1000  # waits of 1 ms or more\n"
 	       "Which kernel hooks are used: mmtrace probes.",
 	.obs = locks_obs,
-	.n_obs = sizeof(locks_obs) / sizeof(locks_obs[0]),
-	.open = locks_open,
-	.object = locks_object,
+	.n_obs = ARRAY_LEN(locks_obs),
+	VIEW_OPS(locks),
 	.configure = locks_configure,
-	.load = locks_load,
-	.destroy = locks_destroy,
-	.report = locks_print_report,
 	.events_map = locks_events_map,
 	.event_kinds = locks_events,
-	.n_event_kinds = sizeof(locks_events) / sizeof(locks_events[0]),
+	.n_event_kinds = ARRAY_LEN(locks_events),
 	.event_options = EVENT_OPT_MIN_LATENCY,
 	.options = locks_options,
 	.parse_option = locks_parse_option,
 	.names_frames = true,
 	.metrics = &locks_metrics,
+};
+
+/* What `mmtrace top` and the findings read of a row (user/fields.h). */
+static const struct field_def locks_field_defs[] = {
+	FIELD(F_MMAP_WAIT_NS, struct locks_proc_stats, v[PV_READ_WAIT_NS],
+	      OBS_MMAP),
+	FIELD(F_MMAP_WAIT_NS, struct locks_proc_stats, v[PV_WRITE_WAIT_NS],
+	      OBS_MMAP),
+	FIELD(F_CONTENTION_NS, struct locks_proc_stats,
+	      v[PV_MMAP_CONTENTION_NS], OBS_CONTENTION),
+	FIELD(F_CONTENTION_NS, struct locks_proc_stats,
+	      v[PV_OTHER_CONTENTION_NS], OBS_CONTENTION),
+	FIELD(F_OTHER_CONTENTION_NS, struct locks_proc_stats,
+	      v[PV_OTHER_CONTENTION_NS], OBS_CONTENTION),
+	FIELD(F_FAULTS, struct locks_proc_stats, v[PV_FAULTS], OBS_VMA),
+	FIELD(F_FALLBACKS, struct locks_proc_stats, v[PV_FALLBACKS], OBS_VMA),
+};
+
+const struct view_fields locks_fields = {
+	locks_field_defs, ARRAY_LEN(locks_field_defs),
 };

@@ -11,12 +11,12 @@
 
 #define MAX_ARGS 32
 
-static const struct tracer fuzz_tracer = { .name = "fork", .doc = "fuzz" };
+static const struct view fuzz_view = { .name = "fork", .doc = "fuzz" };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char buf[4096], *argv[MAX_ARGS + 2] = { "mmtrace fork" };
-	struct tracer_opts opts;
+	struct view_opts opts;
 	int argc = 1;
 
 	if (size >= sizeof(buf))
@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		argv[argc++] = p;
 	argv[argc] = NULL;
 	options_argp_flags = ARGP_NO_EXIT | ARGP_NO_ERRS | ARGP_NO_HELP;
-	tracer_parse_args(&fuzz_tracer, argc, argv, &opts);
+	view_parse_args(&fuzz_view, argc, argv, &opts);
 	if (opts.cgroup_fd >= 0)
 		close(opts.cgroup_fd);
 	return 0;

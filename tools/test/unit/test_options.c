@@ -6,7 +6,7 @@
 #include "options.h"
 
 /* Views whose options differ: defined in views/<name>/<name>.c. */
-extern const struct tracer fork_tracer, hugetlb_tracer, locks_tracer;
+extern const struct view fork_view, hugetlb_view, locks_view;
 
 static const char hybrid_mounts[] =
 	"tmpfs /sys/fs/cgroup tmpfs rw 0 0\n"
@@ -44,9 +44,9 @@ static void check_cgroup_hints(void)
 		   "no cgroup v2 is mounted here: mount one with 'mount -t cgroup2");
 }
 
-static int parse(int argc, char **argv, struct tracer_opts *o)
+static int parse(int argc, char **argv, struct view_opts *o)
 {
-	return tracer_parse_args(&fork_tracer, argc, argv, o);
+	return view_parse_args(&fork_view, argc, argv, o);
 }
 
 /* A ring of a power-of-two number of pages, at least @kb KB. */
@@ -61,7 +61,7 @@ static int ring_ok(unsigned long bytes, unsigned long kb)
 
 static void check_events(void)
 {
-	struct tracer_opts o;
+	struct view_opts o;
 
 	{
 		char *a[] = { "fork", "--events", "--min-latency", "500",
@@ -95,13 +95,13 @@ static void check_events(void)
 	{
 		char *a[] = { "locks", "--events", "--min-copies", "1", NULL };
 
-		CHECK(tracer_parse_args(&locks_tracer, 4, a, &o) == EXIT_USAGE,
+		CHECK(view_parse_args(&locks_view, 4, a, &o) == EXIT_USAGE,
 		      "a threshold the view does not take");
 	}
 	{
 		char *a[] = { "hugetlb", "--events", NULL };
 
-		CHECK(tracer_parse_args(&hugetlb_tracer, 2, a, &o) == EXIT_USAGE,
+		CHECK(view_parse_args(&hugetlb_view, 2, a, &o) == EXIT_USAGE,
 		      "a view without events");
 	}
 }
@@ -109,7 +109,7 @@ static void check_events(void)
 /* -- COMMAND follows its descendants unless --no-children; alone it is wrong. */
 static void check_children(void)
 {
-	struct tracer_opts o;
+	struct view_opts o;
 
 	{
 		char *a[] = { "fork", "--", "sh", "-c", "true", NULL };
@@ -134,7 +134,7 @@ static void check_children(void)
 int main(void)
 {
 	check_cgroup_hints();
-	struct tracer_opts o;
+	struct view_opts o;
 	unsigned long v = 0;
 
 	CHECK(!parse_ulong("42", 1, 100, "n", &v) && v == 42, "v=%lu", v);

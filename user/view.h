@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A view is what `mmtrace <view>` runs: its observations (attach plans), its
+ * BPF skeleton, and its report. Adding one means a folder views/<name>/
+ * holding <name>.bpf.c, <name>.h and a <name>.c defining <name>_view, and
+ * one line in MMTRACE_VIEWS (main.c).
+ * The session (session.c) does everything else: probe resolution with
+ * fallback, load, attach, the command to trace, intervals, signals.
+ */
+#ifndef MMTRACE_VIEW_H
+#define MMTRACE_VIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include "filter.h"
+#include "metrics.h"
+#include "probe.h"
+
+#define MMTRACE_VERSION "0.2.0"
+
+struct bpf_object;
+struct bpf_map;
+struct json_object;
+struct row;
+struct row_table;
+struct rows;
+struct event_desc;
+struct argp_option;
+struct metrics;
+struct obs_result;
+
+/* The --events thresholds a view takes (struct view.event_options). */
+enum event_option {
+	EVENT_OPT_MIN_LATENCY = 1 << 0,
+	EVENT_OPT_MIN_COPIES = 1 << 1,
+};
+
+struct view_opts {
+	struct task_filter filter;
+	unsigned int interval_s;	/* 0: one report at the end */
+	unsigned int duration_s;	/* 0: until Ctrl-C or the command ends */
+	unsigned int max_procs;		/* per-process map size */
+	unsigned int top;		/* rows in text reports */
+	enum probe_tier max_tier;	/* --tier: richest tier allowed */
+	bool timestamps;
+	bool json;
+	bool verbose;
+	char **command;			/* argv to run and trace, or NULL */
+	bool no_children;		/* trace COMMAND alone, not what it starts */
+	bool no_findings;		/* --no-findings (user/findings.c) */
+	const char *output;		/* reports go here instead of stdout */
+	int cgroup_fd;			/* --cgroup directory, or -1 */
+	bool events;			/* --events: a line per event */
+	unsigned int event_thresholds;	/* EVENT_OPT_* given */
+	unsigned long long min_latency_us;
+	unsigned long long min_copies;
+	unsigned long events_buffer;	/* ring buffer bytes */
+	/* The view's own options (struct view.options); 0/NULL: unset. */
+	unsigned int stack_depth;	/* locks --stack-depth */
+	unsigned int callers;		/* locks --callers */
+	const char *lock_name;		/* locks -L */
+};
+
+struct report_ctx {
+	const struct view_opts *opts;
+	const struct observation *obs;
+	const struct obs_result *res;
+	size_t n_obs;
+	double seconds;			/* time this report covers */
+	bool final;
+	FILE *out;
+	/* JSON reports: the "findings" list to carry; NULL: none. */
+	struct json_object *findings;
+};
+
+/*
+ * One exported value: a __u64 counter or a HIST_LEN histogram in the
+ * object's .bss (mapped by libbpf), cumulative since load. Members of one
+ * family (same name, one fixed label each) are adjacent in a view's table.
+ */
+struct metric_def {
+	const char *name;	/* mmtrace_<name>; counters without _total */
+	const char *help;
+	enum metric_type type;
+	size_t off;		/* offset in .bss */
+	int decimals;		/* value unit: 10^-decimals (ns -> s: 9) */
+	int obs;		/* only while this observation is attached */
+	enum probe_tier below_tier;	/* and below this tier (0: any) */
+	const char *label, *label_value;	/* optional */
+	int slot_decimals;	/* histograms: the slot unit (us: 6) */
+	bool truncated;		/* slots hold raw / 10^k (ns -> us) */
+	unsigned int max_slot;	/* last finite bucket */
+};
+
+/* Trailing arguments are more designated initializers: .label = ... */
+#define METRIC_U64(bss_type, n, h, member, dec, ob, ...)                     \
+	{ .name = n, .help = h, .type = METRIC_COUNTER,                      \
+	  .off = offsetof(bss_type, member), .decimals = dec, .obs = ob,     \
+	  __VA_ARGS__ }
+#define METRIC_HIST(bss_type, n, h, member, slot_dec, trunc, max, sum_dec,  \
+		    ob, ...)                                                 \
+	{ .name = n, .help = h, .type = METRIC_HISTOGRAM,                    \
+	  .off = offsetof(bss_type, member), .slot_decimals = slot_dec,      \
+	  .truncated = trunc, .max_slot = max, .decimals = sum_dec,          \
+	  .obs = ob, __VA_ARGS__ }
+/* Time histograms: ns recorded in us slots, up to 2^27 us (134 s). */
+#define METRIC_HIST_US(bss_type, n, h, member, ob, ...)                      \
+	METRIC_HIST(bss_type, n, h, member, 6, true, 27, 9, ob, __VA_ARGS__)
+/* ns recorded in ns slots, up to 2^37 ns (137 s). */
+#define METRIC_HIST_NS(bss_type, n, h, member, ob, ...)                      \
+	METRIC_HIST(bss_type, n, h, member, 9, false, 37, 9, ob, __VA_ARGS__)
+
+/* A per-process counter, exported summed by comm or cgroup (--by). */
+struct row_metric_def {
+	const char *name;	/* mmtrace_<view>_<by>_<name> */
+	const char *help;
+	size_t off;		/* in the row value, inside the sums */
+	int decimals;
+	int obs;
+};
+
+struct view_metrics {
+	const struct metric_def *defs;
+	size_t n_defs;
+	size_t losses_off;	/* .bss offset of losses[LOSS_MAX] */
+	struct row_table *rows;	/* rows of the view's "procs" map */
+	size_t comm_off, cgroup_off;	/* in the row value */
+	const struct row_metric_def *row_defs;
+	size_t n_row_defs;
+	/*
+	 * Families the view renders itself, after the table's (label sets
+	 * of its own, bounded by @top), or NULL. @head: a HEAD request, so
+	 * series born at 0 are not counted as shown.
+	 */
+	void (*render)(struct metrics *m, void *skel,
+		       const struct obs_result *res, size_t top, bool head);
+};
+
+struct view {
+	const char *name;
+	const char *summary;		/* one line in `mmtrace --help` */
+	const char *doc;		/* the view's --help text */
+	const struct observation *obs;
+	size_t n_obs;
+	void *(*open)(void);
+	struct bpf_object *(*object)(void *skel);
+	/* Before load: filters and map sizes into .rodata and maps. */
+	int (*configure)(void *skel, const struct view_opts *opts);
+	/* The skeleton's load: it also maps .bss for user space to read. */
+	int (*load)(void *skel);
+	void (*destroy)(void *skel);
+	/* Reports what happened since the previous call. */
+	int (*report)(void *skel, const struct report_ctx *ctx);
+	/* True while an event is half counted (e.g. a fork in flight). */
+	bool (*busy)(void *skel);
+	/* --events (user/events.c): the ring buffer; NULL: no events. */
+	struct bpf_map *(*events_map)(void *skel);
+	const struct event_desc *event_kinds;
+	size_t n_event_kinds;
+	unsigned int event_options;	/* EVENT_OPT_* thresholds it takes */
+	/*
+	 * Options of this view alone (an argp table ending in {}), and
+	 * their parser: 0, or EXIT_USAGE after one line on stderr.
+	 */
+	const struct argp_option *options;
+	int (*parse_option)(int key, const char *arg, struct view_opts *o);
+	/*
+	 * Names kernel frames (user/ksyms.c): kallsyms is read once attached,
+	 * while it lists the view's own trampolines; they are freed after
+	 * detach, before the final report, and their addresses then name
+	 * nothing.
+	 */
+	bool names_frames;
+	/* What `mmtrace serve` exports (user/serve.c); NULL: nothing. */
+	const struct view_metrics *metrics;
+};
+
+/*
+ * The view kit: what every view's user code does alike, so that a view
+ * file holds only what is particular to it.
+ */
+
+/*
+ * The skeleton glue for views/<v>/<v>.c: defines <v>_open, _object, _load
+ * and _destroy from the skeleton <v>.skel.h, and <v>_print_report from the
+ * view's own
+ *   static int collect(struct <v>_bpf *, struct <v>_report *r,
+ *                      const struct report_ctx *);
+ *   static void report_json(const struct report_ctx *,
+ *                           const struct <v>_report *,
+ *                           struct json_object *report);
+ *   static void report_text(const struct report_ctx *,
+ *                           const struct <v>_report *);
+ * report_json adds to an object that has the fields every report
+ * carries, and the wrapper prints it; then the wrapper frees the report's
+ * rows, named as &r.<member>, ...
+ * VIEW_OPS(<v>) names them all in the view's struct view.
+ * VIEW_SKELETON_AND(<v>, stmt, ...): <v>_destroy runs stmt after the
+ * skeleton's.
+ */
+#define VIEW_SKELETON(v, ...) VIEW_SKELETON_AND(v, (void)0, __VA_ARGS__)
+#define VIEW_SKELETON_AND(v, after_destroy, ...)                             \
+	static void *v##_open(void)                                          \
+	{                                                                    \
+		return v##_bpf__open_opts(probe_open_opts());                \
+	}                                                                    \
+	static struct bpf_object *v##_object(void *skel)                     \
+	{                                                                    \
+		return ((struct v##_bpf *)skel)->obj;                        \
+	}                                                                    \
+	static int v##_load(void *skel)                                      \
+	{                                                                    \
+		return v##_bpf__load(skel);                                  \
+	}                                                                    \
+	static void v##_destroy(void *skel)                                  \
+	{                                                                    \
+		v##_bpf__destroy(skel);                                      \
+		after_destroy;                                               \
+	}                                                                    \
+	static int v##_print_report(void *skel, const struct report_ctx *ctx) \
+	{                                                                    \
+		struct v##_report r = {};                                    \
+		int err = collect(skel, &r, ctx);                            \
+                                                                             \
+		if (!err && ctx->opts->json)                                 \
+			view_json_emit(ctx, #v, &r, report_json);            \
+		else if (!err)                                               \
+			report_text(ctx, &r);                                \
+		rows_free_all(__VA_ARGS__, NULL);                            \
+		return err;                                                  \
+	}
+
+#define VIEW_OPS(v)                                                          \
+	.open = v##_open, .object = v##_object, .load = v##_load,            \
+	.destroy = v##_destroy, .report = v##_print_report
+
+/* The JSON report: the common fields, @fill's, then printed on one line. */
+#define view_json_emit(ctx, name, r, fill)                                   \
+	do {                                                                 \
+		struct json_object *o_ = report_json_header(name, ctx);      \
+                                                                             \
+		fill(ctx, r, o_);                                            \
+		json_emit((ctx)->out, o_);                                   \
+	} while (0)
+
+/* .busy: true while the gauge @member of .bss is not 0. */
+#define VIEW_BUSY(v, member)                                                 \
+	static bool v##_busy(void *skel)                                     \
+	{                                                                    \
+		return ((struct v##_bpf *)skel)->bss->member != 0;           \
+	}
+
+/* --events: the skeleton's ring buffer, a map named "events". */
+#define VIEW_EVENTS_MAP(v)                                                   \
+	static struct bpf_map *v##_events_map(void *skel)                    \
+	{                                                                    \
+		return ((struct v##_bpf *)skel)->maps.events;                \
+	}
+
+/*
+ * Sets @delta to what each __u64 counter of @now (@size bytes) grew since
+ * the previous call, then @prev (the caller's copy, zeroed at start) to
+ * @now.
+ */
+void counters_delta(void *delta, void *prev, const void *now, size_t size);
+/*
+ * The same for a view's whole .bss, which holds only __u64 counters and
+ * histograms, cumulative since load: @delta and @prev are copies of it
+ * (struct <v>_bpf__bss). Gauges in .bss (e.g. windows open) get a
+ * meaningless delta: read them from .bss itself.
+ */
+#define BSS_DELTA(delta, prev, bss)                                          \
+	do {                                                                 \
+		_Static_assert(sizeof(*(bss)) % sizeof(__u64) == 0,          \
+			       ".bss holds __u64s only");                    \
+		_Static_assert(sizeof(*(delta)) == sizeof(*(bss)) &&         \
+				       sizeof(*(prev)) == sizeof(*(bss)),    \
+			       "a copy of .bss");                            \
+		counters_delta(delta, prev, bss, sizeof(*(bss)));            \
+	} while (0)
+
+/*
+ * Losses (enum loss_counter, include/filter.h), declared once in view.c:
+ * each has one name, the same as JSON key, on the text LOST: line and as
+ * the reason label of mmtrace_lost_total.
+ */
+#define LOSS_BIT(l) (1u << (l))
+/* What --events and following a COMMAND's descendants can lose. */
+#define LOSSES_EVENTS (LOSS_BIT(LOSS_EVENTS_DROPPED) | LOSS_BIT(LOSS_STACKS_FAILED))
+#define LOSSES_FOLLOW LOSS_BIT(LOSS_FOLLOW_MAP_FULL)
+
+const char *loss_name(enum loss_counter l);
+/*
+ * A report's "lost": each loss in @mask under its name, added to @o.
+ * Returns it, for what a view loses besides (e.g. gup's callers).
+ */
+struct json_object *json_add_losses(struct json_object *o,
+				    const unsigned long long *losses,
+				    unsigned int mask);
+/*
+ * The LOST: lines of the losses in @mask, a line for the view's maps, one
+ * for the event stream, one for following, each only when something in it
+ * was lost. @window_what names what a full window map lost ("forks").
+ */
+void losses_text(FILE *out, const unsigned long long *losses,
+		 unsigned int mask, const char *window_what);
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A per-process counter of the row value type @row (struct row_metric_def). */
+#define ROW_METRIC(row, n, h, member, dec, ob)                               \
+	{ n, h, offsetof(row, member), dec, ob }
+
+/*
+ * What `mmtrace serve` exports of view <v>: <v>_metrics_defs[] from its
+ * .bss and <v>_row_defs[] from the rows of @row_tab, whose values are of
+ * type @row (with comm and cgroup_id). Defines <v>_metrics.
+ */
+#define VIEW_METRICS(v, row_tab, row)                                        \
+	VIEW_METRICS_AND(v, row_tab, row, NULL)
+/* The same, with families the view renders itself (view_metrics.render). */
+#define VIEW_METRICS_AND(v, row_tab, row, render_fn)                         \
+	static const struct view_metrics v##_metrics = {                     \
+		.defs = v##_metrics_defs,                                    \
+		.n_defs = ARRAY_LEN(v##_metrics_defs),                       \
+		.losses_off = offsetof(struct v##_bpf__bss, losses),         \
+		.rows = row_tab,                                             \
+		.comm_off = offsetof(row, comm),                             \
+		.cgroup_off = offsetof(row, cgroup_id),                      \
+		.row_defs = v##_row_defs,                                    \
+		.n_row_defs = ARRAY_LEN(v##_row_defs),                       \
+		.render = render_fn,                                         \
+	}
+
+/* Is observation @obs attached (at any tier)? Else its numbers are unknown. */
+bool obs_known(const struct report_ctx *ctx, int obs);
+
+/*
+ * A process row's JSON object, with its "pid", "comm", and the
+ * "container_id" and "pod_uid" of its cgroup v2 id (user/container.c).
+ */
+struct json_object *json_row_new(const struct row *row, const char *comm,
+				 size_t comm_len, unsigned long long cgroup_id);
+
+/* A report's rows as an array @key of @o, each made by @row_json. */
+void json_add_rows(struct json_object *o, const char *key,
+		   const struct report_ctx *ctx, const struct rows *rows,
+		   struct json_object *(*row_json)(const struct report_ctx *ctx,
+						   const struct row *row));
+
+/* Rows a text table shows: --top of @n. */
+size_t view_rows_shown(const struct report_ctx *ctx, size_t n);
+/* The footer of a table cut by --top: "(N more <what>; ...)". */
+void view_rows_more(FILE *out, size_t shown, size_t n, const char *what);
+
+#endif /* MMTRACE_VIEW_H */
