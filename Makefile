@@ -108,6 +108,7 @@ endif
 VIEWS := $(patsubst views/%/,%,$(wildcard views/*/))
 USER_SRCS := main.c probe.c ksyms.c output.c options.c session.c command.c tasks.c \
 	     rows.c metrics.c labels.c export.c serve.c events.c outstream.c view.c \
+	     owners.c \
 	     quirks.c fields.c findings.c multiview.c top.c container.c misses.c
 USER_OBJS := $(addprefix $(OUT)/user/,$(USER_SRCS:.c=.o)) \
 	     $(foreach v,$(VIEWS),$(OUT)/views/$(v)/$(v).o)

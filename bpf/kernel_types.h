@@ -181,9 +181,21 @@ struct trace_event_raw_task_newtask {
 	short oom_score_adj;
 };
 
-/* locks: only the offset of mmap_lock is read, to recognise the lock. */
+typedef struct {
+	long counter;
+} atomic_long_t;
+
+/*
+ * locks: the offset of mmap_lock recognises the lock; owner says who holds
+ * a rwsem for writing or a mutex (bpf/lock_owner.bpf.h).
+ */
 struct rw_semaphore {
-	long count;
+	atomic_long_t count;
+	atomic_long_t owner;
+};
+
+struct mutex {
+	atomic_long_t owner;
 };
 
 struct mm_struct___mmap_lock {
@@ -212,9 +224,19 @@ struct trace_event_raw_mmap_lock___memcg_id {
 	u64 memcg_id;
 };
 
-/* hugetlb: only the address of i_mmap_rwsem is used, a lock identity. */
+/*
+ * hugetlb: the address of i_mmap_rwsem is a lock identity; locks tells an
+ * i_mmap_rwsem from other rwsems by its mapping's host pointing back.
+ */
+struct inode;
+
 struct address_space {
+	struct inode *host;
 	struct rw_semaphore i_mmap_rwsem;
+};
+
+struct inode {
+	struct address_space *i_mapping;
 };
 
 struct file {

@@ -321,16 +321,68 @@ static struct named *add_named(unsigned long long id)
 	return e;
 }
 
+/*
+ * A cgroup v2 id is its kernfs node id, and cgroupfs takes it as a file
+ * handle (kernfs's exportfs operations, 4.15): open_by_handle_at() finds a
+ * live cgroup at once, where a walk of the tree is rationed. Needs
+ * CAP_DAC_READ_SEARCH, as mmtrace runs; 0 with the path relative to the
+ * cgroup2 mount in @path, or -errno (ESTALE: removed).
+ */
+static int cgroup_path_by_id(struct cgroup_names *names,
+			     unsigned long long id, char *path, size_t len)
+{
+	struct {
+		struct file_handle fh;
+		unsigned long long id;
+	} h = { .fh = { .handle_bytes = sizeof(h.id), .handle_type = 0xfe } };
+	char link[64], full[4096];
+	int mount_fd, fd, err = 0;
+	ssize_t n;
+
+	if (find_cgroup2_root(names))
+		return -ENOENT;
+	h.id = id;
+	mount_fd = open(names->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (mount_fd < 0)
+		return -errno;
+	fd = open_by_handle_at(mount_fd, &h.fh, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, full, sizeof(full) - 1);
+	close(fd);
+	if (n < 0) {
+		err = -errno;
+		goto out;
+	}
+	full[n] = '\0';
+	n = strlen(names->root);
+	if (strncmp(full, names->root, n) || (full[n] && full[n] != '/')) {
+		err = -ENOENT;
+		goto out;
+	}
+	snprintf(path, len, "%s", full[n] ? full + n : "/");
+out:
+	close(mount_fd);
+	return err;
+}
+
 /* What cgroup @id's path says; NULL while no walk could tell. */
 static const struct named *name_cgroup(unsigned long long id)
 {
 	struct named *e = find_named(id);
+	char by_id[4096];
 	const char *path;
 	double asked = cgroup_now();
 
 	if (e)
 		return e;
 	path = cgroup_names_find(&report_names, id);
+	if (!path && !cgroup_path_by_id(&report_names, id, by_id,
+					sizeof(by_id)))
+		path = by_id;
 	if (!path && asked - report_names.scanned >= CGROUP_WALK_GAP_S) {
 		cgroup_names_scan(&report_names);
 		path = cgroup_names_find(&report_names, id);

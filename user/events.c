@@ -244,8 +244,14 @@ static void print_text(const struct events *ev, const struct event_desc *d,
 	if (e->tid != e->pid)
 		fprintf(out, " tid %u", e->tid);
 	fprintf(out, " comm %s", comm);
-	/* Only inside one: a line outside containers stays as it was. */
-	if (container_of(e->cgroup_id, e->pid, &c) && c.id[0])
+	/*
+	 * Only inside one: a line outside containers stays as it was; one
+	 * whose cgroup and process are gone unnamed says so, rather than
+	 * look like the host's.
+	 */
+	if (!container_of(e->cgroup_id, e->pid, &c))
+		fprintf(out, " container ?");
+	else if (c.id[0])
 		fprintf(out, " container %.12s", c.id);
 	for (int i = 0; i < EVENT_VALUES; i++)
 		if (d->fields[i].key)

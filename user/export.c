@@ -489,6 +489,9 @@ char *export_render(struct exporter *x, enum metrics_format format,
 		collect_view(x, v, now);
 		render_defs(&m, v);
 		render_label_rows(&m, x, v, head);
+		if (v->t->metrics->render)
+			v->t->metrics->render(&m, v->s.skel, v->s.res, x->top,
+					      head);
 	}
 	render_losses(&m, x);
 	render_bpf_stats(&m, x);

@@ -6,10 +6,11 @@
 
 #define KALLSYMS "/proc/kallsyms"
 
-/* A text symbol's start, for symbolizing stacks (ksyms_load_addrs). */
+/* A symbol's start, for symbolizing stacks (ksyms_load_addrs). */
 struct ksym_addr {
 	unsigned long long addr;
-	const char *name;		/* one of names[]; NULL: not text */
+	const char *name;		/* text: one of names[]; NULL: not text */
+	const char *data;		/* a data symbol's name (data_names[]) */
 };
 
 struct ksyms {
@@ -17,6 +18,9 @@ struct ksyms {
 	size_t n, cap;
 	struct ksym_addr *addrs;	/* by address; NULL unless asked for */
 	size_t n_addrs;			/* of them, not 0 (kptr_restrict) */
+	char **data_names;		/* global variables, to name locks */
+	size_t n_data, data_cap;
+	unsigned long long image_start;	/* _text: the kernel image */
 };
 
 static int add_name(struct ksyms *ks, const char *name)
@@ -50,6 +54,32 @@ static bool is_text_symbol(char type)
 	return type == 't' || type == 'T';
 }
 
+/* Variables: data, bss, read-only data (a global lock is one of them). */
+static bool is_data_symbol(char type)
+{
+	return strchr("dDbBrR", type) != NULL;
+}
+
+static int add_data_name(struct ksyms *ks, const char *name)
+{
+	char **grown;
+
+	if (ks->n_data == ks->data_cap) {
+		size_t cap = ks->data_cap ? ks->data_cap * 2 : 1024;
+
+		grown = realloc(ks->data_names, cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		ks->data_names = grown;
+		ks->data_cap = cap;
+	}
+	ks->data_names[ks->n_data] = strdup(name);
+	if (!ks->data_names[ks->n_data])
+		return -ENOMEM;
+	ks->n_data++;
+	return 0;
+}
+
 /* At one address, a text symbol after the others: it names the address. */
 static int cmp_addrs(const void *a, const void *b)
 {
@@ -69,7 +99,7 @@ static int cmp_addrs(const void *a, const void *b)
  * out.
  */
 static int keep_addr(struct ksyms *ks, size_t *cap, unsigned long long addr,
-		     const char *name)
+		     const char *name, const char *data)
 {
 	struct ksym_addr *grown;
 
@@ -83,6 +113,7 @@ static int keep_addr(struct ksyms *ks, size_t *cap, unsigned long long addr,
 		ks->addrs = grown;
 	}
 	ks->addrs[ks->n_addrs].addr = addr;
+	ks->addrs[ks->n_addrs].data = data;
 	ks->addrs[ks->n_addrs++].name = name;
 	return 0;
 }
@@ -93,20 +124,27 @@ static struct ksyms *parse(FILE *f, bool with_addrs)
 	char line[512], name[256], type;
 	unsigned long long addr;
 	size_t addrs_cap = 0;
-	const char *text;
+	const char *text, *data;
 
 	if (!ks)
 		return NULL;
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3)
 			continue;
-		text = NULL;
+		text = data = NULL;
 		if (is_text_symbol(type)) {
 			if (add_name(ks, name))
 				goto nomem;
 			text = ks->names[ks->n - 1];
+			if ((!strcmp(name, "_text") || !strcmp(name, "_stext")) &&
+			    addr && (!ks->image_start || addr < ks->image_start))
+				ks->image_start = addr;
+		} else if (with_addrs && addr && is_data_symbol(type)) {
+			if (add_data_name(ks, name))
+				goto nomem;
+			data = ks->data_names[ks->n_data - 1];
 		}
-		if (with_addrs && keep_addr(ks, &addrs_cap, addr, text))
+		if (with_addrs && keep_addr(ks, &addrs_cap, addr, text, data))
 			goto nomem;
 	}
 	if (ks->n_addrs > 1)
@@ -158,7 +196,10 @@ void ksyms_free(struct ksyms *ks)
 		return;
 	for (size_t i = 0; i < ks->n; i++)
 		free(ks->names[i]);
+	for (size_t i = 0; i < ks->n_data; i++)
+		free(ks->data_names[i]);
 	free(ks->names);
+	free(ks->data_names);
 	free(ks->addrs);
 	free(ks);
 }
@@ -215,14 +256,14 @@ bool ksyms_addrs_hidden(const struct ksyms *ks)
 	return !ks || !ks->n_addrs;
 }
 
-const char *ksyms_symbolize(const struct ksyms *ks, unsigned long long addr,
-			    unsigned long long *offset)
+/* The last symbol that starts at or before @addr, or NULL. */
+static const struct ksym_addr *symbol_at(const struct ksyms *ks,
+					 unsigned long long addr)
 {
 	size_t lo = 0, hi;
 
 	if (!ks || !ks->n_addrs || addr < ks->addrs[0].addr)
 		return NULL;
-	/* The last symbol that starts at or before @addr. */
 	hi = ks->n_addrs;
 	while (hi - lo > 1) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -232,10 +273,41 @@ const char *ksyms_symbolize(const struct ksyms *ks, unsigned long long addr,
 		else
 			hi = mid;
 	}
-	if (!ks->addrs[lo].name)
+	return &ks->addrs[lo];
+}
+
+const char *ksyms_symbolize(const struct ksyms *ks, unsigned long long addr,
+			    unsigned long long *offset)
+{
+	const struct ksym_addr *sym = symbol_at(ks, addr);
+
+	if (!sym || !sym->name)
 		return NULL;
-	*offset = addr - ks->addrs[lo].addr;
-	return ks->addrs[lo].name;
+	*offset = addr - sym->addr;
+	return sym->name;
+}
+
+const char *ksyms_data_symbol(const struct ksyms *ks, unsigned long long addr,
+			      unsigned long long *offset)
+{
+	const struct ksym_addr *sym;
+
+	/* Heap and vmalloc addresses lie below the image: no global's. */
+	if (!ks || !ks->image_start || addr < ks->image_start)
+		return NULL;
+	sym = symbol_at(ks, addr);
+	if (!sym || !sym->data)
+		return NULL;
+	*offset = addr - sym->addr;
+	return sym->data;
+}
+
+unsigned long long ksyms_addr_of(const struct ksyms *ks, const char *name)
+{
+	for (size_t i = 0; ks && i < ks->n_addrs; i++)
+		if (ks->addrs[i].name && !strcmp(ks->addrs[i].name, name))
+			return ks->addrs[i].addr;
+	return 0;
 }
 
 const char *ksyms_frame(const struct ksyms *ks, unsigned long long addr,

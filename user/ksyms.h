@@ -47,6 +47,19 @@ bool ksyms_addrs_hidden(const struct ksyms *ks);
 const char *ksyms_symbolize(const struct ksyms *ks, unsigned long long addr,
 			    unsigned long long *offset);
 
+/*
+ * The global variable (data, bss or read-only data symbol of the kernel
+ * image or a module) @addr falls in, and the @offset into it, or NULL:
+ * the name of a global lock. Only tables loaded with addresses keep data
+ * symbols' names; kallsyms lists them with CONFIG_KALLSYMS_ALL. Heap
+ * addresses, below the image, have none.
+ */
+const char *ksyms_data_symbol(const struct ksyms *ks, unsigned long long addr,
+			      unsigned long long *offset);
+
+/* The address of text symbol @name (a linear search), or 0. */
+unsigned long long ksyms_addr_of(const struct ksyms *ks, const char *name);
+
 /* "name+0xoff", or "0x<addr>" when @ks cannot name @addr; @buf. */
 const char *ksyms_frame(const struct ksyms *ks, unsigned long long addr,
 			char *buf, size_t len);

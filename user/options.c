@@ -248,6 +248,8 @@ static const struct argp_option event_options[] = {
 
 #define N_COMMON_OPTIONS (sizeof(common_options) / sizeof(common_options[0]) - 1)
 #define N_EVENT_OPTIONS (sizeof(event_options) / sizeof(event_options[0]))
+/* The common and event options, and at most 8 of the view's own. */
+#define MAX_OPTIONS (N_COMMON_OPTIONS + N_EVENT_OPTIONS + 8)
 
 struct parse_state {
 	struct view_opts *opts;
@@ -350,6 +352,23 @@ static int parse_event_option(struct parse_state *ps, int key,
 	}
 }
 
+static bool view_takes(const struct view *t, int key)
+{
+	for (const struct argp_option *o = t->options;
+	     o && (o->name || o->key || o->doc); o++)
+		if (o->name && o->key == key)
+			return true;
+	return false;
+}
+
+static error_t view_option(struct parse_state *ps, int key, const char *arg)
+{
+	if (!view_takes(ps->t, key) || !ps->t->parse_option)
+		return ARGP_ERR_UNKNOWN;
+	ps->err = ps->t->parse_option(key, arg, ps->opts);
+	return ps->err ? EINVAL : 0;
+}
+
 static error_t parse_common(int key, char *arg, struct argp_state *state)
 {
 	struct parse_state *ps = state->input;
@@ -419,7 +438,7 @@ static error_t parse_common(int key, char *arg, struct argp_state *state)
 		state->next = state->argc;
 		return 0;
 	default:
-		return ARGP_ERR_UNKNOWN;
+		return view_option(ps, key, arg);
 	}
 }
 
@@ -548,6 +567,10 @@ static struct argp_option *all_options(const struct view *t,
 			all[n].flags |= OPTION_HIDDEN;
 		n++;
 	}
+	for (const struct argp_option *vo = t->options;
+	     vo && (vo->name || vo->key || vo->doc); vo++)
+		if (n < MAX_OPTIONS)
+			all[n++] = *vo;
 	memset(&all[n], 0, sizeof(all[n]));
 	return all;
 }
@@ -555,7 +578,7 @@ static struct argp_option *all_options(const struct view *t,
 int view_parse_args(const struct view *t, int argc, char **argv,
 		      struct view_opts *opts)
 {
-	struct argp_option options[N_COMMON_OPTIONS + N_EVENT_OPTIONS + 1];
+	struct argp_option options[MAX_OPTIONS + 1];
 	struct parse_state ps = { .opts = opts, .t = t, .stacks = -1 };
 	char args_doc[] = "[--] [COMMAND [ARG...]]";
 	struct argp argp = {

@@ -26,6 +26,9 @@ struct row;
 struct row_table;
 struct rows;
 struct event_desc;
+struct argp_option;
+struct metrics;
+struct obs_result;
 
 /* The --events thresholds a view takes (struct view.event_options). */
 enum event_option {
@@ -56,6 +59,10 @@ struct view_opts {
 	bool event_stacks;		/* events carry their kernel stack */
 	/* serve without --detail: observations marked .detail are left out */
 	bool skip_detail;
+	/* The view's own options (struct view.options); 0/NULL: unset. */
+	unsigned int stack_depth;	/* locks --stack-depth */
+	unsigned int callers;		/* locks --callers */
+	const char *lock_name;		/* locks -L */
 };
 
 struct report_ctx {
@@ -124,6 +131,13 @@ struct view_metrics {
 	size_t comm_off, cgroup_off;	/* in the row value */
 	const struct row_metric_def *row_defs;
 	size_t n_row_defs;
+	/*
+	 * Families the view renders itself, after the table's (label sets
+	 * of its own, bounded by @top), or NULL. @head: a HEAD request, so
+	 * series born at 0 are not counted as shown.
+	 */
+	void (*render)(struct metrics *m, void *skel,
+		       const struct obs_result *res, size_t top, bool head);
 };
 
 struct view {
@@ -155,6 +169,12 @@ struct view {
 	 * traced task (bpf_get_stack, about 2.4 us on the build host).
 	 */
 	bool event_stacks;
+	/*
+	 * Options of this view alone (an argp table ending in {}), and
+	 * their parser: 0, or EXIT_USAGE after one line on stderr.
+	 */
+	const struct argp_option *options;
+	int (*parse_option)(int key, const char *arg, struct view_opts *o);
 	/*
 	 * Names kernel frames (user/ksyms.c): kallsyms is read once attached,
 	 * while it lists the view's own trampolines; they are freed after
@@ -308,6 +328,9 @@ void losses_text(FILE *out, const unsigned long long *losses,
  * type @row (with comm and cgroup_id). Defines <v>_metrics.
  */
 #define VIEW_METRICS(v, row_tab, row)                                        \
+	VIEW_METRICS_AND(v, row_tab, row, NULL)
+/* The same, with families the view renders itself (view_metrics.render). */
+#define VIEW_METRICS_AND(v, row_tab, row, render_fn)                         \
 	static const struct view_metrics v##_metrics = {                     \
 		.defs = v##_metrics_defs,                                    \
 		.n_defs = ARRAY_LEN(v##_metrics_defs),                       \
@@ -317,6 +340,7 @@ void losses_text(FILE *out, const unsigned long long *losses,
 		.cgroup_off = offsetof(row, cgroup_id),                      \
 		.row_defs = v##_row_defs,                                    \
 		.n_row_defs = ARRAY_LEN(v##_row_defs),                       \
+		.render = render_fn,                                         \
 	}
 
 /* Is observation @obs attached (at any tier)? Else its numbers are unknown. */

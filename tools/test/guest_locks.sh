@@ -69,3 +69,10 @@ for tier in fentry kprobe; do
 	locks_follow "locks:vmawrite@$tier" "$tier" vmafault --pages 0 \
 		--aborts 0 --access-errors 0 --retries 0 --mprotects 64
 done
+
+# One thread holds mmap_lock for writing while three fault behind it
+# (vm_locks.check_owners); 64 MiB, as TCG rewrites PTEs slowly.
+locks_follow locks:owner fentry lockhold --pages 16384 --rounds 10
+# Its child reads its /proc/PID/cmdline meanwhile: another mm's mmap_lock
+# (a COMMAND, so that the child is followed).
+run_case locks locks:other fentry lockhold --peeker --pages 16384 --rounds 10

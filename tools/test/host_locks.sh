@@ -57,6 +57,54 @@ host_locks() {
 	locks_boundary exit
 	locks_boundary end
 	locks_thread_state
+	locks_owner
+	locks_callers_text
+}
+
+# tools/lockhold: one thread holds mmap_lock for writing (mprotect of a
+# populated mapping) while three fault behind it; the waits whose holder
+# the kernel records are charged to that thread (vm_locks.check_owners).
+locks_owner() {
+	local name="host locks owner"
+	follow_waiting "$name" 0 "$WORKLOADS/lockhold" --wait-start -- \
+		locks --tier "$HOST_TIER" -p || return
+	if [ "$WL_RC" != 0 ]; then
+		fail "$name" "lockhold $(status "$WL_RC"): $(cat "$TMP/$name.wl")"
+		return
+	fi
+	check_with "$name" oracle owners "$TMP/$name.rep" "$TMP/$name.truth" \
+		--name "$name"
+	# Another process's mmap_lock: lockhold's child reads its
+	# /proc/PID/cmdline meanwhile (a COMMAND, so that the child is
+	# followed).
+	name="host locks owner, other mm"
+	bounded "$MMTRACE" locks --tier "$HOST_TIER" --json \
+		-o "$TMP/other.rep" -- "$WORKLOADS/lockhold" --peeker \
+		>"$TMP/other.truth" 2>"$TMP/other.err"
+	verdict "$name: exit 0" $? "$(head -c 300 "$TMP/other.err")"
+	check_with "$name" oracle owners "$TMP/other.rep" "$TMP/other.truth" \
+		--name "$name"
+}
+
+# The text report: the caller table has perf lock contention's columns,
+# a named caller, and -L filters it (a name matching nothing: no table).
+locks_callers_text() {
+	local name="host locks callers text" out
+	out=$TMP/callers.txt
+	bounded "$MMTRACE" locks --tier "$HOST_TIER" -L mmap_lock -- \
+		"$MMAPSTORM" --threads 4 --count 2000 >"$out" 2>"$out.err"
+	grep -Eq '^ +contended +total wait +max wait +avg wait +type +caller$' \
+		"$out"
+	verdict "$name: perf's columns" $? "$(head -c 300 "$out.err")"
+	grep -Eq '^ +[0-9]+ +[0-9]+ us +[0-9]+ us +[0-9]+ us +rwsem:[RW] +(vm_mmap_pgoff|__vm_munmap|lock_mm_and_find_vma|[a-z_]+) +\[mmap_lock\]$' \
+		"$out"
+	verdict "$name: mmap_lock rows with a named caller" $? \
+		"$(grep -A4 ' caller$' "$out")"
+	bounded "$MMTRACE" locks --tier "$HOST_TIER" -L no_such_lock -- \
+		"$MMAPSTORM" --threads 4 --count 2000 >"$out" 2>"$out.err"
+	! grep -q ' caller$' "$out" && grep -q '^contended  mmap_lock [1-9]' "$out"
+	verdict "$name: -L no_such_lock keeps no caller row" $? \
+		"$(grep -A4 ' caller$' "$out")"
 }
 
 # Faults that leave the VMA lock for known reasons (tools/vmafault.c): at

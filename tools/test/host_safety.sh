@@ -306,4 +306,34 @@ host_safety() {
 	safety_cgroup_hint
 	safety_tracefs
 	safety_hidden_kallsyms
+	safety_hidden_callers
+}
+
+# Hidden kernel addresses and contention by caller: no caller is named
+# (null, raw stacks), one warning, and the rows still add up to the
+# mmap_lock contention.
+safety_hidden_callers() {
+	local name="host safety: hidden kallsyms, locks callers" rc
+	[ -s "$TMP/kallsyms.hidden" ] ||
+		sed 's/^[0-9a-f]*/0000000000000000/' /proc/kallsyms \
+			>"$TMP/kallsyms.hidden" || return
+	safety_in_mount_ns "mount --bind $TMP/kallsyms.hidden /proc/kallsyms &&
+		exec $MMTRACE locks --tier $HOST_TIER --json -- \
+			$WORKLOADS/mmapstorm --threads 4 --count 2000" \
+		>"$TMP/hidc.out" 2>"$TMP/hidc.err"
+	rc=$?
+	[ "$rc" = 0 ] &&
+		[ "$(grep -c 'hides kernel addresses' "$TMP/hidc.err")" = 1 ]
+	verdict "$name: said once" $? "$(status $rc): $(head -c 400 "$TMP/hidc.err")"
+	python3 -c 'import json, re, sys
+r = [json.loads(l) for l in open(sys.argv[1]) if "\"final\"" in l][-1]
+rows = [c for c in r["contention_by_caller"] if c["lock"] == "mmap_lock"]
+raw = all(c["caller"] is None and c["stack"] and
+          all(re.fullmatch("0x[0-9a-f]+", f) for f in c["stack"])
+          for c in r["contention_by_caller"])
+total = sum(c["contended"] for c in rows)
+sys.exit(0 if rows and raw and total == r["totals"]["mmap_contended"] else 1)' \
+		"$TMP/hidc.out"
+	verdict "$name: null callers, raw stacks, rows add up" $? \
+		"$(grep -o '"contention_by_caller":.\{0,300\}' "$TMP/hidc.out")"
 }

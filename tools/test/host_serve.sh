@@ -158,6 +158,13 @@ serve_dashboard() {
 		user/export.c >>"$names"
 	sed -n 's/.*family(&*m, "\([a-z0-9_]*\)", METRIC_[GH].*/mmtrace_\1/p' \
 		user/export.c >>"$names"
+	# Label pairs views render themselves: callers and holders.
+	grep -ho 'label_pair_render(m, &[a-z_]*, "mmtrace_[a-z0-9_]*"' \
+		views/*/*.c | sed 's/.*"\(.*\)"/\1_total/' >>"$names"
+	grep -ho 'owner_labels_render(m, &[a-z_]*, "mmtrace_[a-z0-9_]*"' \
+		views/*/*.c |
+		sed 's/.*"\(.*\)"/\1_owner_waits_total\n\1_owner_wait_seconds_total/' \
+		>>"$names"
 	for f in $(cd views && echo *); do
 		grep -o '^	ROW("[a-z0-9_]*"' "views/$f/$f.c" | cut -d'"' -f2 |
 			sed "s/.*/mmtrace_${f}_comm_&_total\nmmtrace_${f}_cgroup_&_total\nmmtrace_${f}_container_&_total/"

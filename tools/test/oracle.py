@@ -23,6 +23,8 @@ like a pass.
             [--name N]      mmtrace fork -- SHELL running a workload: its
                             forks exact (--alone: not traced), plus the
                             shells' K clones; no row named C
+  oracle.py owners REPORTS TRUTH [--name N]    a tools/lockhold run: who held
+                                             mmap_lock (vm_locks.py)
   oracle.py boundary WHOLE INTERVALS --pid P --faults F --outcome exit|end
             [--name N]
             a faultspin run: -i reports add up to the whole, never wrapped
@@ -380,6 +382,21 @@ def check_vmafault(name, reports, truth):
     vm_locks.check_vma_causes(check, name, reports, truth)
 
 
+def check_owners(name, reports, truth):
+    """A tools/lockhold run followed with -p (vm_locks.py checks it)."""
+    sys.dont_write_bytecode = True
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import vm_locks
+    if not check(f"{name}: a report and a truth", reports and truth and
+                 truth.get("errno") == 0,
+                 f"{len(reports)} reports, truth {truth}"):
+        return
+    if truth.get("peeker_pid"):
+        vm_locks.check_other_mm(check, name, reports, truth)
+    else:
+        vm_locks.check_owners(check, name, reports, truth)
+
+
 def wrapped(value, where="report"):
     """Every number in @value that is negative or above 2^63, by path: a
     count computed as a difference that went below zero."""
@@ -507,6 +524,9 @@ def main(argv):
     elif cmd == "vmafault":
         check_vmafault(opt(argv, "--name", "vmafault"),
                        read_json_lines(argv[2]), last_line(argv[3]))
+    elif cmd == "owners":
+        check_owners(opt(argv, "--name", "owners"), read_json_lines(argv[2]),
+                     last_line(argv[3]))
     elif cmd == "follow":
         check_follow(opt(argv, "--name", "follow"), read_json_lines(argv[2]),
                      last_line(argv[3]), int(opt(argv, "--clones", 0)),

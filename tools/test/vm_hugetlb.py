@@ -119,6 +119,28 @@ def check_counts(check, name, report, truth, probes):
               totals["retracts"] is None, f"got {totals['retracts']}")
 
 
+def check_owners(check, name, reports, probes):
+    """i_mmap_rwsem waits by holder (user/owners.c): every wait the totals
+    count is charged once, to the writer the kernel recorded when it began
+    or to the one row of no recorded holder; all rows name i_mmap_rwsem."""
+    rows = [o for r in reports for o in r["owners"]]
+    if probes.get("hugetlb.i_mmap_waits") == "none":
+        check(f"{name}: no i_mmap waits seen: no holder rows", rows == [],
+              f"got {rows}")
+        return
+    for key in ("waits", "wait_ns"):
+        want = sum(m[key] for r in reports
+                   for w in r["totals"]["i_mmap_waits"].values()
+                   for m in w.values())
+        got = sum(o[key] for o in rows)
+        check(f"{name}: holders' {key} add up to the i_mmap waits' ({want})",
+              got == want, f"got {got}")
+    check(f"{name}: holder rows name i_mmap_rwsem, a holder by tid and name "
+          f"or none", all(o["lock"] == "i_mmap_rwsem" and
+                          (o["owner_comm"] is None) == (o["owner_pid"] is None)
+                          for o in rows), f"rows {rows}")
+
+
 def check_case(check, kernel, name, run, cap):
     if all(expected_tier(kernel, obs, cap) == "none" for obs in TIERS[kernel]):
         refused(check, name, run, "hugetlb")
@@ -160,6 +182,7 @@ def check_case(check, kernel, name, run, cap):
     lost = [r["lost"] for r in reports if any(r["lost"].values())]
     check(f"{name}: nothing lost", not lost, f"lost {lost}")
     check_counts(check, name, report, truth, probes)
+    check_owners(check, name, reports, probes)
 
 
 def check_retract(check, kernel, name, run, cap):

@@ -19,6 +19,7 @@ counts cover exactly the storm:
 - with several threads, mmap_lock is contended; with one, never.
 """
 import json
+import re
 
 from vmlib import (case_json, check_in_buckets, check_losses, check_units,
                    exit_zero, parse_console, refused)
@@ -194,7 +195,11 @@ def check_numbers(check, name, reports, truth, threads, whole=None):
     if probes.get("locks.contention") == "none":
         check_nulls(check, name, reports, pid, CONTENTION_FIELDS,
                     "contention")
+        check(f"{name}: no contention seen: no callers, no holders",
+              all(r["contention_by_caller"] == [] and r["owners"] == []
+                  for r in reports), "rows without the tracepoints")
         return
+    check_callers(check, name, reports, pid)
     got = row_sum(reports, pid, "mmap_contended")
     if threads > 1:
         check(f"{name}: {threads} threads contend on mmap_lock", got and
@@ -239,7 +244,7 @@ def check_vma_causes(check, name, reports, truth):
     faults = row_sum(reports, pid, "faults")
     served = row_sum(reports, pid, "vma_lock_faults")
     fell = row_sum(reports, pid, "vma_lock_fallbacks")
-    misses = missed(reports, "vma_fault_btf")
+    misses = fault_misses(reports)
     check_count(check, name, "faults == measured + aborts + access "
                 "errors", faults, truth["faults"] + a + k, misses)
     check_count(check, name, "under the VMA lock + fallbacks == faults",
@@ -331,6 +336,100 @@ def check_vma_write(check, kernel, cname, run, cap):
     check_in_buckets(check, cname, "rows' VMA write-lock wait",
                      row_sum(reports, pid, "vma_write_wait_ns"),
                      [r["vma_write_wait_ns"] for r in reports])
+# The locking code a caller is never part of (the kernel's lock and sched
+# text, by the names of what lives there).
+LOCK_CODE = re.compile(r"^(_*rwsem_|_*down_|up_|_*mutex_|osq_|_*rt_mutex|"
+                       r"percpu_down|_*percpu_down|_raw_|bpf_|__traceiter_)")
+SYMBOL = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+
+
+def caller_named(caller):
+    """A caller is function names, innermost first, joined by " <- "."""
+    return isinstance(caller, str) and all(
+        SYMBOL.match(f) and not LOCK_CODE.match(f)
+        for f in caller.split(" <- "))
+
+
+def check_callers(check, name, reports, pid):
+    """contention_by_caller, by (lock, calling path), holds every wait the
+    totals count, once: over the rows of mmap_lock, the waits and their
+    time equal the workload's mmap_lock contention (the tracer follows it
+    alone, with -p). Every caller is named, outside the locking code."""
+    rows = [c for r in reports for c in r["contention_by_caller"]
+            if c["lock"] == "mmap_lock"]
+    want = row_sum(reports, pid, "mmap_contended")
+    check(f"{name}: by caller, mmap_lock waits add up to its contention "
+          f"({want})", sum(c["contended"] for c in rows) == want,
+          f"got {sum(c['contended'] for c in rows)}")
+    want = row_sum(reports, pid, "mmap_contention_ns")
+    check(f"{name}: by caller, mmap_lock wait time adds up to its "
+          f"contention ({want} ns)", sum(c["total_ns"] for c in rows) == want,
+          f"got {sum(c['total_ns'] for c in rows)}")
+    bad = [c for r in reports for c in r["contention_by_caller"]
+           if not caller_named(c["caller"]) or
+           not c["max_ns"] or not c["contended"] or
+           not c["type"].startswith(("rwsem", "mutex", "rtmutex", "pcpu"))]
+    check(f"{name}: every caller is a function outside the locking code",
+          not bad, f"rows {bad[:3]}")
+
+
+def check_owners(check, name, reports, truth):
+    """tools/lockhold: its holder thread is the only writer of mmap_lock
+    while the tracer follows it. Asserted exactly: every wait on its
+    mmap_lock whose holder the kernel recorded is charged to the holder's
+    tid, under the holder's name, and there is at least one; the other
+    waits (queued behind readers: no recorded holder) are one row without
+    a holder; all of them together are the mmap_lock contention the
+    totals count, in number and in time."""
+    pid = truth["pid"]
+    rows = [o for r in reports for o in r["owners"]
+            if o["lock"] == "mmap_lock"]
+    known = [o for o in rows if o["owner_comm"] is not None]
+    check(f"{name}: every recorded holder of mmap_lock is the holder "
+          f"thread {truth['holder_tid']} ({truth['holder_comm']})",
+          all(o["owner_pid"] == truth["holder_tid"] and
+              o["owner_comm"] == truth["holder_comm"] for o in known),
+          f"holders {known}")
+    got = sum(o["waits"] for o in known)
+    check(f"{name}: waits charged to the holder", got > 0, f"got {got}")
+    check(f"{name}: waits without a recorded holder have no pid",
+          all(o["owner_pid"] is None for o in rows if o not in known),
+          f"rows {rows}")
+    for key, field in (("waits", "mmap_contended"),
+                       ("wait_ns", "mmap_contention_ns")):
+        want = row_sum(reports, pid, field)
+        got = sum(o[key] for o in rows)
+        check(f"{name}: holders' {key} add up to {field} ({want})",
+              got == want, f"got {got}")
+
+
+def check_other_mm(check, name, reports, truth):
+    """tools/lockhold --peeker, run as a COMMAND (its child is followed):
+    the peeker reads the parent's /proc/PID/cmdline, so the kernel takes
+    the parent's mmap_lock for it: mmap_lock(other), behind the holder.
+    From the peeker's start on, the holder thread is the parent's only
+    writer, so every recorded holder of mmap_lock(other) is it. The
+    caller and holder tables count the same waits."""
+    callers = [c for r in reports for c in r["contention_by_caller"]
+               if c["lock"] == "mmap_lock(other)"]
+    owners = [o for r in reports for o in r["owners"]
+              if o["lock"] == "mmap_lock(other)"]
+    n = sum(c["contended"] for c in callers)
+    check(f"{name}: the peeker waited on another process's mmap_lock "
+          f"({truth['peeks']} reads)", n > 0, f"callers {callers}")
+    check(f"{name}: its callers are named", all(caller_named(c["caller"])
+                                               for c in callers),
+          f"callers {callers}")
+    known = [o for o in owners if o["owner_comm"] is not None]
+    check(f"{name}: every recorded holder of mmap_lock(other) is the "
+          f"holder thread {truth['holder_tid']}",
+          known and all(o["owner_pid"] == truth["holder_tid"] and
+                        o["owner_comm"] == truth["holder_comm"]
+                        for o in known), f"holders {owners}")
+    check(f"{name}: callers and holders count the same waits ({n})",
+          sum(o["waits"] for o in owners) == n and
+          sum(o["wait_ns"] for o in owners) ==
+          sum(c["total_ns"] for c in callers), f"holders {owners}")
 
 
 def refuses(kernel, cap):
@@ -371,6 +470,35 @@ def check_arm64_vma_faults(check, name, doc):
           f"rejected: {obs.get('rejected')}")
 
 
+def check_owner_case(check, kernel, cname, run):
+    """tools/lockhold followed with -p (guest_locks.sh locks:owner), or
+    run as a COMMAND with --peeker (locks:other)."""
+    if refuses(kernel, "fentry"):
+        refused(check, cname, run, "locks")
+        return
+    exit_zero(check, cname, run)
+    reports, truth = case_json(check, cname, run)
+    if not reports or not truth:
+        check(f"{cname}: has a report and a truth", False, str(run))
+        return
+    check(f"{cname}: lockhold ran", truth.get("errno") == 0, f"{truth}")
+    if truth.get("peeker_pid"):
+        check_other_mm(check, cname, reports, truth)
+    else:
+        check_owners(check, cname, reports, truth)
+
+
+def check_contention_said(check, name, doc):
+    """Where lock:contention_* is missing (5.10), mmtrace probes says that
+    callers and holders of contended locks are unknown too."""
+    obs = [o for o in doc["views"]["locks"]
+           if o["name"] == "locks.contention"][0]
+    if obs["tier"] != "none":
+        return
+    check(f"{name}: probes say callers and holders are unknown",
+          "neither callers nor holders" in json.dumps(obs), f"{obs}")
+
+
 def check_console(path, kernel, check, check_fork, check_tiers):
     runs = parse_console(path)
     name = f"vm {kernel} locks"
@@ -380,6 +508,7 @@ def check_console(path, kernel, check, check_fork, check_tiers):
                     [f"{k}={v}" for k, v in TIERS[kernel].items()])
         if kernel.startswith("arm64-"):
             check_arm64_vma_faults(check, name, doc)
+        check_contention_said(check, name, doc)
     except (ValueError, KeyError) as e:
         check(f"{name}: probes JSON", False, repr(e))
     for case, cap, threads in CASES:
@@ -391,3 +520,7 @@ def check_console(path, kernel, check, check_fork, check_tiers):
     for case, cap in WRITE_CASES:
         check_vma_write(check, kernel, f"vm {kernel} {case}",
                         runs.get(case, {}), cap)
+    check_owner_case(check, kernel, f"vm {kernel} locks:owner",
+                     runs.get("locks:owner", {}))
+    check_owner_case(check, kernel, f"vm {kernel} locks:other",
+                     runs.get("locks:other", {}))

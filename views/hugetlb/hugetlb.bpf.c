@@ -12,6 +12,7 @@
  * page. Which programs run depends on the plan hugetlb.c picked.
  */
 #include "common.bpf.h"
+#include "lock_owner.bpf.h"
 #include "hugetlb.h"
 
 #define LCB_F_READ 0x2
@@ -21,6 +22,7 @@ struct wait {
 	__u64 lock;
 	__u32 waiter;		/* enum imap_waiter */
 	__u32 mode;		/* enum imap_mode */
+	struct lock_owner owner;	/* who held it as the wait began */
 };
 
 /* Per thread: entry time of huge_pmd_share / retract_page_tables. */
@@ -59,6 +61,22 @@ struct {
 	__type(key, struct hugetlb_proc_key);
 	__type(value, struct hugetlb_proc_stats);
 } procs SEC(".maps");
+
+/*
+ * i_mmap_rwsem waits by holder (bpf/lock_owner.bpf.h): who held it, for
+ * writing, while faulting threads queued. Keyed by holder only: every
+ * traced i_mmap_rwsem is one lock to the report.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct lock_owner_key);
+	__type(value, struct lock_owner_stats);
+} imap_owners SEC(".maps");
+
+/* Waits whose holder row did not fit. */
+__u64 owner_losses = 0;
 
 /* Cumulative since load: user space reports differences per interval. */
 __u64 counters[HC_MAX] = {};
@@ -186,6 +204,7 @@ static __always_inline void wait_begin(__u64 lock, unsigned int flags)
 	else
 		return;
 	w.mode = flags & LCB_F_READ ? IMAP_READ : IMAP_WRITE;
+	lock_owner_read(lock, flags, &w.owner);
 	w.start_ns = bpf_ktime_get_ns();
 	if (bpf_map_update_elem(&waits, &tid, &w, BPF_ANY))
 		count_loss(LOSS_WINDOW_MAP_FULL);
@@ -204,6 +223,8 @@ static __always_inline void wait_end(__u64 lock)
 	delta = bpf_ktime_get_ns() - w->start_ns;
 	who = w->waiter;
 	mode = w->mode;
+	if (!lock_owner_charge(&imap_owners, 0, 0, &w->owner, delta))
+		__sync_fetch_and_add(&owner_losses, 1);
 	bpf_map_delete_elem(&waits, &tid);
 	/* 64-bit and pinned: the bound checked is the one indexed with. */
 	asm volatile("" : "+r"(who), "+r"(mode));

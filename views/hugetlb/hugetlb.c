@@ -9,6 +9,7 @@
 #include "hugetlb.h"
 #include "hugetlb.skel.h"
 #include "output.h"
+#include "owners.h"
 #include "rows.h"
 #include "tasks.h"
 #include "view.h"
@@ -131,9 +132,19 @@ enum { OBS_SHARE, OBS_WAITS, OBS_UNSHARE, OBS_RETRACT };
 struct hugetlb_report {
 	struct hugetlb_bpf__bss t;
 	struct rows rows;
+	struct rows owners;	/* i_mmap_rwsem waits by holder */
 };
 
 static struct hugetlb_bpf__bss prev_totals;
+static struct row_table owner_rows = LOCK_OWNER_ROW_TABLE;
+
+/* Every row of imap_owners is a wait on some hugetlb file's i_mmap_rwsem. */
+static bool imap_lock_name(const struct lock_owner_key *k, char *buf,
+			   size_t len, const void *arg)
+{
+	snprintf(buf, len, "i_mmap_rwsem");
+	return true;
+}
 
 static bool row_process_gone(const struct row *r);
 
@@ -211,6 +222,9 @@ static int collect(struct hugetlb_bpf *s, struct hugetlb_report *r,
 
 	BSS_DELTA(&r->t, &prev_totals, s->bss);
 	err = rows_read(&proc_rows, fd, &r->rows);
+	if (!err)
+		err = rows_read(&owner_rows, bpf_map__fd(s->maps.imap_owners),
+				&r->owners);
 	drop_quiet(&r->rows);
 	rows_sort(&r->rows, cmp_rows);
 	return err;
@@ -296,7 +310,10 @@ static void report_json(const struct report_ctx *ctx,
 		 retract ? hist_json_ns(r->t.retract_hist, HIST_SLOTS, 1000) : NULL);
 	json_add(o, "histograms", h);
 	json_add_rows(o, "processes", ctx, &r->rows, row_json);
-	json_add_losses(o, r->t.losses, HUGETLB_LOSSES);
+	/* [] where the waits are not seen, as every list of rows. */
+	json_add(o, "owners", owners_json(&r->owners, imap_lock_name, NULL));
+	json_add_u64(json_add_losses(o, r->t.losses, HUGETLB_LOSSES),
+		     "owner_map_full", r->t.owner_losses);
 }
 
 static void print_num(FILE *out, int width, bool known, __u64 v)
@@ -378,13 +395,21 @@ static void report_text(const struct report_ctx *ctx,
 		fprintf(out, "\nretract_page_tables latency:\n");
 		print_log2_hist(out, r->t.retract_hist, HIST_SLOTS, "usecs");
 	}
+	if (obs_known(ctx, OBS_WAITS))
+		owners_text(out, &r->owners, imap_lock_name, NULL,
+			    ctx->opts->top);
 	print_rows(ctx, r);
 	losses_text(out, r->t.losses, HUGETLB_LOSSES, "calls");
+	if (r->t.owner_losses)
+		fprintf(out, "LOST: %llu i_mmap_rwsem waits without a holder row (owner_map_full)\n",
+			r->t.owner_losses);
 	fflush(out);
 }
 
 /* The rows' memory of which processes were seen goes with the object. */
-VIEW_SKELETON_AND(hugetlb, row_table_free(&proc_rows), &r.rows)
+VIEW_SKELETON_AND(hugetlb,
+		  (row_table_free(&proc_rows), row_table_free(&owner_rows)),
+		  &r.rows, &r.owners)
 
 #define BSS struct hugetlb_bpf__bss
 #define WAITER(w) .label = "waiter", .label_value = w
@@ -420,7 +445,25 @@ static const struct row_metric_def hugetlb_row_defs[] = {
 	    OBS_UNSHARE),
 };
 
-VIEW_METRICS(hugetlb, &proc_rows, struct hugetlb_proc_stats);
+/* serve: i_mmap_rwsem waits by holder, at most --top holders. */
+static struct owner_labels owner_labels;
+
+static void hugetlb_render(struct metrics *m, void *skel,
+			   const struct obs_result *res, size_t top, bool head)
+{
+	struct hugetlb_bpf *s = skel;
+	struct rows growth = {};
+
+	if (res[OBS_WAITS].chosen < 0)
+		return;
+	if (!rows_read(&owner_rows, bpf_map__fd(s->maps.imap_owners), &growth))
+		owner_labels_render(m, &owner_labels, "mmtrace_hugetlb", &growth,
+				    imap_lock_name, NULL, top, head);
+	rows_free(&growth);
+}
+
+VIEW_METRICS_AND(hugetlb, &proc_rows, struct hugetlb_proc_stats,
+		 hugetlb_render);
 
 const struct view hugetlb_view = {
 	.name = "hugetlb",

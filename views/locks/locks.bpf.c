@@ -24,6 +24,7 @@
 #include "common.bpf.h"
 #include "events.bpf.h"
 #include "thread.bpf.h"
+#include "lock_owner.bpf.h"
 #include "locks.h"
 
 #define STATE_ENTRIES 10240
@@ -380,6 +381,178 @@ int mmap_released_btf(__u64 *ctx)
 	return 0;
 }
 
+/* ---- contention by caller, named locks, owners ------------------------ */
+
+/* Bytes of stack to take: (--stack-depth + LOCK_STACK_SLACK) frames. */
+const volatile __u32 lock_stack_bytes = (LOCK_STACK_DEFAULT +
+					 LOCK_STACK_SLACK) * 8;
+
+/* One contention stack at a time per CPU: programs do not nest on one. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lock_stack);
+} stack_scratch SEC(".maps");
+
+/*
+ * Calling paths by the hash of their frames. A hash of our own rather
+ * than a stack-trace map: that map refuses a new stack whose bucket holds
+ * another (-EEXIST), which would drop callers at random.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct lock_stack);
+} lock_stacks SEC(".maps");
+
+/* Contention per (lock, calling path); values as lock_table's. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct caller_key);
+	__type(value, struct lock_stats);
+} callers SEC(".maps");
+
+/* Contention per (lock, holder). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct lock_owner_key);
+	__type(value, struct lock_owner_stats);
+} owners SEC(".maps");
+
+/* Waits whose path (stack or callers full) or holder row was not kept. */
+__u64 caller_losses = 0;
+__u64 owner_losses = 0;
+
+/*
+ * Is @lock the i_mmap_rwsem of an address_space? Its mapping's host
+ * inode points back at the mapping (inode->i_mapping): a check no other
+ * rwsem passes by chance. Reads of a wrong guess fail or mismatch.
+ */
+static __always_inline bool is_i_mmap_rwsem(__u64 lock)
+{
+	struct address_space *mapping = (void *)(lock -
+		bpf_core_field_offset(struct address_space, i_mmap_rwsem));
+	struct address_space *back = NULL;
+	struct inode *host = NULL;
+
+	if (bpf_probe_read_kernel(&host, sizeof(host),
+				  (void *)mapping + bpf_core_field_offset(
+					  struct address_space, host)) || !host)
+		return false;
+	if (bpf_probe_read_kernel(&back, sizeof(back),
+				  (void *)host + bpf_core_field_offset(
+					  struct inode, i_mapping)))
+		return false;
+	return back == mapping;
+}
+
+/*
+ * Another mm's mmap_lock is known by the acquisition this thread started
+ * on it (mmap_lock_start_locking, not yet returned): the contention
+ * inside it is that lock's.
+ */
+static __always_inline __u32 lock_class(__u64 lock, __u32 flags,
+					bool is_mmap)
+{
+	struct thread_locks *tl;
+	__u64 off = bpf_core_field_offset(struct mm_struct___mmap_lock,
+					  mmap_lock);
+
+	if (is_mmap)
+		return LOCK_MMAP_OWN;
+	if (flags & (LCB_F_MUTEX | LCB_F_RT | LCB_F_PERCPU))
+		return LOCK_ADDR;
+	tl = my_locks(false);
+	if (tl && tl->pending.start_ns && lock == tl->pending.mm + off)
+		return LOCK_MMAP_OTHER;
+	return is_i_mmap_rwsem(lock) ? LOCK_I_MMAP : LOCK_ADDR;
+}
+
+/* FNV-1a over the frames; 0 is kept for "no stack". */
+static __always_inline __u32 stack_hash(const struct lock_stack *st, int n)
+{
+	__u32 h = 2166136261U;
+
+	for (int i = 0; i < LOCK_STACK_MAX; i++) {
+		if (i >= n)
+			break;
+		h = (h ^ (__u32)st->ip[i]) * 16777619U;
+		h = (h ^ (__u32)(st->ip[i] >> 32)) * 16777619U;
+	}
+	return h ? h : 1;
+}
+
+/* The waiter's kernel stack, kept once per distinct path; 0 if not. */
+static __always_inline __u32 wait_stack(void *ctx)
+{
+	__u32 zero = 0, h;
+	struct lock_stack *st = bpf_map_lookup_elem(&stack_scratch, &zero);
+	__u32 size = lock_stack_bytes;
+	long len;
+
+	if (!st)
+		return 0;
+	__builtin_memset(st, 0, sizeof(*st));
+	if (size > sizeof(*st))
+		size = sizeof(*st);
+	len = bpf_get_stack(ctx, st->ip, size, 0);
+	if (len <= 0)
+		return 0;
+	h = stack_hash(st, len / 8);
+	if (bpf_map_update_elem(&lock_stacks, &h, st, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&lock_stacks, &h))
+		return 0;
+	return h;
+}
+
+/* What the wait's rows need, learned as it begins. */
+static __always_inline void wait_detail(void *ctx, struct lock_wait *w)
+{
+	w->class = lock_class(w->addr, w->flags, w->is_mmap);
+	w->stack = wait_stack(ctx);
+	lock_owner_read(w->addr, w->flags, &w->owner);
+}
+
+static __always_inline void callers_add(const struct lock_wait *w,
+					__u32 flags, __u64 delta)
+{
+	struct caller_key key = {
+		.lock = w->class == LOCK_ADDR ? w->addr : 0,
+		.stack = w->stack,
+		.kind = LOCK_KIND(w->class, flags & ~LCB_F_SPIN),
+	};
+	struct lock_stats *ls, zero = {};
+
+	if (!w->stack)
+		add(&caller_losses, 1);
+	ls = lookup_or_init(&callers, &key, &zero);
+	if (!ls) {
+		add(&caller_losses, 1);
+		return;
+	}
+	add(&ls->contended, 1);
+	add(&ls->total_ns, delta);
+	set_max(&ls->max_ns, delta);
+}
+
+/* Holder rows key the lock's type, not the waiter's read or write. */
+static __always_inline void owners_add(const struct lock_wait *w,
+				       __u32 flags, __u64 delta)
+{
+	__u32 type = flags & (LCB_F_MUTEX | LCB_F_RT | LCB_F_PERCPU);
+
+	if (!lock_owner_charge(&owners, w->class == LOCK_ADDR ? w->addr : 0,
+			       LOCK_KIND(w->class, type), &w->owner, delta))
+		add(&owner_losses, 1);
+}
+
 /* ---- sleeping-lock contention ----------------------------------------- */
 
 static __always_inline bool own_mmap_lock(__u64 lock)
@@ -392,7 +565,8 @@ static __always_inline bool own_mmap_lock(__u64 lock)
 					  mmap_lock);
 }
 
-static __always_inline void contention_begin(__u64 lock, __u32 flags)
+static __always_inline void contention_begin(void *ctx, __u64 lock,
+					     __u32 flags)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct lock_wait *w, fresh = {
@@ -417,6 +591,7 @@ static __always_inline void contention_begin(__u64 lock, __u32 flags)
 		w->flags = flags;
 		return;
 	}
+	wait_detail(ctx, &fresh);
 	if (bpf_map_update_elem(&waits, &tid, &fresh, BPF_ANY))
 		count_loss(LOSS_LOCK_STATE_FULL);
 }
@@ -473,6 +648,8 @@ static __always_inline void contention_end(void *ctx, __u64 lock)
 	delta = bpf_ktime_get_ns() - w->start_ns;
 	flags = w->flags;
 	is_mmap = w->is_mmap;
+	callers_add(w, flags, delta);
+	owners_add(w, flags, delta);
 	bpf_map_delete_elem(&waits, &tid);
 	class = is_mmap ? CONT_MMAP : CONT_OTHER;
 	add(&counters[LC_CONTENDED_MMAP + class], 1);
@@ -489,7 +666,7 @@ static __always_inline void contention_end(void *ctx, __u64 lock)
 SEC("tp_btf")
 int BPF_PROG(contention_begin_btf, void *lock, unsigned int flags)
 {
-	contention_begin((__u64)lock, flags);
+	contention_begin(ctx, (__u64)lock, flags);
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* mmtrace locks: the table entry, the skeleton glue and the report. */
+#include <argp.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,9 +8,12 @@
 #include <bpf/bpf.h>
 #include <json-c/json.h>
 #include "events.h"
+#include "ksyms.h"
 #include "locks.h"
 #include "locks.skel.h"
+#include "options.h"
 #include "output.h"
+#include "owners.h"
 #include "rows.h"
 #include "tasks.h"
 #include "view.h"
@@ -62,11 +66,11 @@ static const struct observation locks_obs[] = {
 	},
 	{
 		.name = "locks.contention",
-		.summary = "sleeping-lock contention (rwsem, mutex, rtmutex, percpu-rwsem), mmap_lock or other",
-		.if_missing = "sleeping-lock contention is not traced (needs the lock:contention_begin/end tracepoints through BTF, 5.19+)",
+		.summary = "sleeping-lock contention (rwsem, mutex, rtmutex, percpu-rwsem), mmap_lock or other, by caller and by holder",
+		.if_missing = "sleeping-lock contention is not traced, so neither callers nor holders of contended locks are known (needs the lock:contention_begin/end tracepoints through BTF, 5.19+)",
 		.plans = { {
 			.tier = TIER_TRACEPOINT,
-			.note = "lock:contention_begin to contention_end per thread; spinlocks are counted, not timed; rwsem writers' optimistic spinning comes before contention_begin and is not seen",
+			.note = "lock:contention_begin to contention_end per thread; spinlocks are counted, not timed; rwsem writers' optimistic spinning comes before contention_begin and is not seen; the waiter's stack and the holder the kernel records (mutex owner, rwsem writer) are read at contention_begin",
 			.points = {
 				BTF("contention_begin_btf", "contention_begin"),
 				BTF("contention_end_btf", "contention_end"),
@@ -228,9 +232,17 @@ struct locks_report {
 	struct rows locks;
 	__u64 charged;		/* waits in flight at the end, charged */
 	struct prog_misses misses;	/* events programs did not run for */
+	struct rows callers;	/* (lock, path) rows: struct caller_key */
+	struct rows owners;	/* (lock, holder) rows */
+	int stacks_fd;		/* the paths' frames, by hash */
 };
 
 static struct locks_bpf__bss prev_totals;
+
+static int charge_wait_rows(struct locks_report *r, const struct lock_wait *w,
+			    __u64 ns);
+static int read_caller_rows(struct locks_bpf *s, struct locks_report *r);
+static unsigned int stack_depth(const struct view_opts *o);
 
 static int locks_configure(void *skel, const struct view_opts *opts)
 {
@@ -239,6 +251,8 @@ static int locks_configure(void *skel, const struct view_opts *opts)
 	int err;
 
 	s->rodata->filter = opts->filter;
+	s->rodata->lock_stack_bytes = (stack_depth(opts) + LOCK_STACK_SLACK) *
+				      sizeof(__u64);
 	err = thread_state_configure(s->maps.thread_locks,
 				     s->maps.thread_locks_by_tid,
 				     &s->rodata->use_task_storage);
@@ -330,7 +344,7 @@ static int charge_wait(struct locks_report *r, int procs_fd,
 	proc(row)->v[PV_MMAP_CONTENTION_NS + 2 * class] += ns;
 	if (w->is_mmap && ns > proc(row)->max_mmap_wait_ns)
 		proc(row)->max_mmap_wait_ns = ns;
-	return 0;
+	return charge_wait_rows(r, w, ns);
 }
 
 static int charge_in_flight(struct locks_bpf *s, struct locks_report *r)
@@ -422,6 +436,8 @@ static int collect(struct locks_bpf *s, struct locks_report *r,
 	if (!err)
 		err = rows_read(&lock_rows, bpf_map__fd(s->maps.lock_table),
 				&r->locks);
+	if (!err)
+		err = read_caller_rows(s, r);
 	/* The programs are disarmed by now: the waits map holds still. */
 	if (!err && final)
 		err = charge_in_flight(s, r);
@@ -585,6 +601,470 @@ static struct json_object *misses_json(const struct locks_report *r)
 	return j;
 }
 
+/* ---- contention by caller, named locks, owners -------------------------- */
+
+/*
+ * Rows only grow in the maps (a path's hash and a holder's pid are kept
+ * for good); max_ns is since tracing began, as in the lock table.
+ */
+static struct row_table caller_rows = {
+	.key_size = sizeof(struct caller_key),
+	.value_size = sizeof(struct lock_stats),
+	.sums_off = offsetof(struct lock_stats, contended),
+	.sums_end = offsetofend(struct lock_stats, total_ns),
+	.exited_off = -1,
+};
+
+static struct row_table owner_rows = LOCK_OWNER_ROW_TABLE;
+
+enum {
+	OPT_STACK_DEPTH = 0x200,
+	OPT_CALLERS,
+};
+
+#define STACK_DEPTH_MAX (LOCK_STACK_MAX - LOCK_STACK_SLACK)
+#define CALLERS_MAX 8
+
+static const struct argp_option locks_options[] = {
+	{ NULL, 0, NULL, 0, "Contention by caller and holder:", 6 },
+	{ "lock", 'L', "NAME", 0,
+	  "Only this lock in the caller and holder tables: mmap_lock, mmap_lock(other), i_mmap_rwsem, a global lock's name, or an address",
+	  6 },
+	{ "stack-depth", OPT_STACK_DEPTH, "N", 0,
+	  "Kernel frames kept of each waiter's path (default 16, at most 56)",
+	  6 },
+	{ "callers", OPT_CALLERS, "N", 0,
+	  "Frames outside the locking code that name a caller (default 1, at most 8)",
+	  6 },
+	{},
+};
+
+static int locks_parse_option(int key, const char *arg, struct view_opts *o)
+{
+	unsigned long v;
+
+	switch (key) {
+	case 'L':
+		if (!*arg) {
+			fprintf(stderr, "mmtrace: -L needs a lock name\n");
+			return EXIT_USAGE;
+		}
+		o->lock_name = arg;
+		return 0;
+	case OPT_STACK_DEPTH:
+		if (parse_ulong(arg, 1, STACK_DEPTH_MAX, "--stack-depth", &v))
+			return EXIT_USAGE;
+		o->stack_depth = v;
+		return 0;
+	case OPT_CALLERS:
+		if (parse_ulong(arg, 1, CALLERS_MAX, "--callers", &v))
+			return EXIT_USAGE;
+		o->callers = v;
+		return 0;
+	}
+	return EXIT_USAGE;
+}
+
+static unsigned int stack_depth(const struct view_opts *o)
+{
+	return o && o->stack_depth ? o->stack_depth : LOCK_STACK_DEFAULT;
+}
+
+static unsigned int caller_frames_of(const struct view_opts *o)
+{
+	return o && o->callers ? o->callers : 1;
+}
+
+/* The kind of lock, for locks known only by address. */
+static const char *lock_kind_name(unsigned int flags)
+{
+	if (flags & LCB_F_PERCPU)
+		return "percpu-rwsem";
+	if (flags & LCB_F_MUTEX)
+		return "mutex";
+	if (flags & LCB_F_RT)
+		return "rtmutex";
+	if (flags & (LCB_F_READ | LCB_F_WRITE))
+		return "rwsem";
+	return "lock";
+}
+
+/*
+ * What a report calls a lock: its class's name, else the kallsyms name of
+ * the global it is (or is in), else its address and kind.
+ */
+static void lock_name(unsigned long long addr, unsigned int kind, char *buf,
+		      size_t len)
+{
+	static const char *const names[LOCK_CLASSES] = {
+		[LOCK_MMAP_OWN] = "mmap_lock",
+		[LOCK_MMAP_OTHER] = "mmap_lock(other)",
+		[LOCK_I_MMAP] = "i_mmap_rwsem",
+	};
+	unsigned int class = LOCK_KIND_CLASS(kind);
+	unsigned long long off;
+	const char *sym;
+
+	if (class < LOCK_CLASSES && names[class]) {
+		snprintf(buf, len, "%s", names[class]);
+		return;
+	}
+	sym = ksyms_data_symbol(ksyms_kernel(), addr, &off);
+	if (sym && off)
+		snprintf(buf, len, "%s+0x%llx", sym, off);
+	else if (sym)
+		snprintf(buf, len, "%s", sym);
+	else
+		snprintf(buf, len, "0x%llx (%s)", addr,
+			 lock_kind_name(LOCK_KIND_FLAGS(kind)));
+}
+
+/* -L: the name as reports show it, or the address of an unnamed lock. */
+static bool lock_selected(const struct view_opts *o, const char *name)
+{
+	size_t n;
+
+	if (!o || !o->lock_name)
+		return true;
+	if (!strcmp(o->lock_name, name))
+		return true;
+	n = strlen(o->lock_name);
+	return !strncmp(name, "0x", 2) && !strncmp(name, o->lock_name, n) &&
+	       name[n] == ' ';
+}
+
+/*
+ * The tracer's own frames above the tracepoint: this program, the
+ * trampoline or bpf_trace_run that calls it, the tracepoint's iterator.
+ */
+static bool tracer_frame(const char *name)
+{
+	static const char *const prefixes[] = {
+		"bpf_prog_", "bpf_trampoline_", "ftrace_trampoline",
+		"bpf_trace_run", "__bpf_trace_", "__traceiter_",
+		"trace_contention_", "perf_trace_",
+	};
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(*prefixes); i++)
+		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
+/*
+ * The locking code: the kernel's lock and scheduler text sections, as
+ * perf lock contention tells them (__lock_text_start..end and
+ * __sched_text_start..end, where every lock's slow path and its down_*
+ * and mutex_lock* entries live), and by name the parts that are not
+ * __sched (osq, the rwsem and mutex helpers, raw spinlocks).
+ */
+static bool lock_frame(unsigned long long ip, const char *name)
+{
+	static const char *const prefixes[] = {
+		"rwsem_", "__rwsem_", "down_", "__down_", "up_", "mutex_",
+		"__mutex_", "ww_mutex_", "osq_", "rt_mutex", "__rt_mutex",
+		"rtlock_", "percpu_down_", "__percpu_down_", "percpu_rwsem_",
+		"_raw_", "queued_", "native_queued_",
+	};
+	static unsigned long long range[4];
+	static bool looked;
+	const struct ksyms *ks = ksyms_kernel();
+
+	if (!looked) {
+		range[0] = ksyms_addr_of(ks, "__lock_text_start");
+		range[1] = ksyms_addr_of(ks, "__lock_text_end");
+		range[2] = ksyms_addr_of(ks, "__sched_text_start");
+		range[3] = ksyms_addr_of(ks, "__sched_text_end");
+		looked = true;
+	}
+	if ((ip >= range[0] && ip < range[1]) ||
+	    (ip >= range[2] && ip < range[3]))
+		return true;
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(*prefixes); i++)
+		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
+#define CALLER_LEN 256
+
+/* A waiter's path as a report shows it: names, or raw addresses. */
+struct lock_path {
+	int n;
+	char frame[STACK_DEPTH_MAX][24];	/* raw "0x..." */
+	const char *name[STACK_DEPTH_MAX];	/* NULL: kallsyms hides it */
+	bool have_caller;
+	char caller[CALLER_LEN];
+};
+
+static const char *path_frame(const struct lock_path *p, int i)
+{
+	return p->name[i] ? p->name[i] : p->frame[i];
+}
+
+static void caller_append(struct lock_path *p, const char *name)
+{
+	size_t len = strlen(p->caller);
+
+	snprintf(p->caller + len, sizeof(p->caller) - len, "%s%s",
+		 len ? " <- " : "", name);
+}
+
+/*
+ * The path of stack @hash without the tracer's frames, at most
+ * --stack-depth of them; its caller is the first --callers frames outside
+ * the locking code (none when kallsyms hides the names that tell).
+ */
+static void lock_path(int stacks_fd, __u32 hash, const struct view_opts *o,
+		      struct lock_path *p)
+{
+	const struct ksyms *ks = ksyms_kernel();
+	unsigned int depth = stack_depth(o), want = caller_frames_of(o);
+	struct lock_stack st = {};
+	unsigned long long off;
+	unsigned int got = 0;
+	const char *name;
+
+	memset(p, 0, sizeof(*p));
+	if (!hash || bpf_map_lookup_elem(stacks_fd, &hash, &st))
+		return;
+	for (int i = 0; i < LOCK_STACK_MAX && st.ip[i] &&
+			(unsigned int)p->n < depth; i++) {
+		name = ksyms_symbolize(ks, st.ip[i], &off);
+		if ((!name && !ksyms_addrs_hidden(ks)) ||
+		    (name && tracer_frame(name)))
+			continue;
+		p->name[p->n] = name;
+		snprintf(p->frame[p->n], sizeof(p->frame[0]), "0x%llx",
+			 st.ip[i]);
+		p->n++;
+		if (!name || got == want || (!got && lock_frame(st.ip[i], name)))
+			continue;
+		caller_append(p, name);
+		got++;
+	}
+	p->have_caller = got > 0;
+}
+
+/* A row of contention_by_caller: per (lock, type, path). */
+struct caller_line {
+	char lock[96];
+	unsigned int flags;
+	struct lock_path path;
+	struct lock_stats sum;
+};
+
+static bool same_path(const struct lock_path *a, const struct lock_path *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (int i = 0; i < a->n; i++)
+		if (strcmp(path_frame(a, i), path_frame(b, i)))
+			return false;
+	return true;
+}
+
+/*
+ * JSON keeps paths apart; text merges the paths of one caller. Without a
+ * caller (names hidden) the raw path tells rows apart in both.
+ */
+static bool same_line(const struct caller_line *a, const struct caller_line *b,
+		      bool by_path)
+{
+	if (strcmp(a->lock, b->lock) || a->flags != b->flags ||
+	    a->path.have_caller != b->path.have_caller)
+		return false;
+	if (a->path.have_caller && strcmp(a->path.caller, b->path.caller))
+		return false;
+	return (a->path.have_caller && !by_path) || same_path(&a->path, &b->path);
+}
+
+static int cmp_caller_lines(const void *a, const void *b)
+{
+	const struct caller_line *x = a, *y = b;
+	int c;
+
+	if (x->sum.total_ns != y->sum.total_ns)
+		return x->sum.total_ns < y->sum.total_ns ? 1 : -1;
+	c = strcmp(x->lock, y->lock);
+	return c ? c : strcmp(x->path.caller, y->path.caller);
+}
+
+static void line_add(struct caller_line *l, const struct lock_stats *ls)
+{
+	l->sum.contended += ls->contended;
+	l->sum.total_ns += ls->total_ns;
+	if (ls->max_ns > l->sum.max_ns)
+		l->sum.max_ns = ls->max_ns;
+}
+
+/* The report's (lock, caller) rows that -L selects; NULL if no memory. */
+static struct caller_line *caller_lines(const struct rows *rows, int stacks_fd,
+					const struct view_opts *o,
+					bool by_path, size_t *n_lines)
+{
+	struct caller_line *lines, *cur;
+	size_t n = 0, j;
+
+	lines = calloc(rows->n + 1, sizeof(*lines));
+	if (!lines)
+		return NULL;
+	cur = &lines[rows->n];
+	for (size_t i = 0; i < rows->n; i++) {
+		const struct caller_key *k = (const void *)rows->r[i].key;
+
+		memset(cur, 0, sizeof(*cur));
+		lock_name(k->lock, k->kind, cur->lock, sizeof(cur->lock));
+		if (!lock_selected(o, cur->lock))
+			continue;
+		cur->flags = LOCK_KIND_FLAGS(k->kind);
+		lock_path(stacks_fd, k->stack, o, &cur->path);
+		for (j = 0; j < n && !same_line(&lines[j], cur, by_path); j++)
+			;
+		if (j == n)
+			lines[n++] = *cur;
+		line_add(&lines[j], lock(&rows->r[i]));
+	}
+	qsort(lines, n, sizeof(*lines), cmp_caller_lines);
+	*n_lines = n;
+	return lines;
+}
+
+/* Holder rows as reports name them; -L selects. */
+static bool owner_lock_name(const struct lock_owner_key *k, char *buf,
+			    size_t len, const void *opts)
+{
+	lock_name(k->lock, k->kind & ~LOCK_OWNER_KNOWN, buf, len);
+	return lock_selected(opts, buf);
+}
+
+/* A wait in flight at the end, in the caller and holder tables too. */
+static int charge_wait_rows(struct locks_report *r, const struct lock_wait *w,
+			    __u64 ns)
+{
+	unsigned int type = w->flags & (LCB_F_MUTEX | LCB_F_RT | LCB_F_PERCPU);
+	__u64 addr = w->class == LOCK_ADDR ? w->addr : 0;
+	struct caller_key ck = {
+		.lock = addr,
+		.stack = w->stack,
+		.kind = LOCK_KIND(w->class, w->flags & ~LCB_F_SPIN),
+	};
+	struct lock_owner_key ok = {
+		.lock = addr,
+		.kind = LOCK_KIND(w->class, type) |
+			(w->owner.known ? LOCK_OWNER_KNOWN : 0),
+		.pid = w->owner.pid,
+	};
+	struct lock_stats *ls;
+	struct row fresh = {};
+
+	memcpy(fresh.key, &ck, sizeof(ck));
+	ls = (void *)fresh.value;
+	ls->contended = 1;
+	ls->total_ns = ls->max_ns = ns;
+	if (rows_push(&r->callers, &fresh))
+		return -ENOMEM;
+	return owner_row_push(&r->owners, &ok, w->owner.comm, ns);
+}
+
+static int read_caller_rows(struct locks_bpf *s, struct locks_report *r)
+{
+	int err = rows_read(&caller_rows, bpf_map__fd(s->maps.callers),
+			    &r->callers);
+
+	if (!err)
+		err = rows_read(&owner_rows, bpf_map__fd(s->maps.owners),
+				&r->owners);
+	r->stacks_fd = bpf_map__fd(s->maps.lock_stacks);
+	return err;
+}
+
+static struct json_object *caller_json(const struct caller_line *l)
+{
+	struct json_object *j = json_object_new_object();
+	struct json_object *stack = json_object_new_array();
+
+	for (int f = 0; f < l->path.n; f++)
+		json_object_array_add(stack, json_object_new_string(
+					      path_frame(&l->path, f)));
+	json_object_object_add(j, "lock", json_object_new_string(l->lock));
+	json_object_object_add(j, "type",
+			       json_object_new_string(lock_type(l->flags)));
+	json_object_object_add(j, "caller", l->path.have_caller ?
+			       json_object_new_string(l->path.caller) : NULL);
+	json_object_object_add(j, "contended",
+			       json_object_new_uint64(l->sum.contended));
+	json_object_object_add(j, "total_ns",
+			       json_object_new_uint64(l->sum.total_ns));
+	json_object_object_add(j, "max_ns",
+			       json_object_new_uint64(l->sum.max_ns));
+	json_object_object_add(j, "avg_ns", json_object_new_uint64(
+		l->sum.contended ? l->sum.total_ns / l->sum.contended : 0));
+	json_object_object_add(j, "stack", stack);
+	return j;
+}
+
+/* contention_by_caller and owners, each [] when contention is not seen. */
+static void callers_owners_json(struct json_object *o,
+				const struct report_ctx *ctx,
+				const struct locks_report *r)
+{
+	struct json_object *callers = json_object_new_array();
+	struct caller_line *cl;
+	size_t n = 0;
+
+	cl = caller_lines(&r->callers, r->stacks_fd, ctx->opts, true, &n);
+	for (size_t i = 0; cl && i < n; i++)
+		json_object_array_add(callers, caller_json(&cl[i]));
+	free(cl);
+	json_object_object_add(o, "contention_by_caller", callers);
+	json_object_object_add(o, "owners", owners_json(&r->owners,
+							owner_lock_name,
+							ctx->opts));
+}
+
+static void print_callers(const struct report_ctx *ctx,
+			  const struct locks_report *r)
+{
+	struct caller_line *lines;
+	FILE *out = ctx->out;
+	size_t n = 0, shown;
+	char esc[96 * 4 + 1];
+
+	lines = caller_lines(&r->callers, r->stacks_fd, ctx->opts, false, &n);
+	if (!lines || !n) {
+		free(lines);
+		return;
+	}
+	shown = n < ctx->opts->top ? n : ctx->opts->top;
+	fprintf(out, "\n%10s %12s %12s %12s %12s   %s\n", "contended",
+		"total wait", "max wait", "avg wait", "type", "caller");
+	for (size_t i = 0; i < shown; i++) {
+		const struct caller_line *l = &lines[i];
+
+		text_escape(l->lock, strlen(l->lock), esc, sizeof(esc));
+		fprintf(out, "%10llu %9llu us %9llu us %9llu us %12s   %s  [%s]\n",
+			l->sum.contended, l->sum.total_ns / 1000,
+			l->sum.max_ns / 1000,
+			l->sum.total_ns / l->sum.contended / 1000,
+			lock_type(l->flags),
+			l->path.have_caller ? l->path.caller : "?", esc);
+		for (int f = 0; !l->path.have_caller && f < l->path.n; f++)
+			fprintf(out, "%*s%s\n", 62, "", path_frame(&l->path, f));
+	}
+	if (shown < n)
+		fprintf(out, "(%zu more callers; --top or --json shows them)\n",
+			n - shown);
+	free(lines);
+}
+
+static void print_owners(const struct report_ctx *ctx,
+			 const struct locks_report *r)
+{
+	owners_text(ctx->out, &r->owners, owner_lock_name, ctx->opts,
+		    ctx->opts->top);
+}
+
 static void report_json(const struct report_ctx *ctx,
 			const struct locks_report *r, struct json_object *o)
 {
@@ -612,7 +1092,10 @@ static void report_json(const struct report_ctx *ctx,
 		json_object_array_add(locks, lock_json(&r->locks.r[i]));
 	json_add(o, "locks", locks);
 	json_add_rows(o, "processes", ctx, &r->procs, proc_json);
+	callers_owners_json(o, ctx, r);
 	lost = json_add_losses(o, r->t.losses, LOCKS_LOSSES);
+	json_add_u64(lost, "caller_unknown", r->t.caller_losses);
+	json_add_u64(lost, "owner_map_full", r->t.owner_losses);
 	json_add_u64(lost, "recursion_misses", misses_total(r));
 	json_add(lost, "recursion_misses_by_program", misses_json(r));
 }
@@ -720,15 +1203,20 @@ static void report_text(const struct report_ctx *ctx,
 	print_hist(out, obs_known(ctx, OBS_VMA_WRITE), "VMA write-lock wait",
 		   r->t.vma_write_hist);
 	print_locks(ctx, r);
+	print_callers(ctx, r);
+	print_owners(ctx, r);
 	print_procs(ctx, r);
 	losses_text(out, r->t.losses, LOCKS_LOSSES, "fault windows");
+	if (r->t.caller_losses || r->t.owner_losses)
+		fprintf(out, "LOST: %llu waits without a known caller (caller_unknown: stack not taken, or the caller tables full), %llu without a holder row (owner_map_full)\n",
+			r->t.caller_losses, r->t.owner_losses);
 	if (misses_total(r))
 		fprintf(out, "LOST: %llu events (recursion_misses: program busy on that CPU)\n",
 			misses_total(r));
 	fflush(out);
 }
 
-VIEW_SKELETON(locks, &r.procs, &r.locks)
+VIEW_SKELETON(locks, &r.procs, &r.locks, &r.callers, &r.owners)
 
 #define BSS struct locks_bpf__bss
 #define MODE(m) .label = "mode", .label_value = m
@@ -804,7 +1292,64 @@ static const struct row_metric_def locks_row_defs[] = {
 	    OBS_VMA),
 };
 
-VIEW_METRICS(locks, &proc_rows, struct locks_proc_stats);
+/*
+ * serve: contention by (lock, caller) and by (lock, holder), at most --top
+ * label pairs each; the rest is "other". Paths that print the same caller
+ * are one series; a caller kallsyms cannot name is "unknown".
+ */
+static struct label_table caller_labels;
+static struct owner_labels owner_labels;
+static bool caller_labels_ready;
+
+static void caller_labels_add(const struct rows *growth, int stacks_fd)
+{
+	char value[LABEL_VALUE_LEN];
+	struct caller_line *lines;
+	struct label_entry *e;
+	size_t n = 0;
+
+	lines = caller_lines(growth, stacks_fd, NULL, false, &n);
+	for (size_t i = 0; lines && i < n; i++) {
+		snprintf(value, sizeof(value), "%s\x1f%s", lines[i].lock,
+			 lines[i].path.have_caller ? lines[i].path.caller :
+						     "unknown");
+		e = label_table_get(&caller_labels, value,
+				    monotonic_ns() / 1e9);
+		e->sums[0] += lines[i].sum.contended;
+		e->sums[1] += lines[i].sum.total_ns;
+	}
+	free(lines);
+}
+
+static void locks_render(struct metrics *m, void *skel,
+			 const struct obs_result *res, size_t top, bool head)
+{
+	struct locks_bpf *s = skel;
+	struct rows growth = {};
+
+	if (res[OBS_CONTENTION].chosen < 0)
+		return;
+	if (!caller_labels_ready && label_table_init(&caller_labels, top, 2))
+		return;
+	caller_labels_ready = true;
+	if (!rows_read(&caller_rows, bpf_map__fd(s->maps.callers), &growth))
+		caller_labels_add(&growth, bpf_map__fd(s->maps.lock_stacks));
+	rows_free(&growth);
+	label_pair_render(m, &caller_labels, "mmtrace_locks_caller_contended",
+			  "Sleeping-lock contentions, by lock and by the waiter's caller (the first function outside the locking code)",
+			  "lock", "caller", 0, 0);
+	label_pair_render(m, &caller_labels, "mmtrace_locks_caller_wait_seconds",
+			  "Time waiting on a contended sleeping lock, by lock and caller",
+			  "lock", "caller", 1, 9);
+	if (!head)
+		label_table_shown(&caller_labels);
+	if (!rows_read(&owner_rows, bpf_map__fd(s->maps.owners), &growth))
+		owner_labels_render(m, &owner_labels, "mmtrace_locks", &growth,
+				    owner_lock_name, NULL, top, head);
+	rows_free(&growth);
+}
+
+VIEW_METRICS_AND(locks, &proc_rows, struct locks_proc_stats, locks_render);
 
 static const char *mode_name(unsigned long long write)
 {
@@ -864,6 +1409,9 @@ const struct view locks_view = {
 	.n_event_kinds = ARRAY_LEN(locks_events),
 	.event_options = EVENT_OPT_MIN_LATENCY,
 	.event_stacks = true,
+	.options = locks_options,
+	.parse_option = locks_parse_option,
+	.names_frames = true,
 	.metrics = &locks_metrics,
 };
 

@@ -5,6 +5,7 @@
 
 #include "filter.h"
 #include "hist.h"
+#include "lock_owner.h"
 
 enum lock_mode {
 	MODE_READ,
@@ -104,6 +105,48 @@ struct lock_stats {
 	unsigned long long max_ns;	/* since tracing began */
 };
 
+/*
+ * What a contended lock is, where BPF can tell; user space names the
+ * others by address (a global's kallsyms name, or the address and type).
+ */
+enum lock_class {
+	LOCK_ADDR,		/* known by its address only */
+	LOCK_MMAP_OWN,		/* the waiter's own mm's mmap_lock */
+	LOCK_MMAP_OTHER,	/* another mm's: /proc readers, remote GUP */
+	LOCK_I_MMAP,		/* a file's i_mmap_rwsem */
+	LOCK_CLASSES,
+};
+
+/* A lock's class and its LCB_F_* type in one word of a row's key. */
+#define LOCK_KIND(class, flags)	((class) | ((flags) & 0xff) << 8)
+#define LOCK_KIND_CLASS(kind)	((kind) & 0xff)
+#define LOCK_KIND_FLAGS(kind)	(((kind) >> 8) & 0xff)
+
+/*
+ * Kernel frames taken at contention_begin: --stack-depth of the waiter's
+ * path plus the tracer's own frames above it (LOCK_STACK_SLACK at most:
+ * the BPF program, bpf_trace_run, the tracepoint's iterator), which user
+ * space leaves out.
+ */
+#define LOCK_STACK_MAX		64
+#define LOCK_STACK_SLACK	8
+#define LOCK_STACK_DEFAULT	16
+
+struct lock_stack {
+	unsigned long long ip[LOCK_STACK_MAX];	/* 0 after the last frame */
+};
+
+/*
+ * One (lock, calling path) pair: @stack is a hash of the path's frames,
+ * the key of the lock_stacks map (0: no stack). Named classes have lock 0,
+ * so that e.g. every process's own mmap_lock is one lock.
+ */
+struct caller_key {
+	unsigned long long lock;
+	unsigned int stack;
+	unsigned int kind;	/* LOCK_KIND() */
+};
+
 /* A wait in progress, per task; read at the final report. */
 struct lock_wait {
 	unsigned long long addr;
@@ -111,7 +154,10 @@ struct lock_wait {
 	unsigned int flags;
 	unsigned int tgid;
 	unsigned int is_mmap;	/* the waiter's own mmap_lock */
+	unsigned int class;	/* enum lock_class */
+	unsigned int stack;	/* as caller_key.stack */
 	unsigned int pad;
+	struct lock_owner owner;	/* at contention_begin */
 };
 
 /* A user fault not yet classified, per thread; the final report counts these. */

@@ -85,6 +85,43 @@ static void check_symbolize(void)
 	CHECK(ksyms_addrs_hidden(NULL), "no table: hidden");
 }
 
+/* Global locks are named after the data symbol they are, or are in. */
+static void check_data_symbols(void)
+{
+	struct ksyms *ks = parse_addrs(kallsyms);
+	unsigned long long off = 1;
+	const char *sym;
+	FILE *f;
+
+	sym = ksyms_data_symbol(ks, 0xffffffff82000000ULL, &off);
+	CHECK(sym && !strcmp(sym, "some_data") && off == 0,
+	      "a global at its address: %s+0x%llx", sym ? sym : "(null)", off);
+	sym = ksyms_data_symbol(ks, 0xffffffff82000010ULL, &off);
+	CHECK(sym && !strcmp(sym, "some_data") && off == 0x10,
+	      "a lock inside a global: +0x%llx", off);
+	CHECK(!ksyms_data_symbol(ks, 0xffffffff81234570ULL, &off),
+	      "an address in a function is no data symbol");
+	CHECK(!ksyms_data_symbol(ks, 0xffff888100000000ULL, &off),
+	      "a heap address, below the image, has no name");
+	CHECK(!ksyms_symbolize(ks, 0xffffffff82000000ULL, &off),
+	      "ksyms_symbolize still names text only");
+	CHECK(!ksyms_has(ks, "some_data"), "ksyms_has still knows text only");
+	CHECK(ksyms_addr_of(ks, "copy_page_range") == 0xffffffff81234560ULL,
+	      "the address of a text symbol");
+	CHECK(!ksyms_addr_of(ks, "no_such_function"), "an unknown name: 0");
+	ksyms_free(ks);
+	ks = parse_addrs(hidden);
+	CHECK(!ksyms_data_symbol(ks, 0xffffffff82000000ULL, &off),
+	      "hidden addresses: no name");
+	ksyms_free(ks);
+	f = fmemopen((void *)kallsyms, strlen(kallsyms), "r");
+	ks = ksyms_parse(f);
+	fclose(f);
+	CHECK(!ksyms_data_symbol(ks, 0xffffffff82000000ULL, &off),
+	      "a table without addresses names no lock");
+	ksyms_free(ks);
+}
+
 int main(void)
 {
 	FILE *f = fmemopen((void *)kallsyms, strlen(kallsyms), "r");
@@ -105,5 +142,6 @@ int main(void)
 	ksyms_free(ks);
 	CHECK(!ksyms_has(NULL, "x"), "NULL table is empty");
 	check_symbolize();
+	check_data_symbols();
 	CHECK_DONE();
 }

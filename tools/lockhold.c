@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lockhold - one thread holds mmap_lock for writing, for a known time,
+ * while others fault behind it: the holder of every wait it causes is
+ * known.
+ *
+ * The holder ("lockholder") changes the protection of a large populated
+ * mapping back and forth (mprotect RW to RWX and back), R times. mprotect
+ * holds mmap_lock for writing while it rewrites every PTE, and it
+ * write-locks the mapping's VMA, so that W threads ("faulter") that fault
+ * on their own pages of the same mapping (MADV_DONTNEED, then a write)
+ * cannot finish under the VMA lock and wait for mmap_lock for reading.
+ * The faulters pause 100 us between faults: readers that took the lock
+ * all the time would make the holder queue behind them, and readers that
+ * come then queue behind a lock readers hold, which records no holder
+ * (what a kernel without per-VMA locks, 6.1, showed without the pause).
+ * Readers never wait for each other, and no other thread takes mmap_lock
+ * for writing during the run: a wait on this mm's mmap_lock whose holder
+ * the kernel records (a writer) was caused by the holder. (A reader can
+ * also wait behind the holder's own queued write while readers hold the
+ * lock; then the kernel records no holder.)
+ *
+ * The holder's mprotect calls are timed (CLOCK_MONOTONIC around each):
+ * hold_ns is their sum, a bound on the time it held the lock.
+ *
+ * With --peeker, a child process ("peeker") reads /proc/PPID/cmdline in a
+ * loop meanwhile: the kernel reads another mm for it (access_remote_vm),
+ * under that mm's mmap_lock, so it waits behind the holder on another
+ * process's mmap_lock.
+ *
+ * Prints one JSON line on stdout: {"pid", "holder_tid", "holder_comm",
+ * "rounds", "hold_ns", "faulters", "faults", "peeker_pid", "peeks",
+ * "errno"}. With --wait-start it waits for SIGUSR1 before the run and
+ * again after printing.
+ */
+#define WORKLOAD "lockhold"
+#include "workload.h"
+#include <limits.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#define MAX_FAULTERS 64
+#define HOLDER_COMM "lockholder"
+#define FAULTER_COMM "faulter"
+#define PEEKER_COMM "peeker"
+
+struct config {
+	unsigned long rounds;
+	unsigned long pages;
+	unsigned int faulters;
+	int wait_start;
+	int peeker;
+};
+
+static struct config cfg = { .rounds = 20, .pages = 32768, .faulters = 3 };
+static char *region;
+static atomic_uint go;		/* 1: warm-up, 2: the run */
+static atomic_uint holding_done;
+static atomic_ulong faults;
+static atomic_int error;
+static pid_t holder_tid;
+static int peek_pipe[2];	/* the peeker's count, when it is told to stop */
+static unsigned long long hold_ns;
+
+static unsigned long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void futex_wait(atomic_uint *word, unsigned int val)
+{
+	syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+}
+
+static void futex_wake(atomic_uint *word)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+static void wait_until(atomic_uint *word, unsigned int want)
+{
+	unsigned int v;
+
+	while ((v = atomic_load(word)) < want)
+		futex_wait(word, v);
+}
+
+static void *holder_main(void *arg)
+{
+	size_t len = cfg.pages * PAGE;
+	unsigned long long t;
+
+	holder_tid = syscall(SYS_gettid);
+	pthread_setname_np(pthread_self(), HOLDER_COMM);
+	wait_until(&go, 2);
+	for (unsigned long i = 0; i < cfg.rounds; i++) {
+		int prot = PROT_READ | PROT_WRITE | (i % 2 ? 0 : PROT_EXEC);
+
+		t = now_ns();
+		if (mprotect(region, len, prot))
+			atomic_store(&error, errno);
+		hold_ns += now_ns() - t;
+	}
+	if (mprotect(region, len, PROT_READ | PROT_WRITE))
+		atomic_store(&error, errno);
+	atomic_store(&holding_done, 1);
+	return NULL;
+}
+
+/* Its own page, past the holder's populated part: zapped and refaulted. */
+static void *faulter_main(void *arg)
+{
+	char *page = region + (cfg.pages + (unsigned long)arg) * PAGE;
+	struct timespec pause = { .tv_nsec = 100 * 1000 };
+
+	pthread_setname_np(pthread_self(), FAULTER_COMM);
+	*(volatile char *)page = 1;
+	wait_until(&go, 2);
+	while (!atomic_load(&holding_done)) {
+		if (madvise(page, PAGE, MADV_DONTNEED))
+			atomic_store(&error, errno);
+		*(volatile char *)page = 1;
+		atomic_fetch_add(&faults, 1);
+		nanosleep(&pause, NULL);
+	}
+	return NULL;
+}
+
+/*
+ * The peeker: reads its parent's cmdline until its stdin (a pipe the
+ * parent holds) says stop, then writes how many reads it made.
+ */
+static void peeker_main(pid_t parent, int stop_fd)
+{
+	char path[64], buf[256];
+	unsigned long peeks = 0;
+	struct pollfd pfd = { .fd = stop_fd, .events = POLLIN };
+	int fd;
+
+	prctl(PR_SET_NAME, PEEKER_COMM);
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)parent);
+	while (poll(&pfd, 1, 0) == 0) {
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			_exit(1);
+		if (read(fd, buf, sizeof(buf)) < 0)
+			_exit(1);
+		close(fd);
+		peeks++;
+	}
+	if (write(peek_pipe[1], &peeks, sizeof(peeks)) != sizeof(peeks))
+		_exit(1);
+	_exit(0);
+}
+
+static pid_t start_peeker(int stop[2])
+{
+	pid_t parent = getpid(), pid;
+
+	if (pipe(stop) || pipe(peek_pipe))
+		die("pipe");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		close(stop[1]);
+		peeker_main(parent, stop[0]);
+	}
+	close(stop[0]);
+	return pid;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: lockhold [--rounds R] [--pages P] [--faulters W] [--peeker]\n"
+"                [--wait-start]\n"
+"  One thread mprotects P populated pages R times (mmap_lock held for\n"
+"  writing) while W threads fault on the same mapping; --peeker: a child\n"
+"  process reads this one's /proc/PID/cmdline meanwhile.\n"
+"Prints {\"pid\",\"holder_tid\",\"holder_comm\",\"rounds\",\"hold_ns\",...}.\n");
+}
+
+static int parse_ulong(const char *s, unsigned long min, unsigned long max,
+		       unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return errno || *end || !*s || *out < min || *out > max ? -1 : 0;
+}
+
+static int parse_args(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "pages", required_argument, NULL, 'p' },
+		{ "faulters", required_argument, NULL, 'f' },
+		{ "wait-start", no_argument, NULL, 'w' },
+		{ "peeker", no_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	unsigned long v;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "r:p:f:wkh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			if (parse_ulong(optarg, 1, 1000000, &cfg.rounds))
+				return -1;
+			break;
+		case 'p':
+			if (parse_ulong(optarg, 1, 1 << 22, &cfg.pages))
+				return -1;
+			break;
+		case 'f':
+			if (parse_ulong(optarg, 1, MAX_FAULTERS, &v))
+				return -1;
+			cfg.faulters = v;
+			break;
+		case 'w':
+			cfg.wait_start = 1;
+			break;
+		case 'k':
+			cfg.peeker = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			return -1;
+		}
+	}
+	return optind == argc ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+	pthread_t threads[MAX_FAULTERS + 1];
+	unsigned long peeks = 0;
+	pid_t peeker = 0;
+	int stop[2], status;
+	size_t len;
+	char truth[512];
+
+	if (parse_args(argc, argv)) {
+		usage(stderr);
+		return 2;
+	}
+	block_usr1();
+	warm_stack();
+	len = (cfg.pages + cfg.faulters) * PAGE;
+	region = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (region == MAP_FAILED)
+		die("mmap");
+	for (size_t off = 0; off < cfg.pages * PAGE; off += PAGE)
+		region[off] = 1;
+	if (pthread_create(&threads[0], NULL, holder_main, NULL))
+		die("pthread_create");
+	for (unsigned long i = 0; i < cfg.faulters; i++)
+		if (pthread_create(&threads[i + 1], NULL, faulter_main,
+				   (void *)i))
+			die("pthread_create");
+	atomic_store(&go, 1);
+	if (cfg.wait_start)
+		wait_usr1("ready");
+	if (cfg.peeker)
+		peeker = start_peeker(stop);
+	atomic_store(&go, 2);
+	futex_wake(&go);
+	for (unsigned long i = 0; i <= cfg.faulters; i++)
+		pthread_join(threads[i], NULL);
+	if (peeker) {
+		close(stop[1]);
+		if (read(peek_pipe[0], &peeks, sizeof(peeks)) != sizeof(peeks) ||
+		    waitpid(peeker, &status, 0) < 0 || status)
+			atomic_store(&error, EIO);
+	}
+	snprintf(truth, sizeof(truth),
+		 "{\"pid\":%d,\"holder_tid\":%d,\"holder_comm\":\"%s\","
+		 "\"rounds\":%lu,\"hold_ns\":%llu,\"faulters\":%u,"
+		 "\"faults\":%lu,\"peeker_pid\":%d,\"peeks\":%lu,"
+		 "\"errno\":%d}\n",
+		 getpid(), (int)holder_tid, HOLDER_COMM, cfg.rounds, hold_ns,
+		 cfg.faulters, atomic_load(&faults), (int)peeker, peeks,
+		 atomic_load(&error));
+	if (write(STDOUT_FILENO, truth, strlen(truth)) < 0)
+		return 1;
+	if (atomic_load(&error))
+		return 1;
+	if (cfg.wait_start)
+		wait_usr1("done");
+	return 0;
+}
