@@ -49,22 +49,6 @@ remote_write:
 END
 }
 
-# The exporter's metric names, live and from the source tables, as
-# serve_dashboard makes them.
-fleet_names() {
-	curl -s "http://127.0.0.1:$1/metrics" | awk '/^# TYPE/ { print $3 }'
-	grep -ho 'METRIC_[A-Z0-9_]*(BSS, "[a-z0-9_]*"' user/*.c views/*/*.c |
-		sed 's/.*"\(.*\)"/mmtrace_\1/'
-	sed -n 's/.*family(&*m, "\([a-z0-9_]*\)", METRIC_COUNTER.*/mmtrace_\1_total/p' \
-		user/export.c
-	sed -n 's/.*family(&*m, "\([a-z0-9_]*\)", METRIC_[GH].*/mmtrace_\1/p' \
-		user/export.c
-	for f in $(cd views && echo *); do
-		grep -o '^	ROW("[a-z0-9_]*"' "views/$f/$f.c" | cut -d'"' -f2 |
-			sed "s/.*/mmtrace_${f}_comm_&_total\nmmtrace_${f}_cgroup_&_total\nmmtrace_${f}_container_&_total/"
-	done
-}
-
 # pinfork as pffleet, through the pipeline: exact at the central store.
 fleet_oracle() {
 	local name=$1 serve=$2 central=$3 dir=$4 want sel
@@ -122,7 +106,7 @@ host_fleet() {
 	grep -q '"data":\["edge-1"\]' "$dir/hosts"
 	verdict "$name: the dashboard's Host values in the central store: edge-1" \
 		$? "$(head -c 300 "$dir/hosts")"
-	fleet_names "$serve" >"$dir/names"
+	metric_names "$serve" >"$dir/names"
 	check_with "$name: dashboard on the central Prometheus" bounded \
 		"$SYS_PYTHON" tools/test/dashboard_check.py \
 		tools/dashboards/mmtrace.json --names "$dir/names" \

@@ -135,6 +135,13 @@ host_image() {
 		return
 	fi
 	pass "$name: make image builds $tag"
+	# The other container's workload: static, as the image's binary is.
+	if ! env -u MAKEFLAGS make -s --no-print-directory STATIC=1 \
+		OUT="$BUILD/static" "$BUILD/static/tools/pinfork" \
+		>"$TMP/image.out" 2>&1; then
+		fail "$name: static pinfork" "$(tail -n 5 "$TMP/image.out")"
+		return
+	fi
 	got=$(readme_podman_run)
 	local flag missing=""
 	for flag in "${IMAGE_RUN[@]}" "${IMAGE_SERVE[@]}" "$tag"; do

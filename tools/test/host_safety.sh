@@ -279,13 +279,14 @@ safety_hidden_kallsyms() {
 		fail "host safety: hidden kallsyms" "cannot read /proc/kallsyms"
 		return
 	fi
+	# --stacks: fork's events take none by default.
 	for view in fork locks; do
 		name="host safety: hidden kallsyms, $view --events text"
-		hidden_run "$name" "$view"
+		hidden_run "$name" "$view" --stacks
 		raw_stacks "$TMP/hid.out"
 		verdict "$name: raw frames" $? "$(grep -m 3 '^    ' "$TMP/hid.out")"
 		name="host safety: hidden kallsyms, $view --events JSON"
-		hidden_run "$name" "$view" --json
+		hidden_run "$name" "$view" --stacks --json
 		python3 -c 'import json, re, sys
 ev = [e for e in map(json.loads, open(sys.argv[1])) if "event" in e]
 ok = ev and all(e["stack"] and all(re.fullmatch("0x[0-9a-f]+", f)

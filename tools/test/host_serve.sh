@@ -147,28 +147,7 @@ print(t["observed_copies"] if t["observed_copies"] is not None else t["expected_
 # exporter really has (live, plus the views this kernel cannot load).
 serve_dashboard() {
 	local names=$TMP/metric-names
-	curl -s "http://127.0.0.1:$SERVE_PORT/metrics" |
-		awk '/^# TYPE/ { print $3 }' >"$names"
-	# The families of views that cannot load here, and of the other
-	# --by labels, from the views' tables.
-	grep -ho 'METRIC_[A-Z0-9_]*(BSS, "[a-z0-9_]*"' user/*.c views/*/*.c |
-		sed 's/.*"\(.*\)"/mmtrace_\1/' >>"$names"
-	# Self metrics that depend on this host (BPF stats may be off).
-	sed -n 's/.*family(&*m, "\([a-z0-9_]*\)", METRIC_COUNTER.*/mmtrace_\1_total/p' \
-		user/export.c >>"$names"
-	sed -n 's/.*family(&*m, "\([a-z0-9_]*\)", METRIC_[GH].*/mmtrace_\1/p' \
-		user/export.c >>"$names"
-	# Label pairs views render themselves: callers and holders.
-	grep -ho 'label_pair_render(m, &[a-z_]*, "mmtrace_[a-z0-9_]*"' \
-		views/*/*.c | sed 's/.*"\(.*\)"/\1_total/' >>"$names"
-	grep -ho 'owner_labels_render(m, &[a-z_]*, "mmtrace_[a-z0-9_]*"' \
-		views/*/*.c |
-		sed 's/.*"\(.*\)"/\1_owner_waits_total\n\1_owner_wait_seconds_total/' \
-		>>"$names"
-	for f in $(cd views && echo *); do
-		grep -o '^	ROW("[a-z0-9_]*"' "views/$f/$f.c" | cut -d'"' -f2 |
-			sed "s/.*/mmtrace_${f}_comm_&_total\nmmtrace_${f}_cgroup_&_total\nmmtrace_${f}_container_&_total/"
-	done >>"$names"
+	metric_names "$SERVE_PORT" >"$names"
 	check_with "host serve: dashboard" bounded "$SYS_PYTHON" \
 		tools/test/dashboard_check.py tools/dashboards/mmtrace.json \
 		--names "$names" --prometheus "http://127.0.0.1:$PROM_PORT"

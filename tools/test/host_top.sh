@@ -128,19 +128,18 @@ top_tests_screen() {
 	tmux send-keys -t "$TOP_SESSION" 'i'
 	verdict "$name: 'i' changes the interval" \
 		"$(top_wait_screen 'every 2s'; echo $?)" "$(top_screen | head -1)"
-	# Quit: gone at once, and nothing of it stays attached. A sanitized
-	# build detaches as fast (85 ms measured) but its exit alone takes
-	# about 1.5 s more (ASan's teardown): it gets 5 s.
-	limit=1000
-	[ -n "${SANITIZED:-}" ] && limit=5000
+	# Quit: gone, and nothing of it stays attached. How fast is the
+	# bench's business, not a test's (a loaded machine took 2.5 s): the
+	# bound only tells a hang from an exit.
+	limit=10000
 	t0=$(date +%s%N)
 	tmux send-keys -t "$TOP_SESSION" 'q'
-	for _ in $(seq 100); do
+	for _ in $(seq 200); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
 	done
 	t1=$(date +%s%N)
-	verdict "$name: q quits within $limit ms" \
+	verdict "$name: q quits (a hang guard of $limit ms)" \
 		"$(! kill -0 "$pid" 2>/dev/null &&
 		   [ $(((t1 - t0) / 1000000)) -lt $limit ]; echo $?)" \
 		"still running after $(((t1 - t0) / 1000000)) ms"

@@ -276,3 +276,29 @@ cgroup2_root() {
 	awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts
 }
 
+# metric_names PORT: the families serve on PORT exports, and those of the
+# views that cannot load here and of the other --by labels, from the
+# views' tables: what a dashboard may name (dashboard_check.py --names).
+metric_names() {
+	curl -s "http://127.0.0.1:$1/metrics" |
+		awk '/^# TYPE/ { print $3 }'
+	# The families of views that cannot load here, and of the other
+	# --by labels, from the views' tables.
+	grep -ho 'METRIC_[A-Z0-9_]*(BSS, "[a-z0-9_]*"' user/*.c views/*/*.c |
+		sed 's/.*"\(.*\)"/mmtrace_\1/'
+	# Self metrics that depend on this host (BPF stats may be off).
+	sed -n 's/.*family(&*m, "\([a-z0-9_]*\)", METRIC_COUNTER.*/mmtrace_\1_total/p' \
+		user/export.c
+	sed -n 's/.*family(&*m, "\([a-z0-9_]*\)", METRIC_[GH].*/mmtrace_\1/p' \
+		user/export.c
+	# Label pairs views render themselves: callers and holders.
+	grep -ho 'label_pair_render(m, &[a-z_]*, "mmtrace_[a-z0-9_]*"' \
+		views/*/*.c | sed 's/.*"\(.*\)"/\1_total/'
+	grep -ho 'owner_labels_render(m, &[a-z_]*, "mmtrace_[a-z0-9_]*"' \
+		views/*/*.c |
+		sed 's/.*"\(.*\)"/\1_owner_waits_total\n\1_owner_wait_seconds_total/'
+	for f in $(cd views && echo *); do
+		grep -o '^	ROW("[a-z0-9_]*"' "views/$f/$f.c" | cut -d'"' -f2 |
+			sed "s/.*/mmtrace_${f}_comm_&_total\nmmtrace_${f}_cgroup_&_total\nmmtrace_${f}_container_&_total/"
+	done
+}
