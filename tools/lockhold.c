@@ -189,16 +189,6 @@ static void usage(FILE *f)
 "Prints {\"pid\",\"holder_tid\",\"holder_comm\",\"rounds\",\"hold_ns\",...}.\n");
 }
 
-static int parse_ulong(const char *s, unsigned long min, unsigned long max,
-		       unsigned long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	return errno || *end || !*s || *out < min || *out > max ? -1 : 0;
-}
-
 static int parse_args(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -216,15 +206,15 @@ static int parse_args(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "r:p:f:wkh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
-			if (parse_ulong(optarg, 1, 1000000, &cfg.rounds))
+			if (parse_range(optarg, 1, 1000000, &cfg.rounds))
 				return -1;
 			break;
 		case 'p':
-			if (parse_ulong(optarg, 1, 1 << 22, &cfg.pages))
+			if (parse_range(optarg, 1, 1 << 22, &cfg.pages))
 				return -1;
 			break;
 		case 'f':
-			if (parse_ulong(optarg, 1, MAX_FAULTERS, &v))
+			if (parse_range(optarg, 1, MAX_FAULTERS, &v))
 				return -1;
 			cfg.faulters = v;
 			break;

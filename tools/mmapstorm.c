@@ -162,16 +162,6 @@ static void usage(FILE *f)
 		MAX_THREADS);
 }
 
-static int parse_ulong(const char *s, unsigned long min, unsigned long max,
-		       unsigned long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	return errno || *end || !*s || *out < min || *out > max ? -1 : 0;
-}
-
 static int parse_args(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -188,16 +178,16 @@ static int parse_args(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "t:n:p:wh", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
-			if (parse_ulong(optarg, 1, MAX_THREADS, &v))
+			if (parse_range(optarg, 1, MAX_THREADS, &v))
 				return -1;
 			cfg.threads = v;
 			break;
 		case 'n':
-			if (parse_ulong(optarg, 1, 100000000, &cfg.count))
+			if (parse_range(optarg, 1, 100000000, &cfg.count))
 				return -1;
 			break;
 		case 'p':
-			if (parse_ulong(optarg, 1, 65536, &cfg.pages))
+			if (parse_range(optarg, 1, 65536, &cfg.pages))
 				return -1;
 			break;
 		case 'w':

@@ -103,14 +103,22 @@ static __maybe_unused void wait_usr1(const char *what)
 	sigwait(&usr1, &sig);
 }
 
-/* A count argument: 0 to 1000000, digits only. */
-static __maybe_unused int parse_count(const char *s, unsigned long *out)
+/* A number argument from @min to @max, digits only: -1 otherwise. */
+static __maybe_unused int parse_range(const char *s, unsigned long min,
+				      unsigned long max, unsigned long *out)
 {
 	char *end;
 
 	errno = 0;
 	*out = strtoul(s, &end, 10);
-	return errno || *end || !*s || *s == '-' || *out > 1000000 ? -1 : 0;
+	return errno || *end || !*s || *s == '-' || *out < min ||
+	       *out > max ? -1 : 0;
+}
+
+/* A count argument: 0 to 1000000, digits only. */
+static __maybe_unused int parse_count(const char *s, unsigned long *out)
+{
+	return parse_range(s, 0, 1000000, out);
 }
 
 /* @n fresh anonymous pages, written once each: @n page faults. */
