@@ -64,7 +64,9 @@ static __always_inline bool mmap_events_without_path(void)
 }
 
 /*
- * Per-VMA locks exist with CONFIG_PER_VMA_LOCK (6.4; commit not found).
+ * Per-VMA locks exist with CONFIG_PER_VMA_LOCK (6.4): vm_lock_seq came
+ * with 5e31275cc997 ("mm: add per-VMA lock and helper functions to
+ * control it"), the commit later fixes name.
  * A program that needs them relocates a field only such kernels have:
  * elsewhere the relocation fails its load, and its plan is rejected.
  */
