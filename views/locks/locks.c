@@ -253,6 +253,8 @@ static int locks_configure(void *skel, const struct view_opts *opts)
 	s->rodata->filter = opts->filter;
 	s->rodata->lock_stack_bytes = (stack_depth(opts) + LOCK_STACK_SLACK) *
 				      sizeof(__u64);
+	/* A stack walk per contention is detail in serve, as its hooks are. */
+	s->rodata->wait_paths = !opts->skip_detail;
 	err = thread_state_configure(s->maps.thread_locks,
 				     s->maps.thread_locks_by_tid,
 				     &s->rodata->use_task_storage);
@@ -1336,7 +1338,7 @@ static void locks_render(struct metrics *m, void *skel,
 		caller_labels_add(&growth, bpf_map__fd(s->maps.lock_stacks));
 	rows_free(&growth);
 	label_pair_render(m, &caller_labels, "mmtrace_locks_caller_contended",
-			  "Sleeping-lock contentions, by lock and by the waiter's caller (the first function outside the locking code)",
+			  "Sleeping-lock contentions, by lock and by the waiter's caller (the first function outside the locking code); serve --detail only: a stack walk per contention",
 			  "lock", "caller", 0, 0);
 	label_pair_render(m, &caller_labels, "mmtrace_locks_caller_wait_seconds",
 			  "Time waiting on a contended sleeping lock, by lock and caller",
