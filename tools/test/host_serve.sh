@@ -689,6 +689,16 @@ serve_has() {
 	curl -s --max-time 5 "http://$1/metrics" | grep -v '^#' | grep -q -- "$2"
 }
 
+# serve_storm ADDR: mmap_lock contention (mmapstorm, 4 threads), then two
+# scrapes a second apart (a series is born at 0 for one scrape); true if
+# the second has waits by calling path.
+serve_storm() {
+	"$WORKLOADS/mmapstorm" --threads 4 --count 2000 >/dev/null 2>&1
+	serve_has "$1" '^mmtrace_locks_contended_total'
+	sleep 1
+	serve_has "$1" '^mmtrace_locks_caller_contended_total{'
+}
+
 # The defaults are always-on (issue 13): opt-in detail is not attached and
 # says so, BPF run time is not kept, and its series are absent, not 0.
 # --detail and --bpf-stats bring them back, for the attached programs only.
@@ -717,6 +727,9 @@ serve_defaults() {
 		serve_has "$addr" '^mmtrace_bpf_program_recursion_misses_total{view="locks",program="contention_end_btf"}' &&
 		! serve_has "$addr" 'program="mmap_start_btf"'
 	verdict "$name: no BPF run time series, recursion misses of attached programs only" $?
+	! serve_storm "$addr" &&
+		serve_has "$addr" '^mmtrace_locks_contended_total{lock="mmap_lock"} [1-9]'
+	verdict "$name: contention counted, no stack walk for its calling path" $?
 	serve_stop "$name"
 	if ! serve_start "$TMP/serve-det.err" --listen "$addr" --detail --bpf-stats; then
 		fail "$name: --detail" "did not start: $(head -c 300 "$TMP/serve-det.err")"
@@ -734,8 +747,9 @@ serve_defaults() {
 		fail "$name: --views" "did not start: $(head -c 300 "$TMP/serve-views.err")"
 		return
 	fi
-	serve_has "$addr" '^mmtrace_probe_attached{view="locks",observation="locks.mmap_lock",tier="tracepoint"} 1$'
-	verdict "$name: --views locks loads locks whole" $?
+	serve_has "$addr" '^mmtrace_probe_attached{view="locks",observation="locks.mmap_lock",tier="tracepoint"} 1$' &&
+		serve_storm "$addr"
+	verdict "$name: --views locks loads locks whole, calling paths too" $?
 	serve_stop "$name: --views"
 }
 
