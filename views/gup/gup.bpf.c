@@ -94,12 +94,18 @@ static __always_inline void count_retraction(struct vm_area_struct *vma)
 
 	if (!bpf_map_lookup_elem(&retracting, &tid))
 		return;
+	/*
+	 * Before the count moves: a call that read the gate still shut
+	 * would take its entry count as 0 and see this retraction at its
+	 * return without having met it (under TCG a vCPU can stop between
+	 * any two instructions; CI saw one such call).
+	 */
+	retracts_seen = 1;
 	mm = (__u64)BPF_CORE_READ(vma, vm_mm);
 	n = lookup_or_init(&mm_retracts, &mm, &zero);
 	if (!n)
 		return;
 	__sync_fetch_and_add(n, 1);
-	retracts_seen = 1;
 }
 
 struct {
