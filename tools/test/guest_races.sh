@@ -26,6 +26,7 @@ races_trace_setup() {
 		echo 'p:mmtrace_races/retract retract_page_tables'
 		echo 'r:mmtrace_races/retractret retract_page_tables'
 		echo 'p:mmtrace_races/pmdflush pmdp_collapse_flush mm=vma->vm_mm'
+		echo 'r:mmtrace_races/pmdflushret pmdp_collapse_flush'
 	} >>"$RT/kprobe_events" 2>/tmp/races_retract.err
 	echo "MMT|races:retract_setup|rc|$?"
 	mkdir -p "$RI" || return 1
@@ -45,7 +46,8 @@ races_trace_setup() {
 #                                    (seq: write_protect_seq where the
 #                                    slow path starts, read by the kprobe)
 #   S ts prev_tid next_tid           a context switch of a pinrace thread
-#   R tid ts mm                      a PTE table retracted from mm
+#   R tid ts mm tret                 a PTE table retracted from mm, in
+#                                    pmdp_collapse_flush from ts to tret
 races_trace_dump() {
 	awk '
 	function tidof(s) { sub(/^.*-/, "", s); return s }
@@ -68,12 +70,15 @@ races_trace_dump() {
 	}
 	ev == "retract:" { rw[tid] = 1 }
 	ev == "retractret:" { delete rw[tid] }
-	ev == "pmdflush:" && (tid in rw) { print "R", tid, ts, kv["mm"]; last = ts }
+	ev == "pmdflush:" && (tid in rw) { rs[tid] = ts; rm[tid] = kv["mm"]; last = ts }
+	ev == "pmdflushret:" && (tid in rs) {
+		print "R", tid, rs[tid], rm[tid], ts; delete rs[tid]; last = ts
+	}
 	ev == "sched_switch:" { print "S", ts, kv["prev_pid"], kv["next_pid"] }
 	ev == "gupin:" { g0[tid] = ts; gw[tid] = open_n > 0; gf[tid] = kv["flags"]; gs[tid] = kv["start"]; g1[tid] = "-"; gss[tid] = "-"; gq[tid] = "-" }
 	ev == "gupslow:" && (tid in g0) && g1[tid] == "-" { g1[tid] = ts; gss[tid] = kv["start"]; gq[tid] = kv["seq"] }
 	ev == "gupret:" && (tid in g0) {
-		if (g1[tid] != "-" || gw[tid] || last >= g0[tid])
+		if (g1[tid] != "-" || gw[tid] || last + 0 >= g0[tid] + 0)
 			print "C", tid, g0[tid], g1[tid], ts, gf[tid], gs[tid], gss[tid], kv["ret"], gq[tid]
 		delete g0[tid]
 	}
