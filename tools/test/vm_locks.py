@@ -280,22 +280,29 @@ def check_vma_causes(check, name, reports, truth):
                 "access errors", served, truth["faults"] - m + k, 0)
 
 
-def check_vma_case(check, kernel, cname, run, cap):
+def vmafault_run(check, kernel, cname, run, cap, obs):
+    """A vmafault case's reports and truth, its tier of @obs checked; None
+    where there is nothing more to check (refused, or no report)."""
     if refuses(kernel, cap):
         refused(check, cname, run, "locks")
-        return
+        return None
     exit_zero(check, cname, run)
     reports, truth = case_json(check, cname, run)
     if reports is None:
-        return
+        return None
     if not reports or not truth:
         check(f"{cname}: has a report and a truth", False, str(run))
-        return
-    want = expected_tier(kernel, "locks.vma_faults", cap)
-    got = reports[-1]["probes"].get("locks.vma_faults")
-    check(f"{cname}: locks.vma_faults tier {want}", got == want,
-          f"got {got}")
-    check_vma_causes(check, cname, reports, truth)
+        return None
+    want = expected_tier(kernel, obs, cap)
+    got = reports[-1]["probes"].get(obs)
+    check(f"{cname}: {obs} tier {want}", got == want, f"got {got}")
+    return reports, truth, want
+
+
+def check_vma_case(check, kernel, cname, run, cap):
+    got = vmafault_run(check, kernel, cname, run, cap, "locks.vma_faults")
+    if got:
+        check_vma_causes(check, cname, got[0], got[1])
 
 
 def check_vma_write(check, kernel, cname, run, cap):
@@ -303,20 +310,10 @@ def check_vma_write(check, kernel, cname, run, cap):
     page whose VMA never merges (PROT_NONE guards), nothing else changing
     a VMA. Each write-locks that VMA once in its own mmap_lock write cycle:
     W calls of __vma_start_write where it is out of line (7.x)."""
-    if refuses(kernel, cap):
-        refused(check, cname, run, "locks")
+    got = vmafault_run(check, kernel, cname, run, cap, "locks.vma_write")
+    if not got:
         return
-    exit_zero(check, cname, run)
-    reports, truth = case_json(check, cname, run)
-    if reports is None:
-        return
-    if not reports or not truth:
-        check(f"{cname}: has a report and a truth", False, str(run))
-        return
-    want = expected_tier(kernel, "locks.vma_write", cap)
-    got = reports[-1]["probes"].get("locks.vma_write")
-    check(f"{cname}: locks.vma_write tier {want}", got == want,
-          f"got {got}")
+    reports, truth, want = got
     pid = truth["pid"]
     fields = ("vma_write_locks", "vma_write_wait_ns")
     if want == "none":
