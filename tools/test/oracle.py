@@ -562,14 +562,20 @@ def crash_name(argv):
     return "oracle " + " ".join(argv[1:2])
 
 
-if __name__ == "__main__":
+def run_main(main, name, what="oracle"):
+    """Exits with main(sys.argv)'s status; a crash is a FAIL under @name
+    (with where it happened), never silence."""
     try:
         rc = main(sys.argv)
     except Exception as e:  # a crash must be a FAIL, never silence
         where = " <- ".join(f"{os.path.basename(f.filename)}:{f.lineno} "
                             f"{f.name}" for f in
                             reversed(traceback.extract_tb(e.__traceback__)))
-        print(f"FAIL {crash_name(sys.argv)}: oracle crashed: "
-              f"{type(e).__name__}: {e} (at {where})")
+        print(f"FAIL {name}: {what} crashed: {type(e).__name__}: {e} "
+              f"(at {where})")
         rc = 1
     sys.exit(rc)
+
+
+if __name__ == "__main__":
+    run_main(main, crash_name(sys.argv))

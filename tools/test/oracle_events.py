@@ -26,7 +26,6 @@ import json
 import os
 import re
 import sys
-import traceback
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -178,13 +177,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    try:
-        rc = main(sys.argv)
-    except Exception as e:  # a crash must be a FAIL, never silence
-        where = " <- ".join(f"{os.path.basename(f.filename)}:{f.lineno}"
-                            for f in reversed(traceback.extract_tb(
-                                e.__traceback__)))
-        print(f"FAIL {oracle.opt(sys.argv, '--name', 'events')}: oracle "
-              f"crashed: {type(e).__name__}: {e} (at {where})")
-        rc = 1
-    sys.exit(rc)
+    oracle.run_main(main, oracle.opt(sys.argv, "--name", "events"), "oracle")
