@@ -5,8 +5,8 @@
  * known.
  *
  * The holder ("lockholder") changes the protection of a large populated
- * mapping back and forth (mprotect RW to RWX and back), R times. mprotect
- * holds mmap_lock for writing while it rewrites every PTE, and it
+ * mapping back and forth (mprotect RW to RWX and back), R or more times.
+ * mprotect holds mmap_lock for writing while it rewrites every PTE, and it
  * write-locks the mapping's VMA, so that W threads ("faulter") that fault
  * on their own pages of the same mapping (MADV_DONTNEED, then a write)
  * cannot finish under the VMA lock and wait for mmap_lock for reading.
@@ -23,15 +23,22 @@
  * The holder's mprotect calls are timed (CLOCK_MONOTONIC around each):
  * hold_ns is their sum, a bound on the time it held the lock.
  *
+ * R rounds are a minimum: a slow or busy machine (a TCG guest) can
+ * schedule the faulters only between the holder's calls, and then nothing
+ * waits. A fault that began while the holder was inside mprotect and
+ * ended after that call returned ("overlaps") is one that could not
+ * finish under the hold; the holder goes on, up to 100 R rounds, until
+ * MIN_OVERLAPS faults did so.
+ *
  * With --peeker, a child process ("peeker") reads /proc/PPID/cmdline in a
  * loop meanwhile: the kernel reads another mm for it (access_remote_vm),
  * under that mm's mmap_lock, so it waits behind the holder on another
  * process's mmap_lock.
  *
  * Prints one JSON line on stdout: {"pid", "holder_tid", "holder_comm",
- * "rounds", "hold_ns", "faulters", "faults", "peeker_pid", "peeks",
- * "errno"}. With --wait-start it waits for SIGUSR1 before the run and
- * again after printing.
+ * "rounds" (made), "hold_ns", "faulters", "faults", "overlaps",
+ * "peeker_pid", "peeks", "errno"}. With --wait-start it waits for SIGUSR1
+ * before the run and again after printing.
  */
 #define WORKLOAD "lockhold"
 #include "workload.h"
@@ -48,6 +55,7 @@
 #define HOLDER_COMM "lockholder"
 #define FAULTER_COMM "faulter"
 #define PEEKER_COMM "peeker"
+#define MIN_OVERLAPS 8
 
 struct config {
 	unsigned long rounds;
@@ -62,6 +70,9 @@ static char *region;
 static atomic_uint go;		/* 1: warm-up, 2: the run */
 static atomic_uint holding_done;
 static atomic_ulong faults;
+static atomic_ulong hold_seq;	/* odd while the holder is inside mprotect */
+static atomic_ulong overlaps;
+static unsigned long rounds;	/* the holder's, R or more */
 static atomic_int error;
 static pid_t holder_tid;
 static int peek_pipe[2];	/* the peeker's count, when it is told to stop */
@@ -101,12 +112,16 @@ static void *holder_main(void *arg)
 	holder_tid = syscall(SYS_gettid);
 	pthread_setname_np(pthread_self(), HOLDER_COMM);
 	wait_until(&go, 2);
-	for (unsigned long i = 0; i < cfg.rounds; i++) {
-		int prot = PROT_READ | PROT_WRITE | (i % 2 ? 0 : PROT_EXEC);
+	for (rounds = 0; rounds < cfg.rounds ||
+	     (atomic_load(&overlaps) < MIN_OVERLAPS &&
+	      rounds < 100 * cfg.rounds); rounds++) {
+		int prot = PROT_READ | PROT_WRITE | (rounds % 2 ? 0 : PROT_EXEC);
 
 		t = now_ns();
+		atomic_fetch_add(&hold_seq, 1);
 		if (mprotect(region, len, prot))
 			atomic_store(&error, errno);
+		atomic_fetch_add(&hold_seq, 1);
 		hold_ns += now_ns() - t;
 	}
 	if (mprotect(region, len, PROT_READ | PROT_WRITE))
@@ -125,9 +140,14 @@ static void *faulter_main(void *arg)
 	*(volatile char *)page = 1;
 	wait_until(&go, 2);
 	while (!atomic_load(&holding_done)) {
+		unsigned long seq;
+
 		if (madvise(page, PAGE, MADV_DONTNEED))
 			atomic_store(&error, errno);
+		seq = atomic_load(&hold_seq);
 		*(volatile char *)page = 1;
+		if (seq % 2 && atomic_load(&hold_seq) != seq)
+			atomic_fetch_add(&overlaps, 1);
 		atomic_fetch_add(&faults, 1);
 		nanosleep(&pause, NULL);
 	}
@@ -183,9 +203,9 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: lockhold [--rounds R] [--pages P] [--faulters W] [--peeker]\n"
 "                [--wait-start]\n"
-"  One thread mprotects P populated pages R times (mmap_lock held for\n"
-"  writing) while W threads fault on the same mapping; --peeker: a child\n"
-"  process reads this one's /proc/PID/cmdline meanwhile.\n"
+"  One thread mprotects P populated pages R times or more (mmap_lock held\n"
+"  for writing) while W threads fault on the same mapping; --peeker: a\n"
+"  child process reads this one's /proc/PID/cmdline meanwhile.\n"
 "Prints {\"pid\",\"holder_tid\",\"holder_comm\",\"rounds\",\"hold_ns\",...}.\n");
 }
 
@@ -280,11 +300,11 @@ int main(int argc, char **argv)
 	snprintf(truth, sizeof(truth),
 		 "{\"pid\":%d,\"holder_tid\":%d,\"holder_comm\":\"%s\","
 		 "\"rounds\":%lu,\"hold_ns\":%llu,\"faulters\":%u,"
-		 "\"faults\":%lu,\"peeker_pid\":%d,\"peeks\":%lu,"
-		 "\"errno\":%d}\n",
-		 getpid(), (int)holder_tid, HOLDER_COMM, cfg.rounds, hold_ns,
-		 cfg.faulters, atomic_load(&faults), (int)peeker, peeks,
-		 atomic_load(&error));
+		 "\"faults\":%lu,\"overlaps\":%lu,\"peeker_pid\":%d,"
+		 "\"peeks\":%lu,\"errno\":%d}\n",
+		 getpid(), (int)holder_tid, HOLDER_COMM, rounds, hold_ns,
+		 cfg.faulters, atomic_load(&faults), atomic_load(&overlaps),
+		 (int)peeker, peeks, atomic_load(&error));
 	if (write(STDOUT_FILENO, truth, strlen(truth)) < 0)
 		return 1;
 	if (atomic_load(&error))
