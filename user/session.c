@@ -527,8 +527,11 @@ static bool command_done(const struct session *s, struct command *cmd)
 	/*
 	 * Children already reaped leave the set only when their task is
 	 * freed, after an RCU grace period: say so only of processes that
-	 * outlive COMMAND for real.
+	 * outlive COMMAND for real, and ask the kernel which are alive.
 	 */
+	if (left > 0 && now_seconds() - exited_at >= 1.0)
+		left = tasks_alive(s->view->object(s->skel),
+				   !s->filter.pidns_ino);
 	if (left > 0 && !told && now_seconds() - exited_at >= 1.0) {
 		fprintf(stderr, "mmtrace: COMMAND has exited; tracing the processes it started until they exit (Ctrl-C to stop)\n");
 		told = true;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -103,6 +104,33 @@ long long tasks_followed(struct bpf_object *obj)
 	struct task_state ts = {};
 
 	return read_state(obj, &ts) ? 0 : ts.traced;
+}
+
+/*
+ * A process leaves the traced map at sched_process_free, and a program
+ * can miss that: a recursion miss, or a hash bucket busy on that CPU
+ * (-EBUSY, kernel/bpf/hashtab.c). Its pid then stays in the map for
+ * ever, and a run that waits for the followed processes would never end:
+ * ask the kernel whether each pid still names a task (a zombie does;
+ * reaped and freed, it is gone). Pids in the map are the initial
+ * namespace's, so only there can mmtrace ask.
+ */
+long long tasks_alive(struct bpf_object *obj, bool initial_pidns)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, "traced");
+	__u32 key, *prev = NULL;
+	long long alive = 0;
+	int fd;
+
+	if (!map || !initial_pidns)
+		return tasks_followed(obj);
+	fd = bpf_map__fd(map);
+	while (!bpf_map_get_next_key(fd, prev, &key)) {
+		if (!kill((pid_t)key, 0) || errno == EPERM)
+			alive++;
+		prev = &key;
+	}
+	return alive;
 }
 
 void tasks_banner(const struct task_filter *filter)

@@ -62,6 +62,14 @@ int tasks_start(struct bpf_object *obj, const struct view *t,
 /* Processes followed now (the COMMAND and its descendants still alive). */
 long long tasks_followed(struct bpf_object *obj);
 
+/*
+ * Of those, the ones whose pid still names a task (zombies included),
+ * asked of the kernel: a process whose sched_process_free the BPF side
+ * missed is not waited for. Outside the initial pid namespace, the same
+ * as tasks_followed().
+ */
+long long tasks_alive(struct bpf_object *obj, bool initial_pidns);
+
 /* What the banner says about whose pids are shown and what is followed. */
 void tasks_banner(const struct task_filter *filter);
 
