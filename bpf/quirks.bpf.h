@@ -14,13 +14,14 @@
 extern unsigned int LINUX_KERNEL_VERSION __kconfig;
 
 /*
- * MMF_HAS_PINNED was bit 28 when it replaced mm->has_pinned (5.15; commit
- * not found) and became 27 when MMF_OOM_VICTIM was deleted (6.0; commit
- * not found). Kernels with the old counter never reach the bit test.
+ * MMF_HAS_PINNED was bit 28 when it replaced mm->has_pinned: a458b76a4171
+ * ("mm: gup: pack has_pinned in MMF_HAS_PINNED", 5.14). It became 27 when
+ * b3541d912a84 ("mm: delete unused MMF_OOM_VICTIM flag", 6.1, not 6.0)
+ * freed a lower bit. Kernels with the old counter never reach the bit test.
  */
 static __always_inline int mmf_has_pinned_bit(void)
 {
-	return LINUX_KERNEL_VERSION < KERNEL_VERSION(6, 0, 0) ? 28 : 27;
+	return LINUX_KERNEL_VERSION < KERNEL_VERSION(6, 1, 0) ? 28 : 27;
 }
 
 /* Has this mm ever pinned a page (FOLL_PIN)? Sticky for the mm's life. */
