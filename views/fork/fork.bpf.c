@@ -647,8 +647,9 @@ int BPF_KRETPROBE(race_gup_kretprobe)
 	return 0;
 }
 
-/* 5.10's __gup_longterm_locked(tsk, mm, start, ...) is 7 arguments: fentry
- * refuses it there, and the kprobe reads the start by the same choice. */
+/* Before 5.9 __gup_longterm_locked(tsk, mm, start, ...) took 7 arguments:
+ * fentry refuses it there, and the kprobe reads the start by the same
+ * choice (user/quirks.c). */
 const volatile bool race_longterm_has_task = false;
 
 SEC("kprobe")

@@ -20,7 +20,7 @@
 
 /* FOLL_* bits of the running kernel, resolved by user space. */
 const volatile struct gup_foll foll = {};
-/* 5.10's __gup_longterm_locked takes the task first: (tsk, mm, start, nr). */
+/* Before 5.9 __gup_longterm_locked took the task first: (tsk, mm, start). */
 const volatile bool longterm_locked_has_task = false;
 
 struct gup_call {
