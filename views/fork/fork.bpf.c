@@ -405,7 +405,8 @@ int BPF_PROG(anon_rmap_fentry)
 /*
  * fexit finds the return value after the arguments, so the program is tied
  * to copy_huge_pmd's 7 (the plan checks the arity in BTF); the trampoline
- * takes 7 arguments only from 6.5 on, older kernels use the kretprobe.
+ * takes 7 arguments only from 6.6 on (473e3150e30a, user/arch.h), older
+ * kernels use the kretprobe.
  */
 SEC("fexit")
 int BPF_PROG(huge_pmd_fexit7, void *dst_mm, void *src_mm, void *dst_pmd,
