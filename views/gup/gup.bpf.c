@@ -40,7 +40,8 @@ struct gup_call {
 };
 
 /*
- * gup.retract_race: from 6.5 khugepaged (and MADV_COLLAPSE) retracts the
+ * gup.retract_race: from 1d65b771bc08 ("mm/khugepaged: retract_page_tables()
+ * without mmap or vma lock", 6.5) khugepaged (and MADV_COLLAPSE) retracts the
  * PTE tables of a collapsed file range from every mm mapping it with
  * i_mmap_rwsem held for read only (retract_page_tables), one
  * pmdp_collapse_flush per table: a GUP-fast walk on that mm may be in the
