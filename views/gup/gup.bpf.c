@@ -4,7 +4,8 @@
  * many pages the lockless walk got before the slow path had to take over.
  *
  * Every *_user_pages_fast*() wrapper funnels into one core function
- * (internal_get_user_pages_fast up to 6.1, gup_fast_fallback from 6.12).
+ * (internal_get_user_pages_fast, renamed gup_fast_fallback by 23babe1934d7,
+ * "mm/gup: consistently name GUP-fast functions", 6.10).
  * The core walks the page tables locklessly, then hands the rest of the
  * range to a slow-path function (__gup_longterm_locked, or 5.10/6.1's
  * get_user_pages_unlocked) that faults pages in under mmap_lock. A "call"
