@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Kernel quirks, user side (quirks.h). Each cites the kernel change that
- * made it, or says where no commit could be found: a vendor kernel is
- * checked by the commit, not by the release it claims.
+ * Kernel quirks, user side (quirks.h). Each cites the kernel commit that
+ * made it and its first release, or says it is build-dependent: a vendor
+ * kernel is checked by the commit, not by the release it claims
+ * (tools/test/quirks_check.py holds every quirk to that).
  */
 #include <stdio.h>
 #include <string.h>
