@@ -73,7 +73,8 @@ static __always_inline bool opens_wp_window(struct vm_area_struct *vma)
 }
 
 /*
- * copy_page_range(dst_vma, src_vma), 5.9 on: the current thread is about
+ * copy_page_range(dst_vma, src_vma) from 7a4830c380f3 ("mm/fork: Pass new
+ * vma pointer into copy_page_range()", 5.9): the current thread is about
  * to write-protect @src_vma of its own mm. Returns the mm's row, or NULL
  * when this VMA opens no window.
  */

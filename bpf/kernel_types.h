@@ -91,24 +91,27 @@ typedef struct {
 	int counter;
 } atomic_t;
 
-/* 7.x wraps the mm flags word in a struct (mm_flags_t). */
+/*
+ * bb6525f2f8c4 ("mm: add bitmap mm->flags field") wraps the mm flags word
+ * in a struct, mm_flags_t: the 6.18 build host has it, Debian's 6.12 not.
+ */
 typedef struct {
 	unsigned long __mm_flags[1];
 } mm_flags_t;
 
 struct mm_struct;
 
-/* 5.9 - 5.14: a counter, set on the first FOLL_PIN of the mm. */
+/* 5.9 - 5.13: a counter, set on the first FOLL_PIN of the mm. */
 struct mm_struct___has_pinned {
 	atomic_t has_pinned;
 };
 
-/* 5.15 - 6.x: MMF_HAS_PINNED lives in a plain unsigned long. */
+/* 5.14 on: MMF_HAS_PINNED, in a plain unsigned long (bpf/quirks.bpf.h). */
 struct mm_struct___flags_long {
 	unsigned long flags;
 };
 
-/* 7.x: the same bit, inside mm_flags_t. */
+/* With mm_flags_t: the same bit, inside it. */
 struct mm_struct___flags_struct {
 	mm_flags_t flags;
 };
@@ -202,14 +205,17 @@ struct mm_struct___mmap_lock {
 	struct rw_semaphore mmap_lock;
 };
 
-/* Exists only with CONFIG_PER_VMA_LOCK (6.4+): int in 6.x, u32 in 7.x. */
+/*
+ * Exists only with CONFIG_PER_VMA_LOCK (bpf/quirks.bpf.h): int when it
+ * came, unsigned int in Debian's 6.12 and later.
+ */
 struct vm_area_struct___per_vma_lock {
 	int vm_lock_seq;
 };
 
 /*
- * locks: a fault handled under its VMA lock (6.4+, named enum from 6.12)
- * and the handler's answer that it must be redone.
+ * locks: a fault handled under its VMA lock and the handler's answer that
+ * it must be redone (bpf/quirks.bpf.h).
  */
 enum fault_flag {
 	FAULT_FLAG_VMA_LOCK = 0x1000,
@@ -219,7 +225,7 @@ enum vm_fault_reason {
 	VM_FAULT_RETRY = 0x400,
 };
 
-/* 7.x replaced the mmap_lock events' memcg_path string with memcg_id. */
+/* memcg_id replaced the mmap_lock events' memcg_path: bpf/quirks.bpf.h. */
 struct trace_event_raw_mmap_lock___memcg_id {
 	u64 memcg_id;
 };

@@ -14,13 +14,14 @@
 extern unsigned int LINUX_KERNEL_VERSION __kconfig;
 
 /*
- * MMF_HAS_PINNED was bit 28 when it replaced mm->has_pinned (5.15; commit
- * not found) and became 27 when MMF_OOM_VICTIM was deleted (6.0; commit
- * not found). Kernels with the old counter never reach the bit test.
+ * MMF_HAS_PINNED was bit 28 when it replaced mm->has_pinned: a458b76a4171
+ * ("mm: gup: pack has_pinned in MMF_HAS_PINNED", 5.14). It became 27 when
+ * b3541d912a84 ("mm: delete unused MMF_OOM_VICTIM flag", 6.1, not 6.0)
+ * freed a lower bit. Kernels with the old counter never reach the bit test.
  */
 static __always_inline int mmf_has_pinned_bit(void)
 {
-	return LINUX_KERNEL_VERSION < KERNEL_VERSION(6, 0, 0) ? 28 : 27;
+	return LINUX_KERNEL_VERSION < KERNEL_VERSION(6, 1, 0) ? 28 : 27;
 }
 
 /* Has this mm ever pinned a page (FOLL_PIN)? Sticky for the mm's life. */
@@ -53,9 +54,10 @@ static __always_inline bool current_mm_has_pinned(void)
 
 /*
  * The mmap_lock events' arguments: (mm, memcg_path, write[, success]) up
- * to 6.x, (mm, write[, success]) once memcg_id replaced the path in the
- * record (7.x; commit not found). The test is a CO-RE constant: the
- * verifier never walks the other arm.
+ * to 6.13, (mm, write[, success]) once memcg_id replaced the path in the
+ * record: 9023691d75f2 ("mm: mmap_lock: optimize mmap_lock tracepoints",
+ * 6.14). The test is a CO-RE constant: the verifier never walks the other
+ * arm.
  */
 static __always_inline bool mmap_events_without_path(void)
 {
@@ -92,8 +94,8 @@ static __always_inline __u32 mm_wp_seq(struct mm_struct *mm)
 }
 
 /*
- * handle_mm_fault() called under a VMA lock: FAULT_FLAG_VMA_LOCK (6.4,
- * "mm: add FAULT_FLAG_VMA_LOCK flag"; commit not found). Read from the
+ * handle_mm_fault() called under a VMA lock: FAULT_FLAG_VMA_LOCK, from
+ * 55324e46eb8b ("mm: add FAULT_FLAG_VMA_LOCK flag", 6.4). Read from the
  * running kernel's enum fault_flag; programs that test it are loaded only
  * where lock_vma_under_rcu exists.
  */
@@ -104,10 +106,15 @@ static __always_inline bool fault_under_vma_lock(unsigned int flags)
 }
 
 /*
- * The fault handler dropped its lock and asks for the fault to be redone:
- * under a VMA lock, userfaultfd does so since 29a22b9e08d7 ("mm: handle
- * userfaults under VMA lock", 6.6), handlers that wait for I/O (swap,
- * page cache) in later releases (commits not found).
+ * The fault handler dropped its lock and asks for the fault to be redone.
+ * Under a VMA lock: userfaultfd since 29a22b9e08d7 ("mm: handle userfaults
+ * under VMA lock", 6.6), a swap-in that waits for I/O since 1235ccd05b6d
+ * ("mm: handle swap page faults under per-VMA lock", 6.6), and a file read
+ * fault that waits for the page cache since 12214eba1992 ("mm: handle read
+ * faults under the VMA lock", 6.7). Before each, the VMA-lock path
+ * returned VM_FAULT_RETRY at once, unhandled (swap and userfaultfd from
+ * 6.4: 17c05f18e541, 444eeb17437a), and the fault was served under
+ * mmap_lock.
  */
 static __always_inline bool fault_retry(unsigned int ret)
 {
@@ -253,9 +260,11 @@ static __always_inline unsigned long arch_read_ulong(const void *p)
 #if defined(__TARGET_ARCH_x86)
 /*
  * virt_to_page() on x86-64 (arch/x86/include/asm/page_64.h, SPARSEMEM
- * vmemmap): with CONFIG_RANDOMIZE_MEMORY (4.8; vmemmap_base from 4.9)
- * both bases move at boot and are the variables vmemmap_base and
- * page_offset_base; without it they are the 4-level constants.
+ * vmemmap): with CONFIG_RANDOMIZE_MEMORY both bases move at boot and are
+ * the variables vmemmap_base and page_offset_base; without it they are the
+ * 4-level constants. page_offset_base came with 0483e1fa6e09 ("x86/mm:
+ * Implement ASLR for kernel memory regions", 4.8), vmemmap_base with
+ * 25dfe4785332 ("x86/mm/64: Enable KASLR for vmemmap memory region", 4.9).
  */
 extern const void vmemmap_base __ksym __weak;
 extern const void page_offset_base __ksym __weak;

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Per-thread state that lives as long as its thread: task-local storage
- * where the kernel has it for tracing programs (5.12+), else a hash map
- * keyed by thread id. A view declares both maps with THREAD_STATE_MAPS()
- * and user space picks one before load (thread_storage_configure(),
+ * where the kernel has it for tracing programs (a10787e6d58c, "bpf: Enable
+ * task local storage for tracing programs", 5.13; probed at load), else a
+ * hash map keyed by thread id. A view declares both maps with
+ * THREAD_STATE_MAPS() and user space picks one before load
+ * (thread_storage_configure(),
  * user/probe.c): use_task_storage is then a constant, so the verifier
  * sees one path only, and the unused map is shrunk to one entry.
  *

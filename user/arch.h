@@ -13,11 +13,12 @@
 #define ARCH_NAME "x86-64"
 /*
  * A BPF trampoline (fentry/fexit) fails to attach with ENOTSUPP (524)
- * when the function has more arguments than it can save: 6 before 6.5
- * (commit 473e3150e30a, "bpf, x86: allow function arguments up to 12").
+ * when the function has more arguments than it can save: 6 before 6.6
+ * (commit 473e3150e30a, "bpf, x86: allow function arguments up to 12 for
+ * TRACING", applied to bpf-next after 6.5-rc2).
  */
 #define ARCH_FENTRY_ENOTSUPP \
-	"ENOTSUPP (the trampoline refuses it: more than 6 arguments before 6.5?)"
+	"ENOTSUPP (the trampoline refuses it: more than 6 arguments before 6.6?)"
 #elif defined(__aarch64__)
 #define ARCH_NAME "arm64"
 /*

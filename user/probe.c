@@ -859,9 +859,10 @@ struct json_object *probe_json(const struct observation *obs,
 }
 
 /*
- * Task-local storage that tracing programs can use (5.12+): the map type,
- * and the helpers in tracepoint and kprobe programs (tp_btf and fentry had
- * them first). Probed once, as each probe loads a program.
+ * Task-local storage that tracing programs can use (a10787e6d58c, 5.13:
+ * bpf/thread.bpf.h): the map type, and the helpers in tracepoint and kprobe
+ * programs (tp_btf and fentry had them first). Probed once, as each probe
+ * loads a program.
  * MMTRACE_TASK_STORAGE=0 pretends the kernel has none, for tests of the
  * fallback.
  */

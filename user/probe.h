@@ -79,7 +79,10 @@ struct observation {
 };
 
 /* What resolution decided for one observation. */
-/* Kernel symbol names are at most 512 bytes (KSYM_NAME_LEN, 6.1+). */
+/*
+ * Kernel symbol names are at most 512 bytes (KSYM_NAME_LEN): b8a94bfb3395
+ * ("kallsyms: increase maximum kernel symbol length to 512", 6.1).
+ */
 #define TARGET_LEN 512
 
 struct obs_result {

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Kernel quirks, user side (quirks.h). Each cites the kernel change that
- * made it, or says where no commit could be found: a vendor kernel is
- * checked by the commit, not by the release it claims.
+ * Kernel quirks, user side (quirks.h). Each cites the kernel commit that
+ * made it and its first release, or says it is build-dependent: a vendor
+ * kernel is checked by the commit, not by the release it claims
+ * (tools/test/quirks_check.py holds every quirk to that).
  */
 #include <stdio.h>
 #include <string.h>
@@ -37,9 +38,10 @@ static unsigned int *foll_slot(struct kernel_foll *f, const char *name,
 }
 
 /*
- * FOLL_* are #defines up to 6.2 and enumerators from 6.3 (anonymous enums
- * in BTF, some of them in mm/internal.h); commit not found. Take them from
- * BTF when all four are there.
+ * FOLL_* are #defines up to 6.2 and enumerators, renumbered, from
+ * 2c2241081f7d ("mm/gup: move private gup FOLL_ flags to internal.h",
+ * 6.3): anonymous enums in BTF, some of them in mm/internal.h. Take them
+ * from BTF when all four are there.
  */
 static bool foll_from_btf(const struct btf *btf, struct kernel_foll *f)
 {
@@ -66,7 +68,10 @@ static bool foll_from_btf(const struct btf *btf, struct kernel_foll *f)
 	return found == 0xf;
 }
 
-/* Not in BTF: the #defines before 6.3 (5.10 and 6.1 agree), else 6.12's. */
+/*
+ * Not in BTF: the #defines before 2c2241081f7d (6.3; 5.10 and 6.1 agree),
+ * else 6.12's enumerators.
+ */
 static void foll_by_release(struct kernel_quirks *q)
 {
 	static const struct kernel_foll defines = {
@@ -85,9 +90,10 @@ static void foll_by_release(struct kernel_quirks *q)
 }
 
 /*
- * __gup_longterm_locked() takes the task first, (tsk, mm, start, nr_pages,
- * pages, vmas, flags), on the 5.10 kernels mmtrace is tested on; commit
- * not found for its removal there. Its arity in BTF tells.
+ * __gup_longterm_locked() took the task first, (tsk, mm, start, nr_pages,
+ * pages, vmas, flags), until 64019a2e467a ("mm/gup: remove task_struct
+ * pointer for all gup code", 5.9): Debian's 5.10 has the 6 arguments
+ * (mm, start, ...) too. Its arity in BTF tells.
  */
 static bool longterm_has_task(const struct btf *btf)
 {

@@ -21,7 +21,7 @@ struct kernel_foll {
 struct kernel_quirks {
 	struct kernel_foll foll;
 	bool foll_assumed;		/* not in BTF nor known by release */
-	/* __gup_longterm_locked(tsk, mm, start, ...): 7 arguments */
+	/* __gup_longterm_locked(tsk, mm, start, ...): 7 arguments, pre-5.9 */
 	bool gup_longterm_has_task;
 };
 

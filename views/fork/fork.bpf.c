@@ -405,7 +405,8 @@ int BPF_PROG(anon_rmap_fentry)
 /*
  * fexit finds the return value after the arguments, so the program is tied
  * to copy_huge_pmd's 7 (the plan checks the arity in BTF); the trampoline
- * takes 7 arguments only from 6.5 on, older kernels use the kretprobe.
+ * takes 7 arguments only from 6.6 on (473e3150e30a, user/arch.h), older
+ * kernels use the kretprobe.
  */
 SEC("fexit")
 int BPF_PROG(huge_pmd_fexit7, void *dst_mm, void *src_mm, void *dst_pmd,
@@ -647,8 +648,9 @@ int BPF_KRETPROBE(race_gup_kretprobe)
 	return 0;
 }
 
-/* 5.10's __gup_longterm_locked(tsk, mm, start, ...) is 7 arguments: fentry
- * refuses it there, and the kprobe reads the start by the same choice. */
+/* Before 5.9 __gup_longterm_locked(tsk, mm, start, ...) took 7 arguments:
+ * fentry refuses it there, and the kprobe reads the start by the same
+ * choice (user/quirks.c). */
 const volatile bool race_longterm_has_task = false;
 
 SEC("kprobe")

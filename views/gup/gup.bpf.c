@@ -4,7 +4,8 @@
  * many pages the lockless walk got before the slow path had to take over.
  *
  * Every *_user_pages_fast*() wrapper funnels into one core function
- * (internal_get_user_pages_fast up to 6.1, gup_fast_fallback from 6.12).
+ * (internal_get_user_pages_fast, renamed gup_fast_fallback by 23babe1934d7,
+ * "mm/gup: consistently name GUP-fast functions", 6.10).
  * The core walks the page tables locklessly, then hands the rest of the
  * range to a slow-path function (__gup_longterm_locked, or 5.10/6.1's
  * get_user_pages_unlocked) that faults pages in under mmap_lock. A "call"
@@ -20,7 +21,7 @@
 
 /* FOLL_* bits of the running kernel, resolved by user space. */
 const volatile struct gup_foll foll = {};
-/* 5.10's __gup_longterm_locked takes the task first: (tsk, mm, start, nr). */
+/* Before 5.9 __gup_longterm_locked took the task first: (tsk, mm, start). */
 const volatile bool longterm_locked_has_task = false;
 
 struct gup_call {
@@ -40,7 +41,8 @@ struct gup_call {
 };
 
 /*
- * gup.retract_race: from 6.5 khugepaged (and MADV_COLLAPSE) retracts the
+ * gup.retract_race: from 1d65b771bc08 ("mm/khugepaged: retract_page_tables()
+ * without mmap or vma lock", 6.5) khugepaged (and MADV_COLLAPSE) retracts the
  * PTE tables of a collapsed file range from every mm mapping it with
  * i_mmap_rwsem held for read only (retract_page_tables), one
  * pmdp_collapse_flush per table: a GUP-fast walk on that mm may be in the

@@ -284,7 +284,10 @@ static __always_inline unsigned long ctx_number(unsigned long long *ctx,
 	return v;
 }
 
-/* huge_pmd_share(mm, vma, addr, pud) since 5.12; (mm, addr, pud) before. */
+/*
+ * huge_pmd_share(mm, vma, addr, pud) since aec44e0f0213 ("hugetlb: pass vma
+ * into huge_pte_alloc() and huge_pmd_share()", 5.12); (mm, addr, pud) before.
+ */
 SEC("fentry")
 int BPF_PROG(share_fentry)
 {

@@ -704,9 +704,9 @@ static __always_inline void count_vma_lock_fault(struct locks_proc_stats *st)
 /*
  * access_error() refused the fault with its VMA locked, before any handler
  * ran (fentry and kprobe tiers). x86 before 6.10 redid such a fault under
- * mmap_lock to signal it; "x86: mm: accelerate pagefault when badaccess"
- * (6.10; commit not found, lore 20240403083805.1818160-8-wangkefeng.wang@
- * huawei.com) signals it under the VMA lock, as vmstat's vma_lock_success.
+ * mmap_lock to signal it; bc7996c864bf ("x86: mm: accelerate pagefault
+ * when badaccess", 6.10) signals it under the VMA lock, as vmstat's
+ * vma_lock_success.
  * Either way it is counted here; which total holds it is the kernel's.
  */
 static __always_inline bool vma_access_refused(const struct fault_window *w)

@@ -45,7 +45,8 @@ enum locks_counter {
 	 * Why a fault left the VMA lock, beside LC_VMA_ABORTS (fentry and
 	 * kprobe tiers): the handler returned VM_FAULT_RETRY under it. And
 	 * faults access_error() refused with the VMA locked: signalled
-	 * under it from 6.10 (of LC_VMA_LOCK_FAULTS), fallbacks before.
+	 * under it from 6.10, bc7996c864bf (of LC_VMA_LOCK_FAULTS),
+	 * fallbacks before.
 	 */
 	LC_VMA_RETRIES,
 	LC_VMA_ACCESS_ERRORS,
