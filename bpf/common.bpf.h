@@ -226,18 +226,20 @@ static __always_inline bool current_followed(__u32 tgid)
  * sched_process_fork, in the parent before the child first runs: a child
  * of a followed process is followed from its first instruction, so no
  * event and no fork of it can come before. Threads share the tgid.
- * Returns the child's pid as mmtrace sees it.
  */
-static __always_inline __u32 task_forked(struct task_struct *parent,
-					 struct task_struct *child)
+static __always_inline void task_forked(struct task_struct *parent,
+					struct task_struct *child)
 {
-	__u32 tgid = BPF_CORE_READ(child, tgid);
+	__u32 tgid;
 
 	pidns_learn(parent);
-	if (filter.follow && tgid != (__u32)BPF_CORE_READ(parent, tgid) &&
+	/* filter.follow is a constant: without it the verifier drops all. */
+	if (!filter.follow)
+		return;
+	tgid = BPF_CORE_READ(child, tgid);
+	if (tgid != (__u32)BPF_CORE_READ(parent, tgid) &&
 	    current_followed(BPF_CORE_READ(parent, tgid)))
 		follow_add(tgid);
-	return (__u32)task_ids(child);
 }
 
 /*
@@ -246,9 +248,13 @@ static __always_inline __u32 task_forked(struct task_struct *parent,
  */
 static __always_inline void task_freed(struct task_struct *task)
 {
-	__u32 tgid = BPF_CORE_READ(task, tgid);
+	__u32 tgid;
 
-	if (!filter.follow || BPF_CORE_READ(task, pid) != tgid)
+	/* A constant, as in task_forked(): every process's free pays it. */
+	if (!filter.follow)
+		return;
+	tgid = BPF_CORE_READ(task, tgid);
+	if (BPF_CORE_READ(task, pid) != tgid)
 		return;
 	if (!bpf_map_delete_elem(&traced, &tgid))
 		__sync_fetch_and_sub(&tasks.traced, 1);

@@ -279,11 +279,12 @@ SEC("tp_btf")
 int BPF_PROG(fork_task_fork, struct task_struct *parent,
 	     struct task_struct *child)
 {
-	__u32 pid = task_forked(parent, child);
-	struct fork_window *w = current_window();
+	struct fork_window *w;
 
+	task_forked(parent, child);
+	w = current_window();
 	if (w)
-		w->child_pid = pid;
+		w->child_pid = (__u32)task_ids(child);
 	return 0;
 }
 
