@@ -329,21 +329,47 @@ static __always_inline void *lookup_or_init(void *map, const void *key,
 }
 
 /*
+ * Which processes may have a row: a byte per tgid % ROW_MARKS (include/
+ * filter.h), set once a row is in the map, cleared by user space when it
+ * deletes the last row of that byte and then set again for the rows it
+ * still finds (user/rows.c), so that a row inserted meanwhile keeps its
+ * mark. Every process runs the exit, exec and rename programs, and few
+ * have a row: their lookup of a cold hash bucket was a cache miss (up to
+ * 450 ns a run, 5x the hook's floor), a byte is not. A byte, not a bit:
+ * setting one needs no atomic or (5.12).
+ */
+__u8 row_marks[ROW_MARKS] SEC(".data.rowmarks");
+
+static __always_inline bool row_marked(__u32 tgid)
+{
+	return row_marks[tgid & (ROW_MARKS - 1)];
+}
+
+static __always_inline void row_mark(__u32 tgid)
+{
+	if (!row_marks[tgid & (ROW_MARKS - 1)])
+		row_marks[tgid & (ROW_MARKS - 1)] = 1;
+}
+
+/*
  * The row of process @tgid in a per-process @map, created from @zero with
  * the process's name and the current cgroup (for the exporter's labels) if
  * it is new. Both are only read for a new row: most calls find theirs.
+ * A row found is marked too: a mark is only a byte read when it is there.
  */
 static __always_inline void *proc_row(void *map, __u32 tgid, void *zero,
 				      char *zero_comm, __u64 *zero_cgroup)
 {
 	void *row = bpf_map_lookup_elem(map, &tgid);
 
+	if (!row) {
+		process_comm(zero_comm);
+		*zero_cgroup = bpf_get_current_cgroup_id();
+		row = lookup_or_init(map, &tgid, zero);
+	}
 	if (row)
-		return row;
-	process_comm(zero_comm);
-	*zero_cgroup = bpf_get_current_cgroup_id();
-	row = lookup_or_init(map, &tgid, zero);
-	if (!row)
+		row_mark(tgid);
+	else
 		count_loss(LOSS_PROC_MAP_FULL);
 	return row;
 }
@@ -358,7 +384,7 @@ static __always_inline void *exiting_proc_row(void *map)
 	__u64 id = current_ids();
 	__u32 tgid = id >> 32;
 
-	if (!id || (__u32)id != tgid)
+	if (!id || (__u32)id != tgid || !row_marked(tgid))
 		return NULL;
 	return bpf_map_lookup_elem(map, &tgid);
 }
@@ -375,7 +401,7 @@ static __always_inline void *exec_proc_row(void *map)
 	/* Rows are keyed as mmtrace's pid namespace sees the process. */
 	__u32 tgid = current_ids() >> 32;
 
-	if (!tgid)
+	if (!tgid || !row_marked(tgid))
 		return NULL;
 	return bpf_map_lookup_elem(map, &tgid);
 }
@@ -389,15 +415,15 @@ static __always_inline void *exec_proc_row(void *map)
 static __always_inline void *renamed_proc_row(void *map,
 					      struct task_struct *task)
 {
-	__u64 ids;
-	__u32 tgid;
+	/* A tp_btf argument: read directly, without a helper call. */
+	__u32 tgid = task->tgid;
 
-	if (BPF_CORE_READ(task, pid) != BPF_CORE_READ(task, tgid))
+	if (task->pid != tgid)
 		return NULL;
 	/* Rows are keyed as mmtrace's pid namespace sees the process. */
-	ids = task_ids(task);
-	tgid = ids >> 32;
-	if (!tgid)
+	if (filter.pidns_ino)
+		tgid = task_ids(task) >> 32;
+	if (!tgid || !row_marked(tgid))
 		return NULL;
 	return bpf_map_lookup_elem(map, &tgid);
 }

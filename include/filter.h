@@ -4,6 +4,8 @@
 #define MMTRACE_FILTER_H
 
 #define COMM_LEN 16
+/* Bytes of row_marks (bpf/common.bpf.h): processes that may have a row. */
+#define ROW_MARKS 65536
 
 /*
  * Pids are those of the pid namespace mmtrace runs in: pidns_ino names it

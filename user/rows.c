@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "filter.h"
 #include "rows.h"
 
 static int cmp_key(const void *a, const void *b)
@@ -74,11 +76,43 @@ static bool exited(const struct row_table *t, const struct row *r)
 	return flag;
 }
 
-/* Deleting while iterating would restart the walk: delete afterwards. */
-static void delete_rows(int fd, const struct rows *gone)
+/*
+ * Deleting while iterating would restart the walk: delete afterwards.
+ * Then the marks of the deleted rows are cleared and those of every row
+ * left set again: BPF marks a row after inserting it, so a row inserted
+ * before the walk below is found by it, and one inserted later marks
+ * itself after the clearing.
+ */
+static void delete_rows(const struct row_table *t, int fd,
+			const struct rows *gone)
 {
+	unsigned char key[ROW_KEY_MAX], *prev = NULL;
+
 	for (size_t i = 0; i < gone->n; i++)
 		bpf_map_delete_elem(fd, gone->r[i].key);
+	if (!t->marks || !gone->n)
+		return;
+	for (size_t i = 0; i < gone->n; i++)
+		t->marks[row_pid(&gone->r[i]) % ROW_MARKS] = 0;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	while (!bpf_map_get_next_key(fd, prev, key)) {
+		t->marks[*(unsigned int *)key % ROW_MARKS] = 1;
+		prev = key;
+	}
+}
+
+void rows_use_marks(struct row_table *t, struct bpf_object *obj)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj,
+							   ".data.rowmarks");
+	size_t size = 0;
+	void *marks;
+
+	if (t->key_size != sizeof(unsigned int) || !map)
+		return;
+	marks = (void *)bpf_map__initial_value(map, &size);
+	if (marks && size == ROW_MARKS)
+		t->marks = marks;
 }
 
 static int read_rows(struct row_table *t, int fd, struct rows *out,
@@ -105,7 +139,7 @@ static int read_rows(struct row_table *t, int fd, struct rows *out,
 			err = rows_push(exited(t, &cur) ? &gone : &seen, &cur);
 	}
 	if (delete)
-		delete_rows(fd, &gone);
+		delete_rows(t, fd, &gone);
 	free(gone.r);
 	rows_sort(&seen, cmp_key);
 	free(t->seen);
@@ -143,6 +177,7 @@ void row_table_free(struct row_table *t)
 	free(t->seen);
 	t->seen = NULL;
 	t->n_seen = 0;
+	t->marks = NULL;	/* they went with the object */
 }
 
 void rows_free_all(struct rows *rows, ...)

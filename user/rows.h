@@ -31,6 +31,11 @@ struct row_table {
 	bool (*gone)(const struct row *r);
 	struct row *seen;	/* previous report, sorted by key */
 	size_t n_seen;
+	/*
+	 * The BPF object's row_marks (a tgid-keyed table's, ROW_MARKS
+	 * bytes, mapped), kept true as rows are deleted; NULL: none.
+	 */
+	volatile unsigned char *marks;
 };
 
 /* One row as read: the key and the value in slots of fixed size. */
@@ -56,6 +61,13 @@ int rows_read(struct row_table *t, int fd, struct rows *out);
  * owner to report and delete. @t is the second reader's own copy.
  */
 int rows_peek(struct row_table *t, int fd, struct rows *out);
+
+/*
+ * Gives @t the row_marks of @obj (bpf/common.bpf.h) if @t is keyed by
+ * tgid and @obj has them. Call after load.
+ */
+struct bpf_object;
+void rows_use_marks(struct row_table *t, struct bpf_object *obj);
 
 /* Appends a copy of @r (e.g. a row made up at the final report). */
 int rows_push(struct rows *rows, const struct row *r);

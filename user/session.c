@@ -21,6 +21,7 @@
 #include "ksyms.h"
 #include "output.h"
 #include "outstream.h"
+#include "rows.h"
 #include "session.h"
 #include "tasks.h"
 
@@ -274,6 +275,8 @@ static int try_setup(struct session *s, const struct view *t,
 			     failed_prog, strerror(-err));
 		failed = owner;
 	} else {
+		if (t->metrics && t->metrics->rows)
+			rows_use_marks(t->metrics->rows, obj);
 		err = probe_attach(obj, t->obs, s->res, t->n_obs, &s->links,
 				   &s->n_links, &failed);
 		if (!err) {
