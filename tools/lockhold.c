@@ -28,7 +28,7 @@
  * waits. A fault that began while the holder was inside mprotect and
  * ended after that call returned ("overlaps") is one that could not
  * finish under the hold; the holder goes on, up to 100 R rounds, until
- * MIN_OVERLAPS faults did so.
+ * MIN_OVERLAPS faults did so (with --peeker: as many of its reads).
  *
  * With --peeker, a child process ("peeker") reads /proc/PPID/cmdline in a
  * loop meanwhile: the kernel reads another mm for it (access_remote_vm),
@@ -37,7 +37,7 @@
  *
  * Prints one JSON line on stdout: {"pid", "holder_tid", "holder_comm",
  * "rounds" (made), "hold_ns", "faulters", "faults", "overlaps",
- * "peeker_pid", "peeks", "errno"}. With --wait-start it waits for SIGUSR1
+ * "peeker_pid", "peeks", "peek_overlaps", "errno"}. With --wait-start it waits for SIGUSR1
  * before the run and again after printing.
  */
 #define WORKLOAD "lockhold"
@@ -49,6 +49,7 @@
 #include <linux/futex.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <time.h>
 
 #define MAX_FAULTERS 64
@@ -70,7 +71,12 @@ static char *region;
 static atomic_uint go;		/* 1: warm-up, 2: the run */
 static atomic_uint holding_done;
 static atomic_ulong faults;
-static atomic_ulong hold_seq;	/* odd while the holder is inside mprotect */
+/* Shared with the peeker (MAP_SHARED): it times its reads by them too. */
+struct shared {
+	atomic_ulong hold_seq;	/* odd while the holder is inside mprotect */
+	atomic_ulong peek_overlaps;
+};
+static struct shared *sh;
 static atomic_ulong overlaps;
 static unsigned long rounds;	/* the holder's, R or more */
 static atomic_int error;
@@ -104,6 +110,14 @@ static void wait_until(atomic_uint *word, unsigned int want)
 		futex_wait(word, v);
 }
 
+/* The peeker's reads if there is one, else the faults, met the holder. */
+static bool enough_overlaps(void)
+{
+	if (cfg.peeker)
+		return atomic_load(&sh->peek_overlaps) >= MIN_OVERLAPS;
+	return atomic_load(&overlaps) >= MIN_OVERLAPS;
+}
+
 static void *holder_main(void *arg)
 {
 	size_t len = cfg.pages * PAGE;
@@ -113,15 +127,14 @@ static void *holder_main(void *arg)
 	pthread_setname_np(pthread_self(), HOLDER_COMM);
 	wait_until(&go, 2);
 	for (rounds = 0; rounds < cfg.rounds ||
-	     (atomic_load(&overlaps) < MIN_OVERLAPS &&
-	      rounds < 100 * cfg.rounds); rounds++) {
+	     (!enough_overlaps() && rounds < 100 * cfg.rounds); rounds++) {
 		int prot = PROT_READ | PROT_WRITE | (rounds % 2 ? 0 : PROT_EXEC);
 
 		t = now_ns();
-		atomic_fetch_add(&hold_seq, 1);
+		atomic_fetch_add(&sh->hold_seq, 1);
 		if (mprotect(region, len, prot))
 			atomic_store(&error, errno);
-		atomic_fetch_add(&hold_seq, 1);
+		atomic_fetch_add(&sh->hold_seq, 1);
 		hold_ns += now_ns() - t;
 	}
 	if (mprotect(region, len, PROT_READ | PROT_WRITE))
@@ -144,9 +157,9 @@ static void *faulter_main(void *arg)
 
 		if (madvise(page, PAGE, MADV_DONTNEED))
 			atomic_store(&error, errno);
-		seq = atomic_load(&hold_seq);
+		seq = atomic_load(&sh->hold_seq);
 		*(volatile char *)page = 1;
-		if (seq % 2 && atomic_load(&hold_seq) != seq)
+		if (seq % 2 && atomic_load(&sh->hold_seq) != seq)
 			atomic_fetch_add(&overlaps, 1);
 		atomic_fetch_add(&faults, 1);
 		nanosleep(&pause, NULL);
@@ -168,11 +181,16 @@ static void peeker_main(pid_t parent, int stop_fd)
 	prctl(PR_SET_NAME, PEEKER_COMM);
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)parent);
 	while (poll(&pfd, 1, 0) == 0) {
+		unsigned long seq;
+
 		fd = open(path, O_RDONLY);
 		if (fd < 0)
 			_exit(1);
+		seq = atomic_load(&sh->hold_seq);
 		if (read(fd, buf, sizeof(buf)) < 0)
 			_exit(1);
+		if (seq % 2 && atomic_load(&sh->hold_seq) != seq)
+			atomic_fetch_add(&sh->peek_overlaps, 1);
 		close(fd);
 		peeks++;
 	}
@@ -269,6 +287,10 @@ int main(int argc, char **argv)
 	}
 	block_usr1();
 	warm_stack();
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED)
+		die("mmap");
 	len = (cfg.pages + cfg.faulters) * PAGE;
 	region = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -301,10 +323,11 @@ int main(int argc, char **argv)
 		 "{\"pid\":%d,\"holder_tid\":%d,\"holder_comm\":\"%s\","
 		 "\"rounds\":%lu,\"hold_ns\":%llu,\"faulters\":%u,"
 		 "\"faults\":%lu,\"overlaps\":%lu,\"peeker_pid\":%d,"
-		 "\"peeks\":%lu,\"errno\":%d}\n",
+		 "\"peeks\":%lu,\"peek_overlaps\":%lu,\"errno\":%d}\n",
 		 getpid(), (int)holder_tid, HOLDER_COMM, rounds, hold_ns,
 		 cfg.faulters, atomic_load(&faults), atomic_load(&overlaps),
-		 (int)peeker, peeks, atomic_load(&error));
+		 (int)peeker, peeks, atomic_load(&sh->peek_overlaps),
+		 atomic_load(&error));
 	if (write(STDOUT_FILENO, truth, strlen(truth)) < 0)
 		return 1;
 	if (atomic_load(&error))

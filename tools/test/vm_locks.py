@@ -479,6 +479,13 @@ def check_owner_case(check, kernel, cname, run):
         check(f"{cname}: has a report and a truth", False, str(run))
         return
     check(f"{cname}: lockhold ran", truth.get("errno") == 0, f"{truth}")
+    # lockhold holds on until 8 waits of its own (a read or a fault that
+    # began inside a hold and ended after it) are likely: else the case
+    # says nothing of mmtrace, and says so here.
+    met = truth.get("peek_overlaps" if truth.get("peeker_pid")
+                    else "overlaps", 0)
+    check(f"{cname}: the holder was met ({met} overlaps in "
+          f"{truth.get('rounds')} rounds)", met >= 8, f"{truth}")
     if truth.get("peeker_pid"):
         check_other_mm(check, cname, reports, truth)
     else:
