@@ -621,7 +621,8 @@ static __always_inline void contention_begin(void *ctx, __u64 lock,
 	fresh.flags = flags;
 	fresh.is_mmap = own_mmap_lock(lock);
 	fresh.tgid = ids >> 32;
-	w = bpf_map_lookup_elem(&waits, &tid);
+	/* No wait anywhere: none of this thread to resume (a cold bucket). */
+	w = waits_open ? bpf_map_lookup_elem(&waits, &tid) : NULL;
 	if (w && w->addr == lock) {
 		/* A mutex that spun and now sleeps: one wait, from the start. */
 		w->flags = flags;
@@ -676,7 +677,8 @@ static __always_inline void contention_end(void *ctx, __u64 lock)
 	bool is_mmap;
 	int class;
 
-	if (!task_wanted(&ids))
+	/* Spinlocks' ends too: most find no wait anywhere. */
+	if (!waits_open || !task_wanted(&ids))
 		return;
 	w = bpf_map_lookup_elem(&waits, &tid);
 	if (!w || w->addr != lock)
