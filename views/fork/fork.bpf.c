@@ -9,6 +9,11 @@
  * window; sys_exit folds the window into histograms and per-process rows.
  * Which programs feed the window depends on the attach plan the loader picked
  * (see fork.c): fentry, kprobe, or tracepoints only.
+ *
+ * How many forks, vforks and threads were made is counted apart from the
+ * windows, once per new task at task_newtask (fork.clones): one program on
+ * a hook that fires once per clone, cheap enough to be always on, where the
+ * windows need every syscall of the machine to pass a syscall tracepoint.
  */
 #include "common.bpf.h"
 #include "events.bpf.h"
@@ -18,6 +23,8 @@
 
 #define CLONE_VM 0x00000100UL
 #define CLONE_VFORK 0x00004000UL
+
+#define PF_KTHREAD 0x00200000U
 
 /* Page allocator zone bits of GFP_HIGHUSER_MOVABLE; stable since 2.6. */
 #define GFP_HIGHMEM_MOVABLE (0x02U | 0x08U)
@@ -115,6 +122,57 @@ static __always_inline void close_window(struct fork_window *w)
 	__sync_fetch_and_sub(&windows_open, 1);
 }
 
+/*
+ * fork.clones: one new task, in its parent's context, after the point of
+ * no return: the clone-family call that made it returns its pid. Classed
+ * by its flags as fork_exit classes a window (CLONE_THREAD requires
+ * CLONE_VM). Tasks a kernel thread starts (kernel threads, usermode
+ * helpers) come from no clone-family call and are not counted.
+ */
+static __always_inline void count_clone(__u64 clone_flags)
+{
+	struct task_struct *parent = (void *)bpf_get_current_task();
+	struct fork_proc_stats *st;
+	enum fork_counter c;
+	__u64 ids;
+
+	if (!task_wanted(&ids) || BPF_CORE_READ(parent, flags) & PF_KTHREAD)
+		return;
+	if (clone_flags & CLONE_VFORK)
+		c = FC_VFORKS;
+	else if (clone_flags & CLONE_VM)
+		c = FC_THREADS;
+	else
+		c = FC_FORKS;
+	__sync_fetch_and_add(&counters[c], 1);
+	st = proc_stats(ids >> 32);
+	if (!st)
+		return;
+	if (c == FC_FORKS)
+		__sync_fetch_and_add(&st->forks, 1);
+	else if (c == FC_VFORKS)
+		__sync_fetch_and_add(&st->vforks, 1);
+	else
+		__sync_fetch_and_add(&st->threads, 1);
+}
+
+/* tp_btf: no perf record is built; the flags are an argument. */
+SEC("tp_btf")
+int BPF_PROG(fork_clone_btf, struct task_struct *task,
+	     unsigned long clone_flags)
+{
+	count_clone(clone_flags);
+	return 0;
+}
+
+SEC("tracepoint")
+int fork_clone(struct trace_event_raw_task_newtask *ctx)
+{
+	count_clone(ctx->clone_flags);
+	return 0;
+}
+
+/* fork.syscalls: which kind of clone the window is, for fork_exit. */
 SEC("tracepoint")
 int fork_newtask(struct trace_event_raw_task_newtask *ctx)
 {
@@ -164,7 +222,6 @@ static __always_inline void account_process_fork(void *ctx,
 
 	fork_event(ctx, w, delta_ns, child, pinned);
 
-	__sync_fetch_and_add(&counters[FC_FORKS], 1);
 	add_nonzero(&counters[FC_PINNED_COPIES], w->copies);
 	add_nonzero(&counters[FC_THP_SPLITS], w->thp_splits);
 	add_nonzero(&counters[FC_HUGETLB_COPIES], w->hugetlb_copies);
@@ -176,7 +233,6 @@ static __always_inline void account_process_fork(void *ctx,
 	hist_record(copies_hist, w->copies, 1);
 	if (!st)
 		return;
-	__sync_fetch_and_add(&st->forks, 1);
 	add_nonzero(&st->pinned_copies, w->copies);
 	add_nonzero(&st->thp_splits, w->thp_splits);
 	add_nonzero(&st->hugetlb_copies, w->hugetlb_copies);
@@ -235,16 +291,12 @@ int fork_exit(struct trace_event_raw_sys_exit *ctx)
 		if (st)
 			__sync_fetch_and_add(&st->failed, 1);
 	} else if (w->clone_flags & CLONE_VFORK) {
-		/* The parent slept until the child exec'd or exited. */
-		__sync_fetch_and_add(&counters[FC_VFORKS], 1);
+		/*
+		 * The parent slept until the child exec'd or exited. The
+		 * counts of forks, vforks and threads are fork_clone's.
+		 */
 		hist_record(vfork_latency_hist, delta_ns, 1000);
-		if (st)
-			__sync_fetch_and_add(&st->vforks, 1);
-	} else if (w->clone_flags & CLONE_VM) {
-		__sync_fetch_and_add(&counters[FC_THREADS], 1);
-		if (st)
-			__sync_fetch_and_add(&st->threads, 1);
-	} else {
+	} else if (!(w->clone_flags & CLONE_VM)) {
 		take_gup_race(w);
 		/* clone's return is the child's pid in the parent's namespace. */
 		account_process_fork(ctx, st, w, delta_ns,
