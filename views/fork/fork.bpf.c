@@ -24,8 +24,6 @@
 #define CLONE_VM 0x00000100UL
 #define CLONE_VFORK 0x00004000UL
 
-#define PF_KTHREAD 0x00200000U
-
 /* Page allocator zone bits of GFP_HIGHUSER_MOVABLE; stable since 2.6. */
 #define GFP_HIGHMEM_MOVABLE (0x02U | 0x08U)
 
@@ -123,21 +121,38 @@ static __always_inline void close_window(struct fork_window *w)
 }
 
 /*
- * fork.clones: one new task, in its parent's context, after the point of
- * no return: the clone-family call that made it returns its pid. Classed
- * by its flags as fork_exit classes a window (CLONE_THREAD requires
- * CLONE_VM). Tasks a kernel thread starts (kernel threads, usermode
- * helpers) come from no clone-family call and are not counted.
+ * fork.clones: one new task @task, in its parent's context, after the
+ * point of no return: the clone-family call that made it returns its pid.
+ * Classed by its flags as fork_exit classes a window (CLONE_THREAD
+ * requires CLONE_VM). A task without an mm was started by a kernel thread
+ * (a kernel thread, a usermode helper before its exec), by no
+ * clone-family call: not counted. @mm is the new task's.
  */
-static __always_inline void count_clone(__u64 clone_flags)
+/*
+ * Per-process rows cost a hash lookup per clone, a cache miss more often
+ * than not: over twice the hook's floor. serve's defaults keep the host's
+ * counts alone; with fork.syscalls (detail), which names and retires the
+ * rows, the counts go to the rows too.
+ */
+const volatile bool clone_rows = false;
+
+static __always_inline void count_clone(struct mm_struct *mm,
+					__u64 clone_flags)
 {
-	struct task_struct *parent = (void *)bpf_get_current_task();
 	struct fork_proc_stats *st;
 	enum fork_counter c;
 	__u64 ids;
 
-	if (!task_wanted(&ids) || BPF_CORE_READ(parent, flags) & PF_KTHREAD)
+	if (!mm)
 		return;
+	/* No filter and no row: no id to read. */
+	if (!clone_rows && !filter.tgid && !filter.comm_set &&
+	    !filter.cgroup_set && !filter.follow && !filter.pidns_ino) {
+		if (!mmtrace_armed)
+			return;
+	} else if (!task_wanted(&ids)) {
+		return;
+	}
 	if (clone_flags & CLONE_VFORK)
 		c = FC_VFORKS;
 	else if (clone_flags & CLONE_VM)
@@ -145,6 +160,8 @@ static __always_inline void count_clone(__u64 clone_flags)
 	else
 		c = FC_FORKS;
 	__sync_fetch_and_add(&counters[c], 1);
+	if (!clone_rows)
+		return;
 	st = proc_stats(ids >> 32);
 	if (!st)
 		return;
@@ -156,19 +173,25 @@ static __always_inline void count_clone(__u64 clone_flags)
 		__sync_fetch_and_add(&st->threads, 1);
 }
 
-/* tp_btf: no perf record is built; the flags are an argument. */
+/*
+ * tp_btf: no perf record is built, and the new task is a pointer the
+ * verifier trusts: its mm is one load, not a helper call.
+ */
 SEC("tp_btf")
 int BPF_PROG(fork_clone_btf, struct task_struct *task,
 	     unsigned long clone_flags)
 {
-	count_clone(clone_flags);
+	count_clone(task->mm, clone_flags);
 	return 0;
 }
 
+/* The record names only the new task's pid: its mm is the parent's. */
 SEC("tracepoint")
 int fork_clone(struct trace_event_raw_task_newtask *ctx)
 {
-	count_clone(ctx->clone_flags);
+	struct task_struct *parent = (void *)bpf_get_current_task();
+
+	count_clone(BPF_CORE_READ(parent, mm), ctx->clone_flags);
 	return 0;
 }
 

@@ -25,21 +25,12 @@
 #define GUP_CORE_FUNCS { "gup_fast_fallback", "internal_get_user_pages_fast" }
 #define TP_OPT(prog, event) { prog, PROBE_TRACEPOINT, { event }, true }
 
-/*
- * fork.clones: drops a thread's window when it exits (fork.syscalls' state
- * lives as long as the thread), marks an exited process's row, and names
- * rows anew at exec and when a leader is renamed.
- */
-#define CLONES_NOTE "task_newtask, once per new task in its parent: forks (new mm), vforks (CLONE_VFORK), threads (CLONE_VM); also the io_uring and vhost workers a process's own calls start (threads); not tasks a kernel thread starts; sched_process_exit marks a row exited, sched_process_exec and task_rename (of a leader) give a row its process's new name"
-#define CLONES_ROWS                                                          \
-	TP("fork_task_exit", "sched/sched_process_exit"),                    \
-	TP("fork_exec", "sched/sched_process_exec"),                         \
-	{ "fork_rename", PROBE_TP_BTF, { "task_rename" }, true }
+#define CLONES_NOTE "task_newtask, once per new task in its parent: forks (new mm), vforks (CLONE_VFORK), threads (CLONE_VM); also the io_uring and vhost workers a process's own calls start (threads); not tasks a kernel thread starts; per-process rows only with fork.syscalls (serve: --detail), which names and retires them"
 
 static const struct observation fork_obs[] = {
 	{
 		.name = "fork.clones",
-		.summary = "forks, vforks and threads made, per process (always on: one program per new task)",
+		.summary = "forks, vforks and threads made (always on: one program per new task)",
 		.if_missing = "forks, vforks and threads are not counted (needs the task:task_newtask tracepoint)",
 		.required = true,
 		.plans = {
@@ -48,7 +39,6 @@ static const struct observation fork_obs[] = {
 				.note = CLONES_NOTE,
 				.points = {
 					{ "fork_clone_btf", PROBE_TP_BTF, { "task_newtask" } },
-					CLONES_ROWS,
 				},
 			},
 			{
@@ -56,7 +46,6 @@ static const struct observation fork_obs[] = {
 				.note = CLONES_NOTE " (classic tracepoint: a record built per new task)",
 				.points = {
 					TP("fork_clone", "task/task_newtask"),
-					CLONES_ROWS,
 				},
 			},
 		},
@@ -68,11 +57,11 @@ static const struct observation fork_obs[] = {
 		 * through the tracing slow path: over 2% by its floor.
 		 */
 		.detail = true,
-		.summary = "fork, vfork, clone, clone3: latency and failures",
-		.if_missing = "fork, vfork and clone calls are not timed, failed ones not counted, and no fork is seen copying pages (needs the syscalls:sys_enter/exit_clone tracepoints)",
+		.summary = "fork, vfork, clone, clone3: latency, failures, per-process rows",
+		.if_missing = "fork, vfork and clone calls are not timed, failed ones not counted, no fork is seen copying pages, and no process has a row (needs the syscalls:sys_enter/exit_clone tracepoints)",
 		.plans = { {
 			.tier = TIER_TRACEPOINT,
-			.note = "syscall entry to return in the parent; task_newtask tells forks, vforks and threads apart for the latency histograms (fork.clones counts them)",
+			.note = "syscall entry to return in the parent; task_newtask tells forks, vforks and threads apart for the latency histograms (fork.clones counts them); sched_process_exit retires a process's row, sched_process_exec and task_rename (of a leader) give it its process's new name",
 			.points = {
 				TP("fork_enter", "syscalls/sys_enter_clone"),
 				TP("fork_exit", "syscalls/sys_exit_clone"),
@@ -83,6 +72,9 @@ static const struct observation fork_obs[] = {
 				TP_OPT("fork_enter", "syscalls/sys_enter_vfork"),
 				TP_OPT("fork_exit", "syscalls/sys_exit_vfork"),
 				TP("fork_newtask", "task/task_newtask"),
+				TP("fork_task_exit", "sched/sched_process_exit"),
+				TP("fork_exec", "sched/sched_process_exec"),
+				{ "fork_rename", PROBE_TP_BTF, { "task_rename" }, true },
 			},
 		} },
 	},
@@ -254,6 +246,8 @@ static int fork_configure(void *skel, const struct view_opts *opts)
 	int err;
 
 	s->rodata->filter = opts->filter;
+	/* Rows are fork.syscalls' (detail): its programs retire them. */
+	s->rodata->clone_rows = !opts->skip_detail;
 	s->rodata->foll_pin = q->foll.pin;
 	s->rodata->race_longterm_has_task = q->gup_longterm_has_task;
 	err = thread_state_configure(s->maps.windows, s->maps.windows_by_tid,
