@@ -300,6 +300,7 @@ int fork_exit(struct trace_event_raw_sys_exit *ctx)
 	struct fork_window *w;
 	long ret = ctx->ret;
 	__u64 delta_ns;
+	__u32 tgid;
 
 	/* Every child returns 0 here too, and never has a window open. */
 	if (ret == 0)
@@ -308,7 +309,12 @@ int fork_exit(struct trace_event_raw_sys_exit *ctx)
 	if (!w)
 		return 0;
 	delta_ns = bpf_ktime_get_ns() - w->start_ns;
-	st = proc_stats(current_ids() >> 32);
+	tgid = current_ids() >> 32;
+	/*
+	 * A clone that made a task found or made its row in fork_clone, or
+	 * counted the loss there: once per clone.
+	 */
+	st = ret < 0 ? proc_stats(tgid) : bpf_map_lookup_elem(&procs, &tgid);
 	if (ret < 0) {
 		__sync_fetch_and_add(&counters[FC_FAILED], 1);
 		if (st)
