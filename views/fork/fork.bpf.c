@@ -121,14 +121,6 @@ static __always_inline void close_window(struct fork_window *w)
 }
 
 /*
- * fork.clones: one new task @task, in its parent's context, after the
- * point of no return: the clone-family call that made it returns its pid.
- * Classed by its flags as fork_exit classes a window (CLONE_THREAD
- * requires CLONE_VM). A task without an mm was started by a kernel thread
- * (a kernel thread, a usermode helper before its exec), by no
- * clone-family call: not counted. @mm is the new task's.
- */
-/*
  * Per-process rows cost a hash lookup per clone, a cache miss more often
  * than not: over twice the hook's floor. serve's defaults keep the host's
  * counts alone; with fork.syscalls (detail), which names and retires the
@@ -136,12 +128,20 @@ static __always_inline void close_window(struct fork_window *w)
  */
 const volatile bool clone_rows = false;
 
+/*
+ * fork.clones: one new task, whose mm is @mm, in its parent's context,
+ * after the point of no return: the clone-family call that made it
+ * returns its pid. Classed by its flags as fork_exit classes a window
+ * (CLONE_THREAD requires CLONE_VM). A task without an mm was started by a
+ * kernel thread (a kernel thread, a usermode helper before its exec), by
+ * no clone-family call: not counted.
+ */
 static __always_inline void count_clone(struct mm_struct *mm,
 					__u64 clone_flags)
 {
 	struct fork_proc_stats *st;
 	enum fork_counter c;
-	__u64 ids;
+	__u64 ids = 0;
 
 	if (!mm)
 		return;
