@@ -357,7 +357,16 @@ fork_probes() {
 	verdict "host probes --json" "$rc" \
 		"$(status $rc): $(head -c 300 "$TMP/probes.err")"
 	check_with "host probes tiers" oracle tiers "$TMP/probes.json" fork \
-		fork.syscalls=tracepoint
+		fork.clones=tracepoint fork.syscalls=tracepoint
+	# The always-on counts: the tp_btf plan, not the classic record.
+	python3 -c 'import json, sys
+o = {o["name"]: o for o in json.load(open(sys.argv[1]))["views"]["fork"]}
+p = o["fork.clones"]["points"][0]
+sys.exit(not (p["program"] == "fork_clone_btf" and p["kind"] == "tp_btf"
+              and not o["fork.clones"]["serve_detail"]
+              and o["fork.syscalls"]["serve_detail"]))' "$TMP/probes.json"
+	verdict "host probes: fork.clones on tp_btf task_newtask, always on; fork.syscalls detail" \
+		$? "$(head -c 300 "$TMP/probes.json")"
 	if [ ! -e /sys/bus/event_source/devices/kprobe ]; then
 		check_with "host probes without kprobes" oracle nokprobe \
 			"$TMP/probes.json" fork fork.pinned_copies

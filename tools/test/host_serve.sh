@@ -708,14 +708,18 @@ serve_defaults() {
 		fail "$name" "did not start: $(head -c 300 "$TMP/serve-def.err")"
 		return
 	fi
-	grep -q 'view fork is opt-in detail: --detail or --views fork loads it' \
-		"$TMP/serve-def.err"
-	verdict "$name: fork is opt-in detail, and says so" $? \
-		"$(head -c 300 "$TMP/serve-def.err")"
-	serve_has "$addr" '^mmtrace_view_up{view="fork"} 0$' &&
+	# fork.clones is always on; the clone syscalls' windows are detail.
+	! grep -q 'view fork is opt-in detail' "$TMP/serve-def.err" &&
+		serve_has "$addr" '^mmtrace_view_up{view="fork"} 1$' &&
+		serve_has "$addr" '^mmtrace_probe_attached{view="fork",observation="fork.clones",tier="tracepoint"} 1$' &&
 		serve_has "$addr" '^mmtrace_probe_attached{view="fork",observation="fork.syscalls",tier="none"} 0$' &&
-		! serve_has "$addr" '^mmtrace_fork_'
-	verdict "$name: fork view down, its probes none, no fork series" $?
+		serve_has "$addr" '^mmtrace_probe_attached{view="fork",observation="fork.pinned_copies",tier="none"} 0$' &&
+		serve_has "$addr" '^mmtrace_fork_clones_total{kind="fork"} ' &&
+		! serve_has "$addr" '^mmtrace_fork_latency_seconds' &&
+		! serve_has "$addr" '^mmtrace_fork_failed_total' &&
+		! serve_has "$addr" '^mmtrace_fork_pinned_copies_total'
+	verdict "$name: fork view up with fork.clones alone, clone counts exported, latency and copies left out" $? \
+		"$(head -c 300 "$TMP/serve-def.err")"
 	serve_has "$addr" '^mmtrace_probe_attached{view="locks",observation="locks.mmap_lock",tier="none"} 0$' &&
 		serve_has "$addr" '^mmtrace_probe_attached{view="locks",observation="locks.vma_faults",tier="none"} 0$' &&
 		serve_has "$addr" '^mmtrace_probe_attached{view="locks",observation="locks.contention",tier="tracepoint"} 1$' &&
@@ -736,6 +740,7 @@ serve_defaults() {
 		return
 	fi
 	serve_has "$addr" '^mmtrace_view_up{view="fork"} 1$' &&
+		serve_has "$addr" '^mmtrace_probe_attached{view="fork",observation="fork.syscalls",tier="tracepoint"} 1$' &&
 		serve_has "$addr" '^mmtrace_probe_attached{view="locks",observation="locks.mmap_lock",tier="tracepoint"} 1$' &&
 		serve_has "$addr" '^mmtrace_bpf_stats_enabled 1$' &&
 		serve_has "$addr" '^mmtrace_bpf_program_run_seconds_total{view="locks",program="mmap_start_btf"}' &&
@@ -753,10 +758,52 @@ serve_defaults() {
 	serve_stop "$name: --views"
 }
 
+# serve_clones NAME [ARGS...]: serve (ARGS, --comm NAME) counts forkmix's
+# forks, vforks and threads exactly, each once, whether fork.syscalls is
+# loaded or not; with it (--detail), each fork and vfork is timed once
+# too, and the process has its row.
+serve_clones() {
+	local comm=$1 addr kind want port=$((SERVE_PORT + 8))
+	shift
+	local name="host serve --comm${*:+ $*}: forkmix's clones"
+	addr=127.0.0.1:$port
+	if ! serve_start "$TMP/serve-clones.err" --listen "$addr" \
+		--comm "$comm" "$@"; then
+		fail "$name" "did not start: $(head -c 300 "$TMP/serve-clones.err")"
+		return
+	fi
+	cp "$FORKMIX" "$TMP/$comm"
+	if ! bounded "$TMP/$comm" 3 4 5 >/dev/null; then
+		fail "$name" "forkmix failed"
+		serve_stop "$name"
+		return
+	fi
+	for kind in fork=3 vfork=4 thread=5; do
+		want=${kind#*=}
+		serve_poll "$addr" "mmtrace_fork_clones_total{kind=\"${kind%=*}\"}" "$want"
+		verdict "$name: ${kind%=*} clones == $want" $? "got '$serve_got'"
+	done
+	if [ "${1:-}" = --detail ]; then
+		serve_poll "$addr" "mmtrace_fork_comm_forks_total{comm=\"$comm\"}" 3
+		verdict "$name: forks of $comm by comm == 3" $? "got '$serve_got'"
+		serve_got=$(serve_value "$addr" 'mmtrace_fork_latency_seconds_count{parent="no_pinned"}'):$(serve_value "$addr" 'mmtrace_fork_vfork_latency_seconds_count'):$(serve_value "$addr" 'mmtrace_fork_failed_total')
+		[ "$serve_got" = 3:4:0 ]
+		verdict "$name: fork.syscalls times 3 forks and 4 vforks, none failed" \
+			$? "got '$serve_got'"
+	else
+		! serve_has "$addr" '^mmtrace_fork_latency_seconds' &&
+			! serve_has "$addr" '^mmtrace_fork_comm_'
+		verdict "$name: no latency and no per-process series without fork.syscalls" $?
+	fi
+	serve_stop "$name"
+}
+
 host_serve() {
 	local name="host serve"
 	serve_usage
 	serve_defaults
+	serve_clones fmixsrv$$
+	serve_clones fmixdet$$ --detail
 	if ! serve_start "$TMP/serve.err" --listen "127.0.0.1:$SERVE_PORT" \
 		--detail --bpf-stats; then
 		fail "$name" "did not start: $(head -c 300 "$TMP/serve.err")"

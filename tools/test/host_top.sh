@@ -85,7 +85,7 @@ top_tests_screen() {
 		"$lines lines, $width columns"
 	verdict "$name: header with host totals and tiers" \
 		"$(grep -q '^traced: [0-9]* procs  FORK/s' "$TMP/top.screen1" &&
-		   grep -q 'tracepoint: fork.syscalls fork.pinned_copies locks' "$TMP/top.screen1" &&
+		   grep -q 'tracepoint: fork.clones fork.syscalls fork.pinned_copies locks' "$TMP/top.screen1" &&
 		   grep -q 'none: .*hugetlb gup' "$TMP/top.screen1"; echo $?)" \
 		"$(head -6 "$TMP/top.screen1")"
 	cell=$(top_cell PIN/s topwork)

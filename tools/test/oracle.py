@@ -151,6 +151,14 @@ def check_fork(name, reports, truth, tier=None, busy=0):
             got = sum_totals(reports, key)
             check(f"{name}: {key} == {truth[key]}", got == truth[key],
                   f"got {got}")
+            got = sum(p[key] for p in rows)
+            check(f"{name}: row {key} == {truth[key]}", got == truth[key],
+                  f"got {got}")
+    # fork.clones counts, fork.syscalls times: each clone is both, once.
+    if "vforks" in truth:
+        got = sum(b["count"] for r in reports for b in r["latency_ns"]["vfork"])
+        check(f"{name}: {truth['vforks']} vforks in the vfork latency histogram",
+              got == truth["vforks"], f"got {got}")
     if busy:
         n = sum(1 for r in reports if r["totals"]["forks"])
         check(f"{name}: {busy}+ reports with forks", n >= busy,

@@ -32,6 +32,8 @@ def check_probes(check, name, run):
             "fork.thp_splits": ("kprobe", ["kretprobe"]),
             "fork.hugetlb_copies": ("kprobe", ["kprobe", "kretprobe"]),
             "fork.syscalls": ("tracepoint", ["tracepoint"]),
+            # No tp_btf without the kernel's BTF: the classic plan.
+            "fork.clones": ("tracepoint", ["tracepoint"]),
             "fork.children": ("none", [])}
     for obs, (tier, kind) in want.items():
         o = fork.get(obs, {})

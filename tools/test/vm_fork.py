@@ -11,14 +11,18 @@ import json
 from vmlib import arm64_tiers, case_json, exit_zero, parse_console
 
 TIERS = {
-    "5.10": {"fork.syscalls": "tracepoint", "fork.pinned_copies": "fentry",
-             "fork.thp_splits": "kprobe", "fork.hugetlb_copies": "fentry"},
-    "6.1": {"fork.syscalls": "tracepoint", "fork.pinned_copies": "fentry",
-            "fork.thp_splits": "kprobe", "fork.hugetlb_copies": "fentry"},
-    "6.12": {"fork.syscalls": "tracepoint", "fork.pinned_copies": "fentry",
-             "fork.thp_splits": "fentry", "fork.hugetlb_copies": "fentry"},
-    "7.3": {"fork.syscalls": "tracepoint", "fork.pinned_copies": "fentry",
-            "fork.thp_splits": "fentry", "fork.hugetlb_copies": "fentry"},
+    "5.10": {"fork.clones": "tracepoint", "fork.syscalls": "tracepoint",
+             "fork.pinned_copies": "fentry", "fork.thp_splits": "kprobe",
+             "fork.hugetlb_copies": "fentry"},
+    "6.1": {"fork.clones": "tracepoint", "fork.syscalls": "tracepoint",
+            "fork.pinned_copies": "fentry", "fork.thp_splits": "kprobe",
+            "fork.hugetlb_copies": "fentry"},
+    "6.12": {"fork.clones": "tracepoint", "fork.syscalls": "tracepoint",
+             "fork.pinned_copies": "fentry", "fork.thp_splits": "fentry",
+             "fork.hugetlb_copies": "fentry"},
+    "7.3": {"fork.clones": "tracepoint", "fork.syscalls": "tracepoint",
+            "fork.pinned_copies": "fentry", "fork.thp_splits": "fentry",
+            "fork.hugetlb_copies": "fentry"},
 }
 # Debian's arm64 6.1 has no fentry; its 6.12 attaches what x86's does.
 TIERS["arm64-6.1"] = arm64_tiers(TIERS["6.1"])

@@ -9,6 +9,11 @@
  * window; sys_exit folds the window into histograms and per-process rows.
  * Which programs feed the window depends on the attach plan the loader picked
  * (see fork.c): fentry, kprobe, or tracepoints only.
+ *
+ * How many forks, vforks and threads were made is counted apart from the
+ * windows, once per new task at task_newtask (fork.clones): one program on
+ * a hook that fires once per clone, cheap enough to be always on, where the
+ * windows need every syscall of the machine to pass a syscall tracepoint.
  */
 #include "common.bpf.h"
 #include "events.bpf.h"
@@ -115,6 +120,82 @@ static __always_inline void close_window(struct fork_window *w)
 	__sync_fetch_and_sub(&windows_open, 1);
 }
 
+/*
+ * Per-process rows cost a hash lookup per clone, a cache miss more often
+ * than not: over twice the hook's floor. serve's defaults keep the host's
+ * counts alone; with fork.syscalls (detail), which names and retires the
+ * rows, the counts go to the rows too.
+ */
+const volatile bool clone_rows = false;
+
+/*
+ * fork.clones: one new task, whose mm is @mm, in its parent's context,
+ * after the point of no return: the clone-family call that made it
+ * returns its pid. Classed by its flags as fork_exit classes a window
+ * (CLONE_THREAD requires CLONE_VM). A task without an mm was started by a
+ * kernel thread (a kernel thread, a usermode helper before its exec), by
+ * no clone-family call: not counted.
+ */
+static __always_inline void count_clone(struct mm_struct *mm,
+					__u64 clone_flags)
+{
+	struct fork_proc_stats *st;
+	enum fork_counter c;
+	__u64 ids = 0;
+
+	if (!mm)
+		return;
+	/* No filter and no row: no id to read. */
+	if (!clone_rows && !filter.tgid && !filter.comm_set &&
+	    !filter.cgroup_set && !filter.follow && !filter.pidns_ino) {
+		if (!mmtrace_armed)
+			return;
+	} else if (!task_wanted(&ids)) {
+		return;
+	}
+	if (clone_flags & CLONE_VFORK)
+		c = FC_VFORKS;
+	else if (clone_flags & CLONE_VM)
+		c = FC_THREADS;
+	else
+		c = FC_FORKS;
+	__sync_fetch_and_add(&counters[c], 1);
+	if (!clone_rows)
+		return;
+	st = proc_stats(ids >> 32);
+	if (!st)
+		return;
+	if (c == FC_FORKS)
+		__sync_fetch_and_add(&st->forks, 1);
+	else if (c == FC_VFORKS)
+		__sync_fetch_and_add(&st->vforks, 1);
+	else
+		__sync_fetch_and_add(&st->threads, 1);
+}
+
+/*
+ * tp_btf: no perf record is built, and the new task is a pointer the
+ * verifier trusts: its mm is one load, not a helper call.
+ */
+SEC("tp_btf")
+int BPF_PROG(fork_clone_btf, struct task_struct *task,
+	     unsigned long clone_flags)
+{
+	count_clone(task->mm, clone_flags);
+	return 0;
+}
+
+/* The record names only the new task's pid: its mm is the parent's. */
+SEC("tracepoint")
+int fork_clone(struct trace_event_raw_task_newtask *ctx)
+{
+	struct task_struct *parent = (void *)bpf_get_current_task();
+
+	count_clone(BPF_CORE_READ(parent, mm), ctx->clone_flags);
+	return 0;
+}
+
+/* fork.syscalls: which kind of clone the window is, for fork_exit. */
 SEC("tracepoint")
 int fork_newtask(struct trace_event_raw_task_newtask *ctx)
 {
@@ -164,7 +245,6 @@ static __always_inline void account_process_fork(void *ctx,
 
 	fork_event(ctx, w, delta_ns, child, pinned);
 
-	__sync_fetch_and_add(&counters[FC_FORKS], 1);
 	add_nonzero(&counters[FC_PINNED_COPIES], w->copies);
 	add_nonzero(&counters[FC_THP_SPLITS], w->thp_splits);
 	add_nonzero(&counters[FC_HUGETLB_COPIES], w->hugetlb_copies);
@@ -176,7 +256,6 @@ static __always_inline void account_process_fork(void *ctx,
 	hist_record(copies_hist, w->copies, 1);
 	if (!st)
 		return;
-	__sync_fetch_and_add(&st->forks, 1);
 	add_nonzero(&st->pinned_copies, w->copies);
 	add_nonzero(&st->thp_splits, w->thp_splits);
 	add_nonzero(&st->hugetlb_copies, w->hugetlb_copies);
@@ -221,6 +300,7 @@ int fork_exit(struct trace_event_raw_sys_exit *ctx)
 	struct fork_window *w;
 	long ret = ctx->ret;
 	__u64 delta_ns;
+	__u32 tgid;
 
 	/* Every child returns 0 here too, and never has a window open. */
 	if (ret == 0)
@@ -229,22 +309,23 @@ int fork_exit(struct trace_event_raw_sys_exit *ctx)
 	if (!w)
 		return 0;
 	delta_ns = bpf_ktime_get_ns() - w->start_ns;
-	st = proc_stats(current_ids() >> 32);
+	tgid = current_ids() >> 32;
+	/*
+	 * A clone that made a task found or made its row in fork_clone, or
+	 * counted the loss there: once per clone.
+	 */
+	st = ret < 0 ? proc_stats(tgid) : bpf_map_lookup_elem(&procs, &tgid);
 	if (ret < 0) {
 		__sync_fetch_and_add(&counters[FC_FAILED], 1);
 		if (st)
 			__sync_fetch_and_add(&st->failed, 1);
 	} else if (w->clone_flags & CLONE_VFORK) {
-		/* The parent slept until the child exec'd or exited. */
-		__sync_fetch_and_add(&counters[FC_VFORKS], 1);
+		/*
+		 * The parent slept until the child exec'd or exited. The
+		 * counts of forks, vforks and threads are fork_clone's.
+		 */
 		hist_record(vfork_latency_hist, delta_ns, 1000);
-		if (st)
-			__sync_fetch_and_add(&st->vforks, 1);
-	} else if (w->clone_flags & CLONE_VM) {
-		__sync_fetch_and_add(&counters[FC_THREADS], 1);
-		if (st)
-			__sync_fetch_and_add(&st->threads, 1);
-	} else {
+	} else if (!(w->clone_flags & CLONE_VM)) {
 		take_gup_race(w);
 		/* clone's return is the child's pid in the parent's namespace. */
 		account_process_fork(ctx, st, w, delta_ns,

@@ -25,7 +25,31 @@
 #define GUP_CORE_FUNCS { "gup_fast_fallback", "internal_get_user_pages_fast" }
 #define TP_OPT(prog, event) { prog, PROBE_TRACEPOINT, { event }, true }
 
+#define CLONES_NOTE "task_newtask, once per new task in its parent: forks (new mm), vforks (CLONE_VFORK), threads (CLONE_VM); also the io_uring and vhost workers a process's own calls start (threads); not tasks a kernel thread starts; per-process rows only with fork.syscalls (serve: --detail), which names and retires them"
+
 static const struct observation fork_obs[] = {
+	{
+		.name = "fork.clones",
+		.summary = "forks, vforks and threads made (always on: one program per new task)",
+		.if_missing = "forks, vforks and threads are not counted (needs the task:task_newtask tracepoint)",
+		.required = true,
+		.plans = {
+			{
+				.tier = TIER_TRACEPOINT,
+				.note = CLONES_NOTE,
+				.points = {
+					{ "fork_clone_btf", PROBE_TP_BTF, { "task_newtask" } },
+				},
+			},
+			{
+				.tier = TIER_TRACEPOINT,
+				.note = CLONES_NOTE " (classic tracepoint: a record built per new task)",
+				.points = {
+					TP("fork_clone", "task/task_newtask"),
+				},
+			},
+		},
+	},
 	{
 		.name = "fork.syscalls",
 		/*
@@ -33,12 +57,11 @@ static const struct observation fork_obs[] = {
 		 * through the tracing slow path: over 2% by its floor.
 		 */
 		.detail = true,
-		.summary = "fork, vfork, clone, clone3: latency and counts",
-		.if_missing = "fork, vfork and clone calls are not seen (needs the syscalls:sys_enter/exit_clone tracepoints)",
-		.required = true,
+		.summary = "fork, vfork, clone, clone3: latency, failures, per-process rows",
+		.if_missing = "fork, vfork and clone calls are not timed, failed ones not counted, no fork is seen copying pages, and no process has a row (needs the syscalls:sys_enter/exit_clone tracepoints)",
 		.plans = { {
 			.tier = TIER_TRACEPOINT,
-			.note = "syscall entry to return in the parent; task_newtask tells forks, vforks and threads apart; sched_process_exec and task_rename (of a leader) give a row its process's new name",
+			.note = "syscall entry to return in the parent; task_newtask tells forks, vforks and threads apart for the latency histograms (fork.clones counts them); sched_process_exit retires a process's row, sched_process_exec and task_rename (of a leader) give it its process's new name",
 			.points = {
 				TP("fork_enter", "syscalls/sys_enter_clone"),
 				TP("fork_exit", "syscalls/sys_exit_clone"),
@@ -57,6 +80,8 @@ static const struct observation fork_obs[] = {
 	},
 	{
 		.name = "fork.pinned_copies",
+		/* Counted inside fork.syscalls' windows: its detail too. */
+		.detail = true,
 		.summary = "base pages fork copies because they may be DMA-pinned",
 		.if_missing = "pinned-page copies are not counted",
 		.plans = {
@@ -94,6 +119,8 @@ static const struct observation fork_obs[] = {
 	},
 	{
 		.name = "fork.thp_splits",
+		/* Counted inside fork.syscalls' windows: its detail too. */
+		.detail = true,
 		.summary = "maybe-pinned THPs split at fork (their pages then count as copies)",
 		.if_missing = "THP splits at fork are not counted (needs fexit or kretprobe on copy_huge_pmd); the copied pages still count in fork.pinned_copies",
 		.plans = {
@@ -111,6 +138,8 @@ static const struct observation fork_obs[] = {
 	},
 	{
 		.name = "fork.hugetlb_copies",
+		/* Counted inside fork.syscalls' windows: its detail too. */
+		.detail = true,
 		.summary = "hugetlb pages fork copies because they may be DMA-pinned (unit: huge pages)",
 		.if_missing = "pinned hugetlb pages copied at fork are INVISIBLE: they come from the hugetlb pool, not the page allocator, so no tracepoint sees them (needs fentry or kprobe on copy_hugetlb_page_range)",
 		.plans = {
@@ -138,6 +167,8 @@ static const struct observation fork_obs[] = {
 	},
 	{
 		.name = "fork.gup_race",
+		/* Counted inside fork.syscalls' windows: its detail too. */
+		.detail = true,
 		.summary = "GUP-fast calls on a forking mm during its write-protect windows, and the FOLL_PIN ones pushed to the slow path (mm->write_protect_seq; inferred)",
 		.if_missing = "GUP-fast calls racing a fork are not seen: no tracepoint covers GUP-fast or copy_page_range (needs fentry or kprobe on copy_page_range and gup_fast_fallback or internal_get_user_pages_fast)",
 		.plans = {
@@ -177,7 +208,7 @@ static const struct observation fork_obs[] = {
 	CHILDREN_OBSERVATION("fork"),
 };
 
-enum { OBS_SYSCALLS, OBS_PINNED, OBS_THP, OBS_HUGETLB, OBS_GUP_RACE };
+enum { OBS_CLONES, OBS_SYSCALLS, OBS_PINNED, OBS_THP, OBS_HUGETLB, OBS_GUP_RACE };
 
 /* What a report can count as lost (include/filter.h). */
 #define FORK_LOSSES                                                          \
@@ -215,6 +246,8 @@ static int fork_configure(void *skel, const struct view_opts *opts)
 	int err;
 
 	s->rodata->filter = opts->filter;
+	/* Rows are fork.syscalls' (detail): its programs retire them. */
+	s->rodata->clone_rows = !opts->skip_detail;
 	s->rodata->foll_pin = q->foll.pin;
 	s->rodata->race_longterm_has_task = q->gup_longterm_has_task;
 	err = thread_state_configure(s->maps.windows, s->maps.windows_by_tid,
@@ -436,11 +469,11 @@ VIEW_SKELETON(fork, &r.rows)
 
 static const struct metric_def fork_metrics_defs[] = {
 	METRIC_U64(BSS, "fork_clones", "Successful clone-family calls: fork (new mm), vfork, thread (shared mm)",
-		   counters[FC_FORKS], 0, OBS_SYSCALLS, KIND("fork")),
+		   counters[FC_FORKS], 0, OBS_CLONES, KIND("fork")),
 	METRIC_U64(BSS, "fork_clones", "", counters[FC_VFORKS], 0,
-		   OBS_SYSCALLS, KIND("vfork")),
+		   OBS_CLONES, KIND("vfork")),
 	METRIC_U64(BSS, "fork_clones", "", counters[FC_THREADS], 0,
-		   OBS_SYSCALLS, KIND("thread")),
+		   OBS_CLONES, KIND("thread")),
 	METRIC_U64(BSS, "fork_failed", "Clone-family calls that returned an error",
 		   counters[FC_FAILED], 0, OBS_SYSCALLS),
 	METRIC_U64(BSS, "fork_pinned_copies", "Base pages fork copied eagerly because they may be DMA-pinned",
@@ -472,7 +505,7 @@ static const struct metric_def fork_metrics_defs[] = {
 	ROW_METRIC(struct fork_proc_stats, n, h, member, dec, ob)
 
 static const struct row_metric_def fork_row_defs[] = {
-	ROW("forks", "Successful forks (new mm)", forks, 0, OBS_SYSCALLS),
+	ROW("forks", "Successful forks (new mm)", forks, 0, OBS_CLONES),
 	ROW("pinned_copies", "Base pages fork copied eagerly because they may be DMA-pinned",
 	    pinned_copies, 0, OBS_PINNED),
 	ROW("thp_splits", "Maybe-pinned THPs split at fork", thp_splits, 0,
@@ -514,7 +547,7 @@ const struct view fork_view = {
 
 /* What `mmtrace top` and the findings read of a row (user/fields.h). */
 static const struct field_def fork_field_defs[] = {
-	FIELD(F_FORKS, struct fork_proc_stats, forks, OBS_SYSCALLS),
+	FIELD(F_FORKS, struct fork_proc_stats, forks, OBS_CLONES),
 	FIELD(F_FORK_NS, struct fork_proc_stats, total_ns, OBS_SYSCALLS),
 	FIELD(F_FORK_MAX_NS, struct fork_proc_stats, max_ns, OBS_SYSCALLS),
 	FIELD(F_HAS_PINNED, struct fork_proc_stats, has_pinned, OBS_SYSCALLS),
