@@ -160,7 +160,11 @@ static __always_inline void count_clone(struct mm_struct *mm,
 	else
 		c = FC_FORKS;
 	__sync_fetch_and_add(&counters[c], 1);
-	if (!clone_rows)
+	/*
+	 * Rows only inside a clone call's window: where fork.syscalls did not
+	 * attach, nothing would retire them (its exit program does).
+	 */
+	if (!clone_rows || !current_window())
 		return;
 	st = proc_stats(ids >> 32);
 	if (!st)

@@ -360,7 +360,8 @@ static void report_json(const struct report_ctx *ctx,
 	json_add_u64(t, "forks", r->t.counters[FC_FORKS]);
 	json_add_u64(t, "vforks", r->t.counters[FC_VFORKS]);
 	json_add_u64(t, "threads", r->t.counters[FC_THREADS]);
-	json_add_u64(t, "failed", r->t.counters[FC_FAILED]);
+	json_add_u64_known(t, "failed", obs_known(ctx, OBS_SYSCALLS),
+			   r->t.counters[FC_FAILED]);
 	json_add_u64_known(t, "pinned_copies",
 			   obs_known(ctx, OBS_PINNED), r->t.counters[FC_PINNED_COPIES]);
 	json_add_u64_known(t, "thp_splits",
@@ -381,7 +382,13 @@ static void report_json(const struct report_ctx *ctx,
 		 hist_json_ns(r->t.latency_hist[FORK_LAT_UNPINNED], HIST_SLOTS, 1000));
 	json_add(lat, "vfork",
 		 hist_json_ns(r->t.vfork_latency_hist, HIST_SLOTS, 1000));
-	json_add(o, "latency_ns", lat);
+	/* Only fork.syscalls times calls: without it, unknown, not empty. */
+	if (obs_known(ctx, OBS_SYSCALLS)) {
+		json_add(o, "latency_ns", lat);
+	} else {
+		json_object_put(lat);
+		json_add(o, "latency_ns", NULL);
+	}
 	json_add(o, "copies_per_fork", hist_json(r->t.copies_hist, HIST_SLOTS));
 	json_add_rows(o, "processes", ctx, &r->rows, row_json);
 	lost = json_add_losses(o, r->t.losses, FORK_LOSSES);
@@ -424,10 +431,11 @@ static void report_text(const struct report_ctx *ctx,
 	FILE *out = ctx->out;
 	char ts[32];
 
-	fprintf(out, "\n%sforks %llu  vforks %llu  threads %llu  failed %llu",
+	fprintf(out, "\n%sforks %llu  vforks %llu  threads %llu",
 		report_time(ctx, ts, sizeof(ts)), r->t.counters[FC_FORKS],
-		r->t.counters[FC_VFORKS], r->t.counters[FC_THREADS],
-		r->t.counters[FC_FAILED]);
+		r->t.counters[FC_VFORKS], r->t.counters[FC_THREADS]);
+	print_count(out, "failed", obs_known(ctx, OBS_SYSCALLS),
+		    r->t.counters[FC_FAILED]);
 	print_count(out, "pinned-page copies", obs_known(ctx, OBS_PINNED),
 		    r->t.counters[FC_PINNED_COPIES]);
 	print_count(out, "THP splits", obs_known(ctx, OBS_THP),
@@ -441,11 +449,17 @@ static void report_text(const struct report_ctx *ctx,
 		fprintf(out, "GUP-fast calls on forking mms during their write-protect windows %llu, pushed to the slow path %llu (inferred)\n",
 			r->t.counters[FC_GUP_DURING],
 			r->t.counters[FC_GUP_PUSHED]);
-	fprintf(out, "\nfork latency, parents that have pinned pages:\n");
-	print_log2_hist(out, r->t.latency_hist[FORK_LAT_PINNED], HIST_SLOTS, "usecs");
-	fprintf(out, "\nfork latency, other parents:\n");
-	print_log2_hist(out, r->t.latency_hist[FORK_LAT_UNPINNED], HIST_SLOTS, "usecs");
-	if (r->t.counters[FC_VFORKS]) {
+	if (!obs_known(ctx, OBS_SYSCALLS)) {
+		fprintf(out, "\nfork latency: n/a (fork.syscalls is not attached)\n");
+	} else {
+		fprintf(out, "\nfork latency, parents that have pinned pages:\n");
+		print_log2_hist(out, r->t.latency_hist[FORK_LAT_PINNED],
+				HIST_SLOTS, "usecs");
+		fprintf(out, "\nfork latency, other parents:\n");
+		print_log2_hist(out, r->t.latency_hist[FORK_LAT_UNPINNED],
+				HIST_SLOTS, "usecs");
+	}
+	if (obs_known(ctx, OBS_SYSCALLS) && r->t.counters[FC_VFORKS]) {
 		fprintf(out, "\nvfork latency (until the child execs or exits):\n");
 		print_log2_hist(out, r->t.vfork_latency_hist, HIST_SLOTS, "usecs");
 	}
