@@ -28,6 +28,18 @@ const volatile struct task_filter filter = {};
  */
 __u32 mmtrace_armed SEC(".data.armed") = 0;
 
+/*
+ * Which of the view's observations attached: bit i for observation i of
+ * its table, written by user space before it arms (user/session.c). A
+ * program that serves two observations tests the other's here.
+ */
+__u64 attached_obs SEC(".data.attached") = 0;
+
+static __always_inline bool obs_attached(int obs)
+{
+	return attached_obs & (1ULL << obs);
+}
+
 /* --cgroup: slot 0 holds the cgroup v2 directory; descendants match too. */
 struct {
 	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);

@@ -207,11 +207,35 @@ static int set_armed(struct bpf_object *obj, __u32 armed)
 	return 0;
 }
 
-static int arm(struct bpf_object *obj, const struct view_opts *opts)
+/* The observations attached, as BPF reads them (attached_obs). */
+static int set_attached(struct bpf_object *obj, const struct obs_result *res,
+			size_t n_obs)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj,
+							   ".data.attached");
+	__u64 mask = 0;
+	__u32 zero = 0;
+
+	/* No program of the view reads it: no section, nothing to say. */
+	if (!map)
+		return 0;
+	for (size_t i = 0; i < n_obs && i < 64; i++)
+		if (res[i].chosen >= 0)
+			mask |= 1ULL << i;
+	if (bpf_map_update_elem(bpf_map__fd(map), &zero, &mask, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static int arm(struct bpf_object *obj, const struct view_opts *opts,
+	       const struct obs_result *res, size_t n_obs)
 {
 	struct bpf_map *map;
 	__u32 zero = 0;
+	int err = set_attached(obj, res, n_obs);
 
+	if (err)
+		return err;
 	if (opts->cgroup_fd >= 0) {
 		map = bpf_object__find_map_by_name(obj, "cgroup_filter");
 		if (!map || bpf_map_update_elem(bpf_map__fd(map), &zero,
@@ -283,7 +307,7 @@ static int try_setup(struct session *s, const struct view *t,
 			err = tasks_start(obj, t, s->res, opts);
 			if (err)
 				return err;
-			err = arm(obj, opts);
+			err = arm(obj, opts, s->res, t->n_obs);
 			if (err)
 				fprintf(stderr, "mmtrace: cannot arm the probes: %s\n",
 					strerror(-err));

@@ -160,11 +160,8 @@ static __always_inline void count_clone(struct mm_struct *mm,
 	else
 		c = FC_FORKS;
 	__sync_fetch_and_add(&counters[c], 1);
-	/*
-	 * Rows only inside a clone call's window: where fork.syscalls did not
-	 * attach, nothing would retire them (its exit program does).
-	 */
-	if (!clone_rows || !current_window())
+	/* Where fork.syscalls did not attach, nothing would retire rows. */
+	if (!clone_rows || !obs_attached(OBS_SYSCALLS))
 		return;
 	st = proc_stats(ids >> 32);
 	if (!st)

@@ -208,8 +208,6 @@ static const struct observation fork_obs[] = {
 	CHILDREN_OBSERVATION("fork"),
 };
 
-enum { OBS_CLONES, OBS_SYSCALLS, OBS_PINNED, OBS_THP, OBS_HUGETLB, OBS_GUP_RACE };
-
 /* What a report can count as lost (include/filter.h). */
 #define FORK_LOSSES                                                          \
 	(LOSS_BIT(LOSS_WINDOW_MAP_FULL) | LOSS_BIT(LOSS_PROC_MAP_FULL) |     \

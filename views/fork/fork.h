@@ -6,6 +6,19 @@
 #include "filter.h"
 #include "hist.h"
 
+/*
+ * The view's observations, in the order of its table (fork.c): BPF tests
+ * which attached by these (attached_obs, bpf/common.bpf.h).
+ */
+enum fork_obs {
+	OBS_CLONES,
+	OBS_SYSCALLS,
+	OBS_PINNED,
+	OBS_THP,
+	OBS_HUGETLB,
+	OBS_GUP_RACE,
+};
+
 /* Fork latency histograms, in microseconds, split by the parent's mm. */
 enum fork_lat_kind {
 	FORK_LAT_UNPINNED,	/* parent mm never pinned a page */
