@@ -27,6 +27,9 @@ races_trace_setup() {
 		echo 'r:mmtrace_races/retractret retract_page_tables'
 		echo 'p:mmtrace_races/pmdflush pmdp_collapse_flush mm=vma->vm_mm'
 		echo 'r:mmtrace_races/pmdflushret pmdp_collapse_flush'
+		# Page faults: handle_mm_fault(vma, ...) entry to return.
+		echo 'p:mmtrace_races/fault handle_mm_fault mm=vma->vm_mm'
+		echo 'r:mmtrace_races/faultret handle_mm_fault'
 	} >>"$RT/kprobe_events" 2>/tmp/races_retract.err
 	echo "MMT|races:retract_setup|rc|$?"
 	mkdir -p "$RI" || return 1
@@ -35,7 +38,13 @@ races_trace_setup() {
 	# When a forker is off the CPU, its copy_page_range calls last longer
 	# than their work: the oracle takes those times out.
 	echo 'prev_comm == "pinrace" || next_comm == "pinrace" || prev_comm == "gupcollapse" || next_comm == "gupcollapse"' \
-		>"$RI/events/sched/sched_switch/filter"
+		>"$RI/events/sched/sched_switch/filter" || return 1
+	# Every fault of the guest would flood the buffer: gupcollapse's only.
+	for e in fault faultret; do
+		[ ! -d "$RI/events/mmtrace_races/$e" ] ||
+			echo 'comm == "gupcollapse"' \
+				>"$RI/events/mmtrace_races/$e/filter"
+	done
 }
 
 # The trace of a case, shortened in the guest: every window, and the GUP
@@ -48,6 +57,8 @@ races_trace_setup() {
 #   S ts prev_tid next_tid           a context switch of a pinrace thread
 #   R tid ts mm tret                 a PTE table retracted from mm, in
 #                                    pmdp_collapse_flush from ts to tret
+#   F tid ts mm tret                 a page fault on mm, in
+#                                    handle_mm_fault from ts to tret
 races_trace_dump() {
 	awk '
 	function tidof(s) { sub(/^.*-/, "", s); return s }
@@ -73,6 +84,10 @@ races_trace_dump() {
 	ev == "pmdflush:" && (tid in rw) { rs[tid] = ts; rm[tid] = kv["mm"]; last = ts }
 	ev == "pmdflushret:" && (tid in rs) {
 		print "R", tid, rs[tid], rm[tid], ts; delete rs[tid]; last = ts
+	}
+	ev == "fault:" { fs[tid] = ts; fm[tid] = kv["mm"] }
+	ev == "faultret:" && (tid in fs) {
+		print "F", tid, fs[tid], fm[tid], ts; delete fs[tid]
 	}
 	ev == "sched_switch:" { print "S", ts, kv["prev_pid"], kv["next_pid"] }
 	ev == "gupin:" { g0[tid] = ts; gw[tid] = open_n > 0; gf[tid] = kv["flags"]; gs[tid] = kv["start"]; g1[tid] = "-"; gss[tid] = "-"; gq[tid] = "-" }
@@ -134,6 +149,12 @@ x86_64-6.12* | x86_64-7.*)
 		# GUP-fast walks on an mm whose PTE tables are retracted.
 		races_case races:retract@kprobe gup kprobe -- \
 			gupcollapse --ranges 32
+		# Page faults on an mm whose PTE tables are retracted, and
+		# the same faults with nothing retracted.
+		races_case races:retract_fault@kprobe hugetlb kprobe -- \
+			gupcollapse --ranges 32 --fault
+		races_case races:retract_none@kprobe hugetlb kprobe -- \
+			gupcollapse --ranges 8 --fault --no-collapse
 		# Text: the pushed calls and who forked; the fork events.
 		mmtrace gup --tier fentry -o /tmp/races_text.rep -- \
 			pinrace --mode same --forks 20 >/tmp/races_text.truth \

@@ -39,7 +39,8 @@ the upper end unless a prologue raced.
 """
 import json
 
-from vmlib import case_json, check_losses, exit_zero, parse_console
+from vmlib import (arm64_tiers, case_json, check_losses, exit_zero,
+                   parse_console)
 
 KERNELS = ("6.12", "7.3")  # io_uring pins through pin_user_pages_fast
 TIERS = {
@@ -50,7 +51,18 @@ TIERS = {
     "6.12": {"gup.fork_race": "fentry", "gup.retract_race": "kprobe"},
     "7.3": {"gup.fork_race": "fentry", "gup.retract_race": "kprobe"},
 }
+# Debian's arm64 6.1 has no BPF trampoline (vmlib.arm64_tiers) and, as
+# x86's, inlines retract_page_tables; its 6.12 attaches what x86's does.
+# The races cases below need x86 registers in the trace's kprobes: on
+# arm64 the tiers `mmtrace probes` reports are what is asserted.
+TIERS["arm64-6.1"] = arm64_tiers(TIERS["6.1"])
+TIERS["arm64-6.12"] = dict(TIERS["6.12"])
 FORK_TIERS = {k: {"fork.gup_race": "fentry"} for k in TIERS}
+FORK_TIERS["arm64-6.1"] = arm64_tiers(FORK_TIERS["6.1"])
+# hugetlb.retract_race: kprobes only, as gup.retract_race (pmdp_collapse_
+# flush returns a pmd_t), plus handle_mm_fault, out of line everywhere.
+HUGETLB_TIERS = {k: {"hugetlb.retract_race": t["gup.retract_race"]}
+                 for k, t in TIERS.items()}
 VM_SHARED, VM_MAYWRITE, VM_HUGETLB = 0x8, 0x20, 0x400000
 FOLL_PIN = 0x80000  # 6.12 and 7.x
 RESOLUTION = 1e-6   # the trace prints microseconds
@@ -60,6 +72,12 @@ def parse_retractions(lines):
     return [dict(tid=int(f[1]), t=float(f[2]), mm=f[3], tr=float(f[4]))
             for f in (line.split() for line in lines)
             if f and f[0] == "R" and len(f) == 5]
+
+
+def parse_faults(lines):
+    return [dict(tid=int(f[1]), t=float(f[2]), mm=f[3], tr=float(f[4]))
+            for f in (line.split() for line in lines)
+            if f and f[0] == "F" and len(f) == 5]
 
 
 def parse_trace(lines):
@@ -345,6 +363,68 @@ def check_retract(check, cname, run):
           str(rep["totals"]))
 
 
+def check_retract_fault(check, cname, run, collapse):
+    """gupcollapse --fault under mmtrace hugetlb: page faults a retraction
+    of their mm met, bounded as check_retract bounds GUP-fast calls (the
+    trace's kprobes sit where mmtrace's do: handle_mm_fault's entry and
+    return, pmdp_collapse_flush's entry): faults whose [entry, return]
+    holds a whole retraction certainly met it, faults that meet any of one
+    may have. The PTE tables retracted by gupcollapse itself
+    (MADV_COLLAPSE runs retract_page_tables in its thread) are exact: one
+    pmdp_collapse_flush inside retract_page_tables each, in the trace."""
+    exit_zero(check, cname, run)
+    reports, truth = case_json(check, cname, run)
+    if not reports or not truth or not complete_trace(check, cname, run):
+        check(f"{cname}: has a report, a truth and a whole trace",
+              False, str(run)[:500])
+        return
+    rep = reports[-1]
+    check_losses(check, cname, [rep])
+    trace = run.get("trace", [])
+    rets = parse_retractions(trace)
+    own = {truth["pid"], truth["gup_tid"]}
+    faults = [f for f in parse_faults(trace) if f["tid"] in own]
+    mms = {f["mm"] for f in faults}
+    mine = [(r["t"], r["tr"]) for r in rets if r["mm"] in mms]
+    hi = sum(any(f["t"] <= tr and t <= f["tr"] for t, tr in mine)
+             for f in faults)
+    lo = sum(any(f["t"] < t and tr < f["tr"] for t, tr in mine)
+             for f in faults)
+    by_own = sum(r["tid"] in own for r in rets)
+    info = (f"retractions {len(mine)} (by gupcollapse {by_own}) faults "
+            f"{len(faults)} collapsed {truth['collapsed']} "
+            f"bounds [{lo}, {hi}]")
+    check(f"{cname}: the trace saw gupcollapse's faults", len(faults) > 0,
+          info)
+    tot = rep["totals"]
+    if not collapse:
+        # hugetlb shows rows with events only: none, or one of zeros.
+        row = row_of(rep, truth["pid"]) or {}
+        check(f"{cname}: nothing collapsed, nothing retracted in the trace",
+              truth["collapsed"] == 0 and not mine and hi == 0, info)
+        for key in ("retracted_tables", "fault_retract_overlaps"):
+            check(f"{cname}: {key} 0, in totals and row",
+                  tot[key] == 0 and row.get(key, 0) == 0,
+                  f"{tot} row {row}")
+        return
+    row = row_of(rep, truth["pid"])
+    if not check(f"{cname}: a row for gupcollapse", row is not None,
+                 str(rep.get("processes"))[:300]):
+        return
+    check(f"{cname}: a retraction per collapse, in the trace",
+          len(mine) >= truth["collapsed"] > 0, info)
+    check(f"{cname}: the trace saw faults holding a retraction", lo > 0,
+          info)
+    in_bounds(check, cname, "fault_retract_overlaps",
+              row["fault_retract_overlaps"], lo, hi, info,
+              missed(reports, ("race_",)))
+    check(f"{cname}: retracted_tables {row['retracted_tables']} == the "
+          f"trace's {by_own}", row["retracted_tables"] == by_own, info)
+    for key in ("retracted_tables", "fault_retract_overlaps"):
+        check(f"{cname}: totals' {key} == the rows'",
+              tot[key] == sum(p[key] for p in rep["processes"]), str(tot))
+
+
 def check_text(check, name, run):
     exit_zero(check, name, run)
     text = "\n".join(run.get("report", []))
@@ -358,8 +438,6 @@ def check_text(check, name, run):
 
 
 def check_console(path, kernel, check, check_fork_unused, check_tiers):
-    if kernel not in TIERS:
-        return  # x86-64 only: the trace's kprobes read x86 registers
     runs = parse_console(path)
     name = f"vm {kernel}"
     probes = runs.get("probes", {})
@@ -369,10 +447,12 @@ def check_console(path, kernel, check, check_fork_unused, check_tiers):
                     [f"{k}={v}" for k, v in TIERS[kernel].items()])
         check_tiers(name, doc, "fork",
                     [f"{k}={v}" for k, v in FORK_TIERS[kernel].items()])
+        check_tiers(name, doc, "hugetlb",
+                    [f"{k}={v}" for k, v in HUGETLB_TIERS[kernel].items()])
     except (ValueError, KeyError) as e:
         check(f"{name}: probes JSON", False, repr(e))
     if kernel not in KERNELS:
-        return
+        return  # x86-64 only: the trace's kprobes read x86 registers
     setup = runs.get("races:setup", {})
     if not check(f"{name} races: tracefs kprobes set up",
                  setup.get("rc") == ["0"], str(setup.get("stderr"))):
@@ -395,3 +475,9 @@ def check_console(path, kernel, check, check_fork_unused, check_tiers):
              rs.get("rc") == ["0"], str(rs)):
         check_retract(check, f"{name} races:retract@kprobe",
                       runs.get("races:retract@kprobe", {}))
+        check_retract_fault(check, f"{name} races:retract_fault@kprobe",
+                            runs.get("races:retract_fault@kprobe", {}),
+                            True)
+        check_retract_fault(check, f"{name} races:retract_none@kprobe",
+                            runs.get("races:retract_none@kprobe", {}),
+                            False)
