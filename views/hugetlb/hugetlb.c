@@ -488,6 +488,8 @@ static const struct row_metric_def hugetlb_row_defs[] = {
 	    imap_wait_ns, 9, OBS_WAITS),
 	ROW("pmd_unshares", "Shared PMD tables unshared", unshares, 0,
 	    OBS_UNSHARE),
+	ROW("retracted_tables", "PTE tables this process retracted (retract_page_tables)",
+	    retracted_tables, 0, OBS_RETRACT_RACE),
 	ROW("fault_retract_overlaps", "Page faults a PTE-table retraction of their mm met (inferred from overlapping windows)",
 	    fault_retract_overlaps, 0, OBS_RETRACT_RACE),
 };
