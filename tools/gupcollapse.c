@@ -2,7 +2,7 @@
 /*
  * gupcollapse - GUP-fast walks on an mm whose page tables are retracted.
  *
- *   gupcollapse [--ranges N]
+ *   gupcollapse [--ranges N] [--fault] [--no-collapse]
  *
  * A shmem (memfd) range of N 2 MiB ranges is mapped with 4 KiB pages and
  * collapsed one range at a time with MADV_COLLAPSE: from 6.5 each collapse
@@ -14,10 +14,18 @@
  * path and waits on the new huge page's lock, which the collapse drops
  * after it has retracted the table: such a call holds a retraction.
  *
+ * --fault: the other thread faults instead. It zaps 16 pages of the range
+ * being collapsed (MADV_DONTNEED) and reads them back: page faults on the
+ * same mm. One that finds the collapse's locked pages waits for them, as
+ * the slow path above does, and so holds a retraction.
+ *
+ * --no-collapse: everything but MADV_COLLAPSE (the same time per range),
+ * on a mapping not marked MADV_HUGEPAGE: nothing is retracted.
+ *
  * Prints the truth as one JSON line: the thread ids the in-guest trace
- * needs, the collapses madvise() reported, and the vmsplice calls. Which
- * calls met a retraction is not known here: the VM test compares mmtrace
- * with a tracefs trace of the same run.
+ * needs, the collapses madvise() reported, and the vmsplice calls or the
+ * zap-and-read rounds. Which calls or faults met a retraction is not known
+ * here: the VM test compares mmtrace with a tracefs trace of the same run.
  */
 #define WORKLOAD "gupcollapse"
 #include <pthread.h>
@@ -38,6 +46,7 @@ static volatile int stop;
 static volatile unsigned long current_range; /* being collapsed */
 static volatile unsigned long splices;
 static volatile pid_t gup_tid;
+static volatile unsigned long rounds;	/* --fault: zap-and-read rounds */
 
 /* A 2 MiB-aligned shared mapping of a memfd of @len. */
 static char *map_shmem(size_t len)
@@ -85,20 +94,50 @@ static void *splicer(void *arg)
 	return NULL;
 }
 
+/* Page faults on the range being collapsed, BATCH pages a round. */
+static void *faulter(void *arg)
+{
+	(void)arg;
+	gup_tid = syscall(SYS_gettid);
+	while (!stop) {
+		for (size_t off = 0; off < HUGE && !stop; off += BATCH * PAGE) {
+			volatile char *p = range + current_range * HUGE + off;
+
+			if (madvise((char *)p, BATCH * PAGE, MADV_DONTNEED))
+				die("madvise");
+			for (size_t i = 0; i < BATCH * PAGE; i += PAGE)
+				(void)p[i];
+			rounds++;
+		}
+	}
+	return NULL;
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: gupcollapse [--ranges N] [--fault] [--no-collapse]  (N 1..64, default 4)\n");
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
+	bool fault = false, collapse = true;
 	unsigned long ranges = 4;
 	int collapsed = 0;
 	pthread_t t;
 
-	if (argc == 3 && !strcmp(argv[1], "--ranges")) {
-		if (parse_count(argv[2], &ranges) || !ranges || ranges > 64)
-			argc = 0;
-	}
-	if (argc != 1 && argc != 3) {
-		fprintf(stderr,
-			"usage: gupcollapse [--ranges N]  (1..64, default 4)\n");
-		return 2;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--ranges") && i + 1 < argc) {
+			if (parse_count(argv[++i], &ranges) || !ranges ||
+			    ranges > 64)
+				return usage();
+		} else if (!strcmp(argv[i], "--fault")) {
+			fault = true;
+		} else if (!strcmp(argv[i], "--no-collapse")) {
+			collapse = false;
+		} else {
+			return usage();
+		}
 	}
 	range_len = ranges * HUGE;
 	range = map_shmem(range_len);
@@ -106,19 +145,25 @@ int main(int argc, char **argv)
 	madvise(range, range_len, MADV_NOHUGEPAGE);
 	for (size_t off = 0; off < range_len; off += PAGE)
 		range[off] = 1;
-	madvise(range, range_len, MADV_HUGEPAGE);
-	if (pthread_create(&t, NULL, splicer, NULL))
+	if (collapse)
+		madvise(range, range_len, MADV_HUGEPAGE);
+	if (pthread_create(&t, NULL, fault ? faulter : splicer, NULL))
 		die("pthread_create");
-	while (!gup_tid || !splices)
+	while (!gup_tid || !(splices || rounds))
 		sched_yield();
 	for (unsigned long i = 0; i < ranges; i++) {
 		current_range = i;
-		collapsed += !madvise(range + i * HUGE, HUGE, MADV_COLLAPSE);
+		if (collapse)
+			collapsed += !madvise(range + i * HUGE, HUGE,
+					      MADV_COLLAPSE);
+		else
+			usleep(20000);
 	}
 	stop = 1;
 	pthread_join(t, NULL);
 	printf("{\"work\": \"gupcollapse\", \"pid\": %d, \"gup_tid\": %d, "
-	       "\"ranges\": %lu, \"collapsed\": %d, \"splices\": %lu}\n",
-	       getpid(), gup_tid, ranges, collapsed, splices);
+	       "\"ranges\": %lu, \"collapsed\": %d, \"splices\": %lu, "
+	       "\"fault_rounds\": %lu}\n",
+	       getpid(), gup_tid, ranges, collapsed, splices, rounds);
 	return 0;
 }

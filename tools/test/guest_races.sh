@@ -3,7 +3,8 @@
 # vm_races.py compares mmtrace with an independent trace of the same run:
 # a tracefs instance of its own with kprobes on the GUP-fast core and its
 # fallback and kprobe/kretprobe on copy_page_range (the copy window of one
-# VMA). Only 6.12 and 7.3 pin io_uring buffers through GUP-fast.
+# VMA). Only 6.12 and 7.3 pin io_uring buffers through GUP-fast (x86-64
+# 6.12 and 7.3, arm64 6.12).
 
 RT=/sys/kernel/tracing
 RI=$RT/instances/mmtrace_races
@@ -11,11 +12,14 @@ RI=$RT/instances/mmtrace_races
 # The probes, defined once; the instance enables them only for a case.
 # copy_page_range(dst_vma, src_vma): the VMA's flags tell a COW mapping,
 # its mm which process forks (BTF arguments, 6.7+).
+# The first three arguments' registers: x86-64's, or arm64's (x0..x2).
 races_trace_setup() {
+	a1=%di a2=%si a3=%dx
+	[ "$(uname -m)" = aarch64 ] && a1=%x0 a2=%x1 a3=%x2
 	[ -d "$RT/instances" ] || mount -t tracefs nodev "$RT" 2>/dev/null
 	{
-		echo 'p:mmtrace_races/gupin gup_fast_fallback start=%di nr=%si flags=%dx:u32'
-		echo 'p:mmtrace_races/gupslow __gup_longterm_locked start=%si seq=mm->write_protect_seq.sequence'
+		echo "p:mmtrace_races/gupin gup_fast_fallback start=$a1 nr=$a2 flags=$a3:u32"
+		echo "p:mmtrace_races/gupslow __gup_longterm_locked start=$a2 seq=mm->write_protect_seq.sequence"
 		echo 'r:mmtrace_races/gupret gup_fast_fallback ret=$retval:s64'
 		echo 'p:mmtrace_races/cpr copy_page_range vmflags=src_vma->vm_flags:x64 mm=src_vma->vm_mm'
 		echo 'r:mmtrace_races/cprret copy_page_range'
@@ -27,6 +31,9 @@ races_trace_setup() {
 		echo 'r:mmtrace_races/retractret retract_page_tables'
 		echo 'p:mmtrace_races/pmdflush pmdp_collapse_flush mm=vma->vm_mm'
 		echo 'r:mmtrace_races/pmdflushret pmdp_collapse_flush'
+		# Page faults: handle_mm_fault(vma, ...) entry to return.
+		echo 'p:mmtrace_races/fault handle_mm_fault mm=vma->vm_mm'
+		echo 'r:mmtrace_races/faultret handle_mm_fault'
 	} >>"$RT/kprobe_events" 2>/tmp/races_retract.err
 	echo "MMT|races:retract_setup|rc|$?"
 	mkdir -p "$RI" || return 1
@@ -35,7 +42,13 @@ races_trace_setup() {
 	# When a forker is off the CPU, its copy_page_range calls last longer
 	# than their work: the oracle takes those times out.
 	echo 'prev_comm == "pinrace" || next_comm == "pinrace" || prev_comm == "gupcollapse" || next_comm == "gupcollapse"' \
-		>"$RI/events/sched/sched_switch/filter"
+		>"$RI/events/sched/sched_switch/filter" || return 1
+	# Every fault of the guest would flood the buffer: gupcollapse's only.
+	for e in fault faultret; do
+		[ ! -d "$RI/events/mmtrace_races/$e" ] ||
+			echo 'comm == "gupcollapse"' \
+				>"$RI/events/mmtrace_races/$e/filter"
+	done
 }
 
 # The trace of a case, shortened in the guest: every window, and the GUP
@@ -48,6 +61,8 @@ races_trace_setup() {
 #   S ts prev_tid next_tid           a context switch of a pinrace thread
 #   R tid ts mm tret                 a PTE table retracted from mm, in
 #                                    pmdp_collapse_flush from ts to tret
+#   F tid ts mm tret                 a page fault on mm, in
+#                                    handle_mm_fault from ts to tret
 races_trace_dump() {
 	awk '
 	function tidof(s) { sub(/^.*-/, "", s); return s }
@@ -73,6 +88,10 @@ races_trace_dump() {
 	ev == "pmdflush:" && (tid in rw) { rs[tid] = ts; rm[tid] = kv["mm"]; last = ts }
 	ev == "pmdflushret:" && (tid in rs) {
 		print "R", tid, rs[tid], rm[tid], ts; delete rs[tid]; last = ts
+	}
+	ev == "fault:" { fs[tid] = ts; fm[tid] = kv["mm"] }
+	ev == "faultret:" && (tid in fs) {
+		print "F", tid, fs[tid], fm[tid], ts; delete fs[tid]
 	}
 	ev == "sched_switch:" { print "S", ts, kv["prev_pid"], kv["next_pid"] }
 	ev == "gupin:" { g0[tid] = ts; gw[tid] = open_n > 0; gf[tid] = kv["flags"]; gs[tid] = kv["start"]; g1[tid] = "-"; gss[tid] = "-"; gq[tid] = "-" }
@@ -114,36 +133,56 @@ races_case() {
 	tag "$name" entries "/tmp/$name.entries"
 }
 
-# x86-64 only: the kprobes below name x86 registers.
+# The pinning cases of x86-64 (both tiers, nobody or another process
+# forking, the text report); an arm64 guest emulates another ISA, about
+# four minutes a pinrace case: there, the fentry tier of each view only.
+races_pins() {
+	for tier in $1; do
+		races_case "races:gup_same@$tier" gup "$tier" -- \
+			pinrace --mode same --forks 20
+		races_case "races:fork_same@$tier" fork "$tier" --events -- \
+			pinrace --mode same --forks 20
+	done
+	[ "$2" = all ] || return 0
+	races_case races:gup_none@fentry gup fentry -- \
+		pinrace --mode none --regs 300
+	races_case races:gup_other@fentry gup fentry -- \
+		pinrace --mode other --forks 20
+	races_case races:fork_other@fentry fork fentry --events -- \
+		pinrace --mode other --forks 20
+	# Text: the pushed calls and who forked; the fork events.
+	mmtrace gup --tier fentry -o /tmp/races_text.rep -- \
+		pinrace --mode same --forks 20 >/tmp/races_text.truth \
+		2>/tmp/races_text.err
+	echo "MMT|races:gup_text|rc|$?"
+	tag races:gup_text report /tmp/races_text.rep
+	tag races:gup_text truth /tmp/races_text.truth
+}
+
+# GUP-fast walks, then page faults, on an mm whose PTE tables are
+# retracted; the same faults with nothing retracted.
+races_retract() {
+	races_case races:retract@kprobe gup kprobe -- \
+		gupcollapse --ranges 32
+	races_case races:retract_fault@kprobe hugetlb kprobe -- \
+		gupcollapse --ranges 32 --fault
+	races_case races:retract_none@kprobe hugetlb kprobe -- \
+		gupcollapse --ranges 8 --fault --no-collapse
+}
+
+# Where io_uring pins through GUP-fast (6.12 on), on both architectures.
+pins=
 case $(uname -m)-$(uname -r) in
-x86_64-6.12* | x86_64-7.*)
+x86_64-6.12* | x86_64-7.*) pins="fentry kprobe:all" ;;
+aarch64-6.12*) pins="fentry:some" ;;
+esac
+if [ -n "$pins" ]; then
 	if races_trace_setup; then
 		echo "MMT|races:setup|rc|0"
-		for tier in fentry kprobe; do
-			races_case "races:gup_same@$tier" gup $tier -- \
-				pinrace --mode same --forks 20
-			races_case "races:fork_same@$tier" fork $tier --events -- \
-				pinrace --mode same --forks 20
-		done
-		races_case races:gup_none@fentry gup fentry -- \
-			pinrace --mode none --regs 300
-		races_case races:gup_other@fentry gup fentry -- \
-			pinrace --mode other --forks 20
-		races_case races:fork_other@fentry fork fentry --events -- \
-			pinrace --mode other --forks 20
-		# GUP-fast walks on an mm whose PTE tables are retracted.
-		races_case races:retract@kprobe gup kprobe -- \
-			gupcollapse --ranges 32
-		# Text: the pushed calls and who forked; the fork events.
-		mmtrace gup --tier fentry -o /tmp/races_text.rep -- \
-			pinrace --mode same --forks 20 >/tmp/races_text.truth \
-			2>/tmp/races_text.err
-		echo "MMT|races:gup_text|rc|$?"
-		tag races:gup_text report /tmp/races_text.rep
-		tag races:gup_text truth /tmp/races_text.truth
+		races_pins "${pins%:*}" "${pins#*:}"
+		races_retract
 	else
 		echo "MMT|races:setup|rc|1"
 		tag races:setup stderr /tmp/races_kprobes.err
 	fi
-	;;
-esac
+fi

@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
-"""GUP-fast racing fork: mmtrace against an independent trace of the run.
+"""GUP-fast racing fork, GUP-fast calls and page faults meeting page-table
+retraction: mmtrace against an independent trace of the run (the
+retraction cases: check_retract, check_retract_fault).
 
 guest_races.sh runs pinrace (one thread pins an io_uring buffer in a loop
 while another thread, or another process, forks) under mmtrace gup or fork,
@@ -39,9 +41,17 @@ the upper end unless a prologue raced.
 """
 import json
 
-from vmlib import case_json, check_losses, exit_zero, parse_console
+from vmlib import (arm64_tiers, case_json, check_losses, exit_zero,
+                   parse_console)
 
-KERNELS = ("6.12", "7.3")  # io_uring pins through pin_user_pages_fast
+# io_uring pins through pin_user_pages_fast; the trace's kprobes name
+# x86-64's or arm64's argument registers.
+KERNELS = ("6.12", "7.3", "arm64-6.12")
+# An arm64 guest emulates another ISA (about four minutes a pinrace case):
+# guest_races.sh runs only the fentry tier's gup_same and fork_same there
+# (the tier mmtrace probes reports for both races observations) besides
+# the retraction cases; the other pinrace cases run on x86-64.
+PIN_TIERS = {"arm64-6.12": ("fentry",)}
 TIERS = {
     # pmdp_collapse_flush returns a pmd_t by value: no trampoline takes it;
     # 6.1 inlines retract_page_tables into collapse_file.
@@ -50,7 +60,18 @@ TIERS = {
     "6.12": {"gup.fork_race": "fentry", "gup.retract_race": "kprobe"},
     "7.3": {"gup.fork_race": "fentry", "gup.retract_race": "kprobe"},
 }
+# Debian's arm64 6.1 has no BPF trampoline (vmlib.arm64_tiers) and, as
+# x86's, inlines retract_page_tables; its 6.12 attaches what x86's does.
+# On arm64 6.1, as on x86's 5.10 and 6.1, the tiers `mmtrace probes`
+# reports are what is asserted: io_uring pins under mmap_lock there.
+TIERS["arm64-6.1"] = arm64_tiers(TIERS["6.1"])
+TIERS["arm64-6.12"] = dict(TIERS["6.12"])
 FORK_TIERS = {k: {"fork.gup_race": "fentry"} for k in TIERS}
+FORK_TIERS["arm64-6.1"] = arm64_tiers(FORK_TIERS["6.1"])
+# hugetlb.retract_race: kprobes only, as gup.retract_race (pmdp_collapse_
+# flush returns a pmd_t), plus handle_mm_fault, out of line everywhere.
+HUGETLB_TIERS = {k: {"hugetlb.retract_race": t["gup.retract_race"]}
+                 for k, t in TIERS.items()}
 VM_SHARED, VM_MAYWRITE, VM_HUGETLB = 0x8, 0x20, 0x400000
 FOLL_PIN = 0x80000  # 6.12 and 7.x
 RESOLUTION = 1e-6   # the trace prints microseconds
@@ -60,6 +81,12 @@ def parse_retractions(lines):
     return [dict(tid=int(f[1]), t=float(f[2]), mm=f[3], tr=float(f[4]))
             for f in (line.split() for line in lines)
             if f and f[0] == "R" and len(f) == 5]
+
+
+def parse_faults(lines):
+    return [dict(tid=int(f[1]), t=float(f[2]), mm=f[3], tr=float(f[4]))
+            for f in (line.split() for line in lines)
+            if f and f[0] == "F" and len(f) == 5]
 
 
 def parse_trace(lines):
@@ -345,6 +372,68 @@ def check_retract(check, cname, run):
           str(rep["totals"]))
 
 
+def check_retract_fault(check, cname, run, collapse):
+    """gupcollapse --fault under mmtrace hugetlb: page faults a retraction
+    of their mm met, bounded as check_retract bounds GUP-fast calls (the
+    trace's kprobes sit where mmtrace's do: handle_mm_fault's entry and
+    return, pmdp_collapse_flush's entry): faults whose [entry, return]
+    holds a whole retraction certainly met it, faults that meet any of one
+    may have. The PTE tables retracted by gupcollapse itself
+    (MADV_COLLAPSE runs retract_page_tables in its thread) are exact: one
+    pmdp_collapse_flush inside retract_page_tables each, in the trace."""
+    exit_zero(check, cname, run)
+    reports, truth = case_json(check, cname, run)
+    if not reports or not truth or not complete_trace(check, cname, run):
+        check(f"{cname}: has a report, a truth and a whole trace",
+              False, str(run)[:500])
+        return
+    rep = reports[-1]
+    check_losses(check, cname, [rep])
+    trace = run.get("trace", [])
+    rets = parse_retractions(trace)
+    own = {truth["pid"], truth["gup_tid"]}
+    faults = [f for f in parse_faults(trace) if f["tid"] in own]
+    mms = {f["mm"] for f in faults}
+    mine = [(r["t"], r["tr"]) for r in rets if r["mm"] in mms]
+    hi = sum(any(f["t"] <= tr and t <= f["tr"] for t, tr in mine)
+             for f in faults)
+    lo = sum(any(f["t"] < t and tr < f["tr"] for t, tr in mine)
+             for f in faults)
+    by_own = sum(r["tid"] in own for r in rets)
+    info = (f"retractions {len(mine)} (by gupcollapse {by_own}) faults "
+            f"{len(faults)} collapsed {truth['collapsed']} "
+            f"bounds [{lo}, {hi}]")
+    check(f"{cname}: the trace saw gupcollapse's faults", len(faults) > 0,
+          info)
+    tot = rep["totals"]
+    if not collapse:
+        # hugetlb shows rows with events only: none, or one of zeros.
+        row = row_of(rep, truth["pid"]) or {}
+        check(f"{cname}: nothing collapsed, nothing retracted in the trace",
+              truth["collapsed"] == 0 and not mine and hi == 0, info)
+        for key in ("retracted_tables", "fault_retract_overlaps"):
+            check(f"{cname}: {key} 0, in totals and row",
+                  tot[key] == 0 and row.get(key, 0) == 0,
+                  f"{tot} row {row}")
+        return
+    row = row_of(rep, truth["pid"])
+    if not check(f"{cname}: a row for gupcollapse", row is not None,
+                 str(rep.get("processes"))[:300]):
+        return
+    check(f"{cname}: a retraction per collapse, in the trace",
+          len(mine) >= truth["collapsed"] > 0, info)
+    check(f"{cname}: the trace saw faults holding a retraction", lo > 0,
+          info)
+    in_bounds(check, cname, "fault_retract_overlaps",
+              row["fault_retract_overlaps"], lo, hi, info,
+              missed(reports, ("race_",)))
+    check(f"{cname}: retracted_tables {row['retracted_tables']} == the "
+          f"trace's {by_own}", row["retracted_tables"] == by_own, info)
+    for key in ("retracted_tables", "fault_retract_overlaps"):
+        check(f"{cname}: totals' {key} == the rows'",
+              tot[key] == sum(p[key] for p in rep["processes"]), str(tot))
+
+
 def check_text(check, name, run):
     exit_zero(check, name, run)
     text = "\n".join(run.get("report", []))
@@ -358,8 +447,6 @@ def check_text(check, name, run):
 
 
 def check_console(path, kernel, check, check_fork_unused, check_tiers):
-    if kernel not in TIERS:
-        return  # x86-64 only: the trace's kprobes read x86 registers
     runs = parse_console(path)
     name = f"vm {kernel}"
     probes = runs.get("probes", {})
@@ -369,29 +456,38 @@ def check_console(path, kernel, check, check_fork_unused, check_tiers):
                     [f"{k}={v}" for k, v in TIERS[kernel].items()])
         check_tiers(name, doc, "fork",
                     [f"{k}={v}" for k, v in FORK_TIERS[kernel].items()])
+        check_tiers(name, doc, "hugetlb",
+                    [f"{k}={v}" for k, v in HUGETLB_TIERS[kernel].items()])
     except (ValueError, KeyError) as e:
         check(f"{name}: probes JSON", False, repr(e))
     if kernel not in KERNELS:
-        return
+        return  # GUP-fast pins io_uring buffers from 6.12 on
     setup = runs.get("races:setup", {})
     if not check(f"{name} races: tracefs kprobes set up",
                  setup.get("rc") == ["0"], str(setup.get("stderr"))):
         return
-    for tier in ("fentry", "kprobe"):
+    for tier in PIN_TIERS.get(kernel, ("fentry", "kprobe")):
         check_gup(check, f"{name} races:gup_same@{tier}",
                   runs.get(f"races:gup_same@{tier}", {}), "same")
         check_fork(check, f"{name} races:fork_same@{tier}",
                    runs.get(f"races:fork_same@{tier}", {}), "same")
-    check_gup(check, f"{name} races:gup_none",
-              runs.get("races:gup_none@fentry", {}), "none")
-    check_gup(check, f"{name} races:gup_other",
-              runs.get("races:gup_other@fentry", {}), "other")
-    check_fork(check, f"{name} races:fork_other",
-               runs.get("races:fork_other@fentry", {}), "other")
-    check_text(check, f"{name} races:gup_text",
-               runs.get("races:gup_text", {}))
+    if kernel not in PIN_TIERS:
+        check_gup(check, f"{name} races:gup_none",
+                  runs.get("races:gup_none@fentry", {}), "none")
+        check_gup(check, f"{name} races:gup_other",
+                  runs.get("races:gup_other@fentry", {}), "other")
+        check_fork(check, f"{name} races:fork_other",
+                   runs.get("races:fork_other@fentry", {}), "other")
+        check_text(check, f"{name} races:gup_text",
+                   runs.get("races:gup_text", {}))
     rs = runs.get("races:retract_setup", {})
     if check(f"{name} races: tracefs retraction kprobes set up",
              rs.get("rc") == ["0"], str(rs)):
         check_retract(check, f"{name} races:retract@kprobe",
                       runs.get("races:retract@kprobe", {}))
+        check_retract_fault(check, f"{name} races:retract_fault@kprobe",
+                            runs.get("races:retract_fault@kprobe", {}),
+                            True)
+        check_retract_fault(check, f"{name} races:retract_none@kprobe",
+                            runs.get("races:retract_none@kprobe", {}),
+                            False)

@@ -15,6 +15,7 @@
  */
 #include "common.bpf.h"
 #include "forkrace.bpf.h"
+#include "retract.bpf.h"
 #include "gup.h"
 
 #define PAGE_SHIFT 12
@@ -41,73 +42,12 @@ struct gup_call {
 };
 
 /*
- * gup.retract_race: from 1d65b771bc08 ("mm/khugepaged: retract_page_tables()
- * without mmap or vma lock", 6.5) khugepaged (and MADV_COLLAPSE) retracts the
- * PTE tables of a collapsed file range from every mm mapping it with
- * i_mmap_rwsem held for read only (retract_page_tables), one
- * pmdp_collapse_flush per table: a GUP-fast walk on that mm may be in the
- * middle of the table. Counted per mm; a call that sees its mm's count
- * move met one.
+ * gup.retract_race (bpf/retract.bpf.h): a call that sees its mm's count of
+ * page-table retractions move met one.
  */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u64);
-	__type(value, __u64);
-} mm_retracts SEC(".maps");
-
-/* Threads inside retract_page_tables, by thread id. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u32);
-	__type(value, __u32);
-} retracting SEC(".maps");
-
-/* Until the first retraction, calls need no lookup. */
-__u64 retracts_seen = 0;
-
-static __always_inline __u64 mm_retract_count(void)
+static __always_inline __u64 current_retracts(void)
 {
-	__u64 mm, *n;
-
-	if (!retracts_seen)
-		return 0;
-	mm = (__u64)current_mm();
-	n = bpf_map_lookup_elem(&mm_retracts, &mm);
-	return n ? *n : 0;
-}
-
-static __always_inline void retract_window(bool open)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid(), one = 1;
-
-	if (open)
-		bpf_map_update_elem(&retracting, &tid, &one, BPF_ANY);
-	else
-		bpf_map_delete_elem(&retracting, &tid);
-}
-
-/* pmdp_collapse_flush(vma, addr, pmdp) inside retract_page_tables. */
-static __always_inline void count_retraction(struct vm_area_struct *vma)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u64 mm, zero = 0, *n;
-
-	if (!bpf_map_lookup_elem(&retracting, &tid))
-		return;
-	/*
-	 * Before the count moves: a call that read the gate still shut
-	 * would take its entry count as 0 and see this retraction at its
-	 * return without having met it (under TCG a vCPU can stop between
-	 * any two instructions; CI saw one such call).
-	 */
-	retracts_seen = 1;
-	mm = (__u64)BPF_CORE_READ(vma, vm_mm);
-	n = lookup_or_init(&mm_retracts, &mm, &zero);
-	if (!n)
-		return;
-	__sync_fetch_and_add(n, 1);
+	return mm_retract_count((__u64)current_mm());
 }
 
 struct {
@@ -173,7 +113,7 @@ static __always_inline void gup_begin(void *ctx, unsigned long start,
 	c.stack_id = bpf_get_stackid(ctx, &stacks, 0);
 	if (flags & foll.pin)
 		c.wp_seq = mm_wp_seq(current_mm());
-	c.retracts = mm_retract_count();
+	c.retracts = current_retracts();
 	c.start_ns = bpf_ktime_get_ns();
 	if (!bpf_map_update_elem(&calls, &tid, &c, BPF_NOEXIST)) {
 		__sync_fetch_and_add(&calls_open, 1);
@@ -334,7 +274,7 @@ static __always_inline void count_call(const struct gup_call *c, long ret)
 {
 	struct gup_outcome o = {
 		.ns = bpf_ktime_get_ns() - c->start_ns,
-		.retracted = mm_retract_count() != c->retracts,
+		.retracted = current_retracts() != c->retracts,
 	};
 
 	if (ret < 0) {

@@ -10,9 +10,13 @@
  * one it takes a share of it, else it allocates a table of its own. Which
  * one happened is read at exit from the share count of the returned table's
  * page. Which programs run depends on the plan hugetlb.c picked.
+ *
+ * hugetlb.retract_race: page faults (handle_mm_fault, entry to return)
+ * that a PTE-table retraction of their mm met (bpf/retract.bpf.h).
  */
 #include "common.bpf.h"
 #include "lock_owner.bpf.h"
+#include "retract.bpf.h"
 #include "hugetlb.h"
 
 #define LCB_F_READ 0x2
@@ -33,6 +37,19 @@ struct {
 	__type(value, __u64);
 } share_start SEC(".maps"), retract_start SEC(".maps"),
 	share_lock SEC(".maps"), share_pud SEC(".maps");
+
+/* Per thread: a page fault in progress, its mm and that mm's retractions. */
+struct fault {
+	__u64 mm;
+	__u64 retracts;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct fault);
+} faults SEC(".maps");
 
 /* Per thread: a wait on an i_mmap_rwsem in progress. */
 struct {
@@ -271,6 +288,58 @@ static __always_inline void retract_exit(void)
 	__sync_fetch_and_add(&st->retract_ns, delta);
 }
 
+/* A PTE table retracted: the retractor's row, if it is traced. */
+static __always_inline void table_retracted(struct vm_area_struct *vma)
+{
+	struct hugetlb_proc_stats *st;
+	__u64 ids;
+
+	if (!count_retraction(vma) || !task_wanted(&ids))
+		return;
+	__sync_fetch_and_add(&counters[HC_RETRACTED_TABLES], 1);
+	st = proc_stats(ids >> 32);
+	if (st)
+		__sync_fetch_and_add(&st->retracted_tables, 1);
+}
+
+/*
+ * handle_mm_fault(vma, address, flags, regs): the fault's mm is the VMA's
+ * (a remote GUP faults another mm), its row the faulting thread's.
+ */
+static __always_inline void fault_begin(struct vm_area_struct *vma)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct fault f;
+	__u64 ids;
+
+	if (!task_wanted(&ids))
+		return;
+	f.mm = (__u64)BPF_CORE_READ(vma, vm_mm);
+	f.retracts = mm_retract_count(f.mm);
+	/* A fault whose return was missed: this one replaces it. */
+	if (bpf_map_update_elem(&faults, &tid, &f, BPF_ANY))
+		count_loss(LOSS_WINDOW_MAP_FULL);
+}
+
+static __always_inline void fault_end(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct hugetlb_proc_stats *st;
+	struct fault *f = bpf_map_lookup_elem(&faults, &tid);
+	bool met;
+
+	if (!f)
+		return;
+	met = mm_retract_count(f->mm) != f->retracts;
+	bpf_map_delete_elem(&faults, &tid);
+	if (!met)
+		return;
+	__sync_fetch_and_add(&counters[HC_FAULT_RETRACT_OVERLAPS], 1);
+	st = proc_stats(current_ids() >> 32);
+	if (st)
+		__sync_fetch_and_add(&st->fault_retract_overlaps, 1);
+}
+
 /*
  * fexit types the returned pte_t * as a kernel pointer, on which the
  * verifier forbids the arithmetic of virt_to_page: read it as a number.
@@ -412,6 +481,42 @@ SEC("kretprobe")
 int BPF_KRETPROBE(retract_kretprobe)
 {
 	retract_exit();
+	return 0;
+}
+
+/* hugetlb.retract_race: kprobes only, as gup.retract_race. */
+SEC("kprobe")
+int BPF_KPROBE(race_retract_kprobe)
+{
+	retract_window(true);
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(race_retract_kretprobe)
+{
+	retract_window(false);
+	return 0;
+}
+
+SEC("kprobe")
+int BPF_KPROBE(race_collapse_flush_kprobe, struct vm_area_struct *vma)
+{
+	table_retracted(vma);
+	return 0;
+}
+
+SEC("kprobe")
+int BPF_KPROBE(race_fault_kprobe, struct vm_area_struct *vma)
+{
+	fault_begin(vma);
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(race_fault_kretprobe)
+{
+	fault_end();
 	return 0;
 }
 

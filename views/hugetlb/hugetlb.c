@@ -118,10 +118,32 @@ static const struct observation hugetlb_obs[] = {
 			},
 		},
 	},
+	{
+		.name = "hugetlb.retract_race",
+		.summary = "PTE tables retracted (retract_page_tables, 6.5+ without mmap_lock) and page faults a retraction of their mm met",
+		.if_missing = "page faults meeting page-table retractions are not counted (needs kprobes on an out-of-line retract_page_tables, on pmdp_collapse_flush and on handle_mm_fault)",
+		.plans = { {
+			/* As gup.retract_race: pmdp_collapse_flush returns a pmd_t. */
+			.tier = TIER_KPROBE,
+			.note = "pmdp_collapse_flush inside retract_page_tables counts a retraction of the VMA's mm (it returns a pmd_t by value: no fentry, as in gup.retract_race); a fault (handle_mm_fault entry to return) whose mm's count moved met one, inferred from the overlap",
+			.points = {
+				{ "race_retract_kprobe", PROBE_KPROBE,
+				  { "retract_page_tables" } },
+				{ "race_retract_kretprobe", PROBE_KRETPROBE,
+				  { "retract_page_tables" } },
+				{ "race_collapse_flush_kprobe", PROBE_KPROBE,
+				  { "pmdp_collapse_flush" PROBE_CLONE_SUFFIX } },
+				{ "race_fault_kprobe", PROBE_KPROBE,
+				  { "handle_mm_fault" } },
+				{ "race_fault_kretprobe", PROBE_KRETPROBE,
+				  { "handle_mm_fault" } },
+			},
+		} },
+	},
 	CHILDREN_OBSERVATION("hugetlb"),
 };
 
-enum { OBS_SHARE, OBS_WAITS, OBS_UNSHARE, OBS_RETRACT };
+enum { OBS_SHARE, OBS_WAITS, OBS_UNSHARE, OBS_RETRACT, OBS_RETRACT_RACE };
 
 /* What a report can count as lost (include/filter.h). */
 #define HUGETLB_LOSSES                                                       \
@@ -156,7 +178,8 @@ static struct row_table proc_rows = {
 	.key_size = sizeof(struct hugetlb_proc_key),
 	.value_size = sizeof(struct hugetlb_proc_stats),
 	.sums_off = offsetof(struct hugetlb_proc_stats, share_calls),
-	.sums_end = offsetofend(struct hugetlb_proc_stats, retract_ns),
+	.sums_end = offsetofend(struct hugetlb_proc_stats,
+				fault_retract_overlaps),
 	.exited_off = -1,
 	.gone = row_process_gone,
 };
@@ -192,7 +215,8 @@ static int cmp_rows(const void *a, const void *b)
 
 static __u64 row_events(const struct hugetlb_proc_stats *s)
 {
-	return s->share_calls + s->imap_waits + s->unshares + s->retracts;
+	return s->share_calls + s->imap_waits + s->unshares + s->retracts +
+	       s->retracted_tables + s->fault_retract_overlaps;
 }
 
 /*
@@ -248,6 +272,10 @@ static struct json_object *row_json(const struct report_ctx *ctx,
 			   obs_known(ctx, OBS_UNSHARE), st->unshares);
 	json_add_u64_known(j, "retracts", retract, st->retracts);
 	json_add_u64_known(j, "retract_ns", retract, st->retract_ns);
+	retract = obs_known(ctx, OBS_RETRACT_RACE);
+	json_add_u64_known(j, "retracted_tables", retract, st->retracted_tables);
+	json_add_u64_known(j, "fault_retract_overlaps", retract,
+			   st->fault_retract_overlaps);
 	return j;
 }
 
@@ -297,6 +325,11 @@ static void report_json(const struct report_ctx *ctx,
 			   obs_known(ctx, OBS_UNSHARE), c[HC_UNSHARES]);
 	json_add_u64_known(t, "retracts", retract, c[HC_RETRACTS]);
 	json_add_u64_known(t, "retract_ns", retract, c[HC_RETRACT_NS]);
+	json_add_u64_known(t, "retracted_tables",
+			   obs_known(ctx, OBS_RETRACT_RACE), c[HC_RETRACTED_TABLES]);
+	json_add_u64_known(t, "fault_retract_overlaps",
+			   obs_known(ctx, OBS_RETRACT_RACE),
+			   c[HC_FAULT_RETRACT_OVERLAPS]);
 	json_add(o, "totals", t);
 	json_add_hist_known(h, "pmd_share_ns", share, r->t.share_hist);
 	if (obs_known(ctx, OBS_WAITS)) {
@@ -334,9 +367,10 @@ static void print_rows(const struct report_ctx *ctx,
 
 	if (!r->rows.n)
 		return;
-	fprintf(out, "\n%-8s %-16s %10s %10s %10s %10s %12s %9s %9s\n", "PID",
-		"COMM", "SHARE_CALLS", "SHARED", "SHARE_US", "IMAP_WAITS",
-		"IMAP_WAIT_US", "UNSHARES", "RETRACTS");
+	fprintf(out, "\n%-8s %-16s %10s %10s %10s %10s %12s %9s %9s %9s %10s\n",
+		"PID", "COMM", "SHARE_CALLS", "SHARED", "SHARE_US", "IMAP_WAITS",
+		"IMAP_WAIT_US", "UNSHARES", "RETRACTS", "PT_RETRACT",
+		"FAULT_RACE");
 	for (size_t i = 0; i < n; i++) {
 		const struct hugetlb_proc_stats *st = stats(&r->rows.r[i]);
 
@@ -349,6 +383,10 @@ static void print_rows(const struct report_ctx *ctx,
 		print_num(out, 12, waits, st->imap_wait_ns / 1000);
 		print_num(out, 9, obs_known(ctx, OBS_UNSHARE), st->unshares);
 		print_num(out, 9, obs_known(ctx, OBS_RETRACT), st->retracts);
+		print_num(out, 9, obs_known(ctx, OBS_RETRACT_RACE),
+			  st->retracted_tables);
+		print_num(out, 10, obs_known(ctx, OBS_RETRACT_RACE),
+			  st->fault_retract_overlaps);
 		fprintf(out, "\n");
 	}
 	view_rows_more(out, n, r->rows.n, "processes");
@@ -391,6 +429,9 @@ static void report_text(const struct report_ctx *ctx,
 	}
 	if (obs_known(ctx, OBS_WAITS))
 		print_waits(out, &r->t);
+	if (obs_known(ctx, OBS_RETRACT_RACE))
+		fprintf(out, "PTE tables retracted %llu; page faults a retraction of their mm met (inferred from overlapping windows): %llu\n",
+			c[HC_RETRACTED_TABLES], c[HC_FAULT_RETRACT_OVERLAPS]);
 	if (obs_known(ctx, OBS_RETRACT) && c[HC_RETRACTS]) {
 		fprintf(out, "\nretract_page_tables latency:\n");
 		print_log2_hist(out, r->t.retract_hist, HIST_SLOTS, "usecs");
@@ -432,6 +473,10 @@ static const struct metric_def hugetlb_metrics_defs[] = {
 		   counters[HC_RETRACTS], 0, OBS_RETRACT),
 	METRIC_HIST_US(BSS, "hugetlb_retract_seconds", "Time in retract_page_tables",
 		       retract_hist, OBS_RETRACT),
+	METRIC_U64(BSS, "hugetlb_retracted_tables", "PTE tables retract_page_tables took from an mm (pmdp_collapse_flush)",
+		   counters[HC_RETRACTED_TABLES], 0, OBS_RETRACT_RACE),
+	METRIC_U64(BSS, "hugetlb_fault_retract_overlaps", "Page faults (handle_mm_fault) during which a PTE table of their mm was retracted: inferred from overlapping windows, not that the fault was at that table",
+		   counters[HC_FAULT_RETRACT_OVERLAPS], 0, OBS_RETRACT_RACE),
 };
 
 #define ROW(n, h, member, dec, ob)                                           \
@@ -443,6 +488,10 @@ static const struct row_metric_def hugetlb_row_defs[] = {
 	    imap_wait_ns, 9, OBS_WAITS),
 	ROW("pmd_unshares", "Shared PMD tables unshared", unshares, 0,
 	    OBS_UNSHARE),
+	ROW("retracted_tables", "PTE tables this process retracted (retract_page_tables)",
+	    retracted_tables, 0, OBS_RETRACT_RACE),
+	ROW("fault_retract_overlaps", "Page faults a PTE-table retraction of their mm met (inferred from overlapping windows)",
+	    fault_retract_overlaps, 0, OBS_RETRACT_RACE),
 };
 
 /* serve: i_mmap_rwsem waits by holder, at most --top holders. */
@@ -470,8 +519,9 @@ const struct view hugetlb_view = {
 	.summary = "hugetlb PMD sharing and the i_mmap_rwsem waits it causes",
 	.doc = "Trace hugetlb PMD-table sharing: huge_pmd_share calls, how many "
 	       "found a table to share, time in it, waits on the file's "
-	       "i_mmap_rwsem (huge_pmd_share vs other holders), PMD unsharing "
-	       "and khugepaged page-table retractions.\v"
+	       "i_mmap_rwsem (huge_pmd_share vs other holders), PMD unsharing, "
+	       "khugepaged page-table retractions and the page faults they "
+	       "met.\v"
 	       "Examples:\n"
 	       "  mmtrace hugetlb                  # all processes, until Ctrl-C\n"
 	       "  mmtrace hugetlb -i 5 -T          # a report every 5 s\n"

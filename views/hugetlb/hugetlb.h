@@ -27,6 +27,8 @@ enum hugetlb_counter {
 	HC_UNSHARES,		/* __huge_pmd_unshare returning 1 */
 	HC_RETRACTS,		/* retract_page_tables calls (khugepaged) */
 	HC_RETRACT_NS,
+	HC_RETRACTED_TABLES,	/* PTE tables retract_page_tables took away */
+	HC_FAULT_RETRACT_OVERLAPS,	/* page faults a retraction of their mm met */
 	HC_MAX,
 };
 
@@ -35,8 +37,9 @@ struct hugetlb_proc_key {
 };
 
 /*
- * Counters that only grow, share_calls to retract_ns: reports show their
- * growth. No exited flag: user space asks the kernel whether a pid is gone.
+ * Counters that only grow, share_calls to fault_retract_overlaps: reports
+ * show their growth. No exited flag: user space asks the kernel whether a
+ * pid is gone.
  */
 struct hugetlb_proc_stats {
 	char comm[COMM_LEN];
@@ -49,6 +52,8 @@ struct hugetlb_proc_stats {
 	unsigned long long unshares;
 	unsigned long long retracts;
 	unsigned long long retract_ns;
+	unsigned long long retracted_tables;	/* by this retractor, any mm */
+	unsigned long long fault_retract_overlaps;	/* this process's faults */
 };
 
 #endif /* MMTRACE_HUGETLB_H */
