@@ -4,10 +4,10 @@
  *
  * From 1d65b771bc08 ("mm/khugepaged: retract_page_tables() without mmap
  * or vma lock", 6.5) khugepaged (and MADV_COLLAPSE) retracts the PTE
- * tables of a collapsed file range from every mm mapping it with i_mmap_rwsem held for
- * read only (retract_page_tables), one pmdp_collapse_flush per table: a
- * GUP-fast walk or a page fault on that mm may be in the middle of the
- * table. Retractions are counted per mm where they happen; a window (a
+ * tables of a collapsed file range from every mm mapping it with
+ * i_mmap_rwsem held for read only (retract_page_tables), one
+ * pmdp_collapse_flush per table: a GUP-fast walk or a page fault on that
+ * mm may be in the middle of the table. Retractions are counted per mm where they happen; a window (a
  * GUP-fast call, a page fault) that sees its mm's count move between its
  * two ends met one. That is inferred from overlapping windows: whether the
  * walker was at that very table is not known.
