@@ -208,6 +208,7 @@ static __always_inline bool follow_add(__u32 tgid)
 
 	if (!err) {
 		__sync_fetch_and_add(&tasks.traced, 1);
+		__sync_fetch_and_add(&tasks.added, 1);
 		return true;
 	}
 	if (err == -EEXIST)

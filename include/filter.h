@@ -29,6 +29,7 @@ struct task_state {
 	unsigned int pidns_level;	/* its depth: pid->numbers[] index */
 	unsigned int seeded;		/* follow: the root has been seen */
 	long long traced;		/* follow: processes in the traced map */
+	unsigned long long added;	/* follow: insertions, ever */
 };
 
 /*

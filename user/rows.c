@@ -76,29 +76,53 @@ static bool exited(const struct row_table *t, const struct row *r)
 	return flag;
 }
 
+static unsigned int mark_of(const struct row *r)
+{
+	return row_pid(r) % ROW_MARKS;
+}
+
 /*
  * Deleting while iterating would restart the walk: delete afterwards.
- * Then the marks of the deleted rows are cleared and those of every row
- * left set again: BPF marks a row after inserting it, so a row inserted
- * before the walk below is found by it, and one inserted later marks
- * itself after the clearing.
+ * Then the marks of the deleted rows are cleared, except those a row
+ * just read (@seen, sorted by key) shares, and every row left is marked
+ * again: BPF marks a row after inserting it, so a row inserted before
+ * that last walk is found by it, and one inserted later marks itself.
  */
 static void delete_rows(const struct row_table *t, int fd,
-			const struct rows *gone)
+			const struct rows *gone, const struct rows *seen)
 {
 	unsigned char key[ROW_KEY_MAX], *prev = NULL;
+	unsigned char *shared;
 
 	for (size_t i = 0; i < gone->n; i++)
 		bpf_map_delete_elem(fd, gone->r[i].key);
 	if (!t->marks || !gone->n)
 		return;
+	shared = calloc(ROW_MARKS, 1);
+	if (!shared)
+		return;		/* marks left set cost a lookup, never a row */
+	for (size_t i = 0; i < seen->n; i++)
+		shared[mark_of(&seen->r[i])] = 1;
 	for (size_t i = 0; i < gone->n; i++)
-		t->marks[row_pid(&gone->r[i]) % ROW_MARKS] = 0;
+		if (!shared[mark_of(&gone->r[i])])
+			t->marks[mark_of(&gone->r[i])] = 0;
+	free(shared);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	while (!bpf_map_get_next_key(fd, prev, key)) {
 		t->marks[*(unsigned int *)key % ROW_MARKS] = 1;
 		prev = key;
 	}
+}
+
+/*
+ * Every row read is marked, whatever BPF saw: its insert and its check of
+ * the mark are not ordered against user space's clearing (no full barrier
+ * in BPF), so a mark lost that way comes back within one report.
+ */
+static void mark_row(const struct row_table *t, const struct row *r)
+{
+	if (t->marks && !t->marks[mark_of(r)])
+		t->marks[mark_of(r)] = 1;
 }
 
 void rows_use_marks(struct row_table *t, struct bpf_object *obj)
@@ -108,6 +132,7 @@ void rows_use_marks(struct row_table *t, struct bpf_object *obj)
 	size_t size = 0;
 	void *marks;
 
+	t->marks = NULL;
 	if (t->key_size != sizeof(unsigned int) || !map)
 		return;
 	marks = (void *)bpf_map__initial_value(map, &size);
@@ -133,13 +158,14 @@ static int read_rows(struct row_table *t, int fd, struct rows *out,
 		memcpy(cur.key, key, t->key_size);
 		if (bpf_map_lookup_elem(fd, key, cur.value))
 			continue;	/* deleted meanwhile */
+		mark_row(t, &cur);
 		if (row_growth(t, &cur, &growth))
 			err = rows_push(out, &growth);
 		if (!err)
 			err = rows_push(exited(t, &cur) ? &gone : &seen, &cur);
 	}
 	if (delete)
-		delete_rows(t, fd, &gone);
+		delete_rows(t, fd, &gone, &seen);
 	free(gone.r);
 	rows_sort(&seen, cmp_key);
 	free(t->seen);

@@ -139,6 +139,9 @@ static void detach_links(struct session *s)
 void session_unload(struct session *s)
 {
 	detach_links(s);
+	/* The marks are the object's memory: not to be read after it. */
+	if (s->view && s->view->metrics && s->view->metrics->rows)
+		s->view->metrics->rows->marks = NULL;
 	if (s->skel)
 		s->view->destroy(s->skel);
 	s->skel = NULL;

@@ -118,11 +118,12 @@ long long tasks_followed(struct bpf_object *obj)
 long long tasks_alive(struct bpf_object *obj, bool initial_pidns)
 {
 	struct bpf_map *map = bpf_object__find_map_by_name(obj, "traced");
+	struct task_state before = {}, after = {};
 	__u32 key, *prev = NULL;
 	long long alive = 0;
 	int fd;
 
-	if (!map || !initial_pidns)
+	if (!map || !initial_pidns || read_state(obj, &before))
 		return tasks_followed(obj);
 	fd = bpf_map__fd(map);
 	while (!bpf_map_get_next_key(fd, prev, &key)) {
@@ -130,6 +131,13 @@ long long tasks_alive(struct bpf_object *obj, bool initial_pidns)
 			alive++;
 		prev = &key;
 	}
+	/*
+	 * The walk is not atomic: a process can start a child the walk has
+	 * passed and be gone before the walk reaches it (a daemon's double
+	 * fork). An insertion meanwhile: not done, look again.
+	 */
+	if (read_state(obj, &after) || after.added != before.added)
+		return tasks_followed(obj);
 	return alive;
 }
 

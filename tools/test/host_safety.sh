@@ -338,12 +338,14 @@ safety_missed_free() {
 	wait_line "$TMP/mf.err" 'Ctrl-C to stop' "$tracer"
 	traced=$(held_map traced "$tracer")
 	data=$(held_map .data.tasks "$tracer")
-	# struct task_state: pidns_addr, pidns_level, seeded, traced (s64).
+	# struct task_state: pidns_addr, pidns_level, seeded, traced (s64),
+	# then more: traced is at bytes 16-23.
 	value=$(bpftool -j map lookup id "$data" key 0 0 0 0 | python3 -c '
 import json, struct, sys
-v = bytes(int(b, 16) for b in json.load(sys.stdin)["value"])
-a, lvl, seeded, n = struct.unpack("<QIIq", v)
-print(" ".join(str(b) for b in struct.pack("<QIIq", a, lvl, seeded, n + 1)))')
+v = bytearray(int(b, 16) for b in json.load(sys.stdin)["value"])
+n, = struct.unpack_from("<q", v, 16)
+struct.pack_into("<q", v, 16, n + 1)
+print(" ".join(str(b) for b in v))')
 	# shellcheck disable=SC2086
 	bpftool map update id "$traced" key $(le32 "$dead") value 1 0 0 0 &&
 		bpftool map update id "$data" key 0 0 0 0 value $value
