@@ -327,6 +327,33 @@ def check_fork(check, cname, run, mode):
               o["other_mm_overlaps"] > 0, info)
 
 
+def retract_case(check, cname, run):
+    """What both retraction checkers start from: the last report, the
+    truth, the trace's retractions and gupcollapse's threads, with the
+    exit, the losses and a whole trace checked; None if one is missing."""
+    exit_zero(check, cname, run)
+    reports, truth = case_json(check, cname, run)
+    if not reports or not truth or not complete_trace(check, cname, run):
+        check(f"{cname}: has a report, a truth and a whole trace",
+              False, str(run)[:500])
+        return None
+    check_losses(check, cname, [reports[-1]])
+    trace = run.get("trace", [])
+    return (reports, truth, trace, parse_retractions(trace),
+            {truth["pid"], truth["gup_tid"]})
+
+
+def overlap_bounds(windows, t0, t1, mine):
+    """Of @windows (dicts with entry and return timestamps under keys @t0
+    and @t1): those that hold a whole retraction of @mine [(entry,
+    return)] (lower bound), and those that meet any of one (upper)."""
+    hi = sum(any(w[t0] <= tr and t <= w[t1] for t, tr in mine)
+             for w in windows)
+    lo = sum(any(w[t0] < t and tr < w[t1] for t, tr in mine)
+             for w in windows)
+    return lo, hi
+
+
 def check_retract(check, cname, run):
     """gupcollapse: GUP-fast calls a retraction of their mm met. mmtrace
     counts a retraction in its program at pmdp_collapse_flush's entry, and
@@ -337,25 +364,16 @@ def check_retract(check, cname, run):
     more than the calls holding the trace's entry timestamp). So: calls
     that hold the whole of a retraction's [entry, return] certainly met
     it (lower bound); calls that meet any of it may have (upper)."""
-    exit_zero(check, cname, run)
-    reports, truth = case_json(check, cname, run)
-    if not reports or not truth or not complete_trace(check, cname, run):
-        check(f"{cname}: has a report, a truth and a whole trace",
-              False, str(run)[:500])
+    case = retract_case(check, cname, run)
+    if not case:
         return
+    reports, truth, trace, rets, own = case
     rep = reports[-1]
-    check_losses(check, cname, [rep])
-    trace = run.get("trace", [])
-    rets = parse_retractions(trace)
     _, calls, _ = parse_trace(trace)
-    own = {truth["pid"], truth["gup_tid"]}
     mms = {r["mm"] for r in rets if r["tid"] in own}
     mine = [(r["t"], r["tr"]) for r in rets if r["mm"] in mms]
     gups = [c for c in calls if c["tid"] in own]
-    hi = sum(any(c["t0"] <= tr and t <= c["tret"] for t, tr in mine)
-             for c in gups)
-    lo = sum(any(c["t0"] < t and tr < c["tret"] for t, tr in mine)
-             for c in gups)
+    lo, hi = overlap_bounds(gups, "t0", "tret", mine)
     info = f"retractions {len(mine)} collapsed {truth['collapsed']}"
     check(f"{cname}: a retraction per collapse, in the trace",
           len(mine) >= truth["collapsed"] > 0, info)
@@ -381,24 +399,15 @@ def check_retract_fault(check, cname, run, collapse):
     may have. The PTE tables retracted by gupcollapse itself
     (MADV_COLLAPSE runs retract_page_tables in its thread) are exact: one
     pmdp_collapse_flush inside retract_page_tables each, in the trace."""
-    exit_zero(check, cname, run)
-    reports, truth = case_json(check, cname, run)
-    if not reports or not truth or not complete_trace(check, cname, run):
-        check(f"{cname}: has a report, a truth and a whole trace",
-              False, str(run)[:500])
+    case = retract_case(check, cname, run)
+    if not case:
         return
+    reports, truth, trace, rets, own = case
     rep = reports[-1]
-    check_losses(check, cname, [rep])
-    trace = run.get("trace", [])
-    rets = parse_retractions(trace)
-    own = {truth["pid"], truth["gup_tid"]}
     faults = [f for f in parse_faults(trace) if f["tid"] in own]
     mms = {f["mm"] for f in faults}
     mine = [(r["t"], r["tr"]) for r in rets if r["mm"] in mms]
-    hi = sum(any(f["t"] <= tr and t <= f["tr"] for t, tr in mine)
-             for f in faults)
-    lo = sum(any(f["t"] < t and tr < f["tr"] for t, tr in mine)
-             for f in faults)
+    lo, hi = overlap_bounds(faults, "t", "tr", mine)
     by_own = sum(r["tid"] in own for r in rets)
     info = (f"retractions {len(mine)} (by gupcollapse {by_own}) faults "
             f"{len(faults)} collapsed {truth['collapsed']} "
