@@ -83,4 +83,24 @@ static __always_inline bool count_retraction(struct vm_area_struct *vma)
 	return true;
 }
 
+/*
+ * retract_page_tables' entry and return, <prefix>_retract_kprobe and
+ * _kretprobe: the window in which the thread's pmdp_collapse_flush calls
+ * are retractions. Kprobes only: the view's plans say why.
+ */
+#define RETRACT_WINDOW_PROGS(prefix)                                         \
+	SEC("kprobe")                                                        \
+	int BPF_KPROBE(prefix##_retract_kprobe)                              \
+	{                                                                    \
+		retract_window(true);                                        \
+		return 0;                                                    \
+	}                                                                    \
+									     \
+	SEC("kretprobe")                                                     \
+	int BPF_KRETPROBE(prefix##_retract_kretprobe)                        \
+	{                                                                    \
+		retract_window(false);                                       \
+		return 0;                                                    \
+	}
+
 #endif /* MMTRACE_RETRACT_BPF_H */

@@ -416,19 +416,7 @@ int BPF_KPROBE(gup_cpr_kprobe, void *dst_vma, struct vm_area_struct *src_vma)
 	return 0;
 }
 
-SEC("kprobe")
-int BPF_KPROBE(gup_retract_kprobe)
-{
-	retract_window(true);
-	return 0;
-}
-
-SEC("kretprobe")
-int BPF_KRETPROBE(gup_retract_kretprobe)
-{
-	retract_window(false);
-	return 0;
-}
+RETRACT_WINDOW_PROGS(gup);
 
 SEC("kprobe")
 int BPF_KPROBE(gup_collapse_flush_kprobe, struct vm_area_struct *vma)

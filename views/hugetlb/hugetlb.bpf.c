@@ -485,19 +485,7 @@ int BPF_KRETPROBE(retract_kretprobe)
 }
 
 /* hugetlb.retract_race: kprobes only, as gup.retract_race. */
-SEC("kprobe")
-int BPF_KPROBE(race_retract_kprobe)
-{
-	retract_window(true);
-	return 0;
-}
-
-SEC("kretprobe")
-int BPF_KRETPROBE(race_retract_kretprobe)
-{
-	retract_window(false);
-	return 0;
-}
+RETRACT_WINDOW_PROGS(race);
 
 SEC("kprobe")
 int BPF_KPROBE(race_collapse_flush_kprobe, struct vm_area_struct *vma)
