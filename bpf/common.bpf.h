@@ -342,6 +342,35 @@ static __always_inline void *lookup_or_init(void *map, const void *key,
 }
 
 /*
+ * A thread's entry in a per-thread hash (keyed by tid) whose entries are
+ * counted in @open, so that paths every thread runs (exit, a hook also
+ * outside the traced call) look only while some exist: a lookup of a
+ * cold bucket is a cache miss. slot_put() replaces an entry whose end
+ * was missed; returns 0 or the update's error. Only the deleter
+ * decrements, so the count cannot drift.
+ */
+static __always_inline long slot_put(void *map, __u32 *tid, void *value,
+				     __u64 *open)
+{
+	long err = bpf_map_update_elem(map, tid, value, BPF_NOEXIST);
+
+	if (!err)
+		__sync_fetch_and_add(open, 1);
+	else if (err == -EEXIST)
+		err = bpf_map_update_elem(map, tid, value, BPF_EXIST);
+	return err;
+}
+
+/* True if the thread had an entry, now gone. */
+static __always_inline bool slot_drop(void *map, __u32 *tid, __u64 *open)
+{
+	if (bpf_map_delete_elem(map, tid))
+		return false;
+	__sync_fetch_and_sub(open, 1);
+	return true;
+}
+
+/*
  * Which processes may have a row: a byte per tgid % ROW_MARKS (include/
  * filter.h), set once a row is in the map, cleared by user space when it
  * deletes the last row of that byte and then set again for the rows it

@@ -115,14 +115,9 @@ static __always_inline void gup_begin(void *ctx, unsigned long start,
 		c.wp_seq = mm_wp_seq(current_mm());
 	c.retracts = current_retracts();
 	c.start_ns = bpf_ktime_get_ns();
-	if (!bpf_map_update_elem(&calls, &tid, &c, BPF_NOEXIST)) {
-		__sync_fetch_and_add(&calls_open, 1);
-		return;
-	}
 	/* A call whose exit was missed: this one replaces it. */
-	if (!bpf_map_update_elem(&calls, &tid, &c, BPF_EXIST))
-		return;
-	count_loss(LOSS_WINDOW_MAP_FULL);
+	if (slot_put(&calls, &tid, &c, &calls_open))
+		count_loss(LOSS_WINDOW_MAP_FULL);
 }
 
 static __always_inline struct gup_call *current_call(void)
@@ -310,9 +305,7 @@ static __always_inline void count_call(const struct gup_call *c, long ret)
 
 static __always_inline void close_call(__u32 tid)
 {
-	/* Only the deleter decrements: the count cannot drift. */
-	if (!bpf_map_delete_elem(&calls, &tid))
-		__sync_fetch_and_sub(&calls_open, 1);
+	slot_drop(&calls, &tid, &calls_open);
 }
 
 static __always_inline void gup_end(long ret)

@@ -126,25 +126,6 @@ static __always_inline void add(__u64 *where, __u64 v)
 	__sync_fetch_and_add(where, v);
 }
 
-/* The thread's entry in @map (keyed by tid), counted in @open if new. */
-static __always_inline long slot_put(void *map, __u32 *tid, void *value,
-				     __u64 *open)
-{
-	long err = bpf_map_update_elem(map, tid, value, BPF_NOEXIST);
-
-	if (!err)
-		add(open, 1);
-	else if (err == -EEXIST)
-		err = bpf_map_update_elem(map, tid, value, BPF_EXIST);
-	return err;
-}
-
-static __always_inline void slot_drop(void *map, __u32 *tid, __u64 *open)
-{
-	if (!bpf_map_delete_elem(map, tid))
-		__sync_fetch_and_sub(open, 1);
-}
-
 static __always_inline struct locks_proc_stats *proc_stats(__u32 tgid)
 {
 	struct locks_proc_stats zero = {};
@@ -720,9 +701,7 @@ int BPF_PROG(contention_end_btf, void *lock, int ret)
 
 static __always_inline void close_fault_window(__u32 tid)
 {
-	/* Only the deleter decrements: the count cannot drift. */
-	if (!bpf_map_delete_elem(&fault_windows, &tid))
-		__sync_fetch_and_sub(&fault_windows_open, 1);
+	slot_drop(&fault_windows, &tid, &fault_windows_open);
 }
 
 static __always_inline void count_vma_lock_fault(struct locks_proc_stats *st)
@@ -780,9 +759,8 @@ static __always_inline void fault_served(__u32 tid)
 		return;
 	/* Charged to the row the fault opened, whoever's namespace pid. */
 	was = *w;
-	if (bpf_map_delete_elem(&fault_windows, &tid))
+	if (!slot_drop(&fault_windows, &tid, &fault_windows_open))
 		return;
-	__sync_fetch_and_sub(&fault_windows_open, 1);
 	window_served(&was, proc_stats(was.tgid));
 }
 
