@@ -11,6 +11,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "quirks.bpf.h"
+#include "attach.bpf.h"
 #include "filter.h"
 #include "hist.h"
 
