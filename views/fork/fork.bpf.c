@@ -464,26 +464,11 @@ static __always_inline void count_hugetlb_alloc(unsigned long ret)
 		w->hugetlb_copies++;
 }
 
-SEC("fentry")
-int BPF_PROG(cpr_fentry)
-{
-	cpr_begin();
-	return 0;
-}
-
-SEC("fexit")
-int BPF_PROG(cpr_fexit)
-{
-	cpr_end();
-	return 0;
-}
-
-SEC("fentry")
-int BPF_PROG(anon_rmap_fentry)
-{
-	count_copied_page();
-	return 0;
-}
+ENTRY_PROGS(cpr, cpr_begin());
+EXIT_PROGS(cpr, cpr_end());
+ENTRY_PROGS(anon_rmap, count_copied_page());
+ENTRY_PROGS(hugetlb_copy, hugetlb_copy_window(true));
+EXIT_PROGS(hugetlb_copy, hugetlb_copy_window(false));
 
 /*
  * fexit finds the return value after the arguments, so the program is tied
@@ -500,50 +485,6 @@ int BPF_PROG(huge_pmd_fexit7, void *dst_mm, void *src_mm, void *dst_pmd,
 	return 0;
 }
 
-
-SEC("fentry")
-int BPF_PROG(hugetlb_copy_fentry)
-{
-	hugetlb_copy_window(true);
-	return 0;
-}
-
-SEC("fexit")
-int BPF_PROG(hugetlb_copy_fexit)
-{
-	hugetlb_copy_window(false);
-	return 0;
-}
-
-SEC("fexit")
-int BPF_PROG(hugetlb_alloc_fexit, void *vma, unsigned long addr, int avoid,
-	     void *ret)
-{
-	count_hugetlb_alloc((unsigned long)ret);
-	return 0;
-}
-
-SEC("kprobe")
-int BPF_KPROBE(cpr_kprobe)
-{
-	cpr_begin();
-	return 0;
-}
-
-SEC("kretprobe")
-int BPF_KRETPROBE(cpr_kretprobe)
-{
-	cpr_end();
-	return 0;
-}
-
-SEC("kprobe")
-int BPF_KPROBE(anon_rmap_kprobe)
-{
-	count_copied_page();
-	return 0;
-}
-
 SEC("kretprobe")
 int BPF_KRETPROBE(huge_pmd_kretprobe, long ret)
 {
@@ -551,26 +492,9 @@ int BPF_KRETPROBE(huge_pmd_kretprobe, long ret)
 	return 0;
 }
 
-SEC("kprobe")
-int BPF_KPROBE(hugetlb_copy_kprobe)
-{
-	hugetlb_copy_window(true);
-	return 0;
-}
-
-SEC("kretprobe")
-int BPF_KRETPROBE(hugetlb_copy_kretprobe)
-{
-	hugetlb_copy_window(false);
-	return 0;
-}
-
-SEC("kretprobe")
-int BPF_KRETPROBE(hugetlb_alloc_kretprobe, unsigned long ret)
-{
-	count_hugetlb_alloc(ret);
-	return 0;
-}
+/* alloc_hugetlb_folio (alloc_huge_page) of 3 arguments: a page or an errno. */
+RETURN_PROGS(hugetlb_alloc, count_hugetlb_alloc(ret), unsigned long ret,
+	     void *vma, unsigned long addr, int avoid);
 
 /*
  * fork.gup_race: GUP-fast calls on an mm that a traced fork is
@@ -671,65 +595,18 @@ static __always_inline void race_cpr(struct vm_area_struct *src_vma)
 		note_forker(src_vma);
 }
 
-SEC("fentry")
-int BPF_PROG(race_cpr_fentry, void *dst_vma, struct vm_area_struct *src_vma)
-{
-	race_cpr(src_vma);
-	return 0;
-}
-
-SEC("fentry")
-int BPF_PROG(race_gup_fentry, unsigned long start, unsigned long nr_pages,
-	     unsigned int gup_flags)
-{
-	race_begin(start, gup_flags);
-	return 0;
-}
-
-SEC("fexit")
-int BPF_PROG(race_gup_fexit)
-{
-	race_end();
-	return 0;
-}
+ENTRY_PROGS(race_cpr, race_cpr(src_vma), void *dst_vma,
+	    struct vm_area_struct *src_vma);
+ENTRY_PROGS(race_gup, race_begin(start, gup_flags), unsigned long start,
+	    unsigned long nr_pages, unsigned int gup_flags);
+EXIT_PROGS(race_gup, race_end());
 
 /* __gup_longterm_locked(mm, start, ...), 6.1 on */
-SEC("fentry")
-int BPF_PROG(race_longterm_fentry, void *mm, unsigned long start)
-{
-	race_fallback(start);
-	return 0;
-}
+THIN_PROG("fentry", BPF_PROG, race_longterm_fentry, race_fallback(start),
+	  void *mm, unsigned long start);
 
 /* get_user_pages_unlocked(start, ...) */
-SEC("fentry")
-int BPF_PROG(race_unlocked_fentry, unsigned long start)
-{
-	race_fallback(start);
-	return 0;
-}
-
-SEC("kprobe")
-int BPF_KPROBE(race_cpr_kprobe, void *dst_vma, struct vm_area_struct *src_vma)
-{
-	race_cpr(src_vma);
-	return 0;
-}
-
-SEC("kprobe")
-int BPF_KPROBE(race_gup_kprobe, unsigned long start, unsigned long nr_pages,
-	       unsigned int gup_flags)
-{
-	race_begin(start, gup_flags);
-	return 0;
-}
-
-SEC("kretprobe")
-int BPF_KRETPROBE(race_gup_kretprobe)
-{
-	race_end();
-	return 0;
-}
+ENTRY_PROGS(race_unlocked, race_fallback(start), unsigned long start);
 
 /* Before 5.9 __gup_longterm_locked(tsk, mm, start, ...) took 7 arguments:
  * fentry refuses it there, and the kprobe reads the start by the same
@@ -743,13 +620,6 @@ int BPF_KPROBE(race_longterm_kprobe)
 
 	asm volatile("" : "+r"(arg2), "+r"(arg3));
 	race_fallback(race_longterm_has_task ? arg3 : arg2);
-	return 0;
-}
-
-SEC("kprobe")
-int BPF_KPROBE(race_unlocked_kprobe, unsigned long start)
-{
-	race_fallback(start);
 	return 0;
 }
 

@@ -323,52 +323,14 @@ static __always_inline void gup_end(long ret)
  * errno fits in an int either way, and the upper half of an int return is
  * not defined.
  */
-SEC("fentry")
-int BPF_PROG(gup_core_fentry, unsigned long start, unsigned long nr_pages,
-	     unsigned int gup_flags)
-{
-	gup_begin(ctx, start, (__u32)nr_pages, gup_flags);
-	return 0;
-}
-
-SEC("fexit")
-int BPF_PROG(gup_core_fexit, unsigned long start, unsigned long nr_pages,
-	     unsigned int gup_flags, void *pages, long ret)
-{
-	gup_end((int)ret);
-	return 0;
-}
-
-SEC("kprobe")
-int BPF_KPROBE(gup_core_kprobe, unsigned long start, unsigned long nr_pages,
-	       unsigned int gup_flags)
-{
-	gup_begin(ctx, start, (__u32)nr_pages, gup_flags);
-	return 0;
-}
-
-SEC("kretprobe")
-int BPF_KRETPROBE(gup_core_kretprobe, long ret)
-{
-	gup_end((int)ret);
-	return 0;
-}
+ENTRY_PROGS(gup_core, gup_begin(ctx, start, (__u32)nr_pages, gup_flags),
+	    unsigned long start, unsigned long nr_pages, unsigned int gup_flags);
+RETURN_PROGS(gup_core, gup_end((int)ret), long ret, unsigned long start,
+	     unsigned long nr_pages, unsigned int gup_flags, void *pages);
 
 /* __gup_longterm_locked(mm, start, nr_pages, ...), 6.1 on. */
-SEC("fentry")
-int BPF_PROG(gup_longterm_fentry, void *mm, unsigned long start)
-{
-	gup_fallback(start);
-	return 0;
-}
-
-/* get_user_pages_unlocked(start, nr_pages, pages, gup_flags) */
-SEC("fentry")
-int BPF_PROG(gup_unlocked_fentry, unsigned long start)
-{
-	gup_fallback(start);
-	return 0;
-}
+THIN_PROG("fentry", BPF_PROG, gup_longterm_fentry, gup_fallback(start),
+	  void *mm, unsigned long start);
 
 SEC("kprobe")
 int BPF_KPROBE(gup_longterm_kprobe)
@@ -384,39 +346,20 @@ int BPF_KPROBE(gup_longterm_kprobe)
 	return 0;
 }
 
-SEC("kprobe")
-int BPF_KPROBE(gup_unlocked_kprobe, unsigned long start)
-{
-	gup_fallback(start);
-	return 0;
-}
+/* get_user_pages_unlocked(start, nr_pages, pages, gup_flags) */
+ENTRY_PROGS(gup_unlocked, gup_fallback(start), unsigned long start);
 
 /*
  * gup.fork_race: copy_page_range(dst_vma, src_vma) names who forks an mm,
  * so that a call its window pushed can say which process did it.
  */
-SEC("fentry")
-int BPF_PROG(gup_cpr_fentry, void *dst_vma, struct vm_area_struct *src_vma)
-{
-	note_forker(src_vma);
-	return 0;
-}
-
-SEC("kprobe")
-int BPF_KPROBE(gup_cpr_kprobe, void *dst_vma, struct vm_area_struct *src_vma)
-{
-	note_forker(src_vma);
-	return 0;
-}
+ENTRY_PROGS(gup_cpr, note_forker(src_vma), void *dst_vma,
+	    struct vm_area_struct *src_vma);
 
 RETRACT_WINDOW_PROGS(gup);
 
-SEC("kprobe")
-int BPF_KPROBE(gup_collapse_flush_kprobe, struct vm_area_struct *vma)
-{
-	count_retraction(vma);
-	return 0;
-}
+THIN_PROG("kprobe", BPF_KPROBE, gup_collapse_flush_kprobe,
+	  count_retraction(vma), struct vm_area_struct *vma);
 
 /* COMMAND's descendants: followed from their first instruction. */
 CHILDREN_PROGS(gup);

@@ -357,26 +357,11 @@ static __always_inline unsigned long ctx_number(unsigned long long *ctx,
  * huge_pmd_share(mm, vma, addr, pud) since aec44e0f0213 ("hugetlb: pass vma
  * into huge_pte_alloc() and huge_pmd_share()", 5.12); (mm, addr, pud) before.
  */
-SEC("fentry")
-int BPF_PROG(share_fentry)
-{
-	share_enter();
-	return 0;
-}
-
-SEC("fexit")
-int BPF_PROG(share_fexit4)
-{
-	share_exit(ctx_number(ctx, 4), ctx_number(ctx, 3));
-	return 0;
-}
-
-SEC("fexit")
-int BPF_PROG(share_fexit3)
-{
-	share_exit(ctx_number(ctx, 3), ctx_number(ctx, 2));
-	return 0;
-}
+THIN_PROG("fentry", BPF_PROG, share_fentry, share_enter());
+THIN_PROG("fexit", BPF_PROG, share_fexit4,
+	  share_exit(ctx_number(ctx, 4), ctx_number(ctx, 3)));
+THIN_PROG("fexit", BPF_PROG, share_fexit3,
+	  share_exit(ctx_number(ctx, 3), ctx_number(ctx, 2)));
 
 /* As imap_stash_kprobe, the second argument tells the two signatures. */
 SEC("kprobe")
@@ -401,19 +386,9 @@ int BPF_KRETPROBE(share_kretprobe, unsigned long ret)
 	return 0;
 }
 
-SEC("fentry")
-int BPF_PROG(imap_stash_fentry, void *mm, struct vm_area_struct *vma)
-{
-	stash_imap_lock(vma);
-	return 0;
-}
-
-SEC("fexit")
-int BPF_PROG(imap_stash_fexit)
-{
-	window_close(&share_lock);
-	return 0;
-}
+THIN_PROG("fentry", BPF_PROG, imap_stash_fentry, stash_imap_lock(vma),
+	  void *mm, struct vm_area_struct *vma);
+EXIT_PROGS(imap_stash, window_close(&share_lock));
 
 /*
  * The second argument is the vma from 5.12 on and a user address before:
@@ -427,86 +402,26 @@ int BPF_KPROBE(imap_stash_kprobe, void *mm, unsigned long arg2)
 	return 0;
 }
 
-SEC("kretprobe")
-int BPF_KRETPROBE(imap_stash_kretprobe)
-{
-	window_close(&share_lock);
-	return 0;
-}
-
-SEC("tp_btf")
-int BPF_PROG(imap_contention_begin, void *lock, unsigned int flags)
-{
-	wait_begin((__u64)lock, flags);
-	return 0;
-}
-
-SEC("tp_btf")
-int BPF_PROG(imap_contention_end, void *lock, int ret)
-{
-	wait_end((__u64)lock);
-	return 0;
-}
+THIN_PROG("tp_btf", BPF_PROG, imap_contention_begin,
+	  wait_begin((__u64)lock, flags), void *lock, unsigned int flags);
+THIN_PROG("tp_btf", BPF_PROG, imap_contention_end, wait_end((__u64)lock),
+	  void *lock, int ret);
 
 /* A clone (.isra.0, ...): only the return value is trustworthy. */
-SEC("kretprobe")
-int BPF_KRETPROBE(unshare_kretprobe, long ret)
-{
-	count_unshare(ret);
-	return 0;
-}
+THIN_PROG("kretprobe", BPF_KRETPROBE, unshare_kretprobe, count_unshare(ret),
+	  long ret);
 
-SEC("fentry")
-int BPF_PROG(retract_fentry)
-{
-	window_open(&retract_start, bpf_ktime_get_ns());
-	return 0;
-}
-
-SEC("fexit")
-int BPF_PROG(retract_fexit)
-{
-	retract_exit();
-	return 0;
-}
-
-SEC("kprobe")
-int BPF_KPROBE(retract_kprobe)
-{
-	window_open(&retract_start, bpf_ktime_get_ns());
-	return 0;
-}
-
-SEC("kretprobe")
-int BPF_KRETPROBE(retract_kretprobe)
-{
-	retract_exit();
-	return 0;
-}
+ENTRY_PROGS(retract, window_open(&retract_start, bpf_ktime_get_ns()));
+EXIT_PROGS(retract, retract_exit());
 
 /* hugetlb.retract_race: kprobes only, as gup.retract_race. */
 RETRACT_WINDOW_PROGS(race);
 
-SEC("kprobe")
-int BPF_KPROBE(race_collapse_flush_kprobe, struct vm_area_struct *vma)
-{
-	table_retracted(vma);
-	return 0;
-}
-
-SEC("kprobe")
-int BPF_KPROBE(race_fault_kprobe, struct vm_area_struct *vma)
-{
-	fault_begin(vma);
-	return 0;
-}
-
-SEC("kretprobe")
-int BPF_KRETPROBE(race_fault_kretprobe)
-{
-	fault_end();
-	return 0;
-}
+THIN_PROG("kprobe", BPF_KPROBE, race_collapse_flush_kprobe,
+	  table_retracted(vma), struct vm_area_struct *vma);
+THIN_PROG("kprobe", BPF_KPROBE, race_fault_kprobe, fault_begin(vma),
+	  struct vm_area_struct *vma);
+THIN_PROG("kretprobe", BPF_KRETPROBE, race_fault_kretprobe, fault_end());
 
 /* COMMAND's descendants: followed from their first instruction. */
 CHILDREN_PROGS(hugetlb);

@@ -683,19 +683,11 @@ static __always_inline void contention_end(void *ctx, __u64 lock)
 		set_max(&st->max_mmap_wait_ns, delta);
 }
 
-SEC("tp_btf")
-int BPF_PROG(contention_begin_btf, void *lock, unsigned int flags)
-{
-	contention_begin(ctx, (__u64)lock, flags);
-	return 0;
-}
-
-SEC("tp_btf")
-int BPF_PROG(contention_end_btf, void *lock, int ret)
-{
-	contention_end(ctx, (__u64)lock);
-	return 0;
-}
+THIN_PROG("tp_btf", BPF_PROG, contention_begin_btf,
+	  contention_begin(ctx, (__u64)lock, flags), void *lock,
+	  unsigned int flags);
+THIN_PROG("tp_btf", BPF_PROG, contention_end_btf,
+	  contention_end(ctx, (__u64)lock), void *lock, int ret);
 
 /* ---- page faults: per-VMA lock or mmap_lock --------------------------- */
 
@@ -897,28 +889,24 @@ int BPF_PROG(vma_fault_abort_fentry, unsigned long far, unsigned long esr,
 }
 
 /*
- * fentry tier. A user fault calls lock_mm_and_find_vma() only when it
- * does not finish under the VMA lock (its only caller on x86 is
+ * fentry and kprobe tiers. A user fault calls lock_mm_and_find_vma() only
+ * when it does not finish under the VMA lock (its only caller on x86 is
  * do_user_addr_fault(), on arm64 do_page_fault(); kernel-mode faults go
  * there directly, and are told apart by their registers). A retry calls
  * it again: the window is closed after the first call.
  */
-SEC("fentry")
-int BPF_PROG(vma_fallback_fentry, void *mm, unsigned long addr,
-	     struct pt_regs *regs)
+static __always_inline void vma_fallback_entered(struct pt_regs *regs)
 {
 	if (arch_user_mode(regs))
 		fault_fell_back();
-	return 0;
 }
 
+ENTRY_PROGS(vma_fallback, vma_fallback_entered(regs), void *mm,
+	    unsigned long addr, struct pt_regs *regs);
+
 /* The fault's own attempt is the first after page_fault_user. */
-SEC("fexit")
-int BPF_PROG(vma_lock_fexit, void *mm, unsigned long addr, void *vma)
-{
-	vma_lock_returned(vma != NULL);
-	return 0;
-}
+RETURN_PROGS(vma_lock, vma_lock_returned(vma != NULL), void *vma, void *mm,
+	     unsigned long addr);
 
 /*
  * The handler's entry: a fault that enters it under its VMA lock was not
@@ -941,53 +929,11 @@ static __always_inline void vma_handle_returned(unsigned int ret)
 		vma_fault_handled(w, ret);
 }
 
-SEC("fentry")
-int BPF_PROG(vma_handle_fentry, void *vma, unsigned long addr,
-	     unsigned int flags)
-{
-	vma_handle_entered(flags);
-	return 0;
-}
-
-SEC("fexit")
-int BPF_PROG(vma_handled_fexit, void *vma, unsigned long addr,
-	     unsigned int flags, struct pt_regs *regs, unsigned int ret)
-{
-	vma_handle_returned(ret);
-	return 0;
-}
-
-/* kprobe tier: the same points. */
-SEC("kprobe")
-int BPF_KPROBE(vma_fallback_kprobe, void *mm, unsigned long addr,
-	       struct pt_regs *regs)
-{
-	if (arch_user_mode(regs))
-		fault_fell_back();
-	return 0;
-}
-
-SEC("kretprobe")
-int BPF_KRETPROBE(vma_lock_kretprobe, void *vma)
-{
-	vma_lock_returned(vma != NULL);
-	return 0;
-}
-
-SEC("kprobe")
-int BPF_KPROBE(vma_handle_kprobe, void *vma, unsigned long addr,
-	       unsigned int flags)
-{
-	vma_handle_entered(flags);
-	return 0;
-}
-
-SEC("kretprobe")
-int BPF_KRETPROBE(vma_handled_kretprobe, unsigned int ret)
-{
-	vma_handle_returned(ret);
-	return 0;
-}
+ENTRY_PROGS(vma_handle, vma_handle_entered(flags), void *vma,
+	    unsigned long addr, unsigned int flags);
+RETURN_PROGS(vma_handled, vma_handle_returned(ret), unsigned int ret,
+	     void *vma, unsigned long addr, unsigned int flags,
+	     struct pt_regs *regs);
 
 /*
  * Tracepoint tier: a fault whose thread starts a read acquisition of
@@ -1070,33 +1016,8 @@ static __always_inline void vma_write_end(void)
 	proc_add(st, PV_VMA_WRITE_WAIT_NS, delta);
 }
 
-SEC("fentry")
-int BPF_PROG(vma_write_fentry)
-{
-	vma_write_begin();
-	return 0;
-}
-
-SEC("fexit")
-int BPF_PROG(vma_write_fexit)
-{
-	vma_write_end();
-	return 0;
-}
-
-SEC("kprobe")
-int BPF_KPROBE(vma_write_kprobe)
-{
-	vma_write_begin();
-	return 0;
-}
-
-SEC("kretprobe")
-int BPF_KRETPROBE(vma_write_kretprobe)
-{
-	vma_write_end();
-	return 0;
-}
+ENTRY_PROGS(vma_write, vma_write_begin());
+EXIT_PROGS(vma_write, vma_write_end());
 
 /* ---- exits, and COMMAND's descendants -------------------------------- */
 
