@@ -372,4 +372,23 @@ static __always_inline unsigned long arch_table_page(unsigned long pte,
 
 /* ==== end of architectures =============================================== */
 
+/*
+ * __gup_longterm_locked()'s start, from a kprobe: it took the task first,
+ * (tsk, mm, start, ...), until 64019a2e467a ("mm/gup: remove task_struct
+ * pointer for all gup code", 5.9); user/quirks.c sets *@has_task from the
+ * arity in BTF. fentry refuses the 7 arguments, so only kprobes ask.
+ */
+static __always_inline unsigned long
+longterm_locked_start(struct pt_regs *ctx, const volatile bool *has_task)
+{
+	unsigned long arg2 = PT_REGS_PARM2(ctx), arg3 = PT_REGS_PARM3(ctx);
+
+	/*
+	 * Both loads before the choice: clang would otherwise pick the ctx
+	 * offset first, and the verifier refuses a ctx pointer that moved.
+	 */
+	asm volatile("" : "+r"(arg2), "+r"(arg3));
+	return *has_task ? arg3 : arg2;
+}
+
 #endif /* MMTRACE_QUIRKS_BPF_H */

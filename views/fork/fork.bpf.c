@@ -608,19 +608,10 @@ THIN_PROG("fentry", BPF_PROG, race_longterm_fentry, race_fallback(start),
 /* get_user_pages_unlocked(start, ...) */
 ENTRY_PROGS(race_unlocked, race_fallback(start), unsigned long start);
 
-/* Before 5.9 __gup_longterm_locked(tsk, mm, start, ...) took 7 arguments:
- * fentry refuses it there, and the kprobe reads the start by the same
- * choice (user/quirks.c). */
+/* Before 5.9 __gup_longterm_locked took the task first (quirks.bpf.h). */
 const volatile bool race_longterm_has_task = false;
 
-SEC("kprobe")
-int BPF_KPROBE(race_longterm_kprobe)
-{
-	unsigned long arg2 = PT_REGS_PARM2(ctx), arg3 = PT_REGS_PARM3(ctx);
-
-	asm volatile("" : "+r"(arg2), "+r"(arg3));
-	race_fallback(race_longterm_has_task ? arg3 : arg2);
-	return 0;
-}
+THIN_PROG("kprobe", BPF_KPROBE, race_longterm_kprobe,
+	  race_fallback(longterm_locked_start(ctx, &race_longterm_has_task)));
 
 char LICENSE[] SEC("license") = "GPL";

@@ -332,19 +332,8 @@ RETURN_PROGS(gup_core, gup_end((int)ret), long ret, unsigned long start,
 THIN_PROG("fentry", BPF_PROG, gup_longterm_fentry, gup_fallback(start),
 	  void *mm, unsigned long start);
 
-SEC("kprobe")
-int BPF_KPROBE(gup_longterm_kprobe)
-{
-	unsigned long arg2 = PT_REGS_PARM2(ctx), arg3 = PT_REGS_PARM3(ctx);
-
-	/*
-	 * Both loads before the choice: clang would otherwise pick the ctx
-	 * offset first, and the verifier refuses a ctx pointer that moved.
-	 */
-	asm volatile("" : "+r"(arg2), "+r"(arg3));
-	gup_fallback(longterm_locked_has_task ? arg3 : arg2);
-	return 0;
-}
+THIN_PROG("kprobe", BPF_KPROBE, gup_longterm_kprobe,
+	  gup_fallback(longterm_locked_start(ctx, &longterm_locked_has_task)));
 
 /* get_user_pages_unlocked(start, nr_pages, pages, gup_flags) */
 ENTRY_PROGS(gup_unlocked, gup_fallback(start), unsigned long start);
