@@ -472,6 +472,19 @@ static __always_inline void *renamed_proc_row(void *map,
 }
 
 /*
+ * A view's process rows, "procs" to user space, sized by --max-procs.
+ * Not preallocated: --max-procs may be large, and rows are freed by RCU.
+ */
+#define PROC_ROWS_MAP(view)                                                  \
+	struct {                                                             \
+		__uint(type, BPF_MAP_TYPE_HASH);                             \
+		__uint(max_entries, 10240);                                  \
+		__uint(map_flags, BPF_F_NO_PREALLOC);                        \
+		__type(key, struct view##_proc_key);                         \
+		__type(value, struct view##_proc_stats);                     \
+	} procs SEC(".maps")
+
+/*
  * The programs that keep a view's process rows named and its COMMAND's
  * descendants followed, the same in every view; its observation tables
  * list them by these names (user/tasks.h and each view's exit plan).

@@ -48,14 +48,7 @@ struct fork_window {
  */
 THREAD_STATE_MAPS(windows, struct fork_window, 10240);
 
-/* Not preallocated: --max-procs may be large, and rows are freed by RCU. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 10240);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct fork_proc_key);
-	__type(value, struct fork_proc_stats);
-} procs SEC(".maps");
+PROC_ROWS_MAP(fork);
 
 /* Cumulative since load: user space reports differences per interval. */
 __u64 counters[FC_MAX] = {};

@@ -57,14 +57,7 @@ struct {
 	__type(value, struct gup_call);
 } calls SEC(".maps");
 
-/* Not preallocated: --max-procs may be large. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 10240);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct gup_proc_key);
-	__type(value, struct gup_proc_stats);
-} procs SEC(".maps");
+PROC_ROWS_MAP(gup);
 
 /* Kernel stacks of the callers; user space symbolizes them. */
 struct {

@@ -71,13 +71,7 @@ struct {
 	__type(value, __u8);
 } imap_locks SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 10240);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct hugetlb_proc_key);
-	__type(value, struct hugetlb_proc_stats);
-} procs SEC(".maps");
+PROC_ROWS_MAP(hugetlb);
 
 /*
  * i_mmap_rwsem waits by holder (bpf/lock_owner.bpf.h): who held it, for

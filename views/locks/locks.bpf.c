@@ -93,14 +93,7 @@ struct {
 	__type(value, struct lock_stats);
 } lock_table SEC(".maps");
 
-/* Not preallocated: --max-procs may be large, and rows are freed by RCU. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 10240);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct locks_proc_key);
-	__type(value, struct locks_proc_stats);
-} procs SEC(".maps");
+PROC_ROWS_MAP(locks);
 
 /* Cumulative since load: user space reports differences per interval. */
 __u64 counters[LC_MAX] = {};
