@@ -432,6 +432,15 @@ static __always_inline void *exiting_proc_row(void *map)
 	return bpf_map_lookup_elem(map, &tgid);
 }
 
+/* Marks the exiting leader's row of @map exited; @row_type has the flag. */
+#define mark_proc_exited(map, row_type)                                      \
+	do {                                                                 \
+		row_type *__row = exiting_proc_row(&map);                    \
+									     \
+		if (__row)                                                   \
+			__row->exited = 1;                                   \
+	} while (0)
+
 /*
  * The row of the process that has just exec'd, or NULL. From exec on its
  * row carries the new name, and so do the counts not reported yet: they

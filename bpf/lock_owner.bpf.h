@@ -70,6 +70,16 @@ static __always_inline void lock_owner_read(__u64 lock, __u32 flags,
 	bpf_core_read_str(o->comm, sizeof(o->comm), &task->comm);
 }
 
+/* A view's waits by holder, lock_owner_charge's @map: not preallocated. */
+#define LOCK_OWNER_MAP(name, entries)                                        \
+	struct {                                                             \
+		__uint(type, BPF_MAP_TYPE_HASH);                             \
+		__uint(max_entries, entries);                                \
+		__uint(map_flags, BPF_F_NO_PREALLOC);                        \
+		__type(key, struct lock_owner_key);                          \
+		__type(value, struct lock_owner_stats);                      \
+	} name SEC(".maps")
+
 /*
  * Charges a wait of @delta ns to @o's row of @map (lock_owner_key ->
  * lock_owner_stats); @kind is the view's lock class. False: map full.

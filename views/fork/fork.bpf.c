@@ -337,15 +337,12 @@ int fork_exit(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint")
 int fork_task_exit(void *ctx)
 {
-	struct fork_proc_stats *st;
 	struct fork_window *w = current_window();
 
 	if (w)
 		close_window(w);
 	thread_state_exit(&windows_by_tid);
-	st = exiting_proc_row(&procs);
-	if (st)
-		st->exited = 1;
+	mark_proc_exited(procs, struct fork_proc_stats);
 	return 0;
 }
 

@@ -354,13 +354,9 @@ CHILDREN_PROGS(gup);
 SEC("tracepoint")
 int gup_task_exit(void *ctx)
 {
-	struct gup_proc_stats *st;
-
 	if (calls_open)
 		close_call((__u32)bpf_get_current_pid_tgid());
-	st = exiting_proc_row(&procs);
-	if (st)
-		st->exited = 1;
+	mark_proc_exited(procs, struct gup_proc_stats);
 	return 0;
 }
 

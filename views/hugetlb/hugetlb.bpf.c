@@ -78,13 +78,7 @@ PROC_ROWS_MAP(hugetlb);
  * writing, while faulting threads queued. Keyed by holder only: every
  * traced i_mmap_rwsem is one lock to the report.
  */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct lock_owner_key);
-	__type(value, struct lock_owner_stats);
-} imap_owners SEC(".maps");
+LOCK_OWNER_MAP(imap_owners, 4096);
 
 /* Waits whose holder row did not fit. */
 __u64 owner_losses = 0;

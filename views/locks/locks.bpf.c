@@ -426,13 +426,7 @@ struct {
 } callers SEC(".maps");
 
 /* Contention per (lock, holder). */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 10240);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct lock_owner_key);
-	__type(value, struct lock_owner_stats);
-} owners SEC(".maps");
+LOCK_OWNER_MAP(owners, 10240);
 
 /* Waits whose path (stack or callers full) or holder row was not kept. */
 __u64 caller_losses = 0;
@@ -1025,7 +1019,6 @@ SEC("tracepoint")
 int locks_task_exit(void *ctx)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct locks_proc_stats *st;
 
 	thread_state_exit(&thread_locks_by_tid);
 	if (waits_open)
@@ -1035,9 +1028,7 @@ int locks_task_exit(void *ctx)
 	/* Its last fault did not fall back, or the window would be closed. */
 	if (fault_windows_open)
 		fault_served(tid);
-	st = exiting_proc_row(&procs);
-	if (st)
-		st->exited = 1;
+	mark_proc_exited(procs, struct locks_proc_stats);
 	return 0;
 }
 
