@@ -374,8 +374,8 @@ int BPF_KRETPROBE(share_kretprobe, unsigned long ret)
 	return 0;
 }
 
-THIN_PROG("fentry", BPF_PROG, imap_stash_fentry, stash_imap_lock(vma),
-	  void *mm, struct vm_area_struct *vma);
+THIN_PROG("fentry", BPF_PROG, imap_stash_fentry, stash_imap_lock(vma), void *mm,
+	  struct vm_area_struct *vma);
 EXIT_PROGS(imap_stash, window_close(&share_lock));
 
 /*

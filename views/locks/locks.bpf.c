@@ -918,9 +918,8 @@ static __always_inline void vma_handle_returned(unsigned int ret)
 
 ENTRY_PROGS(vma_handle, vma_handle_entered(flags), void *vma,
 	    unsigned long addr, unsigned int flags);
-RETURN_PROGS(vma_handled, vma_handle_returned(ret), unsigned int ret,
-	     void *vma, unsigned long addr, unsigned int flags,
-	     struct pt_regs *regs);
+RETURN_PROGS(vma_handled, vma_handle_returned(ret), unsigned int ret, void *vma,
+	     unsigned long addr, unsigned int flags, struct pt_regs *regs);
 
 /*
  * Tracepoint tier: a fault whose thread starts a read acquisition of
