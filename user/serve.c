@@ -271,6 +271,7 @@ static int parse_serve_args(int argc, char **argv, struct serve_opts *so)
 		return EXIT_USAGE;
 	/* Views named by --views are wanted whole. */
 	so->t.skip_detail = !so->detail && !so->views;
+	so->t.numbers_only = true;
 	if (so->t.filter.tgid && check_pid(so->t.filter.tgid))
 		return EXIT_USAGE;
 	if (so->cgroup) {

@@ -245,6 +245,7 @@ static int parse_top_args(int argc, char **argv, struct top_opts *to)
 	to->t.cgroup_fd = -1;
 	to->t.max_procs = 10240;
 	to->t.top = 20;
+	to->t.numbers_only = true;
 	argp_err_exit_status = EXIT_USAGE;
 	err = argp_parse(&argp, argc, argv, options_argp_flags, NULL, to);
 	if (to->err)

@@ -59,6 +59,11 @@ struct view_opts {
 	bool event_stacks;		/* events carry their kernel stack */
 	/* serve without --detail: observations marked .detail are left out */
 	bool skip_detail;
+	/*
+	 * serve and top: the view's report is never printed, only its
+	 * numbers read, so what only the report shows need not be kept.
+	 */
+	bool numbers_only;
 	/* The view's own options (struct view.options); 0/NULL: unset. */
 	unsigned int stack_depth;	/* locks --stack-depth */
 	unsigned int callers;		/* locks --callers */

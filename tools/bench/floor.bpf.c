@@ -7,8 +7,8 @@
  *
  * A program that times something cannot be that cheap: it reads the clock
  * and finds its thread's state. floor_timed_<hook> does just that, with
- * task-local storage, on the mmap_lock hooks: the least an exact
- * per-thread timing costs on this machine. (Not on clone: there, the
+ * task-local storage, on the mmap_lock and contention hooks: the least an
+ * exact per-thread timing costs on this machine. (Not on clone: there, the
  * shell loop's clones come from other, short-lived processes, whose
  * first use creates the storage, while its own are vforks.)
  */
@@ -74,5 +74,7 @@ FLOOR("tp_btf/task_rename", rename)
 TIMED("tp_btf/mmap_lock_start_locking", mmap_start)
 TIMED("tp_btf/mmap_lock_acquire_returned", mmap_returned)
 TIMED("tp_btf/mmap_lock_released", mmap_released)
+TIMED("tp_btf/contention_begin", contention_begin)
+TIMED("tp_btf/contention_end", contention_end)
 
 char LICENSE[] SEC("license") = "GPL";

@@ -391,6 +391,9 @@ int mmap_released_btf(__u64 *ctx)
  */
 const volatile bool wait_paths = true;
 
+/* Contention per lock address: only the report shows it (not serve, top). */
+const volatile bool lock_rows = true;
+
 /* Bytes of stack to take: (--stack-depth + LOCK_STACK_SLACK) frames. */
 const volatile __u32 lock_stack_bytes = (LOCK_STACK_DEFAULT +
 					 LOCK_STACK_SLACK) * 8;
@@ -661,7 +664,8 @@ static __always_inline void contention_end(void *ctx, __u64 lock)
 	class = is_mmap ? CONT_MMAP : CONT_OTHER;
 	add(&counters[LC_CONTENDED_MMAP + class], 1);
 	hist_record(contention_hist[class], delta, 1);
-	lock_table_add(lock, flags, is_mmap, delta);
+	if (lock_rows)
+		lock_table_add(lock, flags, is_mmap, delta);
 	contention_event(ctx, delta, lock, flags, is_mmap);
 	st = proc_stats(ids >> 32);
 	proc_add(st, PV_MMAP_CONTENDED + 2 * class, 1);
