@@ -63,6 +63,32 @@ struct attach_plan {
 	struct probe_point points[PLAN_MAX_POINTS];
 };
 
+/*
+ * A plan at the fentry tier and its twin at the kprobe tier, from one list
+ * of the points both attach: @list(P) names each once, as
+ *   P(ENTRY or RETURN, "<name>", nargs, optional, targets...)
+ * and the programs are <name>_fentry and <name>_kprobe at an entry,
+ * <name>_fexit and <name>_kretprobe at a return, as the BPF side's
+ * ENTRY_PROGS() and RETURN_PROGS() define them (bpf/attach.bpf.h).
+ * Trailing arguments are points both plans attach besides.
+ */
+#define TWIN_PLANS(list, fentry_note, kprobe_note, ...)                      \
+	{ .tier = TIER_FENTRY, .note = fentry_note,                          \
+	  .points = { list(FENTRY_POINT) __VA_ARGS__ } },                    \
+	{ .tier = TIER_KPROBE, .note = kprobe_note,                          \
+	  .points = { list(KPROBE_POINT) __VA_ARGS__ } }
+/* Where the twins are not adjacent: .points = { LIST(FENTRY_POINT) ... }. */
+#define FENTRY_POINT(at, name, n, opt, ...) FENTRY_##at(name, n, opt, __VA_ARGS__)
+#define FENTRY_ENTRY(name, n, opt, ...)                                      \
+	{ name "_fentry", PROBE_FENTRY, { __VA_ARGS__ }, opt, n },
+#define FENTRY_RETURN(name, n, opt, ...)                                     \
+	{ name "_fexit", PROBE_FEXIT, { __VA_ARGS__ }, opt, n },
+#define KPROBE_POINT(at, name, n, opt, ...) KPROBE_##at(name, opt, __VA_ARGS__)
+#define KPROBE_ENTRY(name, opt, ...)                                         \
+	{ name "_kprobe", PROBE_KPROBE, { __VA_ARGS__ }, opt },
+#define KPROBE_RETURN(name, opt, ...)                                        \
+	{ name "_kretprobe", PROBE_KRETPROBE, { __VA_ARGS__ }, opt },
+
 struct observation {
 	const char *name;
 	const char *summary;

@@ -22,7 +22,24 @@
 	"inside the parent's clone() (a fault inside clone, e.g. writing "     \
 	"CLONE_PARENT_SETTID, would add one); copy_page_range time unknown"
 
-#define GUP_CORE_FUNCS { "gup_fast_fallback", "internal_get_user_pages_fast" }
+#define GUP_CORE_FUNCS "gup_fast_fallback", "internal_get_user_pages_fast"
+/* Each point at the fentry and kprobe tiers (TWIN_PLANS, user/probe.h). */
+#define COPY_POINTS(P)                                                       \
+	P(ENTRY, "cpr", 0, false, "copy_page_range")                         \
+	P(RETURN, "cpr", 0, false, "copy_page_range")                        \
+	P(ENTRY, "anon_rmap", 0, false, "folio_add_new_anon_rmap",           \
+	  "page_add_new_anon_rmap")
+#define HUGETLB_COPY_POINTS(P)                                               \
+	P(ENTRY, "hugetlb_copy", 0, false, "copy_hugetlb_page_range")        \
+	P(RETURN, "hugetlb_copy", 0, false, "copy_hugetlb_page_range")       \
+	P(RETURN, "hugetlb_alloc", 3, false, "alloc_hugetlb_folio",          \
+	  "alloc_huge_page")
+#define RACE_POINTS(P)                                                       \
+	P(ENTRY, "race_cpr", 2, false, "copy_page_range")                    \
+	P(ENTRY, "race_gup", 4, false, GUP_CORE_FUNCS)                       \
+	P(RETURN, "race_gup", 4, false, GUP_CORE_FUNCS)                      \
+	P(ENTRY, "race_longterm", 6, false, "__gup_longterm_locked")         \
+	P(ENTRY, "race_unlocked", 4, true, "get_user_pages_unlocked")
 #define TP_OPT(prog, event) { prog, PROBE_TRACEPOINT, { event }, true }
 
 #define CLONES_NOTE "task_newtask, once per new task in its parent: forks (new mm), vforks (CLONE_VFORK), threads (CLONE_VM); also the io_uring and vhost workers a process's own calls start (threads); not tasks a kernel thread starts; per-process rows only with fork.syscalls (serve: --detail), which names and retires them"
@@ -85,26 +102,9 @@ static const struct observation fork_obs[] = {
 		.summary = "base pages fork copies because they may be DMA-pinned",
 		.if_missing = "pinned-page copies are not counted",
 		.plans = {
-			{
-				.tier = TIER_FENTRY,
-				.note = "each copied page where it is installed (new anon rmap inside copy_page_range); copy_page_range timed",
-				.points = {
-					{ "cpr_fentry", PROBE_FENTRY, { "copy_page_range" } },
-					{ "cpr_fexit", PROBE_FEXIT, { "copy_page_range" } },
-					{ "anon_rmap_fentry", PROBE_FENTRY,
-					  { "folio_add_new_anon_rmap", "page_add_new_anon_rmap" } },
-				},
-			},
-			{
-				.tier = TIER_KPROBE,
-				.note = "as fentry, through kprobes (slower per event)",
-				.points = {
-					{ "cpr_kprobe", PROBE_KPROBE, { "copy_page_range" } },
-					{ "cpr_kretprobe", PROBE_KRETPROBE, { "copy_page_range" } },
-					{ "anon_rmap_kprobe", PROBE_KPROBE,
-					  { "folio_add_new_anon_rmap", "page_add_new_anon_rmap" } },
-				},
-			},
+			TWIN_PLANS(COPY_POINTS,
+				"each copied page where it is installed (new anon rmap inside copy_page_range); copy_page_range timed",
+				"as fentry, through kprobes (slower per event)"),
 			{
 				.tier = TIER_TRACEPOINT,
 				.note = PAGE_ALLOC_NOTE,
@@ -143,26 +143,9 @@ static const struct observation fork_obs[] = {
 		.summary = "hugetlb pages fork copies because they may be DMA-pinned (unit: huge pages)",
 		.if_missing = "pinned hugetlb pages copied at fork are INVISIBLE: they come from the hugetlb pool, not the page allocator, so no tracepoint sees them (needs fentry or kprobe on copy_hugetlb_page_range)",
 		.plans = {
-			{
-				.tier = TIER_FENTRY,
-				.note = "huge page allocations inside copy_hugetlb_page_range",
-				.points = {
-					{ "hugetlb_copy_fentry", PROBE_FENTRY, { "copy_hugetlb_page_range" } },
-					{ "hugetlb_copy_fexit", PROBE_FEXIT, { "copy_hugetlb_page_range" } },
-					{ "hugetlb_alloc_fexit", PROBE_FEXIT,
-					  { "alloc_hugetlb_folio", "alloc_huge_page" }, .nargs = 3 },
-				},
-			},
-			{
-				.tier = TIER_KPROBE,
-				.note = "huge page allocations inside copy_hugetlb_page_range",
-				.points = {
-					{ "hugetlb_copy_kprobe", PROBE_KPROBE, { "copy_hugetlb_page_range" } },
-					{ "hugetlb_copy_kretprobe", PROBE_KRETPROBE, { "copy_hugetlb_page_range" } },
-					{ "hugetlb_alloc_kretprobe", PROBE_KRETPROBE,
-					  { "alloc_hugetlb_folio", "alloc_huge_page" } },
-				},
-			},
+			TWIN_PLANS(HUGETLB_COPY_POINTS,
+				"huge page allocations inside copy_hugetlb_page_range",
+				"huge page allocations inside copy_hugetlb_page_range"),
 		},
 	},
 	{
@@ -172,37 +155,9 @@ static const struct observation fork_obs[] = {
 		.summary = "GUP-fast calls on a forking mm during its write-protect windows, and the FOLL_PIN ones pushed to the slow path (mm->write_protect_seq; inferred)",
 		.if_missing = "GUP-fast calls racing a fork are not seen: no tracepoint covers GUP-fast or copy_page_range (needs fentry or kprobe on copy_page_range and gup_fast_fallback or internal_get_user_pages_fast)",
 		.plans = {
-			{
-				.tier = TIER_FENTRY,
-				.note = "copy_page_range of a COW VMA names the forker; the mm's write_protect_seq read at the GUP-fast core's entry and where its fallback starts (or at its return)",
-				.points = {
-					{ "race_cpr_fentry", PROBE_FENTRY,
-					  { "copy_page_range" }, .nargs = 2 },
-					{ "race_gup_fentry", PROBE_FENTRY, GUP_CORE_FUNCS,
-					  .nargs = 4 },
-					{ "race_gup_fexit", PROBE_FEXIT, GUP_CORE_FUNCS,
-					  .nargs = 4 },
-					{ "race_longterm_fentry", PROBE_FENTRY,
-					  { "__gup_longterm_locked" }, .nargs = 6 },
-					{ "race_unlocked_fentry", PROBE_FENTRY,
-					  { "get_user_pages_unlocked" }, true, 4 },
-				},
-			},
-			{
-				.tier = TIER_KPROBE,
-				.note = "as fentry, through kprobes",
-				.points = {
-					{ "race_cpr_kprobe", PROBE_KPROBE,
-					  { "copy_page_range" } },
-					{ "race_gup_kprobe", PROBE_KPROBE, GUP_CORE_FUNCS },
-					{ "race_gup_kretprobe", PROBE_KRETPROBE,
-					  GUP_CORE_FUNCS },
-					{ "race_longterm_kprobe", PROBE_KPROBE,
-					  { "__gup_longterm_locked" } },
-					{ "race_unlocked_kprobe", PROBE_KPROBE,
-					  { "get_user_pages_unlocked" }, true },
-				},
-			},
+			TWIN_PLANS(RACE_POINTS,
+				"copy_page_range of a COW VMA names the forker; the mm's write_protect_seq read at the GUP-fast core's entry and where its fallback starts (or at its return)",
+				"as fentry, through kprobes"),
 		},
 	},
 	CHILDREN_OBSERVATION("fork"),

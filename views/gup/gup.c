@@ -17,11 +17,20 @@
 #include "view.h"
 #include "fields.h"
 
-#define CORE_FUNCS { "gup_fast_fallback", "internal_get_user_pages_fast" }
+#define CORE_FUNCS "gup_fast_fallback", "internal_get_user_pages_fast"
 #define TASK_EXIT { "gup_task_exit", PROBE_TRACEPOINT, { "sched/sched_process_exit" } }
 /* A process's row takes its new name at exec, or when its leader is renamed. */
 #define TASK_NAME { "gup_exec", PROBE_TRACEPOINT, { "sched/sched_process_exec" } }, \
 	{ "gup_rename", PROBE_TP_BTF, { "task_rename" }, true }
+
+/* Each point at the fentry and kprobe tiers (TWIN_PLANS, user/probe.h). */
+#define CALLS_POINTS(P)                                                      \
+	P(ENTRY, "gup_core", 4, false, CORE_FUNCS)                           \
+	P(RETURN, "gup_core", 4, false, CORE_FUNCS)
+#define SLOW_PATH_POINTS(P)                                                  \
+	P(ENTRY, "gup_longterm", 6, false, "__gup_longterm_locked")          \
+	P(ENTRY, "gup_unlocked", 4, true, "get_user_pages_unlocked")
+#define FORKER_POINTS(P) P(ENTRY, "gup_cpr", 2, false, "copy_page_range")
 
 static const struct observation gup_obs[] = {
 	{
@@ -29,78 +38,26 @@ static const struct observation gup_obs[] = {
 		.summary = "get/pin_user_pages_fast*() calls: pages asked for and returned, latency, errors, by FOLL_* class",
 		.if_missing = "GUP-fast is not observable: no tracepoint covers it (needs fentry or kprobe on gup_fast_fallback or internal_get_user_pages_fast)",
 		.required = true,
-		.plans = {
-			{
-				.tier = TIER_FENTRY,
-				.note = "entry and return of the core every *_user_pages_fast*() wrapper calls",
-				.points = {
-					{ "gup_core_fentry", PROBE_FENTRY, CORE_FUNCS, .nargs = 4 },
-					{ "gup_core_fexit", PROBE_FEXIT, CORE_FUNCS, .nargs = 4 },
-					TASK_EXIT,
-					TASK_NAME,
-				},
-			},
-			{
-				.tier = TIER_KPROBE,
-				.note = "as fentry, through kprobes (slower per call)",
-				.points = {
-					{ "gup_core_kprobe", PROBE_KPROBE, CORE_FUNCS },
-					{ "gup_core_kretprobe", PROBE_KRETPROBE, CORE_FUNCS },
-					TASK_EXIT,
-					TASK_NAME,
-				},
-			},
-		},
+		.plans = { TWIN_PLANS(CALLS_POINTS,
+			"entry and return of the core every *_user_pages_fast*() wrapper calls",
+			"as fentry, through kprobes (slower per call)",
+			TASK_EXIT, TASK_NAME) },
 	},
 	{
 		.name = "gup.slow_path",
 		.summary = "pages the lockless walk got vs pages the slow-path fallback got",
 		.if_missing = "lockless vs slow-path pages are not told apart (needs fentry or kprobe on __gup_longterm_locked); calls and totals still count",
-		.plans = {
-			{
-				.tier = TIER_FENTRY,
-				.note = "where the fallback starts inside a call: the pages before it were walked locklessly",
-				.points = {
-					{ "gup_longterm_fentry", PROBE_FENTRY,
-					  { "__gup_longterm_locked" }, .nargs = 6 },
-					{ "gup_unlocked_fentry", PROBE_FENTRY,
-					  { "get_user_pages_unlocked" }, true, 4 },
-				},
-			},
-			{
-				.tier = TIER_KPROBE,
-				.note = "as fentry, through kprobes",
-				.points = {
-					{ "gup_longterm_kprobe", PROBE_KPROBE,
-					  { "__gup_longterm_locked" } },
-					{ "gup_unlocked_kprobe", PROBE_KPROBE,
-					  { "get_user_pages_unlocked" }, true },
-				},
-			},
-		},
+		.plans = { TWIN_PLANS(SLOW_PATH_POINTS,
+			"where the fallback starts inside a call: the pages before it were walked locklessly",
+			"as fentry, through kprobes") },
 	},
 	{
 		.name = "gup.fork_race",
 		.summary = "which process's fork pushed FOLL_PIN calls to the slow path (mm->write_protect_seq; counted under gup.slow_path)",
 		.if_missing = "fork-caused fallbacks are still counted (gup.slow_path) but the forking process is not named (needs fentry or kprobe on copy_page_range)",
-		.plans = {
-			{
-				.tier = TIER_FENTRY,
-				.note = "copy_page_range of a COW VMA: the thread about to write-protect the mm",
-				.points = {
-					{ "gup_cpr_fentry", PROBE_FENTRY,
-					  { "copy_page_range" }, .nargs = 2 },
-				},
-			},
-			{
-				.tier = TIER_KPROBE,
-				.note = "as fentry, through a kprobe",
-				.points = {
-					{ "gup_cpr_kprobe", PROBE_KPROBE,
-					  { "copy_page_range" } },
-				},
-			},
-		},
+		.plans = { TWIN_PLANS(FORKER_POINTS,
+			"copy_page_range of a COW VMA: the thread about to write-protect the mm",
+			"as fentry, through a kprobe") },
 	},
 	{
 		.name = "gup.retract_race",

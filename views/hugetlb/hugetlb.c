@@ -23,6 +23,14 @@
 	{ "imap_contention_begin", PROBE_TP_BTF, { "contention_begin" } },   \
 	{ "imap_contention_end", PROBE_TP_BTF, { "contention_end" } }
 
+/* Each point at the fentry and kprobe tiers (TWIN_PLANS, user/probe.h). */
+#define STASH_POINTS(P)                                                      \
+	P(ENTRY, "imap_stash", 4, false, "huge_pmd_share")                   \
+	P(RETURN, "imap_stash", 0, false, "huge_pmd_share")
+#define RETRACT_POINTS(P)                                                    \
+	P(ENTRY, "retract", 0, false, "retract_page_tables")                 \
+	P(RETURN, "retract", 0, false, "retract_page_tables")
+
 static const struct observation hugetlb_obs[] = {
 	{
 		.name = "hugetlb.pmd_share",
@@ -62,26 +70,10 @@ static const struct observation hugetlb_obs[] = {
 		.name = "hugetlb.i_mmap_waits",
 		.summary = "waits on a hugetlb file's i_mmap_rwsem: huge_pmd_share vs other holders",
 		.if_missing = "i_mmap_rwsem waits are not measured (needs the lock:contention_* tracepoints and fentry or kprobes on the 4-argument huge_pmd_share to learn the lock)",
-		.plans = {
-			{
-				.tier = TIER_FENTRY,
-				.note = "lock:contention_* on the i_mmap_rwsem huge_pmd_share takes; other waiters on a known one are 'other' (unmap, unshare, migration, khugepaged)",
-				.points = {
-					{ "imap_stash_fentry", PROBE_FENTRY, { "huge_pmd_share" }, .nargs = 4 },
-					{ "imap_stash_fexit", PROBE_FEXIT, { "huge_pmd_share" } },
-					CONTENTION_POINTS,
-				},
-			},
-			{
-				.tier = TIER_KPROBE,
-				.note = "as fentry; the lock is learned through a kprobe",
-				.points = {
-					{ "imap_stash_kprobe", PROBE_KPROBE, { "huge_pmd_share" } },
-					{ "imap_stash_kretprobe", PROBE_KRETPROBE, { "huge_pmd_share" } },
-					CONTENTION_POINTS,
-				},
-			},
-		},
+		.plans = { TWIN_PLANS(STASH_POINTS,
+			"lock:contention_* on the i_mmap_rwsem huge_pmd_share takes; other waiters on a known one are 'other' (unmap, unshare, migration, khugepaged)",
+			"as fentry; the lock is learned through a kprobe",
+			CONTENTION_POINTS) },
 	},
 	{
 		.name = "hugetlb.pmd_unshare",
@@ -99,24 +91,9 @@ static const struct observation hugetlb_obs[] = {
 		.name = "hugetlb.retract",
 		.summary = "khugepaged page-table retractions (retract_page_tables): count and time",
 		.if_missing = "khugepaged page-table retractions are not counted (needs fentry or kprobes on an out-of-line retract_page_tables)",
-		.plans = {
-			{
-				.tier = TIER_FENTRY,
-				.note = "retract_page_tables entry to exit",
-				.points = {
-					{ "retract_fentry", PROBE_FENTRY, { "retract_page_tables" } },
-					{ "retract_fexit", PROBE_FEXIT, { "retract_page_tables" } },
-				},
-			},
-			{
-				.tier = TIER_KPROBE,
-				.note = "retract_page_tables entry to exit",
-				.points = {
-					{ "retract_kprobe", PROBE_KPROBE, { "retract_page_tables" } },
-					{ "retract_kretprobe", PROBE_KRETPROBE, { "retract_page_tables" } },
-				},
-			},
-		},
+		.plans = { TWIN_PLANS(RETRACT_POINTS,
+			"retract_page_tables entry to exit",
+			"retract_page_tables entry to exit") },
 	},
 	{
 		.name = "hugetlb.retract_race",

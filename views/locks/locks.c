@@ -31,6 +31,16 @@
 
 #define VMA_WRITE_NOTE "each call of __vma_start_write (a VMA not yet write-locked in this mmap_lock write cycle), timed from entry to return: mostly the wait for its readers, which emits no lock:contention event; a call in flight at the end is not counted"
 
+/* Each point at the fentry and kprobe tiers (TWIN_PLANS, user/probe.h). */
+#define VMA_POINTS(P)                                                        \
+	P(RETURN, "vma_lock", 2, false, "lock_vma_under_rcu")                \
+	P(ENTRY, "vma_fallback", 3, false, "lock_mm_and_find_vma")           \
+	P(ENTRY, "vma_handle", 4, false, "handle_mm_fault")                  \
+	P(RETURN, "vma_handled", 4, false, "handle_mm_fault")
+#define VMA_WRITE_POINTS(P)                                                  \
+	P(ENTRY, "vma_write", 0, false, "__vma_start_write")                 \
+	P(RETURN, "vma_write", 0, false, "__vma_start_write")
+
 static const struct observation locks_obs[] = {
 	{
 		.name = "locks.exits",
@@ -89,10 +99,7 @@ static const struct observation locks_obs[] = {
 				.note = VMA_EXACT_NOTE,
 				.points = {
 					BTF("vma_fault_btf", "page_fault_user"),
-					{ "vma_lock_fexit", PROBE_FEXIT, { "lock_vma_under_rcu" }, .nargs = 2 },
-					{ "vma_fallback_fentry", PROBE_FENTRY, { "lock_mm_and_find_vma" }, .nargs = 3 },
-					{ "vma_handle_fentry", PROBE_FENTRY, { "handle_mm_fault" }, .nargs = 4 },
-					{ "vma_handled_fexit", PROBE_FEXIT, { "handle_mm_fault" }, .nargs = 4 },
+					VMA_POINTS(FENTRY_POINT)
 				},
 			},
 			{
@@ -100,10 +107,7 @@ static const struct observation locks_obs[] = {
 				.note = "arm64, which has no page_fault_user: as above, a user fault being do_mem_abort from EL0 with a translation, access flag or permission fault status",
 				.points = {
 					{ "vma_fault_abort_fentry", PROBE_FENTRY, { "do_mem_abort" }, .nargs = 3 },
-					{ "vma_lock_fexit", PROBE_FEXIT, { "lock_vma_under_rcu" }, .nargs = 2 },
-					{ "vma_fallback_fentry", PROBE_FENTRY, { "lock_mm_and_find_vma" }, .nargs = 3 },
-					{ "vma_handle_fentry", PROBE_FENTRY, { "handle_mm_fault" }, .nargs = 4 },
-					{ "vma_handled_fexit", PROBE_FEXIT, { "handle_mm_fault" }, .nargs = 4 },
+					VMA_POINTS(FENTRY_POINT)
 				},
 			},
 			{
@@ -111,10 +115,7 @@ static const struct observation locks_obs[] = {
 				.note = VMA_EXACT_NOTE,
 				.points = {
 					BTF("vma_fault_btf", "page_fault_user"),
-					{ "vma_lock_kretprobe", PROBE_KRETPROBE, { "lock_vma_under_rcu" } },
-					{ "vma_fallback_kprobe", PROBE_KPROBE, { "lock_mm_and_find_vma" } },
-					{ "vma_handle_kprobe", PROBE_KPROBE, { "handle_mm_fault" } },
-					{ "vma_handled_kretprobe", PROBE_KRETPROBE, { "handle_mm_fault" } },
+					VMA_POINTS(KPROBE_POINT)
 				},
 			},
 			{
@@ -134,24 +135,8 @@ static const struct observation locks_obs[] = {
 		.detail = true,
 		.summary = "VMA write locks: how long a writer (mmap, munmap, mprotect, ...) waited for the faults reading the VMA",
 		.if_missing = "VMA write-lock waits are not timed (needs __vma_start_write, out of line on 7.x; on 6.12 vma_start_write is inline and its waits show as lock:contention on the VMA's vm_lock, counted as other contention)",
-		.plans = {
-			{
-				.tier = TIER_FENTRY,
-				.note = VMA_WRITE_NOTE,
-				.points = {
-					{ "vma_write_fentry", PROBE_FENTRY, { "__vma_start_write" } },
-					{ "vma_write_fexit", PROBE_FEXIT, { "__vma_start_write" } },
-				},
-			},
-			{
-				.tier = TIER_KPROBE,
-				.note = VMA_WRITE_NOTE,
-				.points = {
-					{ "vma_write_kprobe", PROBE_KPROBE, { "__vma_start_write" } },
-					{ "vma_write_kretprobe", PROBE_KRETPROBE, { "__vma_start_write" } },
-				},
-			},
-		},
+		.plans = { TWIN_PLANS(VMA_WRITE_POINTS, VMA_WRITE_NOTE,
+				      VMA_WRITE_NOTE) },
 	},
 	CHILDREN_OBSERVATION("locks"),
 };
