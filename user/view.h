@@ -51,6 +51,7 @@ struct view_opts {
 	bool no_findings;		/* --no-findings (user/findings.c) */
 	const char *output;		/* reports go here instead of stdout */
 	int cgroup_fd;			/* --cgroup directory, or -1 */
+	const char *cgroup;		/* --cgroup PATH, until common_check() */
 	bool events;			/* --events: a line per event */
 	unsigned int event_thresholds;	/* EVENT_OPT_* given */
 	unsigned long long min_latency_us;
