@@ -88,12 +88,8 @@ options_help_same() {
 }
 
 unit_options() {
-	local name="unit options" args o out rc
-	out=$(env -u MAKEFLAGS make -s --no-print-directory OUT="$BUILD" \
-		"$BUILD/mmtrace" 2>&1)
-	rc=$?
-	verdict "$name: build $BUILD/mmtrace" $rc "$(tail -n 5 <<<"$out")"
-	[ "$rc" = 0 ] || return
+	local name="unit options" args o out
+	build_mmtrace "$name" || return
 	options_as=()
 	if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
 		setpriv --reuid=65534 --regid=65534 --clear-groups \
