@@ -149,7 +149,7 @@ struct view {
 	size_t n_obs;
 	void *(*open)(void);
 	struct bpf_object *(*object)(void *skel);
-	/* Before load: filters and map sizes into .rodata and maps. */
+	/* Before load: its own .rodata and map sizes (the filter: the session). */
 	int (*configure)(void *skel, const struct view_opts *opts);
 	/* The skeleton's load: it also maps .bss for user space to read. */
 	int (*load)(void *skel);
