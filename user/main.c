@@ -183,29 +183,25 @@ static int cmd_probes(int argc, char **argv)
 		.doc = doc,
 		.children = probes_children,
 	};
-	struct view_opts o;
 	struct json_object *top = NULL, *views = NULL;
-	const char *only;
 	int rc = 0;
 
 	argp_err_exit_status = EXIT_USAGE;
 	if (argp_parse(&argp, argc, argv, options_argp_flags, NULL, &po))
 		return EXIT_USAGE;
-	o = po.o;
-	only = po.only;
 	if (session_preflight())
 		return 1;
-	if (o.json) {
+	if (po.o.json) {
 		top = json_object_new_object();
 		views = json_object_new_object();
 	}
 	print_kernel(top);
 	for (size_t i = 0; i < N_VIEWS; i++) {
-		if (only && strcmp(only, all_views[i]->name))
+		if (po.only && strcmp(po.only, all_views[i]->name))
 			continue;
-		if (!o.json)
+		if (!po.o.json)
 			printf("== mmtrace %s\n", all_views[i]->name);
-		rc |= probes_one(all_views[i], &o, views);
+		rc |= probes_one(all_views[i], &po.o, views);
 	}
 	if (top) {
 		json_object_object_add(top, "views", views);
