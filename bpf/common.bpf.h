@@ -19,8 +19,11 @@
 #define EEXIST 17
 #define MAX_ERRNO 4095
 
-/* Set by the loader before load; constant for the verifier afterwards. */
-const volatile struct task_filter filter = {};
+/*
+ * Set before load, for every view at once, by the session (user/session.c
+ * finds it by its section); constant for the verifier afterwards.
+ */
+const volatile struct task_filter filter SEC(".rodata.filter") = {};
 
 /*
  * Set by the loader once every program is attached (user/session.c finds

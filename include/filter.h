@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Process filters every view honours; set in .rodata before load. */
+/* Process filters every view honours; in .rodata.filter before load. */
 #ifndef MMTRACE_FILTER_H
 #define MMTRACE_FILTER_H
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* mmtrace: one binary, a subcommand per kernel area. */
+#include <argp.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,51 +120,88 @@ static void print_kernel(struct json_object *top)
 	       "hash map by thread id (no task-local storage for tracing programs)");
 }
 
+struct probes_opts {
+	struct view_opts o;
+	const char *only;	/* VIEW, or NULL: every view */
+};
+
+static const struct argp_option probes_options[] = {
+	{ "json", 'j', NULL, 0, "The same as one JSON document", 1 },
+	/* -h as well as -?, as the hand parser before argp took it. */
+	{ NULL, 'h', NULL, OPTION_HIDDEN, NULL, 1 },
+	{},
+};
+
+/* --btf and -v: the views load as they would run. */
+static const struct argp_child probes_children[] = {
+	{ .argp = &load_argp },
+	{},
+};
+
+static error_t parse_probes(int key, char *arg, struct argp_state *state)
+{
+	struct probes_opts *po = state->input;
+
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &po->o;
+		return 0;
+	case 'j':
+		po->o.json = true;
+		return 0;
+	case 'h':
+		argp_state_help(state, state->out_stream, ARGP_HELP_STD_HELP);
+		return 0;
+	case ARGP_KEY_ARG:
+		if (!po->only && find_view(arg)) {
+			po->only = arg;
+			return 0;
+		}
+		fprintf(stderr, "mmtrace probes: unknown argument '%s'\n",
+			text_arg(arg));
+		return EINVAL;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
 /* mmtrace probes [--json] [-v] [--btf PATH] [VIEW] */
 static int cmd_probes(int argc, char **argv)
 {
-	struct view_opts o = { .max_procs = 1024, .top = 1, .cgroup_fd = -1 };
+	struct probes_opts po = {
+		.o = { .max_procs = 1024, .top = 1, .cgroup_fd = -1 },
+	};
+	char args_doc[] = "[VIEW]";
+	char doc[] =
+		"Loads every view (or VIEW) as it would run, and prints per "
+		"observation the attach tier used (fentry > kprobe > tracepoint) "
+		"and why each richer tier was rejected on this kernel.";
+	struct argp argp = {
+		.options = probes_options,
+		.parser = parse_probes,
+		.args_doc = args_doc,
+		.doc = doc,
+		.children = probes_children,
+	};
 	struct json_object *top = NULL, *views = NULL;
-	const char *only = NULL;
 	int rc = 0;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j"))
-			o.json = true;
-		else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose"))
-			o.verbose = true;
-		else if (!strcmp(argv[i], "--btf") && i + 1 < argc)
-			probe_set_btf_path(argv[++i]);
-		else if (!strncmp(argv[i], "--btf=", 6))
-			probe_set_btf_path(argv[i] + 6);
-		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("Usage: mmtrace probes [--json] [-v] [--btf PATH] [VIEW]\n"
-			       "Loads every view as it would run, and prints per observation the\n"
-			       "attach tier used (fentry > kprobe > tracepoint) and why each richer\n"
-			       "tier was rejected on this kernel. -v lists the attach points.\n"
-			       "--btf PATH: this kernel's BTF where it has none of its own.\n");
-			return 0;
-		} else if (argv[i][0] != '-' && !only && find_view(argv[i]))
-			only = argv[i];
-		else {
-			fprintf(stderr, "mmtrace probes: unknown argument '%s'\n",
-				text_arg(argv[i]));
-			return EXIT_USAGE;
-		}
-	}
+	argp_err_exit_status = EXIT_USAGE;
+	if (argp_parse(&argp, argc, argv, options_argp_flags, NULL, &po))
+		return EXIT_USAGE;
 	if (session_preflight())
 		return 1;
-	if (o.json) {
+	if (po.o.json) {
 		top = json_object_new_object();
 		views = json_object_new_object();
 	}
 	print_kernel(top);
 	for (size_t i = 0; i < N_VIEWS; i++) {
-		if (only && strcmp(only, all_views[i]->name))
+		if (po.only && strcmp(po.only, all_views[i]->name))
 			continue;
-		if (!o.json)
+		if (!po.o.json)
 			printf("== mmtrace %s\n", all_views[i]->name);
-		rc |= probes_one(all_views[i], &o, views);
+		rc |= probes_one(all_views[i], &po.o, views);
 	}
 	if (top) {
 		json_object_object_add(top, "views", views);
@@ -192,8 +230,10 @@ int main(int argc, char **argv)
 		printf("mmtrace %s\n", MMTRACE_VERSION);
 		return 0;
 	}
-	if (!strcmp(argv[1], "probes"))
+	if (!strcmp(argv[1], "probes")) {
+		argv[1] = "mmtrace probes";
 		return cmd_probes(argc - 1, argv + 1);
+	}
 	if (!strcmp(argv[1], "top")) {
 		argv[1] = "mmtrace top";
 		return top_main(all_views, N_VIEWS, argc - 1, argv + 1);

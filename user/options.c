@@ -182,6 +182,11 @@ int cgroup_open(const char *path)
 	return fd;
 }
 
+/*
+ * The options every tracing subcommand shares, merged by argp into the
+ * groups of the subcommand's own: 1 what is traced, 2 for how long,
+ * 4 how. One help text each, whichever subcommand shows it.
+ */
 static const struct argp_option common_options[] = {
 	{ "pid", 'p', "PID", 0, "Trace this process only", 1 },
 	{ "comm", 'c', "NAME", 0,
@@ -189,11 +194,32 @@ static const struct argp_option common_options[] = {
 	{ "cgroup", OPT_CGROUP, "PATH", 0,
 	  "Trace this cgroup v2 and its descendants, e.g. /sys/fs/cgroup/system.slice",
 	  1 },
+	{ "duration", 'd', "SECONDS", 0,
+	  "Stop after SECONDS (default: Ctrl-C or SIGTERM, or the end of "
+	  "COMMAND and what it started)", 2 },
+	{ "max-procs", OPT_MAX_PROCS, "N", 0,
+	  "Processes tracked per view and report (default 10240); overflow "
+	  "is counted", 4 },
+	{ "tier", OPT_TIER, "TIER", 0,
+	  "Use no tier richer than TIER: fentry (default), kprobe or tracepoint",
+	  4 },
+	{},
+};
+
+static const struct argp_option load_options[] = {
+	{ "btf", OPT_BTF, "PATH", 0,
+	  "This kernel's BTF from PATH (e.g. BTFHub's) where it has none of "
+	  "its own: kprobe and classic tracepoint tiers only", 4 },
+	{ "verbose", 'v', NULL, 0,
+	  "Show attach points and libbpf's messages (serve: libmicrohttpd's too)",
+	  4 },
+	{},
+};
+
+/* The options of `mmtrace <view>` beside common_argp's. */
+static const struct argp_option view_options[] = {
 	{ "interval", 'i', "SECONDS", 0,
 	  "Print a report every SECONDS (default: once, at the end)", 2 },
-	{ "duration", 'd', "SECONDS", 0,
-	  "Stop after SECONDS (default: Ctrl-C, or the end of COMMAND and "
-	  "what it started)", 2 },
 	{ "timestamp", 'T', NULL, 0, "Print a timestamp on each report", 3 },
 	{ "json", 'j', NULL, 0,
 	  "One JSON object per report (format in README.md)", 3 },
@@ -203,21 +229,86 @@ static const struct argp_option common_options[] = {
 	{ "no-findings", OPT_NO_FINDINGS, NULL, 0,
 	  "Leave out the findings (what to act on, and why) that end each report",
 	  3 },
-	{ "max-procs", OPT_MAX_PROCS, "N", 0,
-	  "Processes tracked per report (default 10240); overflow is counted",
-	  4 },
-	{ "tier", OPT_TIER, "TIER", 0,
-	  "Use no tier richer than TIER: fentry (default), kprobe or tracepoint",
-	  4 },
-	{ "btf", OPT_BTF, "PATH", 0,
-	  "This kernel's BTF from PATH (e.g. BTFHub's) where it has none of "
-	  "its own: kprobe and classic tracepoint tiers only", 4 },
 	{ "no-children", OPT_NO_CHILDREN, NULL, 0,
 	  "Trace COMMAND alone, not the processes it starts (by default "
 	  "every one, however deep)", 4 },
-	{ "verbose", 'v', NULL, 0,
-	  "Show attach points and libbpf's messages", 4 },
 	{},
+};
+
+/* A whole number in [min, max] into @out, or one line and EINVAL. */
+static error_t parse_uint(const char *arg, unsigned long min,
+			  unsigned long max, const char *what,
+			  unsigned int *out)
+{
+	unsigned long v;
+
+	if (parse_ulong(arg, min, max, what, &v))
+		return EINVAL;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+static error_t parse_load(int key, char *arg, struct argp_state *state)
+{
+	struct view_opts *o = state->input;
+
+	switch (key) {
+	case OPT_BTF:
+		probe_set_btf_path(arg);
+		return 0;
+	case 'v':
+		o->verbose = true;
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+const struct argp load_argp = {
+	.options = load_options,
+	.parser = parse_load,
+};
+
+static error_t parse_common_option(int key, char *arg,
+				   struct argp_state *state)
+{
+	struct view_opts *o = state->input;
+
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = o;
+		o->max_procs = 10240;
+		o->cgroup_fd = -1;
+		o->cgroup = NULL;
+		return 0;
+	case 'p':
+		return parse_uint(arg, 1, INT_MAX, "pid", &o->filter.tgid);
+	case 'c':
+		return parse_comm(arg, &o->filter) ? EINVAL : 0;
+	case OPT_CGROUP:
+		o->cgroup = arg;
+		return 0;
+	case 'd':
+		return parse_uint(arg, 1, 31536000, "duration", &o->duration_s);
+	case OPT_MAX_PROCS:
+		return parse_uint(arg, 16, 1 << 22, "--max-procs",
+				  &o->max_procs);
+	case OPT_TIER:
+		return parse_tier(arg, &o->max_tier) ? EINVAL : 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+static const struct argp_child common_children[] = {
+	{ .argp = &load_argp },
+	{},
+};
+
+const struct argp common_argp = {
+	.options = common_options,
+	.parser = parse_common_option,
+	.children = common_children,
 };
 
 /*
@@ -246,34 +337,19 @@ static const struct argp_option event_options[] = {
 	  "Events without their kernel stack (the default for fork)", 5 },
 };
 
-#define N_COMMON_OPTIONS (sizeof(common_options) / sizeof(common_options[0]) - 1)
+#define N_VIEW_OPTIONS (sizeof(view_options) / sizeof(view_options[0]) - 1)
 #define N_EVENT_OPTIONS (sizeof(event_options) / sizeof(event_options[0]))
-/* The common and event options, and at most 8 of the view's own. */
-#define MAX_OPTIONS (N_COMMON_OPTIONS + N_EVENT_OPTIONS + 8)
+/* The report and event options, and at most 8 of the view's own. */
+#define MAX_OPTIONS (N_VIEW_OPTIONS + N_EVENT_OPTIONS + 8)
 
 struct parse_state {
 	struct view_opts *opts;
 	const struct view *t;
-	const char *cgroup;
 	const char *needs_events;	/* an event option given, by name */
 	unsigned long events_buffer_kb;
 	int stacks;			/* --stacks 1, --no-stacks 0, else -1 */
 	int err;
 };
-
-static int parse_number(struct parse_state *ps, const char *arg,
-			unsigned long min, unsigned long max, const char *what,
-			unsigned int *out)
-{
-	unsigned long v;
-
-	if (parse_ulong(arg, min, max, what, &v)) {
-		ps->err = EXIT_USAGE;
-		return EINVAL;
-	}
-	*out = (unsigned int)v;
-	return 0;
-}
 
 static bool event_option_applies(const struct view *t, int key)
 {
@@ -369,55 +445,27 @@ static error_t view_option(struct parse_state *ps, int key, const char *arg)
 	return ps->err ? EINVAL : 0;
 }
 
-static error_t parse_common(int key, char *arg, struct argp_state *state)
+static error_t parse_view_option(int key, char *arg, struct argp_state *state)
 {
 	struct parse_state *ps = state->input;
 	struct view_opts *o = ps->opts;
 
 	switch (key) {
-	case 'p':
-		return parse_number(ps, arg, 1, INT_MAX, "pid",
-				    &o->filter.tgid);
-	case 'c':
-		if (parse_comm(arg, &o->filter)) {
-			ps->err = EXIT_USAGE;
-			return EINVAL;
-		}
-		return 0;
-	case OPT_CGROUP:
-		ps->cgroup = arg;
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = o;
 		return 0;
 	case 'i':
-		return parse_number(ps, arg, 1, 86400, "interval",
-				    &o->interval_s);
-	case 'd':
-		return parse_number(ps, arg, 1, 31536000, "duration",
-				    &o->duration_s);
+		return parse_uint(arg, 1, 86400, "interval", &o->interval_s);
 	case OPT_TOP:
-		return parse_number(ps, arg, 1, 100000, "--top", &o->top);
-	case OPT_MAX_PROCS:
-		return parse_number(ps, arg, 16, 1 << 22, "--max-procs",
-				    &o->max_procs);
+		return parse_uint(arg, 1, 100000, "--top", &o->top);
 	case 'o':
 		o->output = arg;
-		return 0;
-	case OPT_BTF:
-		probe_set_btf_path(arg);
-		return 0;
-	case OPT_TIER:
-		if (parse_tier(arg, &o->max_tier)) {
-			ps->err = EXIT_USAGE;
-			return EINVAL;
-		}
 		return 0;
 	case 'T':
 		o->timestamps = true;
 		return 0;
 	case 'j':
 		o->json = true;
-		return 0;
-	case 'v':
-		o->verbose = true;
 		return 0;
 	case OPT_NO_CHILDREN:
 		o->no_children = true;
@@ -489,6 +537,19 @@ int check_pid(unsigned int pid)
 	return 0;
 }
 
+int common_check(struct view_opts *o)
+{
+	if (o->filter.tgid && check_pid(o->filter.tgid))
+		return EXIT_USAGE;
+	if (o->cgroup) {
+		o->cgroup_fd = cgroup_open(o->cgroup);
+		if (o->cgroup_fd < 0)
+			return EXIT_USAGE;
+		o->filter.cgroup_set = 1;
+	}
+	return 0;
+}
+
 /* The kernel takes a ring of a power-of-two number of pages only. */
 static unsigned long ring_bytes(unsigned long kb)
 {
@@ -537,26 +598,18 @@ static int validate(struct parse_state *ps)
 			"mmtrace: -p and COMMAND conflict: a COMMAND is traced by its own pid\n");
 		return EXIT_USAGE;
 	}
-	if (o->filter.tgid && check_pid(o->filter.tgid))
-		return EXIT_USAGE;
-	if (ps->cgroup) {
-		o->cgroup_fd = cgroup_open(ps->cgroup);
-		if (o->cgroup_fd < 0)
-			return EXIT_USAGE;
-		o->filter.cgroup_set = 1;
-	}
-	return 0;
+	return common_check(o);
 }
 
 unsigned int options_argp_flags;
 
-/* The common options, then the event stream's as @t takes them. */
+/* The report options, then the event stream's as @t takes them. */
 static struct argp_option *all_options(const struct view *t,
 				       struct argp_option *all)
 {
-	size_t n = N_COMMON_OPTIONS;
+	size_t n = N_VIEW_OPTIONS;
 
-	memcpy(all, common_options, n * sizeof(*all));
+	memcpy(all, view_options, n * sizeof(*all));
 	for (size_t i = 0; i < N_EVENT_OPTIONS; i++) {
 		const struct argp_option *eo = &event_options[i];
 
@@ -581,17 +634,19 @@ int view_parse_args(const struct view *t, int argc, char **argv,
 	struct argp_option options[MAX_OPTIONS + 1];
 	struct parse_state ps = { .opts = opts, .t = t, .stacks = -1 };
 	char args_doc[] = "[--] [COMMAND [ARG...]]";
+	/* Merged into the groups of the view's own options (group 0). */
+	struct argp_child children[] = { { .argp = &common_argp }, {} };
 	struct argp argp = {
 		.options = all_options(t, options),
-		.parser = parse_common,
+		.parser = parse_view_option,
 		.args_doc = args_doc,
 		.doc = t->doc,
+		.children = children,
 	};
 	int err;
 
 	memset(opts, 0, sizeof(*opts));
 	opts->cgroup_fd = -1;
-	opts->max_procs = 10240;
 	opts->top = 20;
 	argp_err_exit_status = EXIT_USAGE;
 	err = argp_parse(&argp, argc, argv, ARGP_IN_ORDER | options_argp_flags,

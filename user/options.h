@@ -35,6 +35,24 @@ int cgroup_open(const char *path);
 void cgroup2_hint(FILE *mounts, const char *path, char *hint, size_t len);
 
 /*
+ * The one entrance for the options the subcommands share, each with one
+ * help text, one range and one error message. Used as a struct argp_child
+ * whose input (state->child_inputs[i]) is the subcommand's view_opts; a
+ * bad value prints one line and fails argp_parse() with EINVAL.
+ *
+ * common_argp: -p, -c, --cgroup, -d, --max-procs, --tier, and load_argp's:
+ *   every subcommand that traces (the views, serve, top). It sets their
+ *   defaults at ARGP_KEY_INIT; common_check() checks -p and opens
+ *   --cgroup once the whole line is parsed.
+ * load_argp: --btf and -v, how the views load: probes too.
+ */
+extern const struct argp common_argp;
+extern const struct argp load_argp;
+
+/* After common_argp: -p and --cgroup. Returns 0, or EXIT_USAGE (one line). */
+int common_check(struct view_opts *opts);
+
+/*
  * Parses the subcommand's argv (argv[0] is the subcommand). Returns 0, or
  * EXIT_USAGE after printing one line that says what is wrong.
  */

@@ -46,13 +46,9 @@ enum {
 	OPT_VIEWS,
 	OPT_BY,
 	OPT_TOP,
-	OPT_MAX_PROCS,
-	OPT_TIER,
-	OPT_CGROUP,
 	OPT_MAX_REQUESTS,
 	OPT_TEXTFILE,
 	OPT_TEXTFILE_INTERVAL,
-	OPT_BTF,
 	OPT_DETAIL,
 	OPT_BPF_STATS,
 };
@@ -61,7 +57,6 @@ struct serve_opts {
 	struct view_opts t;
 	const char *listen;
 	const char *views;
-	const char *cgroup;
 	bool detail;		/* --detail: every observation */
 	enum export_by by;
 	unsigned long top;
@@ -116,21 +111,12 @@ static const struct argp_option serve_options[] = {
 	{ "top", OPT_TOP, "N", 0,
 	  "At most N label values per view (default 20); more fold into \"other\"",
 	  2 },
-	{ "pid", 'p', "PID", 0, "Trace this process only", 3 },
-	{ "comm", 'c', "NAME", 0,
-	  "Trace processes with this name only: the process's name, as in /proc/PID/comm", 3 },
-	{ "cgroup", OPT_CGROUP, "PATH", 0,
-	  "Trace this cgroup v2 and its descendants", 3 },
-	{ "duration", 'd', "SECONDS", 0, "Stop after SECONDS (default: a signal)",
-	  4 },
-	{ "max-procs", OPT_MAX_PROCS, "N", 0,
-	  "Processes tracked per view (default 10240); overflow is counted", 4 },
-	{ "tier", OPT_TIER, "TIER", 0,
-	  "Use no tier richer than TIER: fentry, kprobe or tracepoint", 4 },
-	{ "btf", OPT_BTF, "PATH", 0,
-	  "This kernel's BTF from PATH where it has none of its own (kprobe and classic tracepoint tiers only)",
-	  4 },
-	{ "verbose", 'v', NULL, 0, "libbpf's and libmicrohttpd's messages", 4 },
+	{},
+};
+
+/* -p, -c, --cgroup, -d, --max-procs, --tier, --btf, -v: after serve's own. */
+static const struct argp_child serve_children[] = {
+	{ .argp = &common_argp, .group = 3 },
 	{},
 };
 
@@ -148,10 +134,11 @@ static error_t parse_serve(int key, char *arg, struct argp_state *state)
 {
 	static const char *const by[] = { "none", "comm", "cgroup", "container" };
 	struct serve_opts *so = state->input;
-	unsigned long v;
-	int err;
 
 	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &so->t;
+		return 0;
 	case OPT_LISTEN:
 		so->listen = arg;
 		return 0;
@@ -186,37 +173,6 @@ static error_t parse_serve(int key, char *arg, struct argp_state *state)
 	case OPT_TEXTFILE_INTERVAL:
 		return parse_num(so, arg, 1, 86400, "--textfile-interval",
 				 &so->textfile_every_s);
-	case 'p':
-		err = parse_num(so, arg, 1, INT_MAX, "pid", &v);
-		so->t.filter.tgid = v;
-		return err;
-	case 'c':
-		if (!parse_comm(arg, &so->t.filter))
-			return 0;
-		so->err = EXIT_USAGE;
-		return EINVAL;
-	case OPT_CGROUP:
-		so->cgroup = arg;
-		return 0;
-	case 'd':
-		err = parse_num(so, arg, 1, 31536000, "duration", &v);
-		so->t.duration_s = v;
-		return err;
-	case OPT_MAX_PROCS:
-		err = parse_num(so, arg, 16, 1 << 22, "--max-procs", &v);
-		so->t.max_procs = v;
-		return err;
-	case OPT_TIER:
-		if (!parse_tier(arg, &so->t.max_tier))
-			return 0;
-		so->err = EXIT_USAGE;
-		return EINVAL;
-	case OPT_BTF:
-		probe_set_btf_path(arg);
-		return 0;
-	case 'v':
-		so->t.verbose = true;
-		return 0;
 	case ARGP_KEY_ARG:
 		fprintf(stderr,
 			"mmtrace serve: unexpected argument '%s' (serve traces the whole system; filter with -p, -c or --cgroup)\n",
@@ -253,12 +209,11 @@ static int parse_serve_args(int argc, char **argv, struct serve_opts *so)
 		.options = serve_options,
 		.parser = parse_serve,
 		.doc = doc,
+		.children = serve_children,
 	};
 	int err;
 
 	memset(so, 0, sizeof(*so));
-	so->t.cgroup_fd = -1;
-	so->t.max_procs = 10240;
 	so->by = EXPORT_BY_COMM;
 	so->top = 20;
 	so->max_requests = 8;
@@ -272,15 +227,7 @@ static int parse_serve_args(int argc, char **argv, struct serve_opts *so)
 	/* Views named by --views are wanted whole. */
 	so->t.skip_detail = !so->detail && !so->views;
 	so->t.numbers_only = true;
-	if (so->t.filter.tgid && check_pid(so->t.filter.tgid))
-		return EXIT_USAGE;
-	if (so->cgroup) {
-		so->t.cgroup_fd = cgroup_open(so->cgroup);
-		if (so->t.cgroup_fd < 0)
-			return EXIT_USAGE;
-		so->t.filter.cgroup_set = 1;
-	}
-	return 0;
+	return common_check(&so->t);
 }
 
 /* "127.0.0.1:9479", "[::1]:9479", "localhost:9479" (not static) */

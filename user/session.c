@@ -267,6 +267,20 @@ static void quiesce(const struct session *s)
 		nanosleep(&tick, NULL);
 }
 
+/*
+ * The common filter (-p, -c, --cgroup, COMMAND), in every object's
+ * .rodata.filter (bpf/common.bpf.h): written once here, for every view.
+ */
+static int set_filter(struct bpf_object *obj, const struct task_filter *f)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj,
+							   ".rodata.filter");
+
+	if (!map || bpf_map__set_initial_value(map, f, sizeof(*f)))
+		return -ENOENT;
+	return 0;
+}
+
 /* One try: returns 0, 1 to retry with a plan rejected, or -errno. */
 static int try_setup(struct session *s, const struct view *t,
 		     const struct view_opts *opts)
@@ -283,6 +297,8 @@ static int try_setup(struct session *s, const struct view *t,
 	}
 	obj = t->object(s->skel);
 	err = probe_apply(obj, t->obs, s->res, t->n_obs);
+	if (!err)
+		err = set_filter(obj, &opts->filter);
 	if (!err)
 		err = t->configure(s->skel, opts);
 	if (!err)

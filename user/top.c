@@ -102,29 +102,19 @@ struct top {
 struct top_opts {
 	struct view_opts t;
 	struct top *top;
-	const char *cgroup;
 	int err;
 };
 
 enum {
-	OPT_CGROUP = 0x300,
-	OPT_MAX_PROCS,
-	OPT_TIER,
-	OPT_SORT,
+	OPT_SORT = 0x300,
 	OPT_TOP,
 	OPT_NO_FINDINGS,
 };
 
 static const struct argp_option top_options[] = {
-	{ "pid", 'p', "PID", 0, "Trace this process only", 1 },
-	{ "comm", 'c', "NAME", 0,
-	  "Trace processes with this name only: the process's name, as in /proc/PID/comm", 1 },
-	{ "cgroup", OPT_CGROUP, "PATH", 0,
-	  "Trace this cgroup v2 and its descendants", 1 },
 	{ "interval", 'i', "SECONDS", 0,
 	  "Refresh every SECONDS (default 2; the 'i' key cycles 1, 2, 5, 10)",
 	  2 },
-	{ "duration", 'd', "SECONDS", 0, "Stop after SECONDS (default: 'q' or a signal)", 2 },
 	{ "sort", OPT_SORT, "COLUMN", 0,
 	  "Sort by COLUMN: lost (default), fork, forks, pinned, mmap, cont, fallbacks, gupslow, pmd",
 	  2 },
@@ -134,11 +124,12 @@ static const struct argp_option top_options[] = {
 	{ "top", OPT_TOP, "N", 0, "Rows in the plain table (default 20)", 3 },
 	{ "no-findings", OPT_NO_FINDINGS, NULL, 0,
 	  "Leave out the findings line", 3 },
-	{ "max-procs", OPT_MAX_PROCS, "N", 0,
-	  "Processes tracked per view (default 10240); overflow is counted", 4 },
-	{ "tier", OPT_TIER, "TIER", 0,
-	  "Use no tier richer than TIER: fentry, kprobe or tracepoint", 4 },
-	{ "verbose", 'v', NULL, 0, "libbpf's messages", 4 },
+	{},
+};
+
+/* -p, -c, --cgroup, -d, --max-procs, --tier, --btf, -v: in top's groups. */
+static const struct argp_child top_children[] = {
+	{ .argp = &common_argp },
 	{},
 };
 
@@ -179,21 +170,11 @@ static error_t parse_top(int key, char *arg, struct argp_state *state)
 	struct top *top = to->top;
 
 	switch (key) {
-	case 'p':
-		return number(to, arg, 1, INT_MAX, "pid", &to->t.filter.tgid);
-	case 'c':
-		if (!parse_comm(arg, &to->t.filter))
-			return 0;
-		to->err = EXIT_USAGE;
-		return EINVAL;
-	case OPT_CGROUP:
-		to->cgroup = arg;
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &to->t;
 		return 0;
 	case 'i':
 		return number(to, arg, 1, 3600, "interval", &top->interval_s);
-	case 'd':
-		return number(to, arg, 1, 31536000, "duration",
-			      &top->duration_s);
 	case OPT_SORT:
 		return parse_sort(to, arg);
 	case 'b':
@@ -203,17 +184,6 @@ static error_t parse_top(int key, char *arg, struct argp_state *state)
 		return number(to, arg, 1, 100000, "--top", &top->rows_max);
 	case OPT_NO_FINDINGS:
 		top->findings_on = false;
-		return 0;
-	case OPT_MAX_PROCS:
-		return number(to, arg, 16, 1 << 22, "--max-procs",
-			      &to->t.max_procs);
-	case OPT_TIER:
-		if (!parse_tier(arg, &to->t.max_tier))
-			return 0;
-		to->err = EXIT_USAGE;
-		return EINVAL;
-	case 'v':
-		to->t.verbose = true;
 		return 0;
 	case ARGP_KEY_ARG:
 		fprintf(stderr, "mmtrace top: unexpected argument '%s' (top watches the whole system; filter with -p, -c or --cgroup)\n",
@@ -239,11 +209,10 @@ static int parse_top_args(int argc, char **argv, struct top_opts *to)
 		"with the interval's counts instead of rates.";
 	struct argp argp = {
 		.options = top_options, .parser = parse_top, .doc = doc,
+		.children = top_children,
 	};
 	int err;
 
-	to->t.cgroup_fd = -1;
-	to->t.max_procs = 10240;
 	to->t.top = 20;
 	to->t.numbers_only = true;
 	argp_err_exit_status = EXIT_USAGE;
@@ -252,15 +221,8 @@ static int parse_top_args(int argc, char **argv, struct top_opts *to)
 		return to->err;
 	if (err)
 		return EXIT_USAGE;
-	if (to->t.filter.tgid && check_pid(to->t.filter.tgid))
-		return EXIT_USAGE;
-	if (to->cgroup) {
-		to->t.cgroup_fd = cgroup_open(to->cgroup);
-		if (to->t.cgroup_fd < 0)
-			return EXIT_USAGE;
-		to->t.filter.cgroup_set = 1;
-	}
-	return 0;
+	to->top->duration_s = to->t.duration_s;
+	return common_check(&to->t);
 }
 
 static volatile sig_atomic_t stop_requested;

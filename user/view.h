@@ -51,6 +51,7 @@ struct view_opts {
 	bool no_findings;		/* --no-findings (user/findings.c) */
 	const char *output;		/* reports go here instead of stdout */
 	int cgroup_fd;			/* --cgroup directory, or -1 */
+	const char *cgroup;		/* --cgroup PATH, until common_check() */
 	bool events;			/* --events: a line per event */
 	unsigned int event_thresholds;	/* EVENT_OPT_* given */
 	unsigned long long min_latency_us;
@@ -153,7 +154,7 @@ struct view {
 	size_t n_obs;
 	void *(*open)(void);
 	struct bpf_object *(*object)(void *skel);
-	/* Before load: filters and map sizes into .rodata and maps. */
+	/* Before load: its own .rodata and map sizes (the filter: the session). */
 	int (*configure)(void *skel, const struct view_opts *opts);
 	/* The skeleton's load: it also maps .bss for user space to read. */
 	int (*load)(void *skel);

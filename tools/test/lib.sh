@@ -68,6 +68,17 @@ check_with() {
 
 oracle() { bounded python3 tools/test/oracle.py "$@"; }
 
+# build_mmtrace NAME: makes $BUILD/mmtrace for a unit check that runs it
+# (make test-unit builds only the test binaries); fails NAME if it cannot.
+build_mmtrace() {
+	local out rc
+	out=$(env -u MAKEFLAGS make -s --no-print-directory OUT="$BUILD" \
+		"$BUILD/mmtrace" 2>&1)
+	rc=$?
+	verdict "$1: build $BUILD/mmtrace" $rc "$(tail -n 5 <<<"$out")"
+	return $rc
+}
+
 # bounded CMD...: CMD with a deadline; 124 or 137 means it hung.
 bounded() { timeout -k 5 "$LIMIT" "$@"; }
 

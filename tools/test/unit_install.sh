@@ -201,11 +201,7 @@ install_docs() {
 unit_install() {
 	local name="unit install" d rc out left
 	# The binary is built as ourselves; install only copies it.
-	out=$(env -u MAKEFLAGS make -s --no-print-directory OUT="$BUILD" \
-		"$BUILD/mmtrace" 2>&1)
-	rc=$?
-	verdict "$name: build $BUILD/mmtrace" $rc "$(tail -n 5 <<<"$out")"
-	[ "$rc" = 0 ] || return
+	build_mmtrace "$name" || return
 	d=$(mktemp -d /tmp/mmtrace-install.XXXXXX)
 	chmod 0755 "$d"
 	install_as "$d"

@@ -198,7 +198,6 @@ static int fork_configure(void *skel, const struct view_opts *opts)
 	const struct kernel_quirks *q = kernel_quirks();
 	int err;
 
-	s->rodata->filter = opts->filter;
 	/* Rows are fork.syscalls' (detail): its programs retire them. */
 	s->rodata->clone_rows = !opts->skip_detail;
 	s->rodata->foll_pin = q->foll.pin;

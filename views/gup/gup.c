@@ -165,7 +165,6 @@ static int gup_configure(void *skel, const struct view_opts *opts)
 	foll = (struct gup_foll){ .write = q->foll.write, .get = q->foll.get,
 				  .pin = q->foll.pin,
 				  .longterm = q->foll.longterm };
-	s->rodata->filter = opts->filter;
 	s->rodata->foll = foll;
 	s->rodata->longterm_locked_has_task = q->gup_longterm_has_task;
 	return bpf_map__set_max_entries(s->maps.procs, opts->max_procs);

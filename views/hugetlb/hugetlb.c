@@ -170,7 +170,6 @@ static int hugetlb_configure(void *skel, const struct view_opts *opts)
 {
 	struct hugetlb_bpf *s = skel;
 
-	s->rodata->filter = opts->filter;
 	return bpf_map__set_max_entries(s->maps.procs, opts->max_procs);
 }
 

@@ -235,7 +235,6 @@ static int locks_configure(void *skel, const struct view_opts *opts)
 	struct events_config *ev = &s->rodata->events_cfg;
 	int err;
 
-	s->rodata->filter = opts->filter;
 	s->rodata->lock_stack_bytes = (stack_depth(opts) + LOCK_STACK_SLACK) *
 				      sizeof(__u64);
 	/* A stack walk per contention is detail in serve, as its hooks are. */

@@ -66,6 +66,17 @@ static size_t bss_size(struct bpf_object *obj)
 	return 0;
 }
 
+/* The session writes the common filter into every object by this name. */
+static void filter_checks(const struct view *v, struct bpf_object *obj)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj,
+							   ".rodata.filter");
+
+	CHECK(map && bpf_map__value_size(map) == sizeof(struct task_filter),
+	      "%s: .rodata.filter holds a struct task_filter (%u bytes)",
+	      v->name, map ? bpf_map__value_size(map) : 0);
+}
+
 static void metric_checks(const struct view *v, struct bpf_object *obj)
 {
 	const struct view_metrics *m = v->metrics;
@@ -102,6 +113,7 @@ int main(void)
 		if (!skel)
 			continue;
 		plan_checks(v, v->object(skel));
+		filter_checks(v, v->object(skel));
 		metric_checks(v, v->object(skel));
 		v->destroy(skel);
 	}
