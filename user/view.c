@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The view kit (view.h): what every view's report does alike. */
 #include <stdbool.h>
+#include <string.h>
 #include <linux/types.h>
 #include <json-c/json.h>
 #include "container.h"
@@ -97,6 +98,120 @@ void counters_delta(void *delta, void *prev, const void *now, size_t size)
 bool obs_known(const struct report_ctx *ctx, int obs)
 {
 	return ctx->res[obs].chosen >= 0;
+}
+
+bool number_known(const struct report_ctx *ctx, const struct number *n)
+{
+	if (!obs_known(ctx, n->obs))
+		return false;
+	return !n->below_tier ||
+	       probe_result_tier(&ctx->obs[n->obs], &ctx->res[n->obs]) <
+		       n->below_tier;
+}
+
+unsigned long long number_value(const struct number *n, const void *base,
+				bool in_row)
+{
+	const char *p = (const char *)base + (in_row ? n->row_off : n->off);
+	unsigned long long v = 0;
+	__u32 v32;
+
+	if (in_row && n->row_size == sizeof(v32)) {
+		memcpy(&v32, p, sizeof(v32));
+		return v32;
+	}
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static void json_add_numbers(struct json_object *o,
+			     const struct report_ctx *ctx,
+			     const struct view_metrics *m, const void *base,
+			     bool in_row)
+{
+	for (size_t i = 0; i < m->n_numbers; i++) {
+		const struct number *n = &m->numbers[i];
+
+		if (!n->key || (in_row ? !n->in_row : !n->in_bss))
+			continue;
+		if (n->yes_no && number_known(ctx, n))
+			json_add_bool(o, n->key, number_value(n, base, in_row));
+		else
+			json_add_u64_known(o, n->key, number_known(ctx, n),
+					   number_value(n, base, in_row));
+	}
+}
+
+void json_add_totals(struct json_object *o, const struct report_ctx *ctx,
+		     const struct view_metrics *m, const void *bss)
+{
+	json_add_numbers(o, ctx, m, bss, false);
+}
+
+void json_add_row_numbers(struct json_object *o, const struct report_ctx *ctx,
+			  const struct view_metrics *m, const void *row)
+{
+	json_add_numbers(o, ctx, m, row, true);
+}
+
+/* Text shows times in us (perf's and libbpf-tools' unit for them). */
+static unsigned long long text_value(const struct number *n,
+				     unsigned long long v)
+{
+	return n->decimals == 9 ? v / 1000 : v;
+}
+
+void print_totals(const struct report_ctx *ctx, const struct view_metrics *m,
+		  const void *bss)
+{
+	const char *sep = "";
+
+	for (size_t i = 0; i < m->n_numbers; i++) {
+		const struct number *n = &m->numbers[i];
+
+		if (!n->text || !n->in_bss)
+			continue;
+		if (number_known(ctx, n))
+			fprintf(ctx->out, "%s%s %llu", sep, n->text,
+				text_value(n, number_value(n, bss, false)));
+		else
+			fprintf(ctx->out, "%s%s n/a", sep, n->text);
+		sep = "  ";
+	}
+}
+
+void print_rows_header(FILE *out, const struct view_metrics *m)
+{
+	fprintf(out, "\n%-8s %-16s", "PID", "COMM");
+	for (size_t i = 0; i < m->n_numbers; i++)
+		if (m->numbers[i].column)
+			fprintf(out, " %*s", m->numbers[i].width,
+				m->numbers[i].column);
+	fprintf(out, "\n");
+}
+
+void print_row_numbers(const struct report_ctx *ctx,
+		       const struct view_metrics *m, const struct row *row,
+		       const char *comm)
+{
+	FILE *out = ctx->out;
+
+	fprintf(out, "%-8u %-16s", row_pid(row), comm);
+	for (size_t i = 0; i < m->n_numbers; i++) {
+		const struct number *n = &m->numbers[i];
+		unsigned long long v;
+
+		if (!n->column)
+			continue;
+		v = number_value(n, row->value, true);
+		if (!number_known(ctx, n))
+			fprintf(out, " %*s", n->width, "n/a");
+		else if (n->yes_no)
+			fprintf(out, " %*s", n->width, v ? "yes" : "no");
+		else
+			fprintf(out, " %*llu", n->width, text_value(n, v));
+	}
+	fprintf(out, "\n");
 }
 
 struct json_object *json_row_new(const struct row *row, const char *comm,

@@ -753,7 +753,10 @@ VIEW_SKELETON(gup, &r.rows, &r.callers)
 #define CLASS(c) .label = "class", .label_value = c
 #define LAT(l) .label = "path", .label_value = l
 
-static const struct metric_def gup_metrics_defs[] = {
+#define ROW(n, h, member, dec, ob)                                           \
+	ROW_METRIC(struct gup_proc_stats, n, h, member, dec, ob)
+
+static const struct number gup_numbers[] = {
 	METRIC_U64(BSS, "gup_calls", "GUP-fast calls, by FOLL_* class (all, pin, get, longterm, write)",
 		   counters[GUP_ALL][GC_CALLS], 0, OBS_CALLS, CLASS("all")),
 	METRIC_U64(BSS, "gup_calls", "", counters[GUP_PIN][GC_CALLS], 0,
@@ -793,12 +796,6 @@ static const struct metric_def gup_metrics_defs[] = {
 	METRIC_HIST_NS(BSS, "gup_latency_seconds", "",
 		       latency_hist[GUP_LAT_FALLBACK], OBS_SLOW,
 		       LAT("fallback")),
-};
-
-#define ROW(n, h, member, dec, ob)                                           \
-	ROW_METRIC(struct gup_proc_stats, n, h, member, dec, ob)
-
-static const struct row_metric_def gup_row_defs[] = {
 	ROW("calls", "GUP-fast calls", calls, 0, OBS_CALLS),
 	ROW("pages_returned", "Pages GUP-fast calls returned", returned, 0,
 	    OBS_CALLS),
@@ -809,6 +806,9 @@ static const struct row_metric_def gup_row_defs[] = {
 	    fork_fallbacks, 0, OBS_SLOW),
 	ROW("retract_overlaps", "GUP-fast calls a page-table retraction of their mm met",
 	    retract_overlaps, 0, OBS_RETRACT),
+	FIELD(F_GUP_CALLS, struct gup_proc_stats, calls, OBS_CALLS),
+	FIELD(F_GUP_FAST, struct gup_proc_stats, pages_fast, OBS_SLOW),
+	FIELD(F_GUP_SLOW, struct gup_proc_stats, pages_slow, OBS_SLOW),
 };
 
 VIEW_METRICS(gup, &proc_rows, struct gup_proc_stats);
@@ -835,15 +835,4 @@ const struct view gup_view = {
 	.busy = gup_busy,
 	.names_frames = true,
 	.metrics = &gup_metrics,
-};
-
-/* What `mmtrace top` and the findings read of a row (user/fields.h). */
-static const struct field_def gup_field_defs[] = {
-	FIELD(F_GUP_CALLS, struct gup_proc_stats, calls, OBS_CALLS),
-	FIELD(F_GUP_FAST, struct gup_proc_stats, pages_fast, OBS_SLOW),
-	FIELD(F_GUP_SLOW, struct gup_proc_stats, pages_slow, OBS_SLOW),
-};
-
-const struct view_fields gup_fields = {
-	gup_field_defs, ARRAY_LEN(gup_field_defs),
 };

@@ -455,7 +455,10 @@ VIEW_SKELETON_AND(hugetlb,
 #define BSS struct hugetlb_bpf__bss
 #define WAITER(w) .label = "waiter", .label_value = w
 
-static const struct metric_def hugetlb_metrics_defs[] = {
+#define ROW(n, h, member, dec, ob)                                           \
+	ROW_METRIC(struct hugetlb_proc_stats, n, h, member, dec, ob)
+
+static const struct number hugetlb_numbers[] = {
 	METRIC_U64(BSS, "hugetlb_pmd_share_calls", "huge_pmd_share calls",
 		   counters[HC_SHARE_CALLS], 0, OBS_SHARE),
 	METRIC_U64(BSS, "hugetlb_pmd_shared", "huge_pmd_share calls that found a PMD table to share",
@@ -477,12 +480,6 @@ static const struct metric_def hugetlb_metrics_defs[] = {
 		   counters[HC_RETRACTED_TABLES], 0, OBS_RETRACT_RACE),
 	METRIC_U64(BSS, "hugetlb_fault_retract_overlaps", "Page faults (handle_mm_fault) during which a PTE table of their mm was retracted: inferred from overlapping windows, not that the fault was at that table",
 		   counters[HC_FAULT_RETRACT_OVERLAPS], 0, OBS_RETRACT_RACE),
-};
-
-#define ROW(n, h, member, dec, ob)                                           \
-	ROW_METRIC(struct hugetlb_proc_stats, n, h, member, dec, ob)
-
-static const struct row_metric_def hugetlb_row_defs[] = {
 	ROW("pmd_shared", "PMD tables shared", shared, 0, OBS_SHARE),
 	ROW("i_mmap_wait_seconds", "Time waiting for i_mmap_rwsem",
 	    imap_wait_ns, 9, OBS_WAITS),
@@ -492,6 +489,10 @@ static const struct row_metric_def hugetlb_row_defs[] = {
 	    retracted_tables, 0, OBS_RETRACT_RACE),
 	ROW("fault_retract_overlaps", "Page faults a PTE-table retraction of their mm met (inferred from overlapping windows)",
 	    fault_retract_overlaps, 0, OBS_RETRACT_RACE),
+	FIELD(F_PMD_SHARE_CALLS, struct hugetlb_proc_stats, share_calls,
+	      OBS_SHARE),
+	FIELD(F_PMD_SHARED, struct hugetlb_proc_stats, shared, OBS_SHARE),
+	FIELD(F_PMD_SHARE_NS, struct hugetlb_proc_stats, share_ns, OBS_SHARE),
 };
 
 /* serve: i_mmap_rwsem waits by holder, at most --top holders. */
@@ -533,16 +534,4 @@ const struct view hugetlb_view = {
 	.configure = hugetlb_configure,
 	/* No .busy: nothing is half counted for long, windows last a call. */
 	.metrics = &hugetlb_metrics,
-};
-
-/* What `mmtrace top` and the findings read of a row (user/fields.h). */
-static const struct field_def hugetlb_field_defs[] = {
-	FIELD(F_PMD_SHARE_CALLS, struct hugetlb_proc_stats, share_calls,
-	      OBS_SHARE),
-	FIELD(F_PMD_SHARED, struct hugetlb_proc_stats, shared, OBS_SHARE),
-	FIELD(F_PMD_SHARE_NS, struct hugetlb_proc_stats, share_ns, OBS_SHARE),
-};
-
-const struct view_fields hugetlb_fields = {
-	hugetlb_field_defs, ARRAY_LEN(hugetlb_field_defs),
 };

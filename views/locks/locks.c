@@ -1224,7 +1224,10 @@ VIEW_SKELETON(locks, &r.procs, &r.locks, &r.callers, &r.owners)
 #define MODE(m) .label = "mode", .label_value = m
 #define LOCK(l) .label = "lock", .label_value = l
 
-static const struct metric_def locks_metrics_defs[] = {
+#define ROW(n, h, i, dec, ob)                                                \
+	ROW_METRIC(struct locks_proc_stats, n, h, v[i], dec, ob)
+
+static const struct number locks_numbers[] = {
 	METRIC_U64(BSS, "locks_mmap_lock_acquired", "mmap_lock acquisitions, by mode",
 		   counters[LC_ACQUIRED_R], 0, OBS_MMAP, MODE("read")),
 	METRIC_U64(BSS, "locks_mmap_lock_acquired", "", counters[LC_ACQUIRED_W],
@@ -1275,12 +1278,6 @@ static const struct metric_def locks_metrics_defs[] = {
 		   counters[LC_VMA_WRITE_LOCKS], 0, OBS_VMA_WRITE),
 	METRIC_HIST_NS(BSS, "locks_vma_write_wait_seconds", "Time in __vma_start_write: a VMA writer's wait for the faults reading the VMA (7.x)",
 		       vma_write_hist, OBS_VMA_WRITE),
-};
-
-#define ROW(n, h, i, dec, ob)                                                \
-	ROW_METRIC(struct locks_proc_stats, n, h, v[i], dec, ob)
-
-static const struct row_metric_def locks_row_defs[] = {
 	ROW("mmap_lock_write_acquired", "mmap_lock write acquisitions",
 	    PV_WRITE_ACQUIRED, 0, OBS_MMAP),
 	ROW("mmap_lock_wait_seconds", "Time to acquire mmap_lock (write)",
@@ -1292,6 +1289,18 @@ static const struct row_metric_def locks_row_defs[] = {
 	    PV_VMA_LOCK_FAULTS, 0, OBS_VMA),
 	ROW("fault_fallbacks", "Faults served under mmap_lock", PV_FALLBACKS, 0,
 	    OBS_VMA),
+	FIELD(F_MMAP_WAIT_NS, struct locks_proc_stats, v[PV_READ_WAIT_NS],
+	      OBS_MMAP),
+	FIELD(F_MMAP_WAIT_NS, struct locks_proc_stats, v[PV_WRITE_WAIT_NS],
+	      OBS_MMAP),
+	FIELD(F_CONTENTION_NS, struct locks_proc_stats,
+	      v[PV_MMAP_CONTENTION_NS], OBS_CONTENTION),
+	FIELD(F_CONTENTION_NS, struct locks_proc_stats,
+	      v[PV_OTHER_CONTENTION_NS], OBS_CONTENTION),
+	FIELD(F_OTHER_CONTENTION_NS, struct locks_proc_stats,
+	      v[PV_OTHER_CONTENTION_NS], OBS_CONTENTION),
+	FIELD(F_FAULTS, struct locks_proc_stats, v[PV_FAULTS], OBS_VMA),
+	FIELD(F_FALLBACKS, struct locks_proc_stats, v[PV_FALLBACKS], OBS_VMA),
 };
 
 /*
@@ -1415,24 +1424,4 @@ const struct view locks_view = {
 	.parse_option = locks_parse_option,
 	.names_frames = true,
 	.metrics = &locks_metrics,
-};
-
-/* What `mmtrace top` and the findings read of a row (user/fields.h). */
-static const struct field_def locks_field_defs[] = {
-	FIELD(F_MMAP_WAIT_NS, struct locks_proc_stats, v[PV_READ_WAIT_NS],
-	      OBS_MMAP),
-	FIELD(F_MMAP_WAIT_NS, struct locks_proc_stats, v[PV_WRITE_WAIT_NS],
-	      OBS_MMAP),
-	FIELD(F_CONTENTION_NS, struct locks_proc_stats,
-	      v[PV_MMAP_CONTENTION_NS], OBS_CONTENTION),
-	FIELD(F_CONTENTION_NS, struct locks_proc_stats,
-	      v[PV_OTHER_CONTENTION_NS], OBS_CONTENTION),
-	FIELD(F_OTHER_CONTENTION_NS, struct locks_proc_stats,
-	      v[PV_OTHER_CONTENTION_NS], OBS_CONTENTION),
-	FIELD(F_FAULTS, struct locks_proc_stats, v[PV_FAULTS], OBS_VMA),
-	FIELD(F_FALLBACKS, struct locks_proc_stats, v[PV_FALLBACKS], OBS_VMA),
-};
-
-const struct view_fields locks_fields = {
-	locks_field_defs, ARRAY_LEN(locks_field_defs),
 };
