@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The view kit (view.h): what every view's report does alike. */
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/types.h>
 #include <json-c/json.h>
@@ -178,6 +179,40 @@ void print_totals(const struct report_ctx *ctx, const struct view_metrics *m,
 			fprintf(ctx->out, "%s%s n/a", sep, n->text);
 		sep = "  ";
 	}
+}
+
+/* The sum of @m's row numbers of sort rank @rank in @row. */
+static unsigned long long rank_value(const struct view_metrics *m,
+				     const struct row *row, int rank)
+{
+	unsigned long long v = 0;
+
+	for (size_t i = 0; i < m->n_numbers; i++)
+		if (m->numbers[i].sort_rank == rank && m->numbers[i].in_row)
+			v += number_value(&m->numbers[i], row->value, true);
+	return v;
+}
+
+static int cmp_by_numbers(const void *a, const void *b, void *arg)
+{
+	const struct view_metrics *m = arg;
+	unsigned long long x, y;
+
+	for (int rank = 1; rank <= SORT_RANKS; rank++) {
+		x = rank_value(m, a, rank);
+		y = rank_value(m, b, rank);
+		if (x != y)
+			return x < y ? 1 : -1;
+	}
+	return row_pid(a) < row_pid(b) ? -1 : row_pid(a) > row_pid(b);
+}
+
+void rows_sort_numbers(struct rows *rows, const struct view_metrics *m)
+{
+	/* qsort_r() on a NULL array is undefined, even for no element. */
+	if (rows->n > 1)
+		qsort_r(rows->r, rows->n, sizeof(*rows->r), cmp_by_numbers,
+			(void *)m);
 }
 
 void print_rows_header(FILE *out, const struct view_metrics *m)

@@ -109,6 +109,11 @@ struct number {
 	const char *column;	/* header in the text process table; NULL: none */
 	int width;		/* its width (0: last, unpadded) */
 	bool yes_no;		/* a 0/1 state, shown as yes/no in text */
+	/*
+	 * The process table's order: by the numbers of rank 1, largest
+	 * first (summed when several have it), then rank 2, ..., then pid.
+	 */
+	int sort_rank;
 	int slot_decimals;	/* histograms: the slot unit (us: 6) */
 	bool truncated;		/* slots hold raw / 10^k (ns -> us) */
 	unsigned int max_slot;	/* last finite bucket */
@@ -130,6 +135,8 @@ struct number {
 /* Exported per process, summed by comm or cgroup (--by). */
 #define EXPORT_ROW(n) .row_name = n
 #define COLUMN(title, w) .column = title, .width = w
+#define SORT(rank) .sort_rank = rank
+#define SORT_RANKS 3
 #define NS .decimals = 9
 /* A histogram in .bss: exported, and the view's report shows it. */
 #define HISTOGRAM(n, h, member, slot_dec, trunc, max, sum_dec, ob, ...)     \
@@ -403,6 +410,8 @@ void json_add_row_numbers(struct json_object *o, const struct report_ctx *ctx,
  */
 void print_totals(const struct report_ctx *ctx, const struct view_metrics *m,
 		  const void *bss);
+/* Sorts @rows (of @m's process table) by its numbers' sort ranks. */
+void rows_sort_numbers(struct rows *rows, const struct view_metrics *m);
 /* The process table's header: PID, COMM and every column of @m. */
 void print_rows_header(FILE *out, const struct view_metrics *m);
 /* One process row of that table (n/a where unknown), with its newline. */

@@ -248,6 +248,7 @@ static const struct fork_proc_stats *stats(const struct row *row)
 static const struct number fork_numbers[] = {
 	NUMBER("forks", OBS_CLONES, .text = "forks",
 	       AT_BSS(counters[FC_FORKS]), AT_ROW(forks), COLUMN("FORKS", 7),
+	       SORT(2),
 	       EXPORT("fork_clones", "Successful clone-family calls: fork (new mm), vfork, thread (shared mm)"),
 	       KIND("fork"), EXPORT_ROW("forks"),
 	       .row_help = "Successful forks (new mm)", .field = F_FORKS),
@@ -262,7 +263,7 @@ static const struct number fork_numbers[] = {
 	       EXPORT("fork_failed", "Clone-family calls that returned an error")),
 	NUMBER("pinned_copies", OBS_PINNED, .text = "pinned-page copies",
 	       AT_BSS(counters[FC_PINNED_COPIES]), AT_ROW(pinned_copies),
-	       COLUMN("PINNED_COPIES", 14),
+	       COLUMN("PINNED_COPIES", 14), SORT(1),
 	       EXPORT("fork_pinned_copies", "Base pages fork copied eagerly because they may be DMA-pinned"),
 	       EXPORT_ROW("pinned_copies"), .field = F_PINNED_COPIES),
 	NUMBER("fork_total_ns", OBS_SYSCALLS, NS, AT_ROW(total_ns),
@@ -355,17 +356,6 @@ static const struct event_desc fork_events[] = {
 
 VIEW_BUSY(fork, windows_open)
 
-static int cmp_rows(const void *a, const void *b)
-{
-	const struct fork_proc_stats *x = stats(a), *y = stats(b);
-
-	if (x->pinned_copies != y->pinned_copies)
-		return x->pinned_copies < y->pinned_copies ? 1 : -1;
-	if (x->forks != y->forks)
-		return x->forks < y->forks ? 1 : -1;
-	return row_pid(a) < row_pid(b) ? -1 : row_pid(a) > row_pid(b);
-}
-
 static int collect(struct fork_bpf *s, struct fork_report *r,
 		   const struct report_ctx *ctx)
 {
@@ -374,7 +364,7 @@ static int collect(struct fork_bpf *s, struct fork_report *r,
 	BSS_DELTA(&r->t, &prev_totals, s->bss);
 	misses_collect(s->obj, &prev_misses, &r->misses);
 	err = rows_read(&proc_rows, bpf_map__fd(s->maps.procs), &r->rows);
-	rows_sort(&r->rows, cmp_rows);
+	rows_sort_numbers(&r->rows, &fork_metrics);
 	return err;
 }
 
