@@ -203,6 +203,9 @@ static __u32 stack_id(const struct row *row)
 #define ALL(c) AT_BSS(counters[GUP_ALL][c])
 #define BY_CLASS offsetof(BSS, counters[GUP_ALL]), offsetofend(BSS, counters[GUP_ALL])
 
+/* gup's own loss: calls counted, but not by caller (the table was full). */
+#define CALLER_LOSS "caller_map_full"
+
 /* Positions in gup_numbers[] of the numbers the report names. */
 enum gup_number {
 	N_CALLS, N_CALLS_PIN, N_CALLS_GET, N_CALLS_LONGTERM, N_CALLS_WRITE,
@@ -290,7 +293,7 @@ static const struct number gup_numbers[] = {
 	[N_FIRST_PINS] = NUMBER("first_pins", OBS_CALLS, .text = "first pins",
 		AT_BSS(first_pins),
 		EXPORT("gup_first_pins", "Calls that set MMF_HAS_PINNED: the mm's forks copy pinned pages from then on")),
-	/* JSON and text say it among the losses: caller_map_full. */
+	/* JSON and text say it among the losses, as CALLER_LOSS. */
 	[N_CALLER_LOST] = NUMBER(NULL, OBS_CALLS, AT_BSS(caller_losses),
 		EXPORT("gup_caller_table_lost", "Calls not attributed to a caller: the caller table was full")),
 	[N_LAT_FAST] = HISTOGRAM_NS("gup_latency_seconds", "GUP-fast call latency, by whether it fell back to the slow path",
@@ -667,8 +670,7 @@ static void report_json(const struct report_ctx *ctx,
 	json_add_rows(o, "processes", ctx, &r->rows, row_json);
 	json_add(o, "callers", callers_json(ctx, r));
 	lost = json_add_losses(o, r->t.losses, GUP_LOSSES);
-	/* gup's own: calls counted, but not by caller */
-	json_add_u64(lost, "caller_map_full", r->t.caller_losses);
+	json_add_u64(lost, CALLER_LOSS, r->t.caller_losses);
 	json_add_u64(lost, "recursion_misses", misses_total(&r->misses));
 	json_add(lost, "recursion_misses_by_program", misses_json(&r->misses));
 }
@@ -805,7 +807,7 @@ static void report_text(const struct report_ctx *ctx,
 	print_rows(ctx, r);
 	losses_text(out, r->t.losses, GUP_LOSSES, "calls");
 	if (r->t.caller_losses)
-		fprintf(out, "LOST: %llu callers (caller_map_full)\n",
+		fprintf(out, "LOST: %llu callers (" CALLER_LOSS ")\n",
 			r->t.caller_losses);
 	if (misses_total(&r->misses))
 		fprintf(out, "LOST: %llu events (recursion_misses: program busy on that CPU)\n",
