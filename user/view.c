@@ -125,6 +125,18 @@ unsigned long long number_value(const struct number *n, const void *base,
 	return v;
 }
 
+static void json_add_number(struct json_object *o,
+			    const struct report_ctx *ctx,
+			    const struct number *n, const void *base,
+			    bool in_row)
+{
+	if (n->yes_no && number_known(ctx, n))
+		json_add_bool(o, n->key, number_value(n, base, in_row));
+	else
+		json_add_u64_known(o, n->key, number_known(ctx, n),
+				   number_value(n, base, in_row));
+}
+
 static void json_add_numbers(struct json_object *o,
 			     const struct report_ctx *ctx,
 			     const struct view_metrics *m, const void *base,
@@ -135,11 +147,19 @@ static void json_add_numbers(struct json_object *o,
 
 		if (!n->key || (in_row ? !n->in_row : !n->in_bss))
 			continue;
-		if (n->yes_no && number_known(ctx, n))
-			json_add_bool(o, n->key, number_value(n, base, in_row));
-		else
-			json_add_u64_known(o, n->key, number_known(ctx, n),
-					   number_value(n, base, in_row));
+		json_add_number(o, ctx, n, base, in_row);
+	}
+}
+
+void json_add_block(struct json_object *o, const struct report_ctx *ctx,
+		    const struct view_metrics *m, const void *base,
+		    size_t from, size_t to)
+{
+	for (size_t i = 0; i < m->n_numbers; i++) {
+		const struct number *n = &m->numbers[i];
+
+		if (n->key && n->in_bss && n->off >= from && n->off < to)
+			json_add_number(o, ctx, n, base, false);
 	}
 }
 
@@ -225,28 +245,58 @@ void print_rows_header(FILE *out, const struct view_metrics *m)
 	fprintf(out, "\n");
 }
 
+void print_number(const struct report_ctx *ctx, const struct number *n,
+		  const void *base, bool in_row, int width)
+{
+	unsigned long long v = number_value(n, base, in_row);
+	FILE *out = ctx->out;
+
+	if (!number_known(ctx, n))
+		fprintf(out, " %*s", width, "n/a");
+	else if (n->yes_no)
+		fprintf(out, " %*s", width, v ? "yes" : "no");
+	else
+		fprintf(out, " %*llu", width, text_value(n, v));
+}
+
+void print_row_cells(const struct report_ctx *ctx,
+		     const struct view_metrics *m, const struct row *row,
+		     const char *comm)
+{
+	fprintf(ctx->out, "%-8u %-16s", row_pid(row), comm);
+	for (size_t i = 0; i < m->n_numbers; i++)
+		if (m->numbers[i].column)
+			print_number(ctx, &m->numbers[i], row->value, true,
+				     m->numbers[i].width);
+}
+
 void print_row_numbers(const struct report_ctx *ctx,
 		       const struct view_metrics *m, const struct row *row,
 		       const char *comm)
 {
-	FILE *out = ctx->out;
+	print_row_cells(ctx, m, row, comm);
+	fprintf(ctx->out, "\n");
+}
 
-	fprintf(out, "%-8u %-16s", row_pid(row), comm);
-	for (size_t i = 0; i < m->n_numbers; i++) {
-		const struct number *n = &m->numbers[i];
-		unsigned long long v;
-
-		if (!n->column)
-			continue;
-		v = number_value(n, row->value, true);
-		if (!number_known(ctx, n))
-			fprintf(out, " %*s", n->width, "n/a");
-		else if (n->yes_no)
-			fprintf(out, " %*s", n->width, v ? "yes" : "no");
-		else
-			fprintf(out, " %*llu", n->width, text_value(n, v));
-	}
+void print_block_header(FILE *out, const struct view_metrics *m,
+			const char *first, int width)
+{
+	fprintf(out, "\n%-*s", width, first);
+	for (size_t i = 0; i < m->n_numbers; i++)
+		if (m->numbers[i].block_column)
+			fprintf(out, " %*s", width, m->numbers[i].block_column);
 	fprintf(out, "\n");
+}
+
+void print_block_row(const struct report_ctx *ctx,
+		     const struct view_metrics *m, const void *base,
+		     const char *name, int width)
+{
+	fprintf(ctx->out, "%-*s", width, name);
+	for (size_t i = 0; i < m->n_numbers; i++)
+		if (m->numbers[i].block_column)
+			print_number(ctx, &m->numbers[i], base, false, width);
+	fprintf(ctx->out, "\n");
 }
 
 struct json_object *json_row_new(const struct row *row, const char *comm,

@@ -108,6 +108,7 @@ struct number {
 	enum field field;	/* what top and the findings read it as (fields.h) */
 	const char *column;	/* header in the text process table; NULL: none */
 	int width;		/* its width (0: last, unpadded) */
+	const char *block_column;	/* in a block's table (below); NULL: none */
 	bool yes_no;		/* a 0/1 state, shown as yes/no in text */
 	/*
 	 * The process table's order: by the numbers of rank 1, largest
@@ -137,6 +138,7 @@ struct number {
 #define COLUMN(title, w) .column = title, .width = w
 #define SORT(rank) .sort_rank = rank
 #define SORT_RANKS 3
+#define BLOCK_COLUMN(title) .block_column = title
 #define NS .decimals = 9
 /* A histogram in .bss: exported, and the view's report shows it. */
 #define HISTOGRAM(n, h, member, slot_dec, trunc, max, sum_dec, ob, ...)     \
@@ -418,6 +420,35 @@ void print_rows_header(FILE *out, const struct view_metrics *m);
 void print_row_numbers(const struct report_ctx *ctx,
 		       const struct view_metrics *m, const struct row *row,
 		       const char *comm);
+/*
+ * One cell of a text table: @n's value in @base (a .bss copy, or a row
+ * value when @in_row), @width wide; n/a where unknown, yes/no for a state.
+ */
+void print_number(const struct report_ctx *ctx, const struct number *n,
+		  const void *base, bool in_row, int width);
+/* The same without the newline, for a view that adds to the line. */
+void print_row_cells(const struct report_ctx *ctx,
+		     const struct view_metrics *m, const struct row *row,
+		     const char *comm);
+
+/*
+ * A block: .bss numbers laid out once per instance (gup's counters[class]
+ * [counter], one block per FOLL_* class). The table declares the first
+ * instance's numbers, whose places lie in [@from, @to) of .bss; any
+ * instance is read at @base, a .bss copy shifted by that instance's
+ * distance from the first.
+ */
+/* The block's numbers with a key, into @o. */
+void json_add_block(struct json_object *o, const struct report_ctx *ctx,
+		    const struct view_metrics *m, const void *base,
+		    size_t from, size_t to);
+/* A table of instances: @first over their names, then each block_column. */
+void print_block_header(FILE *out, const struct view_metrics *m,
+			const char *first, int width);
+/* One instance @name of that table (n/a where unknown), with its newline. */
+void print_block_row(const struct report_ctx *ctx,
+		     const struct view_metrics *m, const void *base,
+		     const char *name, int width);
 
 /*
  * A process row's JSON object, with its "pid", "comm", and the

@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 #include <linux/types.h>
 #include "check.h"
+#include "rows.h"
 #include "view.h"
 
 static void delta_checks(void)
@@ -83,10 +84,74 @@ static void text_checks(void)
 	free(t);
 }
 
+/*
+ * A block of numbers repeated per instance (gup's FOLL classes): the
+ * table declares the first instance's, a shifted base reads the others.
+ */
+struct blk_bss {
+	__u64 block[2][3];	/* instance, counter */
+	__u64 after;
+};
+
+#define BSS struct blk_bss
+static const struct number blk_numbers[] = {
+	NUMBER("a", 0, AT_BSS(block[0][0]), BLOCK_COLUMN("A")),
+	NUMBER("b", 1, AT_BSS(block[0][1]), BLOCK_COLUMN("B")),
+	NUMBER("c", 0, AT_BSS(block[0][2])),
+	NUMBER("after", 0, AT_BSS(after)),
+};
+#undef BSS
+
+static const struct view_metrics blk_metrics = {
+	.numbers = blk_numbers, .n_numbers = ARRAY_LEN(blk_numbers),
+};
+
+static char *block_text(const struct report_ctx *ctx, const void *base)
+{
+	struct report_ctx c = *ctx;
+	char *buf = NULL;
+	size_t len = 0;
+
+	c.out = open_memstream(&buf, &len);
+	print_block_header(c.out, &blk_metrics, "INST", 5);
+	print_block_row(&c, &blk_metrics, base, "two", 5);
+	fclose(c.out);
+	return buf;
+}
+
+static void block_checks(void)
+{
+	struct blk_bss bss = { { { 1, 2, 3 }, { 4, 5, 6 } }, 7 };
+	struct obs_result res[2] = { { .chosen = 0 }, { .chosen = -1 } };
+	struct report_ctx ctx = { .res = res, .n_obs = 2 };
+	const void *second = (const char *)&bss + sizeof(bss.block[0]);
+	struct json_object *o = json_object_new_object(), *v;
+	char *t;
+
+	json_add_block(o, &ctx, &blk_metrics, second,
+		       offsetof(struct blk_bss, block[0]),
+		       offsetofend(struct blk_bss, block[0]));
+	CHECK(json_object_object_length(o) == 3, "the block's keys only: %s",
+	      json_object_to_json_string(o));
+	CHECK(json_object_object_get_ex(o, "a", &v) &&
+		      json_object_get_uint64(v) == 4,
+	      "a read in the second instance");
+	CHECK(json_object_object_get_ex(o, "b", &v) && !v,
+	      "b unknown: null");
+	CHECK(json_object_object_get_ex(o, "c", &v) &&
+		      json_object_get_uint64(v) == 6,
+	      "c read in the second instance");
+	json_object_put(o);
+	t = block_text(&ctx, second);
+	CHECK(!strcmp(t, "\nINST      A     B\ntwo       4   n/a\n"), "'%s'", t);
+	free(t);
+}
+
 int main(void)
 {
 	delta_checks();
 	name_checks();
 	text_checks();
+	block_checks();
 	CHECK_DONE();
 }

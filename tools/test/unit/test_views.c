@@ -95,6 +95,8 @@ static void number_checks(const struct view *v, const struct number *n,
 	CHECK(n->field == F_NONE || n->in_row, "%s: field %s is in the row",
 	      v->name, what);
 	CHECK(!n->text || n->in_bss, "%s: text %s is a total", v->name, what);
+	CHECK(!n->block_column || (n->in_bss && n->type != METRIC_HISTOGRAM),
+	      "%s: block column %s is a .bss counter", v->name, what);
 	CHECK(!n->name || n->help, "%s: family %s has HELP", v->name, what);
 }
 
