@@ -242,7 +242,7 @@ static const struct number gup_numbers[] = {
 		CLASS("write")),
 	[N_ASKED] = NUMBER("pages_asked", OBS_CALLS, .text = "pages asked",
 		ALL(GC_ASKED), AT_ROW(asked), BLOCK_COLUMN("ASKED"),
-		COLUMN("ASKED", 9),
+		COLUMN("ASKED", 9), SORT(1),
 		EXPORT("gup_pages_asked", "Pages GUP-fast callers asked for")),
 	[N_RETURNED] = NUMBER("pages_returned", OBS_CALLS, .text = "returned",
 		ALL(GC_RETURNED), AT_ROW(returned), BLOCK_COLUMN("RETURNED"),
@@ -330,15 +330,6 @@ static int gup_configure(void *skel, const struct view_opts *opts)
 }
 
 VIEW_BUSY(gup, calls_open)
-
-static int cmp_rows(const void *a, const void *b)
-{
-	const struct gup_proc_stats *x = stats(a), *y = stats(b);
-
-	if (x->asked != y->asked)
-		return x->asked < y->asked ? 1 : -1;
-	return row_pid(a) < row_pid(b) ? -1 : row_pid(a) > row_pid(b);
-}
 
 static int cmp_callers(const void *a, const void *b)
 {
@@ -439,7 +430,7 @@ static int collect(struct gup_bpf *s, struct gup_report *r,
 	if (err)
 		return err;
 	err = rows_read(&proc_rows, bpf_map__fd(s->maps.procs), &r->rows);
-	rows_sort(&r->rows, cmp_rows);
+	rows_sort_numbers(&r->rows, &gup_metrics);
 	return err;
 }
 
