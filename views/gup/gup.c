@@ -347,13 +347,10 @@ static bool gup_internal(const char *name)
 	static const char *const prefixes[] = {
 		"bpf_", "gup_", "internal_get_user_pages_fast",
 		"get_user_pages_fast", "pin_user_pages_fast", "iov_iter_",
-		"__iov_iter_", "want_pages_array",
+		"__iov_iter_", "want_pages_array", NULL,
 	};
 
-	for (size_t i = 0; i < sizeof(prefixes) / sizeof(*prefixes); i++)
-		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
-			return true;
-	return false;
+	return ksym_name_in(name, prefixes);
 }
 
 /*
