@@ -214,6 +214,24 @@ void print_row_numbers(const struct report_ctx *ctx,
 	fprintf(out, "\n");
 }
 
+void print_rows_table(const struct report_ctx *ctx,
+		      const struct view_metrics *m, const struct rows *rows,
+		      const char *what)
+{
+	size_t n = view_rows_shown(ctx, rows->n);
+	char comm[COMM_TEXT_LEN];
+
+	if (!rows->n)
+		return;
+	print_rows_header(ctx->out, m);
+	for (size_t i = 0; i < n; i++) {
+		text_comm((const char *)rows->r[i].value + m->comm_off,
+			  COMM_LEN, comm);
+		print_row_numbers(ctx, m, &rows->r[i], comm);
+	}
+	view_rows_more(ctx->out, n, rows->n, what);
+}
+
 struct json_object *json_row_new(const struct row *row, const char *comm,
 				 size_t comm_len, unsigned long long cgroup_id)
 {

@@ -409,6 +409,14 @@ void print_rows_header(FILE *out, const struct view_metrics *m);
 void print_row_numbers(const struct report_ctx *ctx,
 		       const struct view_metrics *m, const struct row *row,
 		       const char *comm);
+/*
+ * The whole process table of @rows (nothing without rows): the header,
+ * the first --top rows, named by their comm (@m's comm_off), and the
+ * footer naming the rows left out as @what ("processes").
+ */
+void print_rows_table(const struct report_ctx *ctx,
+		      const struct view_metrics *m, const struct rows *rows,
+		      const char *what);
 
 /*
  * A process row's JSON object, with its "pid", "comm", and the

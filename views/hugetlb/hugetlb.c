@@ -420,25 +420,6 @@ static void report_json(const struct report_ctx *ctx,
 		     "owner_map_full", r->t.owner_losses);
 }
 
-static void print_rows(const struct report_ctx *ctx,
-		       const struct hugetlb_report *r)
-{
-	FILE *out = ctx->out;
-	size_t n = view_rows_shown(ctx, r->rows.n);
-	char comm[COMM_TEXT_LEN];
-
-	if (!r->rows.n)
-		return;
-	print_rows_header(out, &hugetlb_metrics);
-	for (size_t i = 0; i < n; i++) {
-		const struct hugetlb_proc_stats *st = stats(&r->rows.r[i]);
-
-		text_comm(st->comm, sizeof(st->comm), comm);
-		print_row_numbers(ctx, &hugetlb_metrics, &r->rows.r[i], comm);
-	}
-	view_rows_more(out, n, r->rows.n, "processes");
-}
-
 /* "<count> (<us> us)" of waiter @w's waits in @mode. */
 static void print_imap_pair(FILE *out, const struct hugetlb_bpf__bss *t,
 			    int w, int mode)
@@ -491,7 +472,7 @@ static void report_text(const struct report_ctx *ctx,
 	if (obs_known(ctx, OBS_WAITS))
 		owners_text(out, &r->owners, imap_lock_name, NULL,
 			    ctx->opts->top);
-	print_rows(ctx, r);
+	print_rows_table(ctx, &hugetlb_metrics, &r->rows, "processes");
 	losses_text(out, r->t.losses, HUGETLB_LOSSES, "calls");
 	if (r->t.owner_losses)
 		fprintf(out, "LOST: %llu i_mmap_rwsem waits without a holder row (owner_map_full)\n",
