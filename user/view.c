@@ -255,6 +255,27 @@ void json_add_rows(struct json_object *o, const char *key,
 	json_add(o, key, a);
 }
 
+void json_add_number_rows(struct json_object *o, const char *key,
+			  const struct report_ctx *ctx,
+			  const struct view_metrics *m,
+			  const struct rows *rows)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < rows->n; i++) {
+		const unsigned char *v = rows->r[i].value;
+		unsigned long long cgroup_id;
+		struct json_object *j;
+
+		memcpy(&cgroup_id, v + m->cgroup_off, sizeof(cgroup_id));
+		j = json_row_new(&rows->r[i], (const char *)v + m->comm_off,
+				 COMM_LEN, cgroup_id);
+		json_add_row_numbers(j, ctx, m, v);
+		json_object_array_add(a, j);
+	}
+	json_add(o, key, a);
+}
+
 size_t view_rows_shown(const struct report_ctx *ctx, size_t n)
 {
 	return n < ctx->opts->top ? n : ctx->opts->top;

@@ -431,6 +431,15 @@ void json_add_rows(struct json_object *o, const char *key,
 		   struct json_object *(*row_json)(const struct report_ctx *ctx,
 						   const struct row *row));
 
+/*
+ * A report's rows as an array @key of @o, each json_row_new() (its comm and
+ * cgroup at @m's comm_off and cgroup_off) with every row number of @m.
+ */
+void json_add_number_rows(struct json_object *o, const char *key,
+			  const struct report_ctx *ctx,
+			  const struct view_metrics *m,
+			  const struct rows *rows);
+
 /* Rows a text table shows: --top of @n. */
 size_t view_rows_shown(const struct report_ctx *ctx, size_t n);
 /* The footer of a table cut by --top: "(N more <what>; ...)". */

@@ -351,17 +351,6 @@ static int collect(struct hugetlb_bpf *s, struct hugetlb_report *r,
 	return err;
 }
 
-static struct json_object *row_json(const struct report_ctx *ctx,
-				    const struct row *row)
-{
-	const struct hugetlb_proc_stats *st = stats(row);
-	struct json_object *j = json_row_new(row, st->comm, sizeof(st->comm),
-					       st->cgroup_id);
-
-	json_add_row_numbers(j, ctx, &hugetlb_metrics, st);
-	return j;
-}
-
 /* {"huge_pmd_share": {"read": {"waits": n, "wait_ns": t}, ...}, ...} */
 static struct json_object *waits_json(const struct report_ctx *ctx,
 				      const struct hugetlb_bpf__bss *t)
@@ -413,7 +402,7 @@ static void report_json(const struct report_ctx *ctx,
 	json_add(h, "retract_ns",
 		 retract ? hist_json_ns(r->t.retract_hist, HIST_SLOTS, 1000) : NULL);
 	json_add(o, "histograms", h);
-	json_add_rows(o, "processes", ctx, &r->rows, row_json);
+	json_add_number_rows(o, "processes", ctx, &hugetlb_metrics, &r->rows);
 	/* [] where the waits are not seen, as every list of rows. */
 	json_add(o, "owners", owners_json(&r->owners, imap_lock_name, NULL));
 	json_add_u64(json_add_losses(o, r->t.losses, HUGETLB_LOSSES),
