@@ -299,6 +299,24 @@ void print_block_row(const struct report_ctx *ctx,
 	fprintf(ctx->out, "\n");
 }
 
+void print_rows_table(const struct report_ctx *ctx,
+		      const struct view_metrics *m, const struct rows *rows,
+		      const char *what)
+{
+	size_t n = view_rows_shown(ctx, rows->n);
+	char comm[COMM_TEXT_LEN];
+
+	if (!rows->n)
+		return;
+	print_rows_header(ctx->out, m);
+	for (size_t i = 0; i < n; i++) {
+		text_comm((const char *)rows->r[i].value + m->comm_off,
+			  COMM_LEN, comm);
+		print_row_numbers(ctx, m, &rows->r[i], comm);
+	}
+	view_rows_more(ctx->out, n, rows->n, what);
+}
+
 struct json_object *json_row_new(const struct row *row, const char *comm,
 				 size_t comm_len, unsigned long long cgroup_id)
 {
@@ -319,6 +337,27 @@ void json_add_rows(struct json_object *o, const char *key,
 
 	for (size_t i = 0; i < rows->n; i++)
 		json_object_array_add(a, row_json(ctx, &rows->r[i]));
+	json_add(o, key, a);
+}
+
+void json_add_number_rows(struct json_object *o, const char *key,
+			  const struct report_ctx *ctx,
+			  const struct view_metrics *m,
+			  const struct rows *rows)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < rows->n; i++) {
+		const unsigned char *v = rows->r[i].value;
+		unsigned long long cgroup_id;
+		struct json_object *j;
+
+		memcpy(&cgroup_id, v + m->cgroup_off, sizeof(cgroup_id));
+		j = json_row_new(&rows->r[i], (const char *)v + m->comm_off,
+				 COMM_LEN, cgroup_id);
+		json_add_row_numbers(j, ctx, m, v);
+		json_object_array_add(a, j);
+	}
 	json_add(o, key, a);
 }
 

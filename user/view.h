@@ -451,6 +451,15 @@ void print_block_row(const struct report_ctx *ctx,
 		     const char *name, int width);
 
 /*
+ * The whole process table of @rows (nothing without rows): the header,
+ * the first --top rows, named by their comm (@m's comm_off), and the
+ * footer naming the rows left out as @what ("processes").
+ */
+void print_rows_table(const struct report_ctx *ctx,
+		      const struct view_metrics *m, const struct rows *rows,
+		      const char *what);
+
+/*
  * A process row's JSON object, with its "pid", "comm", and the
  * "container_id" and "pod_uid" of its cgroup v2 id (user/container.c).
  */
@@ -462,6 +471,15 @@ void json_add_rows(struct json_object *o, const char *key,
 		   const struct report_ctx *ctx, const struct rows *rows,
 		   struct json_object *(*row_json)(const struct report_ctx *ctx,
 						   const struct row *row));
+
+/*
+ * A report's rows as an array @key of @o, each json_row_new() (its comm and
+ * cgroup at @m's comm_off and cgroup_off) with every row number of @m.
+ */
+void json_add_number_rows(struct json_object *o, const char *key,
+			  const struct report_ctx *ctx,
+			  const struct view_metrics *m,
+			  const struct rows *rows);
 
 /* Rows a text table shows: --top of @n. */
 size_t view_rows_shown(const struct report_ctx *ctx, size_t n);

@@ -36,8 +36,12 @@ if any check failed (2 on a usage error). Python 3 standard library only.
           for v in $(cd views && echo *); do
             sed -n 's/.*METRIC_U64([A-Za-z_]*, *"\([a-z0-9_]*\)".*/mmtrace_\1_total/p' views/$v/$v.c
             sed -n 's/.*METRIC_HIST[A-Z_]*([A-Za-z_]*, *"\([a-z0-9_]*\)".*/mmtrace_\1/p' views/$v/$v.c
+            grep -o '\(EXPORT\|HISTOGRAM[A-Z_]*\)("[a-z0-9_]*"' views/$v/$v.c |
+              sed 's/.*"\(.*\)"/mmtrace_\1/'
             for by in comm cgroup container; do
               sed -n "s/^[[:space:]]*ROW(\"\([a-z0-9_]*\)\".*/mmtrace_${v}_${by}_\1_total/p" views/$v/$v.c
+              grep -o 'EXPORT_ROW("[a-z0-9_]*"' views/$v/$v.c | cut -d'"' -f2 |
+                sed "s/.*/mmtrace_${v}_${by}_&_total/"
             done
           done
           sed -n 's/.*family(&*m, "\([a-z0-9_]*\)", METRIC_COUNTER.*/mmtrace_\1_total/p' user/export.c

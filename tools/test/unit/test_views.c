@@ -92,6 +92,9 @@ static void number_checks(const struct view *v, const struct number *n,
 	      "%s: row family %s reads a __u64 of the row", v->name, what);
 	CHECK(!n->column || n->in_row, "%s: column %s is in the row", v->name,
 	      what);
+	/* A title wider than its values shifts every column after it. */
+	CHECK(!n->column || !n->width || strlen(n->column) <= (size_t)n->width,
+	      "%s: column %s fits its width %d", v->name, n->column, n->width);
 	CHECK(n->field == F_NONE || n->in_row, "%s: field %s is in the row",
 	      v->name, what);
 	CHECK(!n->text || n->in_bss, "%s: text %s is a total", v->name, what);
