@@ -231,11 +231,6 @@ static struct row_table proc_rows = {
 	.exited_off = offsetof(struct fork_proc_stats, exited),
 };
 
-static const struct fork_proc_stats *stats(const struct row *row)
-{
-	return (const void *)row->value;
-}
-
 #define BSS struct fork_bpf__bss
 #define ROW struct fork_proc_stats
 #define KIND(k) LABEL("kind", k)
@@ -368,17 +363,6 @@ static int collect(struct fork_bpf *s, struct fork_report *r,
 	return err;
 }
 
-static struct json_object *row_json(const struct report_ctx *ctx,
-				    const struct row *row)
-{
-	const struct fork_proc_stats *st = stats(row);
-	struct json_object *j = json_row_new(row, st->comm, sizeof(st->comm),
-					       st->cgroup_id);
-
-	json_add_row_numbers(j, ctx, &fork_metrics, st);
-	return j;
-}
-
 static void report_json(const struct report_ctx *ctx,
 			const struct fork_report *r, struct json_object *o)
 {
@@ -408,29 +392,10 @@ static void report_json(const struct report_ctx *ctx,
 		json_add(o, "latency_ns", NULL);
 	}
 	json_add(o, "copies_per_fork", hist_json(r->t.copies_hist, HIST_SLOTS));
-	json_add_rows(o, "processes", ctx, &r->rows, row_json);
+	json_add_number_rows(o, "processes", ctx, &fork_metrics, &r->rows);
 	lost = json_add_losses(o, r->t.losses, FORK_LOSSES);
 	json_add_u64(lost, "recursion_misses", misses_total(&r->misses));
 	json_add(lost, "recursion_misses_by_program", misses_json(&r->misses));
-}
-
-static void print_rows(const struct report_ctx *ctx,
-		       const struct fork_report *r)
-{
-	FILE *out = ctx->out;
-	size_t n = view_rows_shown(ctx, r->rows.n);
-	char comm[COMM_TEXT_LEN];
-
-	if (!r->rows.n)
-		return;
-	print_rows_header(out, &fork_metrics);
-	for (size_t i = 0; i < n; i++) {
-		const struct fork_proc_stats *st = stats(&r->rows.r[i]);
-
-		text_comm(st->comm, sizeof(st->comm), comm);
-		print_row_numbers(ctx, &fork_metrics, &r->rows.r[i], comm);
-	}
-	view_rows_more(out, n, r->rows.n, "processes");
 }
 
 static void report_text(const struct report_ctx *ctx,
@@ -464,7 +429,7 @@ static void report_text(const struct report_ctx *ctx,
 		fprintf(out, "\npinned-page copies per fork:\n");
 		print_log2_hist(out, r->t.copies_hist, HIST_SLOTS, "pages");
 	}
-	print_rows(ctx, r);
+	print_rows_table(ctx, &fork_metrics, &r->rows, "processes");
 	losses_text(out, r->t.losses, FORK_LOSSES, "forks");
 	if (misses_total(&r->misses))
 		fprintf(out, "LOST: %llu events (recursion_misses: program busy on that CPU)\n",

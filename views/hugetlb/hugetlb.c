@@ -201,7 +201,7 @@ static const char *const waiter_names[IMAP_WAITERS] = {
 static const struct number hugetlb_numbers[] = {
 	NUMBER("pmd_share_calls", OBS_SHARE, .text = "calls",
 	       AT_BSS(counters[HC_SHARE_CALLS]), AT_ROW(share_calls),
-	       COLUMN("SHARE_CALLS", 11),
+	       COLUMN("SHARE_CALLS", 11), SORT(1),
 	       EXPORT("hugetlb_pmd_share_calls", "huge_pmd_share calls"),
 	       .field = F_PMD_SHARE_CALLS),
 	NUMBER("pmd_shared", OBS_SHARE, .text = "shared",
@@ -219,7 +219,7 @@ static const struct number hugetlb_numbers[] = {
 	NUMBER("i_mmap_waits", OBS_WAITS, AT_ROW(imap_waits),
 	       COLUMN("IMAP_WAITS", 10)),
 	NUMBER("i_mmap_wait_ns", OBS_WAITS, NS, AT_ROW(imap_wait_ns),
-	       COLUMN("IMAP_WAIT_US", 12), EXPORT_ROW("i_mmap_wait_seconds"),
+	       COLUMN("IMAP_WAIT_US", 12), SORT(2), EXPORT_ROW("i_mmap_wait_seconds"),
 	       .help = "Time waiting for i_mmap_rwsem"),
 	NUMBER("pmd_unshares", OBS_UNSHARE, .text = "unshares",
 	       AT_BSS(counters[HC_UNSHARES]), AT_ROW(unshares),
@@ -299,17 +299,6 @@ static const struct hugetlb_proc_stats *stats(const struct row *row)
 	return (const void *)row->value;
 }
 
-static int cmp_rows(const void *a, const void *b)
-{
-	const struct hugetlb_proc_stats *x = stats(a), *y = stats(b);
-
-	if (x->share_calls != y->share_calls)
-		return x->share_calls < y->share_calls ? 1 : -1;
-	if (x->imap_wait_ns != y->imap_wait_ns)
-		return x->imap_wait_ns < y->imap_wait_ns ? 1 : -1;
-	return row_pid(a) < row_pid(b) ? -1 : row_pid(a) > row_pid(b);
-}
-
 static __u64 row_events(const struct hugetlb_proc_stats *s)
 {
 	return s->share_calls + s->imap_waits + s->unshares + s->retracts +
@@ -347,7 +336,7 @@ static int collect(struct hugetlb_bpf *s, struct hugetlb_report *r,
 		err = rows_read(&owner_rows, bpf_map__fd(s->maps.imap_owners),
 				&r->owners);
 	drop_quiet(&r->rows);
-	rows_sort(&r->rows, cmp_rows);
+	rows_sort_numbers(&r->rows, &hugetlb_metrics);
 	return err;
 }
 
