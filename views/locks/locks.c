@@ -230,7 +230,6 @@ struct locks_report {
 	struct locks_bpf__bss t;
 	struct rows procs;
 	struct rows locks;
-	__u64 charged;		/* waits in flight at the end, charged */
 	struct prog_misses misses;	/* events programs did not run for */
 	struct rows callers;	/* (lock, path) rows: struct caller_key */
 	struct rows owners;	/* (lock, holder) rows */
@@ -238,6 +237,157 @@ struct locks_report {
 };
 
 static struct locks_bpf__bss prev_totals;
+
+#define BSS struct locks_bpf__bss
+#define ROW struct locks_proc_stats
+#define MODE(m) LABEL("mode", m)
+#define LOCK(l) LABEL("lock", l)
+/* The text totals lines: each its heading, but the last. */
+#define LINE_MMAP "mmap_lock"
+#define LINE_CONTENDED "contended"
+#define LINE_FAULTS "faults"
+#define LINE_CAUSES "VMA lock"
+#define LINE_VMA_WRITE "VMA write"
+
+/*
+ * Every number locks reports, once. The order is the JSON's and the text
+ * report's: each totals line, then the process table's columns; members of
+ * an exporter family, and the numbers one label or column sums, adjacent.
+ */
+static const struct number locks_numbers[] = {
+	NUMBER("mmap_read_acquired", OBS_MMAP, .text = "read",
+	       .line = LINE_MMAP, AT_BSS(counters[LC_ACQUIRED_R]),
+	       AT_ROW(v[PV_READ_ACQUIRED]), COLUMN("MMAP_READ", 10),
+	       EXPORT("locks_mmap_lock_acquired", "mmap_lock acquisitions, by mode"),
+	       MODE("read")),
+	NUMBER("mmap_write_acquired", OBS_MMAP, .text = "write",
+	       .line = LINE_MMAP, AT_BSS(counters[LC_ACQUIRED_W]),
+	       AT_ROW(v[PV_WRITE_ACQUIRED]), COLUMN("MMAP_WRITE", 10),
+	       EXPORT("locks_mmap_lock_acquired", ""), MODE("write"),
+	       EXPORT_ROW("mmap_lock_write_acquired"),
+	       .row_help = "mmap_lock write acquisitions"),
+	/* The text shows one count of failures, read and write. */
+	NUMBER("mmap_read_failed", OBS_MMAP, .text = "failed",
+	       .line = LINE_MMAP, AT_BSS(counters[LC_FAILED_R]),
+	       AT_ROW(v[PV_READ_FAILED]),
+	       EXPORT("locks_mmap_lock_failed", "mmap_lock trylock or killable acquisitions that failed, by mode"),
+	       MODE("read")),
+	NUMBER("mmap_write_failed", OBS_MMAP, .text = "failed",
+	       .line = LINE_MMAP, AT_BSS(counters[LC_FAILED_W]),
+	       AT_ROW(v[PV_WRITE_FAILED]),
+	       EXPORT("locks_mmap_lock_failed", ""), MODE("write")),
+	/* One column and one field of top: the wait, read and write. */
+	NUMBER("mmap_read_wait_ns", OBS_MMAP, NS, AT_ROW(v[PV_READ_WAIT_NS]),
+	       COLUMN("MMAP_WAIT_US", 12), .field = F_MMAP_WAIT_NS),
+	NUMBER("mmap_write_wait_ns", OBS_MMAP, NS,
+	       AT_ROW(v[PV_WRITE_WAIT_NS]), COLUMN("MMAP_WAIT_US", 12),
+	       .field = F_MMAP_WAIT_NS, EXPORT_ROW("mmap_lock_wait_seconds"),
+	       .help = "Time to acquire mmap_lock (write)"),
+	NUMBER("mmap_read_hold_ns", OBS_MMAP, NS, AT_ROW(v[PV_READ_HOLD_NS])),
+	NUMBER("mmap_write_hold_ns", OBS_MMAP, NS,
+	       AT_ROW(v[PV_WRITE_HOLD_NS])),
+	NUMBER("mmap_write_hold_max_ns", OBS_MMAP, NS,
+	       AT_ROW(max_write_hold_ns)),
+	NUMBER("mmap_downgrades", OBS_MMAP, AT_BSS(counters[LC_DOWNGRADES]),
+	       EXPORT("locks_mmap_lock_downgrades", "mmap_lock write holds turned read (munmap)")),
+	NUMBER("mmap_nested", OBS_MMAP, AT_BSS(counters[LC_NESTED])),
+	NUMBER("mmap_unmatched_releases", OBS_MMAP,
+	       AT_BSS(counters[LC_UNMATCHED_RELEASE])),
+	HISTOGRAM_NS("locks_mmap_lock_wait_seconds", "Time to acquire mmap_lock, by mode",
+		     wait_hist[MODE_READ], OBS_MMAP, MODE("read")),
+	HISTOGRAM_NS("locks_mmap_lock_wait_seconds", "",
+		     wait_hist[MODE_WRITE], OBS_MMAP, MODE("write")),
+	HISTOGRAM_NS("locks_mmap_lock_hold_seconds", "Time mmap_lock was held, by mode",
+		     hold_hist[MODE_READ], OBS_MMAP, MODE("read")),
+	HISTOGRAM_NS("locks_mmap_lock_hold_seconds", "",
+		     hold_hist[MODE_WRITE], OBS_MMAP, MODE("write")),
+	NUMBER("mmap_contended", OBS_CONTENTION, .text = "mmap_lock",
+	       .line = LINE_CONTENDED, AT_BSS(counters[LC_CONTENDED_MMAP]),
+	       AT_ROW(v[PV_MMAP_CONTENDED]), COLUMN("CONTENTION", 12),
+	       EXPORT("locks_contended", "Sleeping-lock contentions: the task's own mmap_lock, or any other lock"),
+	       LOCK("mmap_lock")),
+	NUMBER("other_contended", OBS_CONTENTION, .text = "other",
+	       .line = LINE_CONTENDED, AT_BSS(counters[LC_CONTENDED_OTHER]),
+	       AT_ROW(v[PV_OTHER_CONTENDED]), EXPORT("locks_contended", ""),
+	       LOCK("other")),
+	/* Top's contention is both classes; its lost time, other locks'. */
+	NUMBER("mmap_contention_ns", OBS_CONTENTION, NS,
+	       AT_ROW(v[PV_MMAP_CONTENTION_NS]), .field = F_CONTENTION_NS,
+	       EXPORT_ROW("contention_wait_seconds"),
+	       .help = "Time waiting on the contended mmap_lock"),
+	NUMBER("mmap_contention_max_ns", OBS_CONTENTION, NS,
+	       AT_ROW(max_mmap_wait_ns)),
+	NUMBER("other_contention_ns", OBS_CONTENTION, NS,
+	       AT_ROW(v[PV_OTHER_CONTENTION_NS]),
+	       .field = F_OTHER_CONTENTION_NS, .sum_field = F_CONTENTION_NS),
+	HISTOGRAM_NS("locks_contention_wait_seconds", "Time waiting on a contended sleeping lock",
+		     contention_hist[CONT_MMAP], OBS_CONTENTION,
+		     LOCK("mmap_lock")),
+	HISTOGRAM_NS("locks_contention_wait_seconds", "",
+		     contention_hist[CONT_OTHER], OBS_CONTENTION,
+		     LOCK("other")),
+	NUMBER("spin_contended_untimed", OBS_CONTENTION,
+	       AT_BSS(counters[LC_SPIN_SKIPPED]),
+	       EXPORT("locks_spin_contentions_skipped", "Spinlock contentions seen and not timed")),
+	NUMBER("waits_in_flight_charged", OBS_CONTENTION,
+	       AT_BSS(counters[LC_WAITS_CHARGED])),
+	NUMBER("faults", OBS_VMA, .text = "all", .line = LINE_FAULTS,
+	       AT_BSS(counters[LC_FAULTS]), AT_ROW(v[PV_FAULTS]),
+	       COLUMN("FAULTS", 10),
+	       EXPORT("locks_faults", "User page faults"),
+	       EXPORT_ROW("faults"), .field = F_FAULTS),
+	NUMBER("vma_lock_faults", OBS_VMA, .text = "under VMA lock",
+	       .line = LINE_FAULTS, AT_BSS(counters[LC_VMA_LOCK_FAULTS]),
+	       AT_ROW(v[PV_VMA_LOCK_FAULTS]), COLUMN("VMA_LOCK", 10),
+	       EXPORT("locks_vma_lock_faults", "User page faults served under the per-VMA lock, counted when that is known (tracepoint tier: the split is approximate, the sum with fallbacks exact)"),
+	       EXPORT_ROW("vma_lock_faults"),
+	       .row_help = "Faults served under the per-VMA lock"),
+	NUMBER("vma_lock_fallbacks", OBS_VMA, .text = "fell back to mmap_lock",
+	       .line = LINE_FAULTS, AT_BSS(counters[LC_FALLBACKS]),
+	       AT_ROW(v[PV_FALLBACKS]), COLUMN("FALLBACK", 10),
+	       EXPORT("locks_fault_fallbacks", "User page faults served under mmap_lock instead of the per-VMA lock (tracepoint tier: the split is approximate, the sum exact)"),
+	       EXPORT_ROW("fault_fallbacks"),
+	       .row_help = "Faults served under mmap_lock", .field = F_FALLBACKS),
+	/*
+	 * Only the fentry and kprobe plans see why a fault left the VMA
+	 * lock (locks.vma_faults' notes).
+	 */
+	NUMBER("vma_lock_aborts", OBS_VMA, .below_tier = TIER_TRACEPOINT,
+	       .text = "aborts", .line = LINE_CAUSES,
+	       AT_BSS(counters[LC_VMA_ABORTS]), AT_ROW(v[PV_VMA_ABORTS]),
+	       EXPORT("locks_vma_lock_aborts", "User page faults that fell back because lock_vma_under_rcu found no VMA or could not lock it (vmstat vma_lock_abort)")),
+	NUMBER("vma_lock_retries", OBS_VMA, .below_tier = TIER_TRACEPOINT,
+	       .text = "retries", .line = LINE_CAUSES,
+	       AT_BSS(counters[LC_VMA_RETRIES]), AT_ROW(v[PV_VMA_RETRIES]),
+	       EXPORT("locks_vma_lock_retries", "User page faults whose handler returned VM_FAULT_RETRY under the per-VMA lock, redone under mmap_lock unless a signal was pending (vmstat vma_lock_retry)")),
+	NUMBER("vma_lock_access_errors", OBS_VMA,
+	       .below_tier = TIER_TRACEPOINT, .text = "access errors",
+	       .line = LINE_CAUSES, AT_BSS(counters[LC_VMA_ACCESS_ERRORS]),
+	       AT_ROW(v[PV_VMA_ACCESS_ERRORS]),
+	       EXPORT("locks_vma_lock_access_errors", "User page faults refused by access_error() with the per-VMA lock held: signalled under it from 6.10 (in vma_lock_faults), redone under mmap_lock before (no vmstat event)")),
+	NUMBER("vma_write_locks", OBS_VMA_WRITE, .text = "VMA write locks",
+	       .line = LINE_VMA_WRITE, AT_BSS(counters[LC_VMA_WRITE_LOCKS]),
+	       AT_ROW(v[PV_VMA_WRITE_LOCKS]),
+	       EXPORT("locks_vma_write_locks", "VMA write locks taken by __vma_start_write (7.x), each waiting for the VMA's readers")),
+	NUMBER("vma_write_wait_ns", OBS_VMA_WRITE, NS,
+	       AT_ROW(v[PV_VMA_WRITE_WAIT_NS])),
+	HISTOGRAM_NS("locks_vma_write_wait_seconds", "Time in __vma_start_write: a VMA writer's wait for the faults reading the VMA (7.x)",
+		     vma_write_hist, OBS_VMA_WRITE),
+};
+
+static void locks_render(struct metrics *m, void *skel,
+			 const struct obs_result *res, size_t top, bool head);
+
+VIEW_METRICS_AND(locks, &proc_rows, struct locks_proc_stats, locks_render);
+
+/* The number @key of the table. */
+static const struct number *number_of(const char *key)
+{
+	for (size_t i = 0; i < ARRAY_LEN(locks_numbers); i++)
+		if (locks_numbers[i].key && !strcmp(locks_numbers[i].key, key))
+			return &locks_numbers[i];
+	abort();
+}
 
 static int charge_wait_rows(struct locks_report *r, const struct lock_wait *w,
 			    __u64 ns);
@@ -323,7 +473,7 @@ static int charge_wait(struct locks_report *r, int procs_fd,
 	struct row fresh = {}, *row;
 	int err;
 
-	r->charged++;
+	r->t.counters[LC_WAITS_CHARGED]++;
 	r->t.counters[LC_CONTENDED_MMAP + class]++;
 	r->t.contention_hist[class][hist_slot(ns)]++;
 	r->t.contention_hist[class][HIST_SUM] += ns;
@@ -450,27 +600,6 @@ static int collect(struct locks_bpf *s, struct locks_report *r,
 	return err;
 }
 
-/*
- * Only the fentry and kprobe plans see why a fault left the VMA lock
- * (aborts, retries, access errors).
- */
-static bool causes_known(const struct report_ctx *ctx)
-{
-	return obs_known(ctx, OBS_VMA) &&
-	       probe_result_tier(&ctx->obs[OBS_VMA], &ctx->res[OBS_VMA]) <
-		       TIER_TRACEPOINT;
-}
-
-/* Why faults left the VMA lock: null where the tier cannot tell. */
-static void vma_causes_json(struct json_object *j, bool known,
-			    const __u64 *aborts, const __u64 *retries,
-			    const __u64 *access_errors)
-{
-	json_add_u64_known(j, "vma_lock_aborts", known, *aborts);
-	json_add_u64_known(j, "vma_lock_retries", known, *retries);
-	json_add_u64_known(j, "vma_lock_access_errors", known, *access_errors);
-}
-
 /* "rwsem:W", "mutex", ... as perf lock contention names lock types. */
 static const char *lock_type(unsigned int flags)
 {
@@ -493,43 +622,8 @@ static struct json_object *proc_json(const struct report_ctx *ctx,
 	const struct locks_proc_stats *st = proc(row);
 	struct json_object *j = json_row_new(row, st->comm, sizeof(st->comm),
 					       st->cgroup_id);
-	bool mm = obs_known(ctx, OBS_MMAP), cont = obs_known(ctx, OBS_CONTENTION);
-	bool vma = obs_known(ctx, OBS_VMA);
 
-	json_add_u64_known(j, "mmap_read_acquired",
-			   mm, st->v[PV_READ_ACQUIRED]);
-	json_add_u64_known(j, "mmap_write_acquired",
-			   mm, st->v[PV_WRITE_ACQUIRED]);
-	json_add_u64_known(j, "mmap_read_failed", mm, st->v[PV_READ_FAILED]);
-	json_add_u64_known(j, "mmap_write_failed", mm, st->v[PV_WRITE_FAILED]);
-	json_add_u64_known(j, "mmap_read_wait_ns", mm, st->v[PV_READ_WAIT_NS]);
-	json_add_u64_known(j, "mmap_write_wait_ns",
-			   mm, st->v[PV_WRITE_WAIT_NS]);
-	json_add_u64_known(j, "mmap_read_hold_ns", mm, st->v[PV_READ_HOLD_NS]);
-	json_add_u64_known(j, "mmap_write_hold_ns",
-			   mm, st->v[PV_WRITE_HOLD_NS]);
-	json_add_u64_known(j, "mmap_write_hold_max_ns",
-			   mm, st->max_write_hold_ns);
-	json_add_u64_known(j, "mmap_contended", cont, st->v[PV_MMAP_CONTENDED]);
-	json_add_u64_known(j, "mmap_contention_ns",
-			   cont, st->v[PV_MMAP_CONTENTION_NS]);
-	json_add_u64_known(j, "mmap_contention_max_ns",
-			   cont, st->max_mmap_wait_ns);
-	json_add_u64_known(j, "other_contended",
-			   cont, st->v[PV_OTHER_CONTENDED]);
-	json_add_u64_known(j, "other_contention_ns",
-			   cont, st->v[PV_OTHER_CONTENTION_NS]);
-	json_add_u64_known(j, "faults", vma, st->v[PV_FAULTS]);
-	json_add_u64_known(j, "vma_lock_faults",
-			   vma, st->v[PV_VMA_LOCK_FAULTS]);
-	json_add_u64_known(j, "vma_lock_fallbacks", vma, st->v[PV_FALLBACKS]);
-	vma_causes_json(j, causes_known(ctx), &st->v[PV_VMA_ABORTS],
-			&st->v[PV_VMA_RETRIES], &st->v[PV_VMA_ACCESS_ERRORS]);
-	json_add_u64_known(j, "vma_write_locks", obs_known(ctx, OBS_VMA_WRITE),
-			   st->v[PV_VMA_WRITE_LOCKS]);
-	json_add_u64_known(j, "vma_write_wait_ns",
-			   obs_known(ctx, OBS_VMA_WRITE),
-			   st->v[PV_VMA_WRITE_WAIT_NS]);
+	json_add_row_numbers(j, ctx, &locks_metrics, st);
 	return j;
 }
 
@@ -550,37 +644,6 @@ static struct json_object *lock_json(const struct row *row)
 	json_add_u64(j, "avg_ns",
 		     ls->contended ? ls->total_ns / ls->contended : 0);
 	return j;
-}
-
-static struct json_object *totals_json(const struct report_ctx *ctx,
-				       const struct locks_report *r)
-{
-	const __u64 *c = r->t.counters;
-	struct json_object *t = json_object_new_object();
-	bool mm = obs_known(ctx, OBS_MMAP), cont = obs_known(ctx, OBS_CONTENTION);
-	bool vma = obs_known(ctx, OBS_VMA);
-
-	json_add_u64_known(t, "mmap_read_acquired", mm, c[LC_ACQUIRED_R]);
-	json_add_u64_known(t, "mmap_write_acquired", mm, c[LC_ACQUIRED_W]);
-	json_add_u64_known(t, "mmap_read_failed", mm, c[LC_FAILED_R]);
-	json_add_u64_known(t, "mmap_write_failed", mm, c[LC_FAILED_W]);
-	json_add_u64_known(t, "mmap_downgrades", mm, c[LC_DOWNGRADES]);
-	json_add_u64_known(t, "mmap_nested", mm, c[LC_NESTED]);
-	json_add_u64_known(t, "mmap_unmatched_releases",
-			   mm, c[LC_UNMATCHED_RELEASE]);
-	json_add_u64_known(t, "mmap_contended", cont, c[LC_CONTENDED_MMAP]);
-	json_add_u64_known(t, "other_contended", cont, c[LC_CONTENDED_OTHER]);
-	json_add_u64_known(t, "spin_contended_untimed",
-			   cont, c[LC_SPIN_SKIPPED]);
-	json_add_u64_known(t, "waits_in_flight_charged", cont, r->charged);
-	json_add_u64_known(t, "faults", vma, c[LC_FAULTS]);
-	json_add_u64_known(t, "vma_lock_faults", vma, c[LC_VMA_LOCK_FAULTS]);
-	json_add_u64_known(t, "vma_lock_fallbacks", vma, c[LC_FALLBACKS]);
-	vma_causes_json(t, causes_known(ctx), &c[LC_VMA_ABORTS],
-			&c[LC_VMA_RETRIES], &c[LC_VMA_ACCESS_ERRORS]);
-	json_add_u64_known(t, "vma_write_locks", obs_known(ctx, OBS_VMA_WRITE),
-			   c[LC_VMA_WRITE_LOCKS]);
-	return t;
 }
 
 static __u64 misses_total(const struct locks_report *r)
@@ -1071,6 +1134,7 @@ static void report_json(const struct report_ctx *ctx,
 			const struct locks_report *r, struct json_object *o)
 {
 	struct json_object *units = json_object_new_object();
+	struct json_object *t = json_object_new_object();
 	struct json_object *mm = json_object_new_object();
 	struct json_object *cont = json_object_new_object();
 	struct json_object *locks = json_object_new_array();
@@ -1079,7 +1143,8 @@ static void report_json(const struct report_ctx *ctx,
 
 	json_add_str(units, "latency", "ns");
 	json_add(o, "units", units);
-	json_add(o, "totals", totals_json(ctx, r));
+	json_add_totals(t, ctx, &locks_metrics, &r->t);
+	json_add(o, "totals", t);
 	json_add_hist_known(mm, "read_wait", m, r->t.wait_hist[MODE_READ]);
 	json_add_hist_known(mm, "write_wait", m, r->t.wait_hist[MODE_WRITE]);
 	json_add_hist_known(mm, "read_hold", m, r->t.hold_hist[MODE_READ]);
@@ -1139,61 +1204,49 @@ static void print_procs(const struct report_ctx *ctx,
 {
 	size_t n = view_rows_shown(ctx, r->procs.n);
 	char comm[COMM_TEXT_LEN];
-	FILE *out = ctx->out;
 
 	if (!r->procs.n)
 		return;
-	fprintf(out, "\n%-8s %-16s %10s %10s %12s %12s %10s %10s %10s\n",
-		"PID", "COMM", "MMAP_READ", "MMAP_WRITE", "MMAP_WAIT_US",
-		"CONTENTION", "FAULTS", "VMA_LOCK", "FALLBACK");
+	print_rows_header(ctx->out, &locks_metrics);
 	for (size_t i = 0; i < n; i++) {
 		const struct locks_proc_stats *st = proc(&r->procs.r[i]);
 
 		text_comm(st->comm, sizeof(st->comm), comm);
-		fprintf(out, "%-8u %-16s %10llu %10llu %12llu %12llu %10llu %10llu %10llu\n",
-			row_pid(&r->procs.r[i]), comm,
-			st->v[PV_READ_ACQUIRED], st->v[PV_WRITE_ACQUIRED],
-			(st->v[PV_READ_WAIT_NS] + st->v[PV_WRITE_WAIT_NS]) / 1000,
-			st->v[PV_MMAP_CONTENDED], st->v[PV_FAULTS],
-			st->v[PV_VMA_LOCK_FAULTS], st->v[PV_FALLBACKS]);
+		print_row_numbers(ctx, &locks_metrics, &r->procs.r[i], comm);
 	}
-	view_rows_more(out, n, r->procs.n, "processes");
+	view_rows_more(ctx->out, n, r->procs.n, "processes");
 }
 
-/* The line is left out where the tier cannot tell. */
-static void print_vma_causes(const struct report_ctx *ctx, const __u64 *n)
+/* A totals line: its heading, its numbers. */
+static void print_line(const struct report_ctx *ctx,
+		       const struct locks_report *r, const char *line)
 {
-	if (!causes_known(ctx))
-		return;
-	fprintf(ctx->out, "\nVMA lock");
-	print_count(ctx->out, "aborts", true, n[LC_VMA_ABORTS]);
-	print_count(ctx->out, "retries", true, n[LC_VMA_RETRIES]);
-	print_count(ctx->out, "access errors", true, n[LC_VMA_ACCESS_ERRORS]);
+	fprintf(ctx->out, "%s  ", line);
+	print_totals_line(ctx, &locks_metrics, &r->t, line);
 }
 
 static void report_text(const struct report_ctx *ctx,
 			const struct locks_report *r)
 {
 	bool m = obs_known(ctx, OBS_MMAP), c = obs_known(ctx, OBS_CONTENTION);
-	bool v = obs_known(ctx, OBS_VMA);
-	const __u64 *n = r->t.counters;
 	FILE *out = ctx->out;
 	char ts[32];
 
-	fprintf(out, "\n%smmap_lock", report_time(ctx, ts, sizeof(ts)));
-	print_count(out, "read", m, n[LC_ACQUIRED_R]);
-	print_count(out, "write", m, n[LC_ACQUIRED_W]);
-	print_count(out, "failed", m, n[LC_FAILED_R] + n[LC_FAILED_W]);
-	fprintf(out, "\ncontended");
-	print_count(out, "mmap_lock", c, n[LC_CONTENDED_MMAP]);
-	print_count(out, "other", c, n[LC_CONTENDED_OTHER]);
-	fprintf(out, "\nfaults");
-	print_count(out, "all", v, n[LC_FAULTS]);
-	print_count(out, "under VMA lock", v, n[LC_VMA_LOCK_FAULTS]);
-	print_count(out, "fell back to mmap_lock", v, n[LC_FALLBACKS]);
-	print_vma_causes(ctx, n);
-	if (obs_known(ctx, OBS_VMA_WRITE))
-		fprintf(out, "\nVMA write locks %llu", n[LC_VMA_WRITE_LOCKS]);
+	fprintf(out, "\n%s", report_time(ctx, ts, sizeof(ts)));
+	print_line(ctx, r, LINE_MMAP);
+	fprintf(out, "\n");
+	print_line(ctx, r, LINE_CONTENDED);
+	fprintf(out, "\n");
+	print_line(ctx, r, LINE_FAULTS);
+	/* Lines the tier cannot tell are left out. */
+	if (number_known(ctx, number_of("vma_lock_aborts"))) {
+		fprintf(out, "\n");
+		print_line(ctx, r, LINE_CAUSES);
+	}
+	if (obs_known(ctx, OBS_VMA_WRITE)) {
+		fprintf(out, "\n");
+		print_totals_line(ctx, &locks_metrics, &r->t, LINE_VMA_WRITE);
+	}
 	fprintf(out, "\n");
 	print_hist(out, m, "mmap_lock read wait", r->t.wait_hist[MODE_READ]);
 	print_hist(out, m, "mmap_lock write wait", r->t.wait_hist[MODE_WRITE]);
@@ -1219,89 +1272,6 @@ static void report_text(const struct report_ctx *ctx,
 }
 
 VIEW_SKELETON(locks, &r.procs, &r.locks, &r.callers, &r.owners)
-
-#define BSS struct locks_bpf__bss
-#define MODE(m) .label = "mode", .label_value = m
-#define LOCK(l) .label = "lock", .label_value = l
-
-#define ROW(n, h, i, dec, ob)                                                \
-	ROW_METRIC(struct locks_proc_stats, n, h, v[i], dec, ob)
-
-static const struct number locks_numbers[] = {
-	METRIC_U64(BSS, "locks_mmap_lock_acquired", "mmap_lock acquisitions, by mode",
-		   counters[LC_ACQUIRED_R], 0, OBS_MMAP, MODE("read")),
-	METRIC_U64(BSS, "locks_mmap_lock_acquired", "", counters[LC_ACQUIRED_W],
-		   0, OBS_MMAP, MODE("write")),
-	METRIC_U64(BSS, "locks_mmap_lock_failed", "mmap_lock trylock or killable acquisitions that failed, by mode",
-		   counters[LC_FAILED_R], 0, OBS_MMAP, MODE("read")),
-	METRIC_U64(BSS, "locks_mmap_lock_failed", "", counters[LC_FAILED_W], 0,
-		   OBS_MMAP, MODE("write")),
-	METRIC_U64(BSS, "locks_mmap_lock_downgrades", "mmap_lock write holds turned read (munmap)",
-		   counters[LC_DOWNGRADES], 0, OBS_MMAP),
-	METRIC_HIST_NS(BSS, "locks_mmap_lock_wait_seconds", "Time to acquire mmap_lock, by mode",
-		       wait_hist[MODE_READ], OBS_MMAP, MODE("read")),
-	METRIC_HIST_NS(BSS, "locks_mmap_lock_wait_seconds", "",
-		       wait_hist[MODE_WRITE], OBS_MMAP, MODE("write")),
-	METRIC_HIST_NS(BSS, "locks_mmap_lock_hold_seconds", "Time mmap_lock was held, by mode",
-		       hold_hist[MODE_READ], OBS_MMAP, MODE("read")),
-	METRIC_HIST_NS(BSS, "locks_mmap_lock_hold_seconds", "",
-		       hold_hist[MODE_WRITE], OBS_MMAP, MODE("write")),
-	METRIC_U64(BSS, "locks_contended", "Sleeping-lock contentions: the task's own mmap_lock, or any other lock",
-		   counters[LC_CONTENDED_MMAP], 0, OBS_CONTENTION,
-		   LOCK("mmap_lock")),
-	METRIC_U64(BSS, "locks_contended", "", counters[LC_CONTENDED_OTHER], 0,
-		   OBS_CONTENTION, LOCK("other")),
-	METRIC_HIST_NS(BSS, "locks_contention_wait_seconds", "Time waiting on a contended sleeping lock",
-		       contention_hist[CONT_MMAP], OBS_CONTENTION,
-		       LOCK("mmap_lock")),
-	METRIC_HIST_NS(BSS, "locks_contention_wait_seconds", "",
-		       contention_hist[CONT_OTHER], OBS_CONTENTION,
-		       LOCK("other")),
-	METRIC_U64(BSS, "locks_spin_contentions_skipped", "Spinlock contentions seen and not timed",
-		   counters[LC_SPIN_SKIPPED], 0, OBS_CONTENTION),
-	METRIC_U64(BSS, "locks_faults", "User page faults",
-		   counters[LC_FAULTS], 0, OBS_VMA),
-	METRIC_U64(BSS, "locks_vma_lock_faults", "User page faults served under the per-VMA lock, counted when that is known (tracepoint tier: the split is approximate, the sum with fallbacks exact)",
-		   counters[LC_VMA_LOCK_FAULTS], 0, OBS_VMA),
-	METRIC_U64(BSS, "locks_fault_fallbacks", "User page faults served under mmap_lock instead of the per-VMA lock (tracepoint tier: the split is approximate, the sum exact)",
-		   counters[LC_FALLBACKS], 0, OBS_VMA),
-	METRIC_U64(BSS, "locks_vma_lock_aborts", "User page faults that fell back because lock_vma_under_rcu found no VMA or could not lock it (vmstat vma_lock_abort)",
-		   counters[LC_VMA_ABORTS], 0, OBS_VMA,
-		   .below_tier = TIER_TRACEPOINT),
-	METRIC_U64(BSS, "locks_vma_lock_retries", "User page faults whose handler returned VM_FAULT_RETRY under the per-VMA lock, redone under mmap_lock unless a signal was pending (vmstat vma_lock_retry)",
-		   counters[LC_VMA_RETRIES], 0, OBS_VMA,
-		   .below_tier = TIER_TRACEPOINT),
-	METRIC_U64(BSS, "locks_vma_lock_access_errors", "User page faults refused by access_error() with the per-VMA lock held: signalled under it from 6.10 (in vma_lock_faults), redone under mmap_lock before (no vmstat event)",
-		   counters[LC_VMA_ACCESS_ERRORS], 0, OBS_VMA,
-		   .below_tier = TIER_TRACEPOINT),
-	METRIC_U64(BSS, "locks_vma_write_locks", "VMA write locks taken by __vma_start_write (7.x), each waiting for the VMA's readers",
-		   counters[LC_VMA_WRITE_LOCKS], 0, OBS_VMA_WRITE),
-	METRIC_HIST_NS(BSS, "locks_vma_write_wait_seconds", "Time in __vma_start_write: a VMA writer's wait for the faults reading the VMA (7.x)",
-		       vma_write_hist, OBS_VMA_WRITE),
-	ROW("mmap_lock_write_acquired", "mmap_lock write acquisitions",
-	    PV_WRITE_ACQUIRED, 0, OBS_MMAP),
-	ROW("mmap_lock_wait_seconds", "Time to acquire mmap_lock (write)",
-	    PV_WRITE_WAIT_NS, 9, OBS_MMAP),
-	ROW("contention_wait_seconds", "Time waiting on the contended mmap_lock",
-	    PV_MMAP_CONTENTION_NS, 9, OBS_CONTENTION),
-	ROW("faults", "User page faults", PV_FAULTS, 0, OBS_VMA),
-	ROW("vma_lock_faults", "Faults served under the per-VMA lock",
-	    PV_VMA_LOCK_FAULTS, 0, OBS_VMA),
-	ROW("fault_fallbacks", "Faults served under mmap_lock", PV_FALLBACKS, 0,
-	    OBS_VMA),
-	FIELD(F_MMAP_WAIT_NS, struct locks_proc_stats, v[PV_READ_WAIT_NS],
-	      OBS_MMAP),
-	FIELD(F_MMAP_WAIT_NS, struct locks_proc_stats, v[PV_WRITE_WAIT_NS],
-	      OBS_MMAP),
-	FIELD(F_CONTENTION_NS, struct locks_proc_stats,
-	      v[PV_MMAP_CONTENTION_NS], OBS_CONTENTION),
-	FIELD(F_CONTENTION_NS, struct locks_proc_stats,
-	      v[PV_OTHER_CONTENTION_NS], OBS_CONTENTION),
-	FIELD(F_OTHER_CONTENTION_NS, struct locks_proc_stats,
-	      v[PV_OTHER_CONTENTION_NS], OBS_CONTENTION),
-	FIELD(F_FAULTS, struct locks_proc_stats, v[PV_FAULTS], OBS_VMA),
-	FIELD(F_FALLBACKS, struct locks_proc_stats, v[PV_FALLBACKS], OBS_VMA),
-};
 
 /*
  * serve: contention by (lock, caller) and by (lock, holder), at most --top
@@ -1359,8 +1329,6 @@ static void locks_render(struct metrics *m, void *skel,
 				    owner_lock_name, NULL, top, head);
 	rows_free(&growth);
 }
-
-VIEW_METRICS_AND(locks, &proc_rows, struct locks_proc_stats, locks_render);
 
 static const char *mode_name(unsigned long long write)
 {

@@ -92,8 +92,8 @@ static void number_checks(const struct view *v, const struct number *n,
 	      "%s: row family %s reads a __u64 of the row", v->name, what);
 	CHECK(!n->column || n->in_row, "%s: column %s is in the row", v->name,
 	      what);
-	CHECK(n->field == F_NONE || n->in_row, "%s: field %s is in the row",
-	      v->name, what);
+	CHECK((n->field == F_NONE && n->sum_field == F_NONE) || n->in_row,
+	      "%s: field %s is in the row", v->name, what);
 	CHECK(!n->text || n->in_bss, "%s: text %s is a total", v->name, what);
 	CHECK(!n->name || n->help, "%s: family %s has HELP", v->name, what);
 }
