@@ -286,6 +286,9 @@ metric_names() {
 	# --by labels, from the views' tables.
 	grep -ho 'METRIC_[A-Z0-9_]*(BSS, "[a-z0-9_]*"' user/*.c views/*/*.c |
 		sed 's/.*"\(.*\)"/mmtrace_\1/'
+	# ... and from their tables of numbers (struct number, user/view.h).
+	grep -ho '\(EXPORT\|HISTOGRAM[A-Z_]*\)("[a-z0-9_]*"' views/*/*.c |
+		sed 's/.*"\(.*\)"/mmtrace_\1/'
 	# Self metrics that depend on this host (BPF stats may be off).
 	sed -n 's/.*family(&*m, "\([a-z0-9_]*\)", METRIC_COUNTER.*/mmtrace_\1_total/p' \
 		user/export.c
@@ -298,7 +301,8 @@ metric_names() {
 		views/*/*.c |
 		sed 's/.*"\(.*\)"/\1_owner_waits_total\n\1_owner_wait_seconds_total/'
 	for f in $(cd views && echo *); do
-		grep -o '^	ROW("[a-z0-9_]*"' "views/$f/$f.c" | cut -d'"' -f2 |
+		grep -o '^	ROW("[a-z0-9_]*"\|EXPORT_ROW("[a-z0-9_]*"' \
+			"views/$f/$f.c" | cut -d'"' -f2 |
 			sed "s/.*/mmtrace_${f}_comm_&_total\nmmtrace_${f}_cgroup_&_total\nmmtrace_${f}_container_&_total/"
 	done
 }
