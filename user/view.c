@@ -132,7 +132,8 @@ static void json_add_numbers(struct json_object *o,
 	for (size_t i = 0; i < m->n_numbers; i++) {
 		const struct number *n = &m->numbers[i];
 
-		if (!n->key || (in_row ? !n->in_row : !n->in_bss))
+		if (!n->key || n->type == METRIC_HISTOGRAM ||
+		    (in_row ? !n->in_row : !n->in_bss))
 			continue;
 		if (n->yes_no && number_known(ctx, n))
 			json_add_bool(o, n->key, number_value(n, base, in_row));
@@ -211,7 +212,8 @@ void print_totals_line(const struct report_ctx *ctx,
 		const struct number *n = &m->numbers[i];
 
 		count = 1;
-		if (!n->text || !n->in_bss || !same_str(n->line, line))
+		if (!n->text || !n->in_bss || n->type == METRIC_HISTOGRAM ||
+		    !same_str(n->line, line))
 			continue;
 		count = shown_as_one(m, i, false);
 		if (text_sum(ctx, n, count, bss, false, &v))

@@ -86,7 +86,8 @@ struct report_ctx {
  * both; it is known only while its observation is attached (and below
  * @below_tier, when set), and shown as null or n/a otherwise.
  * Members of one exporter family (same name, one fixed label each) are
- * adjacent in a view's table.
+ * adjacent in a view's table. A histogram's key and text label are its
+ * view's to show: the kit's totals leave histograms out.
  */
 struct number {
 	const char *key;	/* JSON key in "totals" and in rows; NULL: none */

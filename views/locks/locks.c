@@ -253,6 +253,7 @@ static struct locks_bpf__bss prev_totals;
  * Every number locks reports, once. The order is the JSON's and the text
  * report's: each totals line, then the process table's columns; members of
  * an exporter family, and the numbers one label or column sums, adjacent.
+ * A histogram's key is "object.key" when it is in an object of the report.
  */
 static const struct number locks_numbers[] = {
 	NUMBER("mmap_read_acquired", OBS_MMAP, .text = "read",
@@ -294,13 +295,21 @@ static const struct number locks_numbers[] = {
 	NUMBER("mmap_unmatched_releases", OBS_MMAP,
 	       AT_BSS(counters[LC_UNMATCHED_RELEASE])),
 	HISTOGRAM_NS("locks_mmap_lock_wait_seconds", "Time to acquire mmap_lock, by mode",
-		     wait_hist[MODE_READ], OBS_MMAP, MODE("read")),
+		     wait_hist[MODE_READ], OBS_MMAP, MODE("read"),
+		     .key = "mmap_lock_ns.read_wait",
+		     .text = "mmap_lock read wait"),
 	HISTOGRAM_NS("locks_mmap_lock_wait_seconds", "",
-		     wait_hist[MODE_WRITE], OBS_MMAP, MODE("write")),
+		     wait_hist[MODE_WRITE], OBS_MMAP, MODE("write"),
+		     .key = "mmap_lock_ns.write_wait",
+		     .text = "mmap_lock write wait"),
 	HISTOGRAM_NS("locks_mmap_lock_hold_seconds", "Time mmap_lock was held, by mode",
-		     hold_hist[MODE_READ], OBS_MMAP, MODE("read")),
+		     hold_hist[MODE_READ], OBS_MMAP, MODE("read"),
+		     .key = "mmap_lock_ns.read_hold",
+		     .text = "mmap_lock read hold"),
 	HISTOGRAM_NS("locks_mmap_lock_hold_seconds", "",
-		     hold_hist[MODE_WRITE], OBS_MMAP, MODE("write")),
+		     hold_hist[MODE_WRITE], OBS_MMAP, MODE("write"),
+		     .key = "mmap_lock_ns.write_hold",
+		     .text = "mmap_lock write hold"),
 	NUMBER("mmap_contended", OBS_CONTENTION, .text = "mmap_lock",
 	       .line = LINE_CONTENDED, AT_BSS(counters[LC_CONTENDED_MMAP]),
 	       AT_ROW(v[PV_MMAP_CONTENDED]), COLUMN("CONTENTION", 12),
@@ -322,10 +331,12 @@ static const struct number locks_numbers[] = {
 	       .field = F_OTHER_CONTENTION_NS, .sum_field = F_CONTENTION_NS),
 	HISTOGRAM_NS("locks_contention_wait_seconds", "Time waiting on a contended sleeping lock",
 		     contention_hist[CONT_MMAP], OBS_CONTENTION,
-		     LOCK("mmap_lock")),
+		     LOCK("mmap_lock"), .key = "contention_ns.mmap_lock",
+		     .text = "contended mmap_lock wait"),
 	HISTOGRAM_NS("locks_contention_wait_seconds", "",
 		     contention_hist[CONT_OTHER], OBS_CONTENTION,
-		     LOCK("other")),
+		     LOCK("other"), .key = "contention_ns.other",
+		     .text = "other contended lock wait"),
 	NUMBER("spin_contended_untimed", OBS_CONTENTION,
 	       AT_BSS(counters[LC_SPIN_SKIPPED]),
 	       EXPORT("locks_spin_contentions_skipped", "Spinlock contentions seen and not timed")),
@@ -372,7 +383,8 @@ static const struct number locks_numbers[] = {
 	NUMBER("vma_write_wait_ns", OBS_VMA_WRITE, NS,
 	       AT_ROW(v[PV_VMA_WRITE_WAIT_NS])),
 	HISTOGRAM_NS("locks_vma_write_wait_seconds", "Time in __vma_start_write: a VMA writer's wait for the faults reading the VMA (7.x)",
-		     vma_write_hist, OBS_VMA_WRITE),
+		     vma_write_hist, OBS_VMA_WRITE, .key = "vma_write_wait_ns",
+		     .text = "VMA write-lock wait"),
 };
 
 static void locks_render(struct metrics *m, void *skel,
@@ -387,6 +399,117 @@ static const struct number *number_of(const char *key)
 		if (locks_numbers[i].key && !strcmp(locks_numbers[i].key, key))
 			return &locks_numbers[i];
 	abort();
+}
+
+/* A contended lock's or caller's row as reports show it. */
+struct shown_stats {
+	struct lock_stats s;
+	unsigned long long avg_ns;
+};
+
+#undef ROW
+#define ROW struct shown_stats
+
+/* The numbers of a lock's or a caller's row, in the tables' order. */
+static const struct number stat_numbers[] = {
+	NUMBER("contended", OBS_CONTENTION, AT_ROW(s.contended),
+	       COLUMN("contended", 10)),
+	NUMBER("total_ns", OBS_CONTENTION, NS, AT_ROW(s.total_ns),
+	       COLUMN("total wait", 12)),
+	NUMBER("max_ns", OBS_CONTENTION, NS, AT_ROW(s.max_ns),
+	       COLUMN("max wait", 12)),
+	NUMBER("avg_ns", OBS_CONTENTION, NS, AT_ROW(avg_ns),
+	       COLUMN("avg wait", 12)),
+};
+
+static const struct view_metrics stat_metrics = {
+	.numbers = stat_numbers,
+	.n_numbers = ARRAY_LEN(stat_numbers),
+};
+
+static struct shown_stats shown(const struct lock_stats *ls)
+{
+	struct shown_stats sh = { *ls, 0 };
+
+	if (ls->contended)
+		sh.avg_ns = ls->total_ns / ls->contended;
+	return sh;
+}
+
+/* @ls's numbers into @j. */
+static void stats_json(struct json_object *j, const struct report_ctx *ctx,
+		       const struct lock_stats *ls)
+{
+	struct shown_stats sh = shown(ls);
+
+	json_add_row_numbers(j, ctx, &stat_metrics, &sh);
+}
+
+/* The columns of @ls, times in us, or (@ls NULL) their headers. */
+static void print_stats(FILE *out, const struct lock_stats *ls)
+{
+	struct shown_stats sh = ls ? shown(ls) : (struct shown_stats){};
+
+	for (size_t i = 0; i < ARRAY_LEN(stat_numbers); i++) {
+		const struct number *n = &stat_numbers[i];
+		unsigned long long v = number_value(n, &sh, true);
+		const char *sep = i ? " " : "";
+
+		if (!ls)
+			fprintf(out, "%s%*s", sep, n->width, n->column);
+		else if (n->decimals == 9)
+			fprintf(out, "%s%*llu us", sep, n->width - 3, v / 1000);
+		else
+			fprintf(out, "%s%*llu", sep, n->width, v);
+	}
+}
+
+/* A histogram of the report's .bss copy. */
+static const __u64 *hist_of(const struct locks_report *r,
+			    const struct number *n)
+{
+	return (const __u64 *)((const char *)&r->t + n->off);
+}
+
+/* The histograms, each null where unknown; "object.key" in an object. */
+static void hists_json(struct json_object *o, const struct report_ctx *ctx,
+		       const struct locks_report *r)
+{
+	for (size_t i = 0; i < ARRAY_LEN(locks_numbers); i++) {
+		const struct number *n = &locks_numbers[i];
+		const char *key = n->key, *dot;
+		struct json_object *in = o;
+		char obj[32];
+
+		if (n->type != METRIC_HISTOGRAM || !key)
+			continue;
+		dot = strchr(key, '.');
+		if (dot) {
+			snprintf(obj, sizeof(obj), "%.*s", (int)(dot - key), key);
+			if (!json_object_object_get_ex(o, obj, &in)) {
+				in = json_object_new_object();
+				json_add(o, obj, in);
+			}
+			key = dot + 1;
+		}
+		json_add_hist_known(in, key, number_known(ctx, n),
+				    hist_of(r, n));
+	}
+}
+
+/* The histograms that are known, each under its title. */
+static void print_hists(const struct report_ctx *ctx,
+			const struct locks_report *r)
+{
+	for (size_t i = 0; i < ARRAY_LEN(locks_numbers); i++) {
+		const struct number *n = &locks_numbers[i];
+
+		if (n->type != METRIC_HISTOGRAM || !n->text ||
+		    !number_known(ctx, n))
+			continue;
+		fprintf(ctx->out, "\n%s:\n", n->text);
+		print_log2_hist(ctx->out, hist_of(r, n), HIST_SLOTS, "nsecs");
+	}
 }
 
 static int charge_wait_rows(struct locks_report *r, const struct lock_wait *w,
@@ -627,7 +750,8 @@ static struct json_object *proc_json(const struct report_ctx *ctx,
 	return j;
 }
 
-static struct json_object *lock_json(const struct row *row)
+static struct json_object *lock_json(const struct report_ctx *ctx,
+				     const struct row *row)
 {
 	const struct lock_key *k = (const void *)row->key;
 	const struct lock_stats *ls = lock(row);
@@ -638,11 +762,7 @@ static struct json_object *lock_json(const struct row *row)
 	json_add_str(j, "addr", addr);
 	json_add_str(j, "type", lock_type(k->flags));
 	json_add_bool(j, "mmap_lock", k->is_mmap);
-	json_add_u64(j, "contended", ls->contended);
-	json_add_u64(j, "total_ns", ls->total_ns);
-	json_add_u64(j, "max_ns", ls->max_ns);
-	json_add_u64(j, "avg_ns",
-		     ls->contended ? ls->total_ns / ls->contended : 0);
+	stats_json(j, ctx, ls);
 	return j;
 }
 
@@ -1044,7 +1164,8 @@ static int read_caller_rows(struct locks_bpf *s, struct locks_report *r)
 	return err;
 }
 
-static struct json_object *caller_json(const struct caller_line *l)
+static struct json_object *caller_json(const struct report_ctx *ctx,
+				       const struct caller_line *l)
 {
 	struct json_object *j = json_object_new_object();
 	struct json_object *stack = json_object_new_array();
@@ -1057,14 +1178,7 @@ static struct json_object *caller_json(const struct caller_line *l)
 			       json_object_new_string(lock_type(l->flags)));
 	json_object_object_add(j, "caller", l->path.have_caller ?
 			       json_object_new_string(l->path.caller) : NULL);
-	json_object_object_add(j, "contended",
-			       json_object_new_uint64(l->sum.contended));
-	json_object_object_add(j, "total_ns",
-			       json_object_new_uint64(l->sum.total_ns));
-	json_object_object_add(j, "max_ns",
-			       json_object_new_uint64(l->sum.max_ns));
-	json_object_object_add(j, "avg_ns", json_object_new_uint64(
-		l->sum.contended ? l->sum.total_ns / l->sum.contended : 0));
+	stats_json(j, ctx, &l->sum);
 	json_object_object_add(j, "stack", stack);
 	return j;
 }
@@ -1080,7 +1194,7 @@ static void callers_owners_json(struct json_object *o,
 
 	cl = caller_lines(&r->callers, r->stacks_fd, ctx->opts, true, &n);
 	for (size_t i = 0; cl && i < n; i++)
-		json_object_array_add(callers, caller_json(&cl[i]));
+		json_object_array_add(callers, caller_json(ctx, &cl[i]));
 	free(cl);
 	json_object_object_add(o, "contention_by_caller", callers);
 	json_object_object_add(o, "owners", owners_json(&r->owners,
@@ -1102,17 +1216,15 @@ static void print_callers(const struct report_ctx *ctx,
 		return;
 	}
 	shown = n < ctx->opts->top ? n : ctx->opts->top;
-	fprintf(out, "\n%10s %12s %12s %12s %12s   %s\n", "contended",
-		"total wait", "max wait", "avg wait", "type", "caller");
+	fprintf(out, "\n");
+	print_stats(out, NULL);
+	fprintf(out, " %12s   %s\n", "type", "caller");
 	for (size_t i = 0; i < shown; i++) {
 		const struct caller_line *l = &lines[i];
 
 		text_escape(l->lock, strlen(l->lock), esc, sizeof(esc));
-		fprintf(out, "%10llu %9llu us %9llu us %9llu us %12s   %s  [%s]\n",
-			l->sum.contended, l->sum.total_ns / 1000,
-			l->sum.max_ns / 1000,
-			l->sum.total_ns / l->sum.contended / 1000,
-			lock_type(l->flags),
+		print_stats(out, &l->sum);
+		fprintf(out, " %12s   %s  [%s]\n", lock_type(l->flags),
 			l->path.have_caller ? l->path.caller : "?", esc);
 		for (int f = 0; !l->path.have_caller && f < l->path.n; f++)
 			fprintf(out, "%*s%s\n", 62, "", path_frame(&l->path, f));
@@ -1135,28 +1247,16 @@ static void report_json(const struct report_ctx *ctx,
 {
 	struct json_object *units = json_object_new_object();
 	struct json_object *t = json_object_new_object();
-	struct json_object *mm = json_object_new_object();
-	struct json_object *cont = json_object_new_object();
 	struct json_object *locks = json_object_new_array();
 	struct json_object *lost;
-	bool m = obs_known(ctx, OBS_MMAP), c = obs_known(ctx, OBS_CONTENTION);
 
 	json_add_str(units, "latency", "ns");
 	json_add(o, "units", units);
 	json_add_totals(t, ctx, &locks_metrics, &r->t);
 	json_add(o, "totals", t);
-	json_add_hist_known(mm, "read_wait", m, r->t.wait_hist[MODE_READ]);
-	json_add_hist_known(mm, "write_wait", m, r->t.wait_hist[MODE_WRITE]);
-	json_add_hist_known(mm, "read_hold", m, r->t.hold_hist[MODE_READ]);
-	json_add_hist_known(mm, "write_hold", m, r->t.hold_hist[MODE_WRITE]);
-	json_add(o, "mmap_lock_ns", mm);
-	json_add_hist_known(cont, "mmap_lock", c, r->t.contention_hist[CONT_MMAP]);
-	json_add_hist_known(cont, "other", c, r->t.contention_hist[CONT_OTHER]);
-	json_add(o, "contention_ns", cont);
-	json_add_hist_known(o, "vma_write_wait_ns",
-			    obs_known(ctx, OBS_VMA_WRITE), r->t.vma_write_hist);
+	hists_json(o, ctx, r);
 	for (size_t i = 0; i < r->locks.n; i++)
-		json_object_array_add(locks, lock_json(&r->locks.r[i]));
+		json_object_array_add(locks, lock_json(ctx, &r->locks.r[i]));
 	json_add(o, "locks", locks);
 	json_add_rows(o, "processes", ctx, &r->procs, proc_json);
 	callers_owners_json(o, ctx, r);
@@ -1167,15 +1267,6 @@ static void report_json(const struct report_ctx *ctx,
 	json_add(lost, "recursion_misses_by_program", misses_json(r));
 }
 
-static void print_hist(FILE *out, bool known, const char *title,
-		       const __u64 *slots)
-{
-	if (!known)
-		return;
-	fprintf(out, "\n%s:\n", title);
-	print_log2_hist(out, slots, HIST_SLOTS, "nsecs");
-}
-
 static void print_locks(const struct report_ctx *ctx,
 			const struct locks_report *r)
 {
@@ -1184,16 +1275,15 @@ static void print_locks(const struct report_ctx *ctx,
 
 	if (!r->locks.n)
 		return;
-	fprintf(out, "\n%10s %12s %12s %12s  %-10s %s\n", "contended",
-		"total wait", "max wait", "avg wait", "type", "lock");
+	fprintf(out, "\n");
+	print_stats(out, NULL);
+	fprintf(out, "  %-10s %s\n", "type", "lock");
 	for (size_t i = 0; i < n; i++) {
 		const struct lock_key *k = (const void *)r->locks.r[i].key;
 		const struct lock_stats *ls = lock(&r->locks.r[i]);
 
-		fprintf(out, "%10llu %9llu us %9llu us %9llu us  %-10s 0x%llx%s\n",
-			ls->contended, ls->total_ns / 1000, ls->max_ns / 1000,
-			ls->contended ? ls->total_ns / ls->contended / 1000 : 0,
-			lock_type(k->flags), k->addr,
+		print_stats(out, ls);
+		fprintf(out, "  %-10s 0x%llx%s\n", lock_type(k->flags), k->addr,
 			k->is_mmap ? " (mmap_lock)" : "");
 	}
 	view_rows_more(out, n, r->locks.n, "locks");
@@ -1228,7 +1318,6 @@ static void print_line(const struct report_ctx *ctx,
 static void report_text(const struct report_ctx *ctx,
 			const struct locks_report *r)
 {
-	bool m = obs_known(ctx, OBS_MMAP), c = obs_known(ctx, OBS_CONTENTION);
 	FILE *out = ctx->out;
 	char ts[32];
 
@@ -1248,15 +1337,7 @@ static void report_text(const struct report_ctx *ctx,
 		print_totals_line(ctx, &locks_metrics, &r->t, LINE_VMA_WRITE);
 	}
 	fprintf(out, "\n");
-	print_hist(out, m, "mmap_lock read wait", r->t.wait_hist[MODE_READ]);
-	print_hist(out, m, "mmap_lock write wait", r->t.wait_hist[MODE_WRITE]);
-	print_hist(out, m, "mmap_lock read hold", r->t.hold_hist[MODE_READ]);
-	print_hist(out, m, "mmap_lock write hold", r->t.hold_hist[MODE_WRITE]);
-	print_hist(out, c, "contended mmap_lock wait", r->t.contention_hist[CONT_MMAP]);
-	print_hist(out, c, "other contended lock wait",
-		   r->t.contention_hist[CONT_OTHER]);
-	print_hist(out, obs_known(ctx, OBS_VMA_WRITE), "VMA write-lock wait",
-		   r->t.vma_write_hist);
+	print_hists(ctx, r);
 	print_locks(ctx, r);
 	print_callers(ctx, r);
 	print_owners(ctx, r);
