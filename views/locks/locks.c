@@ -410,12 +410,17 @@ struct shown_stats {
 #undef ROW
 #define ROW struct shown_stats
 
-/* The numbers of a lock's or a caller's row, in the tables' order. */
+/*
+ * The numbers of a lock's or a caller's row, in the tables' order; serve
+ * exports those that add up by (lock, caller).
+ */
 static const struct number stat_numbers[] = {
 	NUMBER("contended", OBS_CONTENTION, AT_ROW(s.contended),
-	       COLUMN("contended", 10)),
+	       COLUMN("contended", 10),
+	       EXPORT("locks_caller_contended", "Sleeping-lock contentions, by lock and by the waiter's caller (the first function outside the locking code); serve --detail only: a stack walk per contention")),
 	NUMBER("total_ns", OBS_CONTENTION, NS, AT_ROW(s.total_ns),
-	       COLUMN("total wait", 12)),
+	       COLUMN("total wait", 12),
+	       EXPORT("locks_caller_wait_seconds", "Time waiting on a contended sleeping lock, by lock and caller")),
 	NUMBER("max_ns", OBS_CONTENTION, NS, AT_ROW(s.max_ns),
 	       COLUMN("max wait", 12)),
 	NUMBER("avg_ns", OBS_CONTENTION, NS, AT_ROW(avg_ns),
@@ -1372,13 +1377,17 @@ static void caller_labels_add(const struct rows *growth, int stacks_fd)
 
 	lines = caller_lines(growth, stacks_fd, NULL, false, &n);
 	for (size_t i = 0; lines && i < n; i++) {
+		struct shown_stats sh = shown(&lines[i].sum);
+
 		snprintf(value, sizeof(value), "%s\x1f%s", lines[i].lock,
 			 lines[i].path.have_caller ? lines[i].path.caller :
 						     "unknown");
 		e = label_table_get(&caller_labels, value,
 				    monotonic_ns() / 1e9);
-		e->sums[0] += lines[i].sum.contended;
-		e->sums[1] += lines[i].sum.total_ns;
+		for (size_t k = 0; k < ARRAY_LEN(stat_numbers); k++)
+			if (stat_numbers[k].name)
+				e->sums[k] += number_value(&stat_numbers[k],
+							   &sh, true);
 	}
 	free(lines);
 }
@@ -1388,21 +1397,26 @@ static void locks_render(struct metrics *m, void *skel,
 {
 	struct locks_bpf *s = skel;
 	struct rows growth = {};
+	char family[64];
 
 	if (res[OBS_CONTENTION].chosen < 0)
 		return;
-	if (!caller_labels_ready && label_table_init(&caller_labels, top, 2))
+	if (!caller_labels_ready &&
+	    label_table_init(&caller_labels, top, ARRAY_LEN(stat_numbers)))
 		return;
 	caller_labels_ready = true;
 	if (!rows_read(&caller_rows, bpf_map__fd(s->maps.callers), &growth))
 		caller_labels_add(&growth, bpf_map__fd(s->maps.lock_stacks));
 	rows_free(&growth);
-	label_pair_render(m, &caller_labels, "mmtrace_locks_caller_contended",
-			  "Sleeping-lock contentions, by lock and by the waiter's caller (the first function outside the locking code); serve --detail only: a stack walk per contention",
-			  "lock", "caller", 0, 0);
-	label_pair_render(m, &caller_labels, "mmtrace_locks_caller_wait_seconds",
-			  "Time waiting on a contended sleeping lock, by lock and caller",
-			  "lock", "caller", 1, 9);
+	for (size_t i = 0; i < ARRAY_LEN(stat_numbers); i++) {
+		const struct number *n = &stat_numbers[i];
+
+		if (!n->name)
+			continue;
+		snprintf(family, sizeof(family), "mmtrace_%s", n->name);
+		label_pair_render(m, &caller_labels, family, n->help, "lock",
+				  "caller", i, n->decimals);
+	}
 	if (!head)
 		label_table_shown(&caller_labels);
 	if (!rows_read(&owner_rows, bpf_map__fd(s->maps.owners), &growth))
