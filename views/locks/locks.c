@@ -11,6 +11,7 @@
 #include "ksyms.h"
 #include "locks.h"
 #include "locks.skel.h"
+#include "misses.h"
 #include "options.h"
 #include "output.h"
 #include "owners.h"
@@ -185,39 +186,7 @@ static struct lock_stats *lock(const struct row *row)
 	return (void *)row->value;
 }
 
-/*
- * A tracing program does not run when it is already running on that CPU
- * (the kernel counts a recursion miss): with preemptible tracepoints, two
- * threads on one CPU can meet in the same program. Each miss is an event
- * a report does not hold; it is reported per program, never hidden.
- */
-#define MAX_PROGS 32
-
-struct prog_misses {
-	const char *name[MAX_PROGS];
-	__u64 n[MAX_PROGS];
-};
-
 static struct prog_misses prev_misses;
-
-static void read_misses(struct bpf_object *obj, struct prog_misses *now)
-{
-	struct bpf_program *prog;
-	int i = 0;
-
-	bpf_object__for_each_program(prog, obj) {
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
-		int fd = bpf_program__fd(prog);
-
-		if (i == MAX_PROGS)
-			break;
-		now->name[i] = bpf_program__name(prog);
-		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
-			now->n[i] = info.recursion_misses;
-		i++;
-	}
-}
 
 /* What a report can count as lost (include/filter.h). */
 #define LOCKS_LOSSES                                                         \
@@ -703,15 +672,11 @@ static int cmp_locks(const void *a, const void *b)
 static int collect(struct locks_bpf *s, struct locks_report *r,
 		   const struct report_ctx *ctx)
 {
-	struct prog_misses misses = {};
 	bool final = ctx->final;
 	int err;
 
 	BSS_DELTA(&r->t, &prev_totals, s->bss);
-	read_misses(s->obj, &misses);
-	r->misses = misses;
-	counters_delta(r->misses.n, prev_misses.n, misses.n,
-		       sizeof(misses.n));
+	misses_collect(s->obj, &prev_misses, &r->misses);
 	err = rows_read(&proc_rows, bpf_map__fd(s->maps.procs), &r->procs);
 	if (!err)
 		err = rows_read(&lock_rows, bpf_map__fd(s->maps.lock_table),
@@ -768,26 +733,6 @@ static struct json_object *lock_json(const struct report_ctx *ctx,
 	json_add_str(j, "type", lock_type(k->flags));
 	json_add_bool(j, "mmap_lock", k->is_mmap);
 	stats_json(j, ctx, ls);
-	return j;
-}
-
-static __u64 misses_total(const struct locks_report *r)
-{
-	__u64 sum = 0;
-
-	for (int i = 0; i < MAX_PROGS; i++)
-		sum += r->misses.n[i];
-	return sum;
-}
-
-/* {"program": misses} for the programs that missed events. */
-static struct json_object *misses_json(const struct locks_report *r)
-{
-	struct json_object *j = json_object_new_object();
-
-	for (int i = 0; i < MAX_PROGS; i++)
-		if (r->misses.n[i] && r->misses.name[i])
-			json_add_u64(j, r->misses.name[i], r->misses.n[i]);
 	return j;
 }
 
@@ -1268,8 +1213,8 @@ static void report_json(const struct report_ctx *ctx,
 	lost = json_add_losses(o, r->t.losses, LOCKS_LOSSES);
 	json_add_u64(lost, "caller_unknown", r->t.caller_losses);
 	json_add_u64(lost, "owner_map_full", r->t.owner_losses);
-	json_add_u64(lost, "recursion_misses", misses_total(r));
-	json_add(lost, "recursion_misses_by_program", misses_json(r));
+	json_add_u64(lost, "recursion_misses", misses_total(&r->misses));
+	json_add(lost, "recursion_misses_by_program", misses_json(&r->misses));
 }
 
 static void print_locks(const struct report_ctx *ctx,
@@ -1351,9 +1296,9 @@ static void report_text(const struct report_ctx *ctx,
 	if (r->t.caller_losses || r->t.owner_losses)
 		fprintf(out, "LOST: %llu waits without a known caller (caller_unknown: stack not taken, or the caller tables full), %llu without a holder row (owner_map_full)\n",
 			r->t.caller_losses, r->t.owner_losses);
-	if (misses_total(r))
+	if (misses_total(&r->misses))
 		fprintf(out, "LOST: %llu events (recursion_misses: program busy on that CPU)\n",
-			misses_total(r));
+			misses_total(&r->misses));
 	fflush(out);
 }
 
