@@ -10,7 +10,8 @@ bool field_known(const struct view *v, const struct obs_result *res,
 	const struct view_metrics *m = v->metrics;
 
 	for (size_t i = 0; m && res && i < m->n_numbers; i++)
-		if (m->numbers[i].field == f && f != F_NONE)
+		if (f != F_NONE && (m->numbers[i].field == f ||
+				    m->numbers[i].sum_field == f))
 			return res[m->numbers[i].obs].chosen >= 0;
 	return false;
 }
@@ -23,7 +24,11 @@ void fields_add(const struct view *v, const struct row *r,
 	for (size_t i = 0; m && i < m->n_numbers; i++) {
 		const struct number *n = &m->numbers[i];
 
-		if (n->field != F_NONE && n->in_row)
+		if (!n->in_row)
+			continue;
+		if (n->field != F_NONE)
 			vals[n->field] += number_value(n, r->value, true);
+		if (n->sum_field != F_NONE)
+			vals[n->sum_field] += number_value(n, r->value, true);
 	}
 }

@@ -145,7 +145,8 @@ static void json_add_numbers(struct json_object *o,
 	for (size_t i = 0; i < m->n_numbers; i++) {
 		const struct number *n = &m->numbers[i];
 
-		if (!n->key || (in_row ? !n->in_row : !n->in_bss))
+		if (!n->key || n->type == METRIC_HISTOGRAM ||
+		    (in_row ? !n->in_row : !n->in_bss))
 			continue;
 		json_add_number(o, ctx, n, base, in_row);
 	}
@@ -182,19 +183,62 @@ static unsigned long long text_value(const struct number *n,
 	return n->decimals == 9 ? v / 1000 : v;
 }
 
-void print_totals(const struct report_ctx *ctx, const struct view_metrics *m,
-		  const void *bss)
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/*
+ * How many numbers from @i on are shown as one: the adjacent ones with
+ * its text label on its line, or (@column) with its column.
+ */
+static size_t shown_as_one(const struct view_metrics *m, size_t i,
+			   bool column)
+{
+	const struct number *n = m->numbers;
+	size_t end = i + 1;
+
+	while (end < m->n_numbers &&
+	       (column ? same_str(n[end].column, n[i].column) :
+			 same_str(n[end].text, n[i].text) &&
+				 same_str(n[end].line, n[i].line)))
+		end++;
+	return end - i;
+}
+
+/* The sum of @count numbers from @n on, as text shows it; false: unknown. */
+static bool text_sum(const struct report_ctx *ctx, const struct number *n,
+		     size_t count, const void *base, bool in_row,
+		     unsigned long long *sum)
+{
+	*sum = 0;
+	for (size_t i = 0; i < count; i++) {
+		if (!number_known(ctx, &n[i]))
+			return false;
+		*sum += number_value(&n[i], base, in_row);
+	}
+	*sum = text_value(n, *sum);
+	return true;
+}
+
+void print_totals_line(const struct report_ctx *ctx,
+		       const struct view_metrics *m, const void *bss,
+		       const char *line)
 {
 	const char *sep = "";
+	unsigned long long v;
+	size_t count;
 
-	for (size_t i = 0; i < m->n_numbers; i++) {
+	for (size_t i = 0; i < m->n_numbers; i += count) {
 		const struct number *n = &m->numbers[i];
 
-		if (!n->text || !n->in_bss)
+		count = 1;
+		if (!n->text || !n->in_bss || n->type == METRIC_HISTOGRAM ||
+		    !same_str(n->line, line))
 			continue;
-		if (number_known(ctx, n))
-			fprintf(ctx->out, "%s%s %llu", sep, n->text,
-				text_value(n, number_value(n, bss, false)));
+		count = shown_as_one(m, i, false);
+		if (text_sum(ctx, n, count, bss, false, &v))
+			fprintf(ctx->out, "%s%s %llu", sep, n->text, v);
 		else
 			fprintf(ctx->out, "%s%s n/a", sep, n->text);
 		sep = "  ";
@@ -235,39 +279,64 @@ void rows_sort_numbers(struct rows *rows, const struct view_metrics *m)
 			(void *)m);
 }
 
+void print_totals(const struct report_ctx *ctx, const struct view_metrics *m,
+		  const void *bss)
+{
+	print_totals_line(ctx, m, bss, NULL);
+}
+
 void print_rows_header(FILE *out, const struct view_metrics *m)
 {
+	size_t count;
+
 	fprintf(out, "\n%-8s %-16s", "PID", "COMM");
-	for (size_t i = 0; i < m->n_numbers; i++)
-		if (m->numbers[i].column)
-			fprintf(out, " %*s", m->numbers[i].width,
-				m->numbers[i].column);
+	for (size_t i = 0; i < m->n_numbers; i += count) {
+		count = 1;
+		if (!m->numbers[i].column)
+			continue;
+		count = shown_as_one(m, i, true);
+		fprintf(out, " %*s", m->numbers[i].width,
+			m->numbers[i].column);
+	}
 	fprintf(out, "\n");
+}
+
+/* One cell: the sum of @count numbers from @n on, as text shows it. */
+static void print_cell(const struct report_ctx *ctx, const struct number *n,
+		       size_t count, const void *base, bool in_row, int width)
+{
+	FILE *out = ctx->out;
+	unsigned long long v;
+
+	if (!text_sum(ctx, n, count, base, in_row, &v))
+		fprintf(out, " %*s", width, "n/a");
+	else if (n->yes_no)
+		fprintf(out, " %*s", width, v ? "yes" : "no");
+	else
+		fprintf(out, " %*llu", width, v);
 }
 
 void print_number(const struct report_ctx *ctx, const struct number *n,
 		  const void *base, bool in_row, int width)
 {
-	unsigned long long v = number_value(n, base, in_row);
-	FILE *out = ctx->out;
-
-	if (!number_known(ctx, n))
-		fprintf(out, " %*s", width, "n/a");
-	else if (n->yes_no)
-		fprintf(out, " %*s", width, v ? "yes" : "no");
-	else
-		fprintf(out, " %*llu", width, text_value(n, v));
+	print_cell(ctx, n, 1, base, in_row, width);
 }
 
 void print_row_cells(const struct report_ctx *ctx,
 		     const struct view_metrics *m, const struct row *row,
 		     const char *comm)
 {
+	size_t count;
+
 	fprintf(ctx->out, "%-8u %-16s", row_pid(row), comm);
-	for (size_t i = 0; i < m->n_numbers; i++)
-		if (m->numbers[i].column)
-			print_number(ctx, &m->numbers[i], row->value, true,
-				     m->numbers[i].width);
+	for (size_t i = 0; i < m->n_numbers; i += count) {
+		count = 1;
+		if (!m->numbers[i].column)
+			continue;
+		count = shown_as_one(m, i, true);
+		print_cell(ctx, &m->numbers[i], count, row->value, true,
+			   m->numbers[i].width);
+	}
 }
 
 void print_row_numbers(const struct report_ctx *ctx,

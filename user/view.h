@@ -86,7 +86,8 @@ struct report_ctx {
  * both; it is known only while its observation is attached (and below
  * @below_tier, when set), and shown as null or n/a otherwise.
  * Members of one exporter family (same name, one fixed label each) are
- * adjacent in a view's table.
+ * adjacent in a view's table. A histogram's key and text label are its
+ * view's to show: the kit's totals leave histograms out.
  */
 struct number {
 	const char *key;	/* JSON key in "totals" and in rows; NULL: none */
@@ -106,6 +107,13 @@ struct number {
 	const char *row_name;	/* family mmtrace_<view>_<by>_<row_name>; NULL: none */
 	const char *row_help;	/* NULL: @help */
 	enum field field;	/* what top and the findings read it as (fields.h) */
+	enum field sum_field;	/* and a field it is one term of (F_NONE: none) */
+	/*
+	 * The text totals line it is on (print_totals_line); NULL: the one
+	 * print_totals prints. Adjacent numbers with one label on one line,
+	 * or with one column, are shown as their sum (read + write).
+	 */
+	const char *line;
 	const char *column;	/* header in the text process table; NULL: none */
 	int width;		/* its width (0: last, unpadded) */
 	const char *block_column;	/* in a block's table (below); NULL: none */
@@ -407,11 +415,15 @@ void json_add_totals(struct json_object *o, const struct report_ctx *ctx,
 void json_add_row_numbers(struct json_object *o, const struct report_ctx *ctx,
 			  const struct view_metrics *m, const void *row);
 /*
- * "<text> <value>" for every .bss number of @m with a text label, two
- * spaces apart ("n/a" where unknown), on the current line.
+ * "<text> <value>" for every .bss number of @m with a text label and no
+ * .line, two spaces apart ("n/a" where unknown), on the current line.
  */
 void print_totals(const struct report_ctx *ctx, const struct view_metrics *m,
 		  const void *bss);
+/* The same for the numbers whose .line is @line. */
+void print_totals_line(const struct report_ctx *ctx,
+		       const struct view_metrics *m, const void *bss,
+		       const char *line);
 /* Sorts @rows (of @m's process table) by its numbers' sort ranks. */
 void rows_sort_numbers(struct rows *rows, const struct view_metrics *m);
 /* The process table's header: PID, COMM and every column of @m. */

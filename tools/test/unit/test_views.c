@@ -95,8 +95,8 @@ static void number_checks(const struct view *v, const struct number *n,
 	/* A title wider than its values shifts every column after it. */
 	CHECK(!n->column || !n->width || strlen(n->column) <= (size_t)n->width,
 	      "%s: column %s fits its width %d", v->name, n->column, n->width);
-	CHECK(n->field == F_NONE || n->in_row, "%s: field %s is in the row",
-	      v->name, what);
+	CHECK((n->field == F_NONE && n->sum_field == F_NONE) || n->in_row,
+	      "%s: field %s is in the row", v->name, what);
 	CHECK(!n->text || n->in_bss, "%s: text %s is a total", v->name, what);
 	CHECK(!n->block_column || (n->in_bss && n->type != METRIC_HISTOGRAM),
 	      "%s: block column %s is a .bss counter", v->name, what);
