@@ -227,12 +227,12 @@ static struct locks_bpf__bss prev_totals;
 static const struct number locks_numbers[] = {
 	NUMBER("mmap_read_acquired", OBS_MMAP, .text = "read",
 	       .line = LINE_MMAP, AT_BSS(counters[LC_ACQUIRED_R]),
-	       AT_ROW(v[PV_READ_ACQUIRED]), COLUMN("MMAP_READ", 10),
+	       AT_ROW(v[PV_READ_ACQUIRED]), COLUMN("MMAP_READ", 10), SORT(2),
 	       EXPORT("locks_mmap_lock_acquired", "mmap_lock acquisitions, by mode"),
 	       MODE("read")),
 	NUMBER("mmap_write_acquired", OBS_MMAP, .text = "write",
 	       .line = LINE_MMAP, AT_BSS(counters[LC_ACQUIRED_W]),
-	       AT_ROW(v[PV_WRITE_ACQUIRED]), COLUMN("MMAP_WRITE", 10),
+	       AT_ROW(v[PV_WRITE_ACQUIRED]), COLUMN("MMAP_WRITE", 10), SORT(2),
 	       EXPORT("locks_mmap_lock_acquired", ""), MODE("write"),
 	       EXPORT_ROW("mmap_lock_write_acquired"),
 	       .row_help = "mmap_lock write acquisitions"),
@@ -290,7 +290,7 @@ static const struct number locks_numbers[] = {
 	       LOCK("other")),
 	/* Top's contention is both classes; its lost time, other locks'. */
 	NUMBER("mmap_contention_ns", OBS_CONTENTION, NS,
-	       AT_ROW(v[PV_MMAP_CONTENTION_NS]), .field = F_CONTENTION_NS,
+	       AT_ROW(v[PV_MMAP_CONTENTION_NS]), SORT(1), .field = F_CONTENTION_NS,
 	       EXPORT_ROW("contention_wait_seconds"),
 	       .help = "Time waiting on the contended mmap_lock"),
 	NUMBER("mmap_contention_max_ns", OBS_CONTENTION, NS,
@@ -645,20 +645,6 @@ static int charge_fault_windows(struct locks_bpf *s, struct locks_report *r)
 	return 0;
 }
 
-static int cmp_procs(const void *a, const void *b)
-{
-	const struct locks_proc_stats *x = proc(a), *y = proc(b);
-	__u64 xs = x->v[PV_READ_ACQUIRED] + x->v[PV_WRITE_ACQUIRED];
-	__u64 ys = y->v[PV_READ_ACQUIRED] + y->v[PV_WRITE_ACQUIRED];
-
-	if (x->v[PV_MMAP_CONTENTION_NS] != y->v[PV_MMAP_CONTENTION_NS])
-		return x->v[PV_MMAP_CONTENTION_NS] <
-		       y->v[PV_MMAP_CONTENTION_NS] ? 1 : -1;
-	if (xs != ys)
-		return xs < ys ? 1 : -1;
-	return row_pid(a) < row_pid(b) ? -1 : row_pid(a) > row_pid(b);
-}
-
 static int cmp_locks(const void *a, const void *b)
 {
 	const struct lock_stats *x = lock(a), *y = lock(b);
@@ -688,7 +674,7 @@ static int collect(struct locks_bpf *s, struct locks_report *r,
 		err = charge_in_flight(s, r);
 	if (!err && final)
 		err = charge_fault_windows(s, r);
-	rows_sort(&r->procs, cmp_procs);
+	rows_sort_numbers(&r->procs, &locks_metrics);
 	rows_sort(&r->locks, cmp_locks);
 	return err;
 }
@@ -877,13 +863,10 @@ static bool tracer_frame(const char *name)
 	static const char *const prefixes[] = {
 		"bpf_prog_", "bpf_trampoline_", "ftrace_trampoline",
 		"bpf_trace_run", "__bpf_trace_", "__traceiter_",
-		"trace_contention_", "perf_trace_",
+		"trace_contention_", "perf_trace_", NULL,
 	};
 
-	for (size_t i = 0; i < sizeof(prefixes) / sizeof(*prefixes); i++)
-		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
-			return true;
-	return false;
+	return ksym_name_in(name, prefixes);
 }
 
 /*
@@ -899,7 +882,7 @@ static bool lock_frame(unsigned long long ip, const char *name)
 		"rwsem_", "__rwsem_", "down_", "__down_", "up_", "mutex_",
 		"__mutex_", "ww_mutex_", "osq_", "rt_mutex", "__rt_mutex",
 		"rtlock_", "percpu_down_", "__percpu_down_", "percpu_rwsem_",
-		"_raw_", "queued_", "native_queued_",
+		"_raw_", "queued_", "native_queued_", NULL,
 	};
 	static unsigned long long range[4];
 	static bool looked;
@@ -912,13 +895,9 @@ static bool lock_frame(unsigned long long ip, const char *name)
 		range[3] = ksyms_addr_of(ks, "__sched_text_end");
 		looked = true;
 	}
-	if ((ip >= range[0] && ip < range[1]) ||
-	    (ip >= range[2] && ip < range[3]))
-		return true;
-	for (size_t i = 0; i < sizeof(prefixes) / sizeof(*prefixes); i++)
-		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
-			return true;
-	return false;
+	return (ip >= range[0] && ip < range[1]) ||
+	       (ip >= range[2] && ip < range[3]) ||
+	       ksym_name_in(name, prefixes);
 }
 
 #define CALLER_LEN 256
