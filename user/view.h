@@ -161,33 +161,6 @@ struct number {
 #define HISTOGRAM_NS(n, h, member, ob, ...)                                  \
 	HISTOGRAM(n, h, member, 9, false, 37, 9, ob, __VA_ARGS__)
 
-/*
- * The metric-table forms of a number, for a view whose JSON and text are
- * still written by hand: a .bss family, a per-process family, a field of
- * top and the findings.
- */
-#define METRIC_U64(bss_type, n, h, member, dec, ob, ...)                     \
-	{ .name = n, .help = h, .type = METRIC_COUNTER, .in_bss = true,      \
-	  .off = offsetof(bss_type, member), .decimals = dec, .obs = ob,     \
-	  __VA_ARGS__ }
-#define METRIC_HIST(bss_type, n, h, member, slot_dec, trunc, max, sum_dec,  \
-		    ob, ...)                                                 \
-	{ .name = n, .help = h, .type = METRIC_HISTOGRAM, .in_bss = true,    \
-	  .off = offsetof(bss_type, member), .slot_decimals = slot_dec,      \
-	  .truncated = trunc, .max_slot = max, .decimals = sum_dec,          \
-	  .obs = ob, __VA_ARGS__ }
-#define METRIC_HIST_US(bss_type, n, h, member, ob, ...)                      \
-	METRIC_HIST(bss_type, n, h, member, 6, true, 27, 9, ob, __VA_ARGS__)
-#define METRIC_HIST_NS(bss_type, n, h, member, ob, ...)                      \
-	METRIC_HIST(bss_type, n, h, member, 9, false, 37, 9, ob, __VA_ARGS__)
-#define ROW_METRIC(row, n, h, member, dec, ob)                               \
-	{ .row_name = n, .help = h, .in_row = true,                          \
-	  .row_off = offsetof(row, member), .row_size = 8, .decimals = dec,  \
-	  .obs = ob }
-#define FIELD(f, row, member, ob)                                            \
-	{ .field = f, .in_row = true, .row_off = offsetof(row, member),      \
-	  .row_size = sizeof(((row *)0)->member), .obs = ob }
-
 struct view_metrics {
 	const struct number *numbers;
 	size_t n_numbers;
