@@ -62,7 +62,7 @@ int export_init(struct exporter *x)
 			continue;
 		err = find_maps(v);
 		if (!err)
-			err = label_table_init(&v->labels, x->top, tm->n_row_defs);
+			err = label_table_init(&v->labels, x->top, tm->n_numbers);
 		if (err)
 			return err;
 		if (x->label_idle_s > 0)
@@ -126,8 +126,11 @@ static void add_growth(unsigned long long *sums,
 {
 	__u64 growth;
 
-	for (size_t d = 0; d < tm->n_row_defs; d++) {
-		memcpy(&growth, r->value + tm->row_defs[d].off, sizeof(growth));
+	for (size_t d = 0; d < tm->n_numbers; d++) {
+		if (!tm->numbers[d].row_name)
+			continue;
+		memcpy(&growth, r->value + tm->numbers[d].row_off,
+		       sizeof(growth));
 		sums[d] += growth;
 	}
 }
@@ -148,7 +151,7 @@ static void defer_cgroup(struct export_view *v, unsigned long long id,
 			return;
 		v->pending = grown;
 		p = &grown[v->n_pending];
-		p->sums = calloc(tm->n_row_defs ? tm->n_row_defs : 1,
+		p->sums = calloc(tm->n_numbers ? tm->n_numbers : 1,
 				 sizeof(*p->sums));
 		if (!p->sums)
 			return;
@@ -181,7 +184,7 @@ static void fold_pending(struct exporter *x, struct export_view *v,
 		e = label_table_get(&v->labels,
 				    path_label(x, path, 0, buf, sizeof(buf)),
 				    now);
-		for (size_t d = 0; d < tm->n_row_defs; d++)
+		for (size_t d = 0; d < tm->n_numbers; d++)
 			e->sums[d] += p->sums[d];
 		free(p->sums);
 	}
@@ -247,10 +250,9 @@ static bool obs_attached(const struct export_view *v, int obs)
 	return obs < 0 || v->s.res[obs].chosen >= 0;
 }
 
-static bool def_exported(const struct export_view *v,
-			 const struct metric_def *d)
+static bool def_exported(const struct export_view *v, const struct number *d)
 {
-	if (!obs_attached(v, d->obs))
+	if (!d->name || !d->in_bss || !obs_attached(v, d->obs))
 		return false;
 	return !d->below_tier ||
 	       probe_result_tier(&v->t->obs[d->obs], &v->s.res[d->obs]) <
@@ -267,7 +269,7 @@ static void family(struct metrics *m, const char *name, enum metric_type type,
 }
 
 static void render_def(struct metrics *m, const struct export_view *v,
-		       const struct metric_def *d)
+		       const struct number *d)
 {
 	struct metric_label label = { d->label, d->label_value };
 	unsigned long long hist[HIST_LEN], value;
@@ -284,25 +286,29 @@ static void render_def(struct metrics *m, const struct export_view *v,
 	metrics_sample(m, &label, n, value, d->decimals);
 }
 
-/* A family is the run of adjacent defs with its name. */
+/* A family is the run of adjacent numbers with its name. */
 static void render_defs(struct metrics *m, const struct export_view *v)
 {
 	const struct view_metrics *tm = v->t->metrics;
-	size_t i = 0, end;
+	const struct number *d = tm->numbers;
+	size_t i = 0, end, n = tm->n_numbers;
 	bool any;
 
-	while (i < tm->n_defs) {
+	while (i < n) {
+		if (!d[i].name) {
+			i++;
+			continue;
+		}
 		any = false;
-		for (end = i; end < tm->n_defs &&
-			      !strcmp(tm->defs[end].name, tm->defs[i].name);
+		for (end = i; end < n && d[end].name &&
+			      !strcmp(d[end].name, d[i].name);
 		     end++)
-			any |= def_exported(v, &tm->defs[end]);
+			any |= def_exported(v, &d[end]);
 		if (any)
-			family(m, tm->defs[i].name, tm->defs[i].type,
-			       tm->defs[i].help);
+			family(m, d[i].name, d[i].type, d[i].help);
 		for (; i < end; i++)
-			if (def_exported(v, &tm->defs[i]))
-				render_def(m, v, &tm->defs[i]);
+			if (def_exported(v, &d[i]))
+				render_def(m, v, &d[i]);
 	}
 }
 
@@ -344,14 +350,15 @@ static void render_label_rows(struct metrics *m, struct exporter *x,
 
 	if (x->by == EXPORT_BY_NONE)
 		return;
-	for (size_t d = 0; d < tm->n_row_defs; d++) {
-		const struct row_metric_def *rd = &tm->row_defs[d];
+	for (size_t d = 0; d < tm->n_numbers; d++) {
+		const struct number *rd = &tm->numbers[d];
 
-		if (!obs_attached(v, rd->obs))
+		if (!rd->row_name || !obs_attached(v, rd->obs))
 			continue;
 		snprintf(name, sizeof(name), "%s_%s_%s", v->t->name, by,
-			 rd->name);
-		family(m, name, METRIC_COUNTER, rd->help);
+			 rd->row_name);
+		family(m, name, METRIC_COUNTER,
+		       rd->row_help ? rd->row_help : rd->help);
 		for (size_t i = 0; i < lt->n; i++)
 			label_sample(m, x, lt->e[i].value,
 				     label_exposed(&lt->e[i], d), rd->decimals);

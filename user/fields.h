@@ -1,22 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The narrow interface through which `mmtrace top` and the findings
- * (user/top.c, user/findings.c) read the views: per view, where a few
- * named numbers sit in its per-process row (view->metrics->rows), and
- * which observation must be attached for each to mean anything. A view
- * exports one such table, <view>_fields; nothing else of it is read.
+ * (user/top.c, user/findings.c) read the views: a few named numbers of a
+ * view's per-process row, each a row number of its table
+ * (struct number.field, user/view.h) with the observation that counts it.
+ * Nothing else of a view is read.
  */
 #ifndef MMTRACE_FIELDS_H
 #define MMTRACE_FIELDS_H
 
 #include <stdbool.h>
-#include <stddef.h>
 
 struct row;
 struct view;
 struct obs_result;
 
 enum field {
+	F_NONE,			/* a number top and the findings do not read */
 	F_FORKS,		/* process forks (new mm) */
 	F_FORK_NS,		/* time in those forks */
 	F_FORK_MAX_NS,		/* longest fork since tracing began */
@@ -36,31 +36,15 @@ enum field {
 	F_MAX,
 };
 
-/* One field of a row; fields listed twice are summed (read + write). */
-struct field_def {
-	enum field field;
-	unsigned int off;	/* in the row value */
-	unsigned int size;	/* 4 or 8 */
-	int obs;		/* the observation that counts it */
-};
-
-struct view_fields {
-	const struct field_def *defs;
-	size_t n_defs;
-};
-
-#define FIELD(f, type, member, ob)                                           \
-	{ f, offsetof(type, member), sizeof(((type *)0)->member), ob }
-
-/* The views that export fields, by view name; NULL if none. */
-const struct view_fields *view_fields(const char *view);
-
-/* Whether view fields @vf count @f with these probe results (@res). */
-bool field_known(const struct view_fields *vf, const struct obs_result *res,
+/* Whether view @v counts @f with these probe results (@res). */
+bool field_known(const struct view *v, const struct obs_result *res,
 		 enum field f);
 
-/* Adds the view's fields of @r (a row of its process table) into @v. */
-void fields_add(const struct view_fields *vf, const struct row *r,
-		unsigned long long v[F_MAX]);
+/*
+ * Adds the fields of @r (a row of @v's process table) into @vals; a field
+ * two numbers declare is their sum (read + write).
+ */
+void fields_add(const struct view *v, const struct row *r,
+		unsigned long long vals[F_MAX]);
 
 #endif /* MMTRACE_FIELDS_H */

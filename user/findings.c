@@ -324,7 +324,6 @@ static int cmp_pid(const void *a, const void *b)
 int findings_of_view(const struct view *t, void *skel,
 		     const struct obs_result *res, struct findings *out)
 {
-	const struct view_fields *vf = view_fields(t->name);
 	const struct view_metrics *tm = t->metrics;
 	/* Our own memory of what we saw: the view's report keeps its own. */
 	static struct row_table mine;
@@ -334,7 +333,7 @@ int findings_of_view(const struct view *t, void *skel,
 	bool known[F_MAX];
 	int err;
 
-	if (!vf || !tm || !tm->rows)
+	if (!tm || !tm->rows)
 		return 0;
 	procs = bpf_object__find_map_by_name(t->object(skel), "procs");
 	if (!procs)
@@ -351,13 +350,13 @@ int findings_of_view(const struct view *t, void *skel,
 	for (size_t i = 0; !err && i < rows.n; i++) {
 		subs[i].pid = row_pid(&rows.r[i]);
 		memcpy(subs[i].comm, rows.r[i].value + tm->comm_off, COMM_LEN);
-		fields_add(vf, &rows.r[i], subs[i].v);
+		fields_add(t, &rows.r[i], subs[i].v);
 	}
 	if (!err) {
 		if (rows.n > 1)
 			qsort(subs, rows.n, sizeof(*subs), cmp_pid);
 		for (int f = 0; f < F_MAX; f++)
-			known[f] = field_known(vf, res, f);
+			known[f] = field_known(t, res, f);
 		findings_eval(subs, rows.n, known, out);
 	}
 	free(subs);

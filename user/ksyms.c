@@ -351,3 +351,11 @@ void ksyms_kernel_free(void)
 	kernel_ksyms = NULL;
 	kernel_ksyms_tried = false;
 }
+
+bool ksym_name_in(const char *name, const char *const *prefixes)
+{
+	for (; *prefixes; prefixes++)
+		if (!strncmp(name, *prefixes, strlen(*prefixes)))
+			return true;
+	return false;
+}

@@ -31,6 +31,13 @@ bool ksyms_has(const struct ksyms *ks, const char *name);
 const char *ksyms_find_clone(const struct ksyms *ks, const char *base);
 
 /*
+ * Whether @name begins with one of @prefixes (a NULL-ended list): frames
+ * of the code a view looks through for its caller (the tracer's own,
+ * the locking or GUP code).
+ */
+bool ksym_name_in(const char *name, const char *const *prefixes);
+
+/*
  * True when the table has no address to name a frame with: loaded
  * without them, or kallsyms showed zeros (kptr_restrict).
  */

@@ -75,7 +75,6 @@ struct top_view {
 	const struct view *t;
 	struct session s;
 	bool loaded;
-	const struct view_fields *vf;
 	int procs_fd;
 	const unsigned char *bss;
 };
@@ -252,8 +251,7 @@ static int open_views(struct top *top, const struct view_opts *o,
 		struct bpf_map *procs, *bss;
 		size_t size;
 
-		v->vf = view_fields(all_views[i]->name);
-		if (!v->vf || !all_views[i]->metrics)
+		if (!all_views[i]->metrics)
 			continue;
 		v->t = all_views[i];
 		err = multiview_open(&v->s, v->t, o, false, "mmtrace top",
@@ -272,7 +270,7 @@ static int open_views(struct top *top, const struct view_opts *o,
 		if (v->procs_fd < 0 || !v->bss)
 			return -ENOENT;
 		for (int f = 0; f < F_MAX; f++)
-			top->known[f] |= field_known(v->vf, v->s.res, f);
+			top->known[f] |= field_known(v->t, v->s.res, f);
 		loaded++;
 	}
 	if (!loaded) {
@@ -314,7 +312,7 @@ static struct subject *subject_push(struct top *top, size_t *cap,
 	memset(s, 0, sizeof(*s));
 	s->pid = row_pid(row);
 	memcpy(s->comm, row->value + tm->comm_off, COMM_LEN);
-	fields_add(v->vf, row, s->v);
+	fields_add(v->t, row, s->v);
 	return s;
 }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The view kit (view.h): what every view's report does alike. */
 #include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
 #include <linux/types.h>
 #include <json-c/json.h>
 #include "container.h"
@@ -99,6 +101,291 @@ bool obs_known(const struct report_ctx *ctx, int obs)
 	return ctx->res[obs].chosen >= 0;
 }
 
+bool number_known(const struct report_ctx *ctx, const struct number *n)
+{
+	if (!obs_known(ctx, n->obs))
+		return false;
+	return !n->below_tier ||
+	       probe_result_tier(&ctx->obs[n->obs], &ctx->res[n->obs]) <
+		       n->below_tier;
+}
+
+unsigned long long number_value(const struct number *n, const void *base,
+				bool in_row)
+{
+	const char *p = (const char *)base + (in_row ? n->row_off : n->off);
+	unsigned long long v = 0;
+	__u32 v32;
+
+	if (in_row && n->row_size == sizeof(v32)) {
+		memcpy(&v32, p, sizeof(v32));
+		return v32;
+	}
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static void json_add_number(struct json_object *o,
+			    const struct report_ctx *ctx,
+			    const struct number *n, const void *base,
+			    bool in_row)
+{
+	if (n->yes_no && number_known(ctx, n))
+		json_add_bool(o, n->key, number_value(n, base, in_row));
+	else
+		json_add_u64_known(o, n->key, number_known(ctx, n),
+				   number_value(n, base, in_row));
+}
+
+static void json_add_numbers(struct json_object *o,
+			     const struct report_ctx *ctx,
+			     const struct view_metrics *m, const void *base,
+			     bool in_row)
+{
+	for (size_t i = 0; i < m->n_numbers; i++) {
+		const struct number *n = &m->numbers[i];
+
+		if (!n->key || n->type == METRIC_HISTOGRAM ||
+		    (in_row ? !n->in_row : !n->in_bss))
+			continue;
+		json_add_number(o, ctx, n, base, in_row);
+	}
+}
+
+void json_add_block(struct json_object *o, const struct report_ctx *ctx,
+		    const struct view_metrics *m, const void *base,
+		    size_t from, size_t to)
+{
+	for (size_t i = 0; i < m->n_numbers; i++) {
+		const struct number *n = &m->numbers[i];
+
+		if (n->key && n->in_bss && n->off >= from && n->off < to)
+			json_add_number(o, ctx, n, base, false);
+	}
+}
+
+void json_add_totals(struct json_object *o, const struct report_ctx *ctx,
+		     const struct view_metrics *m, const void *bss)
+{
+	json_add_numbers(o, ctx, m, bss, false);
+}
+
+void json_add_row_numbers(struct json_object *o, const struct report_ctx *ctx,
+			  const struct view_metrics *m, const void *row)
+{
+	json_add_numbers(o, ctx, m, row, true);
+}
+
+/* Text shows times in us (perf's and libbpf-tools' unit for them). */
+static unsigned long long text_value(const struct number *n,
+				     unsigned long long v)
+{
+	return n->decimals == 9 ? v / 1000 : v;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/*
+ * How many numbers from @i on are shown as one: the adjacent ones with
+ * its text label on its line, or (@column) with its column.
+ */
+static size_t shown_as_one(const struct view_metrics *m, size_t i,
+			   bool column)
+{
+	const struct number *n = m->numbers;
+	size_t end = i + 1;
+
+	while (end < m->n_numbers &&
+	       (column ? same_str(n[end].column, n[i].column) :
+			 same_str(n[end].text, n[i].text) &&
+				 same_str(n[end].line, n[i].line)))
+		end++;
+	return end - i;
+}
+
+/* The sum of @count numbers from @n on, as text shows it; false: unknown. */
+static bool text_sum(const struct report_ctx *ctx, const struct number *n,
+		     size_t count, const void *base, bool in_row,
+		     unsigned long long *sum)
+{
+	*sum = 0;
+	for (size_t i = 0; i < count; i++) {
+		if (!number_known(ctx, &n[i]))
+			return false;
+		*sum += number_value(&n[i], base, in_row);
+	}
+	*sum = text_value(n, *sum);
+	return true;
+}
+
+void print_totals_line(const struct report_ctx *ctx,
+		       const struct view_metrics *m, const void *bss,
+		       const char *line)
+{
+	const char *sep = "";
+	unsigned long long v;
+	size_t count;
+
+	for (size_t i = 0; i < m->n_numbers; i += count) {
+		const struct number *n = &m->numbers[i];
+
+		count = 1;
+		if (!n->text || !n->in_bss || n->type == METRIC_HISTOGRAM ||
+		    !same_str(n->line, line))
+			continue;
+		count = shown_as_one(m, i, false);
+		if (text_sum(ctx, n, count, bss, false, &v))
+			fprintf(ctx->out, "%s%s %llu", sep, n->text, v);
+		else
+			fprintf(ctx->out, "%s%s n/a", sep, n->text);
+		sep = "  ";
+	}
+}
+
+/* The sum of @m's row numbers of sort rank @rank in @row. */
+static unsigned long long rank_value(const struct view_metrics *m,
+				     const struct row *row, int rank)
+{
+	unsigned long long v = 0;
+
+	for (size_t i = 0; i < m->n_numbers; i++)
+		if (m->numbers[i].sort_rank == rank && m->numbers[i].in_row)
+			v += number_value(&m->numbers[i], row->value, true);
+	return v;
+}
+
+static int cmp_by_numbers(const void *a, const void *b, void *arg)
+{
+	const struct view_metrics *m = arg;
+	unsigned long long x, y;
+
+	for (int rank = 1; rank <= SORT_RANKS; rank++) {
+		x = rank_value(m, a, rank);
+		y = rank_value(m, b, rank);
+		if (x != y)
+			return x < y ? 1 : -1;
+	}
+	return row_pid(a) < row_pid(b) ? -1 : row_pid(a) > row_pid(b);
+}
+
+void rows_sort_numbers(struct rows *rows, const struct view_metrics *m)
+{
+	/* qsort_r() on a NULL array is undefined, even for no element. */
+	if (rows->n > 1)
+		qsort_r(rows->r, rows->n, sizeof(*rows->r), cmp_by_numbers,
+			(void *)m);
+}
+
+void print_totals(const struct report_ctx *ctx, const struct view_metrics *m,
+		  const void *bss)
+{
+	print_totals_line(ctx, m, bss, NULL);
+}
+
+void print_rows_header(FILE *out, const struct view_metrics *m)
+{
+	size_t count;
+
+	fprintf(out, "\n%-8s %-16s", "PID", "COMM");
+	for (size_t i = 0; i < m->n_numbers; i += count) {
+		count = 1;
+		if (!m->numbers[i].column)
+			continue;
+		count = shown_as_one(m, i, true);
+		fprintf(out, " %*s", m->numbers[i].width,
+			m->numbers[i].column);
+	}
+	fprintf(out, "\n");
+}
+
+/* One cell: the sum of @count numbers from @n on, as text shows it. */
+static void print_cell(const struct report_ctx *ctx, const struct number *n,
+		       size_t count, const void *base, bool in_row, int width)
+{
+	FILE *out = ctx->out;
+	unsigned long long v;
+
+	if (!text_sum(ctx, n, count, base, in_row, &v))
+		fprintf(out, " %*s", width, "n/a");
+	else if (n->yes_no)
+		fprintf(out, " %*s", width, v ? "yes" : "no");
+	else
+		fprintf(out, " %*llu", width, v);
+}
+
+void print_number(const struct report_ctx *ctx, const struct number *n,
+		  const void *base, bool in_row, int width)
+{
+	print_cell(ctx, n, 1, base, in_row, width);
+}
+
+void print_row_cells(const struct report_ctx *ctx,
+		     const struct view_metrics *m, const struct row *row,
+		     const char *comm)
+{
+	size_t count;
+
+	fprintf(ctx->out, "%-8u %-16s", row_pid(row), comm);
+	for (size_t i = 0; i < m->n_numbers; i += count) {
+		count = 1;
+		if (!m->numbers[i].column)
+			continue;
+		count = shown_as_one(m, i, true);
+		print_cell(ctx, &m->numbers[i], count, row->value, true,
+			   m->numbers[i].width);
+	}
+}
+
+void print_row_numbers(const struct report_ctx *ctx,
+		       const struct view_metrics *m, const struct row *row,
+		       const char *comm)
+{
+	print_row_cells(ctx, m, row, comm);
+	fprintf(ctx->out, "\n");
+}
+
+void print_block_header(FILE *out, const struct view_metrics *m,
+			const char *first, int width)
+{
+	fprintf(out, "\n%-*s", width, first);
+	for (size_t i = 0; i < m->n_numbers; i++)
+		if (m->numbers[i].block_column)
+			fprintf(out, " %*s", width, m->numbers[i].block_column);
+	fprintf(out, "\n");
+}
+
+void print_block_row(const struct report_ctx *ctx,
+		     const struct view_metrics *m, const void *base,
+		     const char *name, int width)
+{
+	fprintf(ctx->out, "%-*s", width, name);
+	for (size_t i = 0; i < m->n_numbers; i++)
+		if (m->numbers[i].block_column)
+			print_number(ctx, &m->numbers[i], base, false, width);
+	fprintf(ctx->out, "\n");
+}
+
+void print_rows_table(const struct report_ctx *ctx,
+		      const struct view_metrics *m, const struct rows *rows,
+		      const char *what)
+{
+	size_t n = view_rows_shown(ctx, rows->n);
+	char comm[COMM_TEXT_LEN];
+
+	if (!rows->n)
+		return;
+	print_rows_header(ctx->out, m);
+	for (size_t i = 0; i < n; i++) {
+		text_comm((const char *)rows->r[i].value + m->comm_off,
+			  COMM_LEN, comm);
+		print_row_numbers(ctx, m, &rows->r[i], comm);
+	}
+	view_rows_more(ctx->out, n, rows->n, what);
+}
+
 struct json_object *json_row_new(const struct row *row, const char *comm,
 				 size_t comm_len, unsigned long long cgroup_id)
 {
@@ -119,6 +406,27 @@ void json_add_rows(struct json_object *o, const char *key,
 
 	for (size_t i = 0; i < rows->n; i++)
 		json_object_array_add(a, row_json(ctx, &rows->r[i]));
+	json_add(o, key, a);
+}
+
+void json_add_number_rows(struct json_object *o, const char *key,
+			  const struct report_ctx *ctx,
+			  const struct view_metrics *m,
+			  const struct rows *rows)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < rows->n; i++) {
+		const unsigned char *v = rows->r[i].value;
+		unsigned long long cgroup_id;
+		struct json_object *j;
+
+		memcpy(&cgroup_id, v + m->cgroup_off, sizeof(cgroup_id));
+		j = json_row_new(&rows->r[i], (const char *)v + m->comm_off,
+				 COMM_LEN, cgroup_id);
+		json_add_row_numbers(j, ctx, m, v);
+		json_object_array_add(a, j);
+	}
 	json_add(o, key, a);
 }
 

@@ -16,6 +16,7 @@
 #include "filter.h"
 #include "metrics.h"
 #include "probe.h"
+#include "fields.h"
 
 #define MMTRACE_VERSION "0.2.0"
 
@@ -84,59 +85,94 @@ struct report_ctx {
 };
 
 /*
- * One exported value: a __u64 counter or a HIST_LEN histogram in the
- * object's .bss (mapped by libbpf), cumulative since load. Members of one
- * family (same name, one fixed label each) are adjacent in a view's table.
+ * One reported number of a view, declared once: JSON, the text report,
+ * `serve`'s families, `mmtrace top` and the findings are all made from
+ * it. It lives in the object's .bss (mapped by libbpf, cumulative since
+ * load: a total), in the view's process row (a per-process value), or in
+ * both; it is known only while its observation is attached (and below
+ * @below_tier, when set), and shown as null or n/a otherwise.
+ * Members of one exporter family (same name, one fixed label each) are
+ * adjacent in a view's table. A histogram's key and text label are its
+ * view's to show: the kit's totals leave histograms out.
  */
-struct metric_def {
-	const char *name;	/* mmtrace_<name>; counters without _total */
+struct number {
+	const char *key;	/* JSON key in "totals" and in rows; NULL: none */
+	const char *text;	/* label on the text totals line; NULL: none */
+	const char *name;	/* family mmtrace_<name> of the .bss value; NULL: none */
 	const char *help;
 	enum metric_type type;
-	size_t off;		/* offset in .bss */
-	int decimals;		/* value unit: 10^-decimals (ns -> s: 9) */
-	int obs;		/* only while this observation is attached */
+	int decimals;		/* value unit: 10^-decimals (ns: 9, shown in us) */
+	int obs;		/* known only while this observation is attached */
 	enum probe_tier below_tier;	/* and below this tier (0: any) */
 	const char *label, *label_value;	/* optional */
+	bool in_bss;
+	size_t off;		/* in .bss */
+	bool in_row;
+	size_t row_off;		/* in the row value, inside its sums */
+	unsigned int row_size;	/* 8, or 4 */
+	const char *row_name;	/* family mmtrace_<view>_<by>_<row_name>; NULL: none */
+	const char *row_help;	/* NULL: @help */
+	enum field field;	/* what top and the findings read it as (fields.h) */
+	enum field sum_field;	/* and a field it is one term of (F_NONE: none) */
+	/*
+	 * The text totals line it is on (print_totals_line); NULL: the one
+	 * print_totals prints. Adjacent numbers with one label on one line,
+	 * or with one column, are shown as their sum (read + write).
+	 */
+	const char *line;
+	const char *column;	/* header in the text process table; NULL: none */
+	int width;		/* its width (0: last, unpadded) */
+	const char *block_column;	/* in a block's table (below); NULL: none */
+	bool yes_no;		/* a 0/1 state, shown as yes/no in text */
+	/*
+	 * The process table's order: by the numbers of rank 1, largest
+	 * first (summed when several have it), then rank 2, ..., then pid.
+	 */
+	int sort_rank;
 	int slot_decimals;	/* histograms: the slot unit (us: 6) */
 	bool truncated;		/* slots hold raw / 10^k (ns -> us) */
 	unsigned int max_slot;	/* last finite bucket */
 };
 
-/* Trailing arguments are more designated initializers: .label = ... */
-#define METRIC_U64(bss_type, n, h, member, dec, ob, ...)                     \
-	{ .name = n, .help = h, .type = METRIC_COUNTER,                      \
-	  .off = offsetof(bss_type, member), .decimals = dec, .obs = ob,     \
-	  __VA_ARGS__ }
-#define METRIC_HIST(bss_type, n, h, member, slot_dec, trunc, max, sum_dec,  \
-		    ob, ...)                                                 \
+/*
+ * A view's table of numbers: `#define BSS struct <v>_bpf__bss` and
+ * `#define ROW <its row value type>` before these. Trailing arguments of
+ * NUMBER are more designated initializers from the macros below.
+ */
+#define NUMBER(k, ob, ...) { .key = k, .obs = ob, __VA_ARGS__ }
+#define AT_BSS(member) .in_bss = true, .off = offsetof(BSS, member)
+#define AT_ROW(member)                                                       \
+	.in_row = true, .row_off = offsetof(ROW, member),                    \
+	.row_size = sizeof(((ROW *)0)->member)
+/* Exported from .bss as mmtrace_<n> (counters without _total). */
+#define EXPORT(n, h) .name = n, .help = h
+#define LABEL(l, value) .label = l, .label_value = value
+/* Exported per process, summed by comm or cgroup (--by). */
+#define EXPORT_ROW(n) .row_name = n
+#define COLUMN(title, w) .column = title, .width = w
+#define SORT(rank) .sort_rank = rank
+#define SORT_RANKS 3
+#define BLOCK_COLUMN(title) .block_column = title
+#define NS .decimals = 9
+/* A histogram in .bss: exported, and the view's report shows it. */
+#define HISTOGRAM(n, h, member, slot_dec, trunc, max, sum_dec, ob, ...)     \
 	{ .name = n, .help = h, .type = METRIC_HISTOGRAM,                    \
-	  .off = offsetof(bss_type, member), .slot_decimals = slot_dec,      \
-	  .truncated = trunc, .max_slot = max, .decimals = sum_dec,          \
-	  .obs = ob, __VA_ARGS__ }
+	  .in_bss = true, .off = offsetof(BSS, member),                      \
+	  .slot_decimals = slot_dec, .truncated = trunc, .max_slot = max,    \
+	  .decimals = sum_dec, .obs = ob, __VA_ARGS__ }
 /* Time histograms: ns recorded in us slots, up to 2^27 us (134 s). */
-#define METRIC_HIST_US(bss_type, n, h, member, ob, ...)                      \
-	METRIC_HIST(bss_type, n, h, member, 6, true, 27, 9, ob, __VA_ARGS__)
+#define HISTOGRAM_US(n, h, member, ob, ...)                                  \
+	HISTOGRAM(n, h, member, 6, true, 27, 9, ob, __VA_ARGS__)
 /* ns recorded in ns slots, up to 2^37 ns (137 s). */
-#define METRIC_HIST_NS(bss_type, n, h, member, ob, ...)                      \
-	METRIC_HIST(bss_type, n, h, member, 9, false, 37, 9, ob, __VA_ARGS__)
-
-/* A per-process counter, exported summed by comm or cgroup (--by). */
-struct row_metric_def {
-	const char *name;	/* mmtrace_<view>_<by>_<name> */
-	const char *help;
-	size_t off;		/* in the row value, inside the sums */
-	int decimals;
-	int obs;
-};
+#define HISTOGRAM_NS(n, h, member, ob, ...)                                  \
+	HISTOGRAM(n, h, member, 9, false, 37, 9, ob, __VA_ARGS__)
 
 struct view_metrics {
-	const struct metric_def *defs;
-	size_t n_defs;
+	const struct number *numbers;
+	size_t n_numbers;
 	size_t losses_off;	/* .bss offset of losses[LOSS_MAX] */
 	struct row_table *rows;	/* rows of the view's "procs" map */
 	size_t comm_off, cgroup_off;	/* in the row value */
-	const struct row_metric_def *row_defs;
-	size_t n_row_defs;
 	/*
 	 * Families the view renders itself, after the table's (label sets
 	 * of its own, bounded by @top), or NULL. @head: a HEAD request, so
@@ -324,33 +360,95 @@ void losses_text(FILE *out, const unsigned long long *losses,
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-/* A per-process counter of the row value type @row (struct row_metric_def). */
-#define ROW_METRIC(row, n, h, member, dec, ob)                               \
-	{ n, h, offsetof(row, member), dec, ob }
-
 /*
- * What `mmtrace serve` exports of view <v>: <v>_metrics_defs[] from its
- * .bss and <v>_row_defs[] from the rows of @row_tab, whose values are of
- * type @row (with comm and cgroup_id). Defines <v>_metrics.
+ * What a view reports and `mmtrace serve` exports: <v>_numbers[] from its
+ * .bss and from the rows of @row_tab, whose values are of type @row (with
+ * comm and cgroup_id). Defines <v>_metrics.
  */
 #define VIEW_METRICS(v, row_tab, row)                                        \
 	VIEW_METRICS_AND(v, row_tab, row, NULL)
 /* The same, with families the view renders itself (view_metrics.render). */
 #define VIEW_METRICS_AND(v, row_tab, row, render_fn)                         \
 	static const struct view_metrics v##_metrics = {                     \
-		.defs = v##_metrics_defs,                                    \
-		.n_defs = ARRAY_LEN(v##_metrics_defs),                       \
+		.numbers = v##_numbers,                                      \
+		.n_numbers = ARRAY_LEN(v##_numbers),                         \
 		.losses_off = offsetof(struct v##_bpf__bss, losses),         \
 		.rows = row_tab,                                             \
 		.comm_off = offsetof(row, comm),                             \
 		.cgroup_off = offsetof(row, cgroup_id),                      \
-		.row_defs = v##_row_defs,                                    \
-		.n_row_defs = ARRAY_LEN(v##_row_defs),                       \
 		.render = render_fn,                                         \
 	}
 
 /* Is observation @obs attached (at any tier)? Else its numbers are unknown. */
 bool obs_known(const struct report_ctx *ctx, int obs);
+
+/* Is @n known in this report: its observation attached, at its tier? */
+bool number_known(const struct report_ctx *ctx, const struct number *n);
+/* @n's value in a copy of .bss (@in_row false) or in a row value. */
+unsigned long long number_value(const struct number *n, const void *base,
+				bool in_row);
+/* Every .bss number of @m with a key, from the .bss copy @bss, into @o. */
+void json_add_totals(struct json_object *o, const struct report_ctx *ctx,
+		     const struct view_metrics *m, const void *bss);
+/* Every row number of @m with a key, from the row value @row, into @o. */
+void json_add_row_numbers(struct json_object *o, const struct report_ctx *ctx,
+			  const struct view_metrics *m, const void *row);
+/*
+ * "<text> <value>" for every .bss number of @m with a text label and no
+ * .line, two spaces apart ("n/a" where unknown), on the current line.
+ */
+void print_totals(const struct report_ctx *ctx, const struct view_metrics *m,
+		  const void *bss);
+/* The same for the numbers whose .line is @line. */
+void print_totals_line(const struct report_ctx *ctx,
+		       const struct view_metrics *m, const void *bss,
+		       const char *line);
+/* Sorts @rows (of @m's process table) by its numbers' sort ranks. */
+void rows_sort_numbers(struct rows *rows, const struct view_metrics *m);
+/* The process table's header: PID, COMM and every column of @m. */
+void print_rows_header(FILE *out, const struct view_metrics *m);
+/* One process row of that table (n/a where unknown), with its newline. */
+void print_row_numbers(const struct report_ctx *ctx,
+		       const struct view_metrics *m, const struct row *row,
+		       const char *comm);
+/*
+ * One cell of a text table: @n's value in @base (a .bss copy, or a row
+ * value when @in_row), @width wide; n/a where unknown, yes/no for a state.
+ */
+void print_number(const struct report_ctx *ctx, const struct number *n,
+		  const void *base, bool in_row, int width);
+/* The same without the newline, for a view that adds to the line. */
+void print_row_cells(const struct report_ctx *ctx,
+		     const struct view_metrics *m, const struct row *row,
+		     const char *comm);
+
+/*
+ * A block: .bss numbers laid out once per instance (gup's counters[class]
+ * [counter], one block per FOLL_* class). The table declares the first
+ * instance's numbers, whose places lie in [@from, @to) of .bss; any
+ * instance is read at @base, a .bss copy shifted by that instance's
+ * distance from the first.
+ */
+/* The block's numbers with a key, into @o. */
+void json_add_block(struct json_object *o, const struct report_ctx *ctx,
+		    const struct view_metrics *m, const void *base,
+		    size_t from, size_t to);
+/* A table of instances: @first over their names, then each block_column. */
+void print_block_header(FILE *out, const struct view_metrics *m,
+			const char *first, int width);
+/* One instance @name of that table (n/a where unknown), with its newline. */
+void print_block_row(const struct report_ctx *ctx,
+		     const struct view_metrics *m, const void *base,
+		     const char *name, int width);
+
+/*
+ * The whole process table of @rows (nothing without rows): the header,
+ * the first --top rows, named by their comm (@m's comm_off), and the
+ * footer naming the rows left out as @what ("processes").
+ */
+void print_rows_table(const struct report_ctx *ctx,
+		      const struct view_metrics *m, const struct rows *rows,
+		      const char *what);
 
 /*
  * A process row's JSON object, with its "pid", "comm", and the
@@ -364,6 +462,15 @@ void json_add_rows(struct json_object *o, const char *key,
 		   const struct report_ctx *ctx, const struct rows *rows,
 		   struct json_object *(*row_json)(const struct report_ctx *ctx,
 						   const struct row *row));
+
+/*
+ * A report's rows as an array @key of @o, each json_row_new() (its comm and
+ * cgroup at @m's comm_off and cgroup_off) with every row number of @m.
+ */
+void json_add_number_rows(struct json_object *o, const char *key,
+			  const struct report_ctx *ctx,
+			  const struct view_metrics *m,
+			  const struct rows *rows);
 
 /* Rows a text table shows: --top of @n. */
 size_t view_rows_shown(const struct report_ctx *ctx, size_t n);

@@ -26,23 +26,13 @@ if any check failed (2 on a usage error). Python 3 standard library only.
     (blank lines and lines starting with '#' are ignored; only the first
     word of a line is used). An expr with no mmtrace_ name fails too.
 
-    The names file used by the tests is made from the live exporter and the
-    exporter's source tables (views that cannot load on the test kernel,
-    observations that are not attached, and BPF run-time stats the kernel
-    does not keep export nothing live), run from the top of the source tree
-    with the exporter on ADDR:
-
-        { curl -s http://ADDR/metrics | awk '/^# TYPE/{print $3}'
-          for v in $(cd views && echo *); do
-            sed -n 's/.*METRIC_U64([A-Za-z_]*, *"\([a-z0-9_]*\)".*/mmtrace_\1_total/p' views/$v/$v.c
-            sed -n 's/.*METRIC_HIST[A-Z_]*([A-Za-z_]*, *"\([a-z0-9_]*\)".*/mmtrace_\1/p' views/$v/$v.c
-            for by in comm cgroup container; do
-              sed -n "s/^[[:space:]]*ROW(\"\([a-z0-9_]*\)\".*/mmtrace_${v}_${by}_\1_total/p" views/$v/$v.c
-            done
-          done
-          sed -n 's/.*family(&*m, "\([a-z0-9_]*\)", METRIC_COUNTER.*/mmtrace_\1_total/p' user/export.c
-          sed -n 's/.*family(&*m, "\([a-z0-9_]*\)", METRIC_[GH].*/mmtrace_\1/p' user/export.c
-        } | sort -u > names.txt
+    The names file used by the tests is made by metric_names in
+    tools/test/lib.sh, from the live exporter and the exporter's source
+    tables (views that cannot load on the test kernel, observations that
+    are not attached, and BPF run-time stats the kernel does not keep
+    export nothing live): the families each view's table of numbers
+    declares (EXPORT, HISTOGRAM*, EXPORT_ROW per --by label) and those
+    user/export.c renders itself.
 
     No expr subtracts one rate from another (")" then "-"): a count
     derived that way goes negative when its two counters grow in different

@@ -295,7 +295,7 @@ metric_names() {
 		awk '/^# TYPE/ { print $3 }'
 	# The families of views that cannot load here, and of the other
 	# --by labels, from the views' tables.
-	grep -ho 'METRIC_[A-Z0-9_]*(BSS, "[a-z0-9_]*"' user/*.c views/*/*.c |
+	grep -ho '\(EXPORT\|HISTOGRAM[A-Z_]*\)("[a-z0-9_]*"' views/*/*.c |
 		sed 's/.*"\(.*\)"/mmtrace_\1/'
 	# Self metrics that depend on this host (BPF stats may be off).
 	sed -n 's/.*family(&*m, "\([a-z0-9_]*\)", METRIC_COUNTER.*/mmtrace_\1_total/p' \
@@ -309,7 +309,7 @@ metric_names() {
 		views/*/*.c |
 		sed 's/.*"\(.*\)"/\1_owner_waits_total\n\1_owner_wait_seconds_total/'
 	for f in $(cd views && echo *); do
-		grep -o '^	ROW("[a-z0-9_]*"' "views/$f/$f.c" | cut -d'"' -f2 |
+		grep -o 'EXPORT_ROW("[a-z0-9_]*"' "views/$f/$f.c" | cut -d'"' -f2 |
 			sed "s/.*/mmtrace_${f}_comm_&_total\nmmtrace_${f}_cgroup_&_total\nmmtrace_${f}_container_&_total/"
 	done
 }

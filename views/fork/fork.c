@@ -186,10 +186,77 @@ static struct row_table proc_rows = {
 	.exited_off = offsetof(struct fork_proc_stats, exited),
 };
 
-static const struct fork_proc_stats *stats(const struct row *row)
-{
-	return (const void *)row->value;
-}
+#define BSS struct fork_bpf__bss
+#define ROW struct fork_proc_stats
+#define KIND(k) LABEL("kind", k)
+#define PARENT(p) LABEL("parent", p)
+
+/*
+ * Every number fork reports, once. The order is the text report's: the
+ * totals line, then the process table's columns.
+ */
+static const struct number fork_numbers[] = {
+	NUMBER("forks", OBS_CLONES, .text = "forks",
+	       AT_BSS(counters[FC_FORKS]), AT_ROW(forks), COLUMN("FORKS", 7),
+	       SORT(2),
+	       EXPORT("fork_clones", "Successful clone-family calls: fork (new mm), vfork, thread (shared mm)"),
+	       KIND("fork"), EXPORT_ROW("forks"),
+	       .row_help = "Successful forks (new mm)", .field = F_FORKS),
+	NUMBER("vforks", OBS_CLONES, .text = "vforks",
+	       AT_BSS(counters[FC_VFORKS]), AT_ROW(vforks),
+	       COLUMN("VFORKS", 7), EXPORT("fork_clones", ""), KIND("vfork")),
+	NUMBER("threads", OBS_CLONES, .text = "threads",
+	       AT_BSS(counters[FC_THREADS]), AT_ROW(threads),
+	       EXPORT("fork_clones", ""), KIND("thread")),
+	NUMBER("failed", OBS_SYSCALLS, .text = "failed",
+	       AT_BSS(counters[FC_FAILED]), AT_ROW(failed),
+	       EXPORT("fork_failed", "Clone-family calls that returned an error")),
+	NUMBER("pinned_copies", OBS_PINNED, .text = "pinned-page copies",
+	       AT_BSS(counters[FC_PINNED_COPIES]), AT_ROW(pinned_copies),
+	       COLUMN("PINNED_COPIES", 14), SORT(1),
+	       EXPORT("fork_pinned_copies", "Base pages fork copied eagerly because they may be DMA-pinned"),
+	       EXPORT_ROW("pinned_copies"), .field = F_PINNED_COPIES),
+	NUMBER("fork_total_ns", OBS_SYSCALLS, NS, AT_ROW(total_ns),
+	       COLUMN("TOTAL_US", 10), EXPORT_ROW("fork_seconds"),
+	       .help = "Time in fork() (process forks)", .field = F_FORK_NS),
+	NUMBER("fork_max_ns", OBS_SYSCALLS, NS, AT_ROW(max_ns),
+	       COLUMN("MAX_US", 10), .field = F_FORK_MAX_NS),
+	NUMBER("thp_splits", OBS_THP, .text = "THP splits",
+	       AT_BSS(counters[FC_THP_SPLITS]), AT_ROW(thp_splits),
+	       EXPORT("fork_thp_splits", "Maybe-pinned THPs split at fork"),
+	       EXPORT_ROW("thp_splits")),
+	NUMBER("hugetlb_copies", OBS_HUGETLB, .text = "hugetlb copies",
+	       AT_BSS(counters[FC_HUGETLB_COPIES]), AT_ROW(hugetlb_copies),
+	       EXPORT("fork_hugetlb_copies", "Huge pages fork copied eagerly because they may be DMA-pinned"),
+	       EXPORT_ROW("hugetlb_copies")),
+	/* Only the fentry and kprobe plans of pinned copies time it. */
+	NUMBER("copy_page_range_ns", OBS_PINNED, NS,
+	       .below_tier = TIER_TRACEPOINT, .text = "copy_page_range us",
+	       AT_BSS(counters[FC_CPR_NS]), AT_ROW(cpr_ns),
+	       EXPORT("fork_copy_page_range_seconds", "Time forks spent in copy_page_range")),
+	NUMBER("gup_during", OBS_GUP_RACE, AT_BSS(counters[FC_GUP_DURING]),
+	       AT_ROW(gup_during),
+	       EXPORT("fork_gup_during", "GUP-fast calls on a forking mm during its write-protect windows (inferred)")),
+	NUMBER("gup_pushed", OBS_GUP_RACE, AT_BSS(counters[FC_GUP_PUSHED]),
+	       AT_ROW(gup_pushed), COLUMN("GUP_PUSH", 8),
+	       EXPORT("fork_gup_pushed", "FOLL_PIN GUP-fast calls a fork pushed to the slow path (write_protect_seq; inferred)"),
+	       EXPORT_ROW("gup_pushed"),
+	       .row_help = "FOLL_PIN GUP-fast calls its forks pushed to the slow path"),
+	NUMBER("has_pinned", OBS_SYSCALLS, AT_ROW(has_pinned),
+	       COLUMN("HAS_PINNED", 0), .yes_no = true, .field = F_HAS_PINNED),
+	HISTOGRAM_US("fork_latency_seconds", "fork() latency in the parent, by whether its mm has pinned pages",
+		     latency_hist[FORK_LAT_PINNED], OBS_SYSCALLS,
+		     PARENT("has_pinned")),
+	HISTOGRAM_US("fork_latency_seconds", "",
+		     latency_hist[FORK_LAT_UNPINNED], OBS_SYSCALLS,
+		     PARENT("no_pinned")),
+	HISTOGRAM_US("fork_vfork_latency_seconds", "vfork() latency: until the child execs or exits",
+		     vfork_latency_hist, OBS_SYSCALLS),
+	HISTOGRAM("fork_pinned_copies_per_fork", "Pinned-page copies per fork (base pages)",
+		  copies_hist, 0, false, 21, 0, OBS_PINNED),
+};
+
+VIEW_METRICS(fork, &proc_rows, struct fork_proc_stats);
 
 static int fork_configure(void *skel, const struct view_opts *opts)
 {
@@ -238,17 +305,6 @@ static const struct event_desc fork_events[] = {
 
 VIEW_BUSY(fork, windows_open)
 
-static int cmp_rows(const void *a, const void *b)
-{
-	const struct fork_proc_stats *x = stats(a), *y = stats(b);
-
-	if (x->pinned_copies != y->pinned_copies)
-		return x->pinned_copies < y->pinned_copies ? 1 : -1;
-	if (x->forks != y->forks)
-		return x->forks < y->forks ? 1 : -1;
-	return row_pid(a) < row_pid(b) ? -1 : row_pid(a) > row_pid(b);
-}
-
 static int collect(struct fork_bpf *s, struct fork_report *r,
 		   const struct report_ctx *ctx)
 {
@@ -257,43 +313,8 @@ static int collect(struct fork_bpf *s, struct fork_report *r,
 	BSS_DELTA(&r->t, &prev_totals, s->bss);
 	misses_collect(s->obj, &prev_misses, &r->misses);
 	err = rows_read(&proc_rows, bpf_map__fd(s->maps.procs), &r->rows);
-	rows_sort(&r->rows, cmp_rows);
+	rows_sort_numbers(&r->rows, &fork_metrics);
 	return err;
-}
-
-/* Only the fentry and kprobe plans of pinned copies time copy_page_range. */
-static bool copy_time_known(const struct report_ctx *ctx)
-{
-	return probe_result_tier(&ctx->obs[OBS_PINNED],
-				 &ctx->res[OBS_PINNED]) < TIER_TRACEPOINT;
-}
-
-static struct json_object *row_json(const struct report_ctx *ctx,
-				    const struct row *row)
-{
-	const struct fork_proc_stats *st = stats(row);
-	struct json_object *j = json_row_new(row, st->comm, sizeof(st->comm),
-					       st->cgroup_id);
-
-	json_add_u64(j, "forks", st->forks);
-	json_add_u64(j, "vforks", st->vforks);
-	json_add_u64(j, "threads", st->threads);
-	json_add_u64(j, "failed", st->failed);
-	json_add_u64_known(j, "pinned_copies",
-			   obs_known(ctx, OBS_PINNED), st->pinned_copies);
-	json_add_u64_known(j, "thp_splits", obs_known(ctx, OBS_THP), st->thp_splits);
-	json_add_u64_known(j, "hugetlb_copies",
-			   obs_known(ctx, OBS_HUGETLB), st->hugetlb_copies);
-	json_add_u64(j, "fork_total_ns", st->total_ns);
-	json_add_u64(j, "fork_max_ns", st->max_ns);
-	json_add_u64_known(j, "copy_page_range_ns",
-			   copy_time_known(ctx), st->cpr_ns);
-	json_add_u64_known(j, "gup_during", obs_known(ctx, OBS_GUP_RACE),
-			   st->gup_during);
-	json_add_u64_known(j, "gup_pushed", obs_known(ctx, OBS_GUP_RACE),
-			   st->gup_pushed);
-	json_add_bool(j, "has_pinned", st->has_pinned);
-	return j;
 }
 
 static void report_json(const struct report_ctx *ctx,
@@ -303,29 +324,12 @@ static void report_json(const struct report_ctx *ctx,
 	struct json_object *lat = json_object_new_object();
 	struct json_object *units = json_object_new_object();
 	struct json_object *lost;
-	bool cpr = copy_time_known(ctx);
 
 	json_add_str(units, "latency", "ns");
 	json_add_str(units, "pinned_copies", "base_pages");
 	json_add_str(units, "hugetlb_copies", "huge_pages");
 	json_add(o, "units", units);
-	json_add_u64(t, "forks", r->t.counters[FC_FORKS]);
-	json_add_u64(t, "vforks", r->t.counters[FC_VFORKS]);
-	json_add_u64(t, "threads", r->t.counters[FC_THREADS]);
-	json_add_u64_known(t, "failed", obs_known(ctx, OBS_SYSCALLS),
-			   r->t.counters[FC_FAILED]);
-	json_add_u64_known(t, "pinned_copies",
-			   obs_known(ctx, OBS_PINNED), r->t.counters[FC_PINNED_COPIES]);
-	json_add_u64_known(t, "thp_splits",
-			   obs_known(ctx, OBS_THP), r->t.counters[FC_THP_SPLITS]);
-	json_add_u64_known(t, "hugetlb_copies",
-			   obs_known(ctx, OBS_HUGETLB), r->t.counters[FC_HUGETLB_COPIES]);
-	json_add_u64_known(t, "copy_page_range_ns",
-			   cpr, r->t.counters[FC_CPR_NS]);
-	json_add_u64_known(t, "gup_during", obs_known(ctx, OBS_GUP_RACE),
-			   r->t.counters[FC_GUP_DURING]);
-	json_add_u64_known(t, "gup_pushed", obs_known(ctx, OBS_GUP_RACE),
-			   r->t.counters[FC_GUP_PUSHED]);
+	json_add_totals(t, ctx, &fork_metrics, &r->t);
 	json_add(o, "totals", t);
 	/* BPF keeps us slots (fork.bpf.c); the JSON speaks ns. */
 	json_add(lat, "has_pinned",
@@ -342,39 +346,10 @@ static void report_json(const struct report_ctx *ctx,
 		json_add(o, "latency_ns", NULL);
 	}
 	json_add(o, "copies_per_fork", hist_json(r->t.copies_hist, HIST_SLOTS));
-	json_add_rows(o, "processes", ctx, &r->rows, row_json);
+	json_add_number_rows(o, "processes", ctx, &fork_metrics, &r->rows);
 	lost = json_add_losses(o, r->t.losses, FORK_LOSSES);
 	json_add_u64(lost, "recursion_misses", misses_total(&r->misses));
 	json_add(lost, "recursion_misses_by_program", misses_json(&r->misses));
-}
-
-static void print_rows(const struct report_ctx *ctx,
-		       const struct fork_report *r)
-{
-	FILE *out = ctx->out;
-	size_t n = view_rows_shown(ctx, r->rows.n);
-	char comm[COMM_TEXT_LEN];
-
-	if (!r->rows.n)
-		return;
-	fprintf(out, "\n%-8s %-16s %7s %7s %14s %10s %10s %8s %s\n", "PID",
-		"COMM", "FORKS", "VFORKS", "PINNED_COPIES", "TOTAL_US",
-		"MAX_US", "GUP_PUSH", "HAS_PINNED");
-	for (size_t i = 0; i < n; i++) {
-		const struct fork_proc_stats *st = stats(&r->rows.r[i]);
-
-		text_comm(st->comm, sizeof(st->comm), comm);
-		fprintf(out, "%-8u %-16s %7llu %7llu %14llu %10llu %10llu",
-			row_pid(&r->rows.r[i]), comm, st->forks, st->vforks,
-			st->pinned_copies, st->total_ns / 1000,
-			st->max_ns / 1000);
-		if (obs_known(ctx, OBS_GUP_RACE))
-			fprintf(out, " %8llu", st->gup_pushed);
-		else
-			fprintf(out, " %8s", "n/a");
-		fprintf(out, " %s\n", st->has_pinned ? "yes" : "no");
-	}
-	view_rows_more(out, n, r->rows.n, "processes");
 }
 
 static void report_text(const struct report_ctx *ctx,
@@ -383,19 +358,8 @@ static void report_text(const struct report_ctx *ctx,
 	FILE *out = ctx->out;
 	char ts[32];
 
-	fprintf(out, "\n%sforks %llu  vforks %llu  threads %llu",
-		report_time(ctx, ts, sizeof(ts)), r->t.counters[FC_FORKS],
-		r->t.counters[FC_VFORKS], r->t.counters[FC_THREADS]);
-	print_count(out, "failed", obs_known(ctx, OBS_SYSCALLS),
-		    r->t.counters[FC_FAILED]);
-	print_count(out, "pinned-page copies", obs_known(ctx, OBS_PINNED),
-		    r->t.counters[FC_PINNED_COPIES]);
-	print_count(out, "THP splits", obs_known(ctx, OBS_THP),
-		    r->t.counters[FC_THP_SPLITS]);
-	print_count(out, "hugetlb copies", obs_known(ctx, OBS_HUGETLB),
-		    r->t.counters[FC_HUGETLB_COPIES]);
-	print_count(out, "copy_page_range us", copy_time_known(ctx),
-		    r->t.counters[FC_CPR_NS] / 1000);
+	fprintf(out, "\n%s", report_time(ctx, ts, sizeof(ts)));
+	print_totals(ctx, &fork_metrics, &r->t);
 	fprintf(out, "\n");
 	if (obs_known(ctx, OBS_GUP_RACE))
 		fprintf(out, "GUP-fast calls on forking mms during their write-protect windows %llu, pushed to the slow path %llu (inferred)\n",
@@ -419,7 +383,7 @@ static void report_text(const struct report_ctx *ctx,
 		fprintf(out, "\npinned-page copies per fork:\n");
 		print_log2_hist(out, r->t.copies_hist, HIST_SLOTS, "pages");
 	}
-	print_rows(ctx, r);
+	print_rows_table(ctx, &fork_metrics, &r->rows, "processes");
 	losses_text(out, r->t.losses, FORK_LOSSES, "forks");
 	if (misses_total(&r->misses))
 		fprintf(out, "LOST: %llu events (recursion_misses: program busy on that CPU)\n",
@@ -429,62 +393,6 @@ static void report_text(const struct report_ctx *ctx,
 
 VIEW_SKELETON(fork, &r.rows)
 
-#define BSS struct fork_bpf__bss
-#define KIND(k) .label = "kind", .label_value = k
-#define PARENT(p) .label = "parent", .label_value = p
-
-static const struct metric_def fork_metrics_defs[] = {
-	METRIC_U64(BSS, "fork_clones", "Successful clone-family calls: fork (new mm), vfork, thread (shared mm)",
-		   counters[FC_FORKS], 0, OBS_CLONES, KIND("fork")),
-	METRIC_U64(BSS, "fork_clones", "", counters[FC_VFORKS], 0,
-		   OBS_CLONES, KIND("vfork")),
-	METRIC_U64(BSS, "fork_clones", "", counters[FC_THREADS], 0,
-		   OBS_CLONES, KIND("thread")),
-	METRIC_U64(BSS, "fork_failed", "Clone-family calls that returned an error",
-		   counters[FC_FAILED], 0, OBS_SYSCALLS),
-	METRIC_U64(BSS, "fork_pinned_copies", "Base pages fork copied eagerly because they may be DMA-pinned",
-		   counters[FC_PINNED_COPIES], 0, OBS_PINNED),
-	METRIC_U64(BSS, "fork_thp_splits", "Maybe-pinned THPs split at fork",
-		   counters[FC_THP_SPLITS], 0, OBS_THP),
-	METRIC_U64(BSS, "fork_hugetlb_copies", "Huge pages fork copied eagerly because they may be DMA-pinned",
-		   counters[FC_HUGETLB_COPIES], 0, OBS_HUGETLB),
-	METRIC_U64(BSS, "fork_copy_page_range_seconds", "Time forks spent in copy_page_range",
-		   counters[FC_CPR_NS], 9, OBS_PINNED,
-		   .below_tier = TIER_TRACEPOINT),
-	METRIC_U64(BSS, "fork_gup_during", "GUP-fast calls on a forking mm during its write-protect windows (inferred)",
-		   counters[FC_GUP_DURING], 0, OBS_GUP_RACE),
-	METRIC_U64(BSS, "fork_gup_pushed", "FOLL_PIN GUP-fast calls a fork pushed to the slow path (write_protect_seq; inferred)",
-		   counters[FC_GUP_PUSHED], 0, OBS_GUP_RACE),
-	METRIC_HIST_US(BSS, "fork_latency_seconds", "fork() latency in the parent, by whether its mm has pinned pages",
-		       latency_hist[FORK_LAT_PINNED], OBS_SYSCALLS,
-		       PARENT("has_pinned")),
-	METRIC_HIST_US(BSS, "fork_latency_seconds", "",
-		       latency_hist[FORK_LAT_UNPINNED], OBS_SYSCALLS,
-		       PARENT("no_pinned")),
-	METRIC_HIST_US(BSS, "fork_vfork_latency_seconds", "vfork() latency: until the child execs or exits",
-		       vfork_latency_hist, OBS_SYSCALLS),
-	METRIC_HIST(BSS, "fork_pinned_copies_per_fork", "Pinned-page copies per fork (base pages)",
-		    copies_hist, 0, false, 21, 0, OBS_PINNED),
-};
-
-#define ROW(n, h, member, dec, ob)                                           \
-	ROW_METRIC(struct fork_proc_stats, n, h, member, dec, ob)
-
-static const struct row_metric_def fork_row_defs[] = {
-	ROW("forks", "Successful forks (new mm)", forks, 0, OBS_CLONES),
-	ROW("pinned_copies", "Base pages fork copied eagerly because they may be DMA-pinned",
-	    pinned_copies, 0, OBS_PINNED),
-	ROW("thp_splits", "Maybe-pinned THPs split at fork", thp_splits, 0,
-	    OBS_THP),
-	ROW("hugetlb_copies", "Huge pages fork copied eagerly", hugetlb_copies,
-	    0, OBS_HUGETLB),
-	ROW("fork_seconds", "Time in fork() (process forks)", total_ns, 9,
-	    OBS_SYSCALLS),
-	ROW("gup_pushed", "FOLL_PIN GUP-fast calls its forks pushed to the slow path",
-	    gup_pushed, 0, OBS_GUP_RACE),
-};
-
-VIEW_METRICS(fork, &proc_rows, struct fork_proc_stats);
 
 const struct view fork_view = {
 	.name = "fork",
@@ -509,18 +417,4 @@ const struct view fork_view = {
 	.n_event_kinds = ARRAY_LEN(fork_events),
 	.event_options = EVENT_OPT_MIN_LATENCY | EVENT_OPT_MIN_COPIES,
 	.metrics = &fork_metrics,
-};
-
-/* What `mmtrace top` and the findings read of a row (user/fields.h). */
-static const struct field_def fork_field_defs[] = {
-	FIELD(F_FORKS, struct fork_proc_stats, forks, OBS_CLONES),
-	FIELD(F_FORK_NS, struct fork_proc_stats, total_ns, OBS_SYSCALLS),
-	FIELD(F_FORK_MAX_NS, struct fork_proc_stats, max_ns, OBS_SYSCALLS),
-	FIELD(F_HAS_PINNED, struct fork_proc_stats, has_pinned, OBS_SYSCALLS),
-	FIELD(F_PINNED_COPIES, struct fork_proc_stats, pinned_copies,
-	      OBS_PINNED),
-};
-
-const struct view_fields fork_fields = {
-	fork_field_defs, ARRAY_LEN(fork_field_defs),
 };

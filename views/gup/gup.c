@@ -152,6 +152,121 @@ static __u32 stack_id(const struct row *row)
 	return id;
 }
 
+#define BSS struct gup_bpf__bss
+#define ROW struct gup_proc_stats
+#define CLASS(c) LABEL("class", c)
+#define LAT(l) LABEL("path", l)
+/* A counter of the block of FOLL class GUP_ALL (BY_CLASS: the others). */
+#define ALL(c) AT_BSS(counters[GUP_ALL][c])
+#define BY_CLASS offsetof(BSS, counters[GUP_ALL]), offsetofend(BSS, counters[GUP_ALL])
+
+/* gup's own loss: calls counted, but not by caller (the table was full). */
+#define CALLER_LOSS "caller_map_full"
+
+/* Positions in gup_numbers[] of the numbers the report names. */
+enum gup_number {
+	N_CALLS, N_CALLS_PIN, N_CALLS_GET, N_CALLS_LONGTERM, N_CALLS_WRITE,
+	N_ASKED, N_RETURNED, N_FAST, N_SLOW, N_FALLBACKS, N_SHORT, N_ERRORS,
+	N_PIN_CALLS, N_FORK_FALLBACKS, N_FORK_PAGES, N_RETRACT, N_TOTAL_NS,
+	N_FIRST_PIN, N_HAS_PINNED, N_FIRST_PINS, N_CALLER_LOST, N_LAT_FAST,
+	N_LAT_FALLBACK,
+};
+
+/*
+ * Every number gup reports, once. A FOLL class's counters are a block
+ * (counters[class]): "totals" and the text's class table read GUP_ALL's
+ * here, "by_flag" the other classes' at the same places. The order is
+ * JSON's and the text tables'.
+ */
+static const struct number gup_numbers[] = {
+	[N_CALLS] = NUMBER("calls", OBS_CALLS, .text = "GUP-fast calls",
+		ALL(GC_CALLS), AT_ROW(calls), BLOCK_COLUMN("CALLS"),
+		COLUMN("CALLS", 8),
+		EXPORT("gup_calls", "GUP-fast calls, by FOLL_* class (all, pin, get, longterm, write)"),
+		CLASS("all"), EXPORT_ROW("calls"), .row_help = "GUP-fast calls",
+		.field = F_GUP_CALLS),
+	[N_CALLS_PIN] = NUMBER(NULL, OBS_CALLS,
+		AT_BSS(counters[GUP_PIN][GC_CALLS]), EXPORT("gup_calls", ""),
+		CLASS("pin")),
+	[N_CALLS_GET] = NUMBER(NULL, OBS_CALLS,
+		AT_BSS(counters[GUP_GET][GC_CALLS]), EXPORT("gup_calls", ""),
+		CLASS("get")),
+	[N_CALLS_LONGTERM] = NUMBER(NULL, OBS_CALLS,
+		AT_BSS(counters[GUP_LONGTERM][GC_CALLS]),
+		EXPORT("gup_calls", ""), CLASS("longterm")),
+	[N_CALLS_WRITE] = NUMBER(NULL, OBS_CALLS,
+		AT_BSS(counters[GUP_WRITE][GC_CALLS]), EXPORT("gup_calls", ""),
+		CLASS("write")),
+	[N_ASKED] = NUMBER("pages_asked", OBS_CALLS, .text = "pages asked",
+		ALL(GC_ASKED), AT_ROW(asked), BLOCK_COLUMN("ASKED"),
+		COLUMN("ASKED", 9), SORT(1),
+		EXPORT("gup_pages_asked", "Pages GUP-fast callers asked for")),
+	[N_RETURNED] = NUMBER("pages_returned", OBS_CALLS, .text = "returned",
+		ALL(GC_RETURNED), AT_ROW(returned), BLOCK_COLUMN("RETURNED"),
+		COLUMN("RETURNED", 9),
+		EXPORT("gup_pages_returned", "Pages GUP-fast calls returned"),
+		EXPORT_ROW("pages_returned")),
+	/* Without the fallback's probe every page looks fast: unknown. */
+	[N_FAST] = NUMBER("pages_fast", OBS_SLOW, ALL(GC_FAST),
+		AT_ROW(pages_fast), BLOCK_COLUMN("FAST"), COLUMN("FAST", 9),
+		EXPORT("gup_pages_fast", "Pages the lockless walk got"),
+		.field = F_GUP_FAST),
+	[N_SLOW] = NUMBER("pages_slow", OBS_SLOW, ALL(GC_SLOW),
+		AT_ROW(pages_slow), BLOCK_COLUMN("SLOW"), COLUMN("SLOW", 9),
+		EXPORT("gup_pages_slow", "Pages the slow-path fallback got (under mmap_lock)"),
+		.field = F_GUP_SLOW),
+	[N_FALLBACKS] = NUMBER("fallbacks", OBS_SLOW, ALL(GC_FALLBACKS),
+		AT_ROW(fallbacks), BLOCK_COLUMN("FALLBACKS"),
+		EXPORT("gup_fallbacks", "GUP-fast calls that fell back to the slow path"),
+		EXPORT_ROW("fallbacks"),
+		.row_help = "Calls that fell back to the slow path"),
+	[N_SHORT] = NUMBER("short", OBS_CALLS, ALL(GC_SHORT),
+		BLOCK_COLUMN("SHORT"),
+		EXPORT("gup_short", "GUP-fast calls that returned fewer pages than asked")),
+	[N_ERRORS] = NUMBER("errors", OBS_CALLS, ALL(GC_ERRORS), AT_ROW(errors),
+		BLOCK_COLUMN("ERRORS"), COLUMN("ERRORS", 7),
+		EXPORT("gup_errors", "GUP-fast calls that returned an error")),
+	[N_PIN_CALLS] = NUMBER("pin_calls", OBS_CALLS, AT_ROW(pin_calls),
+		EXPORT_ROW("pin_calls"), .row_help = "FOLL_PIN calls"),
+	[N_FORK_FALLBACKS] = NUMBER("fork_fallbacks", OBS_SLOW,
+		ALL(GC_FORK_FALLBACKS), AT_ROW(fork_fallbacks),
+		COLUMN("FORK_FB", 7),
+		EXPORT("gup_fork_fallbacks", "FOLL_PIN GUP-fast calls a fork of the same mm pushed to the slow path (write_protect_seq; inferred)"),
+		EXPORT_ROW("fork_fallbacks"),
+		.row_help = "FOLL_PIN calls a fork of the same mm pushed to the slow path"),
+	[N_FORK_PAGES] = NUMBER("fork_fallback_pages", OBS_SLOW,
+		ALL(GC_FORK_PAGES), AT_ROW(fork_pages),
+		EXPORT("gup_fork_fallback_pages", "Pages the slow path got in calls a fork pushed there")),
+	[N_RETRACT] = NUMBER("retract_overlaps", OBS_RETRACT,
+		ALL(GC_RETRACT_OVERLAPS), AT_ROW(retract_overlaps),
+		EXPORT("gup_retract_overlaps", "GUP-fast calls a page-table retraction (retract_page_tables) of their mm met"),
+		EXPORT_ROW("retract_overlaps"),
+		.row_help = "GUP-fast calls a page-table retraction of their mm met"),
+	[N_TOTAL_NS] = NUMBER("gup_total_ns", OBS_CALLS, NS, AT_ROW(total_ns)),
+	[N_FIRST_PIN] = NUMBER("first_pin", OBS_CALLS, AT_ROW(first_pin),
+		.yes_no = true),
+	[N_HAS_PINNED] = NUMBER("has_pinned", OBS_CALLS, AT_ROW(has_pinned),
+		COLUMN("HAS_PINNED", 0), .yes_no = true),
+	[N_FIRST_PINS] = NUMBER("first_pins", OBS_CALLS, .text = "first pins",
+		AT_BSS(first_pins),
+		EXPORT("gup_first_pins", "Calls that set MMF_HAS_PINNED: the mm's forks copy pinned pages from then on")),
+	/* JSON and text say it among the losses, as CALLER_LOSS. */
+	[N_CALLER_LOST] = NUMBER(NULL, OBS_CALLS, AT_BSS(caller_losses),
+		EXPORT("gup_caller_table_lost", "Calls not attributed to a caller: the caller table was full")),
+	[N_LAT_FAST] = HISTOGRAM_NS("gup_latency_seconds", "GUP-fast call latency, by whether it fell back to the slow path",
+		latency_hist[GUP_LAT_FAST], OBS_SLOW, LAT("fast")),
+	[N_LAT_FALLBACK] = HISTOGRAM_NS("gup_latency_seconds", "",
+		latency_hist[GUP_LAT_FALLBACK], OBS_SLOW, LAT("fallback")),
+};
+
+VIEW_METRICS(gup, &proc_rows, struct gup_proc_stats);
+
+/* A .bss copy shifted so that BY_CLASS's numbers read class @c's block. */
+static const void *class_base(const struct gup_bpf__bss *t, int c)
+{
+	return (const char *)t + c * sizeof(t->counters[0]);
+}
+
 static struct gup_foll foll;
 
 static int gup_configure(void *skel, const struct view_opts *opts)
@@ -172,15 +287,6 @@ static int gup_configure(void *skel, const struct view_opts *opts)
 
 VIEW_BUSY(gup, calls_open)
 
-static int cmp_rows(const void *a, const void *b)
-{
-	const struct gup_proc_stats *x = stats(a), *y = stats(b);
-
-	if (x->asked != y->asked)
-		return x->asked < y->asked ? 1 : -1;
-	return row_pid(a) < row_pid(b) ? -1 : row_pid(a) > row_pid(b);
-}
-
 static int cmp_callers(const void *a, const void *b)
 {
 	const struct gup_caller_stats *x = caller_stats(a);
@@ -197,13 +303,10 @@ static bool gup_internal(const char *name)
 	static const char *const prefixes[] = {
 		"bpf_", "gup_", "internal_get_user_pages_fast",
 		"get_user_pages_fast", "pin_user_pages_fast", "iov_iter_",
-		"__iov_iter_", "want_pages_array",
+		"__iov_iter_", "want_pages_array", NULL,
 	};
 
-	for (size_t i = 0; i < sizeof(prefixes) / sizeof(*prefixes); i++)
-		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
-			return true;
-	return false;
+	return ksym_name_in(name, prefixes);
 }
 
 /*
@@ -280,35 +383,8 @@ static int collect(struct gup_bpf *s, struct gup_report *r,
 	if (err)
 		return err;
 	err = rows_read(&proc_rows, bpf_map__fd(s->maps.procs), &r->rows);
-	rows_sort(&r->rows, cmp_rows);
+	rows_sort_numbers(&r->rows, &gup_metrics);
 	return err;
-}
-
-/* Without the fallback probe, fast and slow pages cannot be told apart. */
-static bool split_known(const struct report_ctx *ctx)
-{
-	return obs_known(ctx, OBS_SLOW);
-}
-
-static struct json_object *class_json(const struct report_ctx *ctx,
-				      const __u64 *c)
-{
-	struct json_object *j = json_object_new_object();
-	bool split = split_known(ctx);
-
-	json_add_u64(j, "calls", c[GC_CALLS]);
-	json_add_u64(j, "pages_asked", c[GC_ASKED]);
-	json_add_u64(j, "pages_returned", c[GC_RETURNED]);
-	json_add_u64_known(j, "pages_fast", split, c[GC_FAST]);
-	json_add_u64_known(j, "pages_slow", split, c[GC_SLOW]);
-	json_add_u64_known(j, "fallbacks", split, c[GC_FALLBACKS]);
-	json_add_u64(j, "short", c[GC_SHORT]);
-	json_add_u64(j, "errors", c[GC_ERRORS]);
-	json_add_u64_known(j, "fork_fallbacks", split, c[GC_FORK_FALLBACKS]);
-	json_add_u64_known(j, "fork_fallback_pages", split, c[GC_FORK_PAGES]);
-	json_add_u64_known(j, "retract_overlaps", obs_known(ctx, OBS_RETRACT),
-			   c[GC_RETRACT_OVERLAPS]);
-	return j;
 }
 
 static const char *errno_name(int e)
@@ -343,7 +419,7 @@ static struct json_object *latency_json(const struct report_ctx *ctx,
 	const __u64 *fast = r->t.latency_hist[GUP_LAT_FAST];
 	const __u64 *fallback = r->t.latency_hist[GUP_LAT_FALLBACK];
 	__u64 all[HIST_LEN];
-	bool split = split_known(ctx);
+	bool split = number_known(ctx, &gup_numbers[N_LAT_FAST]);
 
 	for (int i = 0; i < HIST_SLOTS; i++)
 		all[i] = fast[i] + fallback[i];
@@ -375,24 +451,9 @@ static struct json_object *row_json(const struct report_ctx *ctx,
 	const struct gup_proc_stats *st = stats(row);
 	struct json_object *j = json_row_new(row, st->comm, sizeof(st->comm),
 					       st->cgroup_id);
-	bool split = split_known(ctx);
 
-	json_add_u64(j, "calls", st->calls);
-	json_add_u64(j, "pages_asked", st->asked);
-	json_add_u64(j, "pages_returned", st->returned);
-	json_add_u64_known(j, "pages_fast", split, st->pages_fast);
-	json_add_u64_known(j, "pages_slow", split, st->pages_slow);
-	json_add_u64_known(j, "fallbacks", split, st->fallbacks);
-	json_add_u64(j, "errors", st->errors);
-	json_add_u64(j, "pin_calls", st->pin_calls);
-	json_add_u64_known(j, "fork_fallbacks", split, st->fork_fallbacks);
-	json_add_u64_known(j, "fork_fallback_pages", split, st->fork_pages);
+	json_add_row_numbers(j, ctx, &gup_metrics, st);
 	json_add(j, "forker", forker_json(ctx, st));
-	json_add_u64_known(j, "retract_overlaps", obs_known(ctx, OBS_RETRACT),
-			   st->retract_overlaps);
-	json_add_u64(j, "gup_total_ns", st->total_ns);
-	json_add_bool(j, "first_pin", st->first_pin);
-	json_add_bool(j, "has_pinned", st->has_pinned);
 	return j;
 }
 
@@ -405,7 +466,12 @@ struct caller_line {
 	const char *caller;
 	struct gup_frame frames[GUP_STACK_DEPTH];
 	int n;
-	struct gup_caller_stats sum;
+	struct gup_proc_stats sum;	/* caller_numbers' members only */
+};
+
+/* What a caller line shows: these numbers, summed as in a process row. */
+static const enum gup_number caller_numbers[] = {
+	N_CALLS, N_ASKED, N_FAST, N_SLOW,
 };
 
 /*
@@ -472,11 +538,22 @@ static struct caller_line *caller_lines(const struct gup_report *r,
 	return lines;
 }
 
+static void caller_numbers_json(struct json_object *j,
+				const struct report_ctx *ctx,
+				const struct gup_proc_stats *sum)
+{
+	for (size_t k = 0; k < ARRAY_LEN(caller_numbers); k++) {
+		const struct number *n = &gup_numbers[caller_numbers[k]];
+
+		json_add_u64_known(j, n->key, number_known(ctx, n),
+				   number_value(n, sum, true));
+	}
+}
+
 static struct json_object *callers_json(const struct report_ctx *ctx,
 					const struct gup_report *r)
 {
 	struct json_object *a = json_object_new_array();
-	bool split = split_known(ctx);
 	struct caller_line *lines;
 	size_t n = 0;
 
@@ -491,10 +568,7 @@ static struct json_object *callers_json(const struct report_ctx *ctx,
 						frame_str(&l->frames[f])));
 		json_add(j, "caller",
 			 l->caller ? json_object_new_string(l->caller) : NULL);
-		json_add_u64(j, "calls", l->sum.calls);
-		json_add_u64(j, "pages_asked", l->sum.asked);
-		json_add_u64_known(j, "pages_fast", split, l->sum.pages_fast);
-		json_add_u64_known(j, "pages_slow", split, l->sum.pages_slow);
+		caller_numbers_json(j, ctx, &l->sum);
 		json_add(j, "stack", stack);
 		json_object_array_add(a, j);
 	}
@@ -524,50 +598,34 @@ static void report_json(const struct report_ctx *ctx,
 	json_add_str(units, "pages", "base_pages");
 	json_add(o, "units", units);
 	json_add(o, "foll", foll_json());
-	t = class_json(ctx, r->t.counters[GUP_ALL]);
-	json_add_u64(t, "first_pins", r->t.first_pins);
+	t = json_object_new_object();
+	json_add_totals(t, ctx, &gup_metrics, &r->t);
 	json_add(o, "totals", t);
-	for (int c = GUP_PIN; c < GUP_CLASSES; c++)
-		json_add(by, class_names[c], class_json(ctx, r->t.counters[c]));
+	for (int c = GUP_PIN; c < GUP_CLASSES; c++) {
+		struct json_object *j = json_object_new_object();
+
+		json_add_block(j, ctx, &gup_metrics, class_base(&r->t, c),
+			       BY_CLASS);
+		json_add(by, class_names[c], j);
+	}
 	json_add(o, "by_flag", by);
 	json_add(o, "latency_ns", latency_json(ctx, r));
 	json_add(o, "errors", errors_json(r));
 	json_add_rows(o, "processes", ctx, &r->rows, row_json);
 	json_add(o, "callers", callers_json(ctx, r));
 	lost = json_add_losses(o, r->t.losses, GUP_LOSSES);
-	/* gup's own: calls counted, but not by caller */
-	json_add_u64(lost, "caller_map_full", r->t.caller_losses);
+	json_add_u64(lost, CALLER_LOSS, r->t.caller_losses);
 	json_add_u64(lost, "recursion_misses", misses_total(&r->misses));
 	json_add(lost, "recursion_misses_by_program", misses_json(&r->misses));
-}
-
-static void print_split(FILE *out, bool known, __u64 v)
-{
-	if (known)
-		fprintf(out, " %9llu", v);
-	else
-		fprintf(out, " %9s", "n/a");
 }
 
 static void print_classes(const struct report_ctx *ctx,
 			  const struct gup_report *r)
 {
-	FILE *out = ctx->out;
-	bool split = split_known(ctx);
-
-	fprintf(out, "\n%-9s %9s %9s %9s %9s %9s %9s %9s %9s\n", "FOLL",
-		"CALLS", "ASKED", "RETURNED", "FAST", "SLOW", "FALLBACKS",
-		"SHORT", "ERRORS");
-	for (int c = 0; c < GUP_CLASSES; c++) {
-		const __u64 *v = r->t.counters[c];
-
-		fprintf(out, "%-9s %9llu %9llu %9llu", class_names[c],
-			v[GC_CALLS], v[GC_ASKED], v[GC_RETURNED]);
-		print_split(out, split, v[GC_FAST]);
-		print_split(out, split, v[GC_SLOW]);
-		print_split(out, split, v[GC_FALLBACKS]);
-		fprintf(out, " %9llu %9llu\n", v[GC_SHORT], v[GC_ERRORS]);
-	}
+	print_block_header(ctx->out, &gup_metrics, "FOLL", 9);
+	for (int c = 0; c < GUP_CLASSES; c++)
+		print_block_row(ctx, &gup_metrics, class_base(&r->t, c),
+				class_names[c], 9);
 }
 
 /* Under the table: who forked, for each shown row a fork pushed. */
@@ -596,39 +654,36 @@ static void print_rows(const struct report_ctx *ctx,
 {
 	FILE *out = ctx->out;
 	size_t n = view_rows_shown(ctx, r->rows.n);
-	bool split = split_known(ctx);
 	char comm[COMM_TEXT_LEN];
 
 	if (!r->rows.n)
 		return;
-	fprintf(out, "\n%-8s %-16s %8s %9s %9s %9s %9s %7s %7s %s\n", "PID",
-		"COMM", "CALLS", "ASKED", "RETURNED", "FAST", "SLOW", "ERRORS",
-		"FORK_FB", "HAS_PINNED");
+	print_rows_header(out, &gup_metrics);
 	for (size_t i = 0; i < n; i++) {
 		const struct row *row = &r->rows.r[i];
 		const struct gup_proc_stats *st = stats(row);
 
 		text_comm(st->comm, sizeof(st->comm), comm);
-		fprintf(out, "%-8u %-16s %8llu %9llu %9llu", row_pid(row), comm,
-			st->calls, st->asked, st->returned);
-		print_split(out, split, st->pages_fast);
-		print_split(out, split, st->pages_slow);
-		fprintf(out, " %7llu", st->errors);
-		if (split)
-			fprintf(out, " %7llu", st->fork_fallbacks);
-		else
-			fprintf(out, " %7s", "n/a");
-		fprintf(out, " %s%s\n", st->has_pinned ? "yes" : "no",
-			st->first_pin ? " (first pin seen)" : "");
+		print_row_cells(ctx, &gup_metrics, row, comm);
+		fprintf(out, "%s\n", st->first_pin ? " (first pin seen)" : "");
 	}
 	view_rows_more(out, n, r->rows.n, "processes");
 	print_forkers(ctx, r, n);
 }
 
+/* The callers' table has the process table's columns of caller_numbers. */
+static void print_callers_header(FILE *out)
+{
+	fprintf(out, "\n%-32s", "CALLER");
+	for (size_t k = 0; k < ARRAY_LEN(caller_numbers); k++)
+		fprintf(out, " %*s", gup_numbers[caller_numbers[k]].width,
+			gup_numbers[caller_numbers[k]].column);
+	fprintf(out, "\n");
+}
+
 static void print_callers(const struct report_ctx *ctx,
 			  const struct gup_report *r)
 {
-	bool split = split_known(ctx);
 	FILE *out = ctx->out;
 	struct caller_line *lines;
 	size_t n = 0, shown;
@@ -639,15 +694,16 @@ static void print_callers(const struct report_ctx *ctx,
 	if (!lines)
 		return;
 	shown = view_rows_shown(ctx, n);
-	fprintf(out, "\n%-32s %8s %9s %9s %9s\n", "CALLER", "CALLS", "ASKED",
-		"FAST", "SLOW");
+	print_callers_header(out);
 	for (size_t i = 0; i < shown; i++) {
 		const struct caller_line *l = &lines[i];
 
-		fprintf(out, "%-32s %8llu %9llu", l->caller ? l->caller : "?",
-			l->sum.calls, l->sum.asked);
-		print_split(out, split, l->sum.pages_fast);
-		print_split(out, split, l->sum.pages_slow);
+		fprintf(out, "%-32s", l->caller ? l->caller : "?");
+		for (size_t k = 0; k < ARRAY_LEN(caller_numbers); k++) {
+			const struct number *c = &gup_numbers[caller_numbers[k]];
+
+			print_number(ctx, c, &l->sum, true, c->width);
+		}
 		fprintf(out, "\n");
 		/* Hidden names: the raw stack tells the rows apart. */
 		for (int f = 0; !l->caller && f < l->n; f++)
@@ -664,17 +720,17 @@ static void report_text(const struct report_ctx *ctx,
 	const __u64 *all = r->t.counters[GUP_ALL];
 	char ts[32];
 
-	fprintf(out, "\n%sGUP-fast calls %llu  pages asked %llu  returned %llu  first pins %llu\n",
-		report_time(ctx, ts, sizeof(ts)), all[GC_CALLS],
-		all[GC_ASKED], all[GC_RETURNED], r->t.first_pins);
+	fprintf(out, "\n%s", report_time(ctx, ts, sizeof(ts)));
+	print_totals(ctx, &gup_metrics, &r->t);
+	fprintf(out, "\n");
 	print_classes(ctx, r);
-	if (split_known(ctx))
+	if (number_known(ctx, &gup_numbers[N_FORK_FALLBACKS]))
 		fprintf(out, "\nfell back because a fork of the same mm was write-protecting it (inferred, FOLL_PIN): %llu calls, %llu pages\n",
 			all[GC_FORK_FALLBACKS], all[GC_FORK_PAGES]);
-	if (obs_known(ctx, OBS_RETRACT))
+	if (number_known(ctx, &gup_numbers[N_RETRACT]))
 		fprintf(out, "met a page-table retraction of their mm (khugepaged, MADV_COLLAPSE): %llu calls\n",
 			all[GC_RETRACT_OVERLAPS]);
-	if (split_known(ctx)) {
+	if (number_known(ctx, &gup_numbers[N_LAT_FAST])) {
 		fprintf(out, "\nlatency, calls the lockless walk finished:\n");
 		print_log2_hist(out, r->t.latency_hist[GUP_LAT_FAST], HIST_SLOTS, "nsecs");
 		fprintf(out, "\nlatency, calls that fell back to the slow path:\n");
@@ -695,7 +751,7 @@ static void report_text(const struct report_ctx *ctx,
 	print_rows(ctx, r);
 	losses_text(out, r->t.losses, GUP_LOSSES, "calls");
 	if (r->t.caller_losses)
-		fprintf(out, "LOST: %llu callers (caller_map_full)\n",
+		fprintf(out, "LOST: %llu callers (" CALLER_LOSS ")\n",
 			r->t.caller_losses);
 	if (misses_total(&r->misses))
 		fprintf(out, "LOST: %llu events (recursion_misses: program busy on that CPU)\n",
@@ -704,70 +760,6 @@ static void report_text(const struct report_ctx *ctx,
 }
 
 VIEW_SKELETON(gup, &r.rows, &r.callers)
-
-#define BSS struct gup_bpf__bss
-#define CLASS(c) .label = "class", .label_value = c
-#define LAT(l) .label = "path", .label_value = l
-
-static const struct metric_def gup_metrics_defs[] = {
-	METRIC_U64(BSS, "gup_calls", "GUP-fast calls, by FOLL_* class (all, pin, get, longterm, write)",
-		   counters[GUP_ALL][GC_CALLS], 0, OBS_CALLS, CLASS("all")),
-	METRIC_U64(BSS, "gup_calls", "", counters[GUP_PIN][GC_CALLS], 0,
-		   OBS_CALLS, CLASS("pin")),
-	METRIC_U64(BSS, "gup_calls", "", counters[GUP_GET][GC_CALLS], 0,
-		   OBS_CALLS, CLASS("get")),
-	METRIC_U64(BSS, "gup_calls", "", counters[GUP_LONGTERM][GC_CALLS], 0,
-		   OBS_CALLS, CLASS("longterm")),
-	METRIC_U64(BSS, "gup_calls", "", counters[GUP_WRITE][GC_CALLS], 0,
-		   OBS_CALLS, CLASS("write")),
-	METRIC_U64(BSS, "gup_pages_asked", "Pages GUP-fast callers asked for",
-		   counters[GUP_ALL][GC_ASKED], 0, OBS_CALLS),
-	METRIC_U64(BSS, "gup_pages_returned", "Pages GUP-fast calls returned",
-		   counters[GUP_ALL][GC_RETURNED], 0, OBS_CALLS),
-	METRIC_U64(BSS, "gup_pages_fast", "Pages the lockless walk got",
-		   counters[GUP_ALL][GC_FAST], 0, OBS_SLOW),
-	METRIC_U64(BSS, "gup_pages_slow", "Pages the slow-path fallback got (under mmap_lock)",
-		   counters[GUP_ALL][GC_SLOW], 0, OBS_SLOW),
-	METRIC_U64(BSS, "gup_fallbacks", "GUP-fast calls that fell back to the slow path",
-		   counters[GUP_ALL][GC_FALLBACKS], 0, OBS_SLOW),
-	METRIC_U64(BSS, "gup_short", "GUP-fast calls that returned fewer pages than asked",
-		   counters[GUP_ALL][GC_SHORT], 0, OBS_CALLS),
-	METRIC_U64(BSS, "gup_errors", "GUP-fast calls that returned an error",
-		   counters[GUP_ALL][GC_ERRORS], 0, OBS_CALLS),
-	METRIC_U64(BSS, "gup_fork_fallbacks", "FOLL_PIN GUP-fast calls a fork of the same mm pushed to the slow path (write_protect_seq; inferred)",
-		   counters[GUP_ALL][GC_FORK_FALLBACKS], 0, OBS_SLOW),
-	METRIC_U64(BSS, "gup_fork_fallback_pages", "Pages the slow path got in calls a fork pushed there",
-		   counters[GUP_ALL][GC_FORK_PAGES], 0, OBS_SLOW),
-	METRIC_U64(BSS, "gup_retract_overlaps", "GUP-fast calls a page-table retraction (retract_page_tables) of their mm met",
-		   counters[GUP_ALL][GC_RETRACT_OVERLAPS], 0, OBS_RETRACT),
-	METRIC_U64(BSS, "gup_first_pins", "Calls that set MMF_HAS_PINNED: the mm's forks copy pinned pages from then on",
-		   first_pins, 0, OBS_CALLS),
-	METRIC_U64(BSS, "gup_caller_table_lost", "Calls not attributed to a caller: the caller table was full",
-		   caller_losses, 0, OBS_CALLS),
-	METRIC_HIST_NS(BSS, "gup_latency_seconds", "GUP-fast call latency, by whether it fell back to the slow path",
-		       latency_hist[GUP_LAT_FAST], OBS_SLOW, LAT("fast")),
-	METRIC_HIST_NS(BSS, "gup_latency_seconds", "",
-		       latency_hist[GUP_LAT_FALLBACK], OBS_SLOW,
-		       LAT("fallback")),
-};
-
-#define ROW(n, h, member, dec, ob)                                           \
-	ROW_METRIC(struct gup_proc_stats, n, h, member, dec, ob)
-
-static const struct row_metric_def gup_row_defs[] = {
-	ROW("calls", "GUP-fast calls", calls, 0, OBS_CALLS),
-	ROW("pages_returned", "Pages GUP-fast calls returned", returned, 0,
-	    OBS_CALLS),
-	ROW("fallbacks", "Calls that fell back to the slow path", fallbacks, 0,
-	    OBS_SLOW),
-	ROW("pin_calls", "FOLL_PIN calls", pin_calls, 0, OBS_CALLS),
-	ROW("fork_fallbacks", "FOLL_PIN calls a fork of the same mm pushed to the slow path",
-	    fork_fallbacks, 0, OBS_SLOW),
-	ROW("retract_overlaps", "GUP-fast calls a page-table retraction of their mm met",
-	    retract_overlaps, 0, OBS_RETRACT),
-};
-
-VIEW_METRICS(gup, &proc_rows, struct gup_proc_stats);
 
 const struct view gup_view = {
 	.name = "gup",
@@ -791,15 +783,4 @@ const struct view gup_view = {
 	.busy = gup_busy,
 	.names_frames = true,
 	.metrics = &gup_metrics,
-};
-
-/* What `mmtrace top` and the findings read of a row (user/fields.h). */
-static const struct field_def gup_field_defs[] = {
-	FIELD(F_GUP_CALLS, struct gup_proc_stats, calls, OBS_CALLS),
-	FIELD(F_GUP_FAST, struct gup_proc_stats, pages_fast, OBS_SLOW),
-	FIELD(F_GUP_SLOW, struct gup_proc_stats, pages_slow, OBS_SLOW),
-};
-
-const struct view_fields gup_fields = {
-	gup_field_defs, ARRAY_LEN(gup_field_defs),
 };

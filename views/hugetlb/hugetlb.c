@@ -166,6 +166,103 @@ static const char *const waiter_names[IMAP_WAITERS] = {
 	[IMAP_OTHER] = "other",
 };
 
+#define BSS struct hugetlb_bpf__bss
+#define ROW struct hugetlb_proc_stats
+#define WAITER(w) LABEL("waiter", w)
+
+/*
+ * Every number hugetlb reports, once. The order is the text report's: the
+ * totals line, then the process table's columns; the histograms sit where
+ * serve has always shown their families.
+ */
+static const struct number hugetlb_numbers[] = {
+	NUMBER("pmd_share_calls", OBS_SHARE, .text = "calls",
+	       AT_BSS(counters[HC_SHARE_CALLS]), AT_ROW(share_calls),
+	       COLUMN("SHARE_CALLS", 11), SORT(1),
+	       EXPORT("hugetlb_pmd_share_calls", "huge_pmd_share calls"),
+	       .field = F_PMD_SHARE_CALLS),
+	NUMBER("pmd_shared", OBS_SHARE, .text = "shared",
+	       AT_BSS(counters[HC_SHARED]), AT_ROW(shared),
+	       COLUMN("SHARED", 10),
+	       EXPORT("hugetlb_pmd_shared", "huge_pmd_share calls that found a PMD table to share"),
+	       EXPORT_ROW("pmd_shared"), .row_help = "PMD tables shared",
+	       .field = F_PMD_SHARED),
+	NUMBER("pmd_share_ns", OBS_SHARE, NS, .text = "us",
+	       AT_BSS(counters[HC_SHARE_NS]), AT_ROW(share_ns),
+	       COLUMN("SHARE_US", 10), .field = F_PMD_SHARE_NS),
+	HISTOGRAM_NS("hugetlb_pmd_share_seconds", "Time in huge_pmd_share",
+		     share_hist, OBS_SHARE),
+	/* In totals, "i_mmap_waits" is by waiter and mode (imap_wait_numbers). */
+	NUMBER("i_mmap_waits", OBS_WAITS, AT_ROW(imap_waits),
+	       COLUMN("IMAP_WAITS", 10)),
+	NUMBER("i_mmap_wait_ns", OBS_WAITS, NS, AT_ROW(imap_wait_ns),
+	       COLUMN("IMAP_WAIT_US", 12), SORT(2), EXPORT_ROW("i_mmap_wait_seconds"),
+	       .help = "Time waiting for i_mmap_rwsem"),
+	NUMBER("pmd_unshares", OBS_UNSHARE, .text = "unshares",
+	       AT_BSS(counters[HC_UNSHARES]), AT_ROW(unshares),
+	       COLUMN("UNSHARES", 9),
+	       EXPORT("hugetlb_pmd_unshares", "Shared PMD tables unshared"),
+	       EXPORT_ROW("pmd_unshares")),
+	HISTOGRAM_US("hugetlb_i_mmap_wait_seconds", "Time waiting for i_mmap_rwsem: in huge_pmd_share, or elsewhere",
+		     imap_wait_hist[IMAP_SHARE], OBS_WAITS, WAITER("pmd_share")),
+	HISTOGRAM_US("hugetlb_i_mmap_wait_seconds", "",
+		     imap_wait_hist[IMAP_OTHER], OBS_WAITS, WAITER("other")),
+	NUMBER("retracts", OBS_RETRACT, .text = "retracts",
+	       AT_BSS(counters[HC_RETRACTS]), AT_ROW(retracts),
+	       COLUMN("RETRACTS", 9),
+	       EXPORT("hugetlb_retracts", "retract_page_tables calls (khugepaged)")),
+	NUMBER("retract_ns", OBS_RETRACT, NS, .text = "retract us",
+	       AT_BSS(counters[HC_RETRACT_NS]), AT_ROW(retract_ns)),
+	HISTOGRAM_US("hugetlb_retract_seconds", "Time in retract_page_tables",
+		     retract_hist, OBS_RETRACT),
+	NUMBER("retracted_tables", OBS_RETRACT_RACE,
+	       AT_BSS(counters[HC_RETRACTED_TABLES]), AT_ROW(retracted_tables),
+	       COLUMN("PT_RETRACT", 10),
+	       EXPORT("hugetlb_retracted_tables", "PTE tables retract_page_tables took from an mm (pmdp_collapse_flush)"),
+	       EXPORT_ROW("retracted_tables"),
+	       .row_help = "PTE tables this process retracted (retract_page_tables)"),
+	NUMBER("fault_retract_overlaps", OBS_RETRACT_RACE,
+	       AT_BSS(counters[HC_FAULT_RETRACT_OVERLAPS]),
+	       AT_ROW(fault_retract_overlaps), COLUMN("FAULT_RACE", 10),
+	       EXPORT("hugetlb_fault_retract_overlaps", "Page faults (handle_mm_fault) during which a PTE table of their mm was retracted: inferred from overlapping windows, not that the fault was at that table"),
+	       EXPORT_ROW("fault_retract_overlaps"),
+	       .row_help = "Page faults a PTE-table retraction of their mm met (inferred from overlapping windows)"),
+};
+
+/* serve: i_mmap_rwsem waits by holder, at most --top holders. */
+static void hugetlb_render(struct metrics *m, void *skel,
+			   const struct obs_result *res, size_t top, bool head);
+
+VIEW_METRICS_AND(hugetlb, &proc_rows, struct hugetlb_proc_stats,
+		 hugetlb_render);
+
+/*
+ * totals.i_mmap_waits.<waiter>.<mode>: the numbers of one waiter and mode,
+ * at imap_waits[0][0] and imap_wait_ns[0][0] plus that pair's place
+ * (imap_pair_base()).
+ */
+static const struct number imap_wait_numbers[] = {
+	NUMBER("waits", OBS_WAITS, AT_BSS(imap_waits[0][0])),
+	NUMBER("wait_ns", OBS_WAITS, NS, AT_BSS(imap_wait_ns[0][0])),
+};
+
+static const struct view_metrics imap_wait_metrics = {
+	.numbers = imap_wait_numbers,
+	.n_numbers = ARRAY_LEN(imap_wait_numbers),
+};
+
+_Static_assert(sizeof(((BSS *)0)->imap_waits) ==
+		       sizeof(((BSS *)0)->imap_wait_ns) &&
+	       sizeof(((BSS *)0)->imap_waits[0]) ==
+		       sizeof(((BSS *)0)->imap_wait_ns[0]),
+	       "imap_waits and imap_wait_ns have one shape");
+
+/* The base of waiter @w's @mode pair in the .bss copy @t. */
+static const void *imap_pair_base(const BSS *t, int w, int mode)
+{
+	return (const char *)t + (w * IMAP_MODES + mode) * sizeof(__u64);
+}
+
 static int hugetlb_configure(void *skel, const struct view_opts *opts)
 {
 	struct hugetlb_bpf *s = skel;
@@ -176,17 +273,6 @@ static int hugetlb_configure(void *skel, const struct view_opts *opts)
 static const struct hugetlb_proc_stats *stats(const struct row *row)
 {
 	return (const void *)row->value;
-}
-
-static int cmp_rows(const void *a, const void *b)
-{
-	const struct hugetlb_proc_stats *x = stats(a), *y = stats(b);
-
-	if (x->share_calls != y->share_calls)
-		return x->share_calls < y->share_calls ? 1 : -1;
-	if (x->imap_wait_ns != y->imap_wait_ns)
-		return x->imap_wait_ns < y->imap_wait_ns ? 1 : -1;
-	return row_pid(a) < row_pid(b) ? -1 : row_pid(a) > row_pid(b);
 }
 
 static __u64 row_events(const struct hugetlb_proc_stats *s)
@@ -226,33 +312,8 @@ static int collect(struct hugetlb_bpf *s, struct hugetlb_report *r,
 		err = rows_read(&owner_rows, bpf_map__fd(s->maps.imap_owners),
 				&r->owners);
 	drop_quiet(&r->rows);
-	rows_sort(&r->rows, cmp_rows);
+	rows_sort_numbers(&r->rows, &hugetlb_metrics);
 	return err;
-}
-
-static struct json_object *row_json(const struct report_ctx *ctx,
-				    const struct row *row)
-{
-	const struct hugetlb_proc_stats *st = stats(row);
-	struct json_object *j = json_row_new(row, st->comm, sizeof(st->comm),
-					       st->cgroup_id);
-	bool share = obs_known(ctx, OBS_SHARE), waits = obs_known(ctx, OBS_WAITS);
-	bool retract = obs_known(ctx, OBS_RETRACT);
-
-	json_add_u64_known(j, "pmd_share_calls", share, st->share_calls);
-	json_add_u64_known(j, "pmd_shared", share, st->shared);
-	json_add_u64_known(j, "pmd_share_ns", share, st->share_ns);
-	json_add_u64_known(j, "i_mmap_waits", waits, st->imap_waits);
-	json_add_u64_known(j, "i_mmap_wait_ns", waits, st->imap_wait_ns);
-	json_add_u64_known(j, "pmd_unshares",
-			   obs_known(ctx, OBS_UNSHARE), st->unshares);
-	json_add_u64_known(j, "retracts", retract, st->retracts);
-	json_add_u64_known(j, "retract_ns", retract, st->retract_ns);
-	retract = obs_known(ctx, OBS_RETRACT_RACE);
-	json_add_u64_known(j, "retracted_tables", retract, st->retracted_tables);
-	json_add_u64_known(j, "fault_retract_overlaps", retract,
-			   st->fault_retract_overlaps);
-	return j;
 }
 
 /* {"huge_pmd_share": {"read": {"waits": n, "wait_ns": t}, ...}, ...} */
@@ -271,8 +332,8 @@ static struct json_object *waits_json(const struct report_ctx *ctx,
 		for (int m = 0; m < IMAP_MODES; m++) {
 			struct json_object *c = json_object_new_object();
 
-			json_add_u64(c, "waits", t->imap_waits[w][m]);
-			json_add_u64(c, "wait_ns", t->imap_wait_ns[w][m]);
+			json_add_totals(c, ctx, &imap_wait_metrics,
+					imap_pair_base(t, w, m));
 			json_add(by_mode, modes[m], c);
 		}
 		json_add(o, waiter_names[w], by_mode);
@@ -287,25 +348,13 @@ static void report_json(const struct report_ctx *ctx,
 	struct json_object *t = json_object_new_object();
 	struct json_object *h = json_object_new_object();
 	struct json_object *wh = NULL;
-	const __u64 *c = r->t.counters;
 	bool share = obs_known(ctx, OBS_SHARE), retract = obs_known(ctx, OBS_RETRACT);
 
 	/* Every duration and histogram bound: pmd_share in ns slots, the rest us. */
 	json_add_str(units, "latency", "ns");
 	json_add(o, "units", units);
-	json_add_u64_known(t, "pmd_share_calls", share, c[HC_SHARE_CALLS]);
-	json_add_u64_known(t, "pmd_shared", share, c[HC_SHARED]);
-	json_add_u64_known(t, "pmd_share_ns", share, c[HC_SHARE_NS]);
+	json_add_totals(t, ctx, &hugetlb_metrics, &r->t);
 	json_add(t, "i_mmap_waits", waits_json(ctx, &r->t));
-	json_add_u64_known(t, "pmd_unshares",
-			   obs_known(ctx, OBS_UNSHARE), c[HC_UNSHARES]);
-	json_add_u64_known(t, "retracts", retract, c[HC_RETRACTS]);
-	json_add_u64_known(t, "retract_ns", retract, c[HC_RETRACT_NS]);
-	json_add_u64_known(t, "retracted_tables",
-			   obs_known(ctx, OBS_RETRACT_RACE), c[HC_RETRACTED_TABLES]);
-	json_add_u64_known(t, "fault_retract_overlaps",
-			   obs_known(ctx, OBS_RETRACT_RACE),
-			   c[HC_FAULT_RETRACT_OVERLAPS]);
 	json_add(o, "totals", t);
 	json_add_hist_known(h, "pmd_share_ns", share, r->t.share_hist);
 	if (obs_known(ctx, OBS_WAITS)) {
@@ -318,64 +367,32 @@ static void report_json(const struct report_ctx *ctx,
 	json_add(h, "retract_ns",
 		 retract ? hist_json_ns(r->t.retract_hist, HIST_SLOTS, 1000) : NULL);
 	json_add(o, "histograms", h);
-	json_add_rows(o, "processes", ctx, &r->rows, row_json);
+	json_add_number_rows(o, "processes", ctx, &hugetlb_metrics, &r->rows);
 	/* [] where the waits are not seen, as every list of rows. */
 	json_add(o, "owners", owners_json(&r->owners, imap_lock_name, NULL));
 	json_add_u64(json_add_losses(o, r->t.losses, HUGETLB_LOSSES),
 		     "owner_map_full", r->t.owner_losses);
 }
 
-static void print_num(FILE *out, int width, bool known, __u64 v)
+/* "<count> (<us> us)" of waiter @w's waits in @mode. */
+static void print_imap_pair(FILE *out, const struct hugetlb_bpf__bss *t,
+			    int w, int mode)
 {
-	if (known)
-		fprintf(out, " %*llu", width, v);
-	else
-		fprintf(out, " %*s", width, "n/a");
-}
+	const void *base = imap_pair_base(t, w, mode);
 
-static void print_rows(const struct report_ctx *ctx,
-		       const struct hugetlb_report *r)
-{
-	FILE *out = ctx->out;
-	size_t n = view_rows_shown(ctx, r->rows.n);
-	bool share = obs_known(ctx, OBS_SHARE), waits = obs_known(ctx, OBS_WAITS);
-	char comm[COMM_TEXT_LEN];
-
-	if (!r->rows.n)
-		return;
-	fprintf(out, "\n%-8s %-16s %10s %10s %10s %10s %12s %9s %9s %9s %10s\n",
-		"PID", "COMM", "SHARE_CALLS", "SHARED", "SHARE_US", "IMAP_WAITS",
-		"IMAP_WAIT_US", "UNSHARES", "RETRACTS", "PT_RETRACT",
-		"FAULT_RACE");
-	for (size_t i = 0; i < n; i++) {
-		const struct hugetlb_proc_stats *st = stats(&r->rows.r[i]);
-
-		text_comm(st->comm, sizeof(st->comm), comm);
-		fprintf(out, "%-8u %-16s", row_pid(&r->rows.r[i]), comm);
-		print_num(out, 11, share, st->share_calls);
-		print_num(out, 10, share, st->shared);
-		print_num(out, 10, share, st->share_ns / 1000);
-		print_num(out, 10, waits, st->imap_waits);
-		print_num(out, 12, waits, st->imap_wait_ns / 1000);
-		print_num(out, 9, obs_known(ctx, OBS_UNSHARE), st->unshares);
-		print_num(out, 9, obs_known(ctx, OBS_RETRACT), st->retracts);
-		print_num(out, 9, obs_known(ctx, OBS_RETRACT_RACE),
-			  st->retracted_tables);
-		print_num(out, 10, obs_known(ctx, OBS_RETRACT_RACE),
-			  st->fault_retract_overlaps);
-		fprintf(out, "\n");
-	}
-	view_rows_more(out, n, r->rows.n, "processes");
+	fprintf(out, "%llu (%llu us)",
+		number_value(&imap_wait_numbers[0], base, false),
+		number_value(&imap_wait_numbers[1], base, false) / 1000);
 }
 
 static void print_waits(FILE *out, const struct hugetlb_bpf__bss *t)
 {
 	for (int w = 0; w < IMAP_WAITERS; w++) {
-		fprintf(out, "\ni_mmap_rwsem waits by %s: read %llu (%llu us), write %llu (%llu us)\n",
-			waiter_names[w], t->imap_waits[w][IMAP_READ],
-			t->imap_wait_ns[w][IMAP_READ] / 1000,
-			t->imap_waits[w][IMAP_WRITE],
-			t->imap_wait_ns[w][IMAP_WRITE] / 1000);
+		fprintf(out, "\ni_mmap_rwsem waits by %s: read ", waiter_names[w]);
+		print_imap_pair(out, t, w, IMAP_READ);
+		fprintf(out, ", write ");
+		print_imap_pair(out, t, w, IMAP_WRITE);
+		fprintf(out, "\n");
 		print_log2_hist(out, t->imap_wait_hist[w], HIST_SLOTS, "usecs");
 	}
 }
@@ -388,14 +405,8 @@ static void report_text(const struct report_ctx *ctx,
 	FILE *out = ctx->out;
 	char ts[32];
 
-	fprintf(out, "\n%shuge_pmd_share", report_time(ctx, ts, sizeof(ts)));
-	print_count(out, "calls", share, c[HC_SHARE_CALLS]);
-	print_count(out, "shared", share, c[HC_SHARED]);
-	print_count(out, "us", share, c[HC_SHARE_NS] / 1000);
-	print_count(out, "unshares", obs_known(ctx, OBS_UNSHARE), c[HC_UNSHARES]);
-	print_count(out, "retracts", obs_known(ctx, OBS_RETRACT), c[HC_RETRACTS]);
-	print_count(out, "retract us", obs_known(ctx, OBS_RETRACT),
-		    c[HC_RETRACT_NS] / 1000);
+	fprintf(out, "\n%shuge_pmd_share  ", report_time(ctx, ts, sizeof(ts)));
+	print_totals(ctx, &hugetlb_metrics, &r->t);
 	fprintf(out, "\n");
 	if (!share)
 		fprintf(out, "huge_pmd_share is not observable on this kernel ('mmtrace probes hugetlb' says why)\n");
@@ -415,7 +426,7 @@ static void report_text(const struct report_ctx *ctx,
 	if (obs_known(ctx, OBS_WAITS))
 		owners_text(out, &r->owners, imap_lock_name, NULL,
 			    ctx->opts->top);
-	print_rows(ctx, r);
+	print_rows_table(ctx, &hugetlb_metrics, &r->rows, "processes");
 	losses_text(out, r->t.losses, HUGETLB_LOSSES, "calls");
 	if (r->t.owner_losses)
 		fprintf(out, "LOST: %llu i_mmap_rwsem waits without a holder row (owner_map_full)\n",
@@ -428,49 +439,6 @@ VIEW_SKELETON_AND(hugetlb,
 		  (row_table_free(&proc_rows), row_table_free(&owner_rows)),
 		  &r.rows, &r.owners)
 
-#define BSS struct hugetlb_bpf__bss
-#define WAITER(w) .label = "waiter", .label_value = w
-
-static const struct metric_def hugetlb_metrics_defs[] = {
-	METRIC_U64(BSS, "hugetlb_pmd_share_calls", "huge_pmd_share calls",
-		   counters[HC_SHARE_CALLS], 0, OBS_SHARE),
-	METRIC_U64(BSS, "hugetlb_pmd_shared", "huge_pmd_share calls that found a PMD table to share",
-		   counters[HC_SHARED], 0, OBS_SHARE),
-	METRIC_HIST_NS(BSS, "hugetlb_pmd_share_seconds", "Time in huge_pmd_share",
-		       share_hist, OBS_SHARE),
-	METRIC_U64(BSS, "hugetlb_pmd_unshares", "Shared PMD tables unshared",
-		   counters[HC_UNSHARES], 0, OBS_UNSHARE),
-	METRIC_HIST_US(BSS, "hugetlb_i_mmap_wait_seconds", "Time waiting for i_mmap_rwsem: in huge_pmd_share, or elsewhere",
-		       imap_wait_hist[IMAP_SHARE], OBS_WAITS,
-		       WAITER("pmd_share")),
-	METRIC_HIST_US(BSS, "hugetlb_i_mmap_wait_seconds", "",
-		       imap_wait_hist[IMAP_OTHER], OBS_WAITS, WAITER("other")),
-	METRIC_U64(BSS, "hugetlb_retracts", "retract_page_tables calls (khugepaged)",
-		   counters[HC_RETRACTS], 0, OBS_RETRACT),
-	METRIC_HIST_US(BSS, "hugetlb_retract_seconds", "Time in retract_page_tables",
-		       retract_hist, OBS_RETRACT),
-	METRIC_U64(BSS, "hugetlb_retracted_tables", "PTE tables retract_page_tables took from an mm (pmdp_collapse_flush)",
-		   counters[HC_RETRACTED_TABLES], 0, OBS_RETRACT_RACE),
-	METRIC_U64(BSS, "hugetlb_fault_retract_overlaps", "Page faults (handle_mm_fault) during which a PTE table of their mm was retracted: inferred from overlapping windows, not that the fault was at that table",
-		   counters[HC_FAULT_RETRACT_OVERLAPS], 0, OBS_RETRACT_RACE),
-};
-
-#define ROW(n, h, member, dec, ob)                                           \
-	ROW_METRIC(struct hugetlb_proc_stats, n, h, member, dec, ob)
-
-static const struct row_metric_def hugetlb_row_defs[] = {
-	ROW("pmd_shared", "PMD tables shared", shared, 0, OBS_SHARE),
-	ROW("i_mmap_wait_seconds", "Time waiting for i_mmap_rwsem",
-	    imap_wait_ns, 9, OBS_WAITS),
-	ROW("pmd_unshares", "Shared PMD tables unshared", unshares, 0,
-	    OBS_UNSHARE),
-	ROW("retracted_tables", "PTE tables this process retracted (retract_page_tables)",
-	    retracted_tables, 0, OBS_RETRACT_RACE),
-	ROW("fault_retract_overlaps", "Page faults a PTE-table retraction of their mm met (inferred from overlapping windows)",
-	    fault_retract_overlaps, 0, OBS_RETRACT_RACE),
-};
-
-/* serve: i_mmap_rwsem waits by holder, at most --top holders. */
 static struct owner_labels owner_labels;
 
 static void hugetlb_render(struct metrics *m, void *skel,
@@ -486,9 +454,6 @@ static void hugetlb_render(struct metrics *m, void *skel,
 				    imap_lock_name, NULL, top, head);
 	rows_free(&growth);
 }
-
-VIEW_METRICS_AND(hugetlb, &proc_rows, struct hugetlb_proc_stats,
-		 hugetlb_render);
 
 const struct view hugetlb_view = {
 	.name = "hugetlb",
@@ -509,16 +474,4 @@ const struct view hugetlb_view = {
 	.configure = hugetlb_configure,
 	/* No .busy: nothing is half counted for long, windows last a call. */
 	.metrics = &hugetlb_metrics,
-};
-
-/* What `mmtrace top` and the findings read of a row (user/fields.h). */
-static const struct field_def hugetlb_field_defs[] = {
-	FIELD(F_PMD_SHARE_CALLS, struct hugetlb_proc_stats, share_calls,
-	      OBS_SHARE),
-	FIELD(F_PMD_SHARED, struct hugetlb_proc_stats, shared, OBS_SHARE),
-	FIELD(F_PMD_SHARE_NS, struct hugetlb_proc_stats, share_ns, OBS_SHARE),
-};
-
-const struct view_fields hugetlb_fields = {
-	hugetlb_field_defs, ARRAY_LEN(hugetlb_field_defs),
 };

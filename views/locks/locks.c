@@ -11,6 +11,7 @@
 #include "ksyms.h"
 #include "locks.h"
 #include "locks.skel.h"
+#include "misses.h"
 #include "options.h"
 #include "output.h"
 #include "owners.h"
@@ -170,39 +171,7 @@ static struct lock_stats *lock(const struct row *row)
 	return (void *)row->value;
 }
 
-/*
- * A tracing program does not run when it is already running on that CPU
- * (the kernel counts a recursion miss): with preemptible tracepoints, two
- * threads on one CPU can meet in the same program. Each miss is an event
- * a report does not hold; it is reported per program, never hidden.
- */
-#define MAX_PROGS 32
-
-struct prog_misses {
-	const char *name[MAX_PROGS];
-	__u64 n[MAX_PROGS];
-};
-
 static struct prog_misses prev_misses;
-
-static void read_misses(struct bpf_object *obj, struct prog_misses *now)
-{
-	struct bpf_program *prog;
-	int i = 0;
-
-	bpf_object__for_each_program(prog, obj) {
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
-		int fd = bpf_program__fd(prog);
-
-		if (i == MAX_PROGS)
-			break;
-		now->name[i] = bpf_program__name(prog);
-		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
-			now->n[i] = info.recursion_misses;
-		i++;
-	}
-}
 
 /* What a report can count as lost (include/filter.h). */
 #define LOCKS_LOSSES                                                         \
@@ -215,7 +184,6 @@ struct locks_report {
 	struct locks_bpf__bss t;
 	struct rows procs;
 	struct rows locks;
-	__u64 charged;		/* waits in flight at the end, charged */
 	struct prog_misses misses;	/* events programs did not run for */
 	struct rows callers;	/* (lock, path) rows: struct caller_key */
 	struct rows owners;	/* (lock, holder) rows */
@@ -223,6 +191,285 @@ struct locks_report {
 };
 
 static struct locks_bpf__bss prev_totals;
+
+#define BSS struct locks_bpf__bss
+#define ROW struct locks_proc_stats
+#define MODE(m) LABEL("mode", m)
+#define LOCK(l) LABEL("lock", l)
+/* The text totals lines: each its heading, but the last. */
+#define LINE_MMAP "mmap_lock"
+#define LINE_CONTENDED "contended"
+#define LINE_FAULTS "faults"
+#define LINE_CAUSES "VMA lock"
+#define LINE_VMA_WRITE "VMA write"
+
+/*
+ * Every number locks reports, once. The order is the JSON's and the text
+ * report's: each totals line, then the process table's columns; members of
+ * an exporter family, and the numbers one label or column sums, adjacent.
+ * A histogram's key is "object.key" when it is in an object of the report.
+ */
+static const struct number locks_numbers[] = {
+	NUMBER("mmap_read_acquired", OBS_MMAP, .text = "read",
+	       .line = LINE_MMAP, AT_BSS(counters[LC_ACQUIRED_R]),
+	       AT_ROW(v[PV_READ_ACQUIRED]), COLUMN("MMAP_READ", 10), SORT(2),
+	       EXPORT("locks_mmap_lock_acquired", "mmap_lock acquisitions, by mode"),
+	       MODE("read")),
+	NUMBER("mmap_write_acquired", OBS_MMAP, .text = "write",
+	       .line = LINE_MMAP, AT_BSS(counters[LC_ACQUIRED_W]),
+	       AT_ROW(v[PV_WRITE_ACQUIRED]), COLUMN("MMAP_WRITE", 10), SORT(2),
+	       EXPORT("locks_mmap_lock_acquired", ""), MODE("write"),
+	       EXPORT_ROW("mmap_lock_write_acquired"),
+	       .row_help = "mmap_lock write acquisitions"),
+	/* The text shows one count of failures, read and write. */
+	NUMBER("mmap_read_failed", OBS_MMAP, .text = "failed",
+	       .line = LINE_MMAP, AT_BSS(counters[LC_FAILED_R]),
+	       AT_ROW(v[PV_READ_FAILED]),
+	       EXPORT("locks_mmap_lock_failed", "mmap_lock trylock or killable acquisitions that failed, by mode"),
+	       MODE("read")),
+	NUMBER("mmap_write_failed", OBS_MMAP, .text = "failed",
+	       .line = LINE_MMAP, AT_BSS(counters[LC_FAILED_W]),
+	       AT_ROW(v[PV_WRITE_FAILED]),
+	       EXPORT("locks_mmap_lock_failed", ""), MODE("write")),
+	/* One column and one field of top: the wait, read and write. */
+	NUMBER("mmap_read_wait_ns", OBS_MMAP, NS, AT_ROW(v[PV_READ_WAIT_NS]),
+	       COLUMN("MMAP_WAIT_US", 12), .field = F_MMAP_WAIT_NS),
+	NUMBER("mmap_write_wait_ns", OBS_MMAP, NS,
+	       AT_ROW(v[PV_WRITE_WAIT_NS]), COLUMN("MMAP_WAIT_US", 12),
+	       .field = F_MMAP_WAIT_NS, EXPORT_ROW("mmap_lock_wait_seconds"),
+	       .help = "Time to acquire mmap_lock (write)"),
+	NUMBER("mmap_read_hold_ns", OBS_MMAP, NS, AT_ROW(v[PV_READ_HOLD_NS])),
+	NUMBER("mmap_write_hold_ns", OBS_MMAP, NS,
+	       AT_ROW(v[PV_WRITE_HOLD_NS])),
+	NUMBER("mmap_write_hold_max_ns", OBS_MMAP, NS,
+	       AT_ROW(max_write_hold_ns)),
+	NUMBER("mmap_downgrades", OBS_MMAP, AT_BSS(counters[LC_DOWNGRADES]),
+	       EXPORT("locks_mmap_lock_downgrades", "mmap_lock write holds turned read (munmap)")),
+	NUMBER("mmap_nested", OBS_MMAP, AT_BSS(counters[LC_NESTED])),
+	NUMBER("mmap_unmatched_releases", OBS_MMAP,
+	       AT_BSS(counters[LC_UNMATCHED_RELEASE])),
+	HISTOGRAM_NS("locks_mmap_lock_wait_seconds", "Time to acquire mmap_lock, by mode",
+		     wait_hist[MODE_READ], OBS_MMAP, MODE("read"),
+		     .key = "mmap_lock_ns.read_wait",
+		     .text = "mmap_lock read wait"),
+	HISTOGRAM_NS("locks_mmap_lock_wait_seconds", "",
+		     wait_hist[MODE_WRITE], OBS_MMAP, MODE("write"),
+		     .key = "mmap_lock_ns.write_wait",
+		     .text = "mmap_lock write wait"),
+	HISTOGRAM_NS("locks_mmap_lock_hold_seconds", "Time mmap_lock was held, by mode",
+		     hold_hist[MODE_READ], OBS_MMAP, MODE("read"),
+		     .key = "mmap_lock_ns.read_hold",
+		     .text = "mmap_lock read hold"),
+	HISTOGRAM_NS("locks_mmap_lock_hold_seconds", "",
+		     hold_hist[MODE_WRITE], OBS_MMAP, MODE("write"),
+		     .key = "mmap_lock_ns.write_hold",
+		     .text = "mmap_lock write hold"),
+	NUMBER("mmap_contended", OBS_CONTENTION, .text = "mmap_lock",
+	       .line = LINE_CONTENDED, AT_BSS(counters[LC_CONTENDED_MMAP]),
+	       AT_ROW(v[PV_MMAP_CONTENDED]), COLUMN("CONTENTION", 12),
+	       EXPORT("locks_contended", "Sleeping-lock contentions: the task's own mmap_lock, or any other lock"),
+	       LOCK("mmap_lock")),
+	NUMBER("other_contended", OBS_CONTENTION, .text = "other",
+	       .line = LINE_CONTENDED, AT_BSS(counters[LC_CONTENDED_OTHER]),
+	       AT_ROW(v[PV_OTHER_CONTENDED]), EXPORT("locks_contended", ""),
+	       LOCK("other")),
+	/* Top's contention is both classes; its lost time, other locks'. */
+	NUMBER("mmap_contention_ns", OBS_CONTENTION, NS,
+	       AT_ROW(v[PV_MMAP_CONTENTION_NS]), SORT(1), .field = F_CONTENTION_NS,
+	       EXPORT_ROW("contention_wait_seconds"),
+	       .help = "Time waiting on the contended mmap_lock"),
+	NUMBER("mmap_contention_max_ns", OBS_CONTENTION, NS,
+	       AT_ROW(max_mmap_wait_ns)),
+	NUMBER("other_contention_ns", OBS_CONTENTION, NS,
+	       AT_ROW(v[PV_OTHER_CONTENTION_NS]),
+	       .field = F_OTHER_CONTENTION_NS, .sum_field = F_CONTENTION_NS),
+	HISTOGRAM_NS("locks_contention_wait_seconds", "Time waiting on a contended sleeping lock",
+		     contention_hist[CONT_MMAP], OBS_CONTENTION,
+		     LOCK("mmap_lock"), .key = "contention_ns.mmap_lock",
+		     .text = "contended mmap_lock wait"),
+	HISTOGRAM_NS("locks_contention_wait_seconds", "",
+		     contention_hist[CONT_OTHER], OBS_CONTENTION,
+		     LOCK("other"), .key = "contention_ns.other",
+		     .text = "other contended lock wait"),
+	NUMBER("spin_contended_untimed", OBS_CONTENTION,
+	       AT_BSS(counters[LC_SPIN_SKIPPED]),
+	       EXPORT("locks_spin_contentions_skipped", "Spinlock contentions seen and not timed")),
+	NUMBER("waits_in_flight_charged", OBS_CONTENTION,
+	       AT_BSS(counters[LC_WAITS_CHARGED])),
+	NUMBER("faults", OBS_VMA, .text = "all", .line = LINE_FAULTS,
+	       AT_BSS(counters[LC_FAULTS]), AT_ROW(v[PV_FAULTS]),
+	       COLUMN("FAULTS", 10),
+	       EXPORT("locks_faults", "User page faults"),
+	       EXPORT_ROW("faults"), .field = F_FAULTS),
+	NUMBER("vma_lock_faults", OBS_VMA, .text = "under VMA lock",
+	       .line = LINE_FAULTS, AT_BSS(counters[LC_VMA_LOCK_FAULTS]),
+	       AT_ROW(v[PV_VMA_LOCK_FAULTS]), COLUMN("VMA_LOCK", 10),
+	       EXPORT("locks_vma_lock_faults", "User page faults served under the per-VMA lock, counted when that is known (tracepoint tier: the split is approximate, the sum with fallbacks exact)"),
+	       EXPORT_ROW("vma_lock_faults"),
+	       .row_help = "Faults served under the per-VMA lock"),
+	NUMBER("vma_lock_fallbacks", OBS_VMA, .text = "fell back to mmap_lock",
+	       .line = LINE_FAULTS, AT_BSS(counters[LC_FALLBACKS]),
+	       AT_ROW(v[PV_FALLBACKS]), COLUMN("FALLBACK", 10),
+	       EXPORT("locks_fault_fallbacks", "User page faults served under mmap_lock instead of the per-VMA lock (tracepoint tier: the split is approximate, the sum exact)"),
+	       EXPORT_ROW("fault_fallbacks"),
+	       .row_help = "Faults served under mmap_lock", .field = F_FALLBACKS),
+	/*
+	 * Only the fentry and kprobe plans see why a fault left the VMA
+	 * lock (locks.vma_faults' notes).
+	 */
+	NUMBER("vma_lock_aborts", OBS_VMA, .below_tier = TIER_TRACEPOINT,
+	       .text = "aborts", .line = LINE_CAUSES,
+	       AT_BSS(counters[LC_VMA_ABORTS]), AT_ROW(v[PV_VMA_ABORTS]),
+	       EXPORT("locks_vma_lock_aborts", "User page faults that fell back because lock_vma_under_rcu found no VMA or could not lock it (vmstat vma_lock_abort)")),
+	NUMBER("vma_lock_retries", OBS_VMA, .below_tier = TIER_TRACEPOINT,
+	       .text = "retries", .line = LINE_CAUSES,
+	       AT_BSS(counters[LC_VMA_RETRIES]), AT_ROW(v[PV_VMA_RETRIES]),
+	       EXPORT("locks_vma_lock_retries", "User page faults whose handler returned VM_FAULT_RETRY under the per-VMA lock, redone under mmap_lock unless a signal was pending (vmstat vma_lock_retry)")),
+	NUMBER("vma_lock_access_errors", OBS_VMA,
+	       .below_tier = TIER_TRACEPOINT, .text = "access errors",
+	       .line = LINE_CAUSES, AT_BSS(counters[LC_VMA_ACCESS_ERRORS]),
+	       AT_ROW(v[PV_VMA_ACCESS_ERRORS]),
+	       EXPORT("locks_vma_lock_access_errors", "User page faults refused by access_error() with the per-VMA lock held: signalled under it from 6.10 (in vma_lock_faults), redone under mmap_lock before (no vmstat event)")),
+	NUMBER("vma_write_locks", OBS_VMA_WRITE, .text = "VMA write locks",
+	       .line = LINE_VMA_WRITE, AT_BSS(counters[LC_VMA_WRITE_LOCKS]),
+	       AT_ROW(v[PV_VMA_WRITE_LOCKS]),
+	       EXPORT("locks_vma_write_locks", "VMA write locks taken by __vma_start_write (7.x), each waiting for the VMA's readers")),
+	NUMBER("vma_write_wait_ns", OBS_VMA_WRITE, NS,
+	       AT_ROW(v[PV_VMA_WRITE_WAIT_NS])),
+	HISTOGRAM_NS("locks_vma_write_wait_seconds", "Time in __vma_start_write: a VMA writer's wait for the faults reading the VMA (7.x)",
+		     vma_write_hist, OBS_VMA_WRITE, .key = "vma_write_wait_ns",
+		     .text = "VMA write-lock wait"),
+};
+
+static void locks_render(struct metrics *m, void *skel,
+			 const struct obs_result *res, size_t top, bool head);
+
+VIEW_METRICS_AND(locks, &proc_rows, struct locks_proc_stats, locks_render);
+
+/* The number @key of the table. */
+static const struct number *number_of(const char *key)
+{
+	for (size_t i = 0; i < ARRAY_LEN(locks_numbers); i++)
+		if (locks_numbers[i].key && !strcmp(locks_numbers[i].key, key))
+			return &locks_numbers[i];
+	abort();
+}
+
+/* A contended lock's or caller's row as reports show it. */
+struct shown_stats {
+	struct lock_stats s;
+	unsigned long long avg_ns;
+};
+
+#undef ROW
+#define ROW struct shown_stats
+
+/*
+ * The numbers of a lock's or a caller's row, in the tables' order; serve
+ * exports those that add up by (lock, caller).
+ */
+static const struct number stat_numbers[] = {
+	NUMBER("contended", OBS_CONTENTION, AT_ROW(s.contended),
+	       COLUMN("contended", 10),
+	       EXPORT("locks_caller_contended", "Sleeping-lock contentions, by lock and by the waiter's caller (the first function outside the locking code); serve --detail only: a stack walk per contention")),
+	NUMBER("total_ns", OBS_CONTENTION, NS, AT_ROW(s.total_ns),
+	       COLUMN("total wait", 12),
+	       EXPORT("locks_caller_wait_seconds", "Time waiting on a contended sleeping lock, by lock and caller")),
+	NUMBER("max_ns", OBS_CONTENTION, NS, AT_ROW(s.max_ns),
+	       COLUMN("max wait", 12)),
+	NUMBER("avg_ns", OBS_CONTENTION, NS, AT_ROW(avg_ns),
+	       COLUMN("avg wait", 12)),
+};
+
+static const struct view_metrics stat_metrics = {
+	.numbers = stat_numbers,
+	.n_numbers = ARRAY_LEN(stat_numbers),
+};
+
+static struct shown_stats shown(const struct lock_stats *ls)
+{
+	struct shown_stats sh = { *ls, 0 };
+
+	if (ls->contended)
+		sh.avg_ns = ls->total_ns / ls->contended;
+	return sh;
+}
+
+/* @ls's numbers into @j. */
+static void stats_json(struct json_object *j, const struct report_ctx *ctx,
+		       const struct lock_stats *ls)
+{
+	struct shown_stats sh = shown(ls);
+
+	json_add_row_numbers(j, ctx, &stat_metrics, &sh);
+}
+
+/* The columns of @ls, times in us, or (@ls NULL) their headers. */
+static void print_stats(FILE *out, const struct lock_stats *ls)
+{
+	struct shown_stats sh = ls ? shown(ls) : (struct shown_stats){};
+
+	for (size_t i = 0; i < ARRAY_LEN(stat_numbers); i++) {
+		const struct number *n = &stat_numbers[i];
+		unsigned long long v = number_value(n, &sh, true);
+		const char *sep = i ? " " : "";
+
+		if (!ls)
+			fprintf(out, "%s%*s", sep, n->width, n->column);
+		else if (n->decimals == 9)
+			fprintf(out, "%s%*llu us", sep, n->width - 3, v / 1000);
+		else
+			fprintf(out, "%s%*llu", sep, n->width, v);
+	}
+}
+
+/* A histogram of the report's .bss copy. */
+static const __u64 *hist_of(const struct locks_report *r,
+			    const struct number *n)
+{
+	return (const __u64 *)((const char *)&r->t + n->off);
+}
+
+/* The histograms, each null where unknown; "object.key" in an object. */
+static void hists_json(struct json_object *o, const struct report_ctx *ctx,
+		       const struct locks_report *r)
+{
+	for (size_t i = 0; i < ARRAY_LEN(locks_numbers); i++) {
+		const struct number *n = &locks_numbers[i];
+		const char *key = n->key, *dot;
+		struct json_object *in = o;
+		char obj[32];
+
+		if (n->type != METRIC_HISTOGRAM || !key)
+			continue;
+		dot = strchr(key, '.');
+		if (dot) {
+			snprintf(obj, sizeof(obj), "%.*s", (int)(dot - key), key);
+			if (!json_object_object_get_ex(o, obj, &in)) {
+				in = json_object_new_object();
+				json_add(o, obj, in);
+			}
+			key = dot + 1;
+		}
+		json_add_hist_known(in, key, number_known(ctx, n),
+				    hist_of(r, n));
+	}
+}
+
+/* The histograms that are known, each under its title. */
+static void print_hists(const struct report_ctx *ctx,
+			const struct locks_report *r)
+{
+	for (size_t i = 0; i < ARRAY_LEN(locks_numbers); i++) {
+		const struct number *n = &locks_numbers[i];
+
+		if (n->type != METRIC_HISTOGRAM || !n->text ||
+		    !number_known(ctx, n))
+			continue;
+		fprintf(ctx->out, "\n%s:\n", n->text);
+		print_log2_hist(ctx->out, hist_of(r, n), HIST_SLOTS, "nsecs");
+	}
+}
 
 static int charge_wait_rows(struct locks_report *r, const struct lock_wait *w,
 			    __u64 ns);
@@ -309,7 +556,7 @@ static int charge_wait(struct locks_report *r, int procs_fd,
 	struct row fresh = {}, *row;
 	int err;
 
-	r->charged++;
+	r->t.counters[LC_WAITS_CHARGED]++;
 	r->t.counters[LC_CONTENDED_MMAP + class]++;
 	r->t.contention_hist[class][hist_slot(ns)]++;
 	r->t.contention_hist[class][HIST_SUM] += ns;
@@ -384,20 +631,6 @@ static int charge_fault_windows(struct locks_bpf *s, struct locks_report *r)
 	return 0;
 }
 
-static int cmp_procs(const void *a, const void *b)
-{
-	const struct locks_proc_stats *x = proc(a), *y = proc(b);
-	__u64 xs = x->v[PV_READ_ACQUIRED] + x->v[PV_WRITE_ACQUIRED];
-	__u64 ys = y->v[PV_READ_ACQUIRED] + y->v[PV_WRITE_ACQUIRED];
-
-	if (x->v[PV_MMAP_CONTENTION_NS] != y->v[PV_MMAP_CONTENTION_NS])
-		return x->v[PV_MMAP_CONTENTION_NS] <
-		       y->v[PV_MMAP_CONTENTION_NS] ? 1 : -1;
-	if (xs != ys)
-		return xs < ys ? 1 : -1;
-	return row_pid(a) < row_pid(b) ? -1 : row_pid(a) > row_pid(b);
-}
-
 static int cmp_locks(const void *a, const void *b)
 {
 	const struct lock_stats *x = lock(a), *y = lock(b);
@@ -411,15 +644,11 @@ static int cmp_locks(const void *a, const void *b)
 static int collect(struct locks_bpf *s, struct locks_report *r,
 		   const struct report_ctx *ctx)
 {
-	struct prog_misses misses = {};
 	bool final = ctx->final;
 	int err;
 
 	BSS_DELTA(&r->t, &prev_totals, s->bss);
-	read_misses(s->obj, &misses);
-	r->misses = misses;
-	counters_delta(r->misses.n, prev_misses.n, misses.n,
-		       sizeof(misses.n));
+	misses_collect(s->obj, &prev_misses, &r->misses);
 	err = rows_read(&proc_rows, bpf_map__fd(s->maps.procs), &r->procs);
 	if (!err)
 		err = rows_read(&lock_rows, bpf_map__fd(s->maps.lock_table),
@@ -431,30 +660,9 @@ static int collect(struct locks_bpf *s, struct locks_report *r,
 		err = charge_in_flight(s, r);
 	if (!err && final)
 		err = charge_fault_windows(s, r);
-	rows_sort(&r->procs, cmp_procs);
+	rows_sort_numbers(&r->procs, &locks_metrics);
 	rows_sort(&r->locks, cmp_locks);
 	return err;
-}
-
-/*
- * Only the fentry and kprobe plans see why a fault left the VMA lock
- * (aborts, retries, access errors).
- */
-static bool causes_known(const struct report_ctx *ctx)
-{
-	return obs_known(ctx, OBS_VMA) &&
-	       probe_result_tier(&ctx->obs[OBS_VMA], &ctx->res[OBS_VMA]) <
-		       TIER_TRACEPOINT;
-}
-
-/* Why faults left the VMA lock: null where the tier cannot tell. */
-static void vma_causes_json(struct json_object *j, bool known,
-			    const __u64 *aborts, const __u64 *retries,
-			    const __u64 *access_errors)
-{
-	json_add_u64_known(j, "vma_lock_aborts", known, *aborts);
-	json_add_u64_known(j, "vma_lock_retries", known, *retries);
-	json_add_u64_known(j, "vma_lock_access_errors", known, *access_errors);
 }
 
 /* "rwsem:W", "mutex", ... as perf lock contention names lock types. */
@@ -479,47 +687,13 @@ static struct json_object *proc_json(const struct report_ctx *ctx,
 	const struct locks_proc_stats *st = proc(row);
 	struct json_object *j = json_row_new(row, st->comm, sizeof(st->comm),
 					       st->cgroup_id);
-	bool mm = obs_known(ctx, OBS_MMAP), cont = obs_known(ctx, OBS_CONTENTION);
-	bool vma = obs_known(ctx, OBS_VMA);
 
-	json_add_u64_known(j, "mmap_read_acquired",
-			   mm, st->v[PV_READ_ACQUIRED]);
-	json_add_u64_known(j, "mmap_write_acquired",
-			   mm, st->v[PV_WRITE_ACQUIRED]);
-	json_add_u64_known(j, "mmap_read_failed", mm, st->v[PV_READ_FAILED]);
-	json_add_u64_known(j, "mmap_write_failed", mm, st->v[PV_WRITE_FAILED]);
-	json_add_u64_known(j, "mmap_read_wait_ns", mm, st->v[PV_READ_WAIT_NS]);
-	json_add_u64_known(j, "mmap_write_wait_ns",
-			   mm, st->v[PV_WRITE_WAIT_NS]);
-	json_add_u64_known(j, "mmap_read_hold_ns", mm, st->v[PV_READ_HOLD_NS]);
-	json_add_u64_known(j, "mmap_write_hold_ns",
-			   mm, st->v[PV_WRITE_HOLD_NS]);
-	json_add_u64_known(j, "mmap_write_hold_max_ns",
-			   mm, st->max_write_hold_ns);
-	json_add_u64_known(j, "mmap_contended", cont, st->v[PV_MMAP_CONTENDED]);
-	json_add_u64_known(j, "mmap_contention_ns",
-			   cont, st->v[PV_MMAP_CONTENTION_NS]);
-	json_add_u64_known(j, "mmap_contention_max_ns",
-			   cont, st->max_mmap_wait_ns);
-	json_add_u64_known(j, "other_contended",
-			   cont, st->v[PV_OTHER_CONTENDED]);
-	json_add_u64_known(j, "other_contention_ns",
-			   cont, st->v[PV_OTHER_CONTENTION_NS]);
-	json_add_u64_known(j, "faults", vma, st->v[PV_FAULTS]);
-	json_add_u64_known(j, "vma_lock_faults",
-			   vma, st->v[PV_VMA_LOCK_FAULTS]);
-	json_add_u64_known(j, "vma_lock_fallbacks", vma, st->v[PV_FALLBACKS]);
-	vma_causes_json(j, causes_known(ctx), &st->v[PV_VMA_ABORTS],
-			&st->v[PV_VMA_RETRIES], &st->v[PV_VMA_ACCESS_ERRORS]);
-	json_add_u64_known(j, "vma_write_locks", obs_known(ctx, OBS_VMA_WRITE),
-			   st->v[PV_VMA_WRITE_LOCKS]);
-	json_add_u64_known(j, "vma_write_wait_ns",
-			   obs_known(ctx, OBS_VMA_WRITE),
-			   st->v[PV_VMA_WRITE_WAIT_NS]);
+	json_add_row_numbers(j, ctx, &locks_metrics, st);
 	return j;
 }
 
-static struct json_object *lock_json(const struct row *row)
+static struct json_object *lock_json(const struct report_ctx *ctx,
+				     const struct row *row)
 {
 	const struct lock_key *k = (const void *)row->key;
 	const struct lock_stats *ls = lock(row);
@@ -530,62 +704,7 @@ static struct json_object *lock_json(const struct row *row)
 	json_add_str(j, "addr", addr);
 	json_add_str(j, "type", lock_type(k->flags));
 	json_add_bool(j, "mmap_lock", k->is_mmap);
-	json_add_u64(j, "contended", ls->contended);
-	json_add_u64(j, "total_ns", ls->total_ns);
-	json_add_u64(j, "max_ns", ls->max_ns);
-	json_add_u64(j, "avg_ns",
-		     ls->contended ? ls->total_ns / ls->contended : 0);
-	return j;
-}
-
-static struct json_object *totals_json(const struct report_ctx *ctx,
-				       const struct locks_report *r)
-{
-	const __u64 *c = r->t.counters;
-	struct json_object *t = json_object_new_object();
-	bool mm = obs_known(ctx, OBS_MMAP), cont = obs_known(ctx, OBS_CONTENTION);
-	bool vma = obs_known(ctx, OBS_VMA);
-
-	json_add_u64_known(t, "mmap_read_acquired", mm, c[LC_ACQUIRED_R]);
-	json_add_u64_known(t, "mmap_write_acquired", mm, c[LC_ACQUIRED_W]);
-	json_add_u64_known(t, "mmap_read_failed", mm, c[LC_FAILED_R]);
-	json_add_u64_known(t, "mmap_write_failed", mm, c[LC_FAILED_W]);
-	json_add_u64_known(t, "mmap_downgrades", mm, c[LC_DOWNGRADES]);
-	json_add_u64_known(t, "mmap_nested", mm, c[LC_NESTED]);
-	json_add_u64_known(t, "mmap_unmatched_releases",
-			   mm, c[LC_UNMATCHED_RELEASE]);
-	json_add_u64_known(t, "mmap_contended", cont, c[LC_CONTENDED_MMAP]);
-	json_add_u64_known(t, "other_contended", cont, c[LC_CONTENDED_OTHER]);
-	json_add_u64_known(t, "spin_contended_untimed",
-			   cont, c[LC_SPIN_SKIPPED]);
-	json_add_u64_known(t, "waits_in_flight_charged", cont, r->charged);
-	json_add_u64_known(t, "faults", vma, c[LC_FAULTS]);
-	json_add_u64_known(t, "vma_lock_faults", vma, c[LC_VMA_LOCK_FAULTS]);
-	json_add_u64_known(t, "vma_lock_fallbacks", vma, c[LC_FALLBACKS]);
-	vma_causes_json(t, causes_known(ctx), &c[LC_VMA_ABORTS],
-			&c[LC_VMA_RETRIES], &c[LC_VMA_ACCESS_ERRORS]);
-	json_add_u64_known(t, "vma_write_locks", obs_known(ctx, OBS_VMA_WRITE),
-			   c[LC_VMA_WRITE_LOCKS]);
-	return t;
-}
-
-static __u64 misses_total(const struct locks_report *r)
-{
-	__u64 sum = 0;
-
-	for (int i = 0; i < MAX_PROGS; i++)
-		sum += r->misses.n[i];
-	return sum;
-}
-
-/* {"program": misses} for the programs that missed events. */
-static struct json_object *misses_json(const struct locks_report *r)
-{
-	struct json_object *j = json_object_new_object();
-
-	for (int i = 0; i < MAX_PROGS; i++)
-		if (r->misses.n[i] && r->misses.name[i])
-			json_add_u64(j, r->misses.name[i], r->misses.n[i]);
+	stats_json(j, ctx, ls);
 	return j;
 }
 
@@ -730,13 +849,10 @@ static bool tracer_frame(const char *name)
 	static const char *const prefixes[] = {
 		"bpf_prog_", "bpf_trampoline_", "ftrace_trampoline",
 		"bpf_trace_run", "__bpf_trace_", "__traceiter_",
-		"trace_contention_", "perf_trace_",
+		"trace_contention_", "perf_trace_", NULL,
 	};
 
-	for (size_t i = 0; i < sizeof(prefixes) / sizeof(*prefixes); i++)
-		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
-			return true;
-	return false;
+	return ksym_name_in(name, prefixes);
 }
 
 /*
@@ -752,7 +868,7 @@ static bool lock_frame(unsigned long long ip, const char *name)
 		"rwsem_", "__rwsem_", "down_", "__down_", "up_", "mutex_",
 		"__mutex_", "ww_mutex_", "osq_", "rt_mutex", "__rt_mutex",
 		"rtlock_", "percpu_down_", "__percpu_down_", "percpu_rwsem_",
-		"_raw_", "queued_", "native_queued_",
+		"_raw_", "queued_", "native_queued_", NULL,
 	};
 	static unsigned long long range[4];
 	static bool looked;
@@ -765,13 +881,9 @@ static bool lock_frame(unsigned long long ip, const char *name)
 		range[3] = ksyms_addr_of(ks, "__sched_text_end");
 		looked = true;
 	}
-	if ((ip >= range[0] && ip < range[1]) ||
-	    (ip >= range[2] && ip < range[3]))
-		return true;
-	for (size_t i = 0; i < sizeof(prefixes) / sizeof(*prefixes); i++)
-		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
-			return true;
-	return false;
+	return (ip >= range[0] && ip < range[1]) ||
+	       (ip >= range[2] && ip < range[3]) ||
+	       ksym_name_in(name, prefixes);
 }
 
 #define CALLER_LEN 256
@@ -967,7 +1079,8 @@ static int read_caller_rows(struct locks_bpf *s, struct locks_report *r)
 	return err;
 }
 
-static struct json_object *caller_json(const struct caller_line *l)
+static struct json_object *caller_json(const struct report_ctx *ctx,
+				       const struct caller_line *l)
 {
 	struct json_object *j = json_object_new_object();
 	struct json_object *stack = json_object_new_array();
@@ -980,14 +1093,7 @@ static struct json_object *caller_json(const struct caller_line *l)
 			       json_object_new_string(lock_type(l->flags)));
 	json_object_object_add(j, "caller", l->path.have_caller ?
 			       json_object_new_string(l->path.caller) : NULL);
-	json_object_object_add(j, "contended",
-			       json_object_new_uint64(l->sum.contended));
-	json_object_object_add(j, "total_ns",
-			       json_object_new_uint64(l->sum.total_ns));
-	json_object_object_add(j, "max_ns",
-			       json_object_new_uint64(l->sum.max_ns));
-	json_object_object_add(j, "avg_ns", json_object_new_uint64(
-		l->sum.contended ? l->sum.total_ns / l->sum.contended : 0));
+	stats_json(j, ctx, &l->sum);
 	json_object_object_add(j, "stack", stack);
 	return j;
 }
@@ -1003,7 +1109,7 @@ static void callers_owners_json(struct json_object *o,
 
 	cl = caller_lines(&r->callers, r->stacks_fd, ctx->opts, true, &n);
 	for (size_t i = 0; cl && i < n; i++)
-		json_object_array_add(callers, caller_json(&cl[i]));
+		json_object_array_add(callers, caller_json(ctx, &cl[i]));
 	free(cl);
 	json_object_object_add(o, "contention_by_caller", callers);
 	json_object_object_add(o, "owners", owners_json(&r->owners,
@@ -1025,17 +1131,15 @@ static void print_callers(const struct report_ctx *ctx,
 		return;
 	}
 	shown = n < ctx->opts->top ? n : ctx->opts->top;
-	fprintf(out, "\n%10s %12s %12s %12s %12s   %s\n", "contended",
-		"total wait", "max wait", "avg wait", "type", "caller");
+	fprintf(out, "\n");
+	print_stats(out, NULL);
+	fprintf(out, " %12s   %s\n", "type", "caller");
 	for (size_t i = 0; i < shown; i++) {
 		const struct caller_line *l = &lines[i];
 
 		text_escape(l->lock, strlen(l->lock), esc, sizeof(esc));
-		fprintf(out, "%10llu %9llu us %9llu us %9llu us %12s   %s  [%s]\n",
-			l->sum.contended, l->sum.total_ns / 1000,
-			l->sum.max_ns / 1000,
-			l->sum.total_ns / l->sum.contended / 1000,
-			lock_type(l->flags),
+		print_stats(out, &l->sum);
+		fprintf(out, " %12s   %s  [%s]\n", lock_type(l->flags),
 			l->path.have_caller ? l->path.caller : "?", esc);
 		for (int f = 0; !l->path.have_caller && f < l->path.n; f++)
 			fprintf(out, "%*s%s\n", 62, "", path_frame(&l->path, f));
@@ -1057,44 +1161,25 @@ static void report_json(const struct report_ctx *ctx,
 			const struct locks_report *r, struct json_object *o)
 {
 	struct json_object *units = json_object_new_object();
-	struct json_object *mm = json_object_new_object();
-	struct json_object *cont = json_object_new_object();
+	struct json_object *t = json_object_new_object();
 	struct json_object *locks = json_object_new_array();
 	struct json_object *lost;
-	bool m = obs_known(ctx, OBS_MMAP), c = obs_known(ctx, OBS_CONTENTION);
 
 	json_add_str(units, "latency", "ns");
 	json_add(o, "units", units);
-	json_add(o, "totals", totals_json(ctx, r));
-	json_add_hist_known(mm, "read_wait", m, r->t.wait_hist[MODE_READ]);
-	json_add_hist_known(mm, "write_wait", m, r->t.wait_hist[MODE_WRITE]);
-	json_add_hist_known(mm, "read_hold", m, r->t.hold_hist[MODE_READ]);
-	json_add_hist_known(mm, "write_hold", m, r->t.hold_hist[MODE_WRITE]);
-	json_add(o, "mmap_lock_ns", mm);
-	json_add_hist_known(cont, "mmap_lock", c, r->t.contention_hist[CONT_MMAP]);
-	json_add_hist_known(cont, "other", c, r->t.contention_hist[CONT_OTHER]);
-	json_add(o, "contention_ns", cont);
-	json_add_hist_known(o, "vma_write_wait_ns",
-			    obs_known(ctx, OBS_VMA_WRITE), r->t.vma_write_hist);
+	json_add_totals(t, ctx, &locks_metrics, &r->t);
+	json_add(o, "totals", t);
+	hists_json(o, ctx, r);
 	for (size_t i = 0; i < r->locks.n; i++)
-		json_object_array_add(locks, lock_json(&r->locks.r[i]));
+		json_object_array_add(locks, lock_json(ctx, &r->locks.r[i]));
 	json_add(o, "locks", locks);
 	json_add_rows(o, "processes", ctx, &r->procs, proc_json);
 	callers_owners_json(o, ctx, r);
 	lost = json_add_losses(o, r->t.losses, LOCKS_LOSSES);
 	json_add_u64(lost, "caller_unknown", r->t.caller_losses);
 	json_add_u64(lost, "owner_map_full", r->t.owner_losses);
-	json_add_u64(lost, "recursion_misses", misses_total(r));
-	json_add(lost, "recursion_misses_by_program", misses_json(r));
-}
-
-static void print_hist(FILE *out, bool known, const char *title,
-		       const __u64 *slots)
-{
-	if (!known)
-		return;
-	fprintf(out, "\n%s:\n", title);
-	print_log2_hist(out, slots, HIST_SLOTS, "nsecs");
+	json_add_u64(lost, "recursion_misses", misses_total(&r->misses));
+	json_add(lost, "recursion_misses_by_program", misses_json(&r->misses));
 }
 
 static void print_locks(const struct report_ctx *ctx,
@@ -1105,16 +1190,15 @@ static void print_locks(const struct report_ctx *ctx,
 
 	if (!r->locks.n)
 		return;
-	fprintf(out, "\n%10s %12s %12s %12s  %-10s %s\n", "contended",
-		"total wait", "max wait", "avg wait", "type", "lock");
+	fprintf(out, "\n");
+	print_stats(out, NULL);
+	fprintf(out, "  %-10s %s\n", "type", "lock");
 	for (size_t i = 0; i < n; i++) {
 		const struct lock_key *k = (const void *)r->locks.r[i].key;
 		const struct lock_stats *ls = lock(&r->locks.r[i]);
 
-		fprintf(out, "%10llu %9llu us %9llu us %9llu us  %-10s 0x%llx%s\n",
-			ls->contended, ls->total_ns / 1000, ls->max_ns / 1000,
-			ls->contended ? ls->total_ns / ls->contended / 1000 : 0,
-			lock_type(k->flags), k->addr,
+		print_stats(out, ls);
+		fprintf(out, "  %-10s 0x%llx%s\n", lock_type(k->flags), k->addr,
 			k->is_mmap ? " (mmap_lock)" : "");
 	}
 	view_rows_more(out, n, r->locks.n, "locks");
@@ -1125,71 +1209,50 @@ static void print_procs(const struct report_ctx *ctx,
 {
 	size_t n = view_rows_shown(ctx, r->procs.n);
 	char comm[COMM_TEXT_LEN];
-	FILE *out = ctx->out;
 
 	if (!r->procs.n)
 		return;
-	fprintf(out, "\n%-8s %-16s %10s %10s %12s %12s %10s %10s %10s\n",
-		"PID", "COMM", "MMAP_READ", "MMAP_WRITE", "MMAP_WAIT_US",
-		"CONTENTION", "FAULTS", "VMA_LOCK", "FALLBACK");
+	print_rows_header(ctx->out, &locks_metrics);
 	for (size_t i = 0; i < n; i++) {
 		const struct locks_proc_stats *st = proc(&r->procs.r[i]);
 
 		text_comm(st->comm, sizeof(st->comm), comm);
-		fprintf(out, "%-8u %-16s %10llu %10llu %12llu %12llu %10llu %10llu %10llu\n",
-			row_pid(&r->procs.r[i]), comm,
-			st->v[PV_READ_ACQUIRED], st->v[PV_WRITE_ACQUIRED],
-			(st->v[PV_READ_WAIT_NS] + st->v[PV_WRITE_WAIT_NS]) / 1000,
-			st->v[PV_MMAP_CONTENDED], st->v[PV_FAULTS],
-			st->v[PV_VMA_LOCK_FAULTS], st->v[PV_FALLBACKS]);
+		print_row_numbers(ctx, &locks_metrics, &r->procs.r[i], comm);
 	}
-	view_rows_more(out, n, r->procs.n, "processes");
+	view_rows_more(ctx->out, n, r->procs.n, "processes");
 }
 
-/* The line is left out where the tier cannot tell. */
-static void print_vma_causes(const struct report_ctx *ctx, const __u64 *n)
+/* A totals line: its heading, its numbers. */
+static void print_line(const struct report_ctx *ctx,
+		       const struct locks_report *r, const char *line)
 {
-	if (!causes_known(ctx))
-		return;
-	fprintf(ctx->out, "\nVMA lock");
-	print_count(ctx->out, "aborts", true, n[LC_VMA_ABORTS]);
-	print_count(ctx->out, "retries", true, n[LC_VMA_RETRIES]);
-	print_count(ctx->out, "access errors", true, n[LC_VMA_ACCESS_ERRORS]);
+	fprintf(ctx->out, "%s  ", line);
+	print_totals_line(ctx, &locks_metrics, &r->t, line);
 }
 
 static void report_text(const struct report_ctx *ctx,
 			const struct locks_report *r)
 {
-	bool m = obs_known(ctx, OBS_MMAP), c = obs_known(ctx, OBS_CONTENTION);
-	bool v = obs_known(ctx, OBS_VMA);
-	const __u64 *n = r->t.counters;
 	FILE *out = ctx->out;
 	char ts[32];
 
-	fprintf(out, "\n%smmap_lock", report_time(ctx, ts, sizeof(ts)));
-	print_count(out, "read", m, n[LC_ACQUIRED_R]);
-	print_count(out, "write", m, n[LC_ACQUIRED_W]);
-	print_count(out, "failed", m, n[LC_FAILED_R] + n[LC_FAILED_W]);
-	fprintf(out, "\ncontended");
-	print_count(out, "mmap_lock", c, n[LC_CONTENDED_MMAP]);
-	print_count(out, "other", c, n[LC_CONTENDED_OTHER]);
-	fprintf(out, "\nfaults");
-	print_count(out, "all", v, n[LC_FAULTS]);
-	print_count(out, "under VMA lock", v, n[LC_VMA_LOCK_FAULTS]);
-	print_count(out, "fell back to mmap_lock", v, n[LC_FALLBACKS]);
-	print_vma_causes(ctx, n);
-	if (obs_known(ctx, OBS_VMA_WRITE))
-		fprintf(out, "\nVMA write locks %llu", n[LC_VMA_WRITE_LOCKS]);
+	fprintf(out, "\n%s", report_time(ctx, ts, sizeof(ts)));
+	print_line(ctx, r, LINE_MMAP);
 	fprintf(out, "\n");
-	print_hist(out, m, "mmap_lock read wait", r->t.wait_hist[MODE_READ]);
-	print_hist(out, m, "mmap_lock write wait", r->t.wait_hist[MODE_WRITE]);
-	print_hist(out, m, "mmap_lock read hold", r->t.hold_hist[MODE_READ]);
-	print_hist(out, m, "mmap_lock write hold", r->t.hold_hist[MODE_WRITE]);
-	print_hist(out, c, "contended mmap_lock wait", r->t.contention_hist[CONT_MMAP]);
-	print_hist(out, c, "other contended lock wait",
-		   r->t.contention_hist[CONT_OTHER]);
-	print_hist(out, obs_known(ctx, OBS_VMA_WRITE), "VMA write-lock wait",
-		   r->t.vma_write_hist);
+	print_line(ctx, r, LINE_CONTENDED);
+	fprintf(out, "\n");
+	print_line(ctx, r, LINE_FAULTS);
+	/* Lines the tier cannot tell are left out. */
+	if (number_known(ctx, number_of("vma_lock_aborts"))) {
+		fprintf(out, "\n");
+		print_line(ctx, r, LINE_CAUSES);
+	}
+	if (obs_known(ctx, OBS_VMA_WRITE)) {
+		fprintf(out, "\n");
+		print_totals_line(ctx, &locks_metrics, &r->t, LINE_VMA_WRITE);
+	}
+	fprintf(out, "\n");
+	print_hists(ctx, r);
 	print_locks(ctx, r);
 	print_callers(ctx, r);
 	print_owners(ctx, r);
@@ -1198,87 +1261,13 @@ static void report_text(const struct report_ctx *ctx,
 	if (r->t.caller_losses || r->t.owner_losses)
 		fprintf(out, "LOST: %llu waits without a known caller (caller_unknown: stack not taken, or the caller tables full), %llu without a holder row (owner_map_full)\n",
 			r->t.caller_losses, r->t.owner_losses);
-	if (misses_total(r))
+	if (misses_total(&r->misses))
 		fprintf(out, "LOST: %llu events (recursion_misses: program busy on that CPU)\n",
-			misses_total(r));
+			misses_total(&r->misses));
 	fflush(out);
 }
 
 VIEW_SKELETON(locks, &r.procs, &r.locks, &r.callers, &r.owners)
-
-#define BSS struct locks_bpf__bss
-#define MODE(m) .label = "mode", .label_value = m
-#define LOCK(l) .label = "lock", .label_value = l
-
-static const struct metric_def locks_metrics_defs[] = {
-	METRIC_U64(BSS, "locks_mmap_lock_acquired", "mmap_lock acquisitions, by mode",
-		   counters[LC_ACQUIRED_R], 0, OBS_MMAP, MODE("read")),
-	METRIC_U64(BSS, "locks_mmap_lock_acquired", "", counters[LC_ACQUIRED_W],
-		   0, OBS_MMAP, MODE("write")),
-	METRIC_U64(BSS, "locks_mmap_lock_failed", "mmap_lock trylock or killable acquisitions that failed, by mode",
-		   counters[LC_FAILED_R], 0, OBS_MMAP, MODE("read")),
-	METRIC_U64(BSS, "locks_mmap_lock_failed", "", counters[LC_FAILED_W], 0,
-		   OBS_MMAP, MODE("write")),
-	METRIC_U64(BSS, "locks_mmap_lock_downgrades", "mmap_lock write holds turned read (munmap)",
-		   counters[LC_DOWNGRADES], 0, OBS_MMAP),
-	METRIC_HIST_NS(BSS, "locks_mmap_lock_wait_seconds", "Time to acquire mmap_lock, by mode",
-		       wait_hist[MODE_READ], OBS_MMAP, MODE("read")),
-	METRIC_HIST_NS(BSS, "locks_mmap_lock_wait_seconds", "",
-		       wait_hist[MODE_WRITE], OBS_MMAP, MODE("write")),
-	METRIC_HIST_NS(BSS, "locks_mmap_lock_hold_seconds", "Time mmap_lock was held, by mode",
-		       hold_hist[MODE_READ], OBS_MMAP, MODE("read")),
-	METRIC_HIST_NS(BSS, "locks_mmap_lock_hold_seconds", "",
-		       hold_hist[MODE_WRITE], OBS_MMAP, MODE("write")),
-	METRIC_U64(BSS, "locks_contended", "Sleeping-lock contentions: the task's own mmap_lock, or any other lock",
-		   counters[LC_CONTENDED_MMAP], 0, OBS_CONTENTION,
-		   LOCK("mmap_lock")),
-	METRIC_U64(BSS, "locks_contended", "", counters[LC_CONTENDED_OTHER], 0,
-		   OBS_CONTENTION, LOCK("other")),
-	METRIC_HIST_NS(BSS, "locks_contention_wait_seconds", "Time waiting on a contended sleeping lock",
-		       contention_hist[CONT_MMAP], OBS_CONTENTION,
-		       LOCK("mmap_lock")),
-	METRIC_HIST_NS(BSS, "locks_contention_wait_seconds", "",
-		       contention_hist[CONT_OTHER], OBS_CONTENTION,
-		       LOCK("other")),
-	METRIC_U64(BSS, "locks_spin_contentions_skipped", "Spinlock contentions seen and not timed",
-		   counters[LC_SPIN_SKIPPED], 0, OBS_CONTENTION),
-	METRIC_U64(BSS, "locks_faults", "User page faults",
-		   counters[LC_FAULTS], 0, OBS_VMA),
-	METRIC_U64(BSS, "locks_vma_lock_faults", "User page faults served under the per-VMA lock, counted when that is known (tracepoint tier: the split is approximate, the sum with fallbacks exact)",
-		   counters[LC_VMA_LOCK_FAULTS], 0, OBS_VMA),
-	METRIC_U64(BSS, "locks_fault_fallbacks", "User page faults served under mmap_lock instead of the per-VMA lock (tracepoint tier: the split is approximate, the sum exact)",
-		   counters[LC_FALLBACKS], 0, OBS_VMA),
-	METRIC_U64(BSS, "locks_vma_lock_aborts", "User page faults that fell back because lock_vma_under_rcu found no VMA or could not lock it (vmstat vma_lock_abort)",
-		   counters[LC_VMA_ABORTS], 0, OBS_VMA,
-		   .below_tier = TIER_TRACEPOINT),
-	METRIC_U64(BSS, "locks_vma_lock_retries", "User page faults whose handler returned VM_FAULT_RETRY under the per-VMA lock, redone under mmap_lock unless a signal was pending (vmstat vma_lock_retry)",
-		   counters[LC_VMA_RETRIES], 0, OBS_VMA,
-		   .below_tier = TIER_TRACEPOINT),
-	METRIC_U64(BSS, "locks_vma_lock_access_errors", "User page faults refused by access_error() with the per-VMA lock held: signalled under it from 6.10 (in vma_lock_faults), redone under mmap_lock before (no vmstat event)",
-		   counters[LC_VMA_ACCESS_ERRORS], 0, OBS_VMA,
-		   .below_tier = TIER_TRACEPOINT),
-	METRIC_U64(BSS, "locks_vma_write_locks", "VMA write locks taken by __vma_start_write (7.x), each waiting for the VMA's readers",
-		   counters[LC_VMA_WRITE_LOCKS], 0, OBS_VMA_WRITE),
-	METRIC_HIST_NS(BSS, "locks_vma_write_wait_seconds", "Time in __vma_start_write: a VMA writer's wait for the faults reading the VMA (7.x)",
-		       vma_write_hist, OBS_VMA_WRITE),
-};
-
-#define ROW(n, h, i, dec, ob)                                                \
-	ROW_METRIC(struct locks_proc_stats, n, h, v[i], dec, ob)
-
-static const struct row_metric_def locks_row_defs[] = {
-	ROW("mmap_lock_write_acquired", "mmap_lock write acquisitions",
-	    PV_WRITE_ACQUIRED, 0, OBS_MMAP),
-	ROW("mmap_lock_wait_seconds", "Time to acquire mmap_lock (write)",
-	    PV_WRITE_WAIT_NS, 9, OBS_MMAP),
-	ROW("contention_wait_seconds", "Time waiting on the contended mmap_lock",
-	    PV_MMAP_CONTENTION_NS, 9, OBS_CONTENTION),
-	ROW("faults", "User page faults", PV_FAULTS, 0, OBS_VMA),
-	ROW("vma_lock_faults", "Faults served under the per-VMA lock",
-	    PV_VMA_LOCK_FAULTS, 0, OBS_VMA),
-	ROW("fault_fallbacks", "Faults served under mmap_lock", PV_FALLBACKS, 0,
-	    OBS_VMA),
-};
 
 /*
  * serve: contention by (lock, caller) and by (lock, holder), at most --top
@@ -1298,13 +1287,17 @@ static void caller_labels_add(const struct rows *growth, int stacks_fd)
 
 	lines = caller_lines(growth, stacks_fd, NULL, false, &n);
 	for (size_t i = 0; lines && i < n; i++) {
+		struct shown_stats sh = shown(&lines[i].sum);
+
 		snprintf(value, sizeof(value), "%s\x1f%s", lines[i].lock,
 			 lines[i].path.have_caller ? lines[i].path.caller :
 						     "unknown");
 		e = label_table_get(&caller_labels, value,
 				    monotonic_ns() / 1e9);
-		e->sums[0] += lines[i].sum.contended;
-		e->sums[1] += lines[i].sum.total_ns;
+		for (size_t k = 0; k < ARRAY_LEN(stat_numbers); k++)
+			if (stat_numbers[k].name)
+				e->sums[k] += number_value(&stat_numbers[k],
+							   &sh, true);
 	}
 	free(lines);
 }
@@ -1314,21 +1307,26 @@ static void locks_render(struct metrics *m, void *skel,
 {
 	struct locks_bpf *s = skel;
 	struct rows growth = {};
+	char family[64];
 
 	if (res[OBS_CONTENTION].chosen < 0)
 		return;
-	if (!caller_labels_ready && label_table_init(&caller_labels, top, 2))
+	if (!caller_labels_ready &&
+	    label_table_init(&caller_labels, top, ARRAY_LEN(stat_numbers)))
 		return;
 	caller_labels_ready = true;
 	if (!rows_read(&caller_rows, bpf_map__fd(s->maps.callers), &growth))
 		caller_labels_add(&growth, bpf_map__fd(s->maps.lock_stacks));
 	rows_free(&growth);
-	label_pair_render(m, &caller_labels, "mmtrace_locks_caller_contended",
-			  "Sleeping-lock contentions, by lock and by the waiter's caller (the first function outside the locking code); serve --detail only: a stack walk per contention",
-			  "lock", "caller", 0, 0);
-	label_pair_render(m, &caller_labels, "mmtrace_locks_caller_wait_seconds",
-			  "Time waiting on a contended sleeping lock, by lock and caller",
-			  "lock", "caller", 1, 9);
+	for (size_t i = 0; i < ARRAY_LEN(stat_numbers); i++) {
+		const struct number *n = &stat_numbers[i];
+
+		if (!n->name)
+			continue;
+		snprintf(family, sizeof(family), "mmtrace_%s", n->name);
+		label_pair_render(m, &caller_labels, family, n->help, "lock",
+				  "caller", i, n->decimals);
+	}
 	if (!head)
 		label_table_shown(&caller_labels);
 	if (!rows_read(&owner_rows, bpf_map__fd(s->maps.owners), &growth))
@@ -1336,8 +1334,6 @@ static void locks_render(struct metrics *m, void *skel,
 				    owner_lock_name, NULL, top, head);
 	rows_free(&growth);
 }
-
-VIEW_METRICS_AND(locks, &proc_rows, struct locks_proc_stats, locks_render);
 
 static const char *mode_name(unsigned long long write)
 {
@@ -1401,24 +1397,4 @@ const struct view locks_view = {
 	.parse_option = locks_parse_option,
 	.names_frames = true,
 	.metrics = &locks_metrics,
-};
-
-/* What `mmtrace top` and the findings read of a row (user/fields.h). */
-static const struct field_def locks_field_defs[] = {
-	FIELD(F_MMAP_WAIT_NS, struct locks_proc_stats, v[PV_READ_WAIT_NS],
-	      OBS_MMAP),
-	FIELD(F_MMAP_WAIT_NS, struct locks_proc_stats, v[PV_WRITE_WAIT_NS],
-	      OBS_MMAP),
-	FIELD(F_CONTENTION_NS, struct locks_proc_stats,
-	      v[PV_MMAP_CONTENTION_NS], OBS_CONTENTION),
-	FIELD(F_CONTENTION_NS, struct locks_proc_stats,
-	      v[PV_OTHER_CONTENTION_NS], OBS_CONTENTION),
-	FIELD(F_OTHER_CONTENTION_NS, struct locks_proc_stats,
-	      v[PV_OTHER_CONTENTION_NS], OBS_CONTENTION),
-	FIELD(F_FAULTS, struct locks_proc_stats, v[PV_FAULTS], OBS_VMA),
-	FIELD(F_FALLBACKS, struct locks_proc_stats, v[PV_FALLBACKS], OBS_VMA),
-};
-
-const struct view_fields locks_fields = {
-	locks_field_defs, ARRAY_LEN(locks_field_defs),
 };

@@ -51,6 +51,12 @@ enum locks_counter {
 	LC_VMA_RETRIES,
 	LC_VMA_ACCESS_ERRORS,
 	LC_VMA_WRITE_LOCKS,	/* __vma_start_write calls (7.x) */
+	/*
+	 * Waits still in flight at the final report, which user space
+	 * charges into its copy of .bss as if they ended then; BPF never
+	 * counts it.
+	 */
+	LC_WAITS_CHARGED,
 	LC_MAX,
 };
 

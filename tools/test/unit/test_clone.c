@@ -51,9 +51,16 @@ int main(void)
 	struct obs_result r;
 	const char *n;
 
+	static const char *const looked_through[] = { "bpf_", "rwsem_", NULL };
+
 	syms = ksyms_parse(f);
 	fclose(f);
 	CHECK(syms != NULL, "parsed");
+	CHECK(ksym_name_in("rwsem_down_write_slowpath", looked_through) &&
+		      ksym_name_in("bpf_prog_1234_x", looked_through) &&
+		      !ksym_name_in("do_mmap", looked_through) &&
+		      !ksym_name_in("bp", looked_through),
+	      "a frame is looked through by its prefix only");
 	n = ksyms_find_clone(syms, "__huge_pmd_unshare");
 	CHECK(n && !strcmp(n, "__huge_pmd_unshare.constprop.0.isra.0"),
 	      "clone found, .cold part and longer names skipped: %s", n);

@@ -77,6 +77,43 @@ static void filter_checks(const struct view *v, struct bpf_object *obj)
 	      v->name, map ? bpf_map__value_size(map) : 0);
 }
 
+/* Where a number lives is inside what holds it; what shows it has a place. */
+static void number_checks(const struct view *v, const struct number *n,
+			  size_t bss, size_t row)
+{
+	const char *what = n->key ? n->key : n->name ? n->name :
+			   n->row_name ? n->row_name :
+			   n->field != F_NONE ? "a field of top" : NULL;
+	size_t len = n->type == METRIC_HISTOGRAM ? HIST_LEN * sizeof(__u64) :
+						    sizeof(__u64);
+
+	CHECK(what && (n->in_bss || n->in_row),
+	      "%s: a number with no key, no family, no field or no place",
+	      v->name);
+	if (!what)
+		return;
+	if (n->in_bss)
+		CHECK(n->off + len <= bss, "%s: %s inside .bss (%zu + %zu > %zu)",
+		      v->name, what, n->off, len, bss);
+	if (n->in_row)
+		CHECK(n->row_off + n->row_size <= row &&
+			      (n->row_size == 8 || n->row_size == 4),
+		      "%s: %s inside the row", v->name, what);
+	CHECK(!n->row_name || (n->in_row && n->row_size == 8),
+	      "%s: row family %s reads a __u64 of the row", v->name, what);
+	CHECK(!n->column || n->in_row, "%s: column %s is in the row", v->name,
+	      what);
+	/* A title wider than its values shifts every column after it. */
+	CHECK(!n->column || !n->width || strlen(n->column) <= (size_t)n->width,
+	      "%s: column %s fits its width %d", v->name, n->column, n->width);
+	CHECK((n->field == F_NONE && n->sum_field == F_NONE) || n->in_row,
+	      "%s: field %s is in the row", v->name, what);
+	CHECK(!n->text || n->in_bss, "%s: text %s is a total", v->name, what);
+	CHECK(!n->block_column || (n->in_bss && n->type != METRIC_HISTOGRAM),
+	      "%s: block column %s is a .bss counter", v->name, what);
+	CHECK(!n->name || n->help, "%s: family %s has HELP", v->name, what);
+}
+
 static void metric_checks(const struct view *v, struct bpf_object *obj)
 {
 	const struct view_metrics *m = v->metrics;
@@ -86,21 +123,11 @@ static void metric_checks(const struct view *v, struct bpf_object *obj)
 		return;
 	CHECK(m->losses_off + LOSS_MAX * sizeof(__u64) <= bss,
 	      "%s: losses inside .bss", v->name);
-	for (size_t i = 0; i < m->n_defs; i++) {
-		const struct metric_def *d = &m->defs[i];
-		size_t len = d->type == METRIC_HISTOGRAM ?
-				     HIST_LEN * sizeof(__u64) : sizeof(__u64);
-
-		CHECK(d->off + len <= bss, "%s: %s inside .bss (%zu + %zu > %zu)",
-		      v->name, d->name, d->off, len, bss);
-	}
 	row = m->rows->value_size;
 	CHECK(m->comm_off + 16 <= row && m->cgroup_off + 8 <= row,
 	      "%s: comm and cgroup inside the row", v->name);
-	for (size_t i = 0; i < m->n_row_defs; i++)
-		CHECK(m->row_defs[i].off + sizeof(__u64) <= row,
-		      "%s: row metric %s inside the row", v->name,
-		      m->row_defs[i].name);
+	for (size_t i = 0; i < m->n_numbers; i++)
+		number_checks(v, &m->numbers[i], bss, row);
 }
 
 int main(void)
