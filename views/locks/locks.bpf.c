@@ -392,7 +392,7 @@ int mmap_released_btf(__u64 *ctx)
 const volatile bool wait_paths = true;
 
 /* Contention per lock address: only the report shows it (not serve, top). */
-const volatile bool lock_rows = true;
+const volatile bool keep_lock_table = true;
 
 /* Bytes of stack to take: (--stack-depth + LOCK_STACK_SLACK) frames. */
 const volatile __u32 lock_stack_bytes = (LOCK_STACK_DEFAULT +
@@ -664,7 +664,7 @@ static __always_inline void contention_end(void *ctx, __u64 lock)
 	class = is_mmap ? CONT_MMAP : CONT_OTHER;
 	add(&counters[LC_CONTENDED_MMAP + class], 1);
 	hist_record(contention_hist[class], delta, 1);
-	if (lock_rows)
+	if (keep_lock_table)
 		lock_table_add(lock, flags, is_mmap, delta);
 	contention_event(ctx, delta, lock, flags, is_mmap);
 	st = proc_stats(ids >> 32);

@@ -487,7 +487,7 @@ static int locks_configure(void *skel, const struct view_opts *opts)
 	/* A stack walk per contention is detail in serve, as its hooks are. */
 	s->rodata->wait_paths = !opts->skip_detail;
 	/* Contention per lock address is a table of the text and JSON reports. */
-	s->rodata->lock_rows = !opts->numbers_only;
+	s->rodata->keep_lock_table = !opts->numbers_only;
 	err = thread_state_configure(s->maps.thread_locks,
 				     s->maps.thread_locks_by_tid,
 				     &s->rodata->use_task_storage);
