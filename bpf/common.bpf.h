@@ -17,6 +17,7 @@
 
 #define EAGAIN 11
 #define EEXIST 17
+#define ENOMEM 12
 #define MAX_ERRNO 4095
 
 /*

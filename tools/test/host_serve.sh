@@ -798,12 +798,61 @@ serve_clones() {
 	serve_stop "$name"
 }
 
+# serve keeps a contended wait in its thread's task storage, the CLI in
+# a hash that its final report reads (locks.bpf.c, waits_in_thread): the
+# two follow one lockhold run (its faults wait behind its holder) and
+# must count the same waits, as many as the CLI's report, itself checked
+# against lockhold's holder (host locks owner).
+serve_waits_agree() {
+	local name="host serve waits" addr="127.0.0.1:$((SERVE_PORT + 7))"
+	local wl got want class mmap=0
+	: >"$TMP/agree.wl"
+	"$WORKLOADS/lockhold" --wait-start >"$TMP/agree.truth" \
+		2>>"$TMP/agree.wl" </dev/null &
+	wl=$!
+	if ! wait_line "$TMP/agree.wl" 'ready' "$wl" ||
+	   ! serve_start "$TMP/agree.err" --listen "$addr" -p "$wl"; then
+		fail "$name" "did not start: $(head -c 300 "$TMP/agree.err" "$TMP/agree.wl")"
+		kill -KILL "$wl" 2>/dev/null
+		return
+	fi
+	if ! start_tracer locks "$TMP/agree.rep" --tier "$HOST_TIER" -p "$wl"; then
+		fail "$name" "locks did not attach"
+		kill -KILL "$wl" "$serve_pid" 2>/dev/null
+		return
+	fi
+	kill -USR1 "$wl"
+	wait_line "$TMP/agree.wl" 'done' "$wl"
+	verdict "$name: lockhold ran" $? "$(cat "$TMP/agree.wl")"
+	# Both have seen every wait: scrape, then the CLI's final report.
+	curl -s --max-time 5 "http://$addr/metrics" >"$TMP/agree.prom"
+	stop_tracer "$name" INT
+	kill -USR1 "$wl"
+	wait_for "$wl" "$LIMIT"
+	serve_stop "$name"
+	for class in mmap other; do
+		got=$(sed -n "s/^mmtrace_locks_contended_total{lock=\"$class[a-z_]*\"} //p" \
+			"$TMP/agree.prom")
+		want=$(bounded "$SYS_PYTHON" -c 'import json,sys
+r=[json.loads(l) for l in open(sys.argv[1]) if l.strip()][-1]
+print(r["totals"][sys.argv[2] + "_contended"])' "$TMP/agree.rep" "$class")
+		[ -n "$got" ] && [ "$got" = "$want" ]
+		verdict "$name: $class contended: serve $got == locks $want" $? \
+			"$(grep contended_total "$TMP/agree.prom")"
+		[ "$class" = mmap ] && mmap=${got:-0}
+	done
+	[ "$mmap" -gt 0 ] 2>/dev/null
+	verdict "$name: lockhold's faults waited on its mmap_lock ($mmap)" $? \
+		"$(cat "$TMP/agree.truth")"
+}
+
 host_serve() {
 	local name="host serve"
 	serve_usage
 	serve_defaults
 	serve_clones fmixsrv$$
 	serve_clones fmixdet$$ --detail
+	serve_waits_agree
 	if ! serve_start "$TMP/serve.err" --listen "127.0.0.1:$SERVE_PORT" \
 		--detail --bpf-stats; then
 		fail "$name" "did not start: $(head -c 300 "$TMP/serve.err")"

@@ -114,6 +114,54 @@ __u64 fault_windows_open = 0;
 __u64 waits_open = 0;
 __u64 vma_writes_open = 0;
 
+/*
+ * Where a contended wait is kept from its begin to its end. The CLI's
+ * final report charges the waits still in flight, so there they are in
+ * the waits hash, which user space reads; serve and top never charge
+ * them, and keep each in its thread's task-local storage (where the
+ * kernel has it): no hash update and delete per wait, and nothing for
+ * the exit program to drop.
+ */
+const volatile bool waits_in_thread = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct lock_wait);
+} thread_waits SEC(".maps");
+
+/* This thread's wait, or NULL; with @create, a zeroed one in its storage. */
+static __always_inline struct lock_wait *wait_of(__u32 *tid, bool create)
+{
+	if (waits_in_thread)
+		return bpf_task_storage_get(&thread_waits,
+					    bpf_get_current_task_btf(), 0,
+					    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	/* No wait anywhere: none of this thread's (a cold bucket). */
+	return waits_open ? bpf_map_lookup_elem(&waits, tid) : NULL;
+}
+
+/* Keeps @fresh as this thread's wait (@w: wait_of()'s); 0 or an error. */
+static __always_inline long wait_put(__u32 *tid, struct lock_wait *w,
+				     const struct lock_wait *fresh)
+{
+	if (!waits_in_thread)
+		return slot_put(&waits, tid, (void *)fresh, &waits_open);
+	if (!w)
+		return -ENOMEM;
+	*w = *fresh;
+	return 0;
+}
+
+static __always_inline void wait_drop(__u32 *tid, struct lock_wait *w)
+{
+	if (waits_in_thread)
+		w->addr = 0;
+	else
+		slot_drop(&waits, tid, &waits_open);
+}
+
 static __always_inline void add(__u64 *where, __u64 v)
 {
 	__sync_fetch_and_add(where, v);
@@ -592,15 +640,14 @@ static __always_inline void contention_begin(void *ctx, __u64 lock,
 	fresh.flags = flags;
 	fresh.is_mmap = own_mmap_lock(lock);
 	fresh.tgid = ids >> 32;
-	/* No wait anywhere: none of this thread to resume (a cold bucket). */
-	w = waits_open ? bpf_map_lookup_elem(&waits, &tid) : NULL;
+	w = wait_of(&tid, true);
 	if (w && w->addr == lock) {
 		/* A mutex that spun and now sleeps: one wait, from the start. */
 		w->flags = flags;
 		return;
 	}
 	wait_detail(ctx, &fresh);
-	if (slot_put(&waits, &tid, &fresh, &waits_open))
+	if (wait_put(&tid, w, &fresh))
 		count_loss(LOSS_LOCK_STATE_FULL);
 }
 
@@ -649,9 +696,9 @@ static __always_inline void contention_end(void *ctx, __u64 lock)
 	int class;
 
 	/* Spinlocks' ends too: most find no wait anywhere. */
-	if (!waits_open || !task_wanted(&ids))
+	if ((!waits_in_thread && !waits_open) || !task_wanted(&ids))
 		return;
-	w = bpf_map_lookup_elem(&waits, &tid);
+	w = wait_of(&tid, false);
 	if (!w || w->addr != lock)
 		return;
 	delta = bpf_ktime_get_ns() - w->start_ns;
@@ -660,7 +707,7 @@ static __always_inline void contention_end(void *ctx, __u64 lock)
 	if (wait_paths)
 		callers_add(w, flags, delta);
 	owners_add(w, flags, delta);
-	slot_drop(&waits, &tid, &waits_open);
+	wait_drop(&tid, w);
 	class = is_mmap ? CONT_MMAP : CONT_OTHER;
 	add(&counters[LC_CONTENDED_MMAP + class], 1);
 	hist_record(contention_hist[class], delta, 1);

@@ -476,6 +476,24 @@ static int charge_wait_rows(struct locks_report *r, const struct lock_wait *w,
 static int read_caller_rows(struct locks_bpf *s, struct locks_report *r);
 static unsigned int stack_depth(const struct view_opts *o);
 
+/*
+ * Waits in flight are read only by the final report (charge_in_flight):
+ * without one, each is kept in its thread's task storage (locks.bpf.c,
+ * waits_in_thread), and the map left unused shrinks to one entry.
+ */
+static int waits_configure(struct locks_bpf *s, const struct view_opts *opts)
+{
+	int err;
+
+	s->rodata->waits_in_thread = opts->numbers_only &&
+				     s->rodata->use_task_storage;
+	if (s->rodata->waits_in_thread)
+		return bpf_map__set_max_entries(s->maps.waits, 1);
+	/* As thread_state_configure(): where the type may be unknown. */
+	err = bpf_map__set_type(s->maps.thread_waits, BPF_MAP_TYPE_HASH);
+	return err ? err : bpf_map__set_max_entries(s->maps.thread_waits, 1);
+}
+
 static int locks_configure(void *skel, const struct view_opts *opts)
 {
 	struct locks_bpf *s = skel;
@@ -491,6 +509,8 @@ static int locks_configure(void *skel, const struct view_opts *opts)
 	err = thread_state_configure(s->maps.thread_locks,
 				     s->maps.thread_locks_by_tid,
 				     &s->rodata->use_task_storage);
+	if (!err)
+		err = waits_configure(s, opts);
 	if (err)
 		return err;
 	err = events_configure(s->maps.events, ev, opts);

@@ -114,6 +114,25 @@ static void number_checks(const struct view *v, const struct number *n,
 	CHECK(!n->name || n->help, "%s: family %s has HELP", v->name, what);
 }
 
+/* Two numbers under one key in one place: JSON would keep the last. */
+static void key_checks(const struct view *v, const struct view_metrics *m)
+{
+	const struct number *a, *b;
+
+	for (size_t i = 0; i < m->n_numbers; i++)
+		for (size_t j = i + 1; j < m->n_numbers; j++) {
+			a = &m->numbers[i];
+			b = &m->numbers[j];
+			if (!a->key || !b->key || strcmp(a->key, b->key) ||
+			    a->type == METRIC_HISTOGRAM ||
+			    b->type == METRIC_HISTOGRAM)
+				continue;
+			CHECK(!(a->in_bss && b->in_bss) &&
+				      !(a->in_row && b->in_row),
+			      "%s: JSON key %s declared once", v->name, a->key);
+		}
+}
+
 static void metric_checks(const struct view *v, struct bpf_object *obj)
 {
 	const struct view_metrics *m = v->metrics;
@@ -128,6 +147,7 @@ static void metric_checks(const struct view *v, struct bpf_object *obj)
 	      "%s: comm and cgroup inside the row", v->name);
 	for (size_t i = 0; i < m->n_numbers; i++)
 		number_checks(v, &m->numbers[i], bss, row);
+	key_checks(v, m);
 }
 
 int main(void)
