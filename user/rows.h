@@ -38,6 +38,17 @@ struct row_table {
 	volatile unsigned char *marks;
 };
 
+/*
+ * A view's process rows: keys of @key_type, values of @row_type whose
+ * counters that only grow run from @first to @last, and whose exited flag
+ * the exit program sets (trailing arguments: more initializers).
+ */
+#define PROC_ROW_TABLE(key_type, row_type, first, last, ...)                 \
+	{ .key_size = sizeof(key_type), .value_size = sizeof(row_type),      \
+	  .sums_off = offsetof(row_type, first),                             \
+	  .sums_end = offsetofend(row_type, last),                           \
+	  .exited_off = offsetof(row_type, exited), __VA_ARGS__ }
+
 /* One row as read: the key and the value in slots of fixed size. */
 struct row {
 	unsigned char key[ROW_KEY_MAX];

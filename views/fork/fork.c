@@ -178,13 +178,8 @@ struct fork_report {
 static struct fork_bpf__bss prev_totals;
 static struct prog_misses prev_misses;
 
-static struct row_table proc_rows = {
-	.key_size = sizeof(struct fork_proc_key),
-	.value_size = sizeof(struct fork_proc_stats),
-	.sums_off = offsetof(struct fork_proc_stats, forks),
-	.sums_end = offsetofend(struct fork_proc_stats, gup_pushed),
-	.exited_off = offsetof(struct fork_proc_stats, exited),
-};
+static struct row_table proc_rows = PROC_ROW_TABLE(
+	struct fork_proc_key, struct fork_proc_stats, forks, gup_pushed);
 
 #define BSS struct fork_bpf__bss
 #define ROW struct fork_proc_stats

@@ -116,13 +116,8 @@ static struct gup_bpf__bss prev_totals;
 static struct prog_misses prev_misses;
 
 /* Rows live in the BPF map while their process lives; diffed there. */
-static struct row_table proc_rows = {
-	.key_size = sizeof(struct gup_proc_key),
-	.value_size = sizeof(struct gup_proc_stats),
-	.sums_off = offsetof(struct gup_proc_stats, calls),
-	.sums_end = offsetofend(struct gup_proc_stats, total_ns),
-	.exited_off = offsetof(struct gup_proc_stats, exited),
-};
+static struct row_table proc_rows = PROC_ROW_TABLE(
+	struct gup_proc_key, struct gup_proc_stats, calls, total_ns);
 
 /* Caller rows are cumulative in the map (a stack id is never reused). */
 static struct row_table caller_rows = {

@@ -144,13 +144,8 @@ static const struct observation locks_obs[] = {
 
 enum { OBS_EXITS, OBS_MMAP, OBS_CONTENTION, OBS_VMA, OBS_VMA_WRITE };
 
-static struct row_table proc_rows = {
-	.key_size = sizeof(struct locks_proc_key),
-	.value_size = sizeof(struct locks_proc_stats),
-	.sums_off = offsetof(struct locks_proc_stats, v),
-	.sums_end = offsetofend(struct locks_proc_stats, v),
-	.exited_off = offsetof(struct locks_proc_stats, exited),
-};
+static struct row_table proc_rows = PROC_ROW_TABLE(
+	struct locks_proc_key, struct locks_proc_stats, v, v);
 
 /* Contended and total_ns grow; max_ns is since tracing began. */
 static struct row_table lock_rows = {
