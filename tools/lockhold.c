@@ -27,8 +27,10 @@
  * schedule the faulters only between the holder's calls, and then nothing
  * waits. A fault that began while the holder was inside mprotect and
  * ended after that call returned ("overlaps") is one that could not
- * finish under the hold; the holder goes on, up to 100 R rounds, until
- * MIN_OVERLAPS faults did so (with --peeker: as many of its reads).
+ * finish under the hold; the holder goes on, for up to OVERLAP_WAIT_S
+ * seconds, until MIN_OVERLAPS faults did so (with --peeker: as many of
+ * its reads). A bound in time, not in rounds: on a one-CPU TCG guest a
+ * fault overlaps a hold about once in 150 rounds of 0.3 ms each.
  *
  * With --peeker, a child process ("peeker") reads /proc/PPID/cmdline in a
  * loop meanwhile: the kernel reads another mm for it (access_remote_vm),
@@ -57,6 +59,7 @@
 #define FAULTER_COMM "faulter"
 #define PEEKER_COMM "peeker"
 #define MIN_OVERLAPS 8
+#define OVERLAP_WAIT_S 30
 
 struct config {
 	unsigned long rounds;
@@ -121,13 +124,14 @@ static bool enough_overlaps(void)
 static void *holder_main(void *arg)
 {
 	size_t len = cfg.pages * PAGE;
-	unsigned long long t;
+	unsigned long long t, until;
 
 	holder_tid = syscall(SYS_gettid);
 	pthread_setname_np(pthread_self(), HOLDER_COMM);
 	wait_until(&go, 2);
+	until = now_ns() + OVERLAP_WAIT_S * 1000000000ULL;
 	for (rounds = 0; rounds < cfg.rounds ||
-	     (!enough_overlaps() && rounds < 100 * cfg.rounds); rounds++) {
+	     (!enough_overlaps() && now_ns() < until); rounds++) {
 		int prot = PROT_READ | PROT_WRITE | (rounds % 2 ? 0 : PROT_EXEC);
 
 		t = now_ns();
