@@ -287,6 +287,18 @@ cgroup2_root() {
 	awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts
 }
 
+# as_nobody FILE: AS_NOBODY becomes the prefix that runs a command as
+# nobody where root can (setpriv, and nobody reaches FILE), else nothing:
+# what needs no privilege is run without one.
+as_nobody() {
+	AS_NOBODY=()
+	if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
+			test -x "$1" 2>/dev/null; then
+		AS_NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	fi
+}
+
 # metric_names PORT: the families serve on PORT exports, and those of the
 # views that cannot load here and of the other --by labels, from the
 # views' tables: what a dashboard may name (dashboard_check.py --names).

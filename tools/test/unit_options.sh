@@ -90,12 +90,8 @@ options_help_same() {
 unit_options() {
 	local name="unit options" args o out
 	build_mmtrace "$name" || return
-	options_as=()
-	if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
-		setpriv --reuid=65534 --regid=65534 --clear-groups \
-			test -x "$BUILD/mmtrace" 2>/dev/null; then
-		options_as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
-	fi
+	as_nobody "$BUILD/mmtrace"
+	options_as=("${AS_NOBODY[@]}")
 	while read -r args; do
 		# shellcheck disable=SC2086
 		options_same "$name" 1 $OPTIONS_SUBS -- $args
