@@ -193,6 +193,15 @@ static struct locks_bpf__bss prev_totals;
 #define LOCK(l) LABEL("lock", l)
 /* The text totals lines: each its heading, but the last. */
 #define LINE_MMAP "mmap_lock"
+/* An mmap_lock histogram's family: its read and its write member. */
+#define MODE_HISTOGRAMS(n, h, member, what)                                  \
+	HISTOGRAM_NS(n, h, member[MODE_READ], OBS_MMAP, MODE("read"),        \
+		     .key = "mmap_lock_ns.read_" what,                       \
+		     .text = "mmap_lock read " what),                        \
+	HISTOGRAM_NS(n, "", member[MODE_WRITE], OBS_MMAP, MODE("write"),     \
+		     .key = "mmap_lock_ns.write_" what,                      \
+		     .text = "mmap_lock write " what)
+
 #define LINE_CONTENDED "contended"
 #define LINE_FAULTS "faults"
 #define LINE_CAUSES "VMA lock"
@@ -243,22 +252,10 @@ static const struct number locks_numbers[] = {
 	NUMBER("mmap_nested", OBS_MMAP, AT_BSS(counters[LC_NESTED])),
 	NUMBER("mmap_unmatched_releases", OBS_MMAP,
 	       AT_BSS(counters[LC_UNMATCHED_RELEASE])),
-	HISTOGRAM_NS("locks_mmap_lock_wait_seconds", "Time to acquire mmap_lock, by mode",
-		     wait_hist[MODE_READ], OBS_MMAP, MODE("read"),
-		     .key = "mmap_lock_ns.read_wait",
-		     .text = "mmap_lock read wait"),
-	HISTOGRAM_NS("locks_mmap_lock_wait_seconds", "",
-		     wait_hist[MODE_WRITE], OBS_MMAP, MODE("write"),
-		     .key = "mmap_lock_ns.write_wait",
-		     .text = "mmap_lock write wait"),
-	HISTOGRAM_NS("locks_mmap_lock_hold_seconds", "Time mmap_lock was held, by mode",
-		     hold_hist[MODE_READ], OBS_MMAP, MODE("read"),
-		     .key = "mmap_lock_ns.read_hold",
-		     .text = "mmap_lock read hold"),
-	HISTOGRAM_NS("locks_mmap_lock_hold_seconds", "",
-		     hold_hist[MODE_WRITE], OBS_MMAP, MODE("write"),
-		     .key = "mmap_lock_ns.write_hold",
-		     .text = "mmap_lock write hold"),
+	MODE_HISTOGRAMS("locks_mmap_lock_wait_seconds", "Time to acquire mmap_lock, by mode",
+			wait_hist, "wait"),
+	MODE_HISTOGRAMS("locks_mmap_lock_hold_seconds", "Time mmap_lock was held, by mode",
+			hold_hist, "hold"),
 	NUMBER("mmap_contended", OBS_CONTENTION, .text = "mmap_lock",
 	       .line = LINE_CONTENDED, AT_BSS(counters[LC_CONTENDED_MMAP]),
 	       AT_ROW(v[PV_MMAP_CONTENDED]), COLUMN("CONTENTION", 12),
