@@ -58,10 +58,13 @@ static __always_inline void *thread_state(void *storage, void *by_tid,
 /* At thread exit: task storage goes with the task, a hash entry not. */
 static __always_inline void thread_state_exit(void *by_tid)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 tid;
 
-	if (!use_task_storage)
-		bpf_map_delete_elem(by_tid, &tid);
+	/* The helper call stays unless the verifier drops its branch. */
+	if (use_task_storage)
+		return;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	bpf_map_delete_elem(by_tid, &tid);
 }
 
 #endif /* MMTRACE_THREAD_BPF_H */

@@ -106,6 +106,13 @@ __u64 vma_write_hist[HIST_LEN] = {};
 __u64 fault_windows_open = 0;
 
 /*
+ * The detail observations (per-fault outcome, VMA write waits) are loaded:
+ * not in serve without --detail. Only they open fault windows and VMA
+ * write starts.
+ */
+const volatile bool detail_loaded = true;
+
+/*
  * Entries in waits and vma_write_starts now. Every process exit must
  * drop its threads' entries, and almost none has any: a lookup of a cold
  * bucket there cost a cache miss (about 250 ns a map on the build host,
@@ -131,35 +138,51 @@ struct {
 	__type(value, struct lock_wait);
 } thread_waits SEC(".maps");
 
-/* This thread's wait, or NULL; with @create, a zeroed one in its storage. */
-static __always_inline struct lock_wait *wait_of(__u32 *tid, bool create)
+/*
+ * This thread's wait, or NULL; with @create, a zeroed one in its storage.
+ * The tid is read only for the hash: a helper call is not free.
+ */
+static __always_inline struct lock_wait *wait_of(bool create)
 {
+	__u32 tid;
+
 	if (waits_in_thread)
 		return bpf_task_storage_get(&thread_waits,
 					    bpf_get_current_task_btf(), 0,
 					    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 	/* No wait anywhere: none of this thread's (a cold bucket). */
-	return waits_open ? bpf_map_lookup_elem(&waits, tid) : NULL;
+	if (!waits_open)
+		return NULL;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	return bpf_map_lookup_elem(&waits, &tid);
 }
 
 /* Keeps @fresh as this thread's wait (@w: wait_of()'s); 0 or an error. */
-static __always_inline long wait_put(__u32 *tid, struct lock_wait *w,
+static __always_inline long wait_put(struct lock_wait *w,
 				     const struct lock_wait *fresh)
 {
-	if (!waits_in_thread)
-		return slot_put(&waits, tid, (void *)fresh, &waits_open);
+	__u32 tid;
+
+	if (!waits_in_thread) {
+		tid = (__u32)bpf_get_current_pid_tgid();
+		return slot_put(&waits, &tid, (void *)fresh, &waits_open);
+	}
 	if (!w)
 		return -ENOMEM;
 	*w = *fresh;
 	return 0;
 }
 
-static __always_inline void wait_drop(__u32 *tid, struct lock_wait *w)
+static __always_inline void wait_drop(struct lock_wait *w)
 {
-	if (waits_in_thread)
+	__u32 tid;
+
+	if (waits_in_thread) {
 		w->addr = 0;
-	else
-		slot_drop(&waits, tid, &waits_open);
+		return;
+	}
+	tid = (__u32)bpf_get_current_pid_tgid();
+	slot_drop(&waits, &tid, &waits_open);
 }
 
 static __always_inline void add(__u64 *where, __u64 v)
@@ -439,8 +462,13 @@ int mmap_released_btf(__u64 *ctx)
  */
 const volatile bool wait_paths = true;
 
-/* Contention per lock address: only the report shows it (not serve, top). */
-const volatile bool keep_lock_table = true;
+/*
+ * Contention per lock address and per holder: tables only the report
+ * shows (not serve, top). Without them and the callers, a wait needs
+ * neither its lock's class nor its holder: reading the holder's task and
+ * charging its row made a default wait 2x its timed floor (make bench).
+ */
+const volatile bool keep_lock_tables = true;
 
 /* Bytes of stack to take: (--stack-depth + LOCK_STACK_SLACK) frames. */
 const volatile __u32 lock_stack_bytes = (LOCK_STACK_DEFAULT +
@@ -568,9 +596,12 @@ static __always_inline __u32 wait_stack(void *ctx)
 /* What the wait's rows need, learned as it begins. */
 static __always_inline void wait_detail(void *ctx, struct lock_wait *w)
 {
+	if (!wait_paths && !keep_lock_tables)
+		return;
 	w->class = lock_class(w->addr, w->flags, w->is_mmap);
 	w->stack = wait_paths ? wait_stack(ctx) : 0;
-	lock_owner_read(w->addr, w->flags, &w->owner);
+	if (keep_lock_tables)
+		lock_owner_read(w->addr, w->flags, &w->owner);
 }
 
 static __always_inline void callers_add(const struct lock_wait *w,
@@ -610,8 +641,8 @@ static __always_inline void owners_add(const struct lock_wait *w,
 
 static __always_inline bool own_mmap_lock(__u64 lock)
 {
-	struct task_struct *task = (void *)bpf_get_current_task();
-	__u64 mm = (__u64)BPF_CORE_READ(task, mm);
+	/* contention_begin is 5.19+: a BTF load, not a probe read's call. */
+	__u64 mm = (__u64)bpf_get_current_task_btf()->mm;
 
 	return mm && lock == mm + bpf_core_field_offset(
 					  struct mm_struct___mmap_lock,
@@ -621,7 +652,6 @@ static __always_inline bool own_mmap_lock(__u64 lock)
 static __always_inline void contention_begin(void *ctx, __u64 lock,
 					     __u32 flags)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct lock_wait *w, fresh = {};
 	__u64 ids;
 
@@ -640,14 +670,14 @@ static __always_inline void contention_begin(void *ctx, __u64 lock,
 	fresh.flags = flags;
 	fresh.is_mmap = own_mmap_lock(lock);
 	fresh.tgid = ids >> 32;
-	w = wait_of(&tid, true);
+	w = wait_of(true);
 	if (w && w->addr == lock) {
 		/* A mutex that spun and now sleeps: one wait, from the start. */
 		w->flags = flags;
 		return;
 	}
 	wait_detail(ctx, &fresh);
-	if (wait_put(&tid, w, &fresh))
+	if (wait_put(w, &fresh))
 		count_loss(LOSS_LOCK_STATE_FULL);
 }
 
@@ -688,8 +718,8 @@ static __always_inline void contention_event(void *ctx, __u64 delta_ns,
 
 static __always_inline void contention_end(void *ctx, __u64 lock)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid(), flags;
 	struct locks_proc_stats *st;
+	__u32 flags;
 	struct lock_wait *w;
 	__u64 ids, delta;
 	bool is_mmap;
@@ -698,7 +728,7 @@ static __always_inline void contention_end(void *ctx, __u64 lock)
 	/* Spinlocks' ends too: most find no wait anywhere. */
 	if ((!waits_in_thread && !waits_open) || !task_wanted(&ids))
 		return;
-	w = wait_of(&tid, false);
+	w = wait_of(false);
 	if (!w || w->addr != lock)
 		return;
 	delta = bpf_ktime_get_ns() - w->start_ns;
@@ -706,12 +736,13 @@ static __always_inline void contention_end(void *ctx, __u64 lock)
 	is_mmap = w->is_mmap;
 	if (wait_paths)
 		callers_add(w, flags, delta);
-	owners_add(w, flags, delta);
-	wait_drop(&tid, w);
+	if (keep_lock_tables)
+		owners_add(w, flags, delta);
+	wait_drop(w);
 	class = is_mmap ? CONT_MMAP : CONT_OTHER;
 	add(&counters[LC_CONTENDED_MMAP + class], 1);
 	hist_record(contention_hist[class], delta, 1);
-	if (keep_lock_table)
+	if (keep_lock_tables)
 		lock_table_add(lock, flags, is_mmap, delta);
 	contention_event(ctx, delta, lock, flags, is_mmap);
 	st = proc_stats(ids >> 32);
@@ -1065,19 +1096,30 @@ CHILDREN_PROGS(locks);
  * it; a process that exits marks its row, which user space reports one
  * last time and then deletes.
  */
-SEC("tracepoint")
-int locks_task_exit(void *ctx)
+/* Drops the exiting thread's entry of @map, counted by @open. */
+static __always_inline void exit_drop(void *map, __u64 *open)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
+	slot_drop(map, &tid, open);
+}
+
+SEC("tracepoint")
+int locks_task_exit(void *ctx)
+{
 	thread_state_exit(&thread_locks_by_tid);
-	if (waits_open)
-		slot_drop(&waits, &tid, &waits_open);
-	if (vma_writes_open)
-		slot_drop(&vma_write_starts, &tid, &vma_writes_open);
+	/*
+	 * State a configuration never keeps is not even looked at: a line of
+	 * .bss that no exit had touched lately cost 45 ns a run, half the
+	 * hook's floor (make bench).
+	 */
+	if (!waits_in_thread && waits_open)
+		exit_drop(&waits, &waits_open);
+	if (detail_loaded && vma_writes_open)
+		exit_drop(&vma_write_starts, &vma_writes_open);
 	/* Its last fault did not fall back, or the window would be closed. */
-	if (fault_windows_open)
-		fault_served(tid);
+	if (detail_loaded && fault_windows_open)
+		fault_served((__u32)bpf_get_current_pid_tgid());
 	mark_proc_exited(procs, struct locks_proc_stats);
 	return 0;
 }

@@ -496,8 +496,9 @@ static int locks_configure(void *skel, const struct view_opts *opts)
 				      sizeof(__u64);
 	/* A stack walk per contention is detail in serve, as its hooks are. */
 	s->rodata->wait_paths = !opts->skip_detail;
-	/* Contention per lock address is a table of the text and JSON reports. */
-	s->rodata->keep_lock_table = !opts->numbers_only;
+	/* Contention per lock and per holder: tables of the text and JSON reports. */
+	s->rodata->keep_lock_tables = !opts->numbers_only;
+	s->rodata->detail_loaded = !opts->skip_detail;
 	err = thread_state_configure(s->maps.thread_locks,
 				     s->maps.thread_locks_by_tid,
 				     &s->rodata->use_task_storage);
