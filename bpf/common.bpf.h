@@ -398,28 +398,44 @@ static __always_inline void row_mark(__u32 tgid)
 		row_marks[tgid & (ROW_MARKS - 1)] = 1;
 }
 
-/*
- * The row of process @tgid in a per-process @map, created from @zero with
- * the process's name and the current cgroup (for the exporter's labels) if
- * it is new. Both are only read for a new row: most calls find theirs.
- * A row found is marked too: a mark is only a byte read when it is there.
- */
-static __always_inline void *proc_row(void *map, __u32 tgid, void *zero,
-				      char *zero_comm, __u64 *zero_cgroup)
+/* proc_row()'s slow path: a new row from @zero, or NULL (map full). */
+static __always_inline void *proc_row_new(void *map, __u32 tgid, void *zero,
+					  char *zero_comm, __u64 *zero_cgroup)
 {
-	void *row = bpf_map_lookup_elem(map, &tgid);
+	void *row;
 
-	if (!row) {
-		process_comm(zero_comm);
-		*zero_cgroup = bpf_get_current_cgroup_id();
-		row = lookup_or_init(map, &tgid, zero);
-	}
+	process_comm(zero_comm);
+	*zero_cgroup = bpf_get_current_cgroup_id();
+	row = lookup_or_init(map, &tgid, zero);
 	if (row)
 		row_mark(tgid);
 	else
 		count_loss(LOSS_PROC_MAP_FULL);
 	return row;
 }
+
+/*
+ * The row (@row_type) of process @tgid in a per-process @map, created with
+ * the process's name and the current cgroup (for the exporter's labels) if
+ * it is new. A zero row is built only then: clang zeroed it before every
+ * lookup (27 stores for the locks row), and most calls find theirs. A row
+ * found is marked too: a mark is only a byte read when it is there.
+ */
+#define proc_row(map, row_type, tgid)                                        \
+	({                                                                   \
+		__u32 __tgid = (tgid);                                       \
+		row_type *__row = bpf_map_lookup_elem(&(map), &__tgid);      \
+									     \
+		if (__row) {                                                 \
+			row_mark(__tgid);                                    \
+		} else {                                                     \
+			row_type __zero = {};                                \
+									     \
+			__row = proc_row_new(&(map), __tgid, &__zero,        \
+					     __zero.comm, &__zero.cgroup_id); \
+		}                                                            \
+		__row;                                                       \
+	})
 
 /*
  * The row of the process whose leader is exiting now, or NULL (another

@@ -56,11 +56,12 @@ static __always_inline __u32 event_reasons(const __u64 *v)
  */
 static __always_inline void emit_event(void *ctx, __u32 kind, const __u64 *v)
 {
-	__u64 id = current_ids();
 	struct event *e;
 	__u32 reasons;
+	__u64 id;
 	long len;
 
+	/* First: a helper call before it stays even where events are off. */
 	if (!events_cfg.on)
 		return;
 	reasons = event_reasons(v);
@@ -71,6 +72,7 @@ static __always_inline void emit_event(void *ctx, __u32 kind, const __u64 *v)
 		count_loss(LOSS_EVENTS_DROPPED);
 		return;
 	}
+	id = current_ids();
 	e->kind = kind;
 	e->reasons = reasons;
 	e->ts_ns = bpf_ktime_get_ns();

@@ -10,7 +10,10 @@
  * task-local storage, on the mmap_lock and contention hooks: the least an
  * exact per-thread timing costs on this machine. (Not on clone: there, the
  * shell loop's clones come from other, short-lived processes, whose
- * first use creates the storage, while its own are vforks.)
+ * first use creates the storage, while its own are vforks.) On the
+ * contention hooks it is the least an exact wait time per process costs:
+ * spinlocks (never timed) only counted, and the wait, at its end, added to
+ * its process's row in a hash.
  */
 #include "kernel_types.h"
 #include <bpf/bpf_helpers.h>
@@ -49,6 +52,57 @@ static __always_inline int timed(void)
 	return count();
 }
 
+struct wait_row {
+	__u64 waits;
+	__u64 wait_ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct wait_row);
+} rows SEC(".maps");
+
+#define LCB_F_SPIN	0x1
+#define LCB_F_MUTEX	0x20
+
+SEC("tp_btf/contention_begin")
+int floor_timed_contention_begin(__u64 *ctx)
+{
+	__u32 flags = ctx[1];
+
+	if ((flags & LCB_F_SPIN) && !(flags & LCB_F_MUTEX))
+		return count();
+	return timed();
+}
+
+SEC("tp_btf/contention_end")
+int floor_timed_contention_end(__u64 *ctx)
+{
+	__u64 *t = bpf_task_storage_get(&started, bpf_get_current_task_btf(),
+					0, 0);
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct wait_row *r, zero = {};
+	__u64 delta;
+
+	if (!t || !*t)
+		return count();
+	delta = bpf_ktime_get_ns() - *t;
+	*t = 0;
+	r = bpf_map_lookup_elem(&rows, &tgid);
+	if (!r) {
+		bpf_map_update_elem(&rows, &tgid, &zero, BPF_NOEXIST);
+		r = bpf_map_lookup_elem(&rows, &tgid);
+	}
+	if (r) {
+		__sync_fetch_and_add(&r->waits, 1);
+		__sync_fetch_and_add(&r->wait_ns, delta);
+	}
+	return count();
+}
+
 #define FLOOR(sec, name) \
 	SEC(sec) int floor_##name(void *ctx) { return count(); }
 #define TIMED(sec, name) \
@@ -74,7 +128,5 @@ FLOOR("tp_btf/task_rename", rename)
 TIMED("tp_btf/mmap_lock_start_locking", mmap_start)
 TIMED("tp_btf/mmap_lock_acquire_returned", mmap_returned)
 TIMED("tp_btf/mmap_lock_released", mmap_released)
-TIMED("tp_btf/contention_begin", contention_begin)
-TIMED("tp_btf/contention_end", contention_end)
 
 char LICENSE[] SEC("license") = "GPL";

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * floor [PROGRAM...]: attaches tools/bench/floor.bpf.c's count-only
- * programs (those named, or all), each one that this kernel has a hook
+ * floor [PROGRAM | count | timed ...]: attaches tools/bench/floor.bpf.c's
+ * programs (those named; "count": every count-only one, "timed": every
+ * floor_timed_ one; nothing: all), each one that this kernel has a hook
  * for, prints "ready" and waits for SIGINT. Each program is loaded in an
  * object of its own: a hook this kernel lacks costs that program only.
+ * A program measured for a floor should be alone on its hook, as
+ * mmtrace's is: a second program runs with the first one's lines warm.
  */
 #include <signal.h>
 #include <stdbool.h>
@@ -29,8 +32,11 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 
 static bool wanted(const char *name, int argc, char **argv)
 {
+	bool timed = !strncmp(name, "floor_timed_", 12);
+
 	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], name))
+		if (!strcmp(argv[i], name) ||
+		    !strcmp(argv[i], timed ? "timed" : "count"))
 			return true;
 	return argc < 2;
 }

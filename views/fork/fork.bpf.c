@@ -75,9 +75,7 @@ static __always_inline struct fork_window *current_window(void)
 
 static __always_inline struct fork_proc_stats *proc_stats(__u32 tgid)
 {
-	struct fork_proc_stats zero = {};
-
-	return proc_row(&procs, tgid, &zero, zero.comm, &zero.cgroup_id);
+	return proc_row(procs, struct fork_proc_stats, tgid);
 }
 
 

@@ -162,9 +162,7 @@ static __always_inline void gup_fallback(unsigned long start)
 
 static __always_inline struct gup_proc_stats *proc_stats(__u32 tgid)
 {
-	struct gup_proc_stats zero = {};
-
-	return proc_row(&procs, tgid, &zero, zero.comm, &zero.cgroup_id);
+	return proc_row(procs, struct gup_proc_stats, tgid);
 }
 
 /* What one finished call adds, to the totals and to a process row. */

@@ -93,9 +93,7 @@ __u64 retract_hist[HIST_LEN] = {};		/* us */
 
 static __always_inline struct hugetlb_proc_stats *proc_stats(__u32 tgid)
 {
-	struct hugetlb_proc_stats zero = {};
-
-	return proc_row(&procs, tgid, &zero, zero.comm, &zero.cgroup_id);
+	return proc_row(procs, struct hugetlb_proc_stats, tgid);
 }
 
 /* Opens a per-thread window: the filter is applied once, here. */

@@ -192,9 +192,7 @@ static __always_inline void add(__u64 *where, __u64 v)
 
 static __always_inline struct locks_proc_stats *proc_stats(__u32 tgid)
 {
-	struct locks_proc_stats zero = {};
-
-	return proc_row(&procs, tgid, &zero, zero.comm, &zero.cgroup_id);
+	return proc_row(procs, struct locks_proc_stats, tgid);
 }
 
 static __always_inline void proc_add(struct locks_proc_stats *st, int i,
@@ -463,12 +461,13 @@ int mmap_released_btf(__u64 *ctx)
 const volatile bool wait_paths = true;
 
 /*
- * Contention per lock address and per holder: tables only the report
- * shows (not serve, top). Without them and the callers, a wait needs
- * neither its lock's class nor its holder: reading the holder's task and
- * charging its row made a default wait 2x its timed floor (make bench).
+ * Numbers only the report shows (not serve, top): contention per lock
+ * address and per holder, a process's longest wait. Without them and the
+ * callers, a wait needs neither its lock's class nor its holder: reading
+ * the holder's task and charging its row made a default wait 2x its timed
+ * floor (make bench).
  */
-const volatile bool keep_lock_tables = true;
+const volatile bool report_numbers = true;
 
 /* Bytes of stack to take: (--stack-depth + LOCK_STACK_SLACK) frames. */
 const volatile __u32 lock_stack_bytes = (LOCK_STACK_DEFAULT +
@@ -596,11 +595,11 @@ static __always_inline __u32 wait_stack(void *ctx)
 /* What the wait's rows need, learned as it begins. */
 static __always_inline void wait_detail(void *ctx, struct lock_wait *w)
 {
-	if (!wait_paths && !keep_lock_tables)
+	if (!wait_paths && !report_numbers)
 		return;
 	w->class = lock_class(w->addr, w->flags, w->is_mmap);
 	w->stack = wait_paths ? wait_stack(ctx) : 0;
-	if (keep_lock_tables)
+	if (report_numbers)
 		lock_owner_read(w->addr, w->flags, &w->owner);
 }
 
@@ -736,19 +735,19 @@ static __always_inline void contention_end(void *ctx, __u64 lock)
 	is_mmap = w->is_mmap;
 	if (wait_paths)
 		callers_add(w, flags, delta);
-	if (keep_lock_tables)
+	if (report_numbers)
 		owners_add(w, flags, delta);
 	wait_drop(w);
 	class = is_mmap ? CONT_MMAP : CONT_OTHER;
 	add(&counters[LC_CONTENDED_MMAP + class], 1);
 	hist_record(contention_hist[class], delta, 1);
-	if (keep_lock_tables)
+	if (report_numbers)
 		lock_table_add(lock, flags, is_mmap, delta);
 	contention_event(ctx, delta, lock, flags, is_mmap);
 	st = proc_stats(ids >> 32);
 	proc_add(st, PV_MMAP_CONTENDED + 2 * class, 1);
 	proc_add(st, PV_MMAP_CONTENTION_NS + 2 * class, delta);
-	if (st && is_mmap)
+	if (st && is_mmap && report_numbers)
 		set_max(&st->max_mmap_wait_ns, delta);
 }
 

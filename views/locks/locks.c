@@ -496,8 +496,8 @@ static int locks_configure(void *skel, const struct view_opts *opts)
 				      sizeof(__u64);
 	/* A stack walk per contention is detail in serve, as its hooks are. */
 	s->rodata->wait_paths = !opts->skip_detail;
-	/* Contention per lock and per holder: tables of the text and JSON reports. */
-	s->rodata->keep_lock_tables = !opts->numbers_only;
+	/* Per lock, per holder, a process's longest wait: the report's. */
+	s->rodata->report_numbers = !opts->numbers_only;
 	s->rodata->detail_loaded = !opts->skip_detail;
 	err = thread_state_configure(s->maps.thread_locks,
 				     s->maps.thread_locks_by_tid,
