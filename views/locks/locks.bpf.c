@@ -718,14 +718,18 @@ static __always_inline void contention_event(void *ctx, __u64 delta_ns,
 static __always_inline void contention_end(void *ctx, __u64 lock)
 {
 	struct locks_proc_stats *st;
-	__u32 flags;
+	__u32 flags, tgid;
 	struct lock_wait *w;
-	__u64 ids, delta;
 	bool is_mmap;
+	__u64 delta;
 	int class;
 
-	/* Spinlocks' ends too: most find no wait anywhere. */
-	if ((!waits_in_thread && !waits_open) || !task_wanted(&ids))
+	/*
+	 * Spinlocks' ends too: most find no wait anywhere. A wait found was
+	 * begun by this thread, which the filters wanted then: it carries
+	 * its tgid, and the filters need no second look.
+	 */
+	if (!waits_in_thread && !waits_open)
 		return;
 	w = wait_of(false);
 	if (!w || w->addr != lock)
@@ -733,6 +737,7 @@ static __always_inline void contention_end(void *ctx, __u64 lock)
 	delta = bpf_ktime_get_ns() - w->start_ns;
 	flags = w->flags;
 	is_mmap = w->is_mmap;
+	tgid = w->tgid;
 	if (wait_paths)
 		callers_add(w, flags, delta);
 	if (report_numbers)
@@ -744,7 +749,7 @@ static __always_inline void contention_end(void *ctx, __u64 lock)
 	if (report_numbers)
 		lock_table_add(lock, flags, is_mmap, delta);
 	contention_event(ctx, delta, lock, flags, is_mmap);
-	st = proc_stats(ids >> 32);
+	st = proc_stats(tgid);
 	proc_add(st, PV_MMAP_CONTENDED + 2 * class, 1);
 	proc_add(st, PV_MMAP_CONTENTION_NS + 2 * class, delta);
 	if (st && is_mmap && report_numbers)
