@@ -975,6 +975,13 @@ def main():
     print(f"machine load (1-min loadavg) {load_before} at the start;"
           " each section prints its own when it ends; others' work on the"
           " machine widens every interval", flush=True)
+    with open("/proc/sys/kernel/bpf_stats_enabled") as f:
+        if f.read().strip() != "0":
+            # Left on by someone: every configuration pays for it.
+            print("warning: kernel.bpf_stats_enabled is on: every BPF"
+                  " program here pays two clock reads a run, the floors"
+                  " and bpftrace too (sysctl kernel.bpf_stats_enabled=0)",
+                  flush=True)
     # Each section prints as soon as it is done: a later one that fails
     # (a port taken, a package missing) loses nothing measured before.
     if wanted("costs"):
