@@ -44,6 +44,7 @@ BUILD = os.environ.get("BUILD", "build")
 MMTRACE = os.path.join(BUILD, "mmtrace")
 TOOLS = os.path.join(BUILD, "tools")
 FLOOR = os.path.join(TOOLS, "bench", "floor")
+BPF_STATS = "/proc/sys/kernel/bpf_stats_enabled"
 ROUNDS = int(os.environ.get("MMTRACE_BENCH_ROUNDS", "15"))
 SECTIONS = ("costs", "throughput", "floors", "real", "events", "startup")
 ONLY = [x for x in os.environ.get("MMTRACE_BENCH_ONLY", "").split(",") if x]
@@ -940,15 +941,14 @@ def print_startup_memory(attach, mem):
 
 def bpf_stats(fn):
     """@fn() with kernel.bpf_stats_enabled on, as it was after."""
-    path = "/proc/sys/kernel/bpf_stats_enabled"
-    with open(path) as f:
+    with open(BPF_STATS) as f:
         was = f.read().strip()
-    with open(path, "w") as f:
+    with open(BPF_STATS, "w") as f:
         f.write("1")
     try:
         return fn()
     finally:
-        with open(path, "w") as f:
+        with open(BPF_STATS, "w") as f:
             f.write(was)
 
 
@@ -975,7 +975,7 @@ def main():
     print(f"machine load (1-min loadavg) {load_before} at the start;"
           " each section prints its own when it ends; others' work on the"
           " machine widens every interval", flush=True)
-    with open("/proc/sys/kernel/bpf_stats_enabled") as f:
+    with open(BPF_STATS) as f:
         if f.read().strip() != "0":
             # Left on by someone: every configuration pays for it.
             print("warning: kernel.bpf_stats_enabled is on: every BPF"

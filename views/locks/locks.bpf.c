@@ -138,6 +138,14 @@ struct {
 	__type(value, struct lock_wait);
 } thread_waits SEC(".maps");
 
+/* Drops the current thread's entry of @map, counted by @open. */
+static __always_inline void own_slot_drop(void *map, __u64 *open)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	slot_drop(map, &tid, open);
+}
+
 /*
  * This thread's wait, or NULL; with @create, a zeroed one in its storage.
  * The tid is read only for the hash: a helper call is not free.
@@ -175,14 +183,10 @@ static __always_inline long wait_put(struct lock_wait *w,
 
 static __always_inline void wait_drop(struct lock_wait *w)
 {
-	__u32 tid;
-
-	if (waits_in_thread) {
+	if (waits_in_thread)
 		w->addr = 0;
-		return;
-	}
-	tid = (__u32)bpf_get_current_pid_tgid();
-	slot_drop(&waits, &tid, &waits_open);
+	else
+		own_slot_drop(&waits, &waits_open);
 }
 
 static __always_inline void add(__u64 *where, __u64 v)
@@ -1100,14 +1104,6 @@ CHILDREN_PROGS(locks);
  * it; a process that exits marks its row, which user space reports one
  * last time and then deletes.
  */
-/* Drops the exiting thread's entry of @map, counted by @open. */
-static __always_inline void exit_drop(void *map, __u64 *open)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-
-	slot_drop(map, &tid, open);
-}
-
 SEC("tracepoint")
 int locks_task_exit(void *ctx)
 {
@@ -1118,9 +1114,9 @@ int locks_task_exit(void *ctx)
 	 * hook's floor (make bench).
 	 */
 	if (!waits_in_thread && waits_open)
-		exit_drop(&waits, &waits_open);
+		own_slot_drop(&waits, &waits_open);
 	if (detail_loaded && vma_writes_open)
-		exit_drop(&vma_write_starts, &vma_writes_open);
+		own_slot_drop(&vma_write_starts, &vma_writes_open);
 	/* Its last fault did not fall back, or the window would be closed. */
 	if (detail_loaded && fault_windows_open)
 		fault_served((__u32)bpf_get_current_pid_tgid());
