@@ -83,14 +83,16 @@ int floor_timed_contention_end(__u64 *ctx)
 {
 	__u64 *t = bpf_task_storage_get(&started, bpf_get_current_task_btf(),
 					0, 0);
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct wait_row *r, zero = {};
 	__u64 delta;
+	__u32 tgid;
 
+	/* Most ends are spinlocks': no helper call before this return. */
 	if (!t || !*t)
 		return count();
 	delta = bpf_ktime_get_ns() - *t;
 	*t = 0;
+	tgid = bpf_get_current_pid_tgid() >> 32;
 	r = bpf_map_lookup_elem(&rows, &tgid);
 	if (!r) {
 		bpf_map_update_elem(&rows, &tgid, &zero, BPF_NOEXIST);
