@@ -6,6 +6,8 @@
 passed=0
 failed=0
 skipped=0
+# CI shows only the tail of a run: the failures are printed again last.
+failures=()
 noise_pids=""
 CGROUP_DIR=""
 
@@ -27,14 +29,29 @@ tally() {
 		echo "$line"
 		case $line in
 		PASS*) passed=$((passed + 1)) ;;
-		FAIL*) failed=$((failed + 1)) ;;
+		FAIL*) failed=$((failed + 1)) failures+=("$line") ;;
 		esac
 	done
 }
 
 pass() { echo "PASS $1"; passed=$((passed + 1)); }
 
-fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
+fail() {
+	echo "FAIL $1: $2"
+	failed=$((failed + 1))
+	failures+=("FAIL $1: $2")
+}
+
+# Prints every failure of the run again, each cut to one line.
+failures_again() {
+	local line
+	[ ${#failures[@]} = 0 ] && return
+	echo "the ${#failures[@]} failure(s) again:"
+	for line in "${failures[@]}"; do
+		line=${line%%$'\n'*}
+		echo "${line:0:300}"
+	done
+}
 
 skip() {
 	if [ "${CI:-}" = true ]; then

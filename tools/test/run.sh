@@ -47,7 +47,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 run_unit() {
-	local t out n=0
+	local t out line n=0
 	for t in "$BUILD"/tests/test_*; do
 		[ -x "$t" ] || continue
 		n=$((n + 1))
@@ -57,7 +57,10 @@ run_unit() {
 		local n_pass n_fail
 		n_pass=$(echo "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
 		n_fail=$(echo "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
-		echo "$out" | grep '^FAIL' || true
+		while IFS= read -r line; do
+			echo "$line"
+			failures+=("$line")
+		done < <(grep '^FAIL' <<<"$out")
 		if [ -z "$n_pass" ]; then
 			fail "unit $(basename "$t")" "crashed or printed no summary"
 			continue
@@ -308,5 +311,6 @@ all) run_unit; run_host; run_san; run_static; run_fuzz; run_vm ;;
 *) echo "usage: $0 all|unit|host|san|static|fuzz|vm" >&2; exit 2 ;;
 esac
 
+failures_again
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]
