@@ -505,45 +505,57 @@ def bench_throughput(all_views):
         "serve --detail": lambda: [serve("--detail")],
         "bpftrace": lambda: [bpftrace("bpftrace", BPFTRACE_FORK)],
     }
-    times = {}
-    for r in range(ROUNDS):
-        for cname, make in rotated(configs, r):
-            tracers = make()
-            if tracers is None:
-                continue
-            ids = set()
-            for t in tracers:
-                t.start()
-                ids |= t.bpf_ids("prog")
-            try:
-                for wname, argv in workloads():
-                    times.setdefault((wname, cname), []).append(
-                        measure(argv, ids))
-            finally:
-                for t in tracers:
-                    t.stop()
-    return times, [c for c in configs if any(k[1] == c for k in times)]
+    return alternate(configs, [(w, lambda ids, a=argv: measure(a, ids))
+                               for w, argv in workloads()])
+
+
+def run_config(make, loads):
+    """{workload: sample} of @loads under the tracers @make() starts, or
+    None where that configuration is not on this kernel."""
+    tracers = make()
+    if tracers is None:
+        return None
+    ids = set()
+    for t in tracers:
+        t.start()
+        ids |= t.bpf_ids("prog")
+    try:
+        return {wname: fn(ids) for wname, fn in loads}
+    finally:
+        for t in tracers:
+            t.stop()
 
 
 def alternate(configs, loads):
     """@loads (name, fn(ids) -> (wall, cpu, bpf)) under each of @configs
-    (name -> [tracers] or None), in rounds that rotate the order."""
+    (name -> [tracers] or None; the first: untraced), in rounds that
+    rotate the order of the others. Every traced run sits between two
+    untraced ones and has the mean of their wall and CPU times appended
+    as its base: the machine's load drifts less over that span than over
+    a whole round, which left 2% unresolved at 15 rounds (README,
+    2026-11-30)."""
+    untraced, *_ = configs
+    traced = {c: m for c, m in configs.items() if c != untraced}
     times = {}
+
+    def record(cname, got, base=None, after=None):
+        for wname, sample in got.items():
+            if base is not None:
+                sample += tuple((a + b) / 2 for a, b in
+                                zip(base[wname][:2], after[wname][:2]))
+            times.setdefault((wname, cname), []).append(sample)
+
     for r in range(ROUNDS):
-        for cname, make in rotated(configs, r):
-            tracers = make()
-            if tracers is None:
+        before = run_config(configs[untraced], loads)
+        record(untraced, before)
+        for cname, make in rotated(traced, r):
+            got = run_config(make, loads)
+            if got is None:
                 continue
-            ids = set()
-            for t in tracers:
-                t.start()
-                ids |= t.bpf_ids("prog")
-            try:
-                for wname, fn in loads:
-                    times.setdefault((wname, cname), []).append(fn(ids))
-            finally:
-                for t in tracers:
-                    t.stop()
+            after = run_config(configs[untraced], loads)
+            record(untraced, after)
+            record(cname, got, before, after)
+            before = after
     return times, [c for c in configs if any(k[1] == c for k in times)]
 
 
@@ -858,10 +870,11 @@ def slowdown_cell(ts, base):
 
 def print_throughput(times, configs, wnames=None, title=None):
     wnames = wnames or [w for w, _ in workloads()]
-    n = len(times.get((wnames[0], "untraced"), []))
+    n = len(times.get((wnames[0], configs[-1]), []))
     print(f"\n{title or 'Workload slowdown against untraced'}, median of"
           f" {n} per-round"
-          " ratios [its 95% interval]: wall time, and CPU time (user +"
+          " ratios to the mean of the untraced runs just before and after"
+          " [the median's 95% interval]: wall time, and CPU time (user +"
           " system of the workload: what it paid, whatever else ran);"
           " BPF: the tracer's program run time, where it keeps bpf_stats"
           " (serve --bpf-stats only), as a share of the untraced CPU time"
@@ -873,16 +886,19 @@ def print_throughput(times, configs, wnames=None, title=None):
         base = times.get((wname, "untraced"), [])
         if not base:
             continue
-        walls, cpus = [w for w, _, _ in base], [c for _, c, _ in base]
+        walls, cpus = [s[0] for s in base], [s[1] for s in base]
         print(f"  {wname}: untraced {median(walls):.3f} s wall"
               f" {spread(walls, '{:.3f}')}, {median(cpus):.3f} s CPU")
         for c in configs[1:]:
             ts = times.get((wname, c), [])
             if not ts:
                 continue
-            wcell, wres, _ = slowdown_cell([w for w, _, _ in ts], walls)
-            ccell, cres, cm = slowdown_cell([x for _, x, _ in ts], cpus)
-            bpf = median([b for _, _, b in ts])
+            # Each run against the untraced runs on either side of it.
+            wcell, wres, _ = slowdown_cell([s[0] for s in ts],
+                                           [s[3] for s in ts])
+            ccell, cres, cm = slowdown_cell([s[1] for s in ts],
+                                            [s[4] for s in ts])
+            bpf = median([s[2] for s in ts])
             share = f"{100 * bpf / median(cpus):5.1f}%" if bpf else "    -"
             cell = (f"    {c:<15} {wcell:>23} {ccell:>23} {share:>6}"
                     f"  {'resolved' if wres and cres else 'NOT resolved'}")
