@@ -59,4 +59,18 @@ static inline unsigned long long hist_slot_max(unsigned int slot)
 	return slot ? (1ULL << slot) - 1 : 0;
 }
 
+/*
+ * How many values histogram @h holds: the sum of its slots. A count the
+ * histogram already has is read from it, never kept beside it by a BPF
+ * program: that would be one more atomic on every event.
+ */
+static inline unsigned long long hist_count(const unsigned long long *h)
+{
+	unsigned long long n = 0;
+
+	for (unsigned int i = 0; i < HIST_SLOTS; i++)
+		n += h[i];
+	return n;
+}
+
 #endif /* MMTRACE_HIST_H */

@@ -282,7 +282,7 @@ static void render_def(struct metrics *m, const struct export_view *v,
 				  d->slot_decimals, d->truncated, d->decimals);
 		return;
 	}
-	memcpy(&value, v->bss + d->off, sizeof(value));
+	value = number_value(d, v->bss, false);
 	metrics_sample(m, &label, n, value, d->decimals);
 }
 

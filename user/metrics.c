@@ -354,12 +354,9 @@ void metrics_log2_hist(struct metrics *m, const struct metric_label *labels,
 		       unsigned int max_slot, int slot_decimals,
 		       bool truncated, int sum_decimals)
 {
-	unsigned long long below = 0, count = 0;
+	unsigned long long below = 0, count = hist_count(hist);
 	char le[48];
 
-	/* One pass for the count: buckets and _count must agree. */
-	for (unsigned int i = 0; i < HIST_SLOTS; i++)
-		count += hist[i];
 	if (max_slot >= HIST_SLOTS)
 		max_slot = HIST_SLOTS - 1;
 	for (unsigned int i = 0; i <= max_slot; i++) {

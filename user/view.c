@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include "hist.h"
 #include <linux/types.h>
 #include <json-c/json.h>
 #include "container.h"
@@ -114,9 +115,13 @@ unsigned long long number_value(const struct number *n, const void *base,
 				bool in_row)
 {
 	const char *p = (const char *)base + (in_row ? n->row_off : n->off);
-	unsigned long long v = 0;
+	unsigned long long v = 0, hist[HIST_LEN];
 	__u32 v32;
 
+	if (!in_row && n->hist_count) {
+		memcpy(hist, p, sizeof(hist));
+		return hist_count(hist);
+	}
 	if (in_row && n->row_size == sizeof(v32)) {
 		memcpy(&v32, p, sizeof(v32));
 		return v32;

@@ -107,6 +107,7 @@ struct number {
 	const char *label, *label_value;	/* optional */
 	bool in_bss;
 	size_t off;		/* in .bss */
+	bool hist_count;	/* the value: the count of the histogram at @off */
 	bool in_row;
 	size_t row_off;		/* in the row value, inside its sums */
 	unsigned int row_size;	/* 8, or 4 */
@@ -141,6 +142,8 @@ struct number {
  */
 #define NUMBER(k, ob, ...) { .key = k, .obs = ob, __VA_ARGS__ }
 #define AT_BSS(member) .in_bss = true, .off = offsetof(BSS, member)
+/* The count of a .bss histogram (its sum is AT_BSS(member[HIST_SUM])). */
+#define AT_BSS_COUNT(member) AT_BSS(member), .hist_count = true
 #define AT_ROW(member)                                                       \
 	.in_row = true, .row_off = offsetof(ROW, member),                    \
 	.row_size = sizeof(((ROW *)0)->member)

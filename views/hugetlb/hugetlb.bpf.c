@@ -164,9 +164,7 @@ static __always_inline void share_exit(unsigned long ret, unsigned long pud)
 		return;
 	delta = bpf_ktime_get_ns() - start;
 	shared = table_is_shared(ret, pud);
-	__sync_fetch_and_add(&counters[HC_SHARE_CALLS], 1);
 	__sync_fetch_and_add(&counters[HC_SHARED], shared);
-	__sync_fetch_and_add(&counters[HC_SHARE_NS], delta);
 	hist_record(share_hist, delta, 1);
 	st = proc_stats(current_ids() >> 32);
 	if (!st)
@@ -264,8 +262,6 @@ static __always_inline void retract_exit(void)
 	if (!start)
 		return;
 	delta = bpf_ktime_get_ns() - start;
-	__sync_fetch_and_add(&counters[HC_RETRACTS], 1);
-	__sync_fetch_and_add(&counters[HC_RETRACT_NS], delta);
 	hist_record(retract_hist, delta, 1000);
 	st = proc_stats(current_ids() >> 32);
 	if (!st)

@@ -177,7 +177,7 @@ static const char *const waiter_names[IMAP_WAITERS] = {
  */
 static const struct number hugetlb_numbers[] = {
 	NUMBER("pmd_share_calls", OBS_SHARE, .text = "calls",
-	       AT_BSS(counters[HC_SHARE_CALLS]), AT_ROW(share_calls),
+	       AT_BSS_COUNT(share_hist), AT_ROW(share_calls),
 	       COLUMN("SHARE_CALLS", 11), SORT(1),
 	       EXPORT("hugetlb_pmd_share_calls", "huge_pmd_share calls"),
 	       .field = F_PMD_SHARE_CALLS),
@@ -188,7 +188,7 @@ static const struct number hugetlb_numbers[] = {
 	       EXPORT_ROW("pmd_shared"), .row_help = "PMD tables shared",
 	       .field = F_PMD_SHARED),
 	NUMBER("pmd_share_ns", OBS_SHARE, NS, .text = "us",
-	       AT_BSS(counters[HC_SHARE_NS]), AT_ROW(share_ns),
+	       AT_BSS(share_hist[HIST_SUM]), AT_ROW(share_ns),
 	       COLUMN("SHARE_US", 10), .field = F_PMD_SHARE_NS),
 	HISTOGRAM_NS("hugetlb_pmd_share_seconds", "Time in huge_pmd_share",
 		     share_hist, OBS_SHARE),
@@ -208,11 +208,11 @@ static const struct number hugetlb_numbers[] = {
 	HISTOGRAM_US("hugetlb_i_mmap_wait_seconds", "",
 		     imap_wait_hist[IMAP_OTHER], OBS_WAITS, WAITER("other")),
 	NUMBER("retracts", OBS_RETRACT, .text = "retracts",
-	       AT_BSS(counters[HC_RETRACTS]), AT_ROW(retracts),
+	       AT_BSS_COUNT(retract_hist), AT_ROW(retracts),
 	       COLUMN("RETRACTS", 9),
 	       EXPORT("hugetlb_retracts", "retract_page_tables calls (khugepaged)")),
 	NUMBER("retract_ns", OBS_RETRACT, NS, .text = "retract us",
-	       AT_BSS(counters[HC_RETRACT_NS]), AT_ROW(retract_ns)),
+	       AT_BSS(retract_hist[HIST_SUM]), AT_ROW(retract_ns)),
 	HISTOGRAM_US("hugetlb_retract_seconds", "Time in retract_page_tables",
 		     retract_hist, OBS_RETRACT),
 	NUMBER("retracted_tables", OBS_RETRACT_RACE,
@@ -410,7 +410,7 @@ static void report_text(const struct report_ctx *ctx,
 	fprintf(out, "\n");
 	if (!share)
 		fprintf(out, "huge_pmd_share is not observable on this kernel ('mmtrace probes hugetlb' says why)\n");
-	if (share && c[HC_SHARE_CALLS]) {
+	if (share && hist_count(r->t.share_hist)) {
 		fprintf(out, "\nhuge_pmd_share latency:\n");
 		print_log2_hist(out, r->t.share_hist, HIST_SLOTS, "nsecs");
 	}
@@ -419,7 +419,7 @@ static void report_text(const struct report_ctx *ctx,
 	if (obs_known(ctx, OBS_RETRACT_RACE))
 		fprintf(out, "PTE tables retracted %llu; page faults a retraction of their mm met (inferred from overlapping windows): %llu\n",
 			c[HC_RETRACTED_TABLES], c[HC_FAULT_RETRACT_OVERLAPS]);
-	if (obs_known(ctx, OBS_RETRACT) && c[HC_RETRACTS]) {
+	if (obs_known(ctx, OBS_RETRACT) && hist_count(r->t.retract_hist)) {
 		fprintf(out, "\nretract_page_tables latency:\n");
 		print_log2_hist(out, r->t.retract_hist, HIST_SLOTS, "usecs");
 	}

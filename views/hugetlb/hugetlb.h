@@ -21,12 +21,9 @@ enum imap_mode {
 
 /* Totals since load; user space reports per-interval differences. */
 enum hugetlb_counter {
-	HC_SHARE_CALLS,		/* huge_pmd_share calls */
-	HC_SHARED,		/* ... that found a PMD table to share */
-	HC_SHARE_NS,		/* time spent in huge_pmd_share */
+	/* Calls and time are share_hist's and retract_hist's count and sum. */
+	HC_SHARED,		/* huge_pmd_share calls that found a table */
 	HC_UNSHARES,		/* __huge_pmd_unshare returning 1 */
-	HC_RETRACTS,		/* retract_page_tables calls (khugepaged) */
-	HC_RETRACT_NS,
 	HC_RETRACTED_TABLES,	/* PTE tables retract_page_tables took away */
 	HC_FAULT_RETRACT_OVERLAPS,	/* page faults a retraction of their mm met */
 	HC_MAX,

@@ -748,7 +748,6 @@ static __always_inline void contention_end(void *ctx, __u64 lock)
 		owners_add(w, flags, delta);
 	wait_drop(w);
 	class = is_mmap ? CONT_MMAP : CONT_OTHER;
-	add(&counters[LC_CONTENDED_MMAP + class], 1);
 	hist_record(contention_hist[class], delta, 1);
 	if (report_numbers)
 		lock_table_add(lock, flags, is_mmap, delta);
@@ -1085,7 +1084,6 @@ static __always_inline void vma_write_end(void)
 		return;
 	delta = bpf_ktime_get_ns() - *start;
 	slot_drop(&vma_write_starts, &tid, &vma_writes_open);
-	add(&counters[LC_VMA_WRITE_LOCKS], 1);
 	hist_record(vma_write_hist, delta, 1);
 	st = proc_stats(ids >> 32);
 	proc_add(st, PV_VMA_WRITE_LOCKS, 1);

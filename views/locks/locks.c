@@ -257,12 +257,12 @@ static const struct number locks_numbers[] = {
 	MODE_HISTOGRAMS("locks_mmap_lock_hold_seconds", "Time mmap_lock was held, by mode",
 			hold_hist, "hold"),
 	NUMBER("mmap_contended", OBS_CONTENTION, .text = "mmap_lock",
-	       .line = LINE_CONTENDED, AT_BSS(counters[LC_CONTENDED_MMAP]),
+	       .line = LINE_CONTENDED, AT_BSS_COUNT(contention_hist[CONT_MMAP]),
 	       AT_ROW(v[PV_MMAP_CONTENDED]), COLUMN("CONTENTION", 12),
 	       EXPORT("locks_contended", "Sleeping-lock contentions: the task's own mmap_lock, or any other lock"),
 	       LOCK("mmap_lock")),
 	NUMBER("other_contended", OBS_CONTENTION, .text = "other",
-	       .line = LINE_CONTENDED, AT_BSS(counters[LC_CONTENDED_OTHER]),
+	       .line = LINE_CONTENDED, AT_BSS_COUNT(contention_hist[CONT_OTHER]),
 	       AT_ROW(v[PV_OTHER_CONTENDED]), EXPORT("locks_contended", ""),
 	       LOCK("other")),
 	/* Top's contention is both classes; its lost time, other locks'. */
@@ -323,7 +323,7 @@ static const struct number locks_numbers[] = {
 	       AT_ROW(v[PV_VMA_ACCESS_ERRORS]),
 	       EXPORT("locks_vma_lock_access_errors", "User page faults refused by access_error() with the per-VMA lock held: signalled under it from 6.10 (in vma_lock_faults), redone under mmap_lock before (no vmstat event)")),
 	NUMBER("vma_write_locks", OBS_VMA_WRITE, .text = "VMA write locks",
-	       .line = LINE_VMA_WRITE, AT_BSS(counters[LC_VMA_WRITE_LOCKS]),
+	       .line = LINE_VMA_WRITE, AT_BSS_COUNT(vma_write_hist),
 	       AT_ROW(v[PV_VMA_WRITE_LOCKS]),
 	       EXPORT("locks_vma_write_locks", "VMA write locks taken by __vma_start_write (7.x), each waiting for the VMA's readers")),
 	NUMBER("vma_write_wait_ns", OBS_VMA_WRITE, NS,
@@ -570,7 +570,6 @@ static int charge_wait(struct locks_report *r, int procs_fd,
 	int err;
 
 	r->t.counters[LC_WAITS_CHARGED]++;
-	r->t.counters[LC_CONTENDED_MMAP + class]++;
 	r->t.contention_hist[class][hist_slot(ns)]++;
 	r->t.contention_hist[class][HIST_SUM] += ns;
 	row = find_lock(&r->locks, &lk);

@@ -29,8 +29,6 @@ enum locks_counter {
 	LC_DOWNGRADES,		/* write lock turned read (munmap) */
 	LC_NESTED,		/* taken again while this task held it */
 	LC_UNMATCHED_RELEASE,	/* released, but the acquire was not seen */
-	LC_CONTENDED_MMAP,	/* contention_begin on mmap_lock */
-	LC_CONTENDED_OTHER,	/* on any other sleeping lock */
 	LC_SPIN_SKIPPED,	/* spinlock contention: not traced */
 	LC_FAULTS,		/* user page faults */
 	LC_FALLBACKS,		/* of them, served under mmap_lock */
@@ -50,7 +48,6 @@ enum locks_counter {
 	 */
 	LC_VMA_RETRIES,
 	LC_VMA_ACCESS_ERRORS,
-	LC_VMA_WRITE_LOCKS,	/* __vma_start_write calls (7.x) */
 	/*
 	 * Waits still in flight at the final report, which user space
 	 * charges into its copy of .bss as if they ended then; BPF never
@@ -80,7 +77,7 @@ enum locks_proc_value {
 	PV_VMA_LOCK_FAULTS,	/* as LC_VMA_LOCK_FAULTS */
 	PV_VMA_RETRIES,		/* as LC_VMA_RETRIES */
 	PV_VMA_ACCESS_ERRORS,
-	PV_VMA_WRITE_LOCKS,	/* as LC_VMA_WRITE_LOCKS */
+	PV_VMA_WRITE_LOCKS,	/* __vma_start_write calls (7.x) */
 	PV_VMA_WRITE_WAIT_NS,	/* time in __vma_start_write */
 	PV_SUMS,
 };

@@ -176,6 +176,8 @@ static const struct number t_numbers[] = {
 	/* Its observation is not attached: unknown. */
 	NUMBER("d", 1, .text = "all", AT_BSS(d)),
 	HISTOGRAM_NS("t_seconds", "help", hist, 0, .key = "h", .text = "h"),
+	/* The histogram's count: no counter of its own in .bss. */
+	NUMBER("n", 0, .text = "count", .line = "H", AT_BSS_COUNT(hist)),
 };
 
 static const struct view_metrics t_metrics = {
@@ -198,7 +200,9 @@ static void number_checks(void)
 {
 	struct obs_result res[2] = { { .chosen = 0 }, { .chosen = -1 } };
 	struct report_ctx ctx = { .res = res, .n_obs = 2 };
-	struct t_bss bss = { .a = 1, .b = 1500, .c = 1500, .d = 4 };
+	struct t_bss bss = { .a = 1, .b = 1500, .c = 1500, .d = 4,
+			     .hist = { [0] = 1, [3] = 2, [HIST_SLOTS - 1] = 4,
+				       [HIST_SUM] = 999 } };
 	struct view v = { .name = "t", .metrics = &t_metrics };
 	struct row row = {};
 	struct t_row *tr = (void *)row.value;
@@ -210,6 +214,10 @@ static void number_checks(void)
 	/* 1500 + 1500 ns: 3 us, not 1 + 1. */
 	t = PRINTED(&ctx, print_totals_line(&ctx, &t_metrics, &bss, "L"));
 	CHECK(!strcmp(t, "read 1  failed 3"), "a line, a sum: '%s'", t);
+	free(t);
+	t = PRINTED(&ctx, print_totals_line(&ctx, &t_metrics, &bss, "H"));
+	CHECK(!strcmp(t, "count 7"), "a histogram's count, not its sum: '%s'",
+	      t);
 	free(t);
 	t = PRINTED(&ctx, print_totals(&ctx, &t_metrics, &bss));
 	CHECK(!strcmp(t, "all n/a"), "numbers without a line: '%s'", t);
@@ -234,8 +242,12 @@ static void number_checks(void)
 		      !field_known(&v, res, F_FAULTS),
 	      "fields known");
 	json_add_totals(o, &ctx, &t_metrics, &bss);
-	CHECK(json_object_object_length(o) == 4, "totals a b c d, no histogram");
+	CHECK(json_object_object_length(o) == 5,
+	      "totals a b c d n, no histogram");
 	CHECK(json_object_object_get_ex(o, "d", &j) && !j, "d is null");
+	CHECK(json_object_object_get_ex(o, "n", &j) &&
+		      json_object_get_uint64(j) == 7,
+	      "n is the histogram's count");
 	json_object_put(o);
 }
 
