@@ -101,7 +101,7 @@ static bool no_own_btf(char *why, size_t len)
 	return true;
 }
 
-static struct btf *live_btf(void)
+struct btf *kernel_env_live_btf(void)
 {
 	if (!vmlinux_btf_tried) {
 		vmlinux_btf_tried = true;
@@ -120,7 +120,7 @@ static int live_btf_func(const char *name, int nargs, char *why, size_t len)
 
 	if (no_own_btf(why, len))
 		return -ENOENT;
-	btf = live_btf();
+	btf = kernel_env_live_btf();
 	if (!btf) {
 		snprintf(why, len, "cannot read the kernel's BTF (%s)",
 			 KERNEL_BTF);
@@ -211,7 +211,7 @@ static int live_fentry_try(const char *name, bool fexit, char *why,
 	}
 	if (live_btf_func(name, 0, why, len))
 		return -ENOENT;
-	id = btf__find_by_name_kind(live_btf(), name, BTF_KIND_FUNC);
+	id = btf__find_by_name_kind(kernel_env_live_btf(), name, BTF_KIND_FUNC);
 	opts.expected_attach_type = fexit ? BPF_TRACE_FEXIT : BPF_TRACE_FENTRY;
 	opts.attach_btf_id = id;
 	prog_fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "mmtrace_probe", "GPL",
@@ -318,13 +318,13 @@ static int live_tp_btf(const char *name, char *why, size_t len)
 
 	if (no_own_btf(why, len))
 		return -ENOENT;
-	if (!live_btf()) {
+	if (!kernel_env_live_btf()) {
 		snprintf(why, len, "cannot read the kernel's BTF (%s)",
 			 KERNEL_BTF);
 		return -ENOENT;
 	}
 	snprintf(type, sizeof(type), "btf_trace_%s", name);
-	if (btf__find_by_name_kind(live_btf(), type, BTF_KIND_TYPEDEF) < 0) {
+	if (btf__find_by_name_kind(kernel_env_live_btf(), type, BTF_KIND_TYPEDEF) < 0) {
 		snprintf(why, len, "no BTF tracepoint %s in this kernel%s%s",
 			 name, arch_missing_tracepoint(name) ? ": " : "",
 			 arch_missing_tracepoint(name) ?: "");

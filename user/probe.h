@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 struct bpf_object;
+struct btf;
 struct bpf_link;
 struct json_object;
 
@@ -139,6 +140,11 @@ struct kernel_env {
 };
 
 const struct kernel_env *kernel_env_live(void);
+/*
+ * The running kernel's BTF as kernel_env_live() parses it (now, if not
+ * yet), or NULL; kernel_env_live_cleanup() frees it, with the kallsyms.
+ */
+struct btf *kernel_env_live_btf(void);
 void kernel_env_live_cleanup(void);
 
 const char *probe_tier_name(enum probe_tier tier);

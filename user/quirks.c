@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 #include <bpf/btf.h>
+#include "probe.h"
 #include "quirks.h"
 
 static bool kernel_older_than(int major, int minor)
@@ -116,10 +117,13 @@ const struct kernel_quirks *kernel_quirks(void)
 	if (resolved)
 		return &q;
 	resolved = true;
-	btf = btf__load_vmlinux_btf();
+	/*
+	 * The copy the probes parsed: one more parse would add 11 MB at once
+	 * (libbpf 1.1 reads the file, then copies it) and 10 ms to start-up.
+	 */
+	btf = kernel_env_live_btf();
 	if (!btf || !foll_from_btf(btf, &q.foll))
 		foll_by_release(&q);
 	q.gup_longterm_has_task = btf && longterm_has_task(btf);
-	btf__free(btf);
 	return &q;
 }

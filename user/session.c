@@ -296,13 +296,19 @@ static int try_setup(struct session *s, const struct view *t,
 		return -errno;
 	}
 	obj = t->object(s->skel);
-	err = probe_apply(obj, t->obs, s->res, t->n_obs);
-	if (!err)
-		err = set_filter(obj, &opts->filter);
+	/* Before probe_apply(): a view's quirks read the probes' kernel BTF. */
+	err = set_filter(obj, &opts->filter);
 	if (!err)
 		err = t->configure(s->skel, opts);
 	if (!err)
 		err = tasks_configure(obj, opts);
+	/*
+	 * libbpf parses the kernel's BTF again for attach targets and CO-RE:
+	 * drop ours first, so that one copy at a time is in memory.
+	 */
+	kernel_env_live_cleanup();
+	if (!err)
+		err = probe_apply(obj, t->obs, s->res, t->n_obs);
 	if (err)
 		return err;
 	failed_prog[0] = '\0';
@@ -395,11 +401,6 @@ int session_open(struct session *s, const struct view *t,
 			probe_resolve_tier(kernel_env_live(), &t->obs[o], 0,
 					   opts->max_tier, &s->res[o]);
 	}
-	/*
-	 * libbpf parses the kernel's BTF again for CO-RE: drop ours first,
-	 * so that one 4 MB copy at a time is in memory. A retry re-reads it.
-	 */
-	kernel_env_live_cleanup();
 	for (int attempt = 0; attempt < MAX_SETUP_ATTEMPTS; attempt++) {
 		err = stop_requested ? -EINTR : cannot_trace(t, s->res);
 		if (!err)
