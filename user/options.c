@@ -43,14 +43,14 @@ int parse_ulong(const char *s, unsigned long min, unsigned long max,
 	char *end;
 
 	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ') {
-		fprintf(stderr, "mmtrace: invalid %s '%s': not a number\n",
+		fprintf(stderr, "mmtrace: invalid %s '%s': not a whole number\n",
 			what, text_arg(s));
 		return -EINVAL;
 	}
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (*end) {
-		fprintf(stderr, "mmtrace: invalid %s '%s': not a number\n",
+		fprintf(stderr, "mmtrace: invalid %s '%s': not a whole number\n",
 			what, text_arg(s));
 		return -EINVAL;
 	}

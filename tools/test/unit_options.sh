@@ -17,6 +17,7 @@ OPTIONS_BAD_VALUES="-p 0
 --comm=
 --cgroup /nonexistent/mmtrace-options
 -d 0
+--duration=1.5
 --duration=31536001
 --max-procs 15
 --max-procs=4194305
