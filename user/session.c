@@ -410,6 +410,11 @@ int session_open(struct session *s, const struct view *t,
 		session_unload(s);
 		err = -ELOOP;
 	}
+	/*
+	 * Also where no try_setup() dropped it (a plan left with no tier, a
+	 * stop, an open that failed): serve and top go on without the view.
+	 */
+	kernel_env_live_cleanup();
 	/* On failure the results stay, for 'mmtrace probes' to print. */
 	if (err)
 		session_unload(s);

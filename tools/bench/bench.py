@@ -882,7 +882,8 @@ def slowdown_cell(ts, base):
 
 def print_throughput(times, configs, wnames=None, title=None):
     wnames = wnames or [w for w, _ in workloads()]
-    n = min(len(times.get((wnames[0], c), [])) for c in configs[1:])
+    n = min((len(times.get((wnames[0], c), [])) for c in configs[1:]),
+            default=0)
     print(f"\n{title or 'Workload slowdown against untraced'}, median of"
           f" {n} per-round"
           " ratios to the mean of the untraced runs just before and after"

@@ -84,8 +84,8 @@ static void number_checks(const struct view *v, const struct number *n,
 	const char *what = n->key ? n->key : n->name ? n->name :
 			   n->row_name ? n->row_name :
 			   n->field != F_NONE ? "a field of top" : NULL;
-	size_t len = n->type == METRIC_HISTOGRAM ? HIST_LEN * sizeof(__u64) :
-						    sizeof(__u64);
+	size_t len = n->type == METRIC_HISTOGRAM || n->hist_count ?
+			     HIST_LEN * sizeof(__u64) : sizeof(__u64);
 
 	CHECK(what && (n->in_bss || n->in_row),
 	      "%s: a number with no key, no family, no field or no place",
