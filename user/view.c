@@ -3,10 +3,10 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include "hist.h"
 #include <linux/types.h>
 #include <json-c/json.h>
 #include "container.h"
+#include "hist.h"
 #include "output.h"
 #include "rows.h"
 #include "view.h"
