@@ -36,7 +36,7 @@ enum locks_counter {
 	/*
 	 * Of LC_FAULTS, served under the VMA lock: counted when the fault is
 	 * classified, never derived as faults - fallbacks, which can land
-	 * in different reports. Last, to keep the others' values.
+	 * in different reports.
 	 */
 	LC_VMA_LOCK_FAULTS,
 	/*
