@@ -222,7 +222,7 @@ int main(int argc, char **argv)
 	 * Each view's plan parses the kernel's BTF (5.5 MB on 6.18) and frees
 	 * it. glibc raises its mmap threshold to the largest chunk freed, so
 	 * the next parse came from the heap, whose pages stay: serve's steady
-	 * RSS went 7.3 -> 12.4 MB. A fixed threshold keeps such buffers
+	 * RSS went 7.2 -> 12.2 MB. A fixed threshold keeps such buffers
 	 * mapped, and gives them back when freed.
 	 */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
