@@ -223,9 +223,11 @@ int main(int argc, char **argv)
 	 * it. glibc raises its mmap threshold to the largest chunk freed, so
 	 * the next parse came from the heap, whose pages stay: serve's steady
 	 * RSS went 7.2 -> 12.2 MB. A fixed threshold keeps such buffers
-	 * mapped, and gives them back when freed.
+	 * mapped, and gives them back when freed; 1 MiB, not glibc's 128 KiB,
+	 * so that the row arrays each collect builds (528 bytes a process)
+	 * stay on the heap instead of being mapped and unmapped every time.
 	 */
-	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;
