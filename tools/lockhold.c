@@ -67,12 +67,15 @@ struct config {
 	unsigned int faulters;
 	int wait_start;
 	int peeker;
+	int linger;
 };
 
 static struct config cfg = { .rounds = 20, .pages = 32768, .faulters = 3 };
 static char *region;
 static atomic_uint go;		/* 1: warm-up, 2: the run */
 static atomic_uint holding_done;
+static atomic_uint worked;	/* threads done with their work */
+static atomic_uint release;	/* --linger: 1 lets them exit */
 static atomic_ulong faults;
 /* Shared with the peeker (MAP_SHARED): it times its reads by them too. */
 struct shared {
@@ -113,6 +116,18 @@ static void wait_until(atomic_uint *word, unsigned int want)
 		futex_wait(word, v);
 }
 
+/*
+ * A thread's work is done: with --linger it stays alive until main() lets
+ * it go, so that what a tracer keeps per thread is still the thread's.
+ */
+static void work_done(void)
+{
+	atomic_fetch_add(&worked, 1);
+	futex_wake(&worked);
+	if (cfg.linger)
+		wait_until(&release, 1);
+}
+
 /* The peeker's reads if there is one, else the faults, met the holder. */
 static bool enough_overlaps(void)
 {
@@ -144,6 +159,7 @@ static void *holder_main(void *arg)
 	if (mprotect(region, len, PROT_READ | PROT_WRITE))
 		atomic_store(&error, errno);
 	atomic_store(&holding_done, 1);
+	work_done();
 	return NULL;
 }
 
@@ -168,6 +184,7 @@ static void *faulter_main(void *arg)
 		atomic_fetch_add(&faults, 1);
 		nanosleep(&pause, NULL);
 	}
+	work_done();
 	return NULL;
 }
 
@@ -224,10 +241,12 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: lockhold [--rounds R] [--pages P] [--faulters W] [--peeker]\n"
-"                [--wait-start]\n"
+"                [--wait-start [--linger]]\n"
 "  One thread mprotects P populated pages R times or more (mmap_lock held\n"
 "  for writing) while W threads fault on the same mapping; --peeker: a\n"
 "  child process reads this one's /proc/PID/cmdline meanwhile.\n"
+"  --linger: the threads stay alive after their work until the SIGUSR1\n"
+"  that answers \"done\".\n"
 "Prints {\"pid\",\"holder_tid\",\"holder_comm\",\"rounds\",\"hold_ns\",...}.\n");
 }
 
@@ -239,13 +258,14 @@ static int parse_args(int argc, char **argv)
 		{ "faulters", required_argument, NULL, 'f' },
 		{ "wait-start", no_argument, NULL, 'w' },
 		{ "peeker", no_argument, NULL, 'k' },
+		{ "linger", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	unsigned long v;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "r:p:f:wkh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:p:f:wklh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			if (parse_range(optarg, 1, 1000000, &cfg.rounds))
@@ -266,6 +286,9 @@ static int parse_args(int argc, char **argv)
 		case 'k':
 			cfg.peeker = 1;
 			break;
+		case 'l':
+			cfg.linger = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -273,6 +296,9 @@ static int parse_args(int argc, char **argv)
 			return -1;
 		}
 	}
+	/* Only the SIGUSR1 after "done" lets lingering threads go. */
+	if (cfg.linger && !cfg.wait_start)
+		return -1;
 	return optind == argc ? 0 : -1;
 }
 
@@ -315,8 +341,11 @@ int main(int argc, char **argv)
 		peeker = start_peeker(stop);
 	atomic_store(&go, 2);
 	futex_wake(&go);
-	for (unsigned long i = 0; i <= cfg.faulters; i++)
-		pthread_join(threads[i], NULL);
+	for (unsigned int n; (n = atomic_load(&worked)) <= cfg.faulters;)
+		futex_wait(&worked, n);
+	if (!cfg.linger)
+		for (unsigned long i = 0; i <= cfg.faulters; i++)
+			pthread_join(threads[i], NULL);
 	if (peeker) {
 		close(stop[1]);
 		if (read(peek_pipe[0], &peeks, sizeof(peeks)) != sizeof(peeks) ||
@@ -338,5 +367,9 @@ int main(int argc, char **argv)
 		return 1;
 	if (cfg.wait_start)
 		wait_usr1("done");
+	atomic_store(&release, 1);
+	futex_wake(&release);
+	for (unsigned long i = 0; cfg.linger && i <= cfg.faulters; i++)
+		pthread_join(threads[i], NULL);
 	return 0;
 }
