@@ -145,6 +145,18 @@ struct task_struct {
 	char comm[16];
 };
 
+/* The context of SEC("iter/task") programs (kernel/bpf/task_iter.c). */
+struct bpf_iter_meta {
+	struct seq_file *seq;
+	__u64 session_id;
+	__u64 seq_num;
+};
+
+struct bpf_iter__task {
+	struct bpf_iter_meta *meta;
+	struct task_struct *task;
+};
+
 /* Classic tracepoint records (ctx of SEC("tracepoint") programs). */
 struct trace_entry {
 	unsigned short type;

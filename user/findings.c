@@ -343,6 +343,9 @@ int findings_of_view(const struct view *t, void *skel,
 		mine.seen = NULL;
 		mine.n_seen = 0;
 	}
+	/* The object's, as loaded now. */
+	mine.marks = tm->rows->marks;
+	mine.sync = tm->rows->sync;
 	err = rows_peek(&mine, bpf_map__fd(procs), &rows);
 	subs = calloc(rows.n ? rows.n : 1, sizeof(*subs));
 	if (!subs)

@@ -589,8 +589,10 @@ int probe_apply(struct bpf_object *obj, const struct observation *obs,
 	struct bpf_program *prog;
 	int err;
 
+	/* Task iterators are run by user space, not attached: theirs to load. */
 	bpf_object__for_each_program(prog, obj)
-		bpf_program__set_autoload(prog, false);
+		if (bpf_program__expected_attach_type(prog) != BPF_TRACE_ITER)
+			bpf_program__set_autoload(prog, false);
 	for (size_t o = 0; o < n; o++) {
 		const struct attach_plan *plan = chosen_plan(&obs[o], &res[o]);
 

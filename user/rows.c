@@ -3,8 +3,10 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "filter.h"
@@ -140,6 +142,56 @@ void rows_use_marks(struct row_table *t, struct bpf_object *obj)
 		t->marks = marks;
 }
 
+void rows_use_sync(struct row_table *t, struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+
+	t->sync = NULL;
+	bpf_object__for_each_program(prog, obj)
+		if (bpf_program__expected_attach_type(prog) == BPF_TRACE_ITER &&
+		    bpf_program__fd(prog) >= 0)
+			t->sync = prog;
+}
+
+/* One pass of @prog over every task of mmtrace's pid namespace. */
+static int run_task_iterator(struct bpf_program *prog)
+{
+	struct bpf_link *link = bpf_program__attach_iter(prog, NULL);
+	char buf[256];
+	ssize_t n;
+	int fd, err = 0;
+
+	if (!link)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	/* The program runs for each task while read() walks them. */
+	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+		;
+	if (n < 0)
+		err = -errno;
+	close(fd);
+out:
+	bpf_link__destroy(link);
+	return err;
+}
+
+static int sync_rows(const struct row_table *t)
+{
+	int err;
+
+	if (!t->sync)
+		return 0;
+	err = run_task_iterator(t->sync);
+	if (err)
+		fprintf(stderr, "mmtrace: cannot move what threads keep to their rows (task iterator %s): %s\n",
+			bpf_program__name(t->sync), strerror(-err));
+	return err;
+}
+
 static int read_rows(struct row_table *t, int fd, struct rows *out,
 		     bool delete)
 {
@@ -151,6 +203,10 @@ static int read_rows(struct row_table *t, int fd, struct rows *out,
 
 	if (t->key_size > ROW_KEY_MAX || t->value_size > ROW_VALUE_MAX)
 		return -E2BIG;
+	/* Before anything: a failed read leaves the previous report's view. */
+	err = sync_rows(t);
+	if (err)
+		return err;
 	while (!err && !bpf_map_get_next_key(fd, prev_key, next)) {
 		memcpy(key, next, t->key_size);
 		prev_key = key;

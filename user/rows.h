@@ -36,6 +36,12 @@ struct row_table {
 	 * bytes, mapped), kept true as rows are deleted; NULL: none.
 	 */
 	volatile unsigned char *marks;
+	/*
+	 * The object's task iterator, run before each read: it moves what
+	 * threads keep of their own to their rows (locks: fold_waits).
+	 * NULL: none, or not loaded.
+	 */
+	struct bpf_program *sync;
 };
 
 /*
@@ -62,7 +68,9 @@ struct rows {
 
 /*
  * Appends to @out every row of map @fd that grew since the previous call,
- * with its counters as the growth; other fields as they are now.
+ * with its counters as the growth; other fields as they are now. Returns
+ * 0 or -errno (-E2BIG: @t's sizes; the sync iterator's errors, after one
+ * line on stderr).
  */
 int rows_read(struct row_table *t, int fd, struct rows *out);
 
@@ -79,6 +87,9 @@ int rows_peek(struct row_table *t, int fd, struct rows *out);
  */
 struct bpf_object;
 void rows_use_marks(struct row_table *t, struct bpf_object *obj);
+
+/* Gives @t the loaded SEC("iter/task") program of @obj, if any. */
+void rows_use_sync(struct row_table *t, struct bpf_object *obj);
 
 /* Appends a copy of @r (e.g. a row made up at the final report). */
 int rows_push(struct rows *rows, const struct row *r);

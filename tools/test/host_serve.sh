@@ -798,16 +798,20 @@ serve_clones() {
 	serve_stop "$name"
 }
 
-# serve keeps a contended wait in its thread's task storage, the CLI in
-# a hash that its final report reads (locks.bpf.c, waits_in_thread): the
-# two follow one lockhold run (its faults wait behind its holder) and
-# must count the same waits, as many as the CLI's report, itself checked
-# against lockhold's holder (host locks owner).
+# serve keeps a contended wait, and the waits a thread has ended, in its
+# thread's task storage until a collect's task iterator or the thread's
+# exit moves them to the row; the CLI keeps waits in a hash that its final
+# report reads and adds each ended one to the row (locks.bpf.c,
+# waits_in_thread). The two follow one lockhold run (its faults wait
+# behind its holder) and must count the same waits, as many as the CLI's
+# report, itself checked against lockhold's holder (host locks owner).
+# --linger keeps lockhold's threads alive through the scrape: only the
+# iterator can have moved their waits.
 serve_waits_agree() {
 	local name="host serve waits" addr="127.0.0.1:$((SERVE_PORT + 7))"
 	local wl got want class mmap=0
 	: >"$TMP/agree.wl"
-	"$WORKLOADS/lockhold" --wait-start >"$TMP/agree.truth" \
+	"$WORKLOADS/lockhold" --wait-start --linger >"$TMP/agree.truth" \
 		2>>"$TMP/agree.wl" </dev/null &
 	wl=$!
 	if ! wait_line "$TMP/agree.wl" 'ready' "$wl" ||
@@ -824,7 +828,10 @@ serve_waits_agree() {
 	kill -USR1 "$wl"
 	wait_line "$TMP/agree.wl" 'done' "$wl"
 	verdict "$name: lockhold ran" $? "$(cat "$TMP/agree.wl")"
-	# Both have seen every wait: scrape, then the CLI's final report.
+	# Both have seen every wait: scrape, then the CLI's final report. A
+	# label's series first shows 0 (Prometheus's increase() needs it), so
+	# the second scrape is the one with lockhold's own sums.
+	curl -s --max-time 5 "http://$addr/metrics" >/dev/null
 	curl -s --max-time 5 "http://$addr/metrics" >"$TMP/agree.prom"
 	stop_tracer "$name" INT
 	kill -USR1 "$wl"
@@ -844,6 +851,15 @@ print(r["totals"][sys.argv[2] + "_contended"])' "$TMP/agree.rep" "$class")
 	[ "$mmap" -gt 0 ] 2>/dev/null
 	verdict "$name: lockhold's faults waited on its mmap_lock ($mmap)" $? \
 		"$(cat "$TMP/agree.truth")"
+	# The same waits' time, summed per process (rows, after the fold) and
+	# in the histogram (each wait as it ends): lockhold is all -p traces.
+	got=$(sed -n 's/^mmtrace_locks_comm_contention_wait_seconds_total{comm="lockhold"} //p' \
+		"$TMP/agree.prom")
+	want=$(sed -n 's/^mmtrace_locks_contention_wait_seconds_sum{lock="mmap_lock"} //p' \
+		"$TMP/agree.prom")
+	[ -n "$got" ] && [ "$got" = "$want" ]
+	verdict "$name: lockhold's threads alive, its wait time folded: $got s == histogram $want s" $? \
+		"$(grep contention_wait_seconds "$TMP/agree.prom")"
 }
 
 host_serve() {

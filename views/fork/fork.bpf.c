@@ -340,7 +340,7 @@ int fork_task_exit(void *ctx)
 	if (w)
 		close_window(w);
 	thread_state_exit(&windows_by_tid);
-	mark_proc_exited(procs, struct fork_proc_stats);
+	mark_proc_exited(procs, struct fork_proc_stats, current_ids());
 	return 0;
 }
 

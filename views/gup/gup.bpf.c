@@ -354,7 +354,7 @@ int gup_task_exit(void *ctx)
 {
 	if (calls_open)
 		close_call((__u32)bpf_get_current_pid_tgid());
-	mark_proc_exited(procs, struct gup_proc_stats);
+	mark_proc_exited(procs, struct gup_proc_stats, current_ids());
 	return 0;
 }
 

@@ -12,7 +12,9 @@
  * never guessed.
  *
  * Contention: lock:contention_begin/end, per thread for sleeping locks; the
- * waits still in flight are charged by user space at the final report.
+ * waits still in flight are charged by user space at the final report. In
+ * serve and top a thread sums the waits it ended, and its process's row has
+ * them at its exit and before each collect (fold_waits).
  *
  * Faults: page_fault_user opens a per-thread fault window; the first sign of
  * mmap_lock inside it marks the fault a fallback (see the plan notes in
@@ -135,7 +137,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct lock_wait);
+	__type(value, struct thread_wait);
 } thread_waits SEC(".maps");
 
 /* Drops the current thread's entry of @map, counted by @open. */
@@ -719,6 +721,36 @@ static __always_inline void contention_event(void *ctx, __u64 delta_ns,
 	emit_event(ctx, EV_LOCK_CONTENTION, v);
 }
 
+/*
+ * A wait @tw's thread has ended, kept in its unfolded sums. The thread
+ * makes sure of its process's row once: only in its own context are the
+ * name and cgroup the row is created with at hand.
+ */
+static __always_inline void thread_sums_add(struct thread_wait *tw, int class,
+					    __u64 delta)
+{
+	if (!tw->has_row && proc_stats(tw->wait.tgid))
+		tw->has_row = 1;
+	add(&tw->unfolded[2 * class], 1);
+	add(&tw->unfolded[2 * class + 1], delta);
+}
+
+/*
+ * Moves @tw's unfolded sums to its process's row @st. The exchange keeps
+ * a wait ended meanwhile on another CPU, and lets the thread's exit and a
+ * collect fold the same thread at once without counting anything twice.
+ */
+static __always_inline void thread_sums_fold(struct thread_wait *tw,
+					     struct locks_proc_stats *st)
+{
+	for (int i = 0; i < UNFOLDED; i++) {
+		__u64 v = __sync_lock_test_and_set(&tw->unfolded[i], 0);
+
+		if (v)
+			add(&st->v[PV_MMAP_CONTENDED + i], v);
+	}
+}
+
 static __always_inline void contention_end(void *ctx, __u64 lock)
 {
 	struct locks_proc_stats *st;
@@ -752,6 +784,10 @@ static __always_inline void contention_end(void *ctx, __u64 lock)
 	if (report_numbers)
 		lock_table_add(lock, flags, is_mmap, delta);
 	contention_event(ctx, delta, lock, flags, is_mmap);
+	if (waits_in_thread) {
+		thread_sums_add((struct thread_wait *)w, class, delta);
+		return;
+	}
 	st = proc_stats(tgid);
 	proc_add(st, PV_MMAP_CONTENDED + 2 * class, 1);
 	proc_add(st, PV_MMAP_CONTENTION_NS + 2 * class, delta);
@@ -1098,6 +1134,65 @@ EXIT_PROGS(vma_write, vma_write_end());
 CHILDREN_PROGS(locks);
 
 /*
+ * The exiting thread's unfolded waits, to its row before the row can be
+ * marked exited. Here the row may be created: this is the thread's context.
+ */
+static __always_inline void fold_own_waits(__u32 tgid)
+{
+	struct locks_proc_stats *st;
+	struct thread_wait *tw;
+
+	/*
+	 * A thread with waits made sure of its process's row, which is
+	 * marked: most exits are of processes without one, and a mark is a
+	 * byte that the leader's exit reads anyway, where the storage lookup
+	 * cost about 120 ns a run (make bench). A mark user space cleared as a
+	 * colliding row was created (user/rows.c) comes back at the next
+	 * read: an exit in between leaves its waits unfolded.
+	 */
+	if (!tgid || !row_marked(tgid))
+		return;
+	tw = bpf_task_storage_get(&thread_waits, bpf_get_current_task_btf(),
+				  0, 0);
+	if (!tw || !(tw->unfolded[0] | tw->unfolded[1] | tw->unfolded[2] |
+		     tw->unfolded[3]))
+		return;
+	st = proc_stats(tw->wait.tgid);
+	if (st)
+		thread_sums_fold(tw, st);
+}
+
+/*
+ * Each live thread's unfolded waits, to its process's row: user space runs
+ * this task iterator before each collect in serve and top (locks.c), so a
+ * scrape has every wait ended before it. The iterator walks mmtrace's pid
+ * namespace, where the rows' pids are. A row deleted since the thread made
+ * sure of it (its process's leader exited) keeps the sums with the thread,
+ * whose next wait or exit creates it again.
+ */
+SEC("iter/task")
+int fold_waits(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct locks_proc_stats *st;
+	struct thread_wait *tw;
+	__u32 tgid;
+
+	if (!task || !waits_in_thread)
+		return 0;
+	tw = bpf_task_storage_get(&thread_waits, task, 0, 0);
+	if (!tw || !tw->has_row)
+		return 0;
+	tgid = tw->wait.tgid;
+	st = bpf_map_lookup_elem(&procs, &tgid);
+	if (st)
+		thread_sums_fold(tw, st);
+	else
+		tw->has_row = 0;
+	return 0;
+}
+
+/*
  * A thread that exits drops its state, so a recycled tid never inherits
  * it; a process that exits marks its row, which user space reports one
  * last time and then deletes.
@@ -1105,6 +1200,8 @@ CHILDREN_PROGS(locks);
 SEC("tracepoint")
 int locks_task_exit(void *ctx)
 {
+	__u64 id = current_ids();
+
 	thread_state_exit(&thread_locks_by_tid);
 	/*
 	 * State a configuration never keeps is not even looked at: a line of
@@ -1113,12 +1210,14 @@ int locks_task_exit(void *ctx)
 	 */
 	if (!waits_in_thread && waits_open)
 		own_slot_drop(&waits, &waits_open);
+	if (waits_in_thread)
+		fold_own_waits(id >> 32);
 	if (detail_loaded && vma_writes_open)
 		own_slot_drop(&vma_write_starts, &vma_writes_open);
 	/* Its last fault did not fall back, or the window would be closed. */
 	if (detail_loaded && fault_windows_open)
 		fault_served((__u32)bpf_get_current_pid_tgid());
-	mark_proc_exited(procs, struct locks_proc_stats);
+	mark_proc_exited(procs, struct locks_proc_stats, id);
 	return 0;
 }
 

@@ -471,7 +471,9 @@ static unsigned int stack_depth(const struct view_opts *o);
 /*
  * Waits in flight are read only by the final report (charge_in_flight):
  * without one, each is kept in its thread's task storage (locks.bpf.c,
- * waits_in_thread), and the map left unused shrinks to one entry.
+ * waits_in_thread) with the waits it ended, which fold_waits moves to the
+ * rows before each read (rows_use_sync); the map left unused shrinks to
+ * one entry.
  */
 static int waits_configure(struct locks_bpf *s, const struct view_opts *opts)
 {
@@ -479,6 +481,10 @@ static int waits_configure(struct locks_bpf *s, const struct view_opts *opts)
 
 	s->rodata->waits_in_thread = opts->numbers_only &&
 				     s->rodata->use_task_storage;
+	err = bpf_program__set_autoload(s->progs.fold_waits,
+					s->rodata->waits_in_thread);
+	if (err)
+		return err;
 	if (s->rodata->waits_in_thread)
 		return bpf_map__set_max_entries(s->maps.waits, 1);
 	/* As thread_state_configure(): where the type may be unknown. */

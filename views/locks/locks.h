@@ -164,6 +164,23 @@ struct lock_wait {
 	struct lock_owner owner;	/* at contention_begin */
 };
 
+/*
+ * A thread's wait in serve and top, in its task storage, and the contended
+ * waits it has ended that its process's row has not had yet: the row
+ * lookup per wait was most of contention_end's cost (README, "Benchmark").
+ * They go to the row at the thread's exit and before each collect
+ * (locks.bpf.c, fold_waits). @unfolded is indexed as the row's sums from
+ * PV_MMAP_CONTENDED.
+ */
+#define UNFOLDED (2 * CONT_CLASSES)
+
+struct thread_wait {
+	struct lock_wait wait;	/* first: wait_of() returns its address */
+	unsigned long long unfolded[UNFOLDED];
+	unsigned int has_row;	/* the thread made sure its process has one */
+	unsigned int pad;
+};
+
 /* A user fault not yet classified, per thread; the final report counts these. */
 struct fault_window {
 	unsigned int vma_tried;	/* lock_vma_under_rcu already returned */
