@@ -804,7 +804,7 @@ def print_costs(samples):
           " program on the same hook, and against one that only reads the"
           " clock and its thread's task-local storage (timed; on the"
           " contention hooks: spinlocks only counted, a wait added to its"
-          " process's row in a hash at its end), all three attached side by"
+          " thread's own sums at its end), all three attached side by"
           " side in each run, in an order that turns round by round"
           "  target <=1.3x floor")
     bpft = {}

@@ -13,7 +13,7 @@
  * first use creates the storage, while its own are vforks.) On the
  * contention hooks it is the least an exact wait time per process costs:
  * spinlocks (never timed) only counted, and the wait, at its end, added to
- * its process's row in a hash.
+ * its thread's own sums, which go to the process elsewhere.
  */
 #include "kernel_types.h"
 #include <bpf/bpf_helpers.h>
@@ -35,35 +35,34 @@ static __always_inline int count(void)
 	return 0;
 }
 
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, __u64);
-} started SEC(".maps");
-
-static __always_inline int timed(void)
-{
-	__u64 *t = bpf_task_storage_get(&started, bpf_get_current_task_btf(),
-					0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-
-	if (t)
-		*t = bpf_ktime_get_ns();
-	return count();
-}
-
-struct wait_row {
+/*
+ * A thread's wait start, and the waits it has ended: what a per-process
+ * sum needs at the hook when the thread's sums go to its process's row
+ * elsewhere (at its exit, before a read: mmtrace's locks view).
+ */
+struct thread_timing {
+	__u64 start_ns;
 	__u64 waits;
 	__u64 wait_ns;
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 10240);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u32);
-	__type(value, struct wait_row);
-} rows SEC(".maps");
+	__type(key, int);
+	__type(value, struct thread_timing);
+} started SEC(".maps");
+
+static __always_inline int timed(void)
+{
+	struct thread_timing *t;
+
+	t = bpf_task_storage_get(&started, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (t)
+		t->start_ns = bpf_ktime_get_ns();
+	return count();
+}
 
 #define LCB_F_SPIN	0x1
 #define LCB_F_MUTEX	0x20
@@ -81,27 +80,18 @@ int floor_timed_contention_begin(__u64 *ctx)
 SEC("tp_btf/contention_end")
 int floor_timed_contention_end(__u64 *ctx)
 {
-	__u64 *t = bpf_task_storage_get(&started, bpf_get_current_task_btf(),
-					0, 0);
-	struct wait_row *r, zero = {};
+	struct thread_timing *t;
 	__u64 delta;
-	__u32 tgid;
 
+	t = bpf_task_storage_get(&started, bpf_get_current_task_btf(), 0, 0);
 	/* Most ends are spinlocks': no helper call before this return. */
-	if (!t || !*t)
+	if (!t || !t->start_ns)
 		return count();
-	delta = bpf_ktime_get_ns() - *t;
-	*t = 0;
-	tgid = bpf_get_current_pid_tgid() >> 32;
-	r = bpf_map_lookup_elem(&rows, &tgid);
-	if (!r) {
-		bpf_map_update_elem(&rows, &tgid, &zero, BPF_NOEXIST);
-		r = bpf_map_lookup_elem(&rows, &tgid);
-	}
-	if (r) {
-		__sync_fetch_and_add(&r->waits, 1);
-		__sync_fetch_and_add(&r->wait_ns, delta);
-	}
+	delta = bpf_ktime_get_ns() - t->start_ns;
+	t->start_ns = 0;
+	/* Atomic: what moves the sums to the row runs on another CPU. */
+	__sync_fetch_and_add(&t->waits, 1);
+	__sync_fetch_and_add(&t->wait_ns, delta);
 	return count();
 }
 

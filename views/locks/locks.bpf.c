@@ -1164,8 +1164,8 @@ static __always_inline void fold_own_waits(__u32 tgid)
 
 /*
  * Each live thread's unfolded waits, to its process's row: user space runs
- * this task iterator before each collect in serve and top (locks.c), so a
- * scrape has every wait ended before it. The iterator walks mmtrace's pid
+ * this task iterator before each read of the rows (rows_use_sync,
+ * user/rows.c), so a scrape has every wait ended before it. The iterator walks mmtrace's pid
  * namespace, where the rows' pids are. A row deleted since the thread made
  * sure of it (its process's leader exited) keeps the sums with the thread,
  * whose next wait or exit creates it again.
