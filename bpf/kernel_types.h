@@ -137,6 +137,7 @@ struct pid {
 
 /* group_leader->comm is the process's name, what /proc/PID/comm says. */
 struct task_struct {
+	unsigned int flags;	/* PF_* */
 	struct mm_struct *mm;
 	pid_t pid;
 	pid_t tgid;

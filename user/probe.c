@@ -589,7 +589,10 @@ int probe_apply(struct bpf_object *obj, const struct observation *obs,
 	struct bpf_program *prog;
 	int err;
 
-	/* Task iterators are run by user space, not attached: theirs to load. */
+	/*
+	 * Task iterators are run by user space, not attached: the view's
+	 * configure decides whether they load (locks: waits_configure).
+	 */
 	bpf_object__for_each_program(prog, obj)
 		if (bpf_program__expected_attach_type(prog) != BPF_TRACE_ITER)
 			bpf_program__set_autoload(prog, false);

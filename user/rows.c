@@ -168,8 +168,12 @@ static int run_task_iterator(struct bpf_program *prog)
 		err = -errno;
 		goto out;
 	}
-	/* The program runs for each task while read() walks them. */
-	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+	/*
+	 * The program runs for each task while read() walks them; EAGAIN:
+	 * a million tasks without output in one read, go on.
+	 */
+	while ((n = read(fd, buf, sizeof(buf))) > 0 ||
+	       (n < 0 && (errno == EINTR || errno == EAGAIN)))
 		;
 	if (n < 0)
 		err = -errno;
@@ -179,17 +183,23 @@ out:
 	return err;
 }
 
-static int sync_rows(const struct row_table *t)
+/*
+ * Best effort: the rows are read even if it fails, since a fold only
+ * adds; what threads keep waits for a later read or their exit. Said once.
+ */
+static void sync_rows(const struct row_table *t)
 {
+	static bool said;
 	int err;
 
 	if (!t->sync)
-		return 0;
+		return;
 	err = run_task_iterator(t->sync);
-	if (err)
-		fprintf(stderr, "mmtrace: cannot move what threads keep to their rows (task iterator %s): %s\n",
+	if (err && !said) {
+		said = true;
+		fprintf(stderr, "mmtrace: cannot move what threads keep to their rows (task iterator %s): %s; their counts show when they exit\n",
 			bpf_program__name(t->sync), strerror(-err));
-	return err;
+	}
 }
 
 static int read_rows(struct row_table *t, int fd, struct rows *out,
@@ -203,10 +213,7 @@ static int read_rows(struct row_table *t, int fd, struct rows *out,
 
 	if (t->key_size > ROW_KEY_MAX || t->value_size > ROW_VALUE_MAX)
 		return -E2BIG;
-	/* Before anything: a failed read leaves the previous report's view. */
-	err = sync_rows(t);
-	if (err)
-		return err;
+	sync_rows(t);
 	while (!err && !bpf_map_get_next_key(fd, prev_key, next)) {
 		memcpy(key, next, t->key_size);
 		prev_key = key;

@@ -37,9 +37,10 @@ struct row_table {
 	 */
 	volatile unsigned char *marks;
 	/*
-	 * The object's task iterator, run before each read: it moves what
-	 * threads keep of their own to their rows (locks: fold_waits).
-	 * NULL: none, or not loaded.
+	 * The object's task iterator (a loaded program of attach type
+	 * BPF_TRACE_ITER; a view has at most one), run before each read: it
+	 * moves what threads keep of their own to their rows (locks:
+	 * fold_waits). NULL: none, or not loaded.
 	 */
 	struct bpf_program *sync;
 };
@@ -68,9 +69,9 @@ struct rows {
 
 /*
  * Appends to @out every row of map @fd that grew since the previous call,
- * with its counters as the growth; other fields as they are now. Returns
- * 0 or -errno (-E2BIG: @t's sizes; the sync iterator's errors, after one
- * line on stderr).
+ * with its counters as the growth; other fields as they are now. @t's
+ * sync iterator runs first (a failure is said once on stderr, and the
+ * rows are read all the same). Returns 0 or -errno (-E2BIG: @t's sizes).
  */
 int rows_read(struct row_table *t, int fd, struct rows *out);
 
@@ -88,7 +89,7 @@ int rows_peek(struct row_table *t, int fd, struct rows *out);
 struct bpf_object;
 void rows_use_marks(struct row_table *t, struct bpf_object *obj);
 
-/* Gives @t the loaded SEC("iter/task") program of @obj, if any. */
+/* Gives @t the loaded task iterator of @obj, if any (see row_table.sync). */
 void rows_use_sync(struct row_table *t, struct bpf_object *obj);
 
 /* Appends a copy of @r (e.g. a row made up at the final report). */

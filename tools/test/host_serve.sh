@@ -851,15 +851,43 @@ print(r["totals"][sys.argv[2] + "_contended"])' "$TMP/agree.rep" "$class")
 	[ "$mmap" -gt 0 ] 2>/dev/null
 	verdict "$name: lockhold's faults waited on its mmap_lock ($mmap)" $? \
 		"$(cat "$TMP/agree.truth")"
-	# The same waits' time, summed per process (rows, after the fold) and
-	# in the histogram (each wait as it ends): lockhold is all -p traces.
-	got=$(sed -n 's/^mmtrace_locks_comm_contention_wait_seconds_total{comm="lockhold"} //p' \
-		"$TMP/agree.prom")
-	want=$(sed -n 's/^mmtrace_locks_contention_wait_seconds_sum{lock="mmap_lock"} //p' \
-		"$TMP/agree.prom")
+	waits_folded "$name: lockhold's threads alive" "$TMP/agree.prom"
+}
+
+# waits_folded NAME PROM: the same waits' time, summed per process (the
+# row, after the fold) and in the histogram (each wait as it ends), in a
+# scrape where lockhold is all that -p traces.
+waits_folded() {
+	local got want
+	got=$(sed -n 's/^mmtrace_locks_comm_contention_wait_seconds_total{comm="lockhold"} //p' "$2")
+	want=$(sed -n 's/^mmtrace_locks_contention_wait_seconds_sum{lock="mmap_lock"} //p' "$2")
 	[ -n "$got" ] && [ "$got" = "$want" ]
-	verdict "$name: lockhold's threads alive, its wait time folded: $got s == histogram $want s" $? \
-		"$(grep contention_wait_seconds "$TMP/agree.prom")"
+	verdict "$1, its wait time folded: $got s == histogram $want s" $? \
+		"$(grep contention_wait_seconds "$2")"
+}
+
+# Without --linger lockhold's threads have exited by "done", its process
+# lives on: only their exit can have moved their waits to its row.
+serve_waits_exited() {
+	local name="host serve waits" addr="127.0.0.1:$((SERVE_PORT + 8))" wl
+	: >"$TMP/exited.wl"
+	"$WORKLOADS/lockhold" --wait-start >/dev/null 2>>"$TMP/exited.wl" </dev/null &
+	wl=$!
+	if ! wait_line "$TMP/exited.wl" 'ready' "$wl" ||
+	   ! serve_start "$TMP/exited.err" --listen "$addr" -p "$wl"; then
+		fail "$name" "did not start: $(head -c 300 "$TMP/exited.err" "$TMP/exited.wl")"
+		kill -KILL "$wl" 2>/dev/null
+		return
+	fi
+	kill -USR1 "$wl"
+	wait_line "$TMP/exited.wl" 'done' "$wl"
+	verdict "$name: lockhold ran, threads joined" $? "$(cat "$TMP/exited.wl")"
+	curl -s --max-time 5 "http://$addr/metrics" >/dev/null
+	curl -s --max-time 5 "http://$addr/metrics" >"$TMP/exited.prom"
+	kill -USR1 "$wl"
+	wait_for "$wl" "$LIMIT"
+	serve_stop "$name"
+	waits_folded "$name: lockhold's threads exited" "$TMP/exited.prom"
 }
 
 host_serve() {
@@ -869,6 +897,7 @@ host_serve() {
 	serve_clones fmixsrv$$
 	serve_clones fmixdet$$ --detail
 	serve_waits_agree
+	serve_waits_exited
 	if ! serve_start "$TMP/serve.err" --listen "127.0.0.1:$SERVE_PORT" \
 		--detail --bpf-stats; then
 		fail "$name" "did not start: $(head -c 300 "$TMP/serve.err")"

@@ -721,16 +721,23 @@ static __always_inline void contention_event(void *ctx, __u64 delta_ns,
 	emit_event(ctx, EV_LOCK_CONTENTION, v);
 }
 
+/* Set by exit_signals() before sched_process_exit (include/linux/sched.h). */
+#define PF_EXITING 0x00000004
+
 /*
  * A wait @tw's thread has ended, kept in its unfolded sums. The thread
  * makes sure of its process's row once: only in its own context are the
- * name and cgroup the row is created with at hand.
+ * name and cgroup the row is created with at hand. A wait the row cannot
+ * have (the map is full) is counted lost there, and not kept.
  */
 static __always_inline void thread_sums_add(struct thread_wait *tw, int class,
 					    __u64 delta)
 {
-	if (!tw->has_row && proc_stats(tw->wait.tgid))
+	if (!tw->has_row) {
+		if (!proc_stats(tw->wait.tgid))
+			return;
 		tw->has_row = 1;
+	}
 	add(&tw->unfolded[2 * class], 1);
 	add(&tw->unfolded[2 * class + 1], delta);
 }
@@ -749,6 +756,15 @@ static __always_inline void thread_sums_fold(struct thread_wait *tw,
 		if (v)
 			add(&st->v[PV_MMAP_CONTENDED + i], v);
 	}
+}
+
+static __always_inline bool thread_sums_any(const struct thread_wait *tw)
+{
+	__u64 any = 0;
+
+	for (int i = 0; i < UNFOLDED; i++)
+		any |= tw->unfolded[i];
+	return any;
 }
 
 static __always_inline void contention_end(void *ctx, __u64 lock)
@@ -784,7 +800,13 @@ static __always_inline void contention_end(void *ctx, __u64 lock)
 	if (report_numbers)
 		lock_table_add(lock, flags, is_mmap, delta);
 	contention_event(ctx, delta, lock, flags, is_mmap);
-	if (waits_in_thread) {
+	/*
+	 * An exiting thread's waits go to the row at once: do_exit() still
+	 * takes sleeping locks after its exit hook folded (exit_files(),
+	 * task work), and its storage is never read again.
+	 */
+	if (waits_in_thread &&
+	    !(bpf_get_current_task_btf()->flags & PF_EXITING)) {
 		thread_sums_add((struct thread_wait *)w, class, delta);
 		return;
 	}
@@ -1135,7 +1157,8 @@ CHILDREN_PROGS(locks);
 
 /*
  * The exiting thread's unfolded waits, to its row before the row can be
- * marked exited. Here the row may be created: this is the thread's context.
+ * marked exited. The waits it ends from here on go to the row directly
+ * (contention_end, PF_EXITING).
  */
 static __always_inline void fold_own_waits(__u32 tgid)
 {
@@ -1146,16 +1169,16 @@ static __always_inline void fold_own_waits(__u32 tgid)
 	 * A thread with waits made sure of its process's row, which is
 	 * marked: most exits are of processes without one, and a mark is a
 	 * byte that the leader's exit reads anyway, where the storage lookup
-	 * cost about 120 ns a run (make bench). A mark user space cleared as a
-	 * colliding row was created (user/rows.c) comes back at the next
-	 * read: an exit in between leaves its waits unfolded.
+	 * cost about 120 ns a run (make bench). A row deleted while the
+	 * thread lived has its mark again (fold_waits). A mark user space
+	 * cleared as a colliding row was created (user/rows.c) comes back at
+	 * the next read: an exit in between leaves its waits unfolded.
 	 */
 	if (!tgid || !row_marked(tgid))
 		return;
 	tw = bpf_task_storage_get(&thread_waits, bpf_get_current_task_btf(),
 				  0, 0);
-	if (!tw || !(tw->unfolded[0] | tw->unfolded[1] | tw->unfolded[2] |
-		     tw->unfolded[3]))
+	if (!tw || !thread_sums_any(tw))
 		return;
 	st = proc_stats(tw->wait.tgid);
 	if (st)
@@ -1167,8 +1190,9 @@ static __always_inline void fold_own_waits(__u32 tgid)
  * this task iterator before each read of the rows (rows_use_sync,
  * user/rows.c), so a scrape has every wait ended before it. The iterator walks mmtrace's pid
  * namespace, where the rows' pids are. A row deleted since the thread made
- * sure of it (its process's leader exited) keeps the sums with the thread,
- * whose next wait or exit creates it again.
+ * sure of it (its process's leader exited, and a collect reported it)
+ * leaves the sums with the thread, whose next wait or exit creates it
+ * again: the mark lets the exit look.
  */
 SEC("iter/task")
 int fold_waits(struct bpf_iter__task *ctx)
@@ -1185,10 +1209,12 @@ int fold_waits(struct bpf_iter__task *ctx)
 		return 0;
 	tgid = tw->wait.tgid;
 	st = bpf_map_lookup_elem(&procs, &tgid);
-	if (st)
+	if (st) {
 		thread_sums_fold(tw, st);
-	else
+	} else {
 		tw->has_row = 0;
+		row_mark(tgid);
+	}
 	return 0;
 }
 

@@ -167,12 +167,15 @@ struct lock_wait {
 /*
  * A thread's wait in serve and top, in its task storage, and the contended
  * waits it has ended that its process's row has not had yet: the row
- * lookup per wait was most of contention_end's cost (README, "Benchmark").
+ * lookup per wait was a quarter of contention_end's cost (README,
+ * "Benchmark").
  * They go to the row at the thread's exit and before each collect
  * (locks.bpf.c, fold_waits). @unfolded is indexed as the row's sums from
  * PV_MMAP_CONTENDED.
  */
 #define UNFOLDED (2 * CONT_CLASSES)
+_Static_assert(PV_OTHER_CONTENTION_NS == PV_MMAP_CONTENDED + UNFOLDED - 1,
+	       "thread_wait.unfolded mirrors the row's contention sums");
 
 struct thread_wait {
 	struct lock_wait wait;	/* first: wait_of() returns its address */
