@@ -23,7 +23,7 @@ rotates every round, so drift of the machine's load spreads over all):
   - startup: exec to attached, and memory, for mmtrace and bpftrace.
 Targets are printed beside the numbers; this script asserts nothing.
 Run as root. MMTRACE_BENCH_ROUNDS (default 15) sets the rounds,
-MMTRACE_BENCH_TARGET_ROUNDS (default 3x that) those of `mmtrace serve`
+MMTRACE_BENCH_TARGET_ROUNDS (default 5x that) those of `mmtrace serve`
 against untraced in throughput, floors and real (the 2% target),
 MMTRACE_BENCH_ONLY=costs,events (say) runs only those sections.
 """
@@ -51,9 +51,11 @@ ROUNDS = int(os.environ.get("MMTRACE_BENCH_ROUNDS", "15"))
 # Where the 2% target is, its intervals must be under 2% wide: the target
 # configuration runs more rounds than the others, a number fixed before
 # the run (stopping once resolved would make the intervals optimistic).
+# 5x: at 45 rounds the fork storm's and PostgreSQL's were 2.2-2.3% wide
+# (README, 2026-11-30, seventh), and width goes as 1/sqrt(rounds).
 TARGET = "mmtrace serve"
 TARGET_ROUNDS = int(os.environ.get("MMTRACE_BENCH_TARGET_ROUNDS",
-                                   str(3 * ROUNDS)))
+                                   str(5 * ROUNDS)))
 SECTIONS = ("costs", "throughput", "floors", "real", "events", "startup")
 ONLY = [x for x in os.environ.get("MMTRACE_BENCH_ONLY", "").split(",") if x]
 CLONES = ("clone", "clone3", "fork", "vfork")
@@ -886,6 +888,14 @@ def slowdown_cell(ts, base):
     return cell, bool(ci and ci[1] - ci[0] < 2), m
 
 
+def fork_latency(wname):
+    """Redis's number is latest_fork_usec, "the fork latency users of
+    Redis watch" (issue 13): its target and resolution read that alone;
+    the server's CPU, mostly the BGSAVE child writing the dump, is
+    reported beside it."""
+    return wname.startswith("redis")
+
+
 def print_throughput(times, configs, wnames=None, title=None):
     wnames = wnames or [w for w, _ in workloads()]
     n = min((len(times.get((wnames[0], c), [])) for c in configs[1:]),
@@ -898,8 +908,8 @@ def print_throughput(times, configs, wnames=None, title=None):
           " BPF: the tracer's program run time, where it keeps bpf_stats"
           " (serve --bpf-stats only), as a share of the untraced CPU time"
           " (system-wide: it includes other work's events). 'resolved':"
-          " both intervals are narrower than 2%."
-          "  target <=2% with mmtrace serve (its defaults)")
+          " both intervals are narrower than 2% (Redis: its fork's)."
+          "  target <=2% with mmtrace serve (its defaults), wall and CPU")
     print(f"  {'':<15} {'wall':>23} {'CPU':>23} {'BPF':>6}")
     for wname in wnames:
         base = times.get((wname, "untraced"), [])
@@ -913,22 +923,26 @@ def print_throughput(times, configs, wnames=None, title=None):
             if not ts:
                 continue
             # Each run against the untraced runs on either side of it.
-            wcell, wres, _ = slowdown_cell([s[0] for s in ts],
-                                           [s[3] for s in ts])
+            wcell, wres, wm = slowdown_cell([s[0] for s in ts],
+                                            [s[3] for s in ts])
             ccell, cres, cm = slowdown_cell([s[1] for s in ts],
                                             [s[4] for s in ts])
             bpf = median([s[2] for s in ts])
             share = f"{100 * bpf / median(cpus):5.1f}%" if bpf else "    -"
+            if fork_latency(wname):
+                cres, cm = True, wm
             cell = (f"    {c:<15} {wcell:>23} {ccell:>23} {share:>6}"
                     f"  {'resolved' if wres and cres else 'NOT resolved'}")
             if c == TARGET:
-                cell += f"  {verdict(cm <= 2)}"
+                cell += f"  {verdict(max(wm, cm) <= 2)}"
             if len(ts) != n:
                 cell += f" ({len(ts)} rounds)"
             print(cell)
-        if wname.startswith("redis"):
+        if fork_latency(wname):
             print("    (redis: 'wall' is latest_fork_usec, the fork of each"
-                  " BGSAVE; CPU is the server's and its BGSAVE child's)")
+                  " BGSAVE, and its target and resolution read it alone;"
+                  " CPU is the server's and its BGSAVE child's, which"
+                  " writes 1.2 GB: reported)")
         if wname.startswith("postgres"):
             print("    (postgres: CPU is pgbench's and the whole server's,"
                   " backends included)")
