@@ -381,7 +381,7 @@ def check_retract(check, cname, run):
           info)
     row = row_of(rep, truth["pid"])
     if not check(f"{cname}: a row for gupcollapse", row is not None,
-                 str(rep.get("processes"))[:300]):
+                 f"{info}: {str(rep.get('processes'))[:300]}"):
         return
     in_bounds(check, cname, "retract_overlaps", row["retract_overlaps"],
               lo, hi, info, missed(reports, ("gup_",)))
@@ -425,12 +425,12 @@ def check_retract_fault(check, cname, run, collapse):
                   tot[key] == 0 and row.get(key, 0) == 0,
                   f"{tot} row {row}")
         return
-    row = row_of(rep, truth["pid"])
-    if not check(f"{cname}: a row for gupcollapse", row is not None,
-                 str(rep.get("processes"))[:300]):
-        return
     check(f"{cname}: a retraction per collapse, in the trace",
           len(mine) >= truth["collapsed"] > 0, info)
+    row = row_of(rep, truth["pid"])
+    if not check(f"{cname}: a row for gupcollapse", row is not None,
+                 f"{info}: {str(rep.get('processes'))[:300]}"):
+        return
     check(f"{cname}: the trace saw faults holding a retraction", lo > 0,
           info)
     in_bounds(check, cname, "fault_retract_overlaps",
