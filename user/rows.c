@@ -127,30 +127,30 @@ static void mark_row(const struct row_table *t, const struct row *r)
 		t->marks[mark_of(r)] = 1;
 }
 
-void rows_use_marks(struct row_table *t, struct bpf_object *obj)
+void rows_use_object(struct row_table *t, struct bpf_object *obj)
 {
 	struct bpf_map *map = bpf_object__find_map_by_name(obj,
 							   ".data.rowmarks");
+	struct bpf_program *prog;
 	size_t size = 0;
 	void *marks;
 
-	t->marks = NULL;
-	if (t->key_size != sizeof(unsigned int) || !map)
-		return;
-	marks = (void *)bpf_map__initial_value(map, &size);
-	if (marks && size == ROW_MARKS)
-		t->marks = marks;
-}
-
-void rows_use_sync(struct row_table *t, struct bpf_object *obj)
-{
-	struct bpf_program *prog;
-
-	t->sync = NULL;
+	rows_forget_object(t);
+	if (t->key_size == sizeof(unsigned int) && map) {
+		marks = (void *)bpf_map__initial_value(map, &size);
+		if (marks && size == ROW_MARKS)
+			t->marks = marks;
+	}
 	bpf_object__for_each_program(prog, obj)
 		if (bpf_program__expected_attach_type(prog) == BPF_TRACE_ITER &&
 		    bpf_program__fd(prog) >= 0)
 			t->sync = prog;
+}
+
+void rows_forget_object(struct row_table *t)
+{
+	t->marks = NULL;
+	t->sync = NULL;
 }
 
 /* One pass of @prog over every task of mmtrace's pid namespace. */
@@ -266,7 +266,7 @@ void row_table_free(struct row_table *t)
 	free(t->seen);
 	t->seen = NULL;
 	t->n_seen = 0;
-	t->marks = NULL;	/* they went with the object */
+	rows_forget_object(t);	/* they go with the object */
 }
 
 void rows_free_all(struct rows *rows, ...)

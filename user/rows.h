@@ -83,14 +83,15 @@ int rows_read(struct row_table *t, int fd, struct rows *out);
 int rows_peek(struct row_table *t, int fd, struct rows *out);
 
 /*
- * Gives @t the row_marks of @obj (bpf/common.bpf.h) if @t is keyed by
- * tgid and @obj has them. Call after load.
+ * Gives @t what @obj keeps for its rows, each if @obj has it: its
+ * row_marks (bpf/common.bpf.h; @t keyed by tgid only) and its loaded task
+ * iterator (row_table.sync). Call after load.
  */
 struct bpf_object;
-void rows_use_marks(struct row_table *t, struct bpf_object *obj);
+void rows_use_object(struct row_table *t, struct bpf_object *obj);
 
-/* Gives @t the loaded task iterator of @obj, if any (see row_table.sync). */
-void rows_use_sync(struct row_table *t, struct bpf_object *obj);
+/* Takes back what rows_use_object() gave @t: call before @obj goes. */
+void rows_forget_object(struct row_table *t);
 
 /* Appends a copy of @r (e.g. a row made up at the final report). */
 int rows_push(struct rows *rows, const struct row *r);

@@ -139,11 +139,8 @@ static void detach_links(struct session *s)
 void session_unload(struct session *s)
 {
 	detach_links(s);
-	/* The marks and the iterator are the object's: not used after it. */
-	if (s->view && s->view->metrics && s->view->metrics->rows) {
-		s->view->metrics->rows->marks = NULL;
-		s->view->metrics->rows->sync = NULL;
-	}
+	if (s->view && s->view->metrics && s->view->metrics->rows)
+		rows_forget_object(s->view->metrics->rows);
 	if (s->skel)
 		s->view->destroy(s->skel);
 	s->skel = NULL;
@@ -326,10 +323,8 @@ static int try_setup(struct session *s, const struct view *t,
 			     failed_prog, strerror(-err));
 		failed = owner;
 	} else {
-		if (t->metrics && t->metrics->rows) {
-			rows_use_marks(t->metrics->rows, obj);
-			rows_use_sync(t->metrics->rows, obj);
-		}
+		if (t->metrics && t->metrics->rows)
+			rows_use_object(t->metrics->rows, obj);
 		err = probe_attach(obj, t->obs, s->res, t->n_obs, &s->links,
 				   &s->n_links, &failed);
 		if (!err) {

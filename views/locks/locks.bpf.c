@@ -1187,12 +1187,12 @@ static __always_inline void fold_own_waits(__u32 tgid)
 
 /*
  * Each live thread's unfolded waits, to its process's row: user space runs
- * this task iterator before each read of the rows (rows_use_sync,
- * user/rows.c), so a scrape has every wait ended before it. The iterator walks mmtrace's pid
- * namespace, where the rows' pids are. A row deleted since the thread made
- * sure of it (its process's leader exited, and a collect reported it)
- * leaves the sums with the thread, whose next wait or exit creates it
- * again: the mark lets the exit look.
+ * this task iterator before each read of the rows (rows_use_object,
+ * user/rows.c), so a scrape has every wait ended before it. The iterator
+ * walks mmtrace's pid namespace, where the rows' pids are. A row deleted
+ * since the thread made sure of it (its process's leader exited, and a
+ * collect reported it) leaves the sums with the thread, whose next wait or
+ * exit creates it again: the mark lets the exit look.
  */
 SEC("iter/task")
 int fold_waits(struct bpf_iter__task *ctx)

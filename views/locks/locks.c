@@ -472,7 +472,7 @@ static unsigned int stack_depth(const struct view_opts *o);
  * Waits in flight are read only by the final report (charge_in_flight):
  * without one, each is kept in its thread's task storage (locks.bpf.c,
  * waits_in_thread) with the waits it ended, which fold_waits moves to the
- * rows before each read (rows_use_sync); the map left unused shrinks to
+ * rows before each read (rows_use_object); the map left unused shrinks to
  * one entry.
  */
 static int waits_configure(struct locks_bpf *s, const struct view_opts *opts)
