@@ -798,47 +798,68 @@ serve_clones() {
 	serve_stop "$name"
 }
 
+# waits_run TAG ADDR CLI LOCKHOLD_ARGS...: one lockhold run (its faults
+# wait behind its holder) under serve -p on ADDR and, if CLI is "locks",
+# under mmtrace locks -p too (its final report in $TMP/TAG.rep, taken
+# while lockhold lives). After lockhold's "done", two scrapes: a label's
+# series first shows 0 (Prometheus's increase() needs it), so the second,
+# $TMP/TAG.prom, is the one with lockhold's own sums. Non-zero: not run.
+waits_run() {
+	local tag=$1 addr=$2 cli=$3 name="host serve waits" wl
+	shift 3
+	: >"$TMP/$tag.wl"
+	"$WORKLOADS/lockhold" --wait-start "$@" >"$TMP/$tag.truth" \
+		2>>"$TMP/$tag.wl" </dev/null &
+	wl=$!
+	if ! wait_line "$TMP/$tag.wl" 'ready' "$wl" ||
+	   ! serve_start "$TMP/$tag.err" --listen "$addr" -p "$wl"; then
+		fail "$name" "did not start: $(head -c 300 "$TMP/$tag.err" "$TMP/$tag.wl")"
+		kill -KILL "$wl" 2>/dev/null
+		return 1
+	fi
+	if [ "$cli" = locks ] &&
+	   ! start_tracer locks "$TMP/$tag.rep" --tier "$HOST_TIER" -p "$wl"; then
+		fail "$name" "locks did not attach"
+		kill -KILL "$wl" "$serve_pid" 2>/dev/null
+		return 1
+	fi
+	kill -USR1 "$wl"
+	wait_line "$TMP/$tag.wl" 'done' "$wl"
+	verdict "$name: lockhold${*:+ $*} ran" $? "$(cat "$TMP/$tag.wl")"
+	curl -s --max-time 5 "http://$addr/metrics" >/dev/null
+	curl -s --max-time 5 "http://$addr/metrics" >"$TMP/$tag.prom"
+	[ "$cli" = locks ] && stop_tracer "$name" INT
+	kill -USR1 "$wl"
+	wait_for "$wl" "$LIMIT"
+	serve_stop "$name"
+}
+
+# waits_folded NAME PROM: the same waits' time, summed per process (the
+# row, after the fold) and in the histogram (each wait as it ends), in a
+# scrape where lockhold is all that -p traces.
+waits_folded() {
+	local got want
+	got=$(sed -n 's/^mmtrace_locks_comm_contention_wait_seconds_total{comm="lockhold"} //p' "$2")
+	want=$(sed -n 's/^mmtrace_locks_contention_wait_seconds_sum{lock="mmap_lock"} //p' "$2")
+	[ -n "$got" ] && [ "$got" = "$want" ]
+	verdict "$1, its wait time folded: $got s == histogram $want s" $? \
+		"$(grep contention_wait_seconds "$2")"
+}
+
 # serve keeps a contended wait, and the waits a thread has ended, in its
 # thread's task storage until a collect's task iterator or the thread's
 # exit moves them to the row; the CLI keeps waits in a hash that its final
 # report reads and adds each ended one to the row (locks.bpf.c,
-# waits_in_thread). The two follow one lockhold run (its faults wait
-# behind its holder) and must count the same waits, as many as the CLI's
-# report, itself checked against lockhold's holder (host locks owner).
-# --linger keeps lockhold's threads alive through the scrape: only the
-# iterator can have moved their waits.
+# waits_in_thread). The two follow one lockhold run and must count the
+# same waits, as many as the CLI's report, itself checked against
+# lockhold's holder (host locks owner). --linger keeps lockhold's threads
+# alive through the scrape: only the iterator can have moved their waits.
 serve_waits_agree() {
-	local name="host serve waits" addr="127.0.0.1:$((SERVE_PORT + 7))"
-	local wl got want class mmap=0
-	: >"$TMP/agree.wl"
-	"$WORKLOADS/lockhold" --wait-start --linger >"$TMP/agree.truth" \
-		2>>"$TMP/agree.wl" </dev/null &
-	wl=$!
-	if ! wait_line "$TMP/agree.wl" 'ready' "$wl" ||
-	   ! serve_start "$TMP/agree.err" --listen "$addr" -p "$wl"; then
-		fail "$name" "did not start: $(head -c 300 "$TMP/agree.err" "$TMP/agree.wl")"
-		kill -KILL "$wl" 2>/dev/null
+	local name="host serve waits" got want class mmap=0
+	waits_run agree "127.0.0.1:$((SERVE_PORT + 7))" locks --linger ||
 		return
-	fi
-	if ! start_tracer locks "$TMP/agree.rep" --tier "$HOST_TIER" -p "$wl"; then
-		fail "$name" "locks did not attach"
-		kill -KILL "$wl" "$serve_pid" 2>/dev/null
-		return
-	fi
-	kill -USR1 "$wl"
-	wait_line "$TMP/agree.wl" 'done' "$wl"
-	verdict "$name: lockhold ran" $? "$(cat "$TMP/agree.wl")"
-	# Both have seen every wait: scrape, then the CLI's final report. A
-	# label's series first shows 0 (Prometheus's increase() needs it), so
-	# the second scrape is the one with lockhold's own sums.
-	curl -s --max-time 5 "http://$addr/metrics" >/dev/null
-	curl -s --max-time 5 "http://$addr/metrics" >"$TMP/agree.prom"
-	stop_tracer "$name" INT
-	kill -USR1 "$wl"
-	wait_for "$wl" "$LIMIT"
-	serve_stop "$name"
 	for class in mmap other; do
-		got=$(sed -n "s/^mmtrace_locks_contended_total{lock=\"$class[a-z_]*\"} //p" \
+		got=$(sed -n "s/^mmtrace_locks_contended_total{lock=\"${class}[a-z_]*\"} //p" \
 			"$TMP/agree.prom")
 		want=$(bounded "$SYS_PYTHON" -c 'import json,sys
 r=[json.loads(l) for l in open(sys.argv[1]) if l.strip()][-1]
@@ -854,40 +875,12 @@ print(r["totals"][sys.argv[2] + "_contended"])' "$TMP/agree.rep" "$class")
 	waits_folded "$name: lockhold's threads alive" "$TMP/agree.prom"
 }
 
-# waits_folded NAME PROM: the same waits' time, summed per process (the
-# row, after the fold) and in the histogram (each wait as it ends), in a
-# scrape where lockhold is all that -p traces.
-waits_folded() {
-	local got want
-	got=$(sed -n 's/^mmtrace_locks_comm_contention_wait_seconds_total{comm="lockhold"} //p' "$2")
-	want=$(sed -n 's/^mmtrace_locks_contention_wait_seconds_sum{lock="mmap_lock"} //p' "$2")
-	[ -n "$got" ] && [ "$got" = "$want" ]
-	verdict "$1, its wait time folded: $got s == histogram $want s" $? \
-		"$(grep contention_wait_seconds "$2")"
-}
-
 # Without --linger lockhold's threads have exited by "done", its process
 # lives on: only their exit can have moved their waits to its row.
 serve_waits_exited() {
-	local name="host serve waits" addr="127.0.0.1:$((SERVE_PORT + 8))" wl
-	: >"$TMP/exited.wl"
-	"$WORKLOADS/lockhold" --wait-start >/dev/null 2>>"$TMP/exited.wl" </dev/null &
-	wl=$!
-	if ! wait_line "$TMP/exited.wl" 'ready' "$wl" ||
-	   ! serve_start "$TMP/exited.err" --listen "$addr" -p "$wl"; then
-		fail "$name" "did not start: $(head -c 300 "$TMP/exited.err" "$TMP/exited.wl")"
-		kill -KILL "$wl" 2>/dev/null
-		return
-	fi
-	kill -USR1 "$wl"
-	wait_line "$TMP/exited.wl" 'done' "$wl"
-	verdict "$name: lockhold ran, threads joined" $? "$(cat "$TMP/exited.wl")"
-	curl -s --max-time 5 "http://$addr/metrics" >/dev/null
-	curl -s --max-time 5 "http://$addr/metrics" >"$TMP/exited.prom"
-	kill -USR1 "$wl"
-	wait_for "$wl" "$LIMIT"
-	serve_stop "$name"
-	waits_folded "$name: lockhold's threads exited" "$TMP/exited.prom"
+	waits_run exited "127.0.0.1:$((SERVE_PORT + 8))" - || return
+	waits_folded "host serve waits: lockhold's threads exited" \
+		"$TMP/exited.prom"
 }
 
 host_serve() {
