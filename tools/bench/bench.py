@@ -1026,6 +1026,10 @@ def main():
         print(f"bench: {FLOOR} is missing: run it with make bench",
               file=sys.stderr)
         return 2
+    # Killed (pkill's SIGTERM), the bench still stops its tracers and
+    # servers in its finally blocks: a tracer left behind (mmtrace fork
+    # -d 3600) stays attached an hour and weighs on all that runs after.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     load_before = loadavg()
     started = time.monotonic()
     all_views, absent = views()
