@@ -21,6 +21,17 @@ struct task_filter {
 };
 
 /*
+ * What every program reads before anything else, together on one cache
+ * line (.data.gate): written by user space (user/session.c) once every
+ * program is attached, and when it disarms.
+ */
+struct gate {
+	unsigned int armed;		/* 0: count nothing */
+	unsigned int filtered;		/* 1: some field of the filter is set */
+	unsigned long long attached;	/* bit i: the view's observation i */
+};
+
+/*
  * What the BPF side learns about tasks, in its own section (.data.tasks)
  * so that user space finds it in every view's object by one name.
  */

@@ -198,53 +198,52 @@ static void load_failure_advice(int err)
  * both after attach, so that nothing half-attached is ever counted.
  * Every BPF object has these two maps (bpf/common.bpf.h).
  */
-static int set_armed(struct bpf_object *obj, __u32 armed)
+static int set_gate(struct bpf_object *obj, const struct gate *g)
 {
-	struct bpf_map *map = bpf_object__find_map_by_name(obj, ".data.armed");
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, ".data.gate");
 	__u32 zero = 0;
 
-	if (!map || bpf_map_update_elem(bpf_map__fd(map), &zero, &armed,
-					BPF_ANY))
+	if (!map || bpf_map_update_elem(bpf_map__fd(map), &zero, g, BPF_ANY))
 		return -errno;
 	return 0;
 }
 
-/* The observations attached, as BPF reads them (attached_obs). */
-static int set_attached(struct bpf_object *obj, const struct obs_result *res,
-			size_t n_obs)
+/* Nothing counts from here on; what attached stays as it was. */
+static int disarm(struct bpf_object *obj)
 {
-	struct bpf_map *map = bpf_object__find_map_by_name(obj,
-							   ".data.attached");
-	__u64 mask = 0;
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, ".data.gate");
+	struct gate g;
 	__u32 zero = 0;
 
-	/* No program of the view reads it: no section, nothing to say. */
-	if (!map)
-		return 0;
-	for (size_t i = 0; i < n_obs && i < 64; i++)
-		if (res[i].chosen >= 0)
-			mask |= 1ULL << i;
-	if (bpf_map_update_elem(bpf_map__fd(map), &zero, &mask, BPF_ANY))
+	if (!map || bpf_map_lookup_elem(bpf_map__fd(map), &zero, &g))
 		return -errno;
-	return 0;
+	g.armed = 0;
+	return set_gate(obj, &g);
+}
+
+static bool filter_set(const struct task_filter *f)
+{
+	return f->tgid || f->comm_set || f->cgroup_set || f->follow ||
+	       f->pidns_ino;
 }
 
 static int arm(struct bpf_object *obj, const struct view_opts *opts,
 	       const struct obs_result *res, size_t n_obs)
 {
+	struct gate g = { .armed = 1, .filtered = filter_set(&opts->filter) };
 	struct bpf_map *map;
 	__u32 zero = 0;
-	int err = set_attached(obj, res, n_obs);
 
-	if (err)
-		return err;
+	for (size_t i = 0; i < n_obs && i < 64; i++)
+		if (res[i].chosen >= 0)
+			g.attached |= 1ULL << i;
 	if (opts->cgroup_fd >= 0) {
 		map = bpf_object__find_map_by_name(obj, "cgroup_filter");
 		if (!map || bpf_map_update_elem(bpf_map__fd(map), &zero,
 						&opts->cgroup_fd, BPF_ANY))
 			return -errno;
 	}
-	return set_armed(obj, 1);
+	return set_gate(obj, &g);
 }
 
 #define QUIESCE_MS 500
@@ -259,7 +258,7 @@ static void quiesce(const struct session *s)
 	const struct timespec tick = { .tv_nsec = 10 * 1000000L };
 	const struct view *t = s->view;
 
-	if (set_armed(t->object(s->skel), 0))
+	if (disarm(t->object(s->skel)))
 		return;
 	for (int ms = 0; t->busy && t->busy(s->skel) && ms < QUIESCE_MS;
 	     ms += 10)
@@ -269,13 +268,19 @@ static void quiesce(const struct session *s)
 /*
  * The common filter (-p, -c, --cgroup, COMMAND), in every object's
  * .rodata.filter (bpf/common.bpf.h): written once here, for every view.
+ * The gate says whether it is set from the start: a program that learns
+ * mmtrace's pid namespace runs before the programs are armed.
  */
 static int set_filter(struct bpf_object *obj, const struct task_filter *f)
 {
 	struct bpf_map *map = bpf_object__find_map_by_name(obj,
 							   ".rodata.filter");
+	struct gate g = { .filtered = filter_set(f) };
 
 	if (!map || bpf_map__set_initial_value(map, f, sizeof(*f)))
+		return -ENOENT;
+	map = bpf_object__find_map_by_name(obj, ".data.gate");
+	if (!map || bpf_map__set_initial_value(map, &g, sizeof(g)))
 		return -ENOENT;
 	return 0;
 }

@@ -134,16 +134,11 @@ static __always_inline void count_clone(struct mm_struct *mm,
 	enum fork_counter c;
 	__u64 ids = 0;
 
-	if (!mm)
+	if (!mm || !gate.armed)
 		return;
-	/* No filter and no row: no id to read. */
-	if (!clone_rows && !filter.tgid && !filter.comm_set &&
-	    !filter.cgroup_set && !filter.follow && !filter.pidns_ino) {
-		if (!mmtrace_armed)
-			return;
-	} else if (!task_wanted(&ids)) {
+	/* No filter: no id to read unless a row needs it. */
+	if (gate.filtered && !task_wanted(&ids))
 		return;
-	}
 	if (clone_flags & CLONE_VFORK)
 		c = FC_VFORKS;
 	else if (clone_flags & CLONE_VM)
@@ -151,9 +146,14 @@ static __always_inline void count_clone(struct mm_struct *mm,
 	else
 		c = FC_FORKS;
 	__sync_fetch_and_add(&counters[c], 1);
-	/* Where fork.syscalls did not attach, nothing would retire rows. */
-	if (!clone_rows || !obs_attached(OBS_SYSCALLS))
+	/*
+	 * Rows only where fork.syscalls (which retires them) attached: the gate
+	 * answers first, and clone_rows (a line of its own) is read only then.
+	 */
+	if (!obs_attached(OBS_SYSCALLS) || !clone_rows)
 		return;
+	if (!gate.filtered)
+		ids = bpf_get_current_pid_tgid();
 	st = proc_stats(ids >> 32);
 	if (!st)
 		return;

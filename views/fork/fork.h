@@ -8,7 +8,7 @@
 
 /*
  * The view's observations, in the order of its table (fork.c): BPF tests
- * which attached by these (attached_obs, bpf/common.bpf.h).
+ * which attached by these (gate.attached, bpf/common.bpf.h).
  */
 enum fork_obs {
 	OBS_CLONES,

@@ -878,7 +878,7 @@ static __always_inline void fault_served(__u32 tid)
 {
 	struct fault_window *w, was;
 
-	if (!mmtrace_armed)
+	if (!gate.armed)
 		return;
 	w = bpf_map_lookup_elem(&fault_windows, &tid);
 	if (!w)
