@@ -27,11 +27,13 @@
 const volatile struct task_filter filter SEC(".rodata.filter") = {};
 
 /*
- * Set by the loader once every program is attached (user/session.c finds
+ * Armed by the loader once every program is attached (user/session.c finds
  * it by its section). Until then nothing is counted, so no window can be
  * opened by an entry probe whose exit probe is not attached yet. Its
  * attached bit i says observation i of the view's table attached: a
- * program that serves two observations tests the other's here.
+ * program that serves two observations tests the other's here. filtered
+ * is set before load and never changes: programs that run unarmed (the
+ * pid namespace's learning) need it too.
  */
 struct gate gate SEC(".data.gate") = {};
 
@@ -48,7 +50,15 @@ static __always_inline bool obs_attached(int obs)
  * 1.0-1.1x the count-only floor, and each further line read added 20-25
  * ns. Without a filter, the gate's line, read already, answers.
  */
-#define FILTER(field) (gate.filtered && filter.field)
+#define FILTERED(field) (gate.filtered && filter.field)
+
+/*
+ * @x, loaded only where the test before it says so: clang moves a plain
+ * load of a global above the test guarding it (it cannot fault), and the
+ * program then reads that line on every run, the very read the test was
+ * there to spare.
+ */
+#define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
 
 /* --cgroup: slot 0 holds the cgroup v2 directory; descendants match too. */
 struct {
@@ -151,7 +161,7 @@ static __always_inline __u64 task_ids(struct task_struct *task)
 {
 	__u32 pid, tgid;
 
-	if (!FILTER(pidns_ino))
+	if (!FILTERED(pidns_ino))
 		return (__u64)BPF_CORE_READ(task, tgid) << 32 |
 		       (__u32)BPF_CORE_READ(task, pid);
 	pid = pid_nr_ns(BPF_CORE_READ(task, thread_pid));
@@ -173,7 +183,7 @@ static __always_inline __u64 task_ids(struct task_struct *task)
  */
 static __always_inline __u64 current_ids(void)
 {
-	if (!FILTER(pidns_ino))
+	if (!FILTERED(pidns_ino))
 		return bpf_get_current_pid_tgid();
 	return task_ids((struct task_struct *)bpf_get_current_task());
 }
@@ -185,7 +195,7 @@ static __always_inline void pidns_learn(struct task_struct *task)
 	unsigned int level;
 	__u64 ns;
 
-	if (!FILTER(pidns_ino) || tasks.pidns_addr)
+	if (!FILTERED(pidns_ino) || READ_ONCE(tasks.pidns_addr))
 		return;
 	pid = BPF_CORE_READ(task, thread_pid);
 	level = BPF_CORE_READ(pid, level);
@@ -256,8 +266,11 @@ static __always_inline void task_forked(struct task_struct *parent,
 	__u32 tgid;
 
 	pidns_learn(parent);
-	/* filter.follow is a constant: without it the verifier drops all. */
-	if (!FILTER(follow))
+	/*
+	 * Without a filter the gate's line answers; filter.follow is a
+	 * constant: without it the verifier drops all.
+	 */
+	if (!FILTERED(follow))
 		return;
 	tgid = BPF_CORE_READ(child, tgid);
 	if (tgid != (__u32)BPF_CORE_READ(parent, tgid) &&
@@ -273,8 +286,8 @@ static __always_inline void task_freed(struct task_struct *task)
 {
 	__u32 tgid;
 
-	/* A constant, as in task_forked(): every process's free pays it. */
-	if (!FILTER(follow))
+	/* As in task_forked(): every process's free pays this test. */
+	if (!FILTERED(follow))
 		return;
 	tgid = BPF_CORE_READ(task, tgid);
 	if (BPF_CORE_READ(task, pid) != tgid)
@@ -505,7 +518,7 @@ static __always_inline void *renamed_proc_row(void *map,
 	if (task->pid != tgid)
 		return NULL;
 	/* Rows are keyed as mmtrace's pid namespace sees the process. */
-	if (FILTER(pidns_ino))
+	if (FILTERED(pidns_ino))
 		tgid = task_ids(task) >> 32;
 	if (!tgid || !row_marked(tgid))
 		return NULL;

@@ -70,7 +70,7 @@ static __always_inline bool count_retraction(struct vm_area_struct *vma)
 	if (!bpf_map_lookup_elem(&retracting, &tid))
 		return false;
 	/*
-	 * Before the count moves: a window that read the gate still shut
+	 * Before the count moves: a window that read retracts_seen still 0
 	 * would take its entry count as 0 and see this retraction at its
 	 * end without having met it (under TCG a vCPU can stop between any
 	 * two instructions; CI saw one such GUP-fast call).

@@ -22,8 +22,9 @@ struct task_filter {
 
 /*
  * What every program reads before anything else, together on one cache
- * line (.data.gate): written by user space (user/session.c) once every
- * program is attached, and when it disarms.
+ * line (.data.gate): filtered before load, attached and then armed once
+ * every program is attached, armed cleared before the last report
+ * (user/session.c).
  */
 struct gate {
 	unsigned int armed;		/* 0: count nothing */

@@ -194,22 +194,12 @@ static void load_failure_advice(int err)
 }
 
 /*
- * Filters that need a map, then the switch that lets programs count:
- * both after attach, so that nothing half-attached is ever counted.
- * Every BPF object has these two maps (bpf/common.bpf.h).
+ * The gate (bpf/common.bpf.h): @armed, and, if @attached, the observations
+ * attached. Its filtered flag is set before load and never changes: a
+ * program that runs unarmed needs it too (pidns_learn).
  */
-static int set_gate(struct bpf_object *obj, const struct gate *g)
-{
-	struct bpf_map *map = bpf_object__find_map_by_name(obj, ".data.gate");
-	__u32 zero = 0;
-
-	if (!map || bpf_map_update_elem(bpf_map__fd(map), &zero, g, BPF_ANY))
-		return -errno;
-	return 0;
-}
-
-/* Nothing counts from here on; what attached stays as it was. */
-static int disarm(struct bpf_object *obj)
+static int gate_write(struct bpf_object *obj, unsigned int armed,
+		      const __u64 *attached)
 {
 	struct bpf_map *map = bpf_object__find_map_by_name(obj, ".data.gate");
 	struct gate g;
@@ -217,33 +207,48 @@ static int disarm(struct bpf_object *obj)
 
 	if (!map || bpf_map_lookup_elem(bpf_map__fd(map), &zero, &g))
 		return -errno;
-	g.armed = 0;
-	return set_gate(obj, &g);
+	g.armed = armed;
+	if (attached)
+		g.attached = *attached;
+	if (bpf_map_update_elem(bpf_map__fd(map), &zero, &g, BPF_ANY))
+		return -errno;
+	return 0;
 }
 
-static bool filter_set(const struct task_filter *f)
+/* Any field set; a field added later counts without a change here. */
+static bool filtered(const struct task_filter *f)
 {
-	return f->tgid || f->comm_set || f->cgroup_set || f->follow ||
-	       f->pidns_ino;
+	static const struct task_filter none;
+
+	return memcmp(f, &none, sizeof(none)) != 0;
 }
 
+/*
+ * Filters that need a map, then the switch that lets programs count:
+ * both after attach, so that nothing half-attached is ever counted.
+ * What attached goes in first, in an update of its own: an update
+ * copies the value in no set order, and no program may see armed with
+ * attached still empty.
+ */
 static int arm(struct bpf_object *obj, const struct view_opts *opts,
 	       const struct obs_result *res, size_t n_obs)
 {
-	struct gate g = { .armed = 1, .filtered = filter_set(&opts->filter) };
 	struct bpf_map *map;
+	__u64 attached = 0;
 	__u32 zero = 0;
+	int err;
 
 	for (size_t i = 0; i < n_obs && i < 64; i++)
 		if (res[i].chosen >= 0)
-			g.attached |= 1ULL << i;
+			attached |= 1ULL << i;
 	if (opts->cgroup_fd >= 0) {
 		map = bpf_object__find_map_by_name(obj, "cgroup_filter");
 		if (!map || bpf_map_update_elem(bpf_map__fd(map), &zero,
 						&opts->cgroup_fd, BPF_ANY))
 			return -errno;
 	}
-	return set_gate(obj, &g);
+	err = gate_write(obj, 0, &attached);
+	return err ? err : gate_write(obj, 1, NULL);
 }
 
 #define QUIESCE_MS 500
@@ -258,7 +263,7 @@ static void quiesce(const struct session *s)
 	const struct timespec tick = { .tv_nsec = 10 * 1000000L };
 	const struct view *t = s->view;
 
-	if (disarm(t->object(s->skel)))
+	if (gate_write(t->object(s->skel), 0, NULL))
 		return;
 	for (int ms = 0; t->busy && t->busy(s->skel) && ms < QUIESCE_MS;
 	     ms += 10)
@@ -275,7 +280,7 @@ static int set_filter(struct bpf_object *obj, const struct task_filter *f)
 {
 	struct bpf_map *map = bpf_object__find_map_by_name(obj,
 							   ".rodata.filter");
-	struct gate g = { .filtered = filter_set(f) };
+	struct gate g = { .filtered = filtered(f) };
 
 	if (!map || bpf_map__set_initial_value(map, f, sizeof(*f)))
 		return -ENOENT;

@@ -1232,16 +1232,17 @@ int locks_task_exit(void *ctx)
 	/*
 	 * State a configuration never keeps is not even looked at: a line of
 	 * .bss that no exit had touched lately cost 45 ns a run, half the
-	 * hook's floor (make bench).
+	 * hook's floor (make bench). READ_ONCE: clang had moved these loads
+	 * above their tests, and every exit read the line anyway.
 	 */
-	if (!waits_in_thread && waits_open)
+	if (!waits_in_thread && READ_ONCE(waits_open))
 		own_slot_drop(&waits, &waits_open);
 	if (waits_in_thread)
 		fold_own_waits(id >> 32);
-	if (detail_loaded && vma_writes_open)
+	if (detail_loaded && READ_ONCE(vma_writes_open))
 		own_slot_drop(&vma_write_starts, &vma_writes_open);
 	/* Its last fault did not fall back, or the window would be closed. */
-	if (detail_loaded && fault_windows_open)
+	if (detail_loaded && READ_ONCE(fault_windows_open))
 		fault_served((__u32)bpf_get_current_pid_tgid());
 	mark_proc_exited(procs, struct locks_proc_stats, id);
 	return 0;
