@@ -337,7 +337,8 @@ def bench_costs():
     first create their storage, how the storm contends), so floors from
     rounds of their own were up to 40% cheaper than the same code was
     beside serve. The first program on a hook runs with colder lines than
-    the next: the order of attachment turns round by round."""
+    the next: the order of attachment turns round by round
+    (balanced_order)."""
     loads = [shell_loop(), [os.path.join(TOOLS, "mmapstorm"), "--threads",
                             "2", "--count", "2000"]]
     configs = {
@@ -354,9 +355,8 @@ def bench_costs():
         for name, make in rotated(configs, r):
             tracers = [make()]
             if name != "bpftrace":
-                tracers += [count_floor(name), floor("timed")]
-                k = r % len(tracers)
-                tracers = tracers[k:] + tracers[:k]
+                tracers = balanced_order(
+                    tracers + [count_floor(name), floor("timed")], r)
             try:
                 costs = program_costs(tracers, loads)
             except RuntimeError as e:
@@ -370,6 +370,17 @@ def bench_costs():
                     into.setdefault(prog, []).append((ns, cnt))
     samples["defaults"] = default_programs()
     return samples
+
+
+def balanced_order(items, r):
+    """Round @r's order of @items: rotated every other round, reversed in
+    between, so that any two come in each order equally often. Rotation
+    alone put serve ahead of the count-only floor in two rounds of three
+    on the hooks without a timed floor (clone, exit), where the first
+    program runs with colder lines."""
+    k = (r // 2) % len(items)
+    items = items[k:] + items[:k]
+    return items[::-1] if r % 2 else items
 
 
 def count_floor(config):
