@@ -128,6 +128,8 @@ struct probes_opts {
 
 static const struct argp_option probes_options[] = {
 	{ "json", 'j', NULL, 0, "The same as one JSON document", 1 },
+	{ "serve", 's', NULL, 0,
+	  "As 'mmtrace serve' loads them by default: opt-in detail left out, and the plans kept for counts alone", 1 },
 	/* -h as well as -?, as the hand parser before argp took it. */
 	{ NULL, 'h', NULL, OPTION_HIDDEN, NULL, 1 },
 	{},
@@ -150,6 +152,9 @@ static error_t parse_probes(int key, char *arg, struct argp_state *state)
 	case 'j':
 		po->o.json = true;
 		return 0;
+	case 's':
+		po->o.skip_detail = true;
+		return 0;
 	case 'h':
 		argp_state_help(state, state->out_stream, ARGP_HELP_STD_HELP);
 		return 0;
@@ -166,7 +171,7 @@ static error_t parse_probes(int key, char *arg, struct argp_state *state)
 	}
 }
 
-/* mmtrace probes [--json] [-v] [--btf PATH] [VIEW] */
+/* mmtrace probes [--json] [--serve] [-v] [--btf PATH] [VIEW] */
 static int cmd_probes(int argc, char **argv)
 {
 	struct probes_opts po = {

@@ -61,6 +61,13 @@ struct probe_point {
 struct attach_plan {
 	enum probe_tier tier;
 	const char *note;	/* what this plan sees and misses */
+	/*
+	 * Its programs count from attach to detach and honour no filter:
+	 * tried only where no filter and no opt-in detail asks more of the
+	 * view (serve's defaults; session.c). The gate a program reads to
+	 * be armed is a cache line of its own (README "Benchmark").
+	 */
+	bool unarmed;
 	struct probe_point points[PLAN_MAX_POINTS];
 };
 

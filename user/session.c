@@ -224,6 +224,34 @@ static bool filtered(const struct task_filter *f)
 }
 
 /*
+ * Nothing asks more of a view than its counts: no opt-in detail (serve's
+ * defaults) and no filter but the pid namespace, which only keys rows.
+ */
+static bool counts_only(const struct view_opts *opts)
+{
+	struct task_filter f = opts->filter;
+
+	f.pidns_ino = 0;
+	return opts->skip_detail && !filtered(&f);
+}
+
+/* Resolves @obs from plan @first; an unarmed plan only for counts alone. */
+static void resolve(const struct observation *obs, int first,
+		    const struct view_opts *opts, struct obs_result *res)
+{
+	int i = probe_resolve_tier(kernel_env_live(), obs, first,
+				   opts->max_tier, res);
+
+	while (i >= 0 && obs->plans[i].unarmed && !counts_only(opts)) {
+		probe_resolve_tier(kernel_env_live(), obs, i + 1,
+				   opts->max_tier, res);
+		snprintf(res->why[i], sizeof(res->why[i]),
+			 "not tried: for serve's defaults only (counts alone, no filter)");
+		i = res->chosen;
+	}
+}
+
+/*
  * Filters that need a map, then the switch that lets programs count:
  * both after attach, so that nothing half-attached is ever counted.
  * What attached goes in first, in an update of its own: an update
@@ -348,9 +376,8 @@ static int try_setup(struct session *s, const struct view *t,
 			return err;
 		}
 	}
-	probe_resolve_tier(kernel_env_live(), &t->obs[failed],
-			   s->res[failed].chosen + 1, opts->max_tier,
-			   &s->res[failed]);
+	resolve(&t->obs[failed], s->res[failed].chosen + 1, opts,
+		&s->res[failed]);
 	return 1;
 }
 
@@ -407,8 +434,7 @@ int session_open(struct session *s, const struct view *t,
 		if (opts->skip_detail && t->obs[o].detail)
 			leave_out(&t->obs[o], &s->res[o], SKIPPED_DETAIL);
 		else
-			probe_resolve_tier(kernel_env_live(), &t->obs[o], 0,
-					   opts->max_tier, &s->res[o]);
+			resolve(&t->obs[o], 0, opts, &s->res[o]);
 	}
 	for (int attempt = 0; attempt < MAX_SETUP_ATTEMPTS; attempt++) {
 		err = stop_requested ? -EINTR : cannot_trace(t, s->res);

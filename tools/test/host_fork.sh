@@ -367,6 +367,19 @@ sys.exit(not (p["program"] == "fork_clone_btf" and p["kind"] == "tp_btf"
               and o["fork.syscalls"]["serve_detail"]))' "$TMP/probes.json"
 	verdict "host probes: fork.clones on tp_btf task_newtask, always on; fork.syscalls detail" \
 		$? "$(head -c 300 "$TMP/probes.json")"
+	# serve's defaults: counts alone, unfiltered, the unarmed program.
+	bounded "$MMTRACE" probes --serve --json fork >"$TMP/probes-serve.json" \
+		2>"$TMP/probes.err"
+	python3 -c 'import json, sys
+o = {o["name"]: o for o in json.load(open(sys.argv[1]))["views"]["fork"]}
+cli = {o["name"]: o for o in json.load(open(sys.argv[2]))["views"]["fork"]}
+p = o["fork.clones"]["points"][0]
+sys.exit(not (p["program"] == "fork_count_btf" and p["kind"] == "tp_btf"
+              and o["fork.syscalls"]["tier"] == "none"
+              and "serve" in cli["fork.clones"]["rejected"][0]["reason"]))' \
+		"$TMP/probes-serve.json" "$TMP/probes.json"
+	verdict "host probes --serve: fork.clones unarmed (fork_count_btf), detail left out; the CLI says why not" \
+		$? "$(head -c 300 "$TMP/probes-serve.json") $(head -c 300 "$TMP/probes.err")"
 	if [ ! -e /sys/bus/event_source/devices/kprobe ]; then
 		check_with "host probes without kprobes" oracle nokprobe \
 			"$TMP/probes.json" fork fork.pinned_copies

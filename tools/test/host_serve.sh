@@ -720,6 +720,9 @@ serve_defaults() {
 		! serve_has "$addr" '^mmtrace_fork_pinned_copies_total'
 	verdict "$name: fork view up with fork.clones alone, clone counts exported, latency and copies left out" $? \
 		"$(head -c 300 "$TMP/serve-def.err")"
+	# Unfiltered counts come from the unarmed program (fork_count_btf).
+	check_with "$name: clones" bounded "$SYS_PYTHON" \
+		tools/test/serve_check.py clones "$addr" "$FORKMIX" 3 4 5
 	serve_has "$addr" '^mmtrace_probe_attached{view="locks",observation="locks.mmap_lock",tier="none"} 0$' &&
 		serve_has "$addr" '^mmtrace_probe_attached{view="locks",observation="locks.vma_faults",tier="none"} 0$' &&
 		serve_has "$addr" '^mmtrace_probe_attached{view="locks",observation="locks.contention",tier="tracepoint"} 1$' &&

@@ -15,10 +15,17 @@ line each (tools/test/host_serve.sh counts them).
   serve_check.py lives PROM_URL SELECTOR the samples Prometheus holds for
                                          SELECTOR over 5 min, and their
                                          total as a counter across resets
+  serve_check.py clones HOST:PORT CMD... the host's forks, vforks and
+                                         threads while CMD runs, against a
+                                         tracefs instance's task_newtask
 """
 import http.client
 import json
+import os
+import re
+import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -370,6 +377,143 @@ def value(addr, series):
             return
     print("absent")
 
+# include/uapi/linux/sched.h; PF_KTHREAD: include/linux/sched.h.
+CLONE_VM, CLONE_VFORK, CLONE_UNTRACED = 0x100, 0x4000, 0x800000
+PF_KTHREAD = 0x00200000
+CLONE_KINDS = ("fork", "vfork", "thread")
+# A scrape and a task_newtask event closer than this are not ordered: the
+# record and serve's count are made in one call of the tracepoint's
+# probes, with preemption off (include/linux/tracepoint.h).
+MARGIN_S = 0.0001
+
+
+def clone_kind(flags):
+    """fork.bpf.c's clone_kind(), from the record's clone_flags."""
+    if flags & CLONE_VFORK:
+        return "vfork"
+    return "thread" if flags & CLONE_VM else "fork"
+
+
+def kthread(pid):
+    """True or False, or None once the task is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    return bool(int(stat.rsplit(")", 1)[1].split()[6]) & PF_KTHREAD)
+
+
+class NewtaskInstance:
+    """A tracefs instance of our own recording task_newtask and markers,
+    on the clock BPF reads (mono): the host's clones, counted apart."""
+
+    def __init__(self):
+        self.dir = f"/sys/kernel/tracing/instances/mmtrace-clones-{os.getpid()}"
+        os.mkdir(self.dir)
+        self.put("trace_clock", "mono")
+        self.put("buffer_size_kb", "4096")
+        self.put("events/task/task_newtask/enable", "1")
+        self.put("tracing_on", "1")
+
+    def put(self, name, text):
+        with open(os.path.join(self.dir, name), "w") as f:
+            f.write(text)
+
+    def mark(self, text):
+        self.put("trace_marker", text)
+
+    def records(self):
+        """(seconds, marker or None, common_pid, clone_flags), in order."""
+        out = []
+        with open(os.path.join(self.dir, "trace")) as f:
+            for line in f:
+                m = re.match(r"\s*.*?-(\d+)\s+\[\d+\].*?\s(\d+\.\d+): "
+                             r"(tracing_mark_write: (\S+)|task_newtask: .*"
+                             r"clone_flags=([0-9a-f]+))", line)
+                if m:
+                    out.append((float(m[2]), m[4], int(m[1]),
+                                int(m[5], 16) if m[5] else 0))
+        return out
+
+    def close(self):
+        self.put("tracing_on", "0")
+        self.put("events/task/task_newtask/enable", "0")
+        os.rmdir(self.dir)
+
+
+def clone_counts(conn):
+    conn.request("GET", "/metrics")
+    text = conn.getresponse().read().decode()
+    got = {}
+    for kind in CLONE_KINDS:
+        m = re.search(rf'^mmtrace_fork_clones_total{{kind="{kind}"}} (\d+)$',
+                      text, re.M)
+        got[kind] = int(m[1]) if m else None
+    return got
+
+
+def clones_between(records):
+    """The clones mmtrace counts between the two scrapes, by kind, or None
+    when one may have fallen inside a scrape or its parent is gone."""
+    marks = {m: t for t, m, _, _ in records if m}
+    if len(marks) != 4:
+        return None
+    near = [(marks["s1a"] - MARGIN_S, marks["s1b"] + MARGIN_S),
+            (marks["s2a"] - MARGIN_S, marks["s2b"] + MARGIN_S)]
+    want = dict.fromkeys(CLONE_KINDS, 0)
+    for t, m, pid, flags in records:
+        if m or t < near[0][0] or t > near[1][1]:
+            continue
+        if any(a <= t <= b for a, b in near):
+            return None
+        # Only the kernel itself sets CLONE_UNTRACED: a kernel thread
+        # (no mm: not counted), or an io_uring or vhost worker (counted).
+        if flags & CLONE_UNTRACED:
+            k = kthread(pid)
+            if k is None:
+                return None
+            if k:
+                continue
+        want[clone_kind(flags)] += 1
+    return want
+
+
+def check_clones(addr, argv):
+    """Every clone on the host while argv runs, by kind, as tracefs saw it,
+    equals the increase of serve's counts between two scrapes."""
+    name = "serve counts every clone on the host, as task_newtask does"
+    tries = []
+    inst = NewtaskInstance()
+    # timeout(1)'s SIGTERM: remove the instance all the same.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    # One connection: serve starts a thread for each (a clone).
+    conn = http.client.HTTPConnection(addr, timeout=SERVER_TIMEOUT_S)
+    try:
+        clone_counts(conn)
+        for _ in range(8):
+            inst.put("trace", "")
+            inst.mark("s1a")
+            before = clone_counts(conn)
+            inst.mark("s1b")
+            subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+            inst.mark("s2a")
+            after = clone_counts(conn)
+            inst.mark("s2b")
+            want = clones_between(inst.records())
+            if want is None:
+                tries.append("a clone next to a scrape")
+                continue
+            got = {k: after[k] - before[k] for k in CLONE_KINDS
+                   if after[k] is not None and before[k] is not None}
+            verdict(name, got == want and want["fork"] > 0,
+                    f"serve {got}, tracefs {want}")
+            return
+    finally:
+        conn.close()
+        inst.close()
+    verdict(name, False, f"no clean window in 8 tries: {tries}")
+
 
 def main():
     if len(sys.argv) < 3:
@@ -396,6 +540,8 @@ def main():
     elif cmd == "lives":
         lives(addr, sys.argv[3])
         return
+    elif cmd == "clones":
+        check_clones(addr, sys.argv[3:])
     else:
         sys.exit(__doc__)
     sys.exit(1 if failed else 0)

@@ -53,6 +53,14 @@ static const struct observation fork_obs[] = {
 		.plans = {
 			{
 				.tier = TIER_TRACEPOINT,
+				.unarmed = true,
+				.note = CLONES_NOTE " (counted from attach to detach)",
+				.points = {
+					{ "fork_count_btf", PROBE_TP_BTF, { "task_newtask" } },
+				},
+			},
+			{
+				.tier = TIER_TRACEPOINT,
 				.note = CLONES_NOTE,
 				.points = {
 					{ "fork_clone_btf", PROBE_TP_BTF, { "task_newtask" } },
