@@ -22,14 +22,20 @@ struct task_filter {
 
 /*
  * What every program reads before anything else, together on one cache
- * line (.data.gate): filtered before load, attached and then armed once
- * every program is attached, armed cleared before the last report
- * (user/session.c).
+ * line (.data.gate): filtered and by_tid before load, attached and then
+ * armed once every program is attached, armed cleared before the last
+ * report (user/session.c).
  */
 struct gate {
 	unsigned int armed;		/* 0: count nothing */
 	unsigned int filtered;		/* 1: some field of the filter is set */
 	unsigned long long attached;	/* bit i: the view's observation i */
+	/*
+	 * 1: the view keeps some per-thread state in maps by thread id,
+	 * which each thread's exit drops (bpf/thread.bpf.h; the view's
+	 * configure sets it).
+	 */
+	unsigned int by_tid;
 };
 
 /*

@@ -276,6 +276,7 @@ static int fork_configure(void *skel, const struct view_opts *opts)
 				     &s->rodata->use_task_storage);
 	if (err)
 		return err;
+	s->data_gate->gate.by_tid = !s->rodata->use_task_storage;
 	err = events_configure(s->maps.events, ev, opts);
 	if (opts->event_thresholds & EVENT_OPT_MIN_LATENCY)
 		events_threshold(ev, FEV_LATENCY_NS,

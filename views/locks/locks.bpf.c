@@ -108,13 +108,6 @@ __u64 vma_write_hist[HIST_LEN] = {};
 __u64 fault_windows_open = 0;
 
 /*
- * The detail observations (per-fault outcome, VMA write waits) are loaded:
- * not in serve without --detail. Only they open fault windows and VMA
- * write starts.
- */
-const volatile bool detail_loaded = true;
-
-/*
  * Entries in waits and vma_write_starts now. Every process exit must
  * drop its threads' entries, and almost none has any: a lookup of a cold
  * bucket there cost a cache miss (about 250 ns a map on the build host,
@@ -129,7 +122,7 @@ __u64 vma_writes_open = 0;
  * the waits hash, which user space reads; serve and top never charge
  * them, and keep each in its thread's task-local storage (where the
  * kernel has it): no hash update and delete per wait, and nothing for
- * the exit program to drop.
+ * the exit program to drop (gate.by_tid is 0 then).
  */
 const volatile bool waits_in_thread = false;
 
@@ -1173,8 +1166,9 @@ static __always_inline void fold_own_waits(__u32 tgid)
 	 * thread lived has its mark again (fold_waits). A mark user space
 	 * cleared as a colliding row was created (user/rows.c) comes back at
 	 * the next read: an exit in between leaves its waits unfolded.
+	 * waits_in_thread only then: a .rodata line of its own.
 	 */
-	if (!tgid || !row_marked(tgid))
+	if (!tgid || !row_marked(tgid) || !waits_in_thread)
 		return;
 	tw = bpf_task_storage_get(&thread_waits, bpf_get_current_task_btf(),
 				  0, 0);
@@ -1228,21 +1222,21 @@ int locks_task_exit(void *ctx)
 {
 	__u64 id = current_ids();
 
-	thread_state_exit(&thread_locks_by_tid);
 	/*
-	 * State a configuration never keeps is not even looked at: a line of
-	 * .bss that no exit had touched lately cost 45 ns a run, half the
-	 * hook's floor (make bench). READ_ONCE: clang had moved these loads
-	 * above their tests, and every exit read the line anyway.
+	 * State a configuration never keeps is not even looked at, and the
+	 * gate's line (current_ids() read it) says which: a line of .bss or
+	 * .rodata more cost an exit 20-45 ns a run, up to half the hook's
+	 * floor (make bench). READ_ONCE: clang had moved these loads above
+	 * their tests, and every exit read the line anyway.
 	 */
-	if (!waits_in_thread && READ_ONCE(waits_open))
+	thread_state_exit(&thread_locks_by_tid);
+	if (gate.by_tid && !waits_in_thread && READ_ONCE(waits_open))
 		own_slot_drop(&waits, &waits_open);
-	if (waits_in_thread)
-		fold_own_waits(id >> 32);
-	if (detail_loaded && READ_ONCE(vma_writes_open))
+	fold_own_waits(id >> 32);
+	if (obs_attached(OBS_VMA_WRITE) && READ_ONCE(vma_writes_open))
 		own_slot_drop(&vma_write_starts, &vma_writes_open);
 	/* Its last fault did not fall back, or the window would be closed. */
-	if (detail_loaded && READ_ONCE(fault_windows_open))
+	if (obs_attached(OBS_VMA) && READ_ONCE(fault_windows_open))
 		fault_served((__u32)bpf_get_current_pid_tgid());
 	mark_proc_exited(procs, struct locks_proc_stats, id);
 	return 0;

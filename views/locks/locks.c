@@ -142,8 +142,6 @@ static const struct observation locks_obs[] = {
 	CHILDREN_OBSERVATION("locks"),
 };
 
-enum { OBS_EXITS, OBS_MMAP, OBS_CONTENTION, OBS_VMA, OBS_VMA_WRITE };
-
 static struct row_table proc_rows = PROC_ROW_TABLE(
 	struct locks_proc_key, struct locks_proc_stats, v, v);
 
@@ -481,6 +479,8 @@ static int waits_configure(struct locks_bpf *s, const struct view_opts *opts)
 
 	s->rodata->waits_in_thread = opts->numbers_only &&
 				     s->rodata->use_task_storage;
+	/* Exits drop waits and mmap_lock state kept by thread id. */
+	s->data_gate->gate.by_tid = !s->rodata->waits_in_thread;
 	err = bpf_program__set_autoload(s->progs.fold_waits,
 					s->rodata->waits_in_thread);
 	if (err)
@@ -504,7 +504,6 @@ static int locks_configure(void *skel, const struct view_opts *opts)
 	s->rodata->wait_paths = !opts->skip_detail;
 	/* Per lock, per holder, a process's longest wait: the report's. */
 	s->rodata->report_numbers = !opts->numbers_only;
-	s->rodata->detail_loaded = !opts->skip_detail;
 	err = thread_state_configure(s->maps.thread_locks,
 				     s->maps.thread_locks_by_tid,
 				     &s->rodata->use_task_storage);

@@ -7,6 +7,18 @@
 #include "hist.h"
 #include "lock_owner.h"
 
+/*
+ * The view's observations, in the order of its table (locks.c): BPF tests
+ * which attached by these (gate.attached, bpf/common.bpf.h).
+ */
+enum locks_obs {
+	OBS_EXITS,
+	OBS_MMAP,
+	OBS_CONTENTION,
+	OBS_VMA,
+	OBS_VMA_WRITE,
+};
+
 enum lock_mode {
 	MODE_READ,
 	MODE_WRITE,
