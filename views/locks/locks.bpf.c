@@ -1151,13 +1151,26 @@ CHILDREN_PROGS(locks);
 /*
  * The exiting thread's unfolded waits, to its row before the row can be
  * marked exited. The waits it ends from here on go to the row directly
- * (contention_end, PF_EXITING).
+ * (contention_end, PF_EXITING). Out of line, as the exit's other rare
+ * work: code an exit runs is lines it reads too.
  */
-static __always_inline void fold_own_waits(__u32 tgid)
+static __noinline int fold_marked_waits(void)
 {
 	struct locks_proc_stats *st;
 	struct thread_wait *tw;
 
+	tw = bpf_task_storage_get(&thread_waits, bpf_get_current_task_btf(),
+				  0, 0);
+	if (!tw || !thread_sums_any(tw))
+		return 0;
+	st = proc_stats(tw->wait.tgid);
+	if (st)
+		thread_sums_fold(tw, st);
+	return 0;
+}
+
+static __always_inline void fold_own_waits(__u32 tgid)
+{
 	/*
 	 * A thread with waits made sure of its process's row, which is
 	 * marked: most exits are of processes without one, and a mark is a
@@ -1170,13 +1183,7 @@ static __always_inline void fold_own_waits(__u32 tgid)
 	 */
 	if (!tgid || !row_marked(tgid) || !waits_in_thread)
 		return;
-	tw = bpf_task_storage_get(&thread_waits, bpf_get_current_task_btf(),
-				  0, 0);
-	if (!tw || !thread_sums_any(tw))
-		return;
-	st = proc_stats(tw->wait.tgid);
-	if (st)
-		thread_sums_fold(tw, st);
+	fold_marked_waits();
 }
 
 /*
@@ -1212,6 +1219,20 @@ int fold_waits(struct bpf_iter__task *ctx)
 	return 0;
 }
 
+/* Out of line: the exit's common path stays a few lines of code. */
+static __noinline int drop_thread_slots(void)
+{
+	thread_state_exit(&thread_locks_by_tid);
+	if (gate.by_tid && !waits_in_thread && READ_ONCE(waits_open))
+		own_slot_drop(&waits, &waits_open);
+	if (obs_attached(OBS_VMA_WRITE) && READ_ONCE(vma_writes_open))
+		own_slot_drop(&vma_write_starts, &vma_writes_open);
+	/* Its last fault did not fall back, or the window would be closed. */
+	if (obs_attached(OBS_VMA) && READ_ONCE(fault_windows_open))
+		fault_served((__u32)bpf_get_current_pid_tgid());
+	return 0;
+}
+
 /*
  * A thread that exits drops its state, so a recycled tid never inherits
  * it; a process that exits marks its row, which user space reports one
@@ -1229,15 +1250,9 @@ int locks_task_exit(void *ctx)
 	 * floor (make bench). READ_ONCE: clang had moved these loads above
 	 * their tests, and every exit read the line anyway.
 	 */
-	thread_state_exit(&thread_locks_by_tid);
-	if (gate.by_tid && !waits_in_thread && READ_ONCE(waits_open))
-		own_slot_drop(&waits, &waits_open);
+	if (gate.by_tid || obs_attached(OBS_VMA_WRITE) || obs_attached(OBS_VMA))
+		drop_thread_slots();
 	fold_own_waits(id >> 32);
-	if (obs_attached(OBS_VMA_WRITE) && READ_ONCE(vma_writes_open))
-		own_slot_drop(&vma_write_starts, &vma_writes_open);
-	/* Its last fault did not fall back, or the window would be closed. */
-	if (obs_attached(OBS_VMA) && READ_ONCE(fault_windows_open))
-		fault_served((__u32)bpf_get_current_pid_tgid());
 	mark_proc_exited(procs, struct locks_proc_stats, id);
 	return 0;
 }
