@@ -381,7 +381,7 @@ static void render_probes(struct metrics *m, const struct exporter *x)
 		metrics_sample(m, l, 1, x->views[i].loaded, 0);
 	}
 	family(m, "probe_attached", METRIC_GAUGE,
-	       "1 if the observation is attached, at this tier; 0 if unavailable or opt-in detail not asked for ('mmtrace probes' says which)");
+	       "1 if the observation is attached, at this tier; 0 if unavailable, opt-in detail not asked for, or not needed ('mmtrace probes' says which)");
 	for (size_t i = 0; i < x->n_views; i++) {
 		const struct export_view *v = &x->views[i];
 

@@ -781,6 +781,10 @@ void probe_print(const struct observation *obs, const struct obs_result *res,
 		printf("%-22s %s\n", obs[o].name, obs[o].summary);
 		if (obs[o].detail)
 			printf("  serve    opt-in detail: loaded by 'mmtrace serve --detail' (or --views)\n");
+		if (res[o].left_out) {
+			printf("  left out %s\n", text_arg(res[o].why[0]));
+			continue;
+		}
 		for (int i = 0; i < OBS_MAX_PLANS; i++) {
 			if (plan_empty(&obs[o].plans[i]))
 				break;
@@ -849,13 +853,15 @@ struct json_object *probe_json(const struct observation *obs,
 			json_object_array_add(rejected, r);
 		}
 		json_object_object_add(j, "rejected", rejected);
+		json_object_object_add(j, "left_out", res[o].left_out ?
+				       json_object_new_string(res[o].why[0]) : NULL);
 		json_object_object_add(j, "serve_detail",
 				       json_object_new_boolean(obs[o].detail));
 		json_object_object_add(j, "note", plan && plan->note ?
 				       json_object_new_string(plan->note) : NULL);
 		json_object_object_add(j, "points",
 				       plan ? points_json(plan, &res[o]) : NULL);
-		if (!plan)
+		if (!plan && !res[o].left_out)
 			json_object_object_add(j, "unavailable",
 					       json_object_new_string(obs[o].if_missing));
 		json_object_array_add(arr, j);

@@ -109,6 +109,13 @@ struct observation {
 	 * load it always.
 	 */
 	bool detail;
+	/*
+	 * Support for filters (COMMAND's descendants, mmtrace's pid
+	 * namespace) and for opt-in detail: left out where neither is asked
+	 * (serve's defaults in the initial pid namespace), as its programs
+	 * would run on every fork and free to do nothing.
+	 */
+	bool filters_only;
 	struct attach_plan plans[OBS_MAX_PLANS];
 };
 
@@ -121,6 +128,7 @@ struct observation {
 
 struct obs_result {
 	int chosen;		/* plan index, -1 when none works */
+	bool left_out;		/* not tried, for why[0] (opt-in, not needed) */
 	char why[OBS_MAX_PLANS][REASON_LEN];
 	const char *target[PLAN_MAX_POINTS];	/* resolved, chosen plan */
 	/*

@@ -235,6 +235,13 @@ static bool counts_only(const struct view_opts *opts)
 	return opts->skip_detail && !filtered(&f);
 }
 
+/* What a .filters_only observation is for (user/probe.h). */
+static bool filters_need(const struct view_opts *opts)
+{
+	return !opts->skip_detail || opts->filter.follow ||
+	       opts->filter.pidns_ino;
+}
+
 /* Resolves @obs from plan @first; an unarmed plan only for counts alone. */
 static void resolve(const struct observation *obs, int first,
 		    const struct view_opts *opts, struct obs_result *res)
@@ -386,6 +393,7 @@ static void leave_out(const struct observation *obs, struct obs_result *res,
 		      const char *why)
 {
 	res->chosen = -1;
+	res->left_out = true;
 	for (int i = 0; i < OBS_MAX_PLANS; i++)
 		snprintf(res->why[i], sizeof(res->why[i]), "%s", why);
 }
@@ -433,6 +441,8 @@ int session_open(struct session *s, const struct view *t,
 	for (size_t o = 0; o < t->n_obs; o++) {
 		if (opts->skip_detail && t->obs[o].detail)
 			leave_out(&t->obs[o], &s->res[o], SKIPPED_DETAIL);
+		else if (t->obs[o].filters_only && !filters_need(opts))
+			leave_out(&t->obs[o], &s->res[o], SKIPPED_UNNEEDED);
 		else
 			resolve(&t->obs[o], 0, opts, &s->res[o]);
 	}

@@ -25,6 +25,8 @@ int session_open(struct session *s, const struct view *t,
 		 const struct view_opts *opts);
 /* Why an observation marked .detail is not attached (view_opts.skip_detail). */
 #define SKIPPED_DETAIL "opt-in detail: 'mmtrace serve --detail' loads it"
+/* Why an observation marked .filters_only is not attached. */
+#define SKIPPED_UNNEEDED "not needed: no COMMAND to follow, no pid namespace to learn, no detail"
 /*
  * @t not loaded at all, each observation for @why: what `serve` keeps of a
  * view it leaves out, for probe health. Returns 0 or -ENOMEM.

@@ -23,6 +23,7 @@ struct json_object;
 	{                                                                    \
 		.name = view ".children",                                    \
 		.support = true,                                             \
+		.filters_only = true,                                        \
 		.summary = "new processes: COMMAND's descendants to follow, " \
 			   "mmtrace's own pid namespace, forks' child pids", \
 		.if_missing = "COMMAND is traced alone (its descendants "    \

@@ -243,8 +243,7 @@ def floor(*progs):
 FLOOR_GROUPS = (
     ("always-on (serve's defaults)",
      ["floor_contention_begin", "floor_contention_end", "floor_task_exit",
-      "floor_exec", "floor_task_fork", "floor_task_free", "floor_rename",
-      "floor_newtask_btf"]),
+      "floor_exec", "floor_rename", "floor_newtask_btf"]),
     ("detail: fork view (clone syscall tracepoints, newtask, page alloc)",
      ["floor_clone_enter", "floor_clone_exit", "floor_newtask",
       "floor_page_alloc"]),

@@ -376,9 +376,11 @@ cli = {o["name"]: o for o in json.load(open(sys.argv[2]))["views"]["fork"]}
 p = o["fork.clones"]["points"][0]
 sys.exit(not (p["program"] == "fork_count_btf" and p["kind"] == "tp_btf"
               and o["fork.syscalls"]["tier"] == "none"
+              and o["fork.children"]["left_out"].startswith("not needed")
+              and cli["fork.children"]["tier"] == "tracepoint"
               and "serve" in cli["fork.clones"]["rejected"][0]["reason"]))' \
 		"$TMP/probes-serve.json" "$TMP/probes.json"
-	verdict "host probes --serve: fork.clones unarmed (fork_count_btf), detail left out; the CLI says why not" \
+	verdict "host probes --serve: fork.clones unarmed (fork_count_btf), detail and fork.children left out; the CLI says why not" \
 		$? "$(head -c 300 "$TMP/probes-serve.json") $(head -c 300 "$TMP/probes.err")"
 	if [ ! -e /sys/bus/event_source/devices/kprobe ]; then
 		check_with "host probes without kprobes" oracle nokprobe \

@@ -714,11 +714,12 @@ serve_defaults() {
 		serve_has "$addr" '^mmtrace_probe_attached{view="fork",observation="fork.clones",tier="tracepoint"} 1$' &&
 		serve_has "$addr" '^mmtrace_probe_attached{view="fork",observation="fork.syscalls",tier="none"} 0$' &&
 		serve_has "$addr" '^mmtrace_probe_attached{view="fork",observation="fork.pinned_copies",tier="none"} 0$' &&
+		serve_has "$addr" '^mmtrace_probe_attached{view="fork",observation="fork.children",tier="none"} 0$' &&
 		serve_has "$addr" '^mmtrace_fork_clones_total{kind="fork"} ' &&
 		! serve_has "$addr" '^mmtrace_fork_latency_seconds' &&
 		! serve_has "$addr" '^mmtrace_fork_failed_total' &&
 		! serve_has "$addr" '^mmtrace_fork_pinned_copies_total'
-	verdict "$name: fork view up with fork.clones alone, clone counts exported, latency and copies left out" $? \
+	verdict "$name: fork view up with fork.clones alone, clone counts exported, latency, copies and fork.children left out" $? \
 		"$(head -c 300 "$TMP/serve-def.err")"
 	# Unfiltered counts come from the unarmed program (fork_count_btf).
 	check_with "$name: clones" bounded "$SYS_PYTHON" \
