@@ -18,6 +18,8 @@
 #ifndef MMTRACE_THREAD_BPF_H
 #define MMTRACE_THREAD_BPF_H
 
+#include "common.bpf.h"	/* the gate */
+
 const volatile bool use_task_storage = false;
 
 #define THREAD_STATE_MAPS(name, value_type, hash_entries)                   \

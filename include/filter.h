@@ -31,9 +31,10 @@ struct gate {
 	unsigned int filtered;		/* 1: some field of the filter is set */
 	unsigned long long attached;	/* bit i: the view's observation i */
 	/*
-	 * 1: the view keeps some per-thread state in maps by thread id,
-	 * which each thread's exit drops (bpf/thread.bpf.h; the view's
-	 * configure sets it).
+	 * 1: the view's per-thread state (bpf/thread.bpf.h) or the locks
+	 * view's waits are in hashes by thread id, which each thread's exit
+	 * drops (set by thread_state_configure() and the view's configure).
+	 * The detail observations' own slots by thread id go by attached.
 	 */
 	unsigned int by_tid;
 };

@@ -153,7 +153,7 @@ static error_t parse_probes(int key, char *arg, struct argp_state *state)
 		po->o.json = true;
 		return 0;
 	case 's':
-		po->o.skip_detail = true;
+		serve_load_opts(&po->o, false);
 		return 0;
 	case 'h':
 		argp_state_help(state, state->out_stream, ARGP_HELP_STD_HELP);

@@ -840,7 +840,8 @@ struct json_object *probe_json(const struct observation *obs,
 				       json_object_new_string(obs[o].name));
 		json_object_object_add(j, "tier", json_object_new_string(
 				probe_tier_name(probe_result_tier(&obs[o], &res[o]))));
-		for (int i = 0; i < OBS_MAX_PLANS && i != res[o].chosen; i++) {
+		for (int i = 0; i < OBS_MAX_PLANS && i != res[o].chosen &&
+				!res[o].left_out; i++) {
 			struct json_object *r;
 
 			if (plan_empty(&obs[o].plans[i]))
@@ -899,13 +900,14 @@ bool kernel_has_task_storage(void)
 }
 
 int thread_state_configure(struct bpf_map *storage, struct bpf_map *by_tid,
-			   bool *use_task_storage)
+			   bool *use_task_storage, unsigned int *gate_by_tid)
 {
 	int err;
 
 	*use_task_storage = kernel_has_task_storage();
 	if (*use_task_storage)
 		return bpf_map__set_max_entries(by_tid, 1);
+	*gate_by_tid = 1;
 	/* Never used, but created: as a hash where the type is unknown. */
 	err = bpf_map__set_type(storage, BPF_MAP_TYPE_HASH);
 	return err ? err : bpf_map__set_max_entries(storage, 1);

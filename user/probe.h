@@ -231,11 +231,13 @@ bool kernel_has_own_btf(void);
 /*
  * Per-thread state (bpf/thread.bpf.h): task-local storage if this kernel
  * lets tracing programs use it, else the hash by thread id. Sets the
- * object's switch and shrinks the map it leaves unused, before load.
+ * object's switch, and @gate_by_tid (the view's gate.by_tid: exits drop
+ * entries by thread id) where it picks the hash; shrinks the map it
+ * leaves unused, before load.
  */
 bool kernel_has_task_storage(void);
 struct bpf_map;
 int thread_state_configure(struct bpf_map *storage, struct bpf_map *by_tid,
-			   bool *use_task_storage);
+			   bool *use_task_storage, unsigned int *gate_by_tid);
 
 #endif /* MMTRACE_PROBE_H */

@@ -184,6 +184,12 @@ static error_t parse_serve(int key, char *arg, struct argp_state *state)
 	}
 }
 
+void serve_load_opts(struct view_opts *o, bool whole)
+{
+	o->skip_detail = !whole;
+	o->numbers_only = true;
+}
+
 static int parse_serve_args(int argc, char **argv, struct serve_opts *so)
 {
 	char doc[] =
@@ -225,8 +231,7 @@ static int parse_serve_args(int argc, char **argv, struct serve_opts *so)
 	if (err)
 		return EXIT_USAGE;
 	/* Views named by --views are wanted whole. */
-	so->t.skip_detail = !so->detail && !so->views;
-	so->t.numbers_only = true;
+	serve_load_opts(&so->t, so->detail || so->views);
 	return common_check(&so->t);
 }
 

@@ -195,8 +195,8 @@ static void load_failure_advice(int err)
 
 /*
  * The gate (bpf/common.bpf.h): @armed, and, if @attached, the observations
- * attached. Its filtered flag is set before load and never changes: a
- * program that runs unarmed needs it too (pidns_learn).
+ * attached. Its filtered and by_tid are set before load and never change:
+ * programs that run unarmed need them too (pidns_learn, the exits).
  */
 static int gate_write(struct bpf_object *obj, unsigned int armed,
 		      const __u64 *attached)
@@ -225,14 +225,12 @@ static bool filtered(const struct task_filter *f)
 
 /*
  * Nothing asks more of a view than its counts: no opt-in detail (serve's
- * defaults) and no filter but the pid namespace, which only keys rows.
+ * defaults) and no filter, not even a pid namespace's (its tasks alone
+ * are traced: task_wanted()).
  */
 static bool counts_only(const struct view_opts *opts)
 {
-	struct task_filter f = opts->filter;
-
-	f.pidns_ino = 0;
-	return opts->skip_detail && !filtered(&f);
+	return opts->skip_detail && !filtered(&opts->filter);
 }
 
 /* What a .filters_only observation is for (user/probe.h). */
@@ -315,14 +313,21 @@ static int set_filter(struct bpf_object *obj, const struct task_filter *f)
 {
 	struct bpf_map *map = bpf_object__find_map_by_name(obj,
 							   ".rodata.filter");
-	struct gate g = { .filtered = filtered(f) };
+	const void *now = NULL;
+	struct gate g;
+	size_t size = 0;
 
 	if (!map || bpf_map__set_initial_value(map, f, sizeof(*f)))
 		return -ENOENT;
+	/* Its field alone: the view's configure sets by_tid. */
 	map = bpf_object__find_map_by_name(obj, ".data.gate");
-	if (!map || bpf_map__set_initial_value(map, &g, sizeof(g)))
+	if (map)
+		now = bpf_map__initial_value(map, &size);
+	if (!now || size != sizeof(g))
 		return -ENOENT;
-	return 0;
+	memcpy(&g, now, sizeof(g));
+	g.filtered = filtered(f);
+	return bpf_map__set_initial_value(map, &g, sizeof(g)) ? -ENOENT : 0;
 }
 
 /* One try: returns 0, 1 to retry with a plan rejected, or -errno. */

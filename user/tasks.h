@@ -23,6 +23,7 @@ struct json_object;
 	{                                                                    \
 		.name = view ".children",                                    \
 		.support = true,                                             \
+		/* Detail too: fork's windows take the child's pid here. */ \
 		.filters_only = true,                                        \
 		.summary = "new processes: COMMAND's descendants to follow, " \
 			   "mmtrace's own pid namespace, forks' child pids", \

@@ -263,6 +263,39 @@ pidns_serve() {
 		"$(grep -E 'comm_forks_total' "$TMP/nssrv.metrics" | head -5)"
 }
 
+# serve's defaults in a namespace: the armed fork_clone_btf, which counts
+# the namespace's clones alone, not the unarmed fork_count_btf (every
+# clone on the host), and the children observation that learns the
+# namespace. Between two scrapes: PINFORK's 3 forks, the shell's fork of
+# it and of the second curl, none of the host's (noise forks beside).
+pidns_serve_defaults() {
+	local name="host pidns: serve defaults" port=$((30000 + RANDOM % 10000))
+	# shellcheck disable=SC2016
+	pidns_beside "$name" pfhost4 pfsrv4 "$TMP/nsdef" '
+		"$0" probes --serve --json fork >"$1.probes" 2>"$1.err" || exit 1
+		"$0" serve --tier tracepoint --listen "127.0.0.1:$3" \
+			2>"$1.err" &
+		s=$!
+		wait_line "$1.err" "Ctrl-C to stop" $s || exit 1
+		curl -s --max-time 5 "http://127.0.0.1:$3/metrics" >"$1.before"
+		"$2" --pages 4 --forks 3 >"$1.truth" || exit 1
+		curl -s --max-time 5 "http://127.0.0.1:$3/metrics" >"$1.after"
+		kill -TERM $s; wait $s' "$port" || return
+	python3 -c 'import json, re, sys
+o = {o["name"]: o for o in json.load(open(sys.argv[1]))["views"]["fork"]}
+def forks(path):
+    m = re.search(r"^mmtrace_fork_clones_total\{kind=\"fork\"\} (\d+)$",
+                  open(path).read(), re.M)
+    return int(m[1]) if m else None
+got = (o["fork.clones"]["points"][0]["program"], o["fork.children"]["tier"],
+       forks(sys.argv[3]) - forks(sys.argv[2]))
+print(f"program, children tier, forks between the scrapes: {got}")
+sys.exit(got != ("fork_clone_btf", "tracepoint", 5))' "$TMP/nsdef.probes" \
+		"$TMP/nsdef.before" "$TMP/nsdef.after" >"$TMP/nsdef.why" 2>&1
+	verdict "$name: armed fork.clones, the namespace's forks alone" $? \
+		"$(head -c 400 "$TMP/nsdef.why")"
+}
+
 # Case 2c: mmtrace fork -- SHELL... runs forkmix; K is what the shells
 # clone themselves. follow_case NAME K [MMTRACE_OPTS...] -- SHELL...
 follow_case() {
@@ -348,6 +381,7 @@ host_pidns() {
 	pidns_foreign_proc
 	pidns_unavailable_views
 	pidns_serve
+	pidns_serve_defaults
 	follow_fork
 	follow_locks
 	follow_usage

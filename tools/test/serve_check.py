@@ -408,8 +408,14 @@ class NewtaskInstance:
     """A tracefs instance of our own recording task_newtask and markers,
     on the clock BPF reads (mono): the host's clones, counted apart."""
 
+    ROOT = "/sys/kernel/tracing/instances"
+
     def __init__(self):
-        self.dir = f"/sys/kernel/tracing/instances/mmtrace-clones-{os.getpid()}"
+        # One a killed run left behind (timeout's SIGKILL).
+        for old in os.listdir(self.ROOT):
+            if old.startswith("mmtrace-clones-"):
+                self.remove(os.path.join(self.ROOT, old))
+        self.dir = os.path.join(self.ROOT, f"mmtrace-clones-{os.getpid()}")
         os.mkdir(self.dir)
         self.put("trace_clock", "mono")
         self.put("buffer_size_kb", "4096")
@@ -436,10 +442,23 @@ class NewtaskInstance:
                                 int(m[5], 16) if m[5] else 0))
         return out
 
+    @staticmethod
+    def remove(path):
+        """Best effort: an instance's events must be off before rmdir."""
+        for name, text in (("tracing_on", "0"),
+                           ("events/task/task_newtask/enable", "0")):
+            try:
+                with open(os.path.join(path, name), "w") as f:
+                    f.write(text)
+            except OSError:
+                pass
+        try:
+            os.rmdir(path)
+        except OSError:
+            pass
+
     def close(self):
-        self.put("tracing_on", "0")
-        self.put("events/task/task_newtask/enable", "0")
-        os.rmdir(self.dir)
+        self.remove(self.dir)
 
 
 def clone_counts(conn):
@@ -467,8 +486,9 @@ def clones_between(records):
             continue
         if any(a <= t <= b for a, b in near):
             return None
-        # Only the kernel itself sets CLONE_UNTRACED: a kernel thread
-        # (no mm: not counted), or an io_uring or vhost worker (counted).
+        # The kernel's own clones set CLONE_UNTRACED: a kernel thread's
+        # (no mm: not counted), an io_uring or vhost worker's (counted).
+        # A user-space clone may set it too: its parent is no kthread.
         if flags & CLONE_UNTRACED:
             k = kthread(pid)
             if k is None:
@@ -484,12 +504,13 @@ def check_clones(addr, argv):
     equals the increase of serve's counts between two scrapes."""
     name = "serve counts every clone on the host, as task_newtask does"
     tries = []
-    inst = NewtaskInstance()
     # timeout(1)'s SIGTERM: remove the instance all the same.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    inst = None
     # One connection: serve starts a thread for each (a clone).
     conn = http.client.HTTPConnection(addr, timeout=SERVER_TIMEOUT_S)
     try:
+        inst = NewtaskInstance()
         clone_counts(conn)
         for _ in range(8):
             inst.put("trace", "")
@@ -502,7 +523,8 @@ def check_clones(addr, argv):
             inst.mark("s2b")
             want = clones_between(inst.records())
             if want is None:
-                tries.append("a clone next to a scrape")
+                tries.append("a clone next to a scrape, a marker lost, "
+                             "or a parent gone")
                 continue
             got = {k: after[k] - before[k] for k in CLONE_KINDS
                    if after[k] is not None and before[k] is not None}
@@ -511,7 +533,8 @@ def check_clones(addr, argv):
             return
     finally:
         conn.close()
-        inst.close()
+        if inst:
+            inst.close()
     verdict(name, False, f"no clean window in 8 tries: {tries}")
 
 

@@ -273,10 +273,10 @@ static int fork_configure(void *skel, const struct view_opts *opts)
 	s->rodata->foll_pin = q->foll.pin;
 	s->rodata->race_longterm_has_task = q->gup_longterm_has_task;
 	err = thread_state_configure(s->maps.windows, s->maps.windows_by_tid,
-				     &s->rodata->use_task_storage);
+				     &s->rodata->use_task_storage,
+				     &s->data_gate->gate.by_tid);
 	if (err)
 		return err;
-	s->data_gate->gate.by_tid = !s->rodata->use_task_storage;
 	err = events_configure(s->maps.events, ev, opts);
 	if (opts->event_thresholds & EVENT_OPT_MIN_LATENCY)
 		events_threshold(ev, FEV_LATENCY_NS,

@@ -1179,9 +1179,12 @@ static __always_inline void fold_own_waits(__u32 tgid)
 	 * thread lived has its mark again (fold_waits). A mark user space
 	 * cleared as a colliding row was created (user/rows.c) comes back at
 	 * the next read: an exit in between leaves its waits unfolded.
-	 * waits_in_thread only then: a .rodata line of its own.
+	 * Waits by thread id (gate.by_tid, read already) have no sums here.
+	 * waits_in_thread, a .rodata line, is read last, and stays: as a
+	 * constant it lets the verifier drop the task-storage calls where a
+	 * kernel has none for tracepoints (5.10).
 	 */
-	if (!tgid || !row_marked(tgid) || !waits_in_thread)
+	if (gate.by_tid || !tgid || !row_marked(tgid) || !waits_in_thread)
 		return;
 	fold_marked_waits();
 }

@@ -479,8 +479,9 @@ static int waits_configure(struct locks_bpf *s, const struct view_opts *opts)
 
 	s->rodata->waits_in_thread = opts->numbers_only &&
 				     s->rodata->use_task_storage;
-	/* Exits drop waits and mmap_lock state kept by thread id. */
-	s->data_gate->gate.by_tid = !s->rodata->waits_in_thread;
+	/* The waits hash is by thread id too: exits drop its entries. */
+	if (!s->rodata->waits_in_thread)
+		s->data_gate->gate.by_tid = 1;
 	err = bpf_program__set_autoload(s->progs.fold_waits,
 					s->rodata->waits_in_thread);
 	if (err)
@@ -506,7 +507,8 @@ static int locks_configure(void *skel, const struct view_opts *opts)
 	s->rodata->report_numbers = !opts->numbers_only;
 	err = thread_state_configure(s->maps.thread_locks,
 				     s->maps.thread_locks_by_tid,
-				     &s->rodata->use_task_storage);
+				     &s->rodata->use_task_storage,
+				     &s->data_gate->gate.by_tid);
 	if (!err)
 		err = waits_configure(s, opts);
 	if (err)
