@@ -7,7 +7,8 @@
  * THREAD_STATE_MAPS() and user space picks one before load
  * (thread_state_configure(), user/probe.c): use_task_storage is then a
  * constant, so the verifier sees one path only, and the unused map is
- * shrunk to one entry; the view's configure sets gate.by_tid for exits.
+ * shrunk to one entry; where it picks the hash it sets gate.by_tid, which
+ * the exits test.
  *
  * Why: a hash update and delete per event (lock acquisition, fork) cost
  * more than everything else the program does. Task storage is a pointer
