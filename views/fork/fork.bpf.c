@@ -67,7 +67,7 @@ static __always_inline struct fork_window *current_window(void)
 {
 	struct fork_window *w;
 
-	if (!windows_open)
+	if (!READ_ONCE(windows_open))
 		return NULL;
 	w = thread_state(&windows, &windows_by_tid, NULL);
 	return w && w->open ? w : NULL;

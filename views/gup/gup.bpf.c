@@ -117,7 +117,7 @@ static __always_inline struct gup_call *current_call(void)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
-	if (!calls_open)
+	if (!READ_ONCE(calls_open))
 		return NULL;
 	return bpf_map_lookup_elem(&calls, &tid);
 }
@@ -352,7 +352,7 @@ CHILDREN_PROGS(gup);
 SEC("tracepoint")
 int gup_task_exit(void *ctx)
 {
-	if (calls_open)
+	if (READ_ONCE(calls_open))
 		close_call((__u32)bpf_get_current_pid_tgid());
 	mark_proc_exited(procs, struct gup_proc_stats, current_ids());
 	return 0;

@@ -154,7 +154,7 @@ static __always_inline struct lock_wait *wait_of(bool create)
 					    bpf_get_current_task_btf(), 0,
 					    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 	/* No wait anywhere: none of this thread's (a cold bucket). */
-	if (!waits_open)
+	if (!READ_ONCE(waits_open))
 		return NULL;
 	tid = (__u32)bpf_get_current_pid_tgid();
 	return bpf_map_lookup_elem(&waits, &tid);
@@ -774,7 +774,7 @@ static __always_inline void contention_end(void *ctx, __u64 lock)
 	 * begun by this thread, which the filters wanted then: it carries
 	 * its tgid, and the filters need no second look.
 	 */
-	if (!waits_in_thread && !waits_open)
+	if (!waits_in_thread && !READ_ONCE(waits_open))
 		return;
 	w = wait_of(false);
 	if (!w || w->addr != lock)
@@ -921,7 +921,7 @@ static __always_inline void fault_begin(void)
 
 static __always_inline struct fault_window *fault_window(__u32 tid)
 {
-	if (!fault_windows_open)
+	if (!READ_ONCE(fault_windows_open))
 		return NULL;
 	return bpf_map_lookup_elem(&fault_windows, &tid);
 }
