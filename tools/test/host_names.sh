@@ -69,7 +69,7 @@ names_serve() {
 		return
 	fi
 	kill -USR1 "$wl"
-	wait_line "$TMP/names-serve.wl" 'done' "$wl"
+	wait_line "$TMP/names-serve.wl" 'done' "$wl" "$LIMIT"
 	sleep 6		# a collect after the work (COLLECT_EVERY_S is 5)
 	# A new series is exposed at 0 for one scrape (README, "New and
 	# returning series"): this one shows them, the next ones their counts.

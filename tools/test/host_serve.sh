@@ -853,7 +853,7 @@ waits_run() {
 		return 1
 	fi
 	kill -USR1 "$wl"
-	wait_line "$TMP/$tag.wl" 'done' "$wl"
+	wait_line "$TMP/$tag.wl" 'done' "$wl" "$LIMIT"
 	verdict "$name: lockhold${*:+ $*} ran" $? "$(cat "$TMP/$tag.wl")"
 	curl -s --max-time 5 "http://$addr/metrics" >/dev/null
 	curl -s --max-time 5 "http://$addr/metrics" >"$TMP/$tag.prom"
