@@ -699,19 +699,16 @@ serve_storm() {
 	serve_has "$1" '^mmtrace_locks_caller_contended_total{'
 }
 
-# The defaults are always-on (issue 13): opt-in detail is not attached and
-# says so, BPF run time is not kept, and its series are absent, not 0.
-# --detail and --bpf-stats bring them back, for the attached programs only.
 # early_maps PID PROG: the maps whose values program PROG of process PID
 # loads before its first helper call, one name a line; "none" if PID holds
 # no PROG.
 early_maps() {
-	local id ids=""
+	local id prog=""
 	for id in $(held_prog_ids "$1"); do
-		bpftool prog show id "$id" | grep -q " name $2 " && ids=$id
+		bpftool prog show id "$id" | grep -q " name $2 " && prog=$id
 	done
-	[ -n "$ids" ] || { echo none; return; }
-	bpftool prog dump xlated id "$ids" | awk '/ call /{exit}
+	[ -n "$prog" ] || { echo none; return; }
+	bpftool prog dump xlated id "$prog" | awk '/ call /{exit}
 		{ while (match($0, /map\[id:[0-9]+\]\[0\]/)) {
 			print substr($0, RSTART + 7, RLENGTH - 11)
 			$0 = substr($0, RSTART + RLENGTH) } }' | sort -u |
@@ -720,6 +717,9 @@ early_maps() {
 		done
 }
 
+# The defaults are always-on (issue 13): opt-in detail is not attached and
+# says so, BPF run time is not kept, and its series are absent, not 0.
+# --detail and --bpf-stats bring them back, for the attached programs only.
 serve_defaults() {
 	local early name="host serve defaults" addr="127.0.0.1:$((SERVE_PORT + 5))"
 	if ! serve_start "$TMP/serve-def.err" --listen "$addr"; then
