@@ -53,15 +53,18 @@ races_trace_setup() {
 
 # The trace of a case, shortened in the guest: every window, and the GUP
 # calls that fell back or overlapped some copy_page_range (the others
-# cannot have met a window). Times in microseconds, as the trace prints.
+# cannot have met a window), or that gupcollapse made. Times in
+# microseconds, as the trace prints; "before" and "after" are the times of
+# the thread's trace events just before and after ("-": none), between
+# which mmtrace's own handlers on the same probes ran.
 #   W tid start end vmflags mm       one copy_page_range call
-#   C tid t0 t1|- tret flags start slow_start|- ret seq|-
+#   C tid t0 t1|- tret flags start slow_start|- ret seq|- before after
 #                                    (seq: write_protect_seq where the
 #                                    slow path starts, read by the kprobe)
 #   S ts prev_tid next_tid           a context switch of a pinrace thread
-#   R tid ts mm tret                 a PTE table retracted from mm, in
+#   R tid ts mm tret before          a PTE table retracted from mm, in
 #                                    pmdp_collapse_flush from ts to tret
-#   F tid ts mm tret                 a page fault on mm, in
+#   F tid ts mm tret before after    a page fault on mm, in
 #                                    handle_mm_fault from ts to tret
 races_trace_dump() {
 	awk '
@@ -73,11 +76,23 @@ races_trace_dump() {
 		if (i > NF)
 			next
 		tid = tidof($(i - 2)); if ($(i - 2) ~ /^\[/) tid = tidof($(i - 3))
+		task = $(i - 2); if (task ~ /^\[/) task = $(i - 3)
 		ts = substr($i, 1, length($i) - 1); ev = $(i + 1)
 		delete kv
 		for (j = i + 2; j <= NF; j++)
 			if (split($j, p, "=") == 2)
 				kv[p[1]] = p[2]
+		# A thread switched in has an event here too.
+		nt = (ev == "sched_switch:") ? kv["next_pid"] : tid
+		before = (tid in prev) ? prev[tid] : "-"
+		for (k = 0; k < 2; k++) {
+			t = k ? nt : tid
+			if (t in after) {
+				print after[t], ts
+				delete after[t]
+			}
+			prev[t] = ts
+		}
 	}
 	ev == "cpr:" { cs[tid] = ts; cf[tid] = kv["vmflags"]; cm[tid] = kv["mm"]; open_n++; last = ts }
 	ev == "cprret:" && (tid in cs) {
@@ -85,21 +100,25 @@ races_trace_dump() {
 	}
 	ev == "retract:" { rw[tid] = 1 }
 	ev == "retractret:" { delete rw[tid] }
-	ev == "pmdflush:" && (tid in rw) { rs[tid] = ts; rm[tid] = kv["mm"]; last = ts }
+	ev == "pmdflush:" && (tid in rw) { rs[tid] = ts; rm[tid] = kv["mm"]; rb[tid] = before; last = ts }
 	ev == "pmdflushret:" && (tid in rs) {
-		print "R", tid, rs[tid], rm[tid], ts; delete rs[tid]; last = ts
+		print "R", tid, rs[tid], rm[tid], ts, rb[tid]; delete rs[tid]; last = ts
 	}
-	ev == "fault:" { fs[tid] = ts; fm[tid] = kv["mm"] }
+	ev == "fault:" { fs[tid] = ts; fm[tid] = kv["mm"]; fb[tid] = before }
 	ev == "faultret:" && (tid in fs) {
-		print "F", tid, fs[tid], fm[tid], ts; delete fs[tid]
+		after[tid] = "F " tid " " fs[tid] " " fm[tid] " " ts " " fb[tid]; delete fs[tid]
 	}
 	ev == "sched_switch:" { print "S", ts, kv["prev_pid"], kv["next_pid"] }
-	ev == "gupin:" { g0[tid] = ts; gw[tid] = open_n > 0; gf[tid] = kv["flags"]; gs[tid] = kv["start"]; g1[tid] = "-"; gss[tid] = "-"; gq[tid] = "-" }
+	ev == "gupin:" { g0[tid] = ts; gb[tid] = before; gw[tid] = open_n > 0; gf[tid] = kv["flags"]; gs[tid] = kv["start"]; g1[tid] = "-"; gss[tid] = "-"; gq[tid] = "-" }
 	ev == "gupslow:" && (tid in g0) && g1[tid] == "-" { g1[tid] = ts; gss[tid] = kv["start"]; gq[tid] = kv["seq"] }
 	ev == "gupret:" && (tid in g0) {
-		if (g1[tid] != "-" || gw[tid] || last + 0 >= g0[tid] + 0)
-			print "C", tid, g0[tid], g1[tid], ts, gf[tid], gs[tid], gss[tid], kv["ret"], gq[tid]
+		if (g1[tid] != "-" || gw[tid] || last + 0 >= g0[tid] + 0 || task ~ /^gupcollapse-/)
+			after[tid] = "C " tid " " g0[tid] " " g1[tid] " " ts " " gf[tid] " " gs[tid] " " gss[tid] " " kv["ret"] " " gq[tid] " " gb[tid]
 		delete g0[tid]
+	}
+	END {
+		for (t in after)
+			print after[t], "-"
 	}
 	' "$RI/trace"
 }

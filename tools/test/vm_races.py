@@ -77,16 +77,25 @@ FOLL_PIN = 0x80000  # 6.12 and 7.x
 RESOLUTION = 1e-6   # the trace prints microseconds
 
 
+def neighbour(field, none):
+    """A thread's trace event before or after a window: @none if it had
+    none (the trace's first or last event of the thread)."""
+    return none if field == "-" else float(field)
+
+
 def parse_retractions(lines):
-    return [dict(tid=int(f[1]), t=float(f[2]), mm=f[3], tr=float(f[4]))
+    return [dict(tid=int(f[1]), t=float(f[2]), mm=f[3], tr=float(f[4]),
+                 before=neighbour(f[5], float("-inf")))
             for f in (line.split() for line in lines)
-            if f and f[0] == "R" and len(f) == 5]
+            if f and f[0] == "R" and len(f) == 6]
 
 
 def parse_faults(lines):
-    return [dict(tid=int(f[1]), t=float(f[2]), mm=f[3], tr=float(f[4]))
+    return [dict(tid=int(f[1]), t=float(f[2]), mm=f[3], tr=float(f[4]),
+                 before=neighbour(f[5], float("-inf")),
+                 after=neighbour(f[6], float("inf")))
             for f in (line.split() for line in lines)
-            if f and f[0] == "F" and len(f) == 5]
+            if f and f[0] == "F" and len(f) == 7]
 
 
 def parse_trace(lines):
@@ -98,15 +107,16 @@ def parse_trace(lines):
         if f and f[0] == "W" and len(f) == 6:
             wins.append(dict(tid=int(f[1]), t0=float(f[2]), t1=float(f[3]),
                              flags=int(f[4], 16), mm=f[5]))
-        elif f and f[0] == "C" and len(f) in (9, 10):
+        elif f and f[0] == "C" and len(f) == 12:
             calls.append(dict(tid=int(f[1]), t0=float(f[2]),
                               t1=None if f[3] == "-" else float(f[3]),
                               tret=float(f[4]), flags=int(f[5]),
                               start=int(f[6], 16),
                               slow=None if f[7] == "-" else int(f[7], 16),
                               ret=int(f[8]),
-                              seq=int(f[9]) if len(f) > 9 and f[9] != "-"
-                              else None))
+                              seq=None if f[9] == "-" else int(f[9]),
+                              before=neighbour(f[10], float("-inf")),
+                              after=neighbour(f[11], float("inf"))))
     return wins, calls, switches
 
 
@@ -343,13 +353,32 @@ def retract_case(check, cname, run):
             {truth["pid"], truth["gup_tid"]})
 
 
-def overlap_bounds(windows, t0, t1, mine):
-    """Of @windows (dicts with entry and return timestamps under keys @t0
-    and @t1): those that hold a whole retraction of @mine [(entry,
-    return)] (lower bound), and those that meet any of one (upper)."""
-    hi = sum(any(w[t0] <= tr and t <= w[t1] for t, tr in mine)
-             for w in windows)
-    lo = sum(any(w[t0] < t and tr < w[t1] for t, tr in mine)
+def overlap_bounds(windows, t1, rets):
+    """Of @windows (dicts: entry "t", return under key @t1, and "before"
+    and "after", their thread's neighbouring trace events), those that
+    certainly met a retraction of @rets (lower bound on what mmtrace
+    counts) and those that may have (upper).
+
+    mmtrace reads the mm's count in its own handlers on the window's two
+    probes and counts a retraction in its handler at pmdp_collapse_flush's
+    entry. The kernel runs the handlers of one probe back to back, the
+    newest first at entry (add_new_kprobe: list_add_rcu) and, as return
+    instances are a stack, its return handler last; mmtrace attaches after
+    the trace's probes exist, so its window holds the trace's [t, return]
+    and it counts before the trace's t of the flush. Under TCG a vCPU can
+    stop between two handlers of one probe while the other vCPU runs: CI
+    saw mmtrace count a fault that returned, in the trace, before the
+    retraction's entry.
+    Upper, whatever the order: mmtrace's reads lie between the thread's
+    neighbouring events, its count between the retracting thread's event
+    before the flush and the flush's return; windows whose (before,
+    after) meets a retraction's (before, return) may have met it.
+    Lower, from the order: windows whose (t, return) holds a
+    retraction's (before, t) met it.
+    The trace truncates to microseconds: ties meet, they never hold."""
+    hi = sum(any(w["before"] <= r["tr"] and r["before"] <= w["after"]
+                 for r in rets) for w in windows)
+    lo = sum(any(w["t"] < r["before"] and r["t"] < w[t1] for r in rets)
              for w in windows)
     return lo, hi
 
@@ -358,12 +387,7 @@ def check_retract(check, cname, run):
     """gupcollapse: GUP-fast calls a retraction of their mm met. mmtrace
     counts a retraction in its program at pmdp_collapse_flush's entry, and
     compares its mm's count at the call's entry and return, where the
-    trace's kprobes are. Where in [entry, return] of pmdp_collapse_flush
-    mmtrace's count moves is not in the trace (its program and the
-    trace's run one after the other, slowly under TCG: CI saw one call
-    more than the calls holding the trace's entry timestamp). So: calls
-    that hold the whole of a retraction's [entry, return] certainly met
-    it (lower bound); calls that meet any of it may have (upper)."""
+    trace's kprobes are: bounded by overlap_bounds."""
     case = retract_case(check, cname, run)
     if not case:
         return
@@ -371,10 +395,11 @@ def check_retract(check, cname, run):
     rep = reports[-1]
     _, calls, _ = parse_trace(trace)
     mms = {r["mm"] for r in rets if r["tid"] in own}
-    mine = [(r["t"], r["tr"]) for r in rets if r["mm"] in mms]
-    gups = [c for c in calls if c["tid"] in own]
-    lo, hi = overlap_bounds(gups, "t0", "tret", mine)
-    info = f"retractions {len(mine)} collapsed {truth['collapsed']}"
+    mine = [r for r in rets if r["mm"] in mms]
+    gups = [dict(c, t=c["t0"]) for c in calls if c["tid"] in own]
+    lo, hi = overlap_bounds(gups, "tret", mine)
+    info = (f"retractions {len(mine)} collapsed {truth['collapsed']} "
+            f"bounds [{lo}, {hi}]")
     check(f"{cname}: a retraction per collapse, in the trace",
           len(mine) >= truth["collapsed"] > 0, info)
     check(f"{cname}: the trace saw calls holding a retraction", hi > 0,
@@ -394,11 +419,10 @@ def check_retract_fault(check, cname, run, collapse):
     """gupcollapse --fault under mmtrace hugetlb: page faults a retraction
     of their mm met, bounded as check_retract bounds GUP-fast calls (the
     trace's kprobes sit where mmtrace's do: handle_mm_fault's entry and
-    return, pmdp_collapse_flush's entry): faults whose [entry, return]
-    holds a whole retraction certainly met it, faults that meet any of one
-    may have. The PTE tables retracted by gupcollapse itself
-    (MADV_COLLAPSE runs retract_page_tables in its thread) are exact: one
-    pmdp_collapse_flush inside retract_page_tables each, in the trace."""
+    return, pmdp_collapse_flush's entry). The PTE tables retracted by
+    gupcollapse itself (MADV_COLLAPSE runs retract_page_tables in its
+    thread) are exact: one pmdp_collapse_flush inside retract_page_tables
+    each, in the trace."""
     case = retract_case(check, cname, run)
     if not case:
         return
@@ -406,8 +430,8 @@ def check_retract_fault(check, cname, run, collapse):
     rep = reports[-1]
     faults = [f for f in parse_faults(trace) if f["tid"] in own]
     mms = {f["mm"] for f in faults}
-    mine = [(r["t"], r["tr"]) for r in rets if r["mm"] in mms]
-    lo, hi = overlap_bounds(faults, "t", "tr", mine)
+    mine = [r for r in rets if r["mm"] in mms]
+    lo, hi = overlap_bounds(faults, "tr", mine)
     by_own = sum(r["tid"] in own for r in rets)
     info = (f"retractions {len(mine)} (by gupcollapse {by_own}) faults "
             f"{len(faults)} collapsed {truth['collapsed']} "
