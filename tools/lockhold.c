@@ -37,10 +37,17 @@
  * under that mm's mmap_lock, so it waits behind the holder on another
  * process's mmap_lock.
  *
+ * With --leader-exits the main thread (the process's leader) exits
+ * (pthread_exit) after the run, while the holder and the faulters live on:
+ * once the leader is a zombie, the holder waits for SIGUSR1 and the threads
+ * make a second run, the same, and exit. Per-process state a tracer keeps
+ * for the process is then the threads' alone.
+ *
  * Prints one JSON line on stdout: {"pid", "holder_tid", "holder_comm",
  * "rounds" (made), "hold_ns", "faulters", "faults", "overlaps",
- * "peeker_pid", "peeks", "peek_overlaps", "errno"}. With --wait-start it waits for SIGUSR1
- * before the run and again after printing.
+ * "peeker_pid", "peeks", "peek_overlaps", "errno"}, of the first run. With
+ * --wait-start it waits for SIGUSR1 before the run and again after
+ * printing (with --leader-exits: the holder, after the leader exited).
  */
 #define WORKLOAD "lockhold"
 #include "workload.h"
@@ -68,12 +75,13 @@ struct config {
 	int wait_start;
 	int peeker;
 	int linger;
+	int leader_exits;
 };
 
 static struct config cfg = { .rounds = 20, .pages = 32768, .faulters = 3 };
 static char *region;
-static atomic_uint go;		/* 1: warm-up, 2: the run */
-static atomic_uint holding_done;
+static atomic_uint go;		/* 1: warm-up, 1 + N: run N */
+static atomic_uint holding_done;	/* the runs the holder finished */
 static atomic_uint worked;	/* threads done with their work */
 static atomic_uint release;	/* --linger: 1 lets them exit */
 static atomic_ulong faults;
@@ -87,6 +95,9 @@ static atomic_ulong overlaps;
 static unsigned long rounds;	/* the holder's, R or more */
 static atomic_int error;
 static pid_t holder_tid;
+static pthread_t leader;
+/* The holder, then the faulters. */
+static pthread_t threads[MAX_FAULTERS + 1];
 static int peek_pipe[2];	/* the peeker's count, when it is told to stop */
 static unsigned long long hold_ns;
 
@@ -136,18 +147,22 @@ static bool enough_overlaps(void)
 	return atomic_load(&overlaps) >= MIN_OVERLAPS;
 }
 
-static void *holder_main(void *arg)
+static unsigned int runs(void)
+{
+	return cfg.leader_exits ? 2 : 1;
+}
+
+/* One run's holds: the rounds made, their time added to hold_ns. */
+static unsigned long hold(void)
 {
 	size_t len = cfg.pages * PAGE;
 	unsigned long long t, until;
+	unsigned long made;
 
-	holder_tid = syscall(SYS_gettid);
-	pthread_setname_np(pthread_self(), HOLDER_COMM);
-	wait_until(&go, 2);
 	until = now_ns() + OVERLAP_WAIT_S * 1000000000ULL;
-	for (rounds = 0; rounds < cfg.rounds ||
-	     (!enough_overlaps() && now_ns() < until); rounds++) {
-		int prot = PROT_READ | PROT_WRITE | (rounds % 2 ? 0 : PROT_EXEC);
+	for (made = 0; made < cfg.rounds ||
+	     (!enough_overlaps() && now_ns() < until); made++) {
+		int prot = PROT_READ | PROT_WRITE | (made % 2 ? 0 : PROT_EXEC);
 
 		t = now_ns();
 		atomic_fetch_add(&sh->hold_seq, 1);
@@ -158,9 +173,58 @@ static void *holder_main(void *arg)
 	}
 	if (mprotect(region, len, PROT_READ | PROT_WRITE))
 		atomic_store(&error, errno);
-	atomic_store(&holding_done, 1);
-	work_done();
-	return NULL;
+	return made;
+}
+
+/*
+ * The leader is a zombie: past its exit's tracepoints. Joining it ends
+ * when the kernel clears its tid, in exit_mm(), before them.
+ */
+static void wait_leader_exit(void)
+{
+	char stat[256], *state;
+	int fd;
+
+	pthread_join(leader, NULL);
+	for (;;) {
+		fd = open("/proc/self/stat", O_RDONLY);
+		if (fd < 0 || read(fd, stat, sizeof(stat) - 1) <= 0)
+			die("/proc/self/stat");
+		close(fd);
+		stat[sizeof(stat) - 1] = 0;
+		state = strrchr(stat, ')');
+		if (state && state[1] == ' ' && state[2] == 'Z')
+			return;
+		usleep(1000);
+	}
+}
+
+static void *holder_main(void *arg)
+{
+	holder_tid = syscall(SYS_gettid);
+	pthread_setname_np(pthread_self(), HOLDER_COMM);
+	for (unsigned int run = 1; run <= runs(); run++) {
+		if (run > 1) {
+			wait_leader_exit();
+			wait_usr1("leader exited");
+			atomic_store(&overlaps, 0);
+			atomic_store(&go, run + 1);
+			futex_wake(&go);
+		}
+		wait_until(&go, run + 1);
+		if (run == 1)
+			rounds = hold();
+		else
+			hold();
+		atomic_store(&holding_done, run);
+		work_done();
+	}
+	if (!cfg.leader_exits)
+		return NULL;
+	/* The last thread: its exit is the process's, and says how it went. */
+	for (unsigned long i = 1; i <= cfg.faulters; i++)
+		pthread_join(threads[i], NULL);
+	exit(atomic_load(&error) ? 1 : 0);
 }
 
 /* Its own page, past the holder's populated part: zapped and refaulted. */
@@ -171,20 +235,22 @@ static void *faulter_main(void *arg)
 
 	pthread_setname_np(pthread_self(), FAULTER_COMM);
 	*(volatile char *)page = 1;
-	wait_until(&go, 2);
-	while (!atomic_load(&holding_done)) {
-		unsigned long seq;
+	for (unsigned int run = 1; run <= runs(); run++) {
+		wait_until(&go, run + 1);
+		while (atomic_load(&holding_done) < run) {
+			unsigned long seq;
 
-		if (madvise(page, PAGE, MADV_DONTNEED))
-			atomic_store(&error, errno);
-		seq = atomic_load(&sh->hold_seq);
-		*(volatile char *)page = 1;
-		if (seq % 2 && atomic_load(&sh->hold_seq) != seq)
-			atomic_fetch_add(&overlaps, 1);
-		atomic_fetch_add(&faults, 1);
-		nanosleep(&pause, NULL);
+			if (madvise(page, PAGE, MADV_DONTNEED))
+				atomic_store(&error, errno);
+			seq = atomic_load(&sh->hold_seq);
+			*(volatile char *)page = 1;
+			if (seq % 2 && atomic_load(&sh->hold_seq) != seq)
+				atomic_fetch_add(&overlaps, 1);
+			atomic_fetch_add(&faults, 1);
+			nanosleep(&pause, NULL);
+		}
+		work_done();
 	}
-	work_done();
 	return NULL;
 }
 
@@ -241,12 +307,14 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: lockhold [--rounds R] [--pages P] [--faulters W] [--peeker]\n"
-"                [--wait-start [--linger]]\n"
+"                [--wait-start [--linger | --leader-exits]]\n"
 "  One thread mprotects P populated pages R times or more (mmap_lock held\n"
 "  for writing) while W threads fault on the same mapping; --peeker: a\n"
 "  child process reads this one's /proc/PID/cmdline meanwhile.\n"
 "  --linger: the threads stay alive after their work until the SIGUSR1\n"
 "  that answers \"done\".\n"
+"  --leader-exits: the main thread exits after the run; the others run\n"
+"  again at the SIGUSR1 that answers \"leader exited\", then exit.\n"
 "Prints {\"pid\",\"holder_tid\",\"holder_comm\",\"rounds\",\"hold_ns\",...}.\n");
 }
 
@@ -259,13 +327,14 @@ static int parse_args(int argc, char **argv)
 		{ "wait-start", no_argument, NULL, 'w' },
 		{ "peeker", no_argument, NULL, 'k' },
 		{ "linger", no_argument, NULL, 'l' },
+		{ "leader-exits", no_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	unsigned long v;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "r:p:f:wklh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:p:f:wklxh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			if (parse_range(optarg, 1, 1000000, &cfg.rounds))
@@ -289,6 +358,9 @@ static int parse_args(int argc, char **argv)
 		case 'l':
 			cfg.linger = 1;
 			break;
+		case 'x':
+			cfg.leader_exits = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -299,12 +371,15 @@ static int parse_args(int argc, char **argv)
 	/* Only the SIGUSR1 after "done" lets lingering threads go. */
 	if (cfg.linger && !cfg.wait_start)
 		return -1;
+	/* The second run starts at a SIGUSR1, and has no peeker. */
+	if (cfg.leader_exits &&
+	    (!cfg.wait_start || cfg.linger || cfg.peeker))
+		return -1;
 	return optind == argc ? 0 : -1;
 }
 
 int main(int argc, char **argv)
 {
-	pthread_t threads[MAX_FAULTERS + 1];
 	unsigned long peeks = 0;
 	pid_t peeker = 0;
 	int stop[2], status;
@@ -317,6 +392,7 @@ int main(int argc, char **argv)
 	}
 	block_usr1();
 	warm_stack();
+	leader = pthread_self();
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED)
@@ -343,7 +419,7 @@ int main(int argc, char **argv)
 	futex_wake(&go);
 	for (unsigned int n; (n = atomic_load(&worked)) <= cfg.faulters;)
 		futex_wait(&worked, n);
-	if (!cfg.linger)
+	if (!cfg.linger && !cfg.leader_exits)
 		for (unsigned long i = 0; i <= cfg.faulters; i++)
 			pthread_join(threads[i], NULL);
 	if (peeker) {
@@ -365,6 +441,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (atomic_load(&error))
 		return 1;
+	if (cfg.leader_exits)
+		pthread_exit(NULL);
 	if (cfg.wait_start)
 		wait_usr1("done");
 	atomic_store(&release, 1);
