@@ -84,31 +84,83 @@ static unsigned int mark_of(const struct row *r)
 }
 
 /*
+ * One pass of @prog over every task of mmtrace's pid namespace. What it
+ * writes is tgids (__u32): with @keep, the byte of each one's mark is set.
+ */
+static int run_task_iterator(struct bpf_program *prog, unsigned char *keep)
+{
+	struct bpf_link *link = bpf_program__attach_iter(prog, NULL);
+	uint32_t tgids[64];
+	size_t have = 0;
+	ssize_t n;
+	int fd, err = 0;
+
+	if (!link)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	/*
+	 * The program runs for each task while read() walks them; EAGAIN:
+	 * a million tasks without output in one read, go on.
+	 */
+	while ((n = read(fd, (char *)tgids + have, sizeof(tgids) - have)) > 0 ||
+	       (n < 0 && (errno == EINTR || errno == EAGAIN))) {
+		if (n <= 0)
+			continue;
+		have += n;
+		for (size_t i = 0; keep && i < have / sizeof(*tgids); i++)
+			keep[tgids[i] % ROW_MARKS] = 1;
+		/* A read may end inside a tgid: keep its first bytes. */
+		memmove(tgids, (char *)tgids + have - have % sizeof(*tgids),
+			have % sizeof(*tgids));
+		have %= sizeof(*tgids);
+	}
+	if (n < 0)
+		err = -errno;
+	close(fd);
+out:
+	bpf_link__destroy(link);
+	return err;
+}
+
+/*
  * Deleting while iterating would restart the walk: delete afterwards.
- * Then the marks of the deleted rows are cleared, except those a row
- * just read (@seen, sorted by key) shares, and every row left is marked
- * again: BPF marks a row after inserting it, so a row inserted before
- * that last walk is found by it, and one inserted later marks itself.
+ * Then the marks of the deleted rows are cleared, but those @keep has:
+ * a row just read (@seen, sorted by key) shares them, or the sync
+ * iterator, run again after the deletion, found a live thread that keeps
+ * sums for a deleted row (locks: a process whose leader exited first).
+ * That thread's exit looks for its row only where the mark is set, and a
+ * thread that exits before the iterator reached it found its mark not yet
+ * cleared. Every row left is then marked again: BPF marks a row after
+ * inserting it, so a row inserted before that last walk is found by it,
+ * and one inserted later marks itself.
  */
 static void delete_rows(const struct row_table *t, int fd,
 			const struct rows *gone, const struct rows *seen)
 {
 	unsigned char key[ROW_KEY_MAX], *prev = NULL;
-	unsigned char *shared;
+	unsigned char *keep;
 
 	for (size_t i = 0; i < gone->n; i++)
 		bpf_map_delete_elem(fd, gone->r[i].key);
 	if (!t->marks || !gone->n)
 		return;
-	shared = calloc(ROW_MARKS, 1);
-	if (!shared)
+	keep = calloc(ROW_MARKS, 1);
+	if (!keep)
 		return;		/* marks left set cost a lookup, never a row */
 	for (size_t i = 0; i < seen->n; i++)
-		shared[mark_of(&seen->r[i])] = 1;
+		keep[mark_of(&seen->r[i])] = 1;
+	if (t->sync && run_task_iterator(t->sync, keep)) {
+		free(keep);
+		return;
+	}
 	for (size_t i = 0; i < gone->n; i++)
-		if (!shared[mark_of(&gone->r[i])])
+		if (!keep[mark_of(&gone->r[i])])
 			t->marks[mark_of(&gone->r[i])] = 0;
-	free(shared);
+	free(keep);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	while (!bpf_map_get_next_key(fd, prev, key)) {
 		t->marks[*(unsigned int *)key % ROW_MARKS] = 1;
@@ -153,36 +205,6 @@ void rows_forget_object(struct row_table *t)
 	t->sync = NULL;
 }
 
-/* One pass of @prog over every task of mmtrace's pid namespace. */
-static int run_task_iterator(struct bpf_program *prog)
-{
-	struct bpf_link *link = bpf_program__attach_iter(prog, NULL);
-	char buf[256];
-	ssize_t n;
-	int fd, err = 0;
-
-	if (!link)
-		return -errno;
-	fd = bpf_iter_create(bpf_link__fd(link));
-	if (fd < 0) {
-		err = -errno;
-		goto out;
-	}
-	/*
-	 * The program runs for each task while read() walks them; EAGAIN:
-	 * a million tasks without output in one read, go on.
-	 */
-	while ((n = read(fd, buf, sizeof(buf))) > 0 ||
-	       (n < 0 && (errno == EINTR || errno == EAGAIN)))
-		;
-	if (n < 0)
-		err = -errno;
-	close(fd);
-out:
-	bpf_link__destroy(link);
-	return err;
-}
-
 /*
  * Best effort: the rows are read even if it fails, since a fold only
  * adds; what threads keep waits for a later read or their exit. Said once.
@@ -194,7 +216,7 @@ static void sync_rows(const struct row_table *t)
 
 	if (!t->sync)
 		return;
-	err = run_task_iterator(t->sync);
+	err = run_task_iterator(t->sync, NULL);
 	if (err && !said) {
 		said = true;
 		fprintf(stderr, "mmtrace: cannot move what threads keep to their rows (task iterator %s): %s; their counts show when they exit\n",

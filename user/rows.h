@@ -40,7 +40,9 @@ struct row_table {
 	 * The object's task iterator (a loaded program of attach type
 	 * BPF_TRACE_ITER; a view has at most one), run before each read: it
 	 * moves what threads keep of their own to their rows (locks:
-	 * fold_waits). NULL: none, or not loaded.
+	 * fold_waits). Run again after rows were deleted, the tgids it
+	 * writes (__u32) are those whose live threads keep sums for a row
+	 * that is gone: their marks stay set. NULL: none, or not loaded.
 	 */
 	struct bpf_program *sync;
 };

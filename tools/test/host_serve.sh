@@ -912,14 +912,60 @@ serve_waits_exited() {
 		"$TMP/exited.prom"
 }
 
+# A process whose leader exits first (lockhold --leader-exits): a scrape
+# reports its row, marked exited, and deletes it, while its threads, that
+# keep sums for that row, live on; they wait again and exit. Their exits
+# must still find the row (user/rows.c, delete_rows), so that serve's total
+# is the histogram's.
+serve_waits_leader_exits() {
+	local name="host serve waits, leader exits first" wl rc before after
+	local addr="127.0.0.1:$((SERVE_PORT + 12))"
+	: >"$TMP/lx.wl"
+	"$WORKLOADS/lockhold" --wait-start --leader-exits >"$TMP/lx.truth" \
+		2>>"$TMP/lx.wl" </dev/null &
+	wl=$!
+	if ! wait_line "$TMP/lx.wl" 'ready' "$wl" ||
+	   ! serve_start "$TMP/lx.err" --listen "$addr" -p "$wl"; then
+		fail "$name" "did not start: $(head -c 300 "$TMP/lx.err" "$TMP/lx.wl")"
+		kill -KILL "$wl" 2>/dev/null
+		return
+	fi
+	kill -USR1 "$wl"
+	wait_line "$TMP/lx.wl" 'leader exited' "$wl" "$LIMIT"
+	verdict "$name: lockhold's first run, its leader exited" $? \
+		"$(cat "$TMP/lx.wl")"
+	curl -s --max-time 5 "http://$addr/metrics" >"$TMP/lx1.prom"
+	kill -USR1 "$wl"
+	wait_for "$wl" "$LIMIT"
+	rc=$?
+	verdict "$name: lockhold's second run" "$rc" \
+		"$(status "$rc"): $(cat "$TMP/lx.wl")"
+	curl -s --max-time 5 "http://$addr/metrics" >/dev/null
+	curl -s --max-time 5 "http://$addr/metrics" >"$TMP/lx2.prom"
+	before=$(sed -n 's/^mmtrace_locks_contention_wait_seconds_count{lock="mmap_lock"} //p' "$TMP/lx1.prom")
+	after=$(sed -n 's/^mmtrace_locks_contention_wait_seconds_count{lock="mmap_lock"} //p' "$TMP/lx2.prom")
+	[ "${after:-0}" -gt "${before:-0}" ] 2>/dev/null
+	verdict "$name: the threads waited after the row was reported ($before, then $after waits)" $? \
+		"$(cat "$TMP/lx.truth")"
+	waits_folded "$name" "$TMP/lx2.prom"
+	serve_stop "$name"
+}
+
 host_serve() {
 	local name="host serve"
+	# MMTRACE_SERVE_ONLY=serve_waits_leader_exits runs one group, for
+	# development.
+	if [ -n "${MMTRACE_SERVE_ONLY:-}" ]; then
+		"$MMTRACE_SERVE_ONLY"
+		return
+	fi
 	serve_usage
 	serve_defaults
 	serve_clones fmixsrv$$
 	serve_clones fmixdet$$ --detail
 	serve_waits_agree
 	serve_waits_exited
+	serve_waits_leader_exits
 	if ! serve_start "$TMP/serve.err" --listen "127.0.0.1:$SERVE_PORT" \
 		--detail --bpf-stats; then
 		fail "$name" "did not start: $(head -c 300 "$TMP/serve.err")"

@@ -1176,7 +1176,7 @@ static __always_inline void fold_own_waits(__u32 tgid)
 	 * marked: most exits are of processes without one, and a mark is a
 	 * byte that the leader's exit reads anyway, where the storage lookup
 	 * cost about 120 ns a run (make bench). A row deleted while the
-	 * thread lived has its mark again (fold_waits). A mark user space
+	 * thread keeps sums keeps its mark (fold_waits). A mark user space
 	 * cleared as a colliding row was created (user/rows.c) comes back at
 	 * the next read: an exit in between leaves its waits unfolded.
 	 * Waits by thread id (gate.by_tid, read already) have no sums here.
@@ -1196,7 +1196,9 @@ static __always_inline void fold_own_waits(__u32 tgid)
  * walks mmtrace's pid namespace, where the rows' pids are. A row deleted
  * since the thread made sure of it (its process's leader exited, and a
  * collect reported it) leaves the sums with the thread, whose next wait or
- * exit creates it again: the mark lets the exit look.
+ * exit creates it again. Its exit looks only where the row is marked: the
+ * tgid written out tells user space, which runs the iterator again right
+ * after it deletes rows, to leave that mark set.
  */
 SEC("iter/task")
 int fold_waits(struct bpf_iter__task *ctx)
@@ -1209,16 +1211,18 @@ int fold_waits(struct bpf_iter__task *ctx)
 	if (!task || !waits_in_thread)
 		return 0;
 	tw = bpf_task_storage_get(&thread_waits, task, 0, 0);
-	if (!tw || !tw->has_row)
+	/* Sums without a row: left by an earlier walk, or added meanwhile. */
+	if (!tw || (!tw->has_row && !thread_sums_any(tw)))
 		return 0;
 	tgid = tw->wait.tgid;
 	st = bpf_map_lookup_elem(&procs, &tgid);
 	if (st) {
 		thread_sums_fold(tw, st);
-	} else {
-		tw->has_row = 0;
-		row_mark(tgid);
+		return 0;
 	}
+	tw->has_row = 0;
+	row_mark(tgid);
+	bpf_seq_write(ctx->meta->seq, &tgid, sizeof(tgid));
 	return 0;
 }
 
