@@ -95,6 +95,17 @@ static __always_inline void process_comm(char *comm)
 	bpf_get_current_comm(comm, COMM_LEN);
 }
 
+/* Set by exit_signals() before sched_process_exit (include/linux/sched.h). */
+#define PF_EXITING 0x00000004
+
+/* Has the current process's leader begun to exit? */
+static __always_inline __u32 leader_exiting(void)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+
+	return !!(BPF_CORE_READ(task, group_leader, flags) & PF_EXITING);
+}
+
 /* --comm matches the process's name, as rows show it. */
 static __always_inline bool comm_matches(void)
 {
@@ -438,11 +449,13 @@ static __always_inline void *proc_row_new(void *map, __u32 tgid, void *zero,
 /*
  * The row (@row_type) of process @tgid in a per-process @map, created with
  * the process's name and the current cgroup (for the exporter's labels) if
- * it is new. A zero row is built only then: clang zeroed it before every
- * lookup (27 stores for the locks row), and most calls find theirs. A row
- * found is marked too: a mark is only a byte read when it is there.
+ * it is new; trailing arguments: more of the new row's initializers (a
+ * row with an exited flag: PROC_ROW_BORN). A zero row is built only then:
+ * clang zeroed it before every lookup (27 stores for the locks row), and
+ * most calls find theirs. A row found is marked too: a mark is only a
+ * byte read when it is there.
  */
-#define proc_row(map, row_type, tgid)                                        \
+#define proc_row(map, row_type, tgid, ...)                                   \
 	({                                                                   \
 		__u32 __tgid = (tgid);                                       \
 		row_type *__row = bpf_map_lookup_elem(&(map), &__tgid);      \
@@ -450,13 +463,24 @@ static __always_inline void *proc_row_new(void *map, __u32 tgid, void *zero,
 		if (__row) {                                                 \
 			row_mark(__tgid);                                    \
 		} else {                                                     \
-			row_type __zero = {};                                \
+			row_type __zero = { __VA_ARGS__ };                   \
 									     \
 			__row = proc_row_new(&(map), __tgid, &__zero,        \
 					     __zero.comm, &__zero.cgroup_id); \
 		}                                                            \
 		__row;                                                       \
 	})
+
+/*
+ * A row with an exited flag made once its process's leader is exiting is
+ * born exited. The leader's exit marks only a row that is there
+ * (mark_proc_exited), and a row never marked would outlive its process,
+ * for the next process with its pid to inherit, name and cgroup included.
+ * Rows are made after it when the other threads live on past the leader's
+ * pthread_exit(), or exit after it in an exit_group(). A row that exec
+ * makes the process's again loses the flag (PROC_NAME_PROGS).
+ */
+#define PROC_ROW_BORN .exited = leader_exiting()
 
 /*
  * The row of the process whose leader is exiting now, or NULL (another

@@ -912,14 +912,29 @@ serve_waits_exited() {
 		"$TMP/exited.prom"
 }
 
+# proc_rows_of PID TGID: the per-process maps ("procs") that process PID
+# holds that have a row of TGID, one id a line.
+proc_rows_of() {
+	local id
+	for id in $(cat /proc/"$1"/fdinfo/* 2>/dev/null |
+		sed -n 's/^map_id:[[:space:]]*//p' | sort -un); do
+		bpftool map show id "$id" | grep -q " name procs " || continue
+		# shellcheck disable=SC2046
+		bpftool map lookup id "$id" key $(le32 "$2") >/dev/null 2>&1 &&
+			echo "$id"
+	done
+}
+
 # A process whose leader exits first (lockhold --leader-exits): a scrape
 # reports its row, marked exited, and deletes it, while its threads, that
 # keep sums for that row, live on; they wait again and exit. Their exits
 # must still find the row (user/rows.c, delete_rows), so that serve's total
-# is the histogram's.
+# is the histogram's; and the row they make again must not outlive them
+# (bpf/common.bpf.h, PROC_ROW_BORN), or the pid's next process would
+# inherit it.
 serve_waits_leader_exits() {
 	local name="host serve waits, leader exits first" wl rc before after
-	local addr="127.0.0.1:$((SERVE_PORT + 12))"
+	local addr="127.0.0.1:$((SERVE_PORT + 12))" held
 	: >"$TMP/lx.wl"
 	"$WORKLOADS/lockhold" --wait-start --leader-exits >"$TMP/lx.truth" \
 		2>>"$TMP/lx.wl" </dev/null &
@@ -948,6 +963,10 @@ serve_waits_leader_exits() {
 	verdict "$name: the threads waited after the row was reported ($before, then $after waits)" $? \
 		"$(cat "$TMP/lx.truth")"
 	waits_folded "$name" "$TMP/lx2.prom"
+	held=$(proc_rows_of "$serve_pid" "$wl")
+	[ -z "$held" ]
+	verdict "$name: no row of lockhold left once it is gone" $? \
+		"maps $held hold pid $wl"
 	serve_stop "$name"
 }
 

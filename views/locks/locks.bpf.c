@@ -191,7 +191,7 @@ static __always_inline void add(__u64 *where, __u64 v)
 
 static __always_inline struct locks_proc_stats *proc_stats(__u32 tgid)
 {
-	return proc_row(procs, struct locks_proc_stats, tgid);
+	return proc_row(procs, struct locks_proc_stats, tgid, PROC_ROW_BORN);
 }
 
 static __always_inline void proc_add(struct locks_proc_stats *st, int i,
@@ -713,9 +713,6 @@ static __always_inline void contention_event(void *ctx, __u64 delta_ns,
 
 	emit_event(ctx, EV_LOCK_CONTENTION, v);
 }
-
-/* Set by exit_signals() before sched_process_exit (include/linux/sched.h). */
-#define PF_EXITING 0x00000004
 
 /*
  * A wait @tw's thread has ended, kept in its unfolded sums. The thread
