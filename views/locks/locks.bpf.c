@@ -715,21 +715,33 @@ static __always_inline void contention_event(void *ctx, __u64 delta_ns,
 }
 
 /*
- * A wait @tw's thread has ended, kept in its unfolded sums. The thread
- * makes sure of its process's row once: only in its own context are the
- * name and cgroup the row is created with at hand. A wait the row cannot
- * have (the map is full) is counted lost there, and not kept.
+ * A wait @tw's thread has ended, kept in its unfolded sums; false if it
+ * goes to the row at once instead. The thread makes sure of its process's
+ * row once: only in its own context are the name and cgroup the row is
+ * created with at hand. A wait the row cannot have (the map is full) is
+ * counted lost there, and not kept.
+ * An exiting thread's waits go to the row: do_exit() still takes sleeping
+ * locks after its exit hook folded (exit_files(), task work), and its
+ * storage is never read again. The hook says so in @tw where it folded;
+ * where it did not look, the thread had made sure of no row (but in the
+ * windows fold_own_waits names), and PF_EXITING is read here. Read on
+ * every wait, that line of the task, just written by the waker, cost
+ * contention_end about 8% of its run (README, "Benchmark").
  */
-static __always_inline void thread_sums_add(struct thread_wait *tw, int class,
+static __always_inline bool thread_sums_add(struct thread_wait *tw, int class,
 					    __u64 delta)
 {
-	if (!tw->has_row) {
+	if (tw->row != ROW_MADE) {
+		if (tw->row == ROW_DIRECT ||
+		    (bpf_get_current_task_btf()->flags & PF_EXITING))
+			return false;
 		if (!proc_stats(tw->wait.tgid))
-			return;
-		tw->has_row = 1;
+			return true;
+		tw->row = ROW_MADE;
 	}
 	add(&tw->unfolded[2 * class], 1);
 	add(&tw->unfolded[2 * class + 1], delta);
+	return true;
 }
 
 /*
@@ -790,16 +802,9 @@ static __always_inline void contention_end(void *ctx, __u64 lock)
 	if (report_numbers)
 		lock_table_add(lock, flags, is_mmap, delta);
 	contention_event(ctx, delta, lock, flags, is_mmap);
-	/*
-	 * An exiting thread's waits go to the row at once: do_exit() still
-	 * takes sleeping locks after its exit hook folded (exit_files(),
-	 * task work), and its storage is never read again.
-	 */
 	if (waits_in_thread &&
-	    !(bpf_get_current_task_btf()->flags & PF_EXITING)) {
-		thread_sums_add((struct thread_wait *)w, class, delta);
+	    thread_sums_add((struct thread_wait *)w, class, delta))
 		return;
-	}
 	st = proc_stats(tgid);
 	proc_add(st, PV_MMAP_CONTENDED + 2 * class, 1);
 	proc_add(st, PV_MMAP_CONTENTION_NS + 2 * class, delta);
@@ -1147,9 +1152,9 @@ CHILDREN_PROGS(locks);
 
 /*
  * The exiting thread's unfolded waits, to its row before the row can be
- * marked exited. The waits it ends from here on go to the row directly
- * (contention_end, PF_EXITING). Out of line, as the exit's other rare
- * work: code an exit runs is lines it reads too.
+ * marked exited; the waits it ends from here on go to the row directly
+ * (thread_sums_add). Out of line, as the exit's other rare work: code an
+ * exit runs is lines it reads too.
  */
 static __noinline int fold_marked_waits(void)
 {
@@ -1158,11 +1163,14 @@ static __noinline int fold_marked_waits(void)
 
 	tw = bpf_task_storage_get(&thread_waits, bpf_get_current_task_btf(),
 				  0, 0);
-	if (!tw || !thread_sums_any(tw))
+	if (!tw)
 		return 0;
-	st = proc_stats(tw->wait.tgid);
-	if (st)
-		thread_sums_fold(tw, st);
+	if (thread_sums_any(tw)) {
+		st = proc_stats(tw->wait.tgid);
+		if (st)
+			thread_sums_fold(tw, st);
+	}
+	tw->row = ROW_DIRECT;
 	return 0;
 }
 
@@ -1175,7 +1183,8 @@ static __always_inline void fold_own_waits(__u32 tgid)
 	 * cost about 120 ns a run (make bench). A row deleted while the
 	 * thread keeps sums keeps its mark (fold_waits). A mark user space
 	 * cleared as a colliding row was created (user/rows.c) comes back at
-	 * the next read: an exit in between leaves its waits unfolded.
+	 * the next read: an exit in between leaves its waits unfolded, and
+	 * those it ends after the hook.
 	 * Waits by thread id (gate.by_tid, read already) have no sums here.
 	 * waits_in_thread, a .rodata line, is read last, and stays: as a
 	 * constant it lets the verifier drop the task-storage calls where a
@@ -1209,7 +1218,7 @@ int fold_waits(struct bpf_iter__task *ctx)
 		return 0;
 	tw = bpf_task_storage_get(&thread_waits, task, 0, 0);
 	/* Sums without a row: left by an earlier walk, or added meanwhile. */
-	if (!tw || (!tw->has_row && !thread_sums_any(tw)))
+	if (!tw || (tw->row != ROW_MADE && !thread_sums_any(tw)))
 		return 0;
 	tgid = tw->wait.tgid;
 	st = bpf_map_lookup_elem(&procs, &tgid);
@@ -1217,7 +1226,7 @@ int fold_waits(struct bpf_iter__task *ctx)
 		thread_sums_fold(tw, st);
 		return 0;
 	}
-	tw->has_row = 0;
+	tw->row = ROW_UNSURE;
 	row_mark(tgid);
 	bpf_seq_write(ctx->meta->seq, &tgid, sizeof(tgid));
 	return 0;

@@ -189,10 +189,17 @@ struct lock_wait {
 _Static_assert(PV_OTHER_CONTENTION_NS == PV_MMAP_CONTENDED + UNFOLDED - 1,
 	       "thread_wait.unfolded mirrors the row's contention sums");
 
+/* Where a thread's ended waits go (thread_wait.row). */
+enum thread_row {
+	ROW_UNSURE,	/* not known to exist: the next wait makes sure */
+	ROW_MADE,	/* exists: waits go to @unfolded */
+	ROW_DIRECT,	/* the thread has exited: waits go to the row */
+};
+
 struct thread_wait {
 	struct lock_wait wait;	/* first: wait_of() returns its address */
 	unsigned long long unfolded[UNFOLDED];
-	unsigned int has_row;	/* the thread made sure its process has one */
+	unsigned int row;	/* enum thread_row */
 	unsigned int pad;
 };
 
