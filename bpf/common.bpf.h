@@ -359,6 +359,22 @@ static __always_inline void hist_record(__u64 *hist, __u64 raw, __u64 div)
 }
 
 /*
+ * hist_record(@raw, 1) in this CPU's copy of a histogram (a per-CPU map's
+ * value), by one program alone: plain adds, since the kernel never runs a
+ * program twice at once on a CPU (a nested run is skipped and counted as
+ * a recursion miss), and the line stays in this CPU's cache.
+ */
+static __always_inline void hist_record_cpu(__u64 *hist, __u64 raw)
+{
+	unsigned int slot = hist_slot(raw);
+
+	asm volatile("" : "+r"(slot));
+	if (slot < HIST_SLOTS)
+		hist[slot]++;
+	hist[HIST_SUM] += raw;
+}
+
+/*
  * The value of @key in @map, inserted from @init first if missing (as
  * libbpf-tools' bpf_map_lookup_or_try_init); NULL when the map is full,
  * which the caller counts as a loss: every view keeps its own counters.

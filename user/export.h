@@ -35,7 +35,7 @@ struct export_view {
 	const struct view *t;
 	struct session s;	/* s.res stays for probe health if not loaded */
 	bool loaded;
-	const unsigned char *bss;	/* the object's .bss, as libbpf maps it */
+	unsigned char *bss;	/* the object's .bss, as libbpf maps it */
 	int rows_fd;			/* its "procs" map */
 	struct label_table labels;
 	struct cgroup_pending *pending;	/* rows of cgroups not yet named */

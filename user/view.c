@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The view kit (view.h): what every view's report does alike. */
+#include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/types.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <json-c/json.h>
 #include "container.h"
 #include "hist.h"
@@ -445,4 +449,58 @@ void view_rows_more(FILE *out, size_t shown, size_t n, const char *what)
 	if (shown < n)
 		fprintf(out, "(%zu more %s; --top or --json shows them)\n",
 			n - shown, what);
+}
+
+/* The sum over the CPUs of @cs's copies, into @sum (@cs->size bytes). */
+static int sum_cpus(struct bpf_object *obj, const struct cpu_sum *cs,
+		    uint64_t *sum)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, cs->map);
+	size_t n = cs->size / sizeof(*sum);
+	int cpus = libbpf_num_possible_cpus();
+	uint64_t *copies;
+	int err = 0;
+
+	if (!map)
+		return -ENOENT;
+	if (cpus < 0)
+		return cpus;
+	if (bpf_map__value_size(map) != cs->size)
+		return -EINVAL;
+	/* A per-CPU value comes as one copy per possible CPU, 8-aligned. */
+	copies = calloc(cpus, cs->size);
+	if (!copies)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(bpf_map__fd(map), &(uint32_t){ 0 }, copies)) {
+		err = -errno;
+		goto out;
+	}
+	memset(sum, 0, cs->size);
+	for (int c = 0; c < cpus; c++)
+		for (size_t i = 0; i < n; i++)
+			sum[i] += copies[c * n + i];
+out:
+	free(copies);
+	return err;
+}
+
+void view_sum_cpus(struct bpf_object *obj, void *bss,
+		   const struct view_metrics *m)
+{
+	static bool said;
+	uint64_t sum[512];
+	int err;
+
+	for (size_t i = 0; i < m->n_cpu_sums; i++) {
+		const struct cpu_sum *cs = &m->cpu_sums[i];
+
+		err = cs->size > sizeof(sum) ? -E2BIG : sum_cpus(obj, cs, sum);
+		if (!err) {
+			memcpy((char *)bss + cs->off, sum, cs->size);
+		} else if (!said) {
+			said = true;
+			fprintf(stderr, "mmtrace: cannot read the per-CPU counters of map %s: %s; they keep their last value\n",
+				cs->map, strerror(-err));
+		}
+	}
 }

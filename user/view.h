@@ -170,9 +170,28 @@ struct number {
 #define HISTOGRAM_NS(n, h, member, ob, ...)                                  \
 	HISTOGRAM(n, h, member, 9, false, 37, 9, ob, __VA_ARGS__)
 
+/*
+ * Counters of .bss that BPF keeps a copy of per CPU instead: the one
+ * value of the BPF_MAP_TYPE_PERCPU_ARRAY @map, laid out as the @size
+ * bytes at @off. view_sum_cpus() writes the copies' sum there, and every
+ * reader then reads them as any .bss counter.
+ */
+struct cpu_sum {
+	const char *map;
+	size_t off, size;
+};
+
+#define CPU_SUM(m, member)                                                   \
+	{ .map = m, .off = offsetof(BSS, member),                            \
+	  .size = sizeof(((BSS *)0)->member) }
+/* view_metrics' per-CPU counters, for VIEW_METRICS_AND's trailing arguments. */
+#define CPU_SUMS(a) .cpu_sums = a, .n_cpu_sums = ARRAY_LEN(a)
+
 struct view_metrics {
 	const struct number *numbers;
 	size_t n_numbers;
+	const struct cpu_sum *cpu_sums;	/* summed before each read; or NULL */
+	size_t n_cpu_sums;
 	size_t losses_off;	/* .bss offset of losses[LOSS_MAX] */
 	struct row_table *rows;	/* rows of the view's "procs" map */
 	size_t comm_off, cgroup_off;	/* in the row value */
@@ -370,8 +389,11 @@ void losses_text(FILE *out, const unsigned long long *losses,
  */
 #define VIEW_METRICS(v, row_tab, row)                                        \
 	VIEW_METRICS_AND(v, row_tab, row, NULL)
-/* The same, with families the view renders itself (view_metrics.render). */
-#define VIEW_METRICS_AND(v, row_tab, row, render_fn)                         \
+/*
+ * The same, with families the view renders itself (view_metrics.render);
+ * trailing arguments: more initializers (CPU_SUMS).
+ */
+#define VIEW_METRICS_AND(v, row_tab, row, render_fn, ...)                    \
 	static const struct view_metrics v##_metrics = {                     \
 		.numbers = v##_numbers,                                      \
 		.n_numbers = ARRAY_LEN(v##_numbers),                         \
@@ -380,7 +402,18 @@ void losses_text(FILE *out, const unsigned long long *losses,
 		.comm_off = offsetof(row, comm),                             \
 		.cgroup_off = offsetof(row, cgroup_id),                      \
 		.render = render_fn,                                         \
+		__VA_ARGS__                                                  \
 	}
+
+/*
+ * Writes into @bss, the skeleton's mapped .bss of @obj, the sum over the
+ * CPUs of each of @m's cpu_sums: before each read of those counters, by
+ * their one reader (serve's exporter, under its lock; a CLI view's
+ * collect). Counters whose copies cannot be read keep their last sum;
+ * that is said once on stderr.
+ */
+void view_sum_cpus(struct bpf_object *obj, void *bss,
+		   const struct view_metrics *m);
 
 /* Is observation @obs attached (at any tier)? Else its numbers are unknown. */
 bool obs_known(const struct report_ctx *ctx, int obs);

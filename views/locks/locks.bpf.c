@@ -97,10 +97,28 @@ struct {
 
 PROC_ROWS_MAP(locks);
 
+/*
+ * contention_hist, a copy per CPU: in .bss, every wait's end wrote lines
+ * a waiter on another CPU had just written (README, "Benchmark",
+ * 2026-12-01). Only contention_end writes it; user space sums the copies
+ * into contention_hist before each read (view_sum_cpus, user/view.h).
+ */
+struct contention_hists {
+	__u64 h[CONT_CLASSES][HIST_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct contention_hists);
+} contention_cpu SEC(".maps");
+
 /* Cumulative since load: user space reports differences per interval. */
 __u64 counters[LC_MAX] = {};
 __u64 wait_hist[LOCK_MODES][HIST_LEN] = {};
 __u64 hold_hist[LOCK_MODES][HIST_LEN] = {};
+/* The sum of contention_cpu's copies, written by user space alone. */
 __u64 contention_hist[CONT_CLASSES][HIST_LEN] = {};
 __u64 vma_write_hist[HIST_LEN] = {};
 
@@ -771,7 +789,9 @@ static __always_inline bool thread_sums_any(const struct thread_wait *tw)
 
 static __always_inline void contention_end(void *ctx, __u64 lock)
 {
+	struct contention_hists *hists;
 	struct locks_proc_stats *st;
+	__u32 zero = 0;
 	__u32 flags, tgid;
 	struct lock_wait *w;
 	bool is_mmap;
@@ -798,7 +818,9 @@ static __always_inline void contention_end(void *ctx, __u64 lock)
 		owners_add(w, flags, delta);
 	wait_drop(w);
 	class = is_mmap ? CONT_MMAP : CONT_OTHER;
-	hist_record(contention_hist[class], delta, 1);
+	hists = bpf_map_lookup_elem(&contention_cpu, &zero);
+	if (hists)
+		hist_record_cpu(hists->h[class], delta);
 	if (report_numbers)
 		lock_table_add(lock, flags, is_mmap, delta);
 	contention_event(ctx, delta, lock, flags, is_mmap);

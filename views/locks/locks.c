@@ -334,7 +334,12 @@ static const struct number locks_numbers[] = {
 static void locks_render(struct metrics *m, void *skel,
 			 const struct obs_result *res, size_t top, bool head);
 
-VIEW_METRICS_AND(locks, &proc_rows, struct locks_proc_stats, locks_render);
+static const struct cpu_sum locks_cpu_sums[] = {
+	CPU_SUM("contention_cpu", contention_hist),
+};
+
+VIEW_METRICS_AND(locks, &proc_rows, struct locks_proc_stats, locks_render,
+		 CPU_SUMS(locks_cpu_sums));
 
 /* The number @key of the table. */
 static const struct number *number_of(const char *key)
@@ -666,6 +671,7 @@ static int collect(struct locks_bpf *s, struct locks_report *r,
 	bool final = ctx->final;
 	int err;
 
+	view_sum_cpus(s->obj, s->bss, &locks_metrics);
 	BSS_DELTA(&r->t, &prev_totals, s->bss);
 	misses_collect(s->obj, &prev_misses, &r->misses);
 	err = rows_read(&proc_rows, bpf_map__fd(s->maps.procs), &r->procs);
