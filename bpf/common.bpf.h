@@ -361,8 +361,8 @@ static __always_inline void hist_record(__u64 *hist, __u64 raw, __u64 div)
 /*
  * hist_record(@raw, 1) in this CPU's copy of a histogram (a per-CPU map's
  * value), by one program alone: plain adds, since the kernel never runs a
- * program twice at once on a CPU (a nested run is skipped and counted as
- * a recursion miss), and the line stays in this CPU's cache.
+ * program twice at once on a CPU (it skips a nested run: a recursion
+ * miss), and the line stays in this CPU's cache.
  */
 static __always_inline void hist_record_cpu(__u64 *hist, __u64 raw)
 {
@@ -465,13 +465,12 @@ static __always_inline void *proc_row_new(void *map, __u32 tgid, void *zero,
 /*
  * The row (@row_type) of process @tgid in a per-process @map, created with
  * the process's name and the current cgroup (for the exporter's labels) if
- * it is new; trailing arguments: more of the new row's initializers (a
- * row with an exited flag: PROC_ROW_BORN). A zero row is built only then:
- * clang zeroed it before every lookup (27 stores for the locks row), and
- * most calls find theirs. A row found is marked too: a mark is only a
- * byte read when it is there.
+ * it is new; @on_new(row) then runs on a new row (ROW_AS_MADE,
+ * ROW_BORN_EXITED). A zero row is built only then: clang zeroed it before
+ * every lookup (27 stores for the locks row), and most calls find theirs.
+ * A row found is marked too: a mark is only a byte read when it is there.
  */
-#define proc_row(map, row_type, tgid, ...)                                   \
+#define proc_row(map, row_type, tgid, on_new)                                \
 	({                                                                   \
 		__u32 __tgid = (tgid);                                       \
 		row_type *__row = bpf_map_lookup_elem(&(map), &__tgid);      \
@@ -479,13 +478,18 @@ static __always_inline void *proc_row_new(void *map, __u32 tgid, void *zero,
 		if (__row) {                                                 \
 			row_mark(__tgid);                                    \
 		} else {                                                     \
-			row_type __zero = { __VA_ARGS__ };                   \
+			row_type __zero = {};                                \
 									     \
 			__row = proc_row_new(&(map), __tgid, &__zero,        \
 					     __zero.comm, &__zero.cgroup_id); \
+			if (__row)                                           \
+				on_new(__row);                               \
 		}                                                            \
 		__row;                                                       \
 	})
+
+/* proc_row()'s @on_new for a view without an exited flag (hugetlb). */
+#define ROW_AS_MADE(row) ((void)(row))
 
 /*
  * A row with an exited flag made once its process's leader is exiting is
@@ -493,10 +497,19 @@ static __always_inline void *proc_row_new(void *map, __u32 tgid, void *zero,
  * (mark_proc_exited), and a row never marked would outlive its process,
  * for the next process with its pid to inherit, name and cgroup included.
  * Rows are made after it when the other threads live on past the leader's
- * pthread_exit(), or exit after it in an exit_group(). A row that exec
- * makes the process's again loses the flag (PROC_NAME_PROGS).
+ * pthread_exit(), or exit after it in an exit_group(). Looked at once the
+ * row is in the map and marked: the leader sets PF_EXITING long before its
+ * exit hook looks for the row (exit_mm() and more in between), so a row
+ * either is there for the hook or sees the flag. A row that exec makes
+ * the process's again loses the flag (PROC_NAME_PROGS).
  */
-#define PROC_ROW_BORN .exited = leader_exiting()
+#define ROW_BORN_EXITED(row) born_exited(&(row)->exited)
+
+static __always_inline void born_exited(unsigned int *exited)
+{
+	if (leader_exiting())
+		*exited = 1;
+}
 
 /*
  * The row of the process whose leader is exiting now, or NULL (another

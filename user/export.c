@@ -46,7 +46,7 @@ static int find_maps(struct export_view *v)
 	struct bpf_map *procs = bpf_object__find_map_by_name(obj, "procs");
 	size_t size;
 
-	/* Mapped writable once loaded: per-CPU sums go there (view_sum_cpus). */
+	/* Mapped writable: per-CPU sums go there (view_sum_cpus). */
 	v->bss = bss ? (void *)bpf_map__initial_value(bss, &size) : NULL;
 	v->rows_fd = procs ? bpf_map__fd(procs) : -1;
 	return v->bss && v->rows_fd >= 0 ? 0 : -ENOENT;
@@ -495,7 +495,7 @@ char *export_render(struct exporter *x, enum metrics_format format,
 		if (!v->loaded || !v->t->metrics)
 			continue;
 		collect_view(x, v, now);
-		/* After the rows: the histograms then hold every wait in them. */
+		/* After the rows: the histograms hold every wait they do. */
 		view_sum_cpus(v->t->object(v->s.skel), v->bss,
 			      v->t->metrics);
 		render_defs(&m, v);

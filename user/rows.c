@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -127,16 +128,28 @@ out:
 }
 
 /*
+ * Does a process of @gone live on? Its leader exited, but threads of it
+ * may not have; ESRCH: none has (kill() checks, sends nothing).
+ */
+static bool any_alive(const struct rows *gone)
+{
+	for (size_t i = 0; i < gone->n; i++)
+		if (!kill(row_pid(&gone->r[i]), 0) || errno != ESRCH)
+			return true;
+	return false;
+}
+
+/*
  * Deleting while iterating would restart the walk: delete afterwards.
  * Then the marks of the deleted rows are cleared, but those @keep has:
- * a row just read (@seen, sorted by key) shares them, or the sync
- * iterator, run again after the deletion, found a live thread that keeps
- * sums for a deleted row (locks: a process whose leader exited first).
- * That thread's exit looks for its row only where the mark is set, and a
- * thread that exits before the iterator reached it found its mark not yet
- * cleared. Every row left is then marked again: BPF marks a row after
- * inserting it, so a row inserted before that last walk is found by it,
- * and one inserted later marks itself.
+ * a row just read (@seen) shares them, or the sync iterator, run again
+ * after the deletion if a deleted row's process lives on, found a live
+ * thread that keeps sums for a deleted row (locks: a process whose leader
+ * exited first). That thread's exit looks for its row only where the
+ * mark is set, and a thread that exits before the iterator reached it
+ * found its mark not yet cleared. Every row left is then marked again:
+ * BPF marks a row after inserting it, so a row inserted before that last
+ * walk is found by it, and one inserted later marks itself.
  */
 static void delete_rows(const struct row_table *t, int fd,
 			const struct rows *gone, const struct rows *seen)
@@ -153,7 +166,7 @@ static void delete_rows(const struct row_table *t, int fd,
 		return;		/* marks left set cost a lookup, never a row */
 	for (size_t i = 0; i < seen->n; i++)
 		keep[mark_of(&seen->r[i])] = 1;
-	if (t->sync && run_task_iterator(t->sync, keep)) {
+	if (t->sync && any_alive(gone) && run_task_iterator(t->sync, keep)) {
 		free(keep);
 		return;
 	}

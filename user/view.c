@@ -465,9 +465,9 @@ static int sum_cpus(struct bpf_object *obj, const struct cpu_sum *cs,
 		return -ENOENT;
 	if (cpus < 0)
 		return cpus;
-	if (bpf_map__value_size(map) != cs->size)
+	/* A copy per possible CPU, each padded to 8 bytes: __u64s need none. */
+	if (bpf_map__value_size(map) != cs->size || cs->size % sizeof(*sum))
 		return -EINVAL;
-	/* A per-CPU value comes as one copy per possible CPU, 8-aligned. */
 	copies = calloc(cpus, cs->size);
 	if (!copies)
 		return -ENOMEM;

@@ -190,7 +190,7 @@ struct cpu_sum {
 struct view_metrics {
 	const struct number *numbers;
 	size_t n_numbers;
-	const struct cpu_sum *cpu_sums;	/* summed before each read; or NULL */
+	const struct cpu_sum *cpu_sums;	/* summed before a read; or NULL */
 	size_t n_cpu_sums;
 	size_t losses_off;	/* .bss offset of losses[LOSS_MAX] */
 	struct row_table *rows;	/* rows of the view's "procs" map */

@@ -972,8 +972,8 @@ serve_waits_leader_exits() {
 
 host_serve() {
 	local name="host serve"
-	# MMTRACE_SERVE_ONLY=serve_waits_leader_exits runs one group, for
-	# development.
+	# MMTRACE_SERVE_ONLY=serve_waits_leader_exits runs that one function
+	# (any command, as MMTRACE_SAFETY_ONLY), for development.
 	if [ -n "${MMTRACE_SERVE_ONLY:-}" ]; then
 		"$MMTRACE_SERVE_ONLY"
 		return

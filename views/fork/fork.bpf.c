@@ -75,7 +75,7 @@ static __always_inline struct fork_window *current_window(void)
 
 static __always_inline struct fork_proc_stats *proc_stats(__u32 tgid)
 {
-	return proc_row(procs, struct fork_proc_stats, tgid, PROC_ROW_BORN);
+	return proc_row(procs, struct fork_proc_stats, tgid, ROW_BORN_EXITED);
 }
 
 

@@ -162,7 +162,7 @@ static __always_inline void gup_fallback(unsigned long start)
 
 static __always_inline struct gup_proc_stats *proc_stats(__u32 tgid)
 {
-	return proc_row(procs, struct gup_proc_stats, tgid, PROC_ROW_BORN);
+	return proc_row(procs, struct gup_proc_stats, tgid, ROW_BORN_EXITED);
 }
 
 /* What one finished call adds, to the totals and to a process row. */

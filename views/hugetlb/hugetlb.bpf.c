@@ -93,7 +93,7 @@ __u64 retract_hist[HIST_LEN] = {};		/* us */
 
 static __always_inline struct hugetlb_proc_stats *proc_stats(__u32 tgid)
 {
-	return proc_row(procs, struct hugetlb_proc_stats, tgid);
+	return proc_row(procs, struct hugetlb_proc_stats, tgid, ROW_AS_MADE);
 }
 
 /* Opens a per-thread window: the filter is applied once, here. */

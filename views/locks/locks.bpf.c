@@ -209,7 +209,7 @@ static __always_inline void add(__u64 *where, __u64 v)
 
 static __always_inline struct locks_proc_stats *proc_stats(__u32 tgid)
 {
-	return proc_row(procs, struct locks_proc_stats, tgid, PROC_ROW_BORN);
+	return proc_row(procs, struct locks_proc_stats, tgid, ROW_BORN_EXITED);
 }
 
 static __always_inline void proc_add(struct locks_proc_stats *st, int i,
@@ -1248,7 +1248,9 @@ int fold_waits(struct bpf_iter__task *ctx)
 		thread_sums_fold(tw, st);
 		return 0;
 	}
-	tw->row = ROW_UNSURE;
+	/* An exiting thread's waits keep going to the row directly. */
+	if (tw->row == ROW_MADE)
+		tw->row = ROW_UNSURE;
 	row_mark(tgid);
 	bpf_seq_write(ctx->meta->seq, &tgid, sizeof(tgid));
 	return 0;

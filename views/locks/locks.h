@@ -193,7 +193,7 @@ _Static_assert(PV_OTHER_CONTENTION_NS == PV_MMAP_CONTENDED + UNFOLDED - 1,
 enum thread_row {
 	ROW_UNSURE,	/* not known to exist: the next wait makes sure */
 	ROW_MADE,	/* exists: waits go to @unfolded */
-	ROW_DIRECT,	/* the thread has exited: waits go to the row */
+	ROW_DIRECT,	/* its exit hook ran: waits go to the row */
 };
 
 struct thread_wait {
