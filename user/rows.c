@@ -127,14 +127,16 @@ out:
 	return err;
 }
 
-/*
- * Does a process of @gone live on? Its leader exited, but threads of it
- * may not have; ESRCH: none has (kill() checks, sends nothing).
- */
+bool row_process_gone(const struct row *r)
+{
+	return kill((pid_t)row_pid(r), 0) && errno == ESRCH;
+}
+
+/* Does a process of @gone live on? Its leader exited, its threads may not. */
 static bool any_alive(const struct rows *gone)
 {
 	for (size_t i = 0; i < gone->n; i++)
-		if (!kill(row_pid(&gone->r[i]), 0) || errno != ESRCH)
+		if (!row_process_gone(&gone->r[i]))
 			return true;
 	return false;
 }

@@ -112,4 +112,11 @@ static inline unsigned int row_pid(const struct row *r)
 	return *(const unsigned int *)r->key;
 }
 
+/*
+ * Is the process of per-process row @r gone: no thread of it left, its
+ * pid free (kill(pid, 0): ESRCH)? For a table without an exited flag
+ * (row_table.gone), and for one whose leader exited first.
+ */
+bool row_process_gone(const struct row *r);
+
 #endif /* MMTRACE_ROWS_H */

@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* mmtrace hugetlb: the table entry, the skeleton glue and the report. */
-#include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
@@ -144,8 +142,6 @@ static bool imap_lock_name(const struct lock_owner_key *k, char *buf,
 	snprintf(buf, len, "i_mmap_rwsem");
 	return true;
 }
-
-static bool row_process_gone(const struct row *r);
 
 /*
  * No exited flag in BPF: a row whose process is gone is reported, then
@@ -296,11 +292,6 @@ static void drop_quiet(struct rows *rows)
 }
 
 /* A process that is gone cannot add to its row: report it once, drop it. */
-static bool row_process_gone(const struct row *r)
-{
-	return kill((pid_t)row_pid(r), 0) && errno == ESRCH;
-}
-
 static int collect(struct hugetlb_bpf *s, struct hugetlb_report *r,
 		   const struct report_ctx *ctx)
 {
