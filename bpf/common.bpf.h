@@ -339,6 +339,19 @@ static __always_inline bool task_wanted(__u64 *ids)
 }
 
 /*
+ * task_wanted() for a caller that needs no ids, on a path too hot for
+ * even the id's helper call where no filter asks for it.
+ */
+static __always_inline bool task_counted(void)
+{
+	__u64 ids;
+
+	if (!gate.filtered)
+		return gate.armed;
+	return task_wanted(&ids);
+}
+
+/*
  * Verifiers before 6.x lose the bound when clang tests a copy of the index
  * and indexes with the original; the empty asm pins both to one register.
  */
@@ -372,6 +385,20 @@ static __always_inline void hist_record_cpu(__u64 *hist, __u64 raw)
 	if (slot < HIST_SLOTS)
 		hist[slot]++;
 	hist[HIST_SUM] += raw;
+}
+
+/*
+ * One more in counter @i of this CPU's copy of @map's one value, an array
+ * of __u64 that user space sums (view_sum_cpus()): a plain add, for the
+ * reason hist_record_cpu() gives.
+ */
+static __always_inline void cpu_count(void *map, __u32 i)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(map, &zero);
+
+	if (n)
+		n[i]++;
 }
 
 /*

@@ -181,9 +181,11 @@ struct cpu_sum {
 	size_t off, size;
 };
 
-#define CPU_SUM(m, member)                                                   \
-	{ .map = m, .off = offsetof(BSS, member),                            \
-	  .size = sizeof(((BSS *)0)->member) }
+#define CPU_SUM(m, member) CPU_SUM_N(m, member, 1)
+/* The same for the @n elements of an array from @first on. */
+#define CPU_SUM_N(m, first, n)                                               \
+	{ .map = m, .off = offsetof(BSS, first),                             \
+	  .size = (n) * sizeof(((BSS *)0)->first) }
 /* view_metrics' per-CPU counters, for VIEW_METRICS_AND's trailing arguments. */
 #define CPU_SUMS(a) .cpu_sums = a, .n_cpu_sums = ARRAY_LEN(a)
 
@@ -342,16 +344,19 @@ void counters_delta(void *delta, void *prev, const void *now, size_t size);
  * The same for a view's whole .bss, which holds only __u64 counters and
  * histograms, cumulative since load: @delta and @prev are copies of it
  * (struct <v>_bpf__bss). Gauges in .bss (e.g. windows open) get a
- * meaningless delta: read them from .bss itself.
+ * meaningless delta: read them from .bss itself. @skel's per-CPU counters
+ * (@m's cpu_sums) are summed into its .bss first.
  */
-#define BSS_DELTA(delta, prev, bss)                                          \
+#define BSS_DELTA(delta, prev, skel, m)                                      \
 	do {                                                                 \
-		_Static_assert(sizeof(*(bss)) % sizeof(__u64) == 0,          \
+		_Static_assert(sizeof(*(skel)->bss) % sizeof(__u64) == 0,    \
 			       ".bss holds __u64s only");                    \
-		_Static_assert(sizeof(*(delta)) == sizeof(*(bss)) &&         \
-				       sizeof(*(prev)) == sizeof(*(bss)),    \
+		_Static_assert(sizeof(*(delta)) == sizeof(*(skel)->bss) &&   \
+				       sizeof(*(prev)) == sizeof(*(skel)->bss), \
 			       "a copy of .bss");                            \
-		counters_delta(delta, prev, bss, sizeof(*(bss)));            \
+		view_sum_cpus((skel)->obj, (skel)->bss, m);                  \
+		counters_delta(delta, prev, (skel)->bss,                     \
+			       sizeof(*(skel)->bss));                        \
 	} while (0)
 
 /*

@@ -259,7 +259,12 @@ static const struct number fork_numbers[] = {
 		  copies_hist, 0, false, 21, 0, OBS_PINNED),
 };
 
-VIEW_METRICS(fork, &proc_rows, struct fork_proc_stats);
+static const struct cpu_sum fork_cpu_sums[] = {
+	CPU_SUM_N("clone_cpu", counters[FC_FORKS], FC_THREADS + 1),
+};
+
+VIEW_METRICS_AND(fork, &proc_rows, struct fork_proc_stats, NULL,
+		 CPU_SUMS(fork_cpu_sums));
 
 static int fork_configure(void *skel, const struct view_opts *opts)
 {
@@ -314,7 +319,7 @@ static int collect(struct fork_bpf *s, struct fork_report *r,
 {
 	int err;
 
-	BSS_DELTA(&r->t, &prev_totals, s->bss);
+	BSS_DELTA(&r->t, &prev_totals, s, &fork_metrics);
 	misses_collect(s->obj, &prev_misses, &r->misses);
 	err = rows_read(&proc_rows, bpf_map__fd(s->maps.procs), &r->rows);
 	rows_sort_numbers(&r->rows, &fork_metrics);

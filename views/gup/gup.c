@@ -370,7 +370,7 @@ static int collect(struct gup_bpf *s, struct gup_report *r,
 	int err;
 
 	r->skel = s;
-	BSS_DELTA(&r->t, &prev_totals, s->bss);
+	BSS_DELTA(&r->t, &prev_totals, s, &gup_metrics);
 	misses_collect(s->obj, &prev_misses, &r->misses);
 	err = rows_read(&caller_rows, bpf_map__fd(s->maps.callers),
 			&r->callers);

@@ -297,7 +297,7 @@ static int collect(struct hugetlb_bpf *s, struct hugetlb_report *r,
 {
 	int fd = bpf_map__fd(s->maps.procs), err;
 
-	BSS_DELTA(&r->t, &prev_totals, s->bss);
+	BSS_DELTA(&r->t, &prev_totals, s, &hugetlb_metrics);
 	err = rows_read(&proc_rows, fd, &r->rows);
 	if (!err)
 		err = rows_read(&owner_rows, bpf_map__fd(s->maps.imap_owners),

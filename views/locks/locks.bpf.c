@@ -114,6 +114,17 @@ struct {
 	__type(value, struct contention_hists);
 } contention_cpu SEC(".maps");
 
+/*
+ * counters[LC_SPIN_SKIPPED], a copy per CPU, for the reason above: most
+ * contention is a spinlock's, on every CPU at once.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} spin_cpu SEC(".maps");
+
 /* Cumulative since load: user space reports differences per interval. */
 __u64 counters[LC_MAX] = {};
 __u64 wait_hist[LOCK_MODES][HIST_LEN] = {};
@@ -668,24 +679,28 @@ static __always_inline bool own_mmap_lock(__u64 lock)
 static __always_inline void contention_begin(void *ctx, __u64 lock,
 					     __u32 flags)
 {
-	struct lock_wait *w, fresh = {};
+	struct lock_wait *w;
 	__u64 ids;
 
-	if (!task_wanted(&ids))
-		return;
 	/*
 	 * Spinlocks may nest in interrupts: a per-thread slot is wrong. They
-	 * are the most frequent contention: return before any clock or read.
+	 * are the most frequent contention: counted before any clock or read,
+	 * or even the zeroing of a wait.
 	 */
 	if ((flags & LCB_F_SPIN) && !(flags & LCB_F_MUTEX)) {
-		add(&counters[LC_SPIN_SKIPPED], 1);
+		if (task_counted())
+			cpu_count(&spin_cpu, 0);
 		return;
 	}
-	fresh.addr = lock;
-	fresh.start_ns = bpf_ktime_get_ns();
-	fresh.flags = flags;
-	fresh.is_mmap = own_mmap_lock(lock);
-	fresh.tgid = ids >> 32;
+	if (!task_wanted(&ids))
+		return;
+	struct lock_wait fresh = {
+		.addr = lock,
+		.start_ns = bpf_ktime_get_ns(),
+		.flags = flags,
+		.is_mmap = own_mmap_lock(lock),
+		.tgid = ids >> 32,
+	};
 	w = wait_of(true);
 	if (w && w->addr == lock) {
 		/* A mutex that spun and now sleeps: one wait, from the start. */

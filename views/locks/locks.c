@@ -336,6 +336,7 @@ static void locks_render(struct metrics *m, void *skel,
 
 static const struct cpu_sum locks_cpu_sums[] = {
 	CPU_SUM("contention_cpu", contention_hist),
+	CPU_SUM("spin_cpu", counters[LC_SPIN_SKIPPED]),
 };
 
 VIEW_METRICS_AND(locks, &proc_rows, struct locks_proc_stats, locks_render,
@@ -671,8 +672,7 @@ static int collect(struct locks_bpf *s, struct locks_report *r,
 	bool final = ctx->final;
 	int err;
 
-	view_sum_cpus(s->obj, s->bss, &locks_metrics);
-	BSS_DELTA(&r->t, &prev_totals, s->bss);
+	BSS_DELTA(&r->t, &prev_totals, s, &locks_metrics);
 	misses_collect(s->obj, &prev_misses, &r->misses);
 	err = rows_read(&proc_rows, bpf_map__fd(s->maps.procs), &r->procs);
 	if (!err)
