@@ -25,7 +25,8 @@ Targets are printed beside the numbers; this script asserts nothing.
 Run as root. MMTRACE_BENCH_ROUNDS (default 15) sets the rounds,
 MMTRACE_BENCH_TARGET_ROUNDS (default 5x that) those of `mmtrace serve`
 against untraced in throughput, floors and real (the 2% target),
-MMTRACE_BENCH_ONLY=costs,events (say) runs only those sections.
+MMTRACE_BENCH_ONLY=costs,events (say) runs only those sections,
+MMTRACE_BENCH_SAMPLES=FILE keeps the costs' every round there, as JSON.
 """
 import glob
 import json
@@ -367,8 +368,14 @@ def bench_costs():
                 into = samples[name if t.name != "floor" else
                                f"floor {name}"]
                 for prog, (ns, cnt) in tc.items():
-                    into.setdefault(prog, []).append((ns, cnt))
+                    into.setdefault(prog, []).append((ns, cnt, r))
     samples["defaults"] = default_programs()
+    keep = os.environ.get("MMTRACE_BENCH_SAMPLES")
+    if keep:
+        # Every round's ns per run, for a look beyond the table.
+        with open(keep, "w") as f:
+            json.dump({k: v for k, v in samples.items() if k != "defaults"},
+                      f)
     return samples
 
 
@@ -838,7 +845,9 @@ def spread(xs, fmt="{:.0f}"):
 
 def print_costs(samples):
     print("\nPer-program cost (ns per run, bpf_stats, median of rounds"
-          " [min-max]): mmtrace serve (every view) against a count-only"
+          " [min-max]; ratios: median of the rounds' ratios, each of two"
+          " programs that ran side by side, and its 95% interval): mmtrace"
+          " serve (every view) against a count-only"
           " program on the same hook, and against one that only reads the"
           " clock and its thread's task-local storage (timed; on the"
           " contention hooks: spinlocks only counted, a wait added to its"
@@ -847,7 +856,7 @@ def print_costs(samples):
           "  target <=1.3x floor")
     bpft = {}
     for prog, xs in samples["bpftrace"].items():
-        bpft.setdefault(hook_of(prog), []).extend(ns for ns, _ in xs)
+        bpft.setdefault(hook_of(prog), []).extend(ns for ns, *_ in xs)
     defaults = samples.get("defaults", set())
     print("  serve --detail's programs; those marked * are loaded by"
           " serve's defaults, the others are opt-in detail:")
@@ -861,46 +870,68 @@ def print_costs(samples):
 
 
 def floors(samples):
-    """The count-only and the timed floors of @samples, by hook."""
+    """The count-only and the timed floors of @samples, by hook: ns per
+    run by round."""
     floor_ns, timed_ns = {}, {}
     for prog, xs in samples.items():
         into = timed_ns if prog.startswith("floor_timed_") else floor_ns
-        into[hook_of(prog)] = [ns for ns, _ in xs]
+        into[hook_of(prog)] = {r: ns for ns, _, r in xs}
     return floor_ns, timed_ns
 
 
+def paired(xs, base):
+    """Ratios of @xs (round: ns) to @base (round: ns), round by round: a
+    program and its floor ran side by side in a round, so the load of the
+    machine, which varies between rounds, divides out."""
+    return [ns / base[r] for r, ns in xs.items() if base.get(r)]
+
+
+def ratio_cell(ratios):
+    """Median of paired ratios, and its 95% interval."""
+    ci = median_interval(ratios)
+    cell = f"{median(ratios):5.2f}x"
+    return cell + (f" [{ci[0]:.2f}-{ci[1]:.2f}]" if ci else
+                   f" {'[few]':>11}")
+
+
 def cost_table(progs, floor_ns, timed_ns, bpft, defaults):
-    """One row per program of @progs: its ns per run beside the floors."""
+    """One row per program of @progs: its ns per run beside the floors,
+    and the median of its per-round ratios to each."""
     order = [h for h, _ in HOOKS]
     print(f"  {'program':<21} {'hook':<18} {'runs':>6} {'mmtrace':>13}"
-          f" {'floor':>11} {'ratio':>6} {'timed':>5} {'ratio':>6}"
-          f" {'bpftrace':>8}")
+          f" {'floor':>11} {'ratio [95%]':>18} {'timed':>5}"
+          f" {'ratio [95%]':>18} {'bpftrace':>8}")
     for prog, xs in sorted(progs.items(), key=lambda kv:
                            order.index(hook_of(kv[0]))
                            if hook_of(kv[0]) else 99):
         hook = hook_of(prog)
-        ns = [x for x, _ in xs]
+        by_round = {r: ns for ns, _, r in xs}
+        ns = list(by_round.values())
         m = median(ns)
         mark = "*" if prog in defaults else " "
         cell = (f" {mark}{prog:<21} {hook or '?':<18}"
-                f" {median([c for _, c in xs]):6.0f} {m:4.0f} {spread(ns):>8}")
+                f" {median([c for _, c, _ in xs]):6.0f} {m:4.0f}"
+                f" {spread(ns):>8}")
         f, t = floor_ns.get(hook), timed_ns.get(hook)
-        cell += (f" {median(f):3.0f} {spread(f):>7} {m / median(f):5.2f}x"
-                 if f else f" {'-':>11} {'-':>6}")
-        cell += (f" {median(t):5.0f} {m / median(t):5.2f}x" if t else
-                 f" {'':>5} {'':>6}")
+        rf = paired(by_round, f) if f else []
+        rt = paired(by_round, t) if t else []
+        cell += (f" {median(f.values()):3.0f} {spread(f.values()):>7}"
+                 f" {ratio_cell(rf):>18}" if rf else
+                 f" {'-':>11} {'-':>18}")
+        cell += (f" {median(t.values()):5.0f} {ratio_cell(rt):>18}" if rt
+                 else f" {'':>5} {'':>18}")
         cell += (f" {median(bpft[hook]):8.0f}" if hook in bpft else
                  f" {'':>8}")
-        if f and timed_needed(f, t):
-            cell += f"  {verdict(m / median(t) <= 1.3)} (timed)"
-        elif f:
-            cell += f"  {verdict(m / median(f) <= 1.3)}"
+        if rf and timed_needed(f, t):
+            cell += f"  {verdict(median(rt) <= 1.3)} (timed)"
+        elif rf:
+            cell += f"  {verdict(median(rf) <= 1.3)}"
         print(cell)
     impossible = [h for h in order if timed_needed(floor_ns.get(h),
                                                    timed_ns.get(h))]
     if impossible:
         print("  (timed): on " + ", ".join(
-            f"{h} ({median(timed_ns[h]) / median(floor_ns[h]):.2f}x)"
+            f"{h} ({median(paired(timed_ns[h], floor_ns[h])):.2f}x)"
             for h in impossible) + ", the timed floor alone is over 1.3x"
             " the count-only one: no exact per-process wait time can meet"
             " 1.3x count-only there, and the program is held to 1.3x the"
@@ -908,8 +939,9 @@ def cost_table(progs, floor_ns, timed_ns, bpft, defaults):
 
 
 def timed_needed(f, t):
-    """The timed floor @t by itself misses 1.3x the count-only @f."""
-    return bool(f and t) and median(t) / median(f) > 1.3
+    """The timed floor @t by itself misses 1.3x the count-only @f, round
+    by round."""
+    return bool(f and t) and median(paired(t, f)) > 1.3
 
 
 def slowdown_cell(ts, base):
