@@ -845,8 +845,9 @@ def spread(xs, fmt="{:.0f}"):
 
 def print_costs(samples):
     print("\nPer-program cost (ns per run, bpf_stats, median of rounds"
-          " [min-max]; ratios: median of the rounds' ratios, each of two"
-          " programs that ran side by side, and its 95% interval): mmtrace"
+          " [min-max]; ratios: median over pairs of rounds, which attach"
+          " in opposite orders, of each pair's ratio of two programs that"
+          " ran side by side, and its 95% interval): mmtrace"
           " serve (every view) against a count-only"
           " program on the same hook, and against one that only reads the"
           " clock and its thread's task-local storage (timed; on the"
@@ -880,14 +881,26 @@ def floors(samples):
 
 
 def paired(xs, base):
-    """Ratios of @xs (round: ns) to @base (round: ns), round by round: a
-    program and its floor ran side by side in a round, so the load of the
-    machine, which varies between rounds, divides out."""
-    return [ns / base[r] for r, ns in xs.items() if base.get(r)]
+    """Ratios of @xs (round: ns) to @base (round: ns), one per pair of
+    rounds 2k, 2k+1: a program and its floor ran side by side in a round,
+    so the machine's load, which varies between rounds, divides out; and
+    the pair's rounds attached them in opposite orders (balanced_order),
+    where the first program on a hook ran 20-30% slower than the second,
+    whichever it was (2026-12-02: two count-only programs on
+    sched_process_exit, six rounds). The geometric mean of the pair's two
+    ratios divides that out too."""
+    out = []
+    for r in xs:
+        if r % 2 or r + 1 not in xs or not base.get(r) or \
+                not base.get(r + 1):
+            continue
+        out.append(math.sqrt(xs[r] / base[r] * xs[r + 1] / base[r + 1]))
+    return out
 
 
 def ratio_cell(ratios):
-    """Median of paired ratios, and its 95% interval."""
+    """Median of paired ratios, and its 95% interval (from 6 pairs of
+    rounds on)."""
     ci = median_interval(ratios)
     cell = f"{median(ratios):5.2f}x"
     return cell + (f" [{ci[0]:.2f}-{ci[1]:.2f}]" if ci else

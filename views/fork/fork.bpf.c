@@ -63,6 +63,7 @@ __u64 counters[FC_MAX] = {};
 struct clone_counts {
 	__u64 n[FC_THREADS + 1];
 };
+_Static_assert(FC_FORKS == 0, "clone_cpu's copies sum into counters[0..]");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
