@@ -311,17 +311,24 @@ static __always_inline void task_freed(struct task_struct *task)
  * Is the current task traced? Cheapest test first: the tgid is a
  * register read, comm a copy. On success, *@ids holds its tgid << 32 |
  * pid as mmtrace's namespace sees them: rows and events speak those.
+ * @ids NULL: the caller needs none, and without a filter no helper is
+ * called at all (contention_begin's spinlocks).
  */
 static __always_inline bool task_wanted(__u64 *ids)
 {
-	__u64 id;
+	__u64 id, own;
 
 	if (!gate.armed)
 		return false;
+	if (!gate.filtered) {
+		if (ids)
+			*ids = bpf_get_current_pid_tgid();
+		return true;
+	}
+	if (!ids)
+		ids = &own;
 	id = bpf_get_current_pid_tgid();
 	*ids = id;
-	if (!gate.filtered)
-		return true;
 	if (filter.follow && !current_followed(id >> 32))
 		return false;
 	*ids = filter.pidns_ino ? current_ids() : id;
@@ -336,19 +343,6 @@ static __always_inline bool task_wanted(__u64 *ids)
 	if (filter.comm_set && !comm_matches())
 		return false;
 	return true;
-}
-
-/*
- * task_wanted() for a caller that needs no ids, on a path too hot for
- * even the id's helper call where no filter asks for it.
- */
-static __always_inline bool task_counted(void)
-{
-	__u64 ids;
-
-	if (!gate.filtered)
-		return gate.armed;
-	return task_wanted(&ids);
 }
 
 /*
@@ -373,9 +367,11 @@ static __always_inline void hist_record(__u64 *hist, __u64 raw, __u64 div)
 
 /*
  * hist_record(@raw, 1) in this CPU's copy of a histogram (a per-CPU map's
- * value), by one program alone: plain adds, since the kernel never runs a
- * program twice at once on a CPU (it skips a nested run: a recursion
- * miss), and the line stays in this CPU's cache.
+ * value), by one program alone, in the context of the task whose wait it
+ * records: plain adds, and the line stays in this CPU's cache. A run of
+ * the program inside it, from an interrupt (kernels that allow one:
+ * quirks.bpf.h, count_on_cpu()), ends a spinlock's contention, which is
+ * never recorded here.
  */
 static __always_inline void hist_record_cpu(__u64 *hist, __u64 raw)
 {
@@ -385,20 +381,6 @@ static __always_inline void hist_record_cpu(__u64 *hist, __u64 raw)
 	if (slot < HIST_SLOTS)
 		hist[slot]++;
 	hist[HIST_SUM] += raw;
-}
-
-/*
- * One more in counter @i of this CPU's copy of @map's one value, an array
- * of __u64 that user space sums (view_sum_cpus()): a plain add, for the
- * reason hist_record_cpu() gives.
- */
-static __always_inline void cpu_count(void *map, __u32 i)
-{
-	__u32 zero = 0;
-	__u64 *n = bpf_map_lookup_elem(map, &zero);
-
-	if (n)
-		n[i]++;
 }
 
 /*

@@ -14,6 +14,24 @@
 extern unsigned int LINUX_KERNEL_VERSION __kconfig;
 
 /*
+ * One more in this CPU's copy of the counter that is @map's one value,
+ * summed by user space (view_sum_cpus()): the line stays in this CPU's
+ * cache. Atomic still: a tp_btf program could run inside itself on one
+ * CPU, from an interrupt (contention_begin does, on spinlocks), until
+ * 05b24ff9b2cf ("bpf: Prevent bpf program recursion for raw tracepoint
+ * probes", 6.1; taken into 5.10 and 5.15 stable later), and a plain add
+ * would lose the inner run's count. Later kernels skip the inner run.
+ */
+static __always_inline void count_on_cpu(void *map)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(map, &zero);
+
+	if (n)
+		__sync_fetch_and_add(n, 1);
+}
+
+/*
  * MMF_HAS_PINNED was bit 28 when it replaced mm->has_pinned: a458b76a4171
  * ("mm: gup: pack has_pinned in MMF_HAS_PINNED", 5.14). It became 27 when
  * b3541d912a84 ("mm: delete unused MMF_OOM_VICTIM flag", 6.1, not 6.0)

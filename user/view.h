@@ -181,11 +181,9 @@ struct cpu_sum {
 	size_t off, size;
 };
 
-#define CPU_SUM(m, member) CPU_SUM_N(m, member, 1)
-/* The same for the @n elements of an array from @first on. */
-#define CPU_SUM_N(m, first, n)                                               \
-	{ .map = m, .off = offsetof(BSS, first),                             \
-	  .size = (n) * sizeof(((BSS *)0)->first) }
+#define CPU_SUM(m, member)                                                   \
+	{ .map = m, .off = offsetof(BSS, member),                            \
+	  .size = sizeof(((BSS *)0)->member) }
 /* view_metrics' per-CPU counters, for VIEW_METRICS_AND's trailing arguments. */
 #define CPU_SUMS(a) .cpu_sums = a, .n_cpu_sums = ARRAY_LEN(a)
 

@@ -52,25 +52,6 @@ PROC_ROWS_MAP(fork);
 
 /* Cumulative since load: user space reports differences per interval. */
 __u64 counters[FC_MAX] = {};
-
-/*
- * counters[FC_FORKS..FC_THREADS], a copy per CPU: in .bss, every clone's
- * count wrote a line the other CPU's clones had just written, and
- * fork_count_btf cost 1.3-1.6x its floor (README, "Benchmark",
- * 2026-12-02). User space sums the copies into counters[] before each
- * read (fork.c, fork_cpu_sums).
- */
-struct clone_counts {
-	__u64 n[FC_THREADS + 1];
-};
-_Static_assert(FC_FORKS == 0, "clone_cpu's copies sum into counters[0..]");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct clone_counts);
-} clone_cpu SEC(".maps");
 __u64 latency_hist[FORK_LAT_KINDS][HIST_LEN] = {};
 __u64 vfork_latency_hist[HIST_LEN] = {};
 __u64 copies_hist[HIST_LEN] = {};
@@ -171,7 +152,7 @@ static __always_inline void count_clone(struct mm_struct *mm,
 	if (gate.filtered && !task_wanted(&ids))
 		return;
 	c = clone_kind(clone_flags);
-	cpu_count(&clone_cpu, c);
+	__sync_fetch_and_add(&counters[c], 1);
 	/*
 	 * Rows only where fork.syscalls (which retires them) attached: the gate
 	 * answers first, and clone_rows (a line of its own) is read only then.
@@ -215,7 +196,7 @@ int BPF_PROG(fork_count_btf, struct task_struct *task,
 	     unsigned long clone_flags)
 {
 	if (task->mm)
-		cpu_count(&clone_cpu, clone_kind(clone_flags));
+		__sync_fetch_and_add(&counters[clone_kind(clone_flags)], 1);
 	return 0;
 }
 

@@ -259,12 +259,7 @@ static const struct number fork_numbers[] = {
 		  copies_hist, 0, false, 21, 0, OBS_PINNED),
 };
 
-static const struct cpu_sum fork_cpu_sums[] = {
-	CPU_SUM_N("clone_cpu", counters[FC_FORKS], FC_THREADS + 1),
-};
-
-VIEW_METRICS_AND(fork, &proc_rows, struct fork_proc_stats, NULL,
-		 CPU_SUMS(fork_cpu_sums));
+VIEW_METRICS(fork, &proc_rows, struct fork_proc_stats);
 
 static int fork_configure(void *skel, const struct view_opts *opts)
 {

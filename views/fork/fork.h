@@ -28,7 +28,6 @@ enum fork_lat_kind {
 
 /* Totals since load; user space reports per-interval differences. */
 enum fork_counter {
-	/* The clone counts first, counted per CPU (fork.bpf.c, clone_cpu). */
 	FC_FORKS,		/* successful process forks (new mm) */
 	FC_VFORKS,		/* successful vforks, kept out of latency */
 	FC_THREADS,		/* successful clones sharing the mm */

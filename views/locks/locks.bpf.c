@@ -679,7 +679,7 @@ static __always_inline bool own_mmap_lock(__u64 lock)
 static __always_inline void contention_begin(void *ctx, __u64 lock,
 					     __u32 flags)
 {
-	struct lock_wait *w;
+	struct lock_wait *w, fresh;
 	__u64 ids;
 
 	/*
@@ -688,13 +688,13 @@ static __always_inline void contention_begin(void *ctx, __u64 lock,
 	 * or even the zeroing of a wait.
 	 */
 	if ((flags & LCB_F_SPIN) && !(flags & LCB_F_MUTEX)) {
-		if (task_counted())
-			cpu_count(&spin_cpu, 0);
+		if (task_wanted(NULL))
+			count_on_cpu(&spin_cpu);
 		return;
 	}
 	if (!task_wanted(&ids))
 		return;
-	struct lock_wait fresh = {
+	fresh = (struct lock_wait){
 		.addr = lock,
 		.start_ns = bpf_ktime_get_ns(),
 		.flags = flags,
