@@ -22,7 +22,7 @@ rotates every round, so drift of the machine's load spreads over all):
     timed by a tracefs instance of our own, without and with --stacks;
   - startup: exec to attached, and memory, for mmtrace and bpftrace.
 Targets are printed beside the numbers; this script asserts nothing.
-Run as root. MMTRACE_BENCH_ROUNDS (default 15) sets the rounds,
+Run as root. MMTRACE_BENCH_ROUNDS (default 16) sets the rounds,
 MMTRACE_BENCH_TARGET_ROUNDS (default 5x that) those of `mmtrace serve`
 against untraced in throughput, floors and real (the 2% target),
 MMTRACE_BENCH_ONLY=costs,events (say) runs only those sections,
@@ -48,7 +48,8 @@ MMTRACE = os.path.join(BUILD, "mmtrace")
 TOOLS = os.path.join(BUILD, "tools")
 FLOOR = os.path.join(TOOLS, "bench", "floor")
 BPF_STATS = "/proc/sys/kernel/bpf_stats_enabled"
-ROUNDS = int(os.environ.get("MMTRACE_BENCH_ROUNDS", "15"))
+# Even: the costs' ratios are of pairs of rounds (paired()).
+ROUNDS = int(os.environ.get("MMTRACE_BENCH_ROUNDS", "16"))
 # Where the 2% target is, its intervals must be under 2% wide: the target
 # configuration runs more rounds than the others, a number fixed before
 # the run (stopping once resolved would make the intervals optimistic).
@@ -888,7 +889,9 @@ def paired(xs, base):
     where the first program on a hook ran 20-30% slower than the second,
     whichever it was (2026-12-02: two count-only programs on
     sched_process_exit, six rounds). The geometric mean of the pair's two
-    ratios divides that out too."""
+    ratios divides that out too, where two programs share the hook; where
+    three do (a timed floor's hooks), only the three rotations of a cycle
+    of three pairs put each program first equally often."""
     out = []
     for r in xs:
         if r % 2 or r + 1 not in xs or not base.get(r) or \
@@ -929,13 +932,13 @@ def cost_table(progs, floor_ns, timed_ns, bpft, defaults):
         rf = paired(by_round, f) if f else []
         rt = paired(by_round, t) if t else []
         cell += (f" {median(f.values()):3.0f} {spread(f.values()):>7}"
-                 f" {ratio_cell(rf):>18}" if rf else
-                 f" {'-':>11} {'-':>18}")
+                 if f else f" {'-':>11}")
+        cell += f" {ratio_cell(rf):>18}" if rf else f" {'-':>18}"
         cell += (f" {median(t.values()):5.0f} {ratio_cell(rt):>18}" if rt
                  else f" {'':>5} {'':>18}")
         cell += (f" {median(bpft[hook]):8.0f}" if hook in bpft else
                  f" {'':>8}")
-        if rf and timed_needed(f, t):
+        if rf and rt and timed_needed(f, t):
             cell += f"  {verdict(median(rt) <= 1.3)} (timed)"
         elif rf:
             cell += f"  {verdict(median(rf) <= 1.3)}"
