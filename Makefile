@@ -227,13 +227,14 @@ fuzz: $(FUZZ_BINS)
 # The unit test binaries alone, for run.sh's sanitizer tier.
 unit-bins: $(UNIT_BINS)
 
-test: all $(UNIT_BINS)
+# The floor too: the host tier checks make bench's instruments.
+test: all $(UNIT_BINS) $(OUT)/tools/bench/floor
 	BUILD=$(OUT) tools/test/run.sh all
 
 test-unit: $(UNIT_BINS)
 	BUILD=$(OUT) tools/test/run.sh unit
 
-test-host: all
+test-host: all $(OUT)/tools/bench/floor
 	BUILD=$(OUT) tools/test/run.sh host
 
 test-vm: all

@@ -67,14 +67,33 @@ static __always_inline int timed(void)
 #define LCB_F_SPIN	0x1
 #define LCB_F_MUTEX	0x20
 
+/*
+ * The contention pair's storage: the end times the begin's waits, so both
+ * use one map, which floor.c hands from the first object it loads to
+ * every other (each program is loaded in an object of its own). Before
+ * 2026-12-02 each had a map of its own, and the end's lookup never found
+ * a wait: that floor cost a miss and a count, not a wait's end.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct thread_timing);
+} waits SEC(".maps");
+
 SEC("tp_btf/contention_begin")
 int floor_timed_contention_begin(__u64 *ctx)
 {
 	__u32 flags = ctx[1];
+	struct thread_timing *t;
 
 	if ((flags & LCB_F_SPIN) && !(flags & LCB_F_MUTEX))
 		return count();
-	return timed();
+	t = bpf_task_storage_get(&waits, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (t)
+		t->start_ns = bpf_ktime_get_ns();
+	return count();
 }
 
 SEC("tp_btf/contention_end")
@@ -83,7 +102,7 @@ int floor_timed_contention_end(__u64 *ctx)
 	struct thread_timing *t;
 	__u64 delta;
 
-	t = bpf_task_storage_get(&started, bpf_get_current_task_btf(), 0, 0);
+	t = bpf_task_storage_get(&waits, bpf_get_current_task_btf(), 0, 0);
 	/* Most ends are spinlocks': no helper call before this return. */
 	if (!t || !t->start_ns)
 		return count();

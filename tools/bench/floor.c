@@ -18,6 +18,9 @@
 
 #define MAX_PROGS 32
 
+/* The contention pair's one map (floor.bpf.c, waits), once created. */
+static int waits_fd = -1;
+
 static volatile sig_atomic_t stop;
 
 static void on_stop(int sig)
@@ -63,8 +66,12 @@ static struct floor_bpf *attach_one(int i, const char **name,
 	if (!mine)
 		goto fail;
 	*name = bpf_program__name(mine);
+	if (waits_fd >= 0 && bpf_map__reuse_fd(skel->maps.waits, waits_fd))
+		goto fail;
 	if (floor_bpf__load(skel))
 		goto fail;
+	if (waits_fd < 0)
+		waits_fd = dup(bpf_map__fd(skel->maps.waits));
 	*link = bpf_program__attach(mine);
 	if (!*link)
 		goto fail;
