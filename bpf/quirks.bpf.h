@@ -19,8 +19,8 @@ extern unsigned int LINUX_KERNEL_VERSION __kconfig;
  * cache. Atomic still: a tp_btf program could run inside itself on one
  * CPU, from an interrupt (contention_begin does, on spinlocks), until
  * 05b24ff9b2cf ("bpf: Prevent bpf program recursion for raw tracepoint
- * probes", 6.1; taken into 5.10 and 5.15 stable later), and a plain add
- * would lose the inner run's count. Later kernels skip the inner run.
+ * probes", 6.1, and later into stable kernels), and a plain add would
+ * lose the inner run's count. Kernels with it skip the inner run.
  */
 static __always_inline void count_on_cpu(void *map)
 {
