@@ -53,11 +53,12 @@ struct {
 	__type(value, struct thread_timing);
 } started SEC(".maps");
 
-static __always_inline int timed(void)
+/* A wait's start, in this thread's storage of @map. */
+static __always_inline int timed(void *map)
 {
 	struct thread_timing *t;
 
-	t = bpf_task_storage_get(&started, bpf_get_current_task_btf(), 0,
+	t = bpf_task_storage_get(map, bpf_get_current_task_btf(), 0,
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (t)
 		t->start_ns = bpf_ktime_get_ns();
@@ -85,15 +86,10 @@ SEC("tp_btf/contention_begin")
 int floor_timed_contention_begin(__u64 *ctx)
 {
 	__u32 flags = ctx[1];
-	struct thread_timing *t;
 
 	if ((flags & LCB_F_SPIN) && !(flags & LCB_F_MUTEX))
 		return count();
-	t = bpf_task_storage_get(&waits, bpf_get_current_task_btf(), 0,
-				 BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (t)
-		t->start_ns = bpf_ktime_get_ns();
-	return count();
+	return timed(&waits);
 }
 
 SEC("tp_btf/contention_end")
@@ -117,7 +113,7 @@ int floor_timed_contention_end(__u64 *ctx)
 #define FLOOR(sec, name) \
 	SEC(sec) int floor_##name(void *ctx) { return count(); }
 #define TIMED(sec, name) \
-	SEC(sec) int floor_timed_##name(void *ctx) { return timed(); }
+	SEC(sec) int floor_timed_##name(void *ctx) { return timed(&started); }
 
 FLOOR("tp_btf/mmap_lock_start_locking", mmap_start)
 FLOOR("tp_btf/mmap_lock_acquire_returned", mmap_returned)

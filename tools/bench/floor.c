@@ -70,8 +70,12 @@ static struct floor_bpf *attach_one(int i, const char **name,
 		goto fail;
 	if (floor_bpf__load(skel))
 		goto fail;
-	if (waits_fd < 0)
+	/* Without it, the next object's pair would time nothing again. */
+	if (waits_fd < 0) {
 		waits_fd = dup(bpf_map__fd(skel->maps.waits));
+		if (waits_fd < 0)
+			goto fail;
+	}
 	*link = bpf_program__attach(mine);
 	if (!*link)
 		goto fail;
