@@ -228,13 +228,13 @@ fuzz: $(FUZZ_BINS)
 unit-bins: $(UNIT_BINS)
 
 # The floor too: the host tier checks make bench's instruments.
-test: all $(UNIT_BINS) $(OUT)/tools/bench/floor
+test: all $(UNIT_BINS) $(OUT)/tools/bench/floor $(OUT)/tools/test/stacks
 	BUILD=$(OUT) tools/test/run.sh all
 
 test-unit: $(UNIT_BINS)
 	BUILD=$(OUT) tools/test/run.sh unit
 
-test-host: all $(OUT)/tools/bench/floor
+test-host: all $(OUT)/tools/bench/floor $(OUT)/tools/test/stacks
 	BUILD=$(OUT) tools/test/run.sh host
 
 test-vm: all
@@ -254,6 +254,17 @@ $(OUT)/bench/floor.skel.h: tools/bench/floor.bpf.c bpf/kernel_types.h
 $(OUT)/tools/bench/floor: tools/bench/floor.c $(OUT)/bench/floor.skel.h
 	@mkdir -p $(@D)
 	$(CC) $(MMTRACE_CFLAGS) -I$(OUT)/bench $(LDFLAGS) $< $(LDLIBS) -o $@
+
+# The host tier's check of bpf/stacks.bpf.h, on frames it chooses.
+$(OUT)/tests/bpf/stacks.skel.h: tools/test/bpf/stacks.bpf.c bpf/stacks.bpf.h include/stack.h bpf/kernel_types.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $(@D)/stacks.bpf.o
+	$(LLVM_STRIP) -g $(@D)/stacks.bpf.o
+	$(BPFTOOL) gen skeleton $(@D)/stacks.bpf.o name stacks_bpf > $@
+
+$(OUT)/tools/test/stacks: tools/test/bpf/stacks.c $(OUT)/tests/bpf/stacks.skel.h
+	@mkdir -p $(@D)
+	$(CC) $(MMTRACE_CFLAGS) -I$(OUT)/tests/bpf $(LDFLAGS) $< $(LDLIBS) -o $@
 
 # Ten minutes under looping workloads; mmtrace's RSS must stay flat.
 soak: all

@@ -16,6 +16,7 @@
 #include "common.bpf.h"
 #include "forkrace.bpf.h"
 #include "retract.bpf.h"
+#include "stacks.bpf.h"
 #include "gup.h"
 
 #define PAGE_SHIFT 12
@@ -33,7 +34,7 @@ struct gup_call {
 	__u32 flags;
 	__u32 fell_back;
 	__u32 first_pin;	/* the mm had not pinned before this call */
-	__s32 stack_id;		/* the caller's kernel stack or -errno */
+	__u32 stack;		/* the caller's key in stacks, 0 if not kept */
 	__u32 wp_seq;		/* mm->write_protect_seq at entry */
 	__u32 fork_pushed;	/* a fork's window sent it to the slow path */
 	__u32 forker_pid;	/* that fork's process, 0 if not seen */
@@ -59,13 +60,8 @@ struct {
 
 PROC_ROWS_MAP(gup);
 
-/* Kernel stacks of the callers; user space symbolizes them. */
-struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 1024);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, GUP_STACK_DEPTH * sizeof(__u64));
-} stacks SEC(".maps");
+/* Kernel stacks of the callers (bpf/stacks.bpf.h); user space names them. */
+STACK_MAPS(stacks, 1024);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -74,7 +70,7 @@ struct {
 	__type(value, struct gup_caller_stats);
 } callers SEC(".maps");
 
-/* Calls whose caller could not be kept (a stack or caller map full). */
+/* Calls whose caller is unknown: no stack kept, or the callers map full. */
 __u64 caller_losses = 0;
 
 /* Cumulative since load: user space reports differences per interval. */
@@ -103,7 +99,8 @@ static __always_inline void gup_begin(void *ctx, unsigned long start,
 	c.flags = flags;
 	/* The core sets MMF_HAS_PINNED itself: read it before it does. */
 	c.first_pin = (flags & foll.pin) && !current_mm_has_pinned();
-	c.stack_id = bpf_get_stackid(ctx, &stacks, 0);
+	c.stack = stack_keep(ctx, &stacks_scratch, &stacks,
+			     GUP_STACK_DEPTH * sizeof(__u64));
 	if (flags & foll.pin)
 		c.wp_seq = mm_wp_seq(current_mm());
 	c.retracts = current_retracts();
@@ -240,11 +237,11 @@ static __always_inline void count_caller(const struct gup_call *c,
 					 const struct gup_outcome *o)
 {
 	struct gup_caller_stats *cs, zero = {};
-	__u32 id = c->stack_id;
+	__u32 key = c->stack;
 
-	if (c->stack_id < 0)
+	if (!key)
 		goto lost;
-	cs = lookup_or_init(&callers, &id, &zero);
+	cs = lookup_or_init(&callers, &key, &zero);
 	if (!cs)
 		goto lost;
 	__sync_fetch_and_add(&cs->calls, 1);

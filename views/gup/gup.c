@@ -119,7 +119,7 @@ static struct prog_misses prev_misses;
 static struct row_table proc_rows = PROC_ROW_TABLE(
 	struct gup_proc_key, struct gup_proc_stats, calls, total_ns);
 
-/* Caller rows are cumulative in the map (a stack id is never reused). */
+/* Caller rows are cumulative in the map (a stack's key is never reused). */
 static struct row_table caller_rows = {
 	.key_size = sizeof(__u32),
 	.value_size = sizeof(struct gup_caller_stats),
@@ -138,13 +138,13 @@ static const struct gup_caller_stats *caller_stats(const struct row *row)
 	return (const void *)row->value;
 }
 
-/* The key of a caller row: its stack id. */
-static __u32 stack_id(const struct row *row)
+/* The key of a caller row: its stack's key in the stacks map. */
+static __u32 stack_key(const struct row *row)
 {
-	__u32 id;
+	__u32 key;
 
-	memcpy(&id, row->key, sizeof(id));
-	return id;
+	memcpy(&key, row->key, sizeof(key));
+	return key;
 }
 
 #define BSS struct gup_bpf__bss
@@ -155,8 +155,11 @@ static __u32 stack_id(const struct row *row)
 #define ALL(c) AT_BSS(counters[GUP_ALL][c])
 #define BY_CLASS offsetof(BSS, counters[GUP_ALL]), offsetofend(BSS, counters[GUP_ALL])
 
-/* gup's own loss: calls counted, but not by caller (the table was full). */
-#define CALLER_LOSS "caller_map_full"
+/*
+ * gup's own loss, as locks': calls counted, but not by caller (no stack
+ * kept: the walk failed or the stacks map is full; or the callers map full).
+ */
+#define CALLER_LOSS "caller_unknown"
 
 /* Positions in gup_numbers[] of the numbers the report names. */
 enum gup_number {
@@ -247,7 +250,7 @@ static const struct number gup_numbers[] = {
 		EXPORT("gup_first_pins", "Calls that set MMF_HAS_PINNED: the mm's forks copy pinned pages from then on")),
 	/* JSON and text say it among the losses, as CALLER_LOSS. */
 	[N_CALLER_LOST] = NUMBER(NULL, OBS_CALLS, AT_BSS(caller_losses),
-		EXPORT("gup_caller_table_lost", "Calls not attributed to a caller: the caller table was full")),
+		EXPORT("gup_caller_unknown", "Calls not attributed to a caller: their stack was not kept, or the caller table was full")),
 	[N_LAT_FAST] = HISTOGRAM_NS("gup_latency_seconds", "GUP-fast call latency, by whether it fell back to the slow path",
 		latency_hist[GUP_LAT_FAST], OBS_SLOW, LAT("fast")),
 	[N_LAT_FALLBACK] = HISTOGRAM_NS("gup_latency_seconds", "",
@@ -289,7 +292,7 @@ static int cmp_callers(const void *a, const void *b)
 
 	if (x->calls != y->calls)
 		return x->calls < y->calls ? 1 : -1;
-	return stack_id(a) < stack_id(b) ? -1 : stack_id(a) > stack_id(b);
+	return stack_key(a) < stack_key(b) ? -1 : stack_key(a) > stack_key(b);
 }
 
 /* GUP itself, iov_iter glue and the tracer's own frames name no caller. */
@@ -323,32 +326,32 @@ static const char *frame_str(const struct gup_frame *f)
 }
 
 /*
- * The frames of @stack_id into @frames; *caller is the first frame
+ * The frames of stack @key into @frames; *caller is the first frame
  * outside GUP, NULL when kallsyms hides the names that tell. Returns the
  * number of frames.
  */
-static int caller_frames(int stacks_fd, __u32 stack_id,
+static int caller_frames(int stacks_fd, __u32 key,
 			 struct gup_frame frames[GUP_STACK_DEPTH],
 			 const char **caller)
 {
 	const struct ksyms *ks = ksyms_kernel();
-	__u64 ips[GUP_STACK_DEPTH] = {};
+	struct kernel_stack st = {};
 	unsigned long long off;
 	const char *name;
 	int n = 0;
 
 	*caller = NULL;
-	if (bpf_map_lookup_elem(stacks_fd, &stack_id, ips))
+	if (bpf_map_lookup_elem(stacks_fd, &key, &st))
 		return 0;
-	for (int i = 0; i < GUP_STACK_DEPTH && ips[i]; i++) {
-		name = ksyms_symbolize(ks, ips[i], &off);
+	for (int i = 0; i < GUP_STACK_DEPTH && st.ip[i]; i++) {
+		name = ksyms_symbolize(ks, st.ip[i], &off);
 		/* Below every symbol: nothing to say, unless all are hidden. */
 		if ((!name && !ksyms_addrs_hidden(ks)) ||
 		    (name && tracer_frame(name)))
 			continue;
 		frames[n].name = name;
 		snprintf(frames[n].raw, sizeof(frames[n].raw), "0x%llx",
-			 (unsigned long long)ips[i]);
+			 st.ip[i]);
 		n++;
 		if (!name)
 			continue;
@@ -517,7 +520,7 @@ static struct caller_line *caller_lines(const struct gup_report *r,
 		size_t j;
 
 		memset(&cur, 0, sizeof(cur));
-		cur.n = caller_frames(fd, stack_id(row), cur.frames, &cur.caller);
+		cur.n = caller_frames(fd, stack_key(row), cur.frames, &cur.caller);
 		for (j = 0; j < n && !same_line(&lines[j], &cur, whole_stack);
 		     j++)
 			;
@@ -746,7 +749,7 @@ static void report_text(const struct report_ctx *ctx,
 	print_rows(ctx, r);
 	losses_text(out, r->t.losses, GUP_LOSSES, "calls");
 	if (r->t.caller_losses)
-		fprintf(out, "LOST: %llu callers (" CALLER_LOSS ")\n",
+		fprintf(out, "LOST: %llu calls without a known caller (" CALLER_LOSS ": stack not kept, or the caller tables full)\n",
 			r->t.caller_losses);
 	if (misses_total(&r->misses))
 		fprintf(out, "LOST: %llu events (recursion_misses: program busy on that CPU)\n",

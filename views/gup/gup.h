@@ -5,6 +5,7 @@
 
 #include "filter.h"
 #include "hist.h"
+#include "stack.h"
 
 /*
  * FOLL_* bits differ per kernel (6.1: GET 0x4, PIN 0x40000; 6.12+: GET
@@ -57,8 +58,9 @@ enum gup_lat_kind {
 
 /* Kernel frames kept per caller stack: deep enough to reach the syscall. */
 #define GUP_STACK_DEPTH 24
+_Static_assert(GUP_STACK_DEPTH <= KERNEL_STACK_MAX, "a caller stack fits");
 
-/* Per kernel call stack of the core's caller (a stack-map id); all grow. */
+/* Per kernel call stack of the core's caller (its key); all grow. */
 struct gup_caller_stats {
 	unsigned long long calls;
 	unsigned long long asked;

@@ -27,6 +27,7 @@
 #include "events.bpf.h"
 #include "thread.bpf.h"
 #include "lock_owner.bpf.h"
+#include "stacks.bpf.h"
 #include "locks.h"
 
 #define STATE_ENTRIES 10240
@@ -501,26 +502,8 @@ const volatile bool report_numbers = true;
 const volatile __u32 lock_stack_bytes = (LOCK_STACK_DEFAULT +
 					 LOCK_STACK_SLACK) * 8;
 
-/* One contention stack at a time per CPU: programs do not nest on one. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct lock_stack);
-} stack_scratch SEC(".maps");
-
-/*
- * Calling paths by the hash of their frames. A hash of our own rather
- * than a stack-trace map: that map refuses a new stack whose bucket holds
- * another (-EEXIST), which would drop callers at random.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 8192);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u32);
-	__type(value, struct lock_stack);
-} lock_stacks SEC(".maps");
+/* Calling paths by the hash of their frames (bpf/stacks.bpf.h). */
+STACK_MAPS(lock_stacks, 8192);
 
 /* Contention per (lock, calling path); values as lock_table's. */
 struct {
@@ -583,50 +566,14 @@ static __always_inline __u32 lock_class(__u64 lock, __u32 flags,
 	return is_i_mmap_rwsem(lock) ? LOCK_I_MMAP : LOCK_ADDR;
 }
 
-/* FNV-1a over the frames; 0 is kept for "no stack". */
-static __always_inline __u32 stack_hash(const struct lock_stack *st, int n)
-{
-	__u32 h = 2166136261U;
-
-	for (int i = 0; i < LOCK_STACK_MAX; i++) {
-		if (i >= n)
-			break;
-		h = (h ^ (__u32)st->ip[i]) * 16777619U;
-		h = (h ^ (__u32)(st->ip[i] >> 32)) * 16777619U;
-	}
-	return h ? h : 1;
-}
-
-/* The waiter's kernel stack, kept once per distinct path; 0 if not. */
-static __always_inline __u32 wait_stack(void *ctx)
-{
-	__u32 zero = 0, h;
-	struct lock_stack *st = bpf_map_lookup_elem(&stack_scratch, &zero);
-	__u32 size = lock_stack_bytes;
-	long len;
-
-	if (!st)
-		return 0;
-	__builtin_memset(st, 0, sizeof(*st));
-	if (size > sizeof(*st))
-		size = sizeof(*st);
-	len = bpf_get_stack(ctx, st->ip, size, 0);
-	if (len <= 0)
-		return 0;
-	h = stack_hash(st, len / 8);
-	if (bpf_map_update_elem(&lock_stacks, &h, st, BPF_NOEXIST) &&
-	    !bpf_map_lookup_elem(&lock_stacks, &h))
-		return 0;
-	return h;
-}
-
 /* What the wait's rows need, learned as it begins. */
 static __always_inline void wait_detail(void *ctx, struct lock_wait *w)
 {
 	if (!wait_paths && !report_numbers)
 		return;
 	w->class = lock_class(w->addr, w->flags, w->is_mmap);
-	w->stack = wait_paths ? wait_stack(ctx) : 0;
+	w->stack = wait_paths ? stack_keep(ctx, &lock_stacks_scratch,
+					   &lock_stacks, lock_stack_bytes) : 0;
 	if (report_numbers)
 		lock_owner_read(w->addr, w->flags, &w->owner);
 }

@@ -754,7 +754,7 @@ enum {
 	OPT_CALLERS,
 };
 
-#define STACK_DEPTH_MAX (LOCK_STACK_MAX - LOCK_STACK_SLACK)
+#define STACK_DEPTH_MAX (KERNEL_STACK_MAX - LOCK_STACK_SLACK)
 #define CALLERS_MAX 8
 
 static const struct argp_option locks_options[] = {
@@ -945,7 +945,7 @@ static void lock_path(int stacks_fd, __u32 hash, const struct view_opts *o,
 {
 	const struct ksyms *ks = ksyms_kernel();
 	unsigned int depth = stack_depth(o), want = caller_frames_of(o);
-	struct lock_stack st = {};
+	struct kernel_stack st = {};
 	unsigned long long off;
 	unsigned int got = 0;
 	const char *name;
@@ -953,7 +953,7 @@ static void lock_path(int stacks_fd, __u32 hash, const struct view_opts *o,
 	memset(p, 0, sizeof(*p));
 	if (!hash || bpf_map_lookup_elem(stacks_fd, &hash, &st))
 		return;
-	for (int i = 0; i < LOCK_STACK_MAX && st.ip[i] &&
+	for (int i = 0; i < KERNEL_STACK_MAX && st.ip[i] &&
 			(unsigned int)p->n < depth; i++) {
 		name = ksyms_symbolize(ks, st.ip[i], &off);
 		if ((!name && !ksyms_addrs_hidden(ks)) ||

@@ -6,6 +6,7 @@
 #include "filter.h"
 #include "hist.h"
 #include "lock_owner.h"
+#include "stack.h"
 
 /*
  * The view's observations, in the order of its table (locks.c): BPF tests
@@ -144,18 +145,13 @@ enum lock_class {
  * the BPF program, bpf_trace_run, the tracepoint's iterator), which user
  * space leaves out.
  */
-#define LOCK_STACK_MAX		64
 #define LOCK_STACK_SLACK	8
 #define LOCK_STACK_DEFAULT	16
 
-struct lock_stack {
-	unsigned long long ip[LOCK_STACK_MAX];	/* 0 after the last frame */
-};
-
 /*
- * One (lock, calling path) pair: @stack is a hash of the path's frames,
- * the key of the lock_stacks map (0: no stack). Named classes have lock 0,
- * so that e.g. every process's own mmap_lock is one lock.
+ * One (lock, calling path) pair: @stack is the path's key in the
+ * lock_stacks map (bpf/stacks.bpf.h; 0: no stack). Named classes have
+ * lock 0, so that e.g. every process's own mmap_lock is one lock.
  */
 struct caller_key {
 	unsigned long long lock;
