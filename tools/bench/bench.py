@@ -855,7 +855,8 @@ def print_costs(samples):
           " contention hooks: spinlocks only counted, a wait added to its"
           " thread's own sums at its end), all three attached side by"
           " side in each run, in an order that turns round by round"
-          "  target <=1.3x floor")
+          "  target <=1.3x floor (\"unresolved\": the interval holds"
+          " 1.3x, so the verdict is the median's alone)")
     bpft = {}
     for prog, xs in samples["bpftrace"].items():
         bpft.setdefault(hook_of(prog), []).extend(ns for ns, *_ in xs)
@@ -939,9 +940,9 @@ def cost_table(progs, floor_ns, timed_ns, bpft, defaults):
         cell += (f" {median(bpft[hook]):8.0f}" if hook in bpft else
                  f" {'':>8}")
         if rf and rt and timed_needed(f, t):
-            cell += f"  {verdict(median(rt) <= 1.3)} (timed)"
+            cell += f"  {ratio_verdict(rt)} (timed)"
         elif rf:
-            cell += f"  {verdict(median(rf) <= 1.3)}"
+            cell += f"  {ratio_verdict(rf)}"
         print(cell)
     impossible = [h for h in order if timed_needed(floor_ns.get(h),
                                                    timed_ns.get(h))]
@@ -952,6 +953,15 @@ def cost_table(progs, floor_ns, timed_ns, bpft, defaults):
             " the count-only one: no exact per-process wait time can meet"
             " 1.3x count-only there, and the program is held to 1.3x the"
             " timed floor instead")
+
+
+def ratio_verdict(ratios):
+    """1.3x met or missed at the median, and "unresolved" where the
+    median's 95% interval holds 1.3x (or there are too few pairs for one):
+    on a shared machine a single run's median can fall either side."""
+    ci = median_interval(ratios)
+    cell = verdict(median(ratios) <= 1.3)
+    return cell if ci and not ci[0] <= 1.3 <= ci[1] else cell + " unresolved"
 
 
 def timed_needed(f, t):
