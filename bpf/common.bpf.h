@@ -59,6 +59,7 @@ static __always_inline bool obs_attached(int obs)
  * there to spare.
  */
 #define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
+#define WRITE_ONCE(x, v) (*(volatile typeof(x) *)&(x) = (v))
 
 /* --cgroup: slot 0 holds the cgroup v2 directory; descendants match too. */
 struct {

@@ -16,20 +16,30 @@
 
 #include "stack.h"
 
-/* Keys tried past a path's hash before it is given up as lost. */
+/* Keys tried for a path, its hash first, before it is given up as lost. */
 #define STACK_PROBES 4
 
 /*
- * The map @name of paths by key, at most @entries, and its per-CPU
- * scratch (a kernel_stack is too big for the BPF stack). One path at a
- * time per CPU: the programs that take one do not nest on a CPU.
+ * Where a path is walked: a kernel_stack is too big for the BPF stack.
+ * @busy: the scratch is a CPU's. A program that runs with only migration
+ * off (fentry) can be preempted, and another task run it on that CPU
+ * meanwhile where the kernel has no recursion check for it: that task
+ * gets no stack rather than writing over the first one's frames. A plain
+ * flag (an atomic test-and-set needs BPF_FETCH, which 5.10 lacks) leaves
+ * open the two instructions between its test and its set.
  */
+struct stack_scratch {
+	__u64 busy;
+	struct kernel_stack st;
+};
+
+/* The map @name of paths by key, at most @entries, and its scratch. */
 #define STACK_MAPS(name, entries)                        \
 	struct {                                         \
 		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); \
 		__uint(max_entries, 1);                  \
 		__type(key, __u32);                      \
-		__type(value, struct kernel_stack);      \
+		__type(value, struct stack_scratch);     \
 	} name##_scratch SEC(".maps");                   \
 	struct {                                         \
 		__uint(type, BPF_MAP_TYPE_HASH);         \
@@ -101,20 +111,24 @@ static __always_inline __u32 stack_put(void *map, const struct kernel_stack *st,
 static __always_inline __u32 stack_keep(void *ctx, void *scratch, void *map,
 					__u32 bytes)
 {
-	struct kernel_stack *st;
-	__u32 zero = 0;
+	struct stack_scratch *s;
+	__u32 zero = 0, key = 0;
 	long len;
 
-	st = bpf_map_lookup_elem(scratch, &zero);
-	if (!st)
+	s = bpf_map_lookup_elem(scratch, &zero);
+	if (!s)
 		return 0;
-	__builtin_memset(st, 0, sizeof(*st));
-	if (bytes > sizeof(*st))
-		bytes = sizeof(*st);
-	len = bpf_get_stack(ctx, st->ip, bytes, 0);
-	if (len <= 0)
+	if (READ_ONCE(s->busy))
 		return 0;
-	return stack_put(map, st, len / sizeof(st->ip[0]));
+	WRITE_ONCE(s->busy, 1);
+	__builtin_memset(&s->st, 0, sizeof(s->st));
+	if (bytes > sizeof(s->st))
+		bytes = sizeof(s->st);
+	len = bpf_get_stack(ctx, s->st.ip, bytes, 0);
+	if (len > 0)
+		key = stack_put(map, &s->st, len / sizeof(s->st.ip[0]));
+	WRITE_ONCE(s->busy, 0);
+	return key;
 }
 
 #endif

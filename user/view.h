@@ -367,6 +367,13 @@ void counters_delta(void *delta, void *prev, const void *now, size_t size);
 #define LOSSES_EVENTS (LOSS_BIT(LOSS_EVENTS_DROPPED) | LOSS_BIT(LOSS_STACKS_FAILED))
 #define LOSSES_FOLLOW LOSS_BIT(LOSS_FOLLOW_MAP_FULL)
 
+/*
+ * gup's calls and locks' waits whose calling path was not kept (no stack,
+ * or the path tables full): counted, under no caller. Not in the shared
+ * losses: each of those two views counts its own.
+ */
+#define CALLER_UNKNOWN "caller_unknown"
+
 const char *loss_name(enum loss_counter l);
 /*
  * A report's "lost": each loss in @mask under its name, added to @o.

@@ -155,18 +155,12 @@ static __u32 stack_key(const struct row *row)
 #define ALL(c) AT_BSS(counters[GUP_ALL][c])
 #define BY_CLASS offsetof(BSS, counters[GUP_ALL]), offsetofend(BSS, counters[GUP_ALL])
 
-/*
- * gup's own loss, as locks': calls counted, but not by caller (no stack
- * kept: the walk failed or the stacks map is full; or the callers map full).
- */
-#define CALLER_LOSS "caller_unknown"
-
 /* Positions in gup_numbers[] of the numbers the report names. */
 enum gup_number {
 	N_CALLS, N_CALLS_PIN, N_CALLS_GET, N_CALLS_LONGTERM, N_CALLS_WRITE,
 	N_ASKED, N_RETURNED, N_FAST, N_SLOW, N_FALLBACKS, N_SHORT, N_ERRORS,
 	N_PIN_CALLS, N_FORK_FALLBACKS, N_FORK_PAGES, N_RETRACT, N_TOTAL_NS,
-	N_FIRST_PIN, N_HAS_PINNED, N_FIRST_PINS, N_CALLER_LOST, N_LAT_FAST,
+	N_FIRST_PIN, N_HAS_PINNED, N_FIRST_PINS, N_CALLER_UNKNOWN, N_LAT_FAST,
 	N_LAT_FALLBACK,
 };
 
@@ -248,8 +242,8 @@ static const struct number gup_numbers[] = {
 	[N_FIRST_PINS] = NUMBER("first_pins", OBS_CALLS, .text = "first pins",
 		AT_BSS(first_pins),
 		EXPORT("gup_first_pins", "Calls that set MMF_HAS_PINNED: the mm's forks copy pinned pages from then on")),
-	/* JSON and text say it among the losses, as CALLER_LOSS. */
-	[N_CALLER_LOST] = NUMBER(NULL, OBS_CALLS, AT_BSS(caller_losses),
+	/* JSON and text say it among the losses, as CALLER_UNKNOWN. */
+	[N_CALLER_UNKNOWN] = NUMBER(NULL, OBS_CALLS, AT_BSS(caller_losses),
 		EXPORT("gup_caller_unknown", "Calls not attributed to a caller: their stack was not kept, or the caller table was full")),
 	[N_LAT_FAST] = HISTOGRAM_NS("gup_latency_seconds", "GUP-fast call latency, by whether it fell back to the slow path",
 		latency_hist[GUP_LAT_FAST], OBS_SLOW, LAT("fast")),
@@ -612,7 +606,7 @@ static void report_json(const struct report_ctx *ctx,
 	json_add_rows(o, "processes", ctx, &r->rows, row_json);
 	json_add(o, "callers", callers_json(ctx, r));
 	lost = json_add_losses(o, r->t.losses, GUP_LOSSES);
-	json_add_u64(lost, CALLER_LOSS, r->t.caller_losses);
+	json_add_u64(lost, CALLER_UNKNOWN, r->t.caller_losses);
 	json_add_u64(lost, "recursion_misses", misses_total(&r->misses));
 	json_add(lost, "recursion_misses_by_program", misses_json(&r->misses));
 }
@@ -749,7 +743,7 @@ static void report_text(const struct report_ctx *ctx,
 	print_rows(ctx, r);
 	losses_text(out, r->t.losses, GUP_LOSSES, "calls");
 	if (r->t.caller_losses)
-		fprintf(out, "LOST: %llu calls without a known caller (" CALLER_LOSS ": stack not kept, or the caller tables full)\n",
+		fprintf(out, "LOST: %llu calls without a known caller (" CALLER_UNKNOWN ": stack not kept, or the caller tables full)\n",
 			r->t.caller_losses);
 	if (misses_total(&r->misses))
 		fprintf(out, "LOST: %llu events (recursion_misses: program busy on that CPU)\n",

@@ -502,7 +502,7 @@ const volatile bool report_numbers = true;
 const volatile __u32 lock_stack_bytes = (LOCK_STACK_DEFAULT +
 					 LOCK_STACK_SLACK) * 8;
 
-/* Calling paths by the hash of their frames (bpf/stacks.bpf.h). */
+/* Calling paths by a hash of their frames (bpf/stacks.bpf.h). */
 STACK_MAPS(lock_stacks, 8192);
 
 /* Contention per (lock, calling path); values as lock_table's. */

@@ -180,7 +180,7 @@ struct locks_report {
 	struct prog_misses misses;	/* events programs did not run for */
 	struct rows callers;	/* (lock, path) rows: struct caller_key */
 	struct rows owners;	/* (lock, holder) rows */
-	int stacks_fd;		/* the paths' frames, by hash */
+	int stacks_fd;		/* the paths' frames, by key */
 };
 
 static struct locks_bpf__bss prev_totals;
@@ -736,7 +736,7 @@ static struct json_object *lock_json(const struct report_ctx *ctx,
 /* ---- contention by caller, named locks, owners -------------------------- */
 
 /*
- * Rows only grow in the maps (a path's hash and a holder's pid are kept
+ * Rows only grow in the maps (a path's key and a holder's pid are kept
  * for good); max_ns is since tracing began, as in the lock table.
  */
 static struct row_table caller_rows = {
@@ -936,11 +936,11 @@ static void caller_append(struct lock_path *p, const char *name)
 }
 
 /*
- * The path of stack @hash without the tracer's frames, at most
+ * The path of stack @key without the tracer's frames, at most
  * --stack-depth of them; its caller is the first --callers frames outside
  * the locking code (none when kallsyms hides the names that tell).
  */
-static void lock_path(int stacks_fd, __u32 hash, const struct view_opts *o,
+static void lock_path(int stacks_fd, __u32 key, const struct view_opts *o,
 		      struct lock_path *p)
 {
 	const struct ksyms *ks = ksyms_kernel();
@@ -951,7 +951,7 @@ static void lock_path(int stacks_fd, __u32 hash, const struct view_opts *o,
 	const char *name;
 
 	memset(p, 0, sizeof(*p));
-	if (!hash || bpf_map_lookup_elem(stacks_fd, &hash, &st))
+	if (!key || bpf_map_lookup_elem(stacks_fd, &key, &st))
 		return;
 	for (int i = 0; i < KERNEL_STACK_MAX && st.ip[i] &&
 			(unsigned int)p->n < depth; i++) {
@@ -1201,7 +1201,7 @@ static void report_json(const struct report_ctx *ctx,
 	json_add_rows(o, "processes", ctx, &r->procs, proc_json);
 	callers_owners_json(o, ctx, r);
 	lost = json_add_losses(o, r->t.losses, LOCKS_LOSSES);
-	json_add_u64(lost, "caller_unknown", r->t.caller_losses);
+	json_add_u64(lost, CALLER_UNKNOWN, r->t.caller_losses);
 	json_add_u64(lost, "owner_map_full", r->t.owner_losses);
 	json_add_u64(lost, "recursion_misses", misses_total(&r->misses));
 	json_add(lost, "recursion_misses_by_program", misses_json(&r->misses));
@@ -1284,7 +1284,7 @@ static void report_text(const struct report_ctx *ctx,
 	print_procs(ctx, r);
 	losses_text(out, r->t.losses, LOCKS_LOSSES, "fault windows");
 	if (r->t.caller_losses || r->t.owner_losses)
-		fprintf(out, "LOST: %llu waits without a known caller (caller_unknown: stack not taken, or the caller tables full), %llu without a holder row (owner_map_full)\n",
+		fprintf(out, "LOST: %llu waits without a known caller (" CALLER_UNKNOWN ": stack not kept, or the caller tables full), %llu without a holder row (owner_map_full)\n",
 			r->t.caller_losses, r->t.owner_losses);
 	if (misses_total(&r->misses))
 		fprintf(out, "LOST: %llu events (recursion_misses: program busy on that CPU)\n",

@@ -3,8 +3,7 @@
  * bpf/stacks.bpf.h's stack_put() on frames that user space chooses, so
  * that tools/test/bpf/stacks.c can make paths whose hashes collide.
  */
-#include "kernel_types.h"
-#include <bpf/bpf_helpers.h>
+#include "common.bpf.h"
 #include "stacks.bpf.h"
 
 /* The frames to keep, set by user space, and what stack_put() returned. */
@@ -15,13 +14,7 @@ __u32 key = 0;
 
 STACK_MAPS(paths, 64);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 2);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u32);
-	__type(value, struct kernel_stack);
-} small SEC(".maps");
+STACK_MAPS(small, 2);
 
 SEC("syscall")
 int stack_put_case(void *ctx)
