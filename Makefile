@@ -256,7 +256,7 @@ $(OUT)/tools/bench/floor: tools/bench/floor.c $(OUT)/bench/floor.skel.h
 	$(CC) $(MMTRACE_CFLAGS) -I$(OUT)/bench $(LDFLAGS) $< $(LDLIBS) -o $@
 
 # The host tier's check of bpf/stacks.bpf.h, on frames it chooses.
-$(OUT)/tests/bpf/stacks.skel.h: tools/test/bpf/stacks.bpf.c bpf/*.h include/*.h
+$(OUT)/tests/bpf/stacks.skel.h: tools/test/bpf/stacks.bpf.c bpf/*.h include/*.h $(OUT)/.arch
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $(@D)/stacks.bpf.o
 	$(LLVM_STRIP) -g $(@D)/stacks.bpf.o

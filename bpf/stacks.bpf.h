@@ -14,6 +14,7 @@
 #ifndef MMTRACE_STACKS_BPF_H
 #define MMTRACE_STACKS_BPF_H
 
+#include "common.bpf.h"	/* READ_ONCE, WRITE_ONCE */
 #include "stack.h"
 
 /* Keys tried for a path, its hash first, before it is given up as lost. */
@@ -23,10 +24,11 @@
  * Where a path is walked: a kernel_stack is too big for the BPF stack.
  * @busy: the scratch is a CPU's. A program that runs with only migration
  * off (fentry) can be preempted, and another task run it on that CPU
- * meanwhile where the kernel has no recursion check for it: that task
- * gets no stack rather than writing over the first one's frames. A plain
- * flag (an atomic test-and-set needs BPF_FETCH, which 5.10 lacks) leaves
- * open the two instructions between its test and its set.
+ * meanwhile, or a program run inside itself from an interrupt, where the
+ * kernel has no recursion check for it: the second run gets no stack
+ * rather than writing over the first one's frames. A plain flag (an
+ * atomic test-and-set needs BPF_FETCH, which 5.10 lacks) leaves open the
+ * window between its test and its set.
  */
 struct stack_scratch {
 	__u64 busy;
@@ -121,12 +123,15 @@ static __always_inline __u32 stack_keep(void *ctx, void *scratch, void *map,
 	if (READ_ONCE(s->busy))
 		return 0;
 	WRITE_ONCE(s->busy, 1);
+	/* Volatile orders only volatile accesses: the scratch's stay inside. */
+	barrier();
 	__builtin_memset(&s->st, 0, sizeof(s->st));
 	if (bytes > sizeof(s->st))
 		bytes = sizeof(s->st);
 	len = bpf_get_stack(ctx, s->st.ip, bytes, 0);
 	if (len > 0)
 		key = stack_put(map, &s->st, len / sizeof(s->st.ip[0]));
+	barrier();
 	WRITE_ONCE(s->busy, 0);
 	return key;
 }

@@ -369,7 +369,7 @@ void counters_delta(void *delta, void *prev, const void *now, size_t size);
 
 /*
  * gup's calls and locks' waits whose calling path was not kept (no stack,
- * or the path tables full): counted, under no caller. Not in the shared
+ * or the caller tables full): counted, under no caller. Not in the shared
  * losses: each of those two views counts its own.
  */
 #define CALLER_UNKNOWN "caller_unknown"

@@ -177,18 +177,31 @@ static void wrap(struct stacks_bpf *skel)
 	      what);
 }
 
-/* A path of KERNEL_STACK_MAX frames: no zero after them to compare. */
+/*
+ * Two paths of KERNEL_STACK_MAX frames, of one hash, that differ in their
+ * last frame only: no zero after them to compare, and the last one counts.
+ */
 static void deepest(struct stacks_bpf *skel)
 {
-	unsigned long long ip[KERNEL_STACK_MAX];
-	unsigned int k;
+	unsigned long long ip[KERNEL_STACK_MAX], other[KERNEL_STACK_MAX];
+	unsigned int h, before_last = FNV_BASIS, k, ko;
 
 	for (int i = 0; i < KERNEL_STACK_MAX; i++)
 		ip[i] = 0xffffffff84000000ULL + 0x10 * i;
+	for (int i = 0; i < KERNEL_STACK_MAX - 1; i++)
+		before_last = fnv_frame(before_last, ip[i]);
+	h = path_hash(ip, KERNEL_STACK_MAX);
+	memcpy(other, ip, sizeof(ip));
+	other[KERNEL_STACK_MAX - 1] =
+		colliding_frame(before_last, 0x84000000U, h);
 	k = put(skel, ip, KERNEL_STACK_MAX, false);
-	check(k && k != ~0U && put(skel, ip, KERNEL_STACK_MAX, false) == k &&
+	ko = put(skel, other, KERNEL_STACK_MAX, false);
+	check(k == h && put(skel, ip, KERNEL_STACK_MAX, false) == k &&
 		      holds(skel, k, ip, KERNEL_STACK_MAX),
-	      "a path of KERNEL_STACK_MAX frames keeps its key and frames");
+	      "a path of KERNEL_STACK_MAX frames keeps its hash and frames");
+	check(path_hash(other, KERNEL_STACK_MAX) == h && ko && ko != ~0U &&
+		      ko != k && holds(skel, ko, other, KERNEL_STACK_MAX),
+	      "a path of KERNEL_STACK_MAX frames differing in the last has a key of its own");
 }
 
 /* The map of two paths: a third is refused, the first two stay. */
