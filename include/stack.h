@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * A kernel stack as the views keep it (bpf/stacks.bpf.h), shared with user
- * space, which reads it by the hash of its frames and symbolizes it.
+ * space, which reads it by its key and symbolizes it.
  */
 #ifndef MMTRACE_STACK_H
 #define MMTRACE_STACK_H

@@ -3,7 +3,6 @@
  * bpf/stacks.bpf.h's stack_put() on frames that user space chooses, so
  * that tools/test/bpf/stacks.c can make paths whose hashes collide.
  */
-#include "common.bpf.h"
 #include "stacks.bpf.h"
 
 /* The frames to keep, set by user space, and what stack_put() returned. */
