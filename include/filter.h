@@ -63,6 +63,8 @@ enum loss_counter {
 	LOSS_EVENTS_DROPPED,	/* --events: ring buffer full */
 	LOSS_STACKS_FAILED,	/* --events: kernel stack not captured */
 	LOSS_FOLLOW_MAP_FULL,	/* a COMMAND's descendant not followed */
+	LOSS_CALLER_UNKNOWN,	/* a call or wait under no caller (gup, locks) */
+	LOSS_OWNER_MAP_FULL,	/* a wait under no holder (locks, hugetlb) */
 	LOSS_MAX,
 };
 

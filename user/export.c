@@ -405,7 +405,7 @@ static void render_losses(struct metrics *m, const struct exporter *x)
 	unsigned long long lost;
 
 	family(m, "lost", METRIC_COUNTER,
-	       "Events not counted: a full map, a failed update, a full ring buffer, a failed stack capture");
+	       "Events not counted, or counted under no caller or holder row, by reason (man mmtrace, LOSSES): a full map, a failed update, a full ring buffer, a failed stack capture, a path or holder not kept");
 	for (size_t i = 0; i < x->n_views; i++) {
 		const struct export_view *v = &x->views[i];
 
@@ -413,6 +413,8 @@ static void render_losses(struct metrics *m, const struct exporter *x)
 			continue;
 		l[0].value = v->t->name;
 		for (int r = 0; r < LOSS_MAX; r++) {
+			if (!(v->t->metrics->losses & LOSS_BIT(r)))
+				continue;
 			memcpy(&lost, v->bss + v->t->metrics->losses_off +
 					      r * sizeof(lost),
 			       sizeof(lost));

@@ -322,7 +322,8 @@ static unsigned long long view_losses(const struct top_view *v)
 
 	memcpy(l, v->bss + v->t->metrics->losses_off, sizeof(l));
 	for (int i = 0; i < LOSS_MAX; i++)
-		sum += l[i];
+		if (v->t->metrics->losses & LOSS_BIT(i))
+			sum += l[i];
 	return sum;
 }
 

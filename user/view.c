@@ -37,6 +37,12 @@ static const struct loss_desc {
 	[LOSS_FOLLOW_MAP_FULL] = { "follow_map_full",
 				   "processes COMMAND started",
 				   ": raise --max-procs", LOSS_FOLLOW },
+	[LOSS_CALLER_UNKNOWN] = { "caller_unknown",
+				  "calls or waits without a known caller",
+				  ": stack not kept, or the caller table full",
+				  LOSS_MAPS },
+	[LOSS_OWNER_MAP_FULL] = { "owner_map_full", "waits without a holder row",
+				  "", LOSS_MAPS },
 };
 
 const char *loss_name(enum loss_counter l)

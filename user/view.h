@@ -193,6 +193,7 @@ struct view_metrics {
 	const struct cpu_sum *cpu_sums;	/* summed before a read; or NULL */
 	size_t n_cpu_sums;
 	size_t losses_off;	/* .bss offset of losses[LOSS_MAX] */
+	unsigned int losses;	/* LOSS_BIT()s of those the view can lose */
 	struct row_table *rows;	/* rows of the view's "procs" map */
 	size_t comm_off, cgroup_off;	/* in the row value */
 	/*
@@ -367,17 +368,11 @@ void counters_delta(void *delta, void *prev, const void *now, size_t size);
 #define LOSSES_EVENTS (LOSS_BIT(LOSS_EVENTS_DROPPED) | LOSS_BIT(LOSS_STACKS_FAILED))
 #define LOSSES_FOLLOW LOSS_BIT(LOSS_FOLLOW_MAP_FULL)
 
-/*
- * gup's calls and locks' waits whose calling path was not kept (no stack,
- * or the caller tables full): counted, under no caller. Not in the shared
- * losses: each of those two views counts its own.
- */
-#define CALLER_UNKNOWN "caller_unknown"
-
 const char *loss_name(enum loss_counter l);
 /*
  * A report's "lost": each loss in @mask under its name, added to @o.
- * Returns it, for what a view loses besides (e.g. gup's callers).
+ * Returns it, for what a view misses besides (its programs' recursion
+ * misses, which the kernel counts).
  */
 struct json_object *json_add_losses(struct json_object *o,
 				    const unsigned long long *losses,
@@ -395,19 +390,21 @@ void losses_text(FILE *out, const unsigned long long *losses,
 /*
  * What a view reports and `mmtrace serve` exports: <v>_numbers[] from its
  * .bss and from the rows of @row_tab, whose values are of type @row (with
- * comm and cgroup_id). Defines <v>_metrics.
+ * comm and cgroup_id), and the losses of @loss_mask (LOSS_BIT()s) as
+ * mmtrace_lost_total. Defines <v>_metrics.
  */
-#define VIEW_METRICS(v, row_tab, row)                                        \
-	VIEW_METRICS_AND(v, row_tab, row, NULL)
+#define VIEW_METRICS(v, row_tab, row, loss_mask)                             \
+	VIEW_METRICS_AND(v, row_tab, row, loss_mask, NULL)
 /*
  * The same, with families the view renders itself (view_metrics.render);
  * trailing arguments: more initializers (CPU_SUMS).
  */
-#define VIEW_METRICS_AND(v, row_tab, row, render_fn, ...)                    \
+#define VIEW_METRICS_AND(v, row_tab, row, loss_mask, render_fn, ...)         \
 	static const struct view_metrics v##_metrics = {                     \
 		.numbers = v##_numbers,                                      \
 		.n_numbers = ARRAY_LEN(v##_numbers),                         \
 		.losses_off = offsetof(struct v##_bpf__bss, losses),         \
+		.losses = loss_mask,                                         \
 		.rows = row_tab,                                             \
 		.comm_off = offsetof(row, comm),                             \
 		.cgroup_off = offsetof(row, cgroup_id),                      \

@@ -259,7 +259,7 @@ static const struct number fork_numbers[] = {
 		  copies_hist, 0, false, 21, 0, OBS_PINNED),
 };
 
-VIEW_METRICS(fork, &proc_rows, struct fork_proc_stats);
+VIEW_METRICS(fork, &proc_rows, struct fork_proc_stats, FORK_LOSSES);
 
 static int fork_configure(void *skel, const struct view_opts *opts)
 {

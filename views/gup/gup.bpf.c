@@ -70,9 +70,6 @@ struct {
 	__type(value, struct gup_caller_stats);
 } callers SEC(".maps");
 
-/* Calls whose caller is unknown: no stack kept, or the callers map full. */
-__u64 caller_losses = 0;
-
 /* Cumulative since load: user space reports differences per interval. */
 __u64 counters[GUP_CLASSES][GC_MAX] = {};
 __u64 latency_hist[GUP_LAT_KINDS][HIST_LEN] = {};
@@ -250,7 +247,7 @@ static __always_inline void count_caller(const struct gup_call *c,
 	__sync_fetch_and_add(&cs->pages_slow, o->slow);
 	return;
 lost:
-	__sync_fetch_and_add(&caller_losses, 1);
+	count_loss(LOSS_CALLER_UNKNOWN);
 }
 
 static __always_inline void count_call(const struct gup_call *c, long ret)

@@ -95,7 +95,7 @@ static const char *const class_names[GUP_CLASSES] = {
 /* What a report can count as lost (include/filter.h). */
 #define GUP_LOSSES                                                           \
 	(LOSS_BIT(LOSS_WINDOW_MAP_FULL) | LOSS_BIT(LOSS_PROC_MAP_FULL) |     \
-	 LOSSES_FOLLOW)
+	 LOSS_BIT(LOSS_CALLER_UNKNOWN) | LOSSES_FOLLOW)
 
 /* One report's share: the .bss counters' growth since the previous report. */
 struct gup_report {
@@ -160,7 +160,7 @@ enum gup_number {
 	N_CALLS, N_CALLS_PIN, N_CALLS_GET, N_CALLS_LONGTERM, N_CALLS_WRITE,
 	N_ASKED, N_RETURNED, N_FAST, N_SLOW, N_FALLBACKS, N_SHORT, N_ERRORS,
 	N_PIN_CALLS, N_FORK_FALLBACKS, N_FORK_PAGES, N_RETRACT, N_TOTAL_NS,
-	N_FIRST_PIN, N_HAS_PINNED, N_FIRST_PINS, N_CALLER_UNKNOWN, N_LAT_FAST,
+	N_FIRST_PIN, N_HAS_PINNED, N_FIRST_PINS, N_LAT_FAST,
 	N_LAT_FALLBACK,
 };
 
@@ -242,16 +242,13 @@ static const struct number gup_numbers[] = {
 	[N_FIRST_PINS] = NUMBER("first_pins", OBS_CALLS, .text = "first pins",
 		AT_BSS(first_pins),
 		EXPORT("gup_first_pins", "Calls that set MMF_HAS_PINNED: the mm's forks copy pinned pages from then on")),
-	/* JSON and text say it among the losses, as CALLER_UNKNOWN. */
-	[N_CALLER_UNKNOWN] = NUMBER(NULL, OBS_CALLS, AT_BSS(caller_losses),
-		EXPORT("gup_caller_unknown", "Calls not attributed to a caller: their stack was not kept, or the caller table was full")),
 	[N_LAT_FAST] = HISTOGRAM_NS("gup_latency_seconds", "GUP-fast call latency, by whether it fell back to the slow path",
 		latency_hist[GUP_LAT_FAST], OBS_SLOW, LAT("fast")),
 	[N_LAT_FALLBACK] = HISTOGRAM_NS("gup_latency_seconds", "",
 		latency_hist[GUP_LAT_FALLBACK], OBS_SLOW, LAT("fallback")),
 };
 
-VIEW_METRICS(gup, &proc_rows, struct gup_proc_stats);
+VIEW_METRICS(gup, &proc_rows, struct gup_proc_stats, GUP_LOSSES);
 
 /* A .bss copy shifted so that BY_CLASS's numbers read class @c's block. */
 static const void *class_base(const struct gup_bpf__bss *t, int c)
@@ -606,7 +603,6 @@ static void report_json(const struct report_ctx *ctx,
 	json_add_rows(o, "processes", ctx, &r->rows, row_json);
 	json_add(o, "callers", callers_json(ctx, r));
 	lost = json_add_losses(o, r->t.losses, GUP_LOSSES);
-	json_add_u64(lost, CALLER_UNKNOWN, r->t.caller_losses);
 	json_add_u64(lost, "recursion_misses", misses_total(&r->misses));
 	json_add(lost, "recursion_misses_by_program", misses_json(&r->misses));
 }
@@ -742,9 +738,6 @@ static void report_text(const struct report_ctx *ctx,
 	print_callers(ctx, r);
 	print_rows(ctx, r);
 	losses_text(out, r->t.losses, GUP_LOSSES, "calls");
-	if (r->t.caller_losses)
-		fprintf(out, "LOST: %llu calls without a known caller (" CALLER_UNKNOWN ": stack not kept, or the caller tables full)\n",
-			r->t.caller_losses);
 	if (misses_total(&r->misses))
 		fprintf(out, "LOST: %llu events (recursion_misses: program busy on that CPU)\n",
 			misses_total(&r->misses));

@@ -80,9 +80,6 @@ PROC_ROWS_MAP(hugetlb);
  */
 LOCK_OWNER_MAP(imap_owners, 4096);
 
-/* Waits whose holder row did not fit. */
-__u64 owner_losses = 0;
-
 /* Cumulative since load: user space reports differences per interval. */
 __u64 counters[HC_MAX] = {};
 __u64 share_hist[HIST_LEN] = {};		/* ns per huge_pmd_share */
@@ -225,7 +222,7 @@ static __always_inline void wait_end(__u64 lock)
 	who = w->waiter;
 	mode = w->mode;
 	if (!lock_owner_charge(&imap_owners, 0, 0, &w->owner, delta))
-		__sync_fetch_and_add(&owner_losses, 1);
+		count_loss(LOSS_OWNER_MAP_FULL);
 	bpf_map_delete_elem(&waits, &tid);
 	/* 64-bit and pinned: the bound checked is the one indexed with. */
 	asm volatile("" : "+r"(who), "+r"(mode));

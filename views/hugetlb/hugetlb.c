@@ -123,7 +123,7 @@ enum { OBS_SHARE, OBS_WAITS, OBS_UNSHARE, OBS_RETRACT, OBS_RETRACT_RACE };
 /* What a report can count as lost (include/filter.h). */
 #define HUGETLB_LOSSES                                                       \
 	(LOSS_BIT(LOSS_WINDOW_MAP_FULL) | LOSS_BIT(LOSS_PROC_MAP_FULL) |     \
-	 LOSSES_FOLLOW)
+	 LOSS_BIT(LOSS_OWNER_MAP_FULL) | LOSSES_FOLLOW)
 
 /* One report's share: the .bss counters' growth since the previous report. */
 struct hugetlb_report {
@@ -230,7 +230,7 @@ static void hugetlb_render(struct metrics *m, void *skel,
 			   const struct obs_result *res, size_t top, bool head);
 
 VIEW_METRICS_AND(hugetlb, &proc_rows, struct hugetlb_proc_stats,
-		 hugetlb_render);
+		 HUGETLB_LOSSES, hugetlb_render);
 
 /*
  * totals.i_mmap_waits.<waiter>.<mode>: the numbers of one waiter and mode,
@@ -361,8 +361,7 @@ static void report_json(const struct report_ctx *ctx,
 	json_add_number_rows(o, "processes", ctx, &hugetlb_metrics, &r->rows);
 	/* [] where the waits are not seen, as every list of rows. */
 	json_add(o, "owners", owners_json(&r->owners, imap_lock_name, NULL));
-	json_add_u64(json_add_losses(o, r->t.losses, HUGETLB_LOSSES),
-		     "owner_map_full", r->t.owner_losses);
+	json_add_losses(o, r->t.losses, HUGETLB_LOSSES);
 }
 
 /* "<count> (<us> us)" of waiter @w's waits in @mode. */
@@ -419,9 +418,6 @@ static void report_text(const struct report_ctx *ctx,
 			    ctx->opts->top);
 	print_rows_table(ctx, &hugetlb_metrics, &r->rows, "processes");
 	losses_text(out, r->t.losses, HUGETLB_LOSSES, "calls");
-	if (r->t.owner_losses)
-		fprintf(out, "LOST: %llu i_mmap_rwsem waits without a holder row (owner_map_full)\n",
-			r->t.owner_losses);
 	fflush(out);
 }
 

@@ -517,10 +517,6 @@ struct {
 /* Contention per (lock, holder). */
 LOCK_OWNER_MAP(owners, 10240);
 
-/* Waits whose path (stack or callers full) or holder row was not kept. */
-__u64 caller_losses = 0;
-__u64 owner_losses = 0;
-
 /*
  * Is @lock the i_mmap_rwsem of an address_space? Its mapping's host
  * inode points back at the mapping (inode->i_mapping): a check no other
@@ -588,11 +584,13 @@ static __always_inline void callers_add(const struct lock_wait *w,
 	};
 	struct lock_stats *ls, zero = {};
 
+	/* One loss a wait: a path not kept whose row is not kept either. */
 	if (!w->stack)
-		add(&caller_losses, 1);
+		count_loss(LOSS_CALLER_UNKNOWN);
 	ls = lookup_or_init(&callers, &key, &zero);
 	if (!ls) {
-		add(&caller_losses, 1);
+		if (w->stack)
+			count_loss(LOSS_CALLER_UNKNOWN);
 		return;
 	}
 	add(&ls->contended, 1);
@@ -608,7 +606,7 @@ static __always_inline void owners_add(const struct lock_wait *w,
 
 	if (!lock_owner_charge(&owners, w->class == LOCK_ADDR ? w->addr : 0,
 			       LOCK_KIND(w->class, type), &w->owner, delta))
-		add(&owner_losses, 1);
+		count_loss(LOSS_OWNER_MAP_FULL);
 }
 
 /* ---- sleeping-lock contention ----------------------------------------- */

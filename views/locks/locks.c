@@ -170,6 +170,7 @@ static struct prog_misses prev_misses;
 #define LOCKS_LOSSES                                                         \
 	(LOSS_BIT(LOSS_WINDOW_MAP_FULL) | LOSS_BIT(LOSS_PROC_MAP_FULL) |     \
 	 LOSS_BIT(LOSS_LOCK_STATE_FULL) | LOSS_BIT(LOSS_LOCK_TABLE_FULL) |   \
+	 LOSS_BIT(LOSS_CALLER_UNKNOWN) | LOSS_BIT(LOSS_OWNER_MAP_FULL) |     \
 	 LOSSES_EVENTS | LOSSES_FOLLOW)
 
 /* One report's share: the .bss counters' growth since the previous report. */
@@ -339,8 +340,8 @@ static const struct cpu_sum locks_cpu_sums[] = {
 	CPU_SUM("spin_cpu", counters[LC_SPIN_SKIPPED]),
 };
 
-VIEW_METRICS_AND(locks, &proc_rows, struct locks_proc_stats, locks_render,
-		 CPU_SUMS(locks_cpu_sums));
+VIEW_METRICS_AND(locks, &proc_rows, struct locks_proc_stats, LOCKS_LOSSES,
+		 locks_render, CPU_SUMS(locks_cpu_sums));
 
 /* The number @key of the table. */
 static const struct number *number_of(const char *key)
@@ -1201,8 +1202,6 @@ static void report_json(const struct report_ctx *ctx,
 	json_add_rows(o, "processes", ctx, &r->procs, proc_json);
 	callers_owners_json(o, ctx, r);
 	lost = json_add_losses(o, r->t.losses, LOCKS_LOSSES);
-	json_add_u64(lost, CALLER_UNKNOWN, r->t.caller_losses);
-	json_add_u64(lost, "owner_map_full", r->t.owner_losses);
 	json_add_u64(lost, "recursion_misses", misses_total(&r->misses));
 	json_add(lost, "recursion_misses_by_program", misses_json(&r->misses));
 }
@@ -1283,9 +1282,6 @@ static void report_text(const struct report_ctx *ctx,
 	print_owners(ctx, r);
 	print_procs(ctx, r);
 	losses_text(out, r->t.losses, LOCKS_LOSSES, "fault windows");
-	if (r->t.caller_losses || r->t.owner_losses)
-		fprintf(out, "LOST: %llu waits without a known caller (" CALLER_UNKNOWN ": stack not kept, or the caller tables full), %llu without a holder row (owner_map_full)\n",
-			r->t.caller_losses, r->t.owner_losses);
 	if (misses_total(&r->misses))
 		fprintf(out, "LOST: %llu events (recursion_misses: program busy on that CPU)\n",
 			misses_total(&r->misses));

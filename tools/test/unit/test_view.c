@@ -30,7 +30,7 @@ static void delta_checks(void)
 static const char *const man_names[] = {
 	"window_map_full", "proc_map_full", "lock_state_full",
 	"lock_table_full", "events_dropped", "stacks_failed",
-	"follow_map_full",
+	"follow_map_full", "caller_unknown", "owner_map_full",
 };
 
 static void name_checks(void)
@@ -85,6 +85,14 @@ static void text_checks(void)
 	CHECK(!strcmp(t, "LOST: 3 forks (window_map_full), 0 process rows (proc_map_full: raise --max-procs)\n"
 			 "LOST: 2 processes COMMAND started (follow_map_full: raise --max-procs)\n"),
 	      "'%s'", t);
+	free(t);
+	memset(losses, 0, sizeof(losses));
+	losses[LOSS_CALLER_UNKNOWN] = 4;
+	t = text(losses, LOSS_BIT(LOSS_PROC_MAP_FULL) |
+				 LOSS_BIT(LOSS_CALLER_UNKNOWN) |
+				 LOSS_BIT(LOSS_OWNER_MAP_FULL));
+	CHECK(!strcmp(t, "LOST: 0 process rows (proc_map_full: raise --max-procs), 4 calls or waits without a known caller (caller_unknown: stack not kept, or the caller table full), 0 waits without a holder row (owner_map_full)\n"),
+	      "a view's own losses on its maps' line: '%s'", t);
 	free(t);
 }
 
