@@ -214,6 +214,7 @@ static int parse_top_args(int argc, char **argv, struct top_opts *to)
 
 	to->t.top = 20;
 	to->t.numbers_only = true;
+	to->t.skip_paths = true;
 	argp_err_exit_status = EXIT_USAGE;
 	err = argp_parse(&argp, argc, argv, options_argp_flags, NULL, to);
 	if (to->err)

@@ -66,6 +66,8 @@ struct view_opts {
 	 * numbers read, so what only the report shows need not be kept.
 	 */
 	bool numbers_only;
+	/* top: no calling path is read, so none is walked (locks' waiters) */
+	bool skip_paths;
 	/* The view's own options (struct view.options); 0/NULL: unset. */
 	unsigned int stack_depth;	/* locks --stack-depth */
 	unsigned int callers;		/* locks --callers */

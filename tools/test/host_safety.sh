@@ -311,17 +311,6 @@ host_safety() {
 	safety_missed_free
 }
 
-# held_map NAME PID: the id of the BPF map NAME that process PID holds.
-held_map() {
-	local id
-	for id in $(cat /proc/"$2"/fdinfo/* 2>/dev/null |
-		sed -n 's/^map_id:[[:space:]]*//p' | sort -un); do
-		bpftool map show id "$id" | grep -q " name $1 " &&
-			echo "$id" && return 0
-	done
-	return 1
-}
-
 # A followed process whose sched_process_free the BPF side missed (a
 # recursion miss, a busy hash bucket): made by hand, a dead pid put in the
 # traced map and counted. The run still ends with the last live process

@@ -266,6 +266,17 @@ held_prog_ids() {
 		sed -n 's/^prog_id:[[:space:]]*//p' | sort -un | tr '\n' ' '
 }
 
+# held_map NAME PID: the id of the BPF map NAME that process PID holds.
+held_map() {
+	local id
+	for id in $(cat /proc/"$2"/fdinfo/* 2>/dev/null |
+		sed -n 's/^map_id:[[:space:]]*//p' | sort -un); do
+		bpftool map show id "$id" | grep -q " name $1 " &&
+			echo "$id" && return 0
+	done
+	return 1
+}
+
 # All loaded program IDs, or a failure if bpftool cannot list them.
 loaded_prog_ids() {
 	local json

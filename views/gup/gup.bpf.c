@@ -63,6 +63,14 @@ PROC_ROWS_MAP(gup);
 /* Kernel stacks of the callers (bpf/stacks.bpf.h); user space names them. */
 STACK_MAPS(stacks, 1024);
 
+/*
+ * Calls by caller: a stack walk per call, which only the report shows.
+ * serve and top read no callers: without this they walked every call's
+ * stack for nothing, and once 1024 paths were kept counted every call of
+ * a new one as caller_unknown.
+ */
+const volatile bool caller_paths = true;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
@@ -96,8 +104,9 @@ static __always_inline void gup_begin(void *ctx, unsigned long start,
 	c.flags = flags;
 	/* The core sets MMF_HAS_PINNED itself: read it before it does. */
 	c.first_pin = (flags & foll.pin) && !current_mm_has_pinned();
-	c.stack = stack_keep(ctx, &stacks_scratch, &stacks,
-			     GUP_STACK_DEPTH * sizeof(__u64));
+	if (caller_paths)
+		c.stack = stack_keep(ctx, &stacks_scratch, &stacks,
+				     GUP_STACK_DEPTH * sizeof(__u64));
 	if (flags & foll.pin)
 		c.wp_seq = mm_wp_seq(current_mm());
 	c.retracts = current_retracts();
@@ -285,7 +294,8 @@ static __always_inline void count_call(const struct gup_call *c, long ret)
 	if (c->first_pin)
 		__sync_fetch_and_add(&first_pins, 1);
 	count_process(c, &o);
-	count_caller(c, &o);
+	if (caller_paths)
+		count_caller(c, &o);
 }
 
 static __always_inline void close_call(__u32 tid)

@@ -271,6 +271,8 @@ static int gup_configure(void *skel, const struct view_opts *opts)
 				  .longterm = q->foll.longterm };
 	s->rodata->foll = foll;
 	s->rodata->longterm_locked_has_task = q->gup_longterm_has_task;
+	/* Neither serve nor top reads gup's callers. */
+	s->rodata->caller_paths = !opts->numbers_only;
 	return bpf_map__set_max_entries(s->maps.procs, opts->max_procs);
 }
 

@@ -485,7 +485,7 @@ int mmap_released_btf(__u64 *ctx)
 
 /*
  * Waits by calling path: a stack walk per contention (about 2.4 us on the
- * build host), so serve takes them only with --detail.
+ * build host), so serve takes them only with --detail, and top never.
  */
 const volatile bool wait_paths = true;
 

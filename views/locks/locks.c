@@ -509,7 +509,7 @@ static int locks_configure(void *skel, const struct view_opts *opts)
 	s->rodata->lock_stack_bytes = (stack_depth(opts) + LOCK_STACK_SLACK) *
 				      sizeof(__u64);
 	/* A stack walk per contention is detail in serve, as its hooks are. */
-	s->rodata->wait_paths = !opts->skip_detail;
+	s->rodata->wait_paths = !opts->skip_detail && !opts->skip_paths;
 	/* Per lock, per holder, a process's longest wait: the report's. */
 	s->rodata->report_numbers = !opts->numbers_only;
 	err = thread_state_configure(s->maps.thread_locks,
