@@ -50,8 +50,28 @@ THREAD_STATE_MAPS(windows, struct fork_window, 10240);
 
 PROC_ROWS_MAP(fork);
 
+/*
+ * Clones by kind (enum clone_kind), a copy per CPU: task_newtask fires at
+ * every clone of the machine, on any CPU, and a line that every CPU's
+ * clones wrote moved between them at each one. (A plain add is exact:
+ * the tracepoint runs its programs with preemption off, in the cloning
+ * task, never from an interrupt.)
+ */
+struct clone_counts {
+	__u64 n[CK_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct clone_counts);
+} clones_cpu SEC(".maps");
+
 /* Cumulative since load: user space reports differences per interval. */
 __u64 counters[FC_MAX] = {};
+/* The sum of clones_cpu's copies, written by user space alone. */
+__u64 clones[CK_MAX] = {};
 __u64 latency_hist[FORK_LAT_KINDS][HIST_LEN] = {};
 __u64 vfork_latency_hist[HIST_LEN] = {};
 __u64 copies_hist[HIST_LEN] = {};
@@ -123,13 +143,22 @@ const volatile bool clone_rows = false;
  * What a clone made, by its flags: the counts' kind and fork_exit's
  * (CLONE_THREAD requires CLONE_VM).
  */
-static __always_inline enum fork_counter clone_kind(__u64 clone_flags)
+static __always_inline enum clone_kind clone_kind(__u64 clone_flags)
 {
 	if (clone_flags & CLONE_VFORK)
-		return FC_VFORKS;
+		return CK_VFORK;
 	if (clone_flags & CLONE_VM)
-		return FC_THREADS;
-	return FC_FORKS;
+		return CK_THREAD;
+	return CK_FORK;
+}
+
+static __always_inline void count_kind(enum clone_kind k)
+{
+	__u32 zero = 0;
+	struct clone_counts *c = bpf_map_lookup_elem(&clones_cpu, &zero);
+
+	if (c && k < CK_MAX)
+		c->n[k]++;
 }
 
 /*
@@ -143,7 +172,7 @@ static __always_inline void count_clone(struct mm_struct *mm,
 					__u64 clone_flags)
 {
 	struct fork_proc_stats *st;
-	enum fork_counter c;
+	enum clone_kind c;
 	__u64 ids = 0;
 
 	if (!mm || !gate.armed)
@@ -152,7 +181,7 @@ static __always_inline void count_clone(struct mm_struct *mm,
 	if (gate.filtered && !task_wanted(&ids))
 		return;
 	c = clone_kind(clone_flags);
-	__sync_fetch_and_add(&counters[c], 1);
+	count_kind(c);
 	/*
 	 * Rows only where fork.syscalls (which retires them) attached: the gate
 	 * answers first, and clone_rows (a line of its own) is read only then.
@@ -164,9 +193,9 @@ static __always_inline void count_clone(struct mm_struct *mm,
 	st = proc_stats(ids >> 32);
 	if (!st)
 		return;
-	if (c == FC_FORKS)
+	if (c == CK_FORK)
 		__sync_fetch_and_add(&st->forks, 1);
-	else if (c == FC_VFORKS)
+	else if (c == CK_VFORK)
 		__sync_fetch_and_add(&st->vforks, 1);
 	else
 		__sync_fetch_and_add(&st->threads, 1);
@@ -196,7 +225,7 @@ int BPF_PROG(fork_count_btf, struct task_struct *task,
 	     unsigned long clone_flags)
 {
 	if (task->mm)
-		__sync_fetch_and_add(&counters[clone_kind(clone_flags)], 1);
+		count_kind(clone_kind(clone_flags));
 	return 0;
 }
 
@@ -334,13 +363,13 @@ int fork_exit(struct trace_event_raw_sys_exit *ctx)
 		__sync_fetch_and_add(&counters[FC_FAILED], 1);
 		if (st)
 			__sync_fetch_and_add(&st->failed, 1);
-	} else if (clone_kind(w->clone_flags) == FC_VFORKS) {
+	} else if (clone_kind(w->clone_flags) == CK_VFORK) {
 		/*
 		 * The parent slept until the child exec'd or exited. The
 		 * counts of forks, vforks and threads are fork_clone's.
 		 */
 		hist_record(vfork_latency_hist, delta_ns, 1000);
-	} else if (clone_kind(w->clone_flags) == FC_FORKS) {
+	} else if (clone_kind(w->clone_flags) == CK_FORK) {
 		take_gup_race(w);
 		/* clone's return is the child's pid in the parent's namespace. */
 		account_process_fork(ctx, st, w, delta_ns,

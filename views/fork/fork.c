@@ -200,16 +200,16 @@ static struct row_table proc_rows = PROC_ROW_TABLE(
  */
 static const struct number fork_numbers[] = {
 	NUMBER("forks", OBS_CLONES, .text = "forks",
-	       AT_BSS(counters[FC_FORKS]), AT_ROW(forks), COLUMN("FORKS", 7),
+	       AT_BSS(clones[CK_FORK]), AT_ROW(forks), COLUMN("FORKS", 7),
 	       SORT(2),
 	       EXPORT("fork_clones", "Successful clone-family calls: fork (new mm), vfork, thread (shared mm)"),
 	       KIND("fork"), EXPORT_ROW("forks"),
 	       .row_help = "Successful forks (new mm)", .field = F_FORKS),
 	NUMBER("vforks", OBS_CLONES, .text = "vforks",
-	       AT_BSS(counters[FC_VFORKS]), AT_ROW(vforks),
+	       AT_BSS(clones[CK_VFORK]), AT_ROW(vforks),
 	       COLUMN("VFORKS", 7), EXPORT("fork_clones", ""), KIND("vfork")),
 	NUMBER("threads", OBS_CLONES, .text = "threads",
-	       AT_BSS(counters[FC_THREADS]), AT_ROW(threads),
+	       AT_BSS(clones[CK_THREAD]), AT_ROW(threads),
 	       EXPORT("fork_clones", ""), KIND("thread")),
 	NUMBER("failed", OBS_SYSCALLS, .text = "failed",
 	       AT_BSS(counters[FC_FAILED]), AT_ROW(failed),
@@ -259,7 +259,12 @@ static const struct number fork_numbers[] = {
 		  copies_hist, 0, false, 21, 0, OBS_PINNED),
 };
 
-VIEW_METRICS(fork, &proc_rows, struct fork_proc_stats, FORK_LOSSES);
+static const struct cpu_sum fork_cpu_sums[] = {
+	CPU_SUM("clones_cpu", clones),
+};
+
+VIEW_METRICS_AND(fork, &proc_rows, struct fork_proc_stats, FORK_LOSSES,
+		 NULL, CPU_SUMS(fork_cpu_sums));
 
 static int fork_configure(void *skel, const struct view_opts *opts)
 {
@@ -379,7 +384,7 @@ static void report_text(const struct report_ctx *ctx,
 		print_log2_hist(out, r->t.latency_hist[FORK_LAT_UNPINNED],
 				HIST_SLOTS, "usecs");
 	}
-	if (obs_known(ctx, OBS_SYSCALLS) && r->t.counters[FC_VFORKS]) {
+	if (obs_known(ctx, OBS_SYSCALLS) && r->t.clones[CK_VFORK]) {
 		fprintf(out, "\nvfork latency (until the child execs or exits):\n");
 		print_log2_hist(out, r->t.vfork_latency_hist, HIST_SLOTS, "usecs");
 	}

@@ -26,11 +26,16 @@ enum fork_lat_kind {
 	FORK_LAT_KINDS,
 };
 
+/* What a successful clone made (fork.clones), counted per CPU. */
+enum clone_kind {
+	CK_FORK,		/* a process (new mm) */
+	CK_VFORK,		/* a vfork child, kept out of latency */
+	CK_THREAD,		/* a task sharing the mm */
+	CK_MAX,
+};
+
 /* Totals since load; user space reports per-interval differences. */
 enum fork_counter {
-	FC_FORKS,		/* successful process forks (new mm) */
-	FC_VFORKS,		/* successful vforks, kept out of latency */
-	FC_THREADS,		/* successful clones sharing the mm */
 	FC_FAILED,		/* clone family calls that returned an error */
 	FC_PINNED_COPIES,	/* base pages copied eagerly (maybe pinned) */
 	FC_THP_SPLITS,		/* pinned THPs split at fork (richer tiers) */
