@@ -155,24 +155,29 @@ top_tests_screen() {
 
 # The plain table, stdout not a terminal: summed over the tables, the
 # rows of a pinfork run under a name of its own give its truth exactly.
+# top_plain_start NAME COMM FILE: top's plain table of the processes named
+# COMM, every second, into FILE (its stderr in FILE.err), attached; its
+# pid in $tpid. Fails, said, when it did not start.
+top_plain_start() {
+	: >"$3.err"
+	"$MMTRACE" top -b -i 1 --comm "$2" >"$3" 2>>"$3.err" &
+	tpid=$!
+	wait_line "$3.err" 'Ctrl-C to stop' "$tpid" && return 0
+	fail "$1" "did not start: $(head -c 500 "$3.err")"
+	kill -KILL "$tpid" 2>/dev/null
+	return 1
+}
+
 top_tests_plain() {
 	local name="host top plain" tpid wl
 	cp "$WORKLOADS/pinfork" "$TMP/topexact"
-	: >"$TMP/plain.err"
-	"$MMTRACE" top -i 1 --comm topexact >"$TMP/plain.out" \
-		2>>"$TMP/plain.err" &
-	tpid=$!
-	if ! wait_line "$TMP/plain.err" 'Ctrl-C to stop' "$tpid"; then
-		fail "$name" "did not start: $(head -c 500 "$TMP/plain.err")"
-		kill -KILL "$tpid" 2>/dev/null
-		return
-	fi
+	top_plain_start "$name" topexact "$TMP/plain.out" || return
 	bounded "$TMP/topexact" --pages 64 --forks 10 >"$TMP/plain.truth"
 	wl=$?
 	sleep 1.5
 	kill -INT "$tpid"
 	wait_for "$tpid" 10
-	verdict "$name: exits 0 on SIGINT" "$?" "$(head -c 300 "$TMP/plain.err")"
+	verdict "$name: exits 0 on SIGINT" "$?" "$(head -c 300 "$TMP/plain.out.err")"
 	if [ "$wl" != 0 ]; then
 		fail "$name" "pinfork $(status "$wl")"
 		return
@@ -191,15 +196,7 @@ top_tests_plain() {
 top_tests_no_paths() {
 	local name="host top no paths" tpid id kept cont
 	cp "$WORKLOADS/mmapstorm" "$TMP/topstorm"
-	: >"$TMP/paths.err"
-	"$MMTRACE" top -b -i 1 --comm topstorm >"$TMP/paths.out" \
-		2>>"$TMP/paths.err" &
-	tpid=$!
-	if ! wait_line "$TMP/paths.err" 'Ctrl-C to stop' "$tpid"; then
-		fail "$name" "did not start: $(head -c 500 "$TMP/paths.err")"
-		kill -KILL "$tpid" 2>/dev/null
-		return
-	fi
+	top_plain_start "$name" topstorm "$TMP/paths.out" || return
 	bounded "$TMP/topstorm" --threads 4 --count 4000 >"$TMP/paths.truth"
 	sleep 1.5
 	id=$(held_map lock_stacks "$tpid")
@@ -208,7 +205,7 @@ import json, sys
 print(len(json.load(sys.stdin)))' 2>/dev/null)
 	kill -INT "$tpid"
 	wait_for "$tpid" 10
-	verdict "$name: exits 0 on SIGINT" "$?" "$(head -c 300 "$TMP/paths.err")"
+	verdict "$name: exits 0 on SIGINT" "$?" "$(head -c 300 "$TMP/paths.out.err")"
 	cont=$(awk '/^ *PID +COMM/ { for (i = 1; i <= NF; i++) if ($i == "CONTms") c = i; next }
 		c && $2 == "topstorm" { s += $c } END { print s + 0 }' "$TMP/paths.out")
 	awk -v c="$cont" 'BEGIN { exit !(c > 0) }'
