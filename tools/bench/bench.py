@@ -65,7 +65,9 @@ TARGET_ROUNDS = int(os.environ.get("MMTRACE_BENCH_TARGET_ROUNDS",
 # program's held 1.3x; at 48 (24 pairs) three of six were resolved
 # (2026-12-02, AMD EPYC).
 COST_TARGET = "serve-defaults"
-COST_TARGET_ROUNDS = 2 * ((3 * ROUNDS + 1) // 2)
+# A multiple of 6: pairs of rounds in whole cycles of three
+# (balanced_order puts each of three programs first equally often).
+COST_TARGET_ROUNDS = 6 * -(-3 * ROUNDS // 6)
 SECTIONS = ("costs", "throughput", "floors", "real", "events", "startup")
 ONLY = [x for x in os.environ.get("MMTRACE_BENCH_ONLY", "").split(",") if x]
 CLONES = ("clone", "clone3", "fork", "vfork")

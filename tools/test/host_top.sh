@@ -153,14 +153,13 @@ top_tests_screen() {
 	cgroup_remove
 }
 
-# The plain table, stdout not a terminal: summed over the tables, the
-# rows of a pinfork run under a name of its own give its truth exactly.
-# top_plain_start NAME COMM FILE: top's plain table of the processes named
-# COMM, every second, into FILE (its stderr in FILE.err), attached; its
-# pid in $tpid. Fails, said, when it did not start.
+# top_plain_start NAME COMM FILE: top with stdout the file FILE, so its
+# plain table, of the processes named COMM, every second (its stderr in
+# FILE.err), attached; its pid in $tpid. Fails, said, when it did not
+# start.
 top_plain_start() {
 	: >"$3.err"
-	"$MMTRACE" top -b -i 1 --comm "$2" >"$3" 2>>"$3.err" &
+	"$MMTRACE" top -i 1 --comm "$2" >"$3" 2>>"$3.err" &
 	tpid=$!
 	wait_line "$3.err" 'Ctrl-C to stop' "$tpid" && return 0
 	fail "$1" "did not start: $(head -c 500 "$3.err")"
@@ -168,6 +167,8 @@ top_plain_start() {
 	return 1
 }
 
+# The plain table, stdout not a terminal: summed over the tables, the
+# rows of a pinfork run under a name of its own give its truth exactly.
 top_tests_plain() {
 	local name="host top plain" tpid wl
 	cp "$WORKLOADS/pinfork" "$TMP/topexact"
