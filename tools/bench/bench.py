@@ -28,6 +28,11 @@ against untraced in throughput, floors and real (the 2% target); serve's
 defaults run 3x the rounds in costs (the 1.3x target),
 MMTRACE_BENCH_ONLY=costs,events (say) runs only those sections,
 MMTRACE_BENCH_SAMPLES=FILE keeps the costs' every round there, as JSON.
+
+  bench.py pool FILE...
+prints the costs' tables of the runs whose samples FILEs kept, pooled: a
+run's interval says nothing of how runs differ, and on a shared machine
+they differ by more than it (README, sixteenth entry).
 """
 import glob
 import json
@@ -880,7 +885,9 @@ def print_costs(samples):
           " serve's defaults, the others are opt-in detail:")
     cost_table(samples["serve"], *floors(samples["floor serve"]), bpft,
                defaults)
-    print(f"  serve's defaults ({COST_TARGET_ROUNDS} rounds), measured as"
+    rounds = {r for xs in samples.get("serve-defaults", {}).values()
+              for *_, r in xs}
+    print(f"  serve's defaults ({len(rounds)} rounds), measured as"
           " they run by default (the binding"
           " target):")
     cost_table(samples.get("serve-defaults", {}),
@@ -1113,11 +1120,48 @@ def bpf_stats(fn):
             f.write(was)
 
 
+def pooled_samples(paths):
+    """The costs' samples of several runs (MMTRACE_BENCH_SAMPLES files)
+    as one run's: each run's rounds numbered on after the run before, from
+    an even number, so that a pair of rounds (paired()) stays in its run."""
+    out, base = {}, 0
+    for path in paths:
+        with open(path) as f:
+            run = json.load(f)
+        last = 0
+        for config, progs in run.items():
+            into = out.setdefault(config, {})
+            for prog, xs in progs.items():
+                into.setdefault(prog, []).extend(
+                    (ns, cnt, r + base) for ns, cnt, r in xs)
+                last = max([last] + [r for *_, r in xs])
+        base += (last + 2) // 2 * 2
+    return out
+
+
+def pool(paths):
+    try:
+        samples = pooled_samples(paths)
+    except (OSError, ValueError, TypeError) as e:
+        print(f"bench: pool: {e}", file=sys.stderr)
+        return 1
+    samples.setdefault("bpftrace", {})
+    print(f"mmtrace bench: the costs of {len(paths)} runs pooled:"
+          f" {', '.join(paths)}")
+    print_costs(samples)
+    return 0
+
+
 def wanted(section):
     return not ONLY or section in ONLY
 
 
 def main():
+    if sys.argv[1:2] == ["pool"]:
+        if len(sys.argv) < 3:
+            print("usage: bench.py pool SAMPLES_FILE...", file=sys.stderr)
+            return 2
+        return pool(sys.argv[2:])
     if os.geteuid() != 0:
         print("bench: run as root (it loads BPF programs)", file=sys.stderr)
         return 2
