@@ -9,6 +9,58 @@ tag() {
 	sed "s/^/MMT|$1|$2|/" "$3"
 }
 
+# How a case waits on what it started: never unbounded, so that one stuck
+# process fails its own case and shows where it is stuck, instead of
+# taking the guest's whole time (the host's run.sh --timeout). A file, so
+# that scripts a case runs in a shell of their own (guest_pidns.sh) can
+# source them too.
+cat >/tmp/guest-wait.sh <<'HELPERS'
+# until_text FILE TEXT [PID]: until FILE holds TEXT, for at most 120 s
+# (TCG is slow to load BPF), or until PID, which should write it, is gone.
+until_text() {
+	local i=0
+	while [ $i -lt 1200 ]; do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		[ -n "${3:-}" ] && ! alive "$3" && return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# alive PID: PID runs (a zombie, exited but not yet waited for, does not).
+alive() {
+	local state
+
+	state=$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "/proc/$1/status" \
+		2>/dev/null)
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+
+# reap NAME PID: waits for PID, a child told to stop, for at most 120 s;
+# its exit status. One still running then is shown, each thread's kernel
+# stack as "MMT|NAME|hang|" lines (a FAIL of NAME on the host), and
+# killed.
+reap() {
+	local i=0 t
+
+	while alive "$2" && [ $i -lt 1200 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if alive "$2"; then
+		echo "MMT|$1|hang|pid $2 still runs 120 s after it was told to stop"
+		for t in /proc/"$2"/task/*; do
+			echo "MMT|$1|hang|thread ${t##*/} $(cat "$t/comm"): $(cat "$t/wchan" 2>/dev/null)"
+			sed "s/^/MMT|$1|hang|  /" "$t/stack" 2>/dev/null
+		done
+		kill -KILL "$2"
+	fi
+	wait "$2"
+}
+HELPERS
+. /tmp/guest-wait.sh
+
 # run_case VIEW NAME TIER COMMAND...: the workload's truth on stdout,
 # mmtrace's report in a file of its own; TIER is the richest tier allowed.
 run_case() {

@@ -4,19 +4,6 @@
 # The tracer follows mmapstorm with -p from before its storm until after it
 # printed its truth, so that both count the same events (vm_locks.py).
 
-# locks_wait FILE TEXT [PID]: until FILE holds TEXT, for at most 120 s,
-# or until PID, which should write it, is gone.
-locks_wait() {
-	i=0
-	while [ $i -lt 1200 ]; do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		[ -n "${3:-}" ] && ! kill -0 "$3" 2>/dev/null && return 1
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
-
 # locks_case NAME TIER MMAPSTORM_ARGS...
 locks_case() {
 	case_name=$1
@@ -34,19 +21,19 @@ locks_follow() {
 	shift
 	"$workload" --wait-start "$@" >"/tmp/$name.truth" 2>"/tmp/$name.wl" &
 	wl=$!
-	locks_wait "/tmp/$name.wl" ready
+	until_text "/tmp/$name.wl" ready
 	mmtrace locks --json --tier "$tier" -p "$wl" -o "/tmp/$name.rep" \
 		2>"/tmp/$name.err" &
 	tracer=$!
 	# A view that can observe nothing here exits at once, and says why.
-	locks_wait "/tmp/$name.err" 'Ctrl-C to stop' "$tracer"
+	until_text "/tmp/$name.err" 'Ctrl-C to stop' "$tracer"
 	kill -USR1 "$wl"
-	locks_wait "/tmp/$name.wl" "done,"
+	until_text "/tmp/$name.wl" "done,"
 	kill -INT "$tracer"
-	wait "$tracer"
+	reap "$name" "$tracer"
 	echo "MMT|$name|rc|$?"
 	kill -USR1 "$wl"
-	wait "$wl"
+	reap "$name" "$wl"
 	tag "$name" report "/tmp/$name.rep"
 	tag "$name" truth "/tmp/$name.truth"
 	tag "$name" stderr "/tmp/$name.err"

@@ -42,18 +42,7 @@ PIDNS= pidns_case hugetlb follow:hugetlb "" pmdshare --procs 4 --pages 4
 cat >/tmp/pidns_locks.sh <<'SCRIPT'
 name=$1
 mode=$2
-# until_text FILE TEXT [PID]: until FILE holds TEXT, for at most 120 s,
-# or until PID, which should write it, is gone.
-until_text() {
-	i=0
-	while [ $i -lt 1200 ]; do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		[ -n "${3:-}" ] && ! kill -0 "$3" 2>/dev/null && return 1
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
+. /tmp/guest-wait.sh
 : >"/tmp/$name.wl"
 : >"/tmp/$name.rep"
 if [ "$mode" = -p ]; then
@@ -72,7 +61,8 @@ tracer=$!
 # A view that can observe nothing here (locks on 5.10) exits at once,
 # saying why: no storm to wait for.
 if ! until_text "/tmp/$name.err" 'Ctrl-C to stop' "$tracer"; then
-	wait "$tracer"
+	kill -INT "$tracer" 2>/dev/null
+	reap "$name" "$tracer"
 	rc=$?
 	[ -n "${wl:-}" ] && kill -KILL "$wl"
 	echo 0 >"/tmp/$name.skip"
@@ -82,14 +72,18 @@ until_text "/tmp/$name.wl" ready
 pid=$(sed -n 's/^mmapstorm: pid \([0-9]*\) .*/\1/p' "/tmp/$name.wl" | head -n 1)
 n=$(wc -l <"/tmp/$name.rep")
 if [ "$mode" = follow ]; then
-	while [ "$(wc -l <"/tmp/$name.rep")" = "$n" ]; do sleep 0.1; done
+	i=0
+	while [ "$(wc -l <"/tmp/$name.rep")" = "$n" ] && [ $i -lt 1200 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
 	n=$(wc -l <"/tmp/$name.rep")
 fi
 echo "$n" >"/tmp/$name.skip"
 kill -USR1 "$pid"
 until_text "/tmp/$name.wl" "done,"
 kill -INT "$tracer"
-wait "$tracer"
+reap "$name" "$tracer"
 rc=$?
 kill -USR1 "$pid"
 sleep 0.2

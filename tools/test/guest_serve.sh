@@ -3,19 +3,6 @@
 # exporter on [::]:9479, scraped over IPv4 loopback by busybox wget after
 # pinfork pinned and forked; guest-lib.sh runs first (tag).
 
-# serve_guest_wait FILE TEXT PID: until FILE holds TEXT (120 s at most,
-# TCG is slow to load BPF), or PID, which should write it, is gone.
-serve_guest_wait() {
-	i=0
-	while [ $i -lt 1200 ]; do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		kill -0 "$3" 2>/dev/null || return 1
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
-
 # The last scrape's value of one series, or nothing.
 serve_guest_value() {
 	sed -n "s/^$1 \([0-9]*\)\$/\1/p" /tmp/serve.metrics
@@ -25,22 +12,24 @@ ip link set lo up
 cp /bin/pinfork /tmp/pfserve
 mmtrace serve --views fork --listen '[::]:9479' 2>/tmp/serve.err &
 serve_guest_pid=$!
-if serve_guest_wait /tmp/serve.err 'Ctrl-C to stop' "$serve_guest_pid"; then
+if until_text /tmp/serve.err 'Ctrl-C to stop' "$serve_guest_pid"; then
 	/tmp/pfserve --pages 64 --forks 10 >/tmp/serve.truth
 	# A series is born at 0 for one scrape; the workload is over, so
 	# the first other value it shows is its whole count.
 	i=0
 	while [ $i -lt 60 ]; do
-		wget -q -O /tmp/serve.metrics http://127.0.0.1:9479/metrics
+		# busybox wget waits 900 s for a silent server.
+		timeout 30 wget -q -O /tmp/serve.metrics \
+			http://127.0.0.1:9479/metrics
 		echo "MMT|serve|wget|$?"
 		v=$(serve_guest_value 'mmtrace_fork_comm_forks_total{comm="pfserve"}')
 		[ -n "$v" ] && [ "$v" != 0 ] && break
 		sleep 1
 		i=$((i + 1))
 	done
-	kill -TERM "$serve_guest_pid"
 fi
-wait "$serve_guest_pid"
+kill -TERM "$serve_guest_pid" 2>/dev/null
+reap serve "$serve_guest_pid"
 echo "MMT|serve|rc|$?"
 grep -E '^mmtrace_(fork_comm_|view_up|probe_attached|build_info)' \
 	/tmp/serve.metrics >/tmp/serve.some 2>/dev/null

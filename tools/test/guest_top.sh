@@ -12,17 +12,12 @@ top_case() {
 	shift 2
 	mmtrace top -i 1 --comm "$comm" >"/tmp/$name.rep" 2>"/tmp/$name.err" &
 	tracer=$!
-	i=0
-	while ! grep -q 'Ctrl-C to stop' "/tmp/$name.err" 2>/dev/null &&
-		kill -0 "$tracer" 2>/dev/null && [ $i -lt 1200 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	until_text "/tmp/$name.err" 'Ctrl-C to stop' "$tracer"
 	"$@" >"/tmp/$name.truth" 2>"/tmp/$name.werr"
 	echo "MMT|$name|wrc|$?"
 	sleep 1
 	kill -INT "$tracer"
-	wait "$tracer"
+	reap "$name" "$tracer"
 	echo "MMT|$name|rc|$?"
 	tag "$name" report "/tmp/$name.rep"
 	tag "$name" truth "/tmp/$name.truth"
@@ -39,16 +34,11 @@ finding_case() {
 	mmtrace "$view" --json --comm "$comm" -o "/tmp/$name.rep" \
 		2>"/tmp/$name.err" &
 	tracer=$!
-	i=0
-	while ! grep -q 'Ctrl-C to stop' "/tmp/$name.err" 2>/dev/null &&
-		kill -0 "$tracer" 2>/dev/null && [ $i -lt 1200 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	until_text "/tmp/$name.err" 'Ctrl-C to stop' "$tracer"
 	sh -c "$*" >"/tmp/$name.truth" 2>"/tmp/$name.werr"
 	echo "MMT|$name|wrc|$?"
 	kill -INT "$tracer"
-	wait "$tracer"
+	reap "$name" "$tracer"
 	echo "MMT|$name|rc|$?"
 	tag "$name" report "/tmp/$name.rep"
 	tag "$name" truth "/tmp/$name.truth"

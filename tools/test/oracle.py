@@ -555,6 +555,7 @@ def main(argv):
             view = importlib.import_module(os.path.basename(path)[:-3])
             view.check_console(argv[2], argv[3], check, check_fork,
                                check_tiers)
+        vmlib().check_hangs(check, f"vm {argv[3]}", argv[2])
     else:
         print(__doc__, file=sys.stderr)
         return 2

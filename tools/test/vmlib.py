@@ -44,6 +44,17 @@ def parse_console(path):
     return out
 
 
+def check_hangs(check, name, console):
+    """Every process a guest case told to stop ended within its bound
+    (guest-lib.sh's reap, which shows each stuck one's kernel stacks)."""
+    hung = {case: streams["hang"]
+            for case, streams in parse_console(console).items()
+            if "hang" in streams}
+    return check(f"{name}: every process told to stop ended in time",
+                 not hung, "\n".join(f"{case}: " + "\n  ".join(lines)
+                                      for case, lines in hung.items()))
+
+
 def exit_zero(check, name, run):
     """mmtrace exited 0 in this case."""
     return check(f"{name}: exit 0", run.get("rc") == ["0"],
