@@ -37,23 +37,29 @@ alive() {
 	[ -n "$state" ] && [ "$state" != Z ]
 }
 
+# stuck NAME PID WHAT: PID is stuck at WHAT; each of its threads' kernel
+# stacks, as "MMT|NAME|hang|" lines (a FAIL of NAME on the host).
+stuck() {
+	local t
+
+	echo "MMT|$1|hang|pid $2 $3"
+	for t in /proc/"$2"/task/*; do
+		echo "MMT|$1|hang|thread ${t##*/} $(cat "$t/comm"): $(cat "$t/wchan" 2>/dev/null)"
+		sed "s/^/MMT|$1|hang|  /" "$t/stack" 2>/dev/null
+	done
+}
+
 # reap NAME PID: waits for PID, a child told to stop, for at most 120 s;
-# its exit status. One still running then is shown, each thread's kernel
-# stack as "MMT|NAME|hang|" lines (a FAIL of NAME on the host), and
-# killed.
+# its exit status. One still running then is shown (stuck) and killed.
 reap() {
-	local i=0 t
+	local i=0
 
 	while alive "$2" && [ $i -lt 1200 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
 	if alive "$2"; then
-		echo "MMT|$1|hang|pid $2 still runs 120 s after it was told to stop"
-		for t in /proc/"$2"/task/*; do
-			echo "MMT|$1|hang|thread ${t##*/} $(cat "$t/comm"): $(cat "$t/wchan" 2>/dev/null)"
-			sed "s/^/MMT|$1|hang|  /" "$t/stack" 2>/dev/null
-		done
+		stuck "$1" "$2" "still runs 120 s after it was told to stop"
 		kill -KILL "$2"
 	fi
 	wait "$2"

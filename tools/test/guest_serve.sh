@@ -21,7 +21,12 @@ if until_text /tmp/serve.err 'Ctrl-C to stop' "$serve_guest_pid"; then
 		# busybox wget waits 900 s for a silent server.
 		timeout 30 wget -q -O /tmp/serve.metrics \
 			http://127.0.0.1:9479/metrics
-		echo "MMT|serve|wget|$?"
+		rc=$?
+		echo "MMT|serve|wget|$rc"
+		if [ $rc != 0 ]; then
+			stuck serve "$serve_guest_pid" "did not answer a scrape"
+			break
+		fi
 		v=$(serve_guest_value 'mmtrace_fork_comm_forks_total{comm="pfserve"}')
 		[ -n "$v" ] && [ "$v" != 0 ] && break
 		sleep 1
