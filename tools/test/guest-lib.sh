@@ -15,7 +15,7 @@ tag() {
 # that scripts a case runs in a shell of their own (guest_pidns.sh) can
 # source them too.
 cat >/tmp/guest-wait.sh <<'HELPERS'
-# until_text FILE TEXT [PID]: until FILE holds TEXT, for at most 120 s
+# until_text FILE TEXT [PID]: until FILE holds TEXT, for about 120 s
 # (TCG is slow to load BPF), or until PID, which should write it, is gone.
 until_text() {
 	local i=0
@@ -29,12 +29,16 @@ until_text() {
 }
 
 # alive PID: PID runs (a zombie, exited but not yet waited for, does not).
+# Shell builtins only: a wait's 1200 rounds of 0.1 s stay about 120 s.
 alive() {
-	local state
+	local key value
 
-	state=$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "/proc/$1/status" \
-		2>/dev/null)
-	[ -n "$state" ] && [ "$state" != Z ]
+	while read -r key value; do
+		[ "$key" = State: ] || continue
+		[ "${value%% *}" != Z ]
+		return
+	done 2>/dev/null <"/proc/$1/status"
+	return 1
 }
 
 # stuck NAME PID WHAT: PID is stuck at WHAT; each of its threads' kernel
@@ -49,8 +53,10 @@ stuck() {
 	done
 }
 
-# reap NAME PID: waits for PID, a child told to stop, for at most 120 s;
-# its exit status. One still running then is shown (stuck) and killed.
+# reap NAME PID: waits for PID, a child told to stop, for about 120 s;
+# its exit status. One still running then is shown (stuck) and killed;
+# one that SIGKILL does not end either (asleep in the kernel) is left,
+# with status 125.
 reap() {
 	local i=0
 
@@ -61,6 +67,14 @@ reap() {
 	if alive "$2"; then
 		stuck "$1" "$2" "still runs 120 s after it was told to stop"
 		kill -KILL "$2"
+		while alive "$2" && [ $i -lt 1300 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		if alive "$2"; then
+			stuck "$1" "$2" "still runs 10 s after SIGKILL: left"
+			return 125
+		fi
 	fi
 	wait "$2"
 }

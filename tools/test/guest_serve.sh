@@ -23,8 +23,10 @@ if until_text /tmp/serve.err 'Ctrl-C to stop' "$serve_guest_pid"; then
 			http://127.0.0.1:9479/metrics
 		rc=$?
 		echo "MMT|serve|wget|$rc"
-		if [ $rc != 0 ]; then
-			stuck serve "$serve_guest_pid" "did not answer a scrape"
+		# Timed out (busybox timeout: 143): where serve is stuck.
+		if { [ $rc = 143 ] || [ $rc = 124 ]; } &&
+			alive "$serve_guest_pid"; then
+			stuck serve "$serve_guest_pid" "did not answer a scrape in 30 s"
 			break
 		fi
 		v=$(serve_guest_value 'mmtrace_fork_comm_forks_total{comm="pfserve"}')

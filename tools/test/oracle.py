@@ -551,11 +551,13 @@ def main(argv):
         import os
         here = os.path.dirname(os.path.abspath(__file__))
         sys.path.insert(0, here)
+        # First: a view's checks that crash on what a killed process
+        # left must not hide where it was stuck.
+        vmlib().check_hangs(check, f"vm {argv[3]}", argv[2])
         for path in sorted(glob.glob(os.path.join(here, "vm_*.py"))):
             view = importlib.import_module(os.path.basename(path)[:-3])
             view.check_console(argv[2], argv[3], check, check_fork,
                                check_tiers)
-        vmlib().check_hangs(check, f"vm {argv[3]}", argv[2])
     else:
         print(__doc__, file=sys.stderr)
         return 2
