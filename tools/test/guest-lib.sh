@@ -9,9 +9,11 @@ tag() {
 	sed "s/^/MMT|$1|$2|/" "$3"
 }
 
-# How a case waits on what it started: never unbounded, so that one stuck
-# process fails its own case and shows where it is stuck, instead of
-# taking the guest's whole time (the host's run.sh --timeout). A file, so
+# How a case waits on a file's text or on a process it told to stop: with
+# a bound, so that one stuck process fails its own case and shows where
+# it is stuck, instead of taking the guest's whole time (the host's
+# run.sh --timeout, which alone bounds commands that end by themselves,
+# the workloads and mmtrace's -- COMMAND runs). A file, so
 # that scripts a case runs in a shell of their own (guest_pidns.sh) can
 # source them too.
 cat >/tmp/guest-wait.sh <<'HELPERS'
