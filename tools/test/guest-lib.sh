@@ -55,25 +55,27 @@ stuck() {
 	done
 }
 
-# reap NAME PID: waits for PID, a child told to stop, for about 120 s;
-# its exit status. One still running then is shown (stuck) and killed;
-# one that SIGKILL does not end either (asleep in the kernel) is left,
-# with status 125.
-reap() {
+# gone PID ROUNDS: until PID no longer runs, for ROUNDS of 0.1 s; whether
+# it is gone.
+gone() {
 	local i=0
 
-	while alive "$2" && [ $i -lt 1200 ]; do
+	while alive "$1" && [ $i -lt "$2" ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
-	if alive "$2"; then
+	! alive "$1"
+}
+
+# reap NAME PID: waits for PID, a child told to stop, for about 120 s;
+# its exit status. One still running then is shown (stuck) and killed;
+# one that SIGKILL does not end either (asleep in the kernel) is left
+# after 10 s more, with status 125.
+reap() {
+	if ! gone "$2" 1200; then
 		stuck "$1" "$2" "still runs 120 s after it was told to stop"
 		kill -KILL "$2"
-		while alive "$2" && [ $i -lt 1300 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		if alive "$2"; then
+		if ! gone "$2" 100; then
 			stuck "$1" "$2" "still runs 10 s after SIGKILL: left"
 			return 125
 		fi
