@@ -349,8 +349,9 @@ def program_costs(tracers, loads):
 
 
 def bench_costs():
-    """Alternating rounds of mmtrace serve beside the floors, and of
-    bpftrace, over the shell loop and a contended mmap storm.
+    """Alternating rounds of mmtrace serve beside the count-only floors, of
+    the timed floors beside the same count-only floors, and of bpftrace,
+    over the shell loop and a contended mmap storm.
 
     The floors are measured side by side with serve, attached in the same
     run: a program's cost depends on what else the run does (which tasks
@@ -358,27 +359,40 @@ def bench_costs():
     rounds of their own were up to 40% cheaper than the same code was
     beside serve. The first program on a hook runs with colder lines than
     the next: the order of attachment turns round by round
-    (balanced_order)."""
+    (balanced_order).
+
+    The timed floors run in rounds of their own beside the count-only
+    ones, not beside serve: of two programs that read a task's storage on
+    one hook, the first pays about 100 ns for its lines (the task's
+    storage pointer, its cache slot, the element), whichever it is, and
+    the second finds them warm (2026-12-03, README's eighteenth entry).
+    Side by side, neither cost is what the program costs alone, as it
+    runs in production. A program is held to the timed floor by way of
+    the count-only floor beside each (ratio_to_timed), which
+    reads no storage and divides out the load of the rounds."""
     loads = [shell_loop(), [os.path.join(TOOLS, "mmapstorm"), "--threads",
                             "2", "--count", "2000"]]
     configs = {
         "serve": lambda: serve("--detail"),
+        "timed serve": lambda: timed_floor("serve"),
         # The binding target is of the defaults as they run by default:
         # without the detail, rows and per-thread state are rarer.
         "serve-defaults": serve,
+        "timed serve-defaults": lambda: timed_floor("serve-defaults"),
         "bpftrace": lambda: bpftrace("bpftrace", BPFTRACE_FORK),
     }
     samples = {c: {} for c in configs}
-    for c in ("serve", "serve-defaults"):
-        samples[f"floor {c}"] = {}
+    for c in configs:
+        if c != "bpftrace":
+            samples[f"floor {c}"] = {}
     for r in range(max(ROUNDS, COST_TARGET_ROUNDS)):
         for name, make in rotated(configs, r):
-            if r >= ROUNDS and name != COST_TARGET:
+            if r >= ROUNDS and not name.endswith(COST_TARGET):
                 continue
-            tracers = [make()]
+            tracers, count = [make()], None
             if name != "bpftrace":
-                tracers = balanced_order(
-                    tracers + [count_floor(name), timed_floor(name)], r)
+                count = count_floor(name.split()[-1])
+                tracers = balanced_order(tracers + [count], r)
             try:
                 costs = program_costs(tracers, loads)
             except RuntimeError as e:
@@ -386,8 +400,7 @@ def bench_costs():
                 print(f"bench: costs: {e}".splitlines()[0], file=sys.stderr)
                 continue
             for t, tc in zip(tracers, costs):
-                into = samples[name if t.name != "floor" else
-                               f"floor {name}"]
+                into = samples[f"floor {name}" if t is count else name]
                 for prog, (ns, cnt) in tc.items():
                     into.setdefault(prog, []).append((ns, cnt, r))
     samples["defaults"] = default_programs()
@@ -423,13 +436,13 @@ def count_floor(config):
 
 
 def timed_floor(config):
-    """The timed floors beside @config: beside serve's defaults, those of
-    its hooks only. Every one (the mmap_lock hooks' too, which create
-    task-local storage for each task that takes mmap_lock) put
-    locks_task_exit at 1.60x its floor where it ran at 1.18x beside the
-    contention ones alone (14 rounds side by side, 2026-12-01): the
-    binding target is of serve's defaults as they run, not beside work
-    they never do."""
+    """The timed floors of @config's hooks: for serve's defaults, those of
+    its hooks only, as the count-only floors beside it (count_floor). They
+    run in rounds of their own (bench_costs); before 2026-12-03 they ran
+    beside serve, where every one (the mmap_lock hooks' too, which create
+    task-local storage for each task that takes mmap_lock) had put
+    locks_task_exit at 1.60x its floor against 1.18x beside the contention
+    ones alone (14 rounds, 2026-12-01)."""
     if config == "serve-defaults":
         return floor("floor_timed_contention_begin",
                      "floor_timed_contention_end")
@@ -873,8 +886,13 @@ def print_costs(samples):
           " program on the same hook, and against one that only reads the"
           " clock and its thread's task-local storage (timed; on the"
           " contention hooks: spinlocks only counted, a wait added to its"
-          " thread's own sums at its end), all three attached side by"
-          " side in each run, in an order that turns round by round"
+          " thread's own sums at its end); the count-only floor runs"
+          " side by side with serve, in an order that turns round by"
+          " round, and the timed one in rounds of its own beside the"
+          " count-only one (a program's ratio to it is its ratio to the"
+          " count-only floor over the timed floor's, pair by pair: of"
+          " two programs that read a task's storage, the second found"
+          " its lines warm)"
           "  target <=1.3x floor (\"unresolved\": the interval holds"
           " 1.3x, so the verdict is the median's alone)")
     bpft = {}
@@ -883,7 +901,7 @@ def print_costs(samples):
     defaults = samples.get("defaults", set())
     print("  serve --detail's programs; those marked * are loaded by"
           " serve's defaults, the others are opt-in detail:")
-    cost_table(samples["serve"], *floors(samples["floor serve"]), bpft,
+    cost_table(samples["serve"], *config_floors(samples, "serve"), bpft,
                defaults)
     rounds = {r for xs in samples.get("serve-defaults", {}).values()
               for *_, r in xs}
@@ -891,8 +909,19 @@ def print_costs(samples):
           " they run by default (the binding"
           " target):")
     cost_table(samples.get("serve-defaults", {}),
-               *floors(samples.get("floor serve-defaults", {})), bpft,
-               defaults)
+               *config_floors(samples, "serve-defaults"), bpft, defaults)
+
+
+def config_floors(samples, config):
+    """The floors of @config, by hook and round: the count-only ones beside
+    it, the timed ones, and the count-only ones beside those. Samples kept
+    before 2026-12-03 have the timed floors beside serve, in the rounds of
+    its count-only ones: those are their own count-only floors."""
+    floor_ns, timed_ns = floors(samples.get(f"floor {config}", {}))
+    if f"timed {config}" not in samples:
+        return floor_ns, timed_ns, floor_ns
+    return (floor_ns, floors(samples[f"timed {config}"])[1],
+            floors(samples.get(f"floor timed {config}", {}))[0])
 
 
 def floors(samples):
@@ -905,24 +934,36 @@ def floors(samples):
     return floor_ns, timed_ns
 
 
-def paired(xs, base):
-    """Ratios of @xs (round: ns) to @base (round: ns), one per pair of
-    rounds 2k, 2k+1: a program and its floor ran side by side in a round,
-    so the machine's load, which varies between rounds, divides out; and
-    the pair's rounds attached them in opposite orders (balanced_order),
-    where the first program on a hook ran 20-30% slower than the second,
-    whichever it was (2026-12-02: two count-only programs on
-    sched_process_exit, six rounds). The geometric mean of the pair's two
-    ratios divides that out too, where two programs share the hook; where
-    three do (a timed floor's hooks), only the three rotations of a cycle
-    of three pairs put each program first equally often."""
-    out = []
+def pair_ratios(xs, base):
+    """Ratios of @xs (round: ns) to @base (round: ns), by the first round
+    of each pair of rounds 2k, 2k+1: a program and its floor ran side by
+    side in a round, so the machine's load, which varies between rounds,
+    divides out; and the pair's rounds attached them in opposite orders
+    (balanced_order), where the first program on a hook ran 20-30% slower
+    than the second, whichever it was (2026-12-02: two count-only
+    programs on sched_process_exit, six rounds). The geometric mean of
+    the pair's two ratios divides that out too."""
+    out = {}
     for r in xs:
         if r % 2 or r + 1 not in xs or not base.get(r) or \
                 not base.get(r + 1):
             continue
-        out.append(math.sqrt(xs[r] / base[r] * xs[r + 1] / base[r + 1]))
+        out[r] = math.sqrt(xs[r] / base[r] * xs[r + 1] / base[r + 1])
     return out
+
+
+def paired(xs, base):
+    """pair_ratios' ratios, in a list."""
+    return list(pair_ratios(xs, base).values())
+
+
+def ratio_to_timed(xs, floor_ns, timed_ns, timed_floor_ns):
+    """Ratios of @xs to the timed floor, one per pair of rounds: each to
+    the count-only floor beside it, over the timed floor's to the
+    count-only floor beside it in the same pair of rounds."""
+    mine = pair_ratios(xs, floor_ns)
+    timed = pair_ratios(timed_ns, timed_floor_ns)
+    return [mine[r] / timed[r] for r in mine if timed.get(r)]
 
 
 def ratio_cell(ratios):
@@ -934,9 +975,9 @@ def ratio_cell(ratios):
                    f" {'[few]':>11}")
 
 
-def cost_table(progs, floor_ns, timed_ns, bpft, defaults):
+def cost_table(progs, floor_ns, timed_ns, timed_floor_ns, bpft, defaults):
     """One row per program of @progs: its ns per run beside the floors,
-    and the median of its per-round ratios to each."""
+    and the median of its per-round ratios to each (config_floors)."""
     order = [h for h, _ in HOOKS]
     print(f"  {'program':<21} {'hook':<18} {'runs':>6} {'mmtrace':>13}"
           f" {'floor':>11} {'ratio [95%]':>18} {'timed':>5}"
@@ -953,8 +994,9 @@ def cost_table(progs, floor_ns, timed_ns, bpft, defaults):
                 f" {median([c for _, c, _ in xs]):6.0f} {m:4.0f}"
                 f" {spread(ns):>8}")
         f, t = floor_ns.get(hook), timed_ns.get(hook)
+        tf = timed_floor_ns.get(hook)
         rf = paired(by_round, f) if f else []
-        rt = paired(by_round, t) if t else []
+        rt = ratio_to_timed(by_round, f, t, tf) if f and t and tf else []
         cell += (f" {median(f.values()):3.0f} {spread(f.values()):>7}"
                  if f else f" {'-':>11}")
         cell += f" {ratio_cell(rf):>18}" if rf else f" {'-':>18}"
@@ -962,16 +1004,16 @@ def cost_table(progs, floor_ns, timed_ns, bpft, defaults):
                  else f" {'':>5} {'':>18}")
         cell += (f" {median(bpft[hook]):8.0f}" if hook in bpft else
                  f" {'':>8}")
-        if rf and rt and timed_needed(f, t):
+        if rf and rt and timed_needed(tf, t):
             cell += f"  {ratio_verdict(rt)} (timed)"
         elif rf:
             cell += f"  {ratio_verdict(rf)}"
         print(cell)
-    impossible = [h for h in order if timed_needed(floor_ns.get(h),
+    impossible = [h for h in order if timed_needed(timed_floor_ns.get(h),
                                                    timed_ns.get(h))]
     if impossible:
         print("  (timed): on " + ", ".join(
-            f"{h} ({median(paired(timed_ns[h], floor_ns[h])):.2f}x)"
+            f"{h} ({median(paired(timed_ns[h], timed_floor_ns[h])):.2f}x)"
             for h in impossible) + ", the timed floor alone is over 1.3x"
             " the count-only one: no exact per-process wait time can meet"
             " 1.3x count-only there, and the program is held to 1.3x the"

@@ -1,12 +1,14 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: GPL-2.0
-# make bench's pooling of several runs' costs (bench.py pool), on samples
-# whose ratios are known: pooled, a program's pairs of rounds are both
-# runs' pairs, and none is made of one run's round and another's. Sourced
-# by run.sh (unit tier: unit_bench).
+# make bench's costs on samples whose ratios are known: pooled (bench.py
+# pool), a program's pairs of rounds are both runs' pairs, and none is made
+# of one run's round and another's; a program's ratio to the timed floor,
+# which runs in rounds of its own, is taken through the count-only floor
+# beside each, whatever the load of each round. Sourced by run.sh (unit
+# tier: unit_bench).
 
 unit_bench() {
-	check_with "unit bench pool" python3 - <<'PY'
+	check_with "unit bench" python3 - <<'PY'
 import sys
 sys.path.insert(0, "tools/bench")
 import json, os, tempfile
@@ -23,8 +25,8 @@ def run(ratios):
             "floor serve-defaults": {"floor_newtask_btf": floor}}
 
 def check(name, ok, why=""):
-    print(f"PASS unit bench pool: {name}" if ok else
-          f"FAIL unit bench pool: {name}: {why}")
+    print(f"PASS unit bench: {name}" if ok else
+          f"FAIL unit bench: {name}: {why}")
 
 d = tempfile.mkdtemp()
 a, b = os.path.join(d, "a.json"), os.path.join(d, "b.json")
@@ -44,5 +46,34 @@ rounds = sorted(by)
 check("rounds numbered on, each run from an even one",
       rounds == [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15],
       f"rounds {rounds}")
+
+# Serve's program at 2x the count-only floor, the timed floor at 1.5x it,
+# in rounds whose load doubles the count-only floor's cost every round.
+def rows(prog, x, rounds):
+    return {prog: [[100.0 * 2 ** r * x, 10, r] for r in rounds]}
+
+rs = range(8)
+new = {"serve-defaults": rows("contention_end_btf", 2.0, rs),
+       "floor serve-defaults": rows("floor_contention_end", 1.0, rs),
+       "timed serve-defaults": rows("floor_timed_contention_end", 1.5, rs),
+       "floor timed serve-defaults": rows("floor_contention_end", 1.0, rs)}
+f, t, tf = bench.config_floors(new, "serve-defaults")
+hook = bench.hook_of("contention_end_btf")
+by = {r: ns for ns, _, r in new["serve-defaults"]["contention_end_btf"]}
+got = bench.ratio_to_timed(by, f[hook], t[hook], tf[hook])
+check("timed: through the count-only floor beside each",
+      len(got) == 4 and all(abs(x - 4.0 / 3.0) < 1e-9 for x in got),
+      f"ratios {got}")
+# Kept before 2026-12-03: the timed floor beside serve, in its rounds.
+old = {"serve-defaults": rows("contention_end_btf", 2.0, rs),
+       "floor serve-defaults": dict(rows("floor_contention_end", 1.0, rs),
+                                    **rows("floor_timed_contention_end",
+                                           1.6, rs))}
+f, t, tf = bench.config_floors(old, "serve-defaults")
+by = {r: ns for ns, _, r in old["serve-defaults"]["contention_end_btf"]}
+got = bench.ratio_to_timed(by, f[hook], t[hook], tf[hook])
+check("timed: samples kept before, side by side",
+      len(got) == 4 and all(abs(x - 1.25) < 1e-9 for x in got),
+      f"ratios {got}")
 PY
 }
