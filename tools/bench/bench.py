@@ -5,9 +5,10 @@
 Sections, each from rounds that alternate configurations (the order
 rotates every round, so drift of the machine's load spreads over all):
   - costs: ns per run of each BPF program `mmtrace serve` loads by default
-    (kernel.bpf_stats_enabled), next to a count-only program and a timed
-    one on the same hook (tools/bench/floor.bpf.c), attached side by side
-    in the same runs, and bpftrace's fork aggregation;
+    (kernel.bpf_stats_enabled), next to a count-only program on the same
+    hook (tools/bench/floor.bpf.c) attached side by side in the same runs,
+    against a timed one by way of the count-only one (bench_costs), and
+    bpftrace's fork aggregation;
   - throughput: workloads untraced, under mmtrace fork, mmtrace locks,
     mmtrace serve (its always-on defaults), serve --detail and bpftrace;
     slowdowns are the median of per-round ratios, with a 95% interval of
