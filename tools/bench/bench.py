@@ -774,9 +774,9 @@ class Redis:
     """Debian's Redis on loopback, holding about 1.2 GB, forking for
     BGSAVE: latest_fork_usec is what its users watch. Each BGSAVE's child
     is ended with SIGUSR1 as soon as it is forked, Redis's own way to end
-    a child without failing the save (rdb.c, backgroundSaveDoneHandler):
-    the 1.2 GB dump it would write took 2.5 s here and is no part of the
-    fork."""
+    a child without failing the save (rdb.c,
+    backgroundSaveDoneHandlerDisk): the 1.2 GB dump it would write took
+    2.5 s here and is no part of the fork."""
 
     KEYS, VALUE = 1000000, 1000     # about 1.2 GB of resident memory
     # The mean of 20 forks a run, not the median of three: one fork's
